@@ -1,0 +1,70 @@
+// BlobStore: where originals and derivative files live. Backends: a local directory
+// (blob/fs) now, S3-compatible object storage later; nothing above this interface names
+// a path or a bucket.
+//
+// Keys are relative, '/'-separated, at most 1024 bytes of printable ASCII without
+// "..", "." or empty segments, a leading '/', a backslash or NUL (see ValidateKey in
+// blob/keys.h); every method refuses other keys with kInvalidArgument.
+//
+// Writes are atomic: a BlobWriter streams into a temporary object that becomes visible
+// under its key only on Commit(); destroying a writer without committing removes the
+// temporary. A crash at any point never leaves a partial object under a real key.
+// Committing over an existing key replaces it atomically.
+//
+// Errors: kNotFound for a missing key, kInvalidArgument for a bad key, kIo for storage
+// failures, kUnavailable when a remote store cannot be reached.
+// Thread-safety: a BlobStore may be used from many threads at once; a single
+// BlobWriter or ByteReader by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/io.h"
+
+namespace reprise::blob {
+
+struct BlobInfo {
+  std::string key;
+  int64_t size = 0;
+};
+
+class BlobWriter : public ByteWriter {
+ public:
+  // Publishes everything written so far under `key` atomically.
+  [[nodiscard]] virtual Result<BlobInfo> Commit(std::string_view key) = 0;
+  // Bytes written so far.
+  [[nodiscard]] virtual int64_t BytesWritten() const = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // A short description for logs and `doctor`, e.g. "fs:/srv/reprise/blobs".
+  [[nodiscard]] virtual std::string Describe() const = 0;
+
+  // Starts an atomic write; the key is chosen at Commit() so content-addressed keys
+  // can be computed while streaming.
+  [[nodiscard]] virtual Result<std::unique_ptr<BlobWriter>> NewWriter() = 0;
+  [[nodiscard]] virtual Result<std::unique_ptr<ByteReader>> Open(std::string_view key) = 0;
+  [[nodiscard]] virtual Result<bool> Exists(std::string_view key) = 0;
+  [[nodiscard]] virtual Result<int64_t> Size(std::string_view key) = 0;
+  // Deleting a missing key succeeds (idempotent).
+  [[nodiscard]] virtual Result<void> Delete(std::string_view key) = 0;
+  // Calls `visit` for every key that starts with `prefix`, in lexicographic order,
+  // streaming (never all keys in memory). Returning false from `visit` stops early.
+  [[nodiscard]] virtual Result<void> List(std::string_view prefix,
+                                          const std::function<bool(const BlobInfo&)>& visit) = 0;
+};
+
+// Writes `data` under `key` atomically.
+Result<BlobInfo> PutBytes(BlobStore& store, std::string_view key, std::string_view data);
+// Reads a whole (small) blob.
+Result<std::string> GetBytes(BlobStore& store, std::string_view key);
+
+}  // namespace reprise::blob

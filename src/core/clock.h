@@ -1,0 +1,41 @@
+// Time comes in through a Clock so tests can drive it. Times are UTC microseconds since
+// the Unix epoch (int64), the unit the catalog stores.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace reprise {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time, UTC microseconds since the epoch.
+  virtual int64_t NowMicros() const = 0;
+  // Monotonic time for durations, microseconds from an arbitrary origin.
+  virtual int64_t MonotonicMicros() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMicros() const override;
+  int64_t MonotonicMicros() const override;
+};
+
+// A clock that only moves when told to. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t start_micros = 1'700'000'000'000'000) : now_(start_micros) {}
+  int64_t NowMicros() const override { return now_.load(); }
+  int64_t MonotonicMicros() const override { return now_.load(); }
+  void Advance(int64_t micros) { now_ += micros; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// "2026-11-22T01:16:36.123Z"
+std::string FormatRfc3339(int64_t micros);
+
+}  // namespace reprise

@@ -1,0 +1,43 @@
+// Byte-stream contracts shared by every layer: a seekable reader (a local file, a blob
+// in the store, later an HTTP body) and a writer. Media decoding reads through
+// ByteReader so nothing above the blob layer needs a file path.
+//
+// Read() returns the number of bytes read; 0 means end of stream. Errors are kIo.
+// Implementations are not thread-safe; use one per thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/error.h"
+
+namespace reprise {
+
+class ByteReader {
+ public:
+  virtual ~ByteReader() = default;
+  [[nodiscard]] virtual Result<size_t> Read(std::span<std::byte> buffer) = 0;
+  // Moves the read position to `offset` bytes from the start.
+  [[nodiscard]] virtual Result<void> Seek(int64_t offset) = 0;
+  // Total size in bytes, or -1 when unknown (a stream).
+  [[nodiscard]] virtual int64_t Size() const = 0;
+  // Human-readable name for error messages (a path, a blob key).
+  [[nodiscard]] virtual std::string Name() const = 0;
+};
+
+class ByteWriter {
+ public:
+  virtual ~ByteWriter() = default;
+  [[nodiscard]] virtual Result<void> Write(std::span<const std::byte> data) = 0;
+};
+
+// Opens a local file for reading. Errors: kNotFound when it does not exist, kIo otherwise.
+Result<std::unique_ptr<ByteReader>> OpenFileReader(const std::string& path);
+
+// Reads the whole stream into memory. For small things only (thumbnails, JSON).
+Result<std::string> ReadAll(ByteReader& reader);
+
+}  // namespace reprise

@@ -1,0 +1,103 @@
+// Stage: a named, versioned processor that turns one asset into one derivative.
+//
+// A stage declares its params (defaults merged with `[stages.NAME]` config; they are part
+// of its recipe), the other stages whose outputs it consumes, what it needs from the
+// single demux/decode pass (container info only, decoded video frames at a requested
+// size, decoded audio in a requested format, packets), and whether it applies to an
+// input (a skip reason such as "no_video_stream" when it does not).
+//
+// Stages know nothing of scheduling, the catalog or blob backends: the runner
+// (stages/runner.h) opens the input once, feeds every due stage from one decode loop and
+// hands each an OutputSink to write its files. Stage objects are immutable after
+// construction and may be used from many threads; a StageRun serves one asset.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "blob/blob_store.h"
+#include "catalog/types.h"
+#include "core/error.h"
+#include "media/media_info.h"
+
+namespace reprise::stages {
+
+// Where a stage run writes its output files. Each Create() names one file of the
+// derivative; the sink decides its blob key (assets/{id}/{stage}/{recipe}/{name}).
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  [[nodiscard]] virtual Result<std::unique_ptr<blob::BlobWriter>> Create(std::string_view name) = 0;
+  // Records a committed file as part of the derivative's outputs.
+  virtual void Add(catalog::OutputBlob blob) = 0;
+};
+
+// Writes a small in-memory file through the sink and records it.
+Result<catalog::OutputBlob> WriteOutput(OutputSink& sink, std::string_view name,
+                                        std::string_view content_type, std::string_view data);
+
+// What a finished run reports; files were already written through the OutputSink.
+struct StageResult {
+  nlohmann::json metadata = nlohmann::json::object();
+  std::optional<catalog::MediaSummary> asset_media;  // probe only
+};
+
+// What a stage needs from the one decode pass. Scaling/resampling is done once per
+// distinct request by the runner, not per stage.
+struct VideoRequest {
+  int width = 0;                 // output width; 0 keeps the display width
+  bool even_height = true;       // round the computed height to an even number
+  bool apply_rotation = true;    // rotate to the display orientation first
+  int pixel_format = -1;         // AVPixelFormat; -1 keeps the decoder's
+};
+
+struct AudioRequest {
+  int sample_rate = 0;     // 0 keeps the source rate
+  int channels = 0;        // 0 keeps the source channels
+  int sample_format = -1;  // AVSampleFormat; -1 keeps the decoder's
+};
+
+struct Consumption {
+  std::optional<VideoRequest> video;  // decoded video frames (or the cover picture)
+  std::optional<AudioRequest> audio;  // decoded audio samples
+  bool packets = false;               // demuxed packets of every stream
+};
+
+enum class Feed { kMore, kDone };
+
+// One stage working on one asset. The runner calls the On* methods for what the stage
+// asked for, in presentation order, until it returns Feed::kDone or the input ends,
+// then Finish() exactly once.
+class StageRun {
+ public:
+  virtual ~StageRun() = default;
+  virtual Feed OnVideoFrame(const media::VideoFrame& /*frame*/) { return Feed::kDone; }
+  virtual Feed OnAudio(const media::AudioBuffer& /*audio*/) { return Feed::kDone; }
+  virtual Feed OnPacket(const media::PacketView& /*packet*/) { return Feed::kDone; }
+  // `input_ended` is true when the stream ended before the stage said kDone.
+  [[nodiscard]] virtual Result<StageResult> Finish(OutputSink& sink, bool input_ended) = 0;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  [[nodiscard]] virtual std::string_view Name() const = 0;
+  [[nodiscard]] virtual int Version() const = 0;
+  // Effective params (defaults merged with config); part of the recipe.
+  [[nodiscard]] virtual const nlohmann::json& Params() const = 0;
+  // Names of stages whose outputs this one consumes (their recipes feed its recipe).
+  [[nodiscard]] virtual std::vector<std::string> Inputs() const { return {}; }
+  [[nodiscard]] virtual Consumption Consumes() const = 0;
+  // Why the stage does not apply to this input ("no_video_stream"), or nullopt.
+  [[nodiscard]] virtual std::optional<std::string> SkipReason(
+      const media::MediaInfo& info) const = 0;
+  [[nodiscard]] virtual Result<std::unique_ptr<StageRun>> Start(
+      const media::MediaInfo& info) const = 0;
+};
+
+}  // namespace reprise::stages

@@ -1,0 +1,39 @@
+// Shared test helpers: scoped temporary directories, running a command, and generating
+// real media with FFmpeg's lavfi sources (deterministic: fixed seeds, fixed encoders).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace reprise::testing {
+
+// A fresh directory under $TMPDIR removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr interleaved
+};
+
+// Runs argv (no shell) and captures its output.
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// Runs `ffmpeg -hide_banner -loglevel error -y <args...>`; fails the test (ADD_FAILURE)
+// and returns false when ffmpeg exits non-zero.
+bool Ffmpeg(const std::vector<std::string>& args);
+
+void WriteFile(const std::string& path, const std::string& data);
+std::string ReadFile(const std::string& path);
+
+}  // namespace reprise::testing
