@@ -2,7 +2,8 @@
 
 #include <openssl/evp.h>
 
-#include <stdexcept>
+#include <algorithm>
+#include <new>
 
 namespace reprise {
 
