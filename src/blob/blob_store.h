@@ -3,8 +3,9 @@
 // a path or a bucket.
 //
 // Keys are relative, '/'-separated, at most 1024 bytes of printable ASCII without
-// "..", "." or empty segments, a leading '/', a backslash or NUL (see ValidateKey in
-// blob/keys.h); every method refuses other keys with kInvalidArgument.
+// empty segments or segments starting with '.' (so no "..", no ".tmp"), a leading '/',
+// a backslash or NUL (see ValidateKey in blob/keys.h); every method refuses other keys
+// with kInvalidArgument.
 //
 // Writes are atomic: a BlobWriter streams into a temporary object that becomes visible
 // under its key only on Commit(); destroying a writer without committing removes the

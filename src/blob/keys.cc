@@ -55,6 +55,9 @@ Result<void> ValidateKey(std::string_view key) {
         key.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     if (segment.empty()) return Invalid(key, "empty segment");
     if (segment == "." || segment == "..") return Invalid(key, "'.' or '..' segment");
+    // Dot-names are the stores' own (the directory store keeps temporaries in ".tmp"), so
+    // every backend refuses them alike.
+    if (segment.front() == '.') return Invalid(key, "segment starts with '.'");
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
@@ -68,9 +71,9 @@ std::string OriginalKey(const Sha256Digest& digest) {
 }
 
 std::string DerivativeKey(std::string_view asset_id, std::string_view stage,
-                          std::string_view recipe, std::string_view file) {
+                          std::string_view attempt, std::string_view file) {
   std::string key = "assets/";
-  key.append(asset_id).append("/").append(stage).append("/").append(recipe).append("/");
+  key.append(asset_id).append("/").append(stage).append("/").append(attempt).append("/");
   key.append(file);
   return key;
 }

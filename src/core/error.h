@@ -63,8 +63,8 @@ Error ErrnoError(ErrorCode code, std::string_view what, int errnum);
 }  // namespace reprise
 
 // Propagates an error from a Result-returning expression; evaluates to nothing.
-#define REPRISE_TRY(expr)                                                 \
-  do {                                                                    \
-    auto reprise_try_result_ = (expr);                                    \
+#define REPRISE_TRY(expr)                                                                     \
+  do {                                                                                        \
+    auto reprise_try_result_ = (expr);                                                        \
     if (!reprise_try_result_) return ::reprise::Fail(std::move(reprise_try_result_.error())); \
   } while (false)

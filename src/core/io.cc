@@ -11,7 +11,8 @@ namespace {
 
 class FileReader final : public ByteReader {
  public:
-  FileReader(int fd, int64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+  FileReader(int fd, int64_t size, std::string path)
+      : fd_(fd), size_(size), path_(std::move(path)) {}
   ~FileReader() override { ::close(fd_); }
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;

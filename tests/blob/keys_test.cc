@@ -12,9 +12,8 @@ namespace reprise::blob {
 namespace {
 
 TEST(BlobKeys, ValidateKeyAcceptsOrdinaryKeys) {
-  for (std::string_view key :
-       {"a", "originals/ab/abcdef", "assets/01HX/thumbnail/3f2a/thumb.jpg", ".hidden", "a..b",
-        "...", "a/.b/c", "with space", "UPPER-lower_09.~+=,;@"}) {
+  for (std::string_view key : {"a", "originals/ab/abcdef", "assets/01HX/thumbnail/3f2a/thumb.jpg",
+                               "a..b", "a.", "with space", "UPPER-lower_09.~+=,;@"}) {
     EXPECT_TRUE(IsOk(ValidateKey(key))) << key;
   }
   EXPECT_TRUE(IsOk(ValidateKey(std::string(1024, 'k'))));
@@ -33,6 +32,10 @@ TEST(BlobKeys, ValidateKeyNamesTheProblem) {
       {"a/../b", "'..'"},
       {".", "'.'"},
       {"a/./b", "'.'"},
+      {".hidden", "starts with '.'"},
+      {"...", "starts with '.'"},
+      {"a/.b/c", "starts with '.'"},
+      {".tmp/x", "starts with '.'"},
       {"a//b", "empty segment"},
       {"a/", "empty segment"},
       {"a\\b", "backslash"},

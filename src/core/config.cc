@@ -1,0 +1,231 @@
+#include "core/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace reprise {
+namespace {
+
+nlohmann::json TomlToJson(const toml::node& node) {
+  if (const auto* table = node.as_table()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, value] : *table) out[std::string(key.str())] = TomlToJson(value);
+    return out;
+  }
+  if (const auto* array = node.as_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& value : *array) out.push_back(TomlToJson(value));
+    return out;
+  }
+  if (const auto* v = node.as_string()) return v->get();
+  if (const auto* v = node.as_integer()) return v->get();
+  if (const auto* v = node.as_floating_point()) return v->get();
+  if (const auto* v = node.as_boolean()) return v->get();
+  std::ostringstream text;
+  node.visit([&text](const auto& value) {
+    if constexpr (toml::is_date<decltype(value)> || toml::is_time<decltype(value)> ||
+                  toml::is_date_time<decltype(value)>) {
+      text << value;
+    }
+  });
+  return text.str();  // dates and times stay as their TOML text
+}
+
+// An environment value read as a TOML scalar; anything that does not parse is a string.
+nlohmann::json ParseScalar(const std::string& text) {
+  try {
+    auto table = toml::parse("v = " + text);
+    if (const auto* node = table.get("v"); node != nullptr && !node->is_table()) {
+      return TomlToJson(*node);
+    }
+  } catch (const toml::parse_error&) {
+  }
+  return text;
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+Result<std::string> GetString(const nlohmann::json& doc, const char* key,
+                              const std::string& where) {
+  const auto& value = doc.at(key);
+  if (!value.is_string()) {
+    return Fail(ErrorCode::kInvalidArgument, where + ": '" + key + "' must be a string");
+  }
+  return value.get<std::string>();
+}
+
+// Applies one table of settings (from the file or the environment) onto `config`.
+Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string& where) {
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "data_dir") {
+      auto v = GetString(doc, "data_dir", where);
+      if (!v) return Fail(v.error());
+      config.data_dir = *v;
+    } else if (key == "owner") {
+      auto v = GetString(doc, "owner", where);
+      if (!v) return Fail(v.error());
+      config.owner = *v;
+    } else if (key == "log_level") {
+      auto v = GetString(doc, "log_level", where);
+      if (!v) return Fail(v.error());
+      config.log_level = *v;
+    } else if (key == "catalog" || key == "blob") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [" + key + "] must be a table");
+      }
+      for (const auto& [sub, subvalue] : value.items()) {
+        if (sub != "url" || !subvalue.is_string()) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": unknown or mistyped setting " + key + "." + sub);
+        }
+        (key == "catalog" ? config.catalog_url : config.blob_url) = subvalue.get<std::string>();
+      }
+    } else if (key == "ingest") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [ingest] must be a table");
+      }
+      for (const auto& [sub, subvalue] : value.items()) {
+        if (sub != "max_file_bytes" || !subvalue.is_number_integer() ||
+            subvalue.get<int64_t>() < 0) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": unknown or mistyped setting ingest." + sub);
+        }
+        config.max_ingest_bytes = subvalue.get<int64_t>();
+      }
+    } else if (key == "stages") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [stages] must be a table");
+      }
+      for (const auto& [stage, params] : value.items()) {
+        if (!params.is_object()) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": [stages." + stage + "] must be a table");
+        }
+        config.stages[stage].update(params);
+      }
+    } else {
+      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting '" + key + "'");
+    }
+  }
+  return {};
+}
+
+// REPRISE_FOO_BAR=... as the table the file would have held.
+Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>& env) {
+  nlohmann::json doc = nlohmann::json::object();
+  static constexpr std::string_view kPrefix = "REPRISE_";
+  for (const auto& [name, value] : env) {
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string key = Lower(name.substr(kPrefix.size()));
+    if (key == "config" || key == "data") continue;  // handled before the file is read
+    if (key == "owner" || key == "log_level") {
+      doc[key] = value;
+    } else if (key == "catalog_url") {
+      doc["catalog"]["url"] = value;
+    } else if (key == "blob_url") {
+      doc["blob"]["url"] = value;
+    } else if (key == "ingest_max_file_bytes") {
+      doc["ingest"]["max_file_bytes"] = ParseScalar(value);
+    } else if (key.rfind("stages_", 0) == 0) {
+      std::string rest = key.substr(7);
+      auto split = rest.find('_');
+      if (split == std::string::npos || split == 0 || split + 1 == rest.size()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "environment: " + name + " should be REPRISE_STAGES_<STAGE>_<PARAM>");
+      }
+      doc["stages"][rest.substr(0, split)][rest.substr(split + 1)] = ParseScalar(value);
+    }
+    // Other REPRISE_* variables belong to tools around reprise (tests, scripts).
+  }
+  return doc;
+}
+
+}  // namespace
+
+std::string Config::ResolvedCatalogUrl() const {
+  return catalog_url.empty() ? "sqlite:" + data_dir + "/catalog.db" : catalog_url;
+}
+
+std::string Config::ResolvedBlobUrl() const {
+  return blob_url.empty() ? "fs:" + data_dir + "/blobs" : blob_url;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const ConfigSources& sources) {
+  Config config;
+  auto env_value = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = sources.env.find(name);
+    if (it == sources.env.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+
+  // The data directory decides where the default config file is looked for.
+  if (auto data = env_value("REPRISE_DATA")) config.data_dir = *data;
+  if (sources.data_dir) config.data_dir = *sources.data_dir;
+
+  std::optional<std::string> path = sources.config_path;
+  if (!path) path = env_value("REPRISE_CONFIG");
+  bool explicit_path = path.has_value();
+  if (!path) {
+    for (const std::string& candidate :
+         {std::string("reprise.toml"), config.data_dir + "/reprise.toml"}) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(candidate, ec)) {
+        path = candidate;
+        break;
+      }
+    }
+  }
+  if (path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*path, ec)) {
+      if (explicit_path) {
+        return Fail(ErrorCode::kNotFound, "config file " + *path + " does not exist");
+      }
+    } else {
+      toml::table table;
+      try {
+        table = toml::parse_file(*path);
+      } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        return Fail(ErrorCode::kInvalidArgument, *path + ":" + std::to_string(where.line) + ":" +
+                                                     std::to_string(where.column) + ": " +
+                                                     std::string(e.description()));
+      }
+      std::string data_before = config.data_dir;
+      REPRISE_TRY(Apply(TomlToJson(table), config, *path));
+      config.source_file = *path;
+      // The environment and the flag still beat the file for the data directory.
+      if (env_value("REPRISE_DATA") || sources.data_dir) config.data_dir = data_before;
+    }
+  }
+
+  auto env_table = EnvironmentTable(sources.env);
+  if (!env_table) return Fail(env_table.error());
+  REPRISE_TRY(Apply(*env_table, config, "environment"));
+  return config;
+}
+
+}  // namespace reprise

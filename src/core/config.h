@@ -1,0 +1,58 @@
+// Configuration: one TOML file (reprise.toml) with environment overrides.
+//
+// Precedence, lowest first: built-in defaults, the config file, REPRISE_* environment
+// variables, command-line flags (applied by the caller after Load()).
+//
+// The file is the first of: the explicit path (--config / REPRISE_CONFIG), ./reprise.toml,
+// {data_dir}/reprise.toml; none is fine. An explicit path that does not exist is an error.
+//
+// Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
+// REPRISE_BLOB_URL, and for stage params REPRISE_STAGES_<STAGE>_<PARAM> (e.g.
+// REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read as TOML scalars (480, 1.5, true,
+// or a bare string). Stage names contain no '_', so the first '_' after the stage name
+// starts the param name.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace reprise {
+
+struct Config {
+  std::string data_dir = "./reprise-data";
+  std::string owner = "local";  // owner of assets ingested from the command line
+  std::string log_level = "info";
+  // Backends chosen by scheme: "sqlite:PATH" (catalog), "fs:PATH" (blob store).
+  // Empty means the embedded default under data_dir.
+  std::string catalog_url;
+  std::string blob_url;
+  // Largest file `ingest` accepts, in bytes; 0 means no limit.
+  int64_t max_ingest_bytes = 0;
+  // The [stages] table: {"thumbnail": {"width": 480}}.
+  nlohmann::json stages = nlohmann::json::object();
+  // The file that was read, empty when none.
+  std::string source_file;
+
+  // catalog_url/blob_url with the defaults filled in.
+  [[nodiscard]] std::string ResolvedCatalogUrl() const;
+  [[nodiscard]] std::string ResolvedBlobUrl() const;
+};
+
+struct ConfigSources {
+  std::optional<std::string> config_path;  // --config
+  std::optional<std::string> data_dir;     // --data (beats the environment)
+  std::map<std::string, std::string> env;  // the process environment, injected
+};
+
+// Reads the process environment into a map (the only place that calls environ).
+std::map<std::string, std::string> ProcessEnvironment();
+
+// kInvalidArgument naming the file, line and key on a bad file or a bad value.
+Result<Config> LoadConfig(const ConfigSources& sources);
+
+}  // namespace reprise

@@ -1,0 +1,96 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace reprise {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+TEST(Config, DefaultsWithoutFileOrEnvironment) {
+  TempDir dir;
+  auto config = LoadConfig({std::nullopt, dir.path(), {}});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->data_dir, dir.path());
+  EXPECT_EQ(config->owner, "local");
+  EXPECT_EQ(config->ResolvedCatalogUrl(), "sqlite:" + dir.path() + "/catalog.db");
+  EXPECT_EQ(config->ResolvedBlobUrl(), "fs:" + dir.path() + "/blobs");
+  EXPECT_TRUE(config->source_file.empty());
+}
+
+TEST(Config, FileInDataDirIsReadAndStageParamsKept) {
+  TempDir dir;
+  WriteFile(dir.Join("reprise.toml"),
+            "owner = \"studio\"\n[stages.thumbnail]\nwidth = 480\n[blob]\nurl = \"fs:/x\"\n");
+  auto config = LoadConfig({std::nullopt, dir.path(), {}});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->owner, "studio");
+  EXPECT_EQ(config->stages["thumbnail"]["width"], 480);
+  EXPECT_EQ(config->ResolvedBlobUrl(), "fs:/x");
+  EXPECT_EQ(config->source_file, dir.Join("reprise.toml"));
+}
+
+TEST(Config, EnvironmentBeatsFileAndFlagBeatsEnvironment) {
+  TempDir dir;
+  TempDir other;
+  WriteFile(dir.Join("r.toml"), "owner = \"file\"\ndata_dir = \"/from/file\"\n"
+                                "[stages.thumbnail]\nwidth = 480\nquality = 2\n");
+  std::map<std::string, std::string> env = {
+      {"REPRISE_OWNER", "env"},
+      {"REPRISE_DATA", other.path()},
+      {"REPRISE_STAGES_THUMBNAIL_WIDTH", "640"},
+      {"REPRISE_STAGES_WAVEFORM_SAMPLES_PER_PIXEL", "256"},
+      {"REPRISE_STAGES_WAVEFORM_COLOR", "#ff0000"},
+      {"UNRELATED", "x"}};
+  auto config = LoadConfig({dir.Join("r.toml"), std::nullopt, env});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->owner, "env");
+  EXPECT_EQ(config->data_dir, other.path());  // env beats the file
+  EXPECT_EQ(config->stages["thumbnail"]["width"], 640);
+  EXPECT_EQ(config->stages["thumbnail"]["quality"], 2);  // untouched keys stay
+  EXPECT_EQ(config->stages["waveform"]["samples_per_pixel"], 256);
+  EXPECT_EQ(config->stages["waveform"]["color"], "#ff0000");
+
+  auto flagged = LoadConfig({dir.Join("r.toml"), std::string("/flag"), env});
+  ASSERT_TRUE(flagged);
+  EXPECT_EQ(flagged->data_dir, "/flag");
+}
+
+TEST(Config, MissingExplicitFileIsAnError) {
+  TempDir dir;
+  auto config = LoadConfig({dir.Join("nope.toml"), std::nullopt, {}});
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(config.error().message.find("nope.toml"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorNamesFileAndLine) {
+  TempDir dir;
+  WriteFile(dir.Join("bad.toml"), "owner = \"x\"\nthis is not toml\n");
+  auto config = LoadConfig({dir.Join("bad.toml"), std::nullopt, {}});
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(config.error().message.find("bad.toml:2:"), std::string::npos)
+      << config.error().message;
+}
+
+TEST(Config, UnknownOrMistypedSettingsAreRefused) {
+  TempDir dir;
+  WriteFile(dir.Join("a.toml"), "colour = \"blue\"\n");
+  auto unknown = LoadConfig({dir.Join("a.toml"), std::nullopt, {}});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("colour"), std::string::npos);
+
+  WriteFile(dir.Join("b.toml"), "owner = 5\n");
+  EXPECT_FALSE(LoadConfig({dir.Join("b.toml"), std::nullopt, {}}));
+
+  auto bad_env = LoadConfig({std::nullopt, dir.path(), {{"REPRISE_STAGES_THUMBNAIL", "1"}}});
+  ASSERT_FALSE(bad_env);
+  EXPECT_NE(bad_env.error().message.find("REPRISE_STAGES_THUMBNAIL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reprise
