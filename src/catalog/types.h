@@ -96,8 +96,8 @@ struct AssetPage {
 };
 
 struct OutputBlob {
-  std::string name;          // file name within the derivative, e.g. "thumb.jpg"
-  std::string key;           // blob key
+  std::string name;  // file name within the derivative, e.g. "thumb.jpg"
+  std::string key;   // blob key
   int64_t size = 0;
   std::string content_type;  // "image/jpeg"
 };
@@ -146,6 +146,7 @@ enum class StageStatus {
   kSkipped,   // today's recipe does not apply (skip reason recorded)
 };
 std::string_view Name(StageStatus status);
+Result<StageStatus> ParseStageStatus(std::string_view text);
 
 struct StageRecipe {
   std::string stage;

@@ -1,0 +1,171 @@
+// SQLite schema history. Types are spelled the portable way (TEXT, BIGINT, INTEGER,
+// DOUBLE PRECISION) so the PostgreSQL list can mirror this one almost word for word;
+// booleans are INTEGER 0/1 and JSON documents are TEXT holding compact JSON.
+//
+// Enum-valued columns (status, kind, state, ...) hold the lower_snake names from
+// catalog/types.h and deliberately carry no CHECK list: adding a value to an enum must
+// not force SQLite's table rebuild over a million rows. The code validates them on read.
+
+#include "catalog/migrations/migrations.h"
+
+namespace reprise::catalog {
+namespace {
+
+// Version 1: assets and their derivative history (used now), jobs and backfills (the
+// schema the queue and backfill engine build on).
+constexpr std::string_view kInitialUp = R"sql(
+CREATE TABLE assets (
+  id               TEXT    NOT NULL PRIMARY KEY,
+  owner            TEXT    NOT NULL,
+  source           TEXT    NOT NULL,
+  sha256           TEXT    NOT NULL,
+  cid              TEXT    NOT NULL,
+  size_bytes       BIGINT  NOT NULL,
+  original_key     TEXT    NOT NULL,
+  original_name    TEXT    NOT NULL,
+  source_uri       TEXT    NOT NULL,
+  status           TEXT    NOT NULL,
+  kind             TEXT    NOT NULL,
+  container        TEXT    NOT NULL DEFAULT '',
+  duration_seconds DOUBLE PRECISION,
+  width            INTEGER,
+  height           INTEGER,
+  parent_id        TEXT    REFERENCES assets (id) ON DELETE SET NULL,
+  refs             TEXT    NOT NULL DEFAULT '{}',
+  created_at       BIGINT  NOT NULL,
+  updated_at       BIGINT  NOT NULL
+);
+-- Listing pages walk (created_at, id); owner-scoped listing is the common case.
+CREATE INDEX assets_owner_created ON assets (owner, created_at, id);
+CREATE INDEX assets_created ON assets (created_at, id);
+CREATE INDEX assets_status ON assets (status);
+CREATE INDEX assets_kind ON assets (kind);
+CREATE INDEX assets_owner_sha256 ON assets (owner, sha256);
+CREATE INDEX assets_parent ON assets (parent_id);
+
+-- One row per attempt of a stage on an asset; rows are never overwritten by a later
+-- attempt. is_current marks the result served for (asset_id, stage).
+CREATE TABLE derivatives (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  asset_id      TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  stage         TEXT    NOT NULL,
+  stage_version INTEGER NOT NULL,
+  recipe        TEXT    NOT NULL,
+  params        TEXT    NOT NULL DEFAULT '{}',
+  state         TEXT    NOT NULL,
+  skip_reason   TEXT    NOT NULL DEFAULT '',
+  error_code    TEXT    NOT NULL DEFAULT '',
+  error_message TEXT    NOT NULL DEFAULT '',
+  attempts      INTEGER NOT NULL DEFAULT 1,
+  metadata      TEXT    NOT NULL DEFAULT '{}',
+  blobs         TEXT    NOT NULL DEFAULT '[]',
+  bytes         BIGINT  NOT NULL DEFAULT 0,
+  is_current    INTEGER NOT NULL DEFAULT 0,
+  created_at    BIGINT  NOT NULL,
+  started_at    BIGINT,
+  finished_at   BIGINT
+);
+-- The database, not the code, guarantees a single current result per (asset, stage).
+CREATE UNIQUE INDEX derivatives_current ON derivatives (asset_id, stage) WHERE is_current = 1;
+-- Latest attempt of a recipe (stage status), attempt counting, history by asset.
+CREATE INDEX derivatives_history ON derivatives (asset_id, stage, recipe, id);
+
+CREATE TABLE backfills (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner       TEXT,
+  stages      TEXT    NOT NULL DEFAULT '[]',
+  mode        TEXT    NOT NULL,
+  filter      TEXT    NOT NULL DEFAULT '{}',
+  options     TEXT    NOT NULL DEFAULT '{}',
+  state       TEXT    NOT NULL,
+  counters    TEXT    NOT NULL DEFAULT '{}',
+  created_at  BIGINT  NOT NULL,
+  updated_at  BIGINT  NOT NULL,
+  started_at  BIGINT,
+  finished_at BIGINT
+);
+CREATE INDEX backfills_state ON backfills (state, id);
+CREATE INDEX backfills_owner ON backfills (owner, id);
+
+-- A job's stages live in job_stages (below), not in a JSON column, so uniqueness per
+-- (asset, stage) can be enforced by an index.
+CREATE TABLE jobs (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  asset_id           TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  priority           INTEGER NOT NULL DEFAULT 0,
+  state              TEXT    NOT NULL,
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  max_attempts       INTEGER NOT NULL,
+  run_after          BIGINT  NOT NULL,
+  lease_owner        TEXT,
+  lease_expires_at   BIGINT,
+  backfill_id        INTEGER REFERENCES backfills (id) ON DELETE SET NULL,
+  last_error_code    TEXT    NOT NULL DEFAULT '',
+  last_error_message TEXT    NOT NULL DEFAULT '',
+  created_at         BIGINT  NOT NULL,
+  updated_at         BIGINT  NOT NULL,
+  started_at         BIGINT,
+  finished_at        BIGINT
+);
+-- Claiming: the best queued job whose run_after has come; small because only queued
+-- rows are in it.
+CREATE INDEX jobs_claim ON jobs (priority DESC, run_after, id) WHERE state = 'queued';
+-- Reaping: running jobs by lease expiry.
+CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE state = 'running';
+CREATE INDEX jobs_asset ON jobs (asset_id, id);
+CREATE INDEX jobs_backfill ON jobs (backfill_id, state);
+CREATE INDEX jobs_state ON jobs (state, id);
+
+-- The stages of a job, one row each. `active` is 1 while the job is queued or running;
+-- the partial unique index makes a second queued-or-running job for the same
+-- (asset, stage) a constraint violation, so enqueue merges instead of duplicating.
+CREATE TABLE job_stages (
+  job_id   INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  asset_id TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  stage    TEXT    NOT NULL,
+  active   INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (job_id, stage)
+);
+CREATE UNIQUE INDEX job_stages_active ON job_stages (asset_id, stage) WHERE active = 1;
+CREATE INDEX job_stages_asset ON job_stages (asset_id, stage);
+
+-- A backfill's frozen plan: the (asset, stage) pairs selected when it was created, why,
+-- and how each ended, so a run resumes and audits exactly.
+CREATE TABLE backfill_items (
+  backfill_id   INTEGER NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
+  asset_id      TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  stage         TEXT    NOT NULL,
+  reason        TEXT    NOT NULL,
+  from_recipe   TEXT,
+  to_recipe     TEXT    NOT NULL DEFAULT '',
+  outcome       TEXT    NOT NULL DEFAULT 'pending',
+  skip_reason   TEXT    NOT NULL DEFAULT '',
+  error_code    TEXT    NOT NULL DEFAULT '',
+  job_id        INTEGER REFERENCES jobs (id) ON DELETE SET NULL,
+  updated_at    BIGINT  NOT NULL,
+  PRIMARY KEY (backfill_id, asset_id, stage)
+);
+CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome, asset_id);
+CREATE INDEX backfill_items_asset ON backfill_items (asset_id);
+CREATE INDEX backfill_items_job ON backfill_items (job_id);
+)sql";
+
+// Children before parents so no foreign key is left dangling while dropping.
+constexpr std::string_view kInitialDown = R"sql(
+DROP TABLE backfill_items;
+DROP TABLE job_stages;
+DROP TABLE jobs;
+DROP TABLE backfills;
+DROP TABLE derivatives;
+DROP TABLE assets;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial", kInitialUp, kInitialDown},
+};
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kMigrations; }
+
+}  // namespace reprise::catalog

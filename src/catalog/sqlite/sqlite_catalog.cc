@@ -1,0 +1,659 @@
+#include "catalog/sqlite/sqlite_catalog.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "catalog/migrations/migrations.h"
+#include "catalog/sqlite/sqlite_connection.h"
+#include "catalog/sqlite/sqlite_migrator.h"
+#include "catalog/sqlite/sqlite_queries.h"
+
+namespace reprise::catalog {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kDerivativeColumns =
+    "id, asset_id, stage, stage_version, recipe, params, state, skip_reason, error_code,"
+    " error_message, attempts, metadata, blobs, bytes, is_current, created_at, started_at,"
+    " finished_at";
+
+// Database errors get the operation prepended; the catalog's own errors (not found,
+// invalid argument) already say what they are about.
+Error InContext(Error error, std::string_view context) {
+  if (error.origin.rfind("sqlite:", 0) == 0) return error.Wrap(context);
+  return error;
+}
+
+// Strings from media files (tags, titles) are not always valid UTF-8; replacing bad
+// bytes beats failing the whole derivative on a mislabelled tag.
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<json> ParseJson(const std::string& text, std::string_view column) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return Fail(ErrorCode::kInternal, "corrupt JSON in column " + std::string(column));
+  }
+  return value;
+}
+
+std::string BlobsToJson(const std::vector<OutputBlob>& blobs) {
+  json array = json::array();
+  for (const auto& blob : blobs) {
+    array.push_back({{"name", blob.name},
+                     {"key", blob.key},
+                     {"size", blob.size},
+                     {"content_type", blob.content_type}});
+  }
+  return DumpJson(array);
+}
+
+Result<std::vector<OutputBlob>> BlobsFromJson(const std::string& text) {
+  auto parsed = ParseJson(text, "derivatives.blobs");
+  if (!parsed) return Fail(std::move(parsed.error()));
+  std::vector<OutputBlob> blobs;
+  try {
+    for (const auto& item : parsed->get_ref<const json::array_t&>()) {
+      OutputBlob blob;
+      blob.name = item.at("name").get<std::string>();
+      blob.key = item.at("key").get<std::string>();
+      blob.size = item.at("size").get<int64_t>();
+      blob.content_type = item.at("content_type").get<std::string>();
+      blobs.push_back(std::move(blob));
+    }
+  } catch (const json::exception& e) {
+    return Fail(ErrorCode::kInternal, std::string("malformed derivatives.blobs: ") + e.what());
+  }
+  return blobs;
+}
+
+std::string RefsToJson(const std::map<std::string, std::string>& refs) {
+  return DumpJson(json(refs));
+}
+
+Result<std::map<std::string, std::string>> RefsFromJson(const std::string& text) {
+  auto parsed = ParseJson(text, "assets.refs");
+  if (!parsed) return Fail(std::move(parsed.error()));
+  try {
+    return parsed->get<std::map<std::string, std::string>>();
+  } catch (const json::exception& e) {
+    return Fail(ErrorCode::kInternal, std::string("malformed assets.refs: ") + e.what());
+  }
+}
+
+// Reads a row selected with kAssetColumns.
+Result<Asset> ReadAsset(const Statement& row) {
+  Asset asset;
+  asset.id = row.Text(0);
+  asset.owner = row.Text(1);
+  auto source = ParseAssetSource(row.Text(2));
+  if (!source) return Fail(source.error().Wrap("asset " + asset.id));
+  asset.source = *source;
+  asset.sha256_hex = row.Text(3);
+  asset.cid = row.Text(4);
+  asset.size_bytes = row.Int64(5);
+  asset.original_key = row.Text(6);
+  asset.original_name = row.Text(7);
+  asset.source_uri = row.Text(8);
+  auto status = ParseAssetStatus(row.Text(9));
+  if (!status) return Fail(status.error().Wrap("asset " + asset.id));
+  asset.status = *status;
+  auto kind = ParseAssetKind(row.Text(10));
+  if (!kind) return Fail(kind.error().Wrap("asset " + asset.id));
+  asset.media.kind = *kind;
+  asset.media.container = row.Text(11);
+  asset.media.duration_seconds = row.OptionalDouble(12);
+  if (auto width = row.OptionalInt64(13)) asset.media.width = static_cast<int>(*width);
+  if (auto height = row.OptionalInt64(14)) asset.media.height = static_cast<int>(*height);
+  asset.parent_id = row.OptionalText(15);
+  auto refs = RefsFromJson(row.Text(16));
+  if (!refs) return Fail(refs.error().Wrap("asset " + asset.id));
+  asset.refs = std::move(*refs);
+  asset.created_at = row.Int64(17);
+  asset.updated_at = row.Int64(18);
+  return asset;
+}
+
+// Reads a row selected with kDerivativeColumns.
+Result<Derivative> ReadDerivative(const Statement& row) {
+  Derivative d;
+  d.id = row.Int64(0);
+  d.asset_id = row.Text(1);
+  d.stage = row.Text(2);
+  d.stage_version = static_cast<int>(row.Int64(3));
+  d.recipe = row.Text(4);
+  const std::string context = "derivative " + std::to_string(d.id);
+  auto params = ParseJson(row.Text(5), "derivatives.params");
+  if (!params) return Fail(params.error().Wrap(context));
+  d.params = std::move(*params);
+  auto state = ParseDerivativeState(row.Text(6));
+  if (!state) return Fail(state.error().Wrap(context));
+  d.state = *state;
+  d.skip_reason = row.Text(7);
+  d.error_code = row.Text(8);
+  d.error_message = row.Text(9);
+  d.attempts = static_cast<int>(row.Int64(10));
+  auto metadata = ParseJson(row.Text(11), "derivatives.metadata");
+  if (!metadata) return Fail(metadata.error().Wrap(context));
+  d.metadata = std::move(*metadata);
+  auto blobs = BlobsFromJson(row.Text(12));
+  if (!blobs) return Fail(blobs.error().Wrap(context));
+  d.blobs = std::move(*blobs);
+  d.bytes = row.Int64(13);
+  d.current = row.Int64(14) != 0;
+  d.created_at = row.Int64(15);
+  d.started_at = row.OptionalInt64(16).value_or(0);
+  d.finished_at = row.OptionalInt64(17).value_or(0);
+  return d;
+}
+
+tl::unexpected<Error> AssetNotFound(std::string_view id) {
+  return Fail(ErrorCode::kNotFound, "asset " + std::string(id) + " not found");
+}
+
+bool IsForeignKeyViolation(const Error& error) {
+  return error.origin == "sqlite:" + std::to_string(SQLITE_CONSTRAINT_FOREIGNKEY);
+}
+
+Result<Asset> LoadAsset(SqliteConnection& db, std::string_view id, const AssetFilter& scope) {
+  SqlQuery query = AssetWhere(scope);
+  query.sql = "SELECT " + std::string(kAssetColumns) + " FROM assets a" + query.sql +
+              (query.binds.empty() ? " WHERE " : " AND ") + "a.id = ?";
+  query.binds.emplace_back(std::string(id));
+  auto select = db.Prepare(query.sql);
+  if (!select) return Fail(std::move(select.error()));
+  select->BindAll(query.binds);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) return AssetNotFound(id);
+  return ReadAsset(*select);
+}
+
+Result<bool> AssetExists(SqliteConnection& db, std::string_view id) {
+  auto select = db.Prepare("SELECT 1 FROM assets WHERE id = ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindText(id);
+  return select->Step();
+}
+
+Result<Derivative> LoadDerivative(SqliteConnection& db, int64_t id) {
+  auto select =
+      db.Prepare("SELECT " + std::string(kDerivativeColumns) + " FROM derivatives WHERE id = ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(id);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) {
+    return Fail(ErrorCode::kNotFound, "derivative " + std::to_string(id) + " not found");
+  }
+  return ReadDerivative(*select);
+}
+
+Result<StageCounts> CountStatuses(SqliteConnection& db, const StageRecipe& stage,
+                                  const AssetFilter& filter) {
+  SqlQuery query = StageStatusCountsQuery(stage, filter);
+  auto select = db.Prepare(query.sql);
+  if (!select) return Fail(std::move(select.error()));
+  select->BindAll(query.binds);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) return Fail(ErrorCode::kInternal, "stage status query returned no row");
+  StageCounts counts;
+  counts.current = select->Int64(0);
+  counts.outdated = select->Int64(1);
+  counts.missing = select->Int64(2);
+  counts.failed = select->Int64(3);
+  counts.skipped = select->Int64(4);
+  return counts;
+}
+
+Result<void> ValidateOutcome(const DerivativeOutcome& outcome) {
+  switch (outcome.state) {
+    case DerivativeState::kDone:
+      return {};
+    case DerivativeState::kFailed:
+      if (!outcome.error) {
+        return Fail(ErrorCode::kInvalidArgument, "a failed derivative needs its error");
+      }
+      return {};
+    case DerivativeState::kSkipped:
+      if (outcome.skip_reason.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "a skipped derivative needs a skip reason");
+      }
+      return {};
+    case DerivativeState::kPending:
+    case DerivativeState::kRunning:
+      break;
+  }
+  return Fail(
+      ErrorCode::kInvalidArgument,
+      "a derivative completes as done, failed or skipped, not " + std::string(Name(outcome.state)));
+}
+
+}  // namespace
+
+SqliteCatalog::SqliteCatalog(std::string path, const Clock& clock,
+                             std::unique_ptr<SqliteConnection> connection)
+    : path_(std::move(path)), clock_(clock), connection_(std::move(connection)) {}
+
+SqliteCatalog::~SqliteCatalog() = default;
+
+Result<std::unique_ptr<Catalog>> SqliteCatalog::Open(const std::string& path, const Clock& clock) {
+  auto connection = SqliteConnection::Open(path);
+  if (!connection) return Fail(std::move(connection.error()));
+  auto migrations = SqliteMigrations();
+  auto migrated =
+      MigrateSqlite(**connection, migrations, static_cast<int>(migrations.size()), clock);
+  if (!migrated) return Fail(InContext(std::move(migrated.error()), "migrating " + path));
+  return std::unique_ptr<Catalog>(new SqliteCatalog(path, clock, std::move(*connection)));
+}
+
+std::string SqliteCatalog::Describe() const { return "sqlite:" + path_; }
+
+Result<int> SqliteCatalog::SchemaVersion() {
+  std::lock_guard lock(mu_);
+  auto version = AppliedSchemaVersion(*connection_);
+  if (!version) return Fail(InContext(std::move(version.error()), "reading the schema version"));
+  return version;
+}
+
+Result<InsertAssetResult> SqliteCatalog::InsertAsset(const NewAsset& asset) {
+  if (asset.id.empty()) return Fail(ErrorCode::kInvalidArgument, "an asset needs an id");
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  const std::string context = "inserting asset " + asset.id;
+  auto run = [&]() -> Result<InsertAssetResult> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
+    if (!txn) return Fail(std::move(txn.error()));
+    const int64_t now = clock_.NowMicros();
+    bool created = false;
+    {
+      auto insert = db.Prepare(
+          "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
+          " original_name, source_uri, status, kind, container, duration_seconds, width,"
+          " height, parent_id, refs, created_at, updated_at)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+          " ON CONFLICT (id) DO NOTHING RETURNING id");
+      if (!insert) return Fail(std::move(insert.error()));
+      insert->BindText(asset.id)
+          .BindText(asset.owner)
+          .BindText(Name(asset.source))
+          .BindText(asset.sha256_hex)
+          .BindText(asset.cid)
+          .BindInt64(asset.size_bytes)
+          .BindText(asset.original_key)
+          .BindText(asset.original_name)
+          .BindText(asset.source_uri)
+          .BindText(Name(AssetStatus::kPending))
+          .BindText(Name(asset.media.kind))
+          .BindText(asset.media.container)
+          .BindOptionalDouble(asset.media.duration_seconds)
+          .BindOptionalInt64(asset.media.width)
+          .BindOptionalInt64(asset.media.height)
+          .BindOptionalText(asset.parent_id)
+          .BindText(RefsToJson(asset.refs))
+          .BindInt64(now)
+          .BindInt64(now);
+      auto row = insert->Step();
+      if (!row) {
+        if (IsForeignKeyViolation(row.error())) {
+          return Fail(ErrorCode::kNotFound,
+                      "parent asset " + asset.parent_id.value_or("") + " not found");
+        }
+        return Fail(std::move(row.error()));
+      }
+      created = *row;
+      if (created) REPRISE_TRY(insert->Run());  // finish the statement before COMMIT
+    }
+    auto stored = LoadAsset(db, asset.id, {});
+    if (!stored) return Fail(std::move(stored.error()));
+    // The id is derived from (owner, content); a record that disagrees means two
+    // different things were given one id, and returning the other one would leak it.
+    if (!created && (stored->owner != asset.owner || stored->sha256_hex != asset.sha256_hex)) {
+      return Fail(ErrorCode::kConflict,
+                  "asset id " + asset.id + " is already used by different content or owner");
+    }
+    REPRISE_TRY(txn->Commit());
+    return InsertAssetResult{std::move(*stored), created};
+  };
+  auto result = run();
+  if (!result) return Fail(InContext(std::move(result.error()), context));
+  return result;
+}
+
+Result<Asset> SqliteCatalog::GetAsset(std::string_view id, const AssetFilter& scope) {
+  std::lock_guard lock(mu_);
+  auto asset = LoadAsset(*connection_, id, scope);
+  if (!asset) return Fail(InContext(std::move(asset.error()), "reading asset " + std::string(id)));
+  return asset;
+}
+
+Result<AssetPage> SqliteCatalog::ListAssets(const AssetFilter& filter, const PageRequest& page) {
+  if (page.limit <= 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "page limit must be positive, got " + std::to_string(page.limit));
+  }
+  const int limit = std::min(page.limit, kMaxPageLimit);
+  auto query = ListAssetsQuery(filter, page.cursor, limit);
+  if (!query) return Fail(std::move(query.error()));
+  std::lock_guard lock(mu_);
+  auto run = [&]() -> Result<AssetPage> {
+    auto select = connection_->Prepare(query->sql);
+    if (!select) return Fail(std::move(select.error()));
+    select->BindAll(query->binds);
+    AssetPage result;
+    while (true) {
+      auto row = select->Step();
+      if (!row) return Fail(std::move(row.error()));
+      if (!*row) break;
+      if (static_cast<int>(result.items.size()) == limit) {
+        // One row beyond the page: there is more, and the cursor points after the last
+        // item returned.
+        const Asset& last = result.items.back();
+        result.next_cursor = EncodeAssetCursor(last.created_at, last.id);
+        break;
+      }
+      auto asset = ReadAsset(*select);
+      if (!asset) return Fail(std::move(asset.error()));
+      result.items.push_back(std::move(*asset));
+    }
+    return result;
+  };
+  auto result = run();
+  if (!result) return Fail(InContext(std::move(result.error()), "listing assets"));
+  return result;
+}
+
+Result<int64_t> SqliteCatalog::CountAssets(const AssetFilter& filter) {
+  SqlQuery query = CountAssetsQuery(filter);
+  std::lock_guard lock(mu_);
+  auto run = [&]() -> Result<int64_t> {
+    auto select = connection_->Prepare(query.sql);
+    if (!select) return Fail(std::move(select.error()));
+    select->BindAll(query.binds);
+    auto row = select->Step();
+    if (!row) return Fail(std::move(row.error()));
+    return *row ? select->Int64(0) : 0;
+  };
+  auto result = run();
+  if (!result) return Fail(InContext(std::move(result.error()), "counting assets"));
+  return result;
+}
+
+Result<void> SqliteCatalog::SetAssetStatus(std::string_view id, AssetStatus status) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto run = [&]() -> Result<void> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
+    if (!txn) return Fail(std::move(txn.error()));
+    {
+      auto update = db.Prepare("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?");
+      if (!update) return Fail(std::move(update.error()));
+      update->BindText(Name(status)).BindInt64(clock_.NowMicros()).BindText(id);
+      REPRISE_TRY(update->Run());
+    }
+    if (sqlite3_changes(db.get()) == 0) return AssetNotFound(id);
+    return txn->Commit();
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "setting status of asset " + std::string(id)));
+  }
+  return {};
+}
+
+Result<int64_t> SqliteCatalog::StartDerivative(std::string_view asset_id, std::string_view stage,
+                                               int stage_version, std::string_view recipe,
+                                               const nlohmann::json& params) {
+  if (stage.empty() || recipe.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "a derivative needs a stage name and a recipe");
+  }
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto run = [&]() -> Result<int64_t> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
+    if (!txn) return Fail(std::move(txn.error()));
+    int64_t earlier = 0;
+    {
+      auto count = db.Prepare(
+          "SELECT COUNT(*) FROM derivatives WHERE asset_id = ? AND stage = ? AND recipe = ?");
+      if (!count) return Fail(std::move(count.error()));
+      count->BindText(asset_id).BindText(stage).BindText(recipe);
+      auto row = count->Step();
+      if (!row) return Fail(std::move(row.error()));
+      earlier = *row ? count->Int64(0) : 0;
+    }
+    int64_t id = 0;
+    {
+      const int64_t now = clock_.NowMicros();
+      auto insert = db.Prepare(
+          "INSERT INTO derivatives (asset_id, stage, stage_version, recipe, params, state,"
+          " attempts, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+      if (!insert) return Fail(std::move(insert.error()));
+      insert->BindText(asset_id)
+          .BindText(stage)
+          .BindInt64(stage_version)
+          .BindText(recipe)
+          .BindText(DumpJson(params))
+          .BindText(Name(DerivativeState::kRunning))
+          .BindInt64(earlier + 1)
+          .BindInt64(now)
+          .BindInt64(now);
+      auto row = insert->Step();
+      if (!row) {
+        if (IsForeignKeyViolation(row.error())) return AssetNotFound(asset_id);
+        return Fail(std::move(row.error()));
+      }
+      if (!*row) return Fail(ErrorCode::kInternal, "INSERT ... RETURNING gave no id");
+      id = insert->Int64(0);
+      REPRISE_TRY(insert->Run());
+    }
+    REPRISE_TRY(txn->Commit());
+    return id;
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "starting " + std::string(stage) + " on asset " + std::string(asset_id)));
+  }
+  return result;
+}
+
+Result<Derivative> SqliteCatalog::CompleteDerivative(int64_t derivative_id,
+                                                     const DerivativeOutcome& outcome) {
+  REPRISE_TRY(ValidateOutcome(outcome));
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto run = [&]() -> Result<Derivative> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
+    if (!txn) return Fail(std::move(txn.error()));
+    auto attempt = LoadDerivative(db, derivative_id);
+    if (!attempt) return Fail(std::move(attempt.error()));
+    // A late completion (e.g. from a worker whose lease was taken over) must not rewrite
+    // a result that is already recorded.
+    if (attempt->state != DerivativeState::kRunning &&
+        attempt->state != DerivativeState::kPending) {
+      return Fail(ErrorCode::kConflict, "derivative " + std::to_string(derivative_id) +
+                                            " is already " + std::string(Name(attempt->state)));
+    }
+    const bool done = outcome.state == DerivativeState::kDone;
+    const int64_t now = clock_.NowMicros();
+    if (done) {
+      // Demote first: the partial unique index allows one current row at any moment.
+      auto demote = db.Prepare(
+          "UPDATE derivatives SET is_current = 0"
+          " WHERE asset_id = ? AND stage = ? AND is_current = 1");
+      if (!demote) return Fail(std::move(demote.error()));
+      demote->BindText(attempt->asset_id).BindText(attempt->stage);
+      REPRISE_TRY(demote->Run());
+    }
+    {
+      int64_t bytes = 0;
+      for (const auto& blob : outcome.blobs) bytes += blob.size;
+      std::string error_code;
+      std::string error_message;
+      if (outcome.state == DerivativeState::kFailed && outcome.error) {
+        error_code = ErrorCodeName(outcome.error->code);
+        error_message = outcome.error->message;
+        if (!outcome.error->origin.empty()) error_message += " (" + outcome.error->origin + ")";
+      }
+      auto update = db.Prepare(
+          "UPDATE derivatives SET state = ?, skip_reason = ?, error_code = ?,"
+          " error_message = ?, metadata = ?, blobs = ?, bytes = ?, is_current = ?,"
+          " finished_at = ? WHERE id = ?");
+      if (!update) return Fail(std::move(update.error()));
+      update->BindText(Name(outcome.state))
+          .BindText(outcome.state == DerivativeState::kSkipped ? outcome.skip_reason : "")
+          .BindText(error_code)
+          .BindText(error_message)
+          .BindText(DumpJson(outcome.metadata))
+          .BindText(BlobsToJson(outcome.blobs))
+          .BindInt64(bytes)
+          .BindInt64(done ? 1 : 0)
+          .BindInt64(now)
+          .BindInt64(derivative_id);
+      REPRISE_TRY(update->Run());
+    }
+    if (outcome.asset_media) {
+      const MediaSummary& media = *outcome.asset_media;
+      auto update = db.Prepare(
+          "UPDATE assets SET kind = ?, container = ?, duration_seconds = ?, width = ?,"
+          " height = ?, updated_at = ? WHERE id = ?");
+      if (!update) return Fail(std::move(update.error()));
+      update->BindText(Name(media.kind))
+          .BindText(media.container)
+          .BindOptionalDouble(media.duration_seconds)
+          .BindOptionalInt64(media.width)
+          .BindOptionalInt64(media.height)
+          .BindInt64(now)
+          .BindText(attempt->asset_id);
+      REPRISE_TRY(update->Run());
+    }
+    auto finished = LoadDerivative(db, derivative_id);
+    if (!finished) return Fail(std::move(finished.error()));
+    REPRISE_TRY(txn->Commit());
+    return finished;
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "completing derivative " + std::to_string(derivative_id)));
+  }
+  return result;
+}
+
+Result<std::vector<Derivative>> SqliteCatalog::ListDerivatives(std::string_view asset_id) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto run = [&]() -> Result<std::vector<Derivative>> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kDeferred);
+    if (!txn) return Fail(std::move(txn.error()));
+    auto exists = AssetExists(db, asset_id);
+    if (!exists) return Fail(std::move(exists.error()));
+    if (!*exists) return AssetNotFound(asset_id);
+    std::vector<Derivative> derivatives;
+    {
+      auto select = db.Prepare("SELECT " + std::string(kDerivativeColumns) +
+                               " FROM derivatives WHERE asset_id = ? ORDER BY id DESC");
+      if (!select) return Fail(std::move(select.error()));
+      select->BindText(asset_id);
+      while (true) {
+        auto row = select->Step();
+        if (!row) return Fail(std::move(row.error()));
+        if (!*row) break;
+        auto derivative = ReadDerivative(*select);
+        if (!derivative) return Fail(std::move(derivative.error()));
+        derivatives.push_back(std::move(*derivative));
+      }
+    }
+    REPRISE_TRY(txn->Commit());
+    return derivatives;
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "listing derivatives of asset " + std::string(asset_id)));
+  }
+  return result;
+}
+
+Result<Derivative> SqliteCatalog::GetCurrentDerivative(std::string_view asset_id,
+                                                       std::string_view stage) {
+  std::lock_guard lock(mu_);
+  auto run = [&]() -> Result<Derivative> {
+    auto select = connection_->Prepare("SELECT " + std::string(kDerivativeColumns) +
+                                       " FROM derivatives"
+                                       " WHERE asset_id = ? AND stage = ? AND is_current = 1");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindText(asset_id).BindText(stage);
+    auto row = select->Step();
+    if (!row) return Fail(std::move(row.error()));
+    if (!*row) {
+      return Fail(ErrorCode::kNotFound, "asset " + std::string(asset_id) + " has no current " +
+                                            std::string(stage) + " result");
+    }
+    return ReadDerivative(*select);
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "reading current " + std::string(stage) +
+                                                         " of asset " + std::string(asset_id)));
+  }
+  return result;
+}
+
+Result<std::vector<StageStatus>> SqliteCatalog::GetStageStatuses(
+    std::string_view asset_id, const std::vector<StageRecipe>& stages) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto run = [&]() -> Result<std::vector<StageStatus>> {
+    auto txn = Transaction::Begin(db, Transaction::Mode::kDeferred);
+    if (!txn) return Fail(std::move(txn.error()));
+    auto exists = AssetExists(db, asset_id);
+    if (!exists) return Fail(std::move(exists.error()));
+    if (!*exists) return AssetNotFound(asset_id);
+    // The aggregate over a one-asset filter: the same SQL as CountStageStatuses, so the
+    // per-asset answer and the library-wide counts cannot drift apart.
+    AssetFilter one;
+    one.ids.emplace_back(asset_id);
+    std::vector<StageStatus> statuses;
+    for (const auto& stage : stages) {
+      auto counts = CountStatuses(db, stage, one);
+      if (!counts) return Fail(std::move(counts.error()));
+      if (counts->current > 0) {
+        statuses.push_back(StageStatus::kCurrent);
+      } else if (counts->outdated > 0) {
+        statuses.push_back(StageStatus::kOutdated);
+      } else if (counts->failed > 0) {
+        statuses.push_back(StageStatus::kFailed);
+      } else if (counts->skipped > 0) {
+        statuses.push_back(StageStatus::kSkipped);
+      } else {
+        statuses.push_back(StageStatus::kMissing);
+      }
+    }
+    REPRISE_TRY(txn->Commit());
+    return statuses;
+  };
+  auto result = run();
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "reading stage statuses of asset " + std::string(asset_id)));
+  }
+  return result;
+}
+
+Result<StageCounts> SqliteCatalog::CountStageStatuses(const StageRecipe& stage,
+                                                      const AssetFilter& filter) {
+  std::lock_guard lock(mu_);
+  auto result = CountStatuses(*connection_, stage, filter);
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "counting " + stage.stage + " statuses"));
+  }
+  return result;
+}
+
+}  // namespace reprise::catalog

@@ -1,0 +1,70 @@
+// The embedded catalog: one SQLite file in WAL mode (see sqlite_connection.h for the
+// pragmas). Open() creates the file when missing and brings its schema up to the newest
+// migration this build knows (sqlite_migrator.h); a file written by a newer reprise is
+// refused with kConflict, a path that cannot be opened read-write with kIo.
+//
+// Threads: each SqliteCatalog owns one connection and a mutex around it, so calls from
+// many threads are serialised. That is also what SQLite would do for writers anyway; it
+// keeps the prepared-statement cache and sqlite3_errmsg() per call consistent. Several
+// processes (or several SqliteCatalog objects) may share one file: WAL lets readers run
+// beside the one writer, and every state change is a BEGIN IMMEDIATE transaction that
+// waits up to busy_timeout (5 s) for the write lock before failing with kUnavailable.
+//
+// "Now" comes from the injected Clock, which must outlive the catalog.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/clock.h"
+
+namespace reprise::catalog {
+
+class SqliteConnection;
+
+class SqliteCatalog final : public Catalog {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
+                                                             const Clock& clock);
+  ~SqliteCatalog() override;
+  SqliteCatalog(const SqliteCatalog&) = delete;
+  SqliteCatalog& operator=(const SqliteCatalog&) = delete;
+
+  [[nodiscard]] std::string Describe() const override;
+  [[nodiscard]] Result<int> SchemaVersion() override;
+
+  [[nodiscard]] Result<InsertAssetResult> InsertAsset(const NewAsset& asset) override;
+  [[nodiscard]] Result<Asset> GetAsset(std::string_view id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<AssetPage> ListAssets(const AssetFilter& filter,
+                                             const PageRequest& page) override;
+  [[nodiscard]] Result<int64_t> CountAssets(const AssetFilter& filter) override;
+  [[nodiscard]] Result<void> SetAssetStatus(std::string_view id, AssetStatus status) override;
+
+  [[nodiscard]] Result<int64_t> StartDerivative(std::string_view asset_id, std::string_view stage,
+                                                int stage_version, std::string_view recipe,
+                                                const nlohmann::json& params) override;
+  [[nodiscard]] Result<Derivative> CompleteDerivative(int64_t derivative_id,
+                                                      const DerivativeOutcome& outcome) override;
+  [[nodiscard]] Result<std::vector<Derivative>> ListDerivatives(std::string_view asset_id) override;
+  [[nodiscard]] Result<Derivative> GetCurrentDerivative(std::string_view asset_id,
+                                                        std::string_view stage) override;
+
+  [[nodiscard]] Result<std::vector<StageStatus>> GetStageStatuses(
+      std::string_view asset_id, const std::vector<StageRecipe>& stages) override;
+  [[nodiscard]] Result<StageCounts> CountStageStatuses(const StageRecipe& stage,
+                                                       const AssetFilter& filter) override;
+
+ private:
+  SqliteCatalog(std::string path, const Clock& clock, std::unique_ptr<SqliteConnection> connection);
+
+  const std::string path_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::unique_ptr<SqliteConnection> connection_;  // guarded by mu_
+};
+
+}  // namespace reprise::catalog

@@ -1,0 +1,126 @@
+// One SQLite connection configured the way the catalog needs it, with a cache of prepared
+// statements and scoped transactions. Internal to the SQLite backend.
+//
+// Open() sets, per connection: extended result codes, busy_timeout (5 s: a writer waits
+// for another process's transaction instead of failing at once), foreign_keys=ON,
+// journal_mode=WAL (readers never block the writer, several processes share the file)
+// and synchronous=NORMAL (durable at checkpoints, safe against corruption in WAL mode).
+// A path that cannot be opened read-write is refused with kIo.
+//
+// Not thread-safe: the owner serialises every use (SqliteCatalog holds a mutex).
+// A Statement borrowed from the cache is reset when it goes out of scope; asking for
+// the same SQL while it is still borrowed yields a private, uncached copy instead of
+// resetting the one in use.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "catalog/sqlite/sqlite_handles.h"
+#include "core/error.h"
+
+namespace reprise::catalog {
+
+// A value bound to a `?` placeholder of a query assembled at run time.
+using SqlValue = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* busy, StmtPtr owned) noexcept;
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Binders fill placeholders left to right; a binding error is reported by Step().
+  Statement& BindText(std::string_view value);
+  Statement& BindInt64(int64_t value);
+  Statement& BindDouble(double value);
+  Statement& BindNull();
+  Statement& BindOptionalText(const std::optional<std::string>& value);
+  Statement& BindOptionalInt64(std::optional<int64_t> value);
+  Statement& BindOptionalDouble(std::optional<double> value);
+  Statement& Bind(const SqlValue& value);
+  Statement& BindAll(const std::vector<SqlValue>& values);
+
+  // True when a row is available, false when the statement has finished.
+  [[nodiscard]] Result<bool> Step();
+  // Steps to the end, for statements that return no rows.
+  [[nodiscard]] Result<void> Run();
+
+  [[nodiscard]] bool IsNull(int column) const;
+  [[nodiscard]] int64_t Int64(int column) const;
+  [[nodiscard]] double Double(int column) const;
+  [[nodiscard]] std::string Text(int column) const;
+  [[nodiscard]] std::optional<int64_t> OptionalInt64(int column) const;
+  [[nodiscard]] std::optional<double> OptionalDouble(int column) const;
+  [[nodiscard]] std::optional<std::string> OptionalText(int column) const;
+
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  Statement& Check(int rc);
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  bool* busy_;     // the cache entry's in-use flag; null for a private statement
+  StmtPtr owned_;  // set for a private statement
+  int next_index_ = 1;
+  int bind_rc_ = SQLITE_OK;
+};
+
+class SqliteConnection {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path);
+
+  sqlite3* get() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+  // A prepared statement for `sql`, cached for the life of the connection.
+  [[nodiscard]] Result<Statement> Prepare(std::string_view sql);
+  // Runs one or more statements without caching them (DDL, pragmas).
+  [[nodiscard]] Result<void> Exec(std::string_view sql);
+
+ private:
+  struct CachedStatement {
+    StmtPtr stmt;
+    bool busy = false;
+  };
+
+  SqliteConnection(std::string path, SqlitePtr db);
+
+  std::string path_;
+  SqlitePtr db_;
+  // Node-based, so the busy flags handed to Statements stay put while the map grows.
+  std::unordered_map<std::string, CachedStatement> statements_;
+};
+
+// A transaction that rolls back unless committed. IMMEDIATE takes the write lock at
+// BEGIN, waiting up to busy_timeout for it, so a writer never fails later on a lock
+// upgrade; DEFERRED gives a consistent snapshot for multi-statement reads.
+class Transaction {
+ public:
+  enum class Mode { kDeferred, kImmediate };
+
+  [[nodiscard]] static Result<Transaction> Begin(SqliteConnection& connection, Mode mode);
+  ~Transaction();
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  [[nodiscard]] Result<void> Commit();
+
+ private:
+  explicit Transaction(SqliteConnection* connection) : connection_(connection) {}
+  SqliteConnection* connection_;  // null once committed, rolled back or moved from
+};
+
+}  // namespace reprise::catalog

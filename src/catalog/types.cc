@@ -1,0 +1,87 @@
+#include "catalog/types.h"
+
+#include <string>
+#include <utility>
+
+namespace reprise::catalog {
+namespace {
+
+// Each enum's stored/printed names, in declaration order; the one table both Name() and
+// Parse*() read, so the two can never disagree.
+constexpr std::pair<AssetKind, std::string_view> kAssetKindNames[] = {
+    {AssetKind::kUnknown, "unknown"},
+    {AssetKind::kVideo, "video"},
+    {AssetKind::kAudio, "audio"},
+    {AssetKind::kImage, "image"},
+};
+constexpr std::pair<AssetSource, std::string_view> kAssetSourceNames[] = {
+    {AssetSource::kUpload, "upload"},
+    {AssetSource::kUrl, "url"},
+    {AssetSource::kWebhook, "webhook"},
+    {AssetSource::kScan, "scan"},
+};
+constexpr std::pair<AssetStatus, std::string_view> kAssetStatusNames[] = {
+    {AssetStatus::kPending, "pending"},
+    {AssetStatus::kProcessing, "processing"},
+    {AssetStatus::kReady, "ready"},
+    {AssetStatus::kFailed, "failed"},
+};
+constexpr std::pair<DerivativeState, std::string_view> kDerivativeStateNames[] = {
+    {DerivativeState::kPending, "pending"}, {DerivativeState::kRunning, "running"},
+    {DerivativeState::kDone, "done"},       {DerivativeState::kFailed, "failed"},
+    {DerivativeState::kSkipped, "skipped"},
+};
+constexpr std::pair<StageStatus, std::string_view> kStageStatusNames[] = {
+    {StageStatus::kCurrent, "current"}, {StageStatus::kOutdated, "outdated"},
+    {StageStatus::kMissing, "missing"}, {StageStatus::kFailed, "failed"},
+    {StageStatus::kSkipped, "skipped"},
+};
+
+template <class E, size_t N>
+std::string_view NameIn(const std::pair<E, std::string_view> (&table)[N], E value) {
+  for (const auto& [candidate, name] : table) {
+    if (candidate == value) return name;
+  }
+  return "invalid";  // only reachable through a cast of an out-of-range integer
+}
+
+template <class E, size_t N>
+Result<E> ParseIn(const std::pair<E, std::string_view> (&table)[N], std::string_view what,
+                  std::string_view text) {
+  for (const auto& [value, name] : table) {
+    if (name == text) return value;
+  }
+  std::string valid;
+  for (const auto& entry : table) {
+    if (!valid.empty()) valid += ", ";
+    valid += entry.second;
+  }
+  return Fail(ErrorCode::kInvalidArgument, "unknown " + std::string(what) + " \"" +
+                                               std::string(text) + "\"; valid values: " + valid);
+}
+
+}  // namespace
+
+std::string_view Name(AssetKind kind) { return NameIn(kAssetKindNames, kind); }
+std::string_view Name(AssetSource source) { return NameIn(kAssetSourceNames, source); }
+std::string_view Name(AssetStatus status) { return NameIn(kAssetStatusNames, status); }
+std::string_view Name(DerivativeState state) { return NameIn(kDerivativeStateNames, state); }
+std::string_view Name(StageStatus status) { return NameIn(kStageStatusNames, status); }
+
+Result<AssetKind> ParseAssetKind(std::string_view text) {
+  return ParseIn(kAssetKindNames, "asset kind", text);
+}
+Result<AssetSource> ParseAssetSource(std::string_view text) {
+  return ParseIn(kAssetSourceNames, "asset source", text);
+}
+Result<AssetStatus> ParseAssetStatus(std::string_view text) {
+  return ParseIn(kAssetStatusNames, "asset status", text);
+}
+Result<DerivativeState> ParseDerivativeState(std::string_view text) {
+  return ParseIn(kDerivativeStateNames, "derivative state", text);
+}
+Result<StageStatus> ParseStageStatus(std::string_view text) {
+  return ParseIn(kStageStatusNames, "stage status", text);
+}
+
+}  // namespace reprise::catalog

@@ -1,0 +1,371 @@
+// The SQLite backend: the contract suite on a temporary file, plus what only SQLite has
+// (migration bookkeeping, file errors, pragmas, query plans, the schema the queue and
+// backfill issues build on).
+
+#include "catalog/sqlite/sqlite_catalog.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "catalog/migrations/migrations.h"
+#include "catalog/sqlite/sqlite_connection.h"
+#include "catalog/sqlite/sqlite_handles.h"
+#include "catalog/sqlite/sqlite_migrator.h"
+#include "catalog/sqlite/sqlite_queries.h"
+#include "tests/catalog/catalog_contract.h"
+#include "tests/support/test_support.h"
+
+namespace reprise::catalog {
+namespace {
+
+class SqliteTestEnv final : public CatalogTestEnv {
+ public:
+  Result<std::unique_ptr<Catalog>> Connect(const Clock& clock) override {
+    return SqliteCatalog::Open(path(), clock);
+  }
+  std::string path() const { return dir_.Join("catalog.db"); }
+
+ private:
+  reprise::testing::TempDir dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, CatalogContractTest,
+                         ::testing::Values(CatalogBackend{
+                             "sqlite", [] { return std::make_unique<SqliteTestEnv>(); }}),
+                         BackendName);
+
+// A raw connection for looking under the catalog's hood.
+SqlitePtr RawOpen(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+  SqlitePtr db(raw);
+  EXPECT_EQ(rc, SQLITE_OK) << sqlite3_errstr(rc);
+  sqlite3_busy_timeout(db.get(), 5000);
+  sqlite3_extended_result_codes(db.get(), 1);
+  return db;
+}
+
+int RawExec(sqlite3* db, const std::string& sql) {
+  return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+}
+
+// All rows of a query, each row's columns joined by '|'.
+std::vector<std::string> RawRows(sqlite3* db, const std::string& sql,
+                                 const std::vector<SqlValue>& binds = {}) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  EXPECT_EQ(rc, SQLITE_OK) << sqlite3_errmsg(db) << " in " << sql;
+  std::vector<std::string> rows;
+  if (rc != SQLITE_OK) return rows;
+  Statement statement(db, stmt.get(), nullptr, nullptr);
+  statement.BindAll(binds);
+  while (true) {
+    auto row = statement.Step();
+    EXPECT_TRUE(row) << row.error().ToString();
+    if (!row || !*row) break;
+    std::string line;
+    for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
+      if (c > 0) line += "|";
+      line += statement.Text(c);
+    }
+    rows.push_back(line);
+  }
+  return rows;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  std::string path() const { return dir_.Join("catalog.db"); }
+  reprise::testing::TempDir dir_;
+  FakeClock clock_;
+};
+
+TEST_F(SqliteCatalogTest, MigrationsAreRecordedAndReopeningIsANoOp) {
+  {
+    auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+    EXPECT_EQ(catalog->Describe(), "sqlite:" + path());
+    EXPECT_EQ(Ok(catalog->SchemaVersion()), static_cast<int>(SqliteMigrations().size()));
+  }
+  auto db = RawOpen(path());
+  std::vector<std::string> expected;
+  for (const auto& m : SqliteMigrations()) {
+    expected.push_back(std::to_string(m.version) + "|" + std::string(m.name) + "|" +
+                       std::to_string(clock_.NowMicros()));
+  }
+  const std::string query = "SELECT version, name, applied_at FROM schema_migrations";
+  EXPECT_EQ(RawRows(db.get(), query), expected);
+
+  clock_.Advance(3'600'000'000);
+  { auto again = Ok(SqliteCatalog::Open(path(), clock_)); }
+  EXPECT_EQ(RawRows(db.get(), query), expected) << "reopening re-applied or re-recorded";
+}
+
+TEST_F(SqliteCatalogTest, PragmasAreSet) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  // journal_mode is stored in the file; the others are per connection and shown by the
+  // contract tests (foreign keys) and the concurrency tests (busy timeout).
+  EXPECT_EQ(RawRows(db.get(), "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+}
+
+TEST_F(SqliteCatalogTest, NewerSchemaIsRefused) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(),
+                    "INSERT INTO schema_migrations (version, name, applied_at)"
+                    " VALUES (99, 'from_the_future', 0)"),
+            SQLITE_OK);
+  auto refused = SqliteCatalog::Open(path(), clock_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_NE(refused.error().message.find("99"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("newer"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find(path()), std::string::npos) << refused.error().message;
+}
+
+TEST_F(SqliteCatalogTest, DivergedMigrationHistoryIsRefused) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(), "UPDATE schema_migrations SET name = 'other' WHERE version = 1"),
+            SQLITE_OK);
+  auto refused = SqliteCatalog::Open(path(), clock_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_NE(refused.error().message.find("other"), std::string::npos);
+}
+
+TEST_F(SqliteCatalogTest, EveryMigrationRevertsAndReappliesCleanly) {
+  auto connection = Ok(SqliteConnection::Open(path()));
+  const auto migrations = SqliteMigrations();
+  const int latest = static_cast<int>(migrations.size());
+  const std::string tables =
+      "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE "
+      "'sqlite_%' ORDER BY name";
+  auto db = RawOpen(path());
+
+  Ok(MigrateSqlite(*connection, migrations, latest, clock_));
+  const std::vector<std::string> full_schema = RawRows(db.get(), tables);
+  for (int target = latest - 1; target >= 0; --target) {
+    Ok(MigrateSqlite(*connection, migrations, target, clock_));
+    EXPECT_EQ(Ok(AppliedSchemaVersion(*connection)), target);
+  }
+  EXPECT_EQ(RawRows(db.get(), tables), std::vector<std::string>{"schema_migrations"});
+  Ok(MigrateSqlite(*connection, migrations, latest, clock_));
+  EXPECT_EQ(RawRows(db.get(), tables), full_schema);
+
+  auto beyond = MigrateSqlite(*connection, migrations, latest + 1, clock_);
+  ASSERT_FALSE(beyond);
+  EXPECT_EQ(beyond.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(SqliteCatalogTest, FailingMigrationLeavesThePreviousVersion) {
+  const Migration list[] = {
+      {1, "first", "CREATE TABLE one (x INTEGER)", "DROP TABLE one"},
+      {2, "broken", "CREATE TABLE two (x INTEGER); THIS IS NOT SQL", "DROP TABLE two"},
+  };
+  auto connection = Ok(SqliteConnection::Open(path()));
+  auto result = MigrateSqlite(*connection, list, 2, clock_);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("migration 2 (broken)"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(Ok(AppliedSchemaVersion(*connection)), 1);
+  auto db = RawOpen(path());
+  EXPECT_EQ(RawRows(db.get(), "SELECT name FROM sqlite_master WHERE name IN ('one', 'two')"),
+            std::vector<std::string>{"one"});
+}
+
+TEST_F(SqliteCatalogTest, UnusablePathsGiveAClearIoError) {
+  reprise::testing::WriteFile(dir_.Join("plain-file"), "not a directory");
+  for (const std::string& bad :
+       {dir_.Join("plain-file/catalog.db"), dir_.path(), dir_.Join("missing-dir/catalog.db"),
+        std::string("/proc/reprise-catalog.db")}) {  // /proc refuses new files even to root
+    auto result = SqliteCatalog::Open(bad, clock_);
+    ASSERT_FALSE(result) << bad;
+    EXPECT_EQ(result.error().code, ErrorCode::kIo) << result.error().ToString();
+    EXPECT_NE(result.error().message.find(bad), std::string::npos) << result.error().message;
+    EXPECT_EQ(result.error().origin.rfind("sqlite:", 0), 0u) << result.error().origin;
+  }
+  reprise::testing::WriteFile(dir_.Join("not-a-db"), std::string(8192, 'x'));
+  auto garbage = SqliteCatalog::Open(dir_.Join("not-a-db"), clock_);
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().code, ErrorCode::kIo) << garbage.error().ToString();
+}
+
+TEST_F(SqliteCatalogTest, ReadOnlyFileGivesAClearIoError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes to read-only files anyway";
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  ASSERT_EQ(::chmod(path().c_str(), 0444), 0);
+  auto result = SqliteCatalog::Open(path(), clock_);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kIo);
+  EXPECT_NE(result.error().message.find("read-only"), std::string::npos);
+}
+
+TEST_F(SqliteCatalogTest, ForeignKeysCascadeFromAssets) {
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  NewAsset asset;
+  asset.id = "a1";
+  asset.owner = "alice";
+  asset.sha256_hex = "x";
+  Ok(catalog->InsertAsset(asset));
+  Ok(catalog->CompleteDerivative(Ok(catalog->StartDerivative("a1", "probe", 1, "p", {})),
+                                 DerivativeOutcome{}));
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(), "PRAGMA foreign_keys = ON"), SQLITE_OK);
+  EXPECT_EQ(RawExec(db.get(),
+                    "INSERT INTO derivatives (asset_id, stage, stage_version, recipe, state,"
+                    " created_at) VALUES ('ghost', 'probe', 1, 'p', 'done', 0)"),
+            SQLITE_CONSTRAINT_FOREIGNKEY);
+  ASSERT_EQ(RawExec(db.get(), "DELETE FROM assets WHERE id = 'a1'"), SQLITE_OK);
+  EXPECT_EQ(RawRows(db.get(), "SELECT COUNT(*) FROM derivatives"), std::vector<std::string>{"0"});
+}
+
+TEST_F(SqliteCatalogTest, OnlyOneCurrentRowPerAssetAndStageEvenForRawWrites) {
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  NewAsset asset;
+  asset.id = "a1";
+  Ok(catalog->InsertAsset(asset));
+  Ok(catalog->CompleteDerivative(Ok(catalog->StartDerivative("a1", "probe", 1, "p", {})),
+                                 DerivativeOutcome{}));
+  auto db = RawOpen(path());
+  EXPECT_EQ(RawExec(db.get(),
+                    "INSERT INTO derivatives (asset_id, stage, stage_version, recipe, state,"
+                    " is_current, created_at) VALUES ('a1', 'probe', 1, 'q', 'done', 1, 0)"),
+            SQLITE_CONSTRAINT_UNIQUE);
+}
+
+TEST_F(SqliteCatalogTest, JobStagesAllowOneActiveJobPerAssetAndStage) {
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  NewAsset asset;
+  asset.id = "a1";
+  Ok(catalog->InsertAsset(asset));
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(),
+                    "INSERT INTO jobs (id, asset_id, state, max_attempts, run_after, created_at,"
+                    " updated_at) VALUES (1, 'a1', 'queued', 3, 0, 0, 0),"
+                    " (2, 'a1', 'queued', 3, 0, 0, 0), (3, 'a1', 'succeeded', 3, 0, 0, 0)"),
+            SQLITE_OK);
+  ASSERT_EQ(RawExec(db.get(),
+                    "INSERT INTO job_stages (job_id, asset_id, stage, active)"
+                    " VALUES (1, 'a1', 'probe', 1), (1, 'a1', 'thumbnail', 1)"),
+            SQLITE_OK);
+  EXPECT_EQ(RawExec(db.get(),
+                    "INSERT INTO job_stages (job_id, asset_id, stage, active)"
+                    " VALUES (2, 'a1', 'probe', 1)"),
+            SQLITE_CONSTRAINT_UNIQUE);
+  EXPECT_EQ(RawExec(db.get(),
+                    "INSERT INTO job_stages (job_id, asset_id, stage, active)"
+                    " VALUES (3, 'a1', 'probe', 0), (2, 'a1', 'waveform', 1)"),
+            SQLITE_OK);
+}
+
+TEST_F(SqliteCatalogTest, WriterWaitsForAnotherProcessesTransaction) {
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(), "BEGIN IMMEDIATE"), SQLITE_OK);
+  std::thread release([&db] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(RawExec(db.get(), "COMMIT"), SQLITE_OK);
+  });
+  NewAsset asset;
+  asset.id = "a1";
+  auto inserted = catalog->InsertAsset(asset);  // blocks until the other side commits
+  release.join();
+  ASSERT_TRUE(inserted) << inserted.error().ToString();
+  EXPECT_TRUE(inserted->created);
+}
+
+TEST_F(SqliteCatalogTest, QueryPlansUseTheIndexes) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(), "ANALYZE"), SQLITE_OK);
+
+  AssetFilter alice;
+  alice.owner = "alice";
+  for (const AssetFilter& filter : {AssetFilter{}, alice}) {
+    SqlQuery counts = StageStatusCountsQuery({"probe", "r1"}, filter);
+    std::string plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + counts.sql, counts.binds));
+    EXPECT_NE(plan.find("derivatives_history"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("derivatives_current"), std::string::npos) << plan;
+    for (const char* full_scan : {"SCAN d\n", "SCAN d ", "SCAN c\n", "SCAN c ", "TEMP B-TREE"}) {
+      EXPECT_EQ(plan.find(full_scan), std::string::npos) << full_scan << " in\n" << plan;
+    }
+  }
+
+  SqlQuery page = Ok(ListAssetsQuery(alice, EncodeAssetCursor(5, "x"), 10));
+  std::string plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + page.sql, page.binds));
+  EXPECT_NE(plan.find("assets_owner_created"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+
+  SqlQuery everyone = Ok(ListAssetsQuery({}, EncodeAssetCursor(5, "x"), 10));
+  plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + everyone.sql, everyone.binds));
+  EXPECT_NE(plan.find("assets_created"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
+TEST_F(SqliteCatalogTest, SameStatementCanBeUsedTwiceAtOnce) {
+  auto connection = Ok(SqliteConnection::Open(path()));
+  Ok(connection->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  const std::string sql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the cached copy
+    auto outer = Ok(connection->Prepare(sql));
+    outer.BindInt64(1);
+    std::vector<int64_t> pairs;
+    while (Ok(outer.Step())) {
+      // The cached copy is busy: this gets a private statement, not a reset of `outer`.
+      auto inner = Ok(connection->Prepare(sql));
+      inner.BindInt64(outer.Int64(0));
+      while (Ok(inner.Step())) pairs.push_back(outer.Int64(0) * 10 + inner.Int64(0));
+    }
+    EXPECT_EQ(pairs, (std::vector<int64_t>{11, 12, 13, 22, 23, 33}));
+  }
+}
+
+TEST(SqliteQueries, CursorRoundTripsAndRejectsGarbage) {
+  for (const auto& [at, id] : std::vector<std::pair<int64_t, std::string>>{
+           {0, "a"}, {1'700'000'000'000'000, "abcdefghijkl"}, {-5, "with:colon"}}) {
+    AssetCursor cursor = Ok(DecodeAssetCursor(EncodeAssetCursor(at, id)));
+    EXPECT_EQ(cursor.created_at, at);
+    EXPECT_EQ(cursor.id, id);
+  }
+  for (std::string bad : {"", "0", "zz", "3a61", "31", "313a", "3a", "31323a6100"}) {
+    auto result = DecodeAssetCursor(bad);
+    EXPECT_FALSE(result) << bad;
+    if (!result) {
+      EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+    }
+  }
+}
+
+TEST(SqliteHandles, ErrorCodesMapToRetryableOrNot) {
+  EXPECT_EQ(SqliteErrorCode(SQLITE_BUSY), ErrorCode::kUnavailable);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_BUSY_SNAPSHOT), ErrorCode::kUnavailable);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_LOCKED), ErrorCode::kUnavailable);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_CONSTRAINT_UNIQUE), ErrorCode::kConflict);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_CANTOPEN), ErrorCode::kIo);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_IOERR_WRITE), ErrorCode::kIo);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_READONLY), ErrorCode::kIo);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_FULL), ErrorCode::kIo);
+  EXPECT_EQ(SqliteErrorCode(SQLITE_MISUSE), ErrorCode::kInternal);
+  Error error = SqliteError(nullptr, SQLITE_BUSY, "writing");
+  EXPECT_EQ(error.origin, "sqlite:5");
+  EXPECT_NE(error.message.find("writing: "), std::string::npos);
+  EXPECT_TRUE(IsTransient(error.code));
+}
+
+}  // namespace
+}  // namespace reprise::catalog

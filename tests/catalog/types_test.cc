@@ -1,0 +1,55 @@
+#include "catalog/types.h"
+
+#include <gtest/gtest.h>
+
+namespace reprise::catalog {
+namespace {
+
+template <class E, class Parse>
+void ExpectRoundTrip(std::initializer_list<E> values, Parse parse) {
+  for (E value : values) {
+    auto parsed = parse(Name(value));
+    ASSERT_TRUE(parsed) << Name(value);
+    EXPECT_EQ(*parsed, value);
+  }
+}
+
+TEST(CatalogTypes, NamesAreLowerSnakeAndRoundTrip) {
+  ExpectRoundTrip({AssetKind::kUnknown, AssetKind::kVideo, AssetKind::kAudio, AssetKind::kImage},
+                  ParseAssetKind);
+  ExpectRoundTrip(
+      {AssetSource::kUpload, AssetSource::kUrl, AssetSource::kWebhook, AssetSource::kScan},
+      ParseAssetSource);
+  ExpectRoundTrip(
+      {AssetStatus::kPending, AssetStatus::kProcessing, AssetStatus::kReady, AssetStatus::kFailed},
+      ParseAssetStatus);
+  ExpectRoundTrip({DerivativeState::kPending, DerivativeState::kRunning, DerivativeState::kDone,
+                   DerivativeState::kFailed, DerivativeState::kSkipped},
+                  ParseDerivativeState);
+  ExpectRoundTrip({StageStatus::kCurrent, StageStatus::kOutdated, StageStatus::kMissing,
+                   StageStatus::kFailed, StageStatus::kSkipped},
+                  ParseStageStatus);
+  EXPECT_EQ(Name(AssetKind::kVideo), "video");
+  EXPECT_EQ(Name(AssetSource::kUpload), "upload");
+  EXPECT_EQ(Name(AssetStatus::kPending), "pending");
+  EXPECT_EQ(Name(DerivativeState::kDone), "done");
+  EXPECT_EQ(Name(StageStatus::kCurrent), "current");
+}
+
+TEST(CatalogTypes, ParseRejectsUnknownTextListingValidValues) {
+  auto kind = ParseAssetKind("Video");
+  ASSERT_FALSE(kind);
+  EXPECT_EQ(kind.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(kind.error().message.find("\"Video\""), std::string::npos);
+  EXPECT_NE(kind.error().message.find("unknown, video, audio, image"), std::string::npos)
+      << kind.error().message;
+  EXPECT_FALSE(ParseAssetSource(""));
+  EXPECT_FALSE(ParseAssetStatus("done"));
+  EXPECT_FALSE(ParseDerivativeState("current"));
+  EXPECT_FALSE(ParseStageStatus("ready"));
+  EXPECT_NE(ParseAssetStatus("x").error().message.find("pending, processing, ready, failed"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace reprise::catalog
