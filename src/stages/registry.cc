@@ -9,7 +9,8 @@ namespace reprise::stages {
 
 Result<void> Registry::Add(std::unique_ptr<Stage> stage) {
   if (Find(stage->Name()) != nullptr) {
-    return Fail(ErrorCode::kConflict, "stage '" + std::string(stage->Name()) + "' registered twice");
+    return Fail(ErrorCode::kConflict,
+                "stage '" + std::string(stage->Name()) + "' registered twice");
   }
   stages_.push_back(std::move(stage));
   return {};

@@ -29,7 +29,8 @@ class Registry {
   // Today's recipe of a registered stage (after Seal()).
   [[nodiscard]] const std::string& Recipe(std::string_view name) const;
   // Validates user-given stage names; empty input means all stages.
-  [[nodiscard]] Result<std::vector<const Stage*>> Select(const std::vector<std::string>& names) const;
+  [[nodiscard]] Result<std::vector<const Stage*>> Select(
+      const std::vector<std::string>& names) const;
 
  private:
   std::vector<std::unique_ptr<Stage>> stages_;

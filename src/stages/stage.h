@@ -29,6 +29,9 @@ namespace reprise::stages {
 
 // Where a stage run writes its output files. Each Create() names one file of the
 // derivative; the sink decides its blob key (assets/{id}/{stage}/{recipe}/{name}).
+// Commit() on a writer from Create() publishes under that key: callers pass the file
+// name, and a sink may ignore the argument. WriteOutput() is the usual way to do both
+// steps for a small file.
 class OutputSink {
  public:
   virtual ~OutputSink() = default;
@@ -48,31 +51,23 @@ struct StageResult {
 };
 
 // What a stage needs from the one decode pass. Scaling/resampling is done once per
-// distinct request by the runner, not per stage.
-struct VideoRequest {
-  int width = 0;                 // output width; 0 keeps the display width
-  bool even_height = true;       // round the computed height to an even number
-  bool apply_rotation = true;    // rotate to the display orientation first
-  int pixel_format = -1;         // AVPixelFormat; -1 keeps the decoder's
-};
-
-struct AudioRequest {
-  int sample_rate = 0;     // 0 keeps the source rate
-  int channels = 0;        // 0 keeps the source channels
-  int sample_format = -1;  // AVSampleFormat; -1 keeps the decoder's
-};
+// distinct request by the runner, not per stage (see media/decode_pass.h).
+using VideoRequest = media::VideoRequest;
+using AudioRequest = media::AudioRequest;
 
 struct Consumption {
-  std::optional<VideoRequest> video;  // decoded video frames (or the cover picture)
-  std::optional<AudioRequest> audio;  // decoded audio samples
-  bool packets = false;               // demuxed packets of every stream
+  std::optional<VideoRequest> video{};  // decoded video frames (or the cover picture)
+  std::optional<AudioRequest> audio{};  // decoded audio samples
+  bool packets = false;                 // demuxed packets of every stream
 };
 
-enum class Feed { kMore, kDone };
+using Feed = media::Feed;
 
 // One stage working on one asset. The runner calls the On* methods for what the stage
 // asked for, in presentation order, until it returns Feed::kDone or the input ends,
-// then Finish() exactly once.
+// then Finish() exactly once. When the run is abandoned instead (an On* method threw,
+// the input became unreadable, the job was cancelled) the StageRun is destroyed without
+// Finish(), so nothing it wrote is recorded as a result.
 class StageRun {
  public:
   virtual ~StageRun() = default;

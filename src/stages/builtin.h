@@ -1,0 +1,20 @@
+// The stages reprise ships, registered explicitly at start-up by app/ (no static
+// registration): probe, then thumbnail. Call Registry::Seal() after the last Add.
+//
+// `stage_config` is the config's `[stages]` table as JSON, e.g.
+// {"thumbnail": {"width": 480}}; null or an empty object means all defaults. Each stage
+// merges its defaults with its table (stages/params.h). Errors are kInvalidArgument
+// naming the stage and param for an unknown stage or param or a mistyped or out-of-range
+// value, and kConflict when a stage of the same name is already registered.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "stages/registry.h"
+
+namespace reprise::stages {
+
+[[nodiscard]] Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config);
+
+}  // namespace reprise::stages

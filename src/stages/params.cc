@@ -1,0 +1,63 @@
+#include "stages/params.h"
+
+#include <string>
+
+namespace reprise::stages {
+namespace {
+
+bool SameKind(const nlohmann::json& want, const nlohmann::json& got) {
+  if (want.is_number_float()) return got.is_number();
+  if (want.is_number_integer()) return got.is_number_integer();
+  return want.type() == got.type();
+}
+
+std::string Where(std::string_view stage, std::string_view name) {
+  return "stage '" + std::string(stage) + "' param '" + std::string(name) + "'";
+}
+
+}  // namespace
+
+Result<nlohmann::json> MergeParams(std::string_view stage, const nlohmann::json& defaults,
+                                   const nlohmann::json& overrides) {
+  nlohmann::json merged = defaults;
+  if (overrides.is_null()) return merged;
+  if (!overrides.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "stage '" + std::string(stage) +
+                                                 "': params must be a table, got " +
+                                                 std::string(overrides.type_name()));
+  }
+  for (const auto& [name, value] : overrides.items()) {
+    auto known = defaults.find(name);
+    if (known == defaults.end()) {
+      std::string names;
+      for (const auto& [key, unused] : defaults.items()) names += (names.empty() ? "" : ", ") + key;
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unknown " + Where(stage, name) +
+                      " (known: " + (names.empty() ? std::string("none") : names) + ")");
+    }
+    if (!SameKind(*known, value)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  Where(stage, name) + " must be " + std::string(known->type_name()) + ", got " +
+                      std::string(value.type_name()) + " " + value.dump());
+    }
+    merged[name] = value;
+  }
+  return merged;
+}
+
+Result<int> IntParam(std::string_view stage, const nlohmann::json& params, std::string_view name,
+                     int min, int max) {
+  auto it = params.find(name);
+  if (it == params.end() || !it->is_number_integer()) {
+    return Fail(ErrorCode::kInvalidArgument, Where(stage, name) + " must be an integer");
+  }
+  auto value = it->get<int64_t>();
+  if (value < min || value > max) {
+    return Fail(ErrorCode::kInvalidArgument, Where(stage, name) + " must be in " +
+                                                 std::to_string(min) + ".." + std::to_string(max) +
+                                                 ", got " + std::to_string(value));
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace reprise::stages

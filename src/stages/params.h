@@ -1,0 +1,26 @@
+// Stage params: each stage's defaults merged with the `[stages.NAME]` overrides from the
+// config. The merged object is what the stage reports as Params() and what its recipe
+// hashes, so an unknown or mistyped override must fail loudly at start-up rather than
+// silently fork recipes.
+//
+// Errors are kInvalidArgument and name the stage and the param.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace reprise::stages {
+
+// `overrides` may be null (no config) or an object whose keys all exist in `defaults`
+// with a value of the same JSON type (any number where the default is a float).
+Result<nlohmann::json> MergeParams(std::string_view stage, const nlohmann::json& defaults,
+                                   const nlohmann::json& overrides);
+
+// An integer param of merged params, checked to lie in [min, max].
+Result<int> IntParam(std::string_view stage, const nlohmann::json& params, std::string_view name,
+                     int min, int max);
+
+}  // namespace reprise::stages

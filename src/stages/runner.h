@@ -1,0 +1,67 @@
+// RunStages: runs a set of due stages on one original with a single demux/decode pass.
+//
+// The original is opened once (media::Input) and probed once; each stage is asked for
+// its skip reason, then started; the runs that want decoded video, decoded audio or
+// packets are fed from one media::RunDecodePass, which converts per distinct request
+// and stops reading as soon as no run wants more; then every run is finished with its
+// OutputSink, in task order.
+//
+// A stage that returns an error or throws (from SkipReason, Start, an On* method or
+// Finish) is recorded as failed with that error (kInternal for exceptions); the others
+// still complete. When the input becomes unreadable mid-way (kIo) or options.on_progress
+// returns an error (cancellation, lost lease), runs still being fed fail with that error
+// while runs that already had what they needed still finish.
+//
+// RunStages returns an error only when the input cannot be opened at all (Input::Open()'s
+// errors: kIo, kUnsupportedMedia); callers then fail every stage with it. Thread-safety:
+// one call per thread; stages are shared read-only, sinks are per task.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "media/decode_pass.h"
+#include "media/media_info.h"
+#include "stages/stage.h"
+
+namespace reprise::stages {
+
+struct StageTask {
+  const Stage* stage = nullptr;
+  OutputSink* sink = nullptr;  // where this stage's files go
+};
+
+struct StageOutcome {
+  const Stage* stage = nullptr;
+  catalog::DerivativeState state = catalog::DerivativeState::kDone;  // kDone, kFailed, kSkipped
+  std::string skip_reason;                                           // kSkipped
+  std::optional<Error> error;                                        // kFailed
+  StageResult result;                                                // kDone
+};
+
+// Decoder threads and the progress/cancellation hook of the decode pass.
+using RunOptions = media::PassOptions;
+// Packets read and frames decoded by the one pass, so callers (and tests) can see that
+// the input was read once and how early it stopped.
+using RunStats = media::PassStats;
+
+struct RunReport {
+  media::MediaInfo info;
+  std::vector<StageOutcome> outcomes;  // one per task, same order
+  RunStats stats;
+  std::optional<Error> demux_error;  // a demuxer error that ended the input early
+};
+
+// What the catalog records for an outcome (CompleteDerivative): the run's state, reason,
+// error, metadata and asset summary plus the files its sink committed.
+catalog::DerivativeOutcome ToDerivativeOutcome(StageOutcome outcome,
+                                               std::vector<catalog::OutputBlob> blobs);
+
+[[nodiscard]] Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tasks,
+                                          const RunOptions& options = {});
+
+}  // namespace reprise::stages
