@@ -36,15 +36,15 @@ TEST(Config, FileInDataDirIsReadAndStageParamsKept) {
 TEST(Config, EnvironmentBeatsFileAndFlagBeatsEnvironment) {
   TempDir dir;
   TempDir other;
-  WriteFile(dir.Join("r.toml"), "owner = \"file\"\ndata_dir = \"/from/file\"\n"
-                                "[stages.thumbnail]\nwidth = 480\nquality = 2\n");
-  std::map<std::string, std::string> env = {
-      {"REPRISE_OWNER", "env"},
-      {"REPRISE_DATA", other.path()},
-      {"REPRISE_STAGES_THUMBNAIL_WIDTH", "640"},
-      {"REPRISE_STAGES_WAVEFORM_SAMPLES_PER_PIXEL", "256"},
-      {"REPRISE_STAGES_WAVEFORM_COLOR", "#ff0000"},
-      {"UNRELATED", "x"}};
+  WriteFile(dir.Join("r.toml"),
+            "owner = \"file\"\ndata_dir = \"/from/file\"\n"
+            "[stages.thumbnail]\nwidth = 480\nquality = 2\n");
+  std::map<std::string, std::string> env = {{"REPRISE_OWNER", "env"},
+                                            {"REPRISE_DATA", other.path()},
+                                            {"REPRISE_STAGES_THUMBNAIL_WIDTH", "640"},
+                                            {"REPRISE_STAGES_WAVEFORM_SAMPLES_PER_PIXEL", "256"},
+                                            {"REPRISE_STAGES_WAVEFORM_COLOR", "#ff0000"},
+                                            {"UNRELATED", "x"}};
   auto config = LoadConfig({dir.Join("r.toml"), std::nullopt, env});
   ASSERT_TRUE(config) << config.error().ToString();
   EXPECT_EQ(config->owner, "env");

@@ -12,8 +12,8 @@ TEST(AssetId, StableShortAndScopedByOwner) {
   std::string id = AssetIdFor("alice", content);
   EXPECT_EQ(id.size(), 12u);
   EXPECT_TRUE(LooksLikeAssetId(id));
-  EXPECT_EQ(id, AssetIdFor("alice", content));          // stable
-  EXPECT_NE(id, AssetIdFor("bob", content));            // owners never share ids
+  EXPECT_EQ(id, AssetIdFor("alice", content));  // stable
+  EXPECT_NE(id, AssetIdFor("bob", content));    // owners never share ids
   EXPECT_NE(id, AssetIdFor("alice", Sha256Of("other")));
 }
 

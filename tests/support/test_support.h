@@ -23,11 +23,15 @@ class TempDir {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;  // stdout and stderr interleaved
+  std::string out;     // standard output
+  std::string err;     // standard error
+  std::string output;  // both, stdout first (for messages)
 };
 
-// Runs argv (no shell) and captures its output.
-CommandResult RunCommand(const std::vector<std::string>& argv);
+// Runs argv (no shell) with stdin from /dev/null and captures its output. `env` entries
+// ("NAME=value") are added to the inherited environment.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {});
 
 // Runs `ffmpeg -hide_banner -loglevel error -y <args...>`; fails the test (ADD_FAILURE)
 // and returns false when ffmpeg exits non-zero.

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages reprise needs to build, run and test. Skips apt-get
+# entirely when everything is already installed (fast, and works offline).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+  libsqlite3-dev libssl-dev libexpected-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev
+  # tests and tools: the ffmpeg CLI generates sample and test media
+  ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "Installing Debian packages: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,56 @@
+// App: the one place that constructs concrete classes. It reads the Config, picks the
+// catalog and blob backends by URL scheme ("sqlite:", "fs:"; "postgres:" and "s3:" come
+// with the scale-out work), fills the stage registry, and owns the services that the
+// CLI and (later) the HTTP API call. Nothing else names a backend class.
+#pragma once
+
+#include <memory>
+
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "ingest/ingest.h"
+#include "queue/executor.h"
+#include "queue/process.h"
+#include "stages/registry.h"
+
+namespace reprise::app {
+
+class App {
+ public:
+  // Opens the backends (creating the data directory and the catalog schema as needed).
+  // kInvalidArgument for an unknown scheme or bad stage params, kIo/kUnavailable when a
+  // backend cannot be opened.
+  static Result<std::unique_ptr<App>> Open(const Config& config, Logger log);
+
+  const Config& config() const { return config_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+  blob::BlobStore& blobs() { return *blobs_; }
+  const stages::Registry& registry() const { return registry_; }
+  const Clock& clock() const { return clock_; }
+  const Logger& log() const { return log_; }
+
+  ingest::Ingestor& ingestor() { return *ingestor_; }
+  queue::Executor& executor() { return *executor_; }
+  queue::Processor& processor() { return *processor_; }
+
+ private:
+  App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
+
+  Config config_;
+  Logger log_;
+  SystemClock clock_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  stages::Registry registry_;
+  std::unique_ptr<ingest::Ingestor> ingestor_;
+  std::unique_ptr<queue::Executor> executor_;
+  std::unique_ptr<queue::Processor> processor_;
+};
+
+// Builds the registry from the [stages] config (shared by App and the tests).
+Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config);
+
+}  // namespace reprise::app

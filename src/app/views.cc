@@ -1,0 +1,184 @@
+#include "app/views.h"
+
+#include "core/clock.h"
+#include "queue/executor.h"
+
+namespace reprise::app {
+namespace {
+
+nlohmann::json OptionalJson(const auto& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json ErrorJson(const Error& error) {
+  nlohmann::json out = {{"code", ErrorCodeName(error.code)}, {"message", error.message}};
+  if (!error.origin.empty()) out["origin"] = error.origin;
+  return out;
+}
+
+nlohmann::json TimeJson(int64_t micros) {
+  return micros > 0 ? nlohmann::json(FormatRfc3339(micros)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json AssetJson(const catalog::Asset& asset) {
+  return {
+      {"id", asset.id},
+      {"owner", asset.owner},
+      {"kind", catalog::Name(asset.media.kind)},
+      {"source", catalog::Name(asset.source)},
+      {"status", catalog::Name(asset.status)},
+      {"sha256", asset.sha256_hex},
+      {"cid", asset.cid},
+      {"size_bytes", asset.size_bytes},
+      {"original",
+       {{"key", asset.original_key},
+        {"name", asset.original_name},
+        {"source_uri", asset.source_uri}}},
+      {"container", asset.media.container},
+      {"duration_seconds", OptionalJson(asset.media.duration_seconds)},
+      {"width", OptionalJson(asset.media.width)},
+      {"height", OptionalJson(asset.media.height)},
+      {"parent_id", OptionalJson(asset.parent_id)},
+      {"refs", asset.refs},
+      {"created_at", TimeJson(asset.created_at)},
+      {"updated_at", TimeJson(asset.updated_at)},
+  };
+}
+
+nlohmann::json DerivativeJson(const catalog::Derivative& d) {
+  nlohmann::json blobs = nlohmann::json::array();
+  for (const auto& blob : d.blobs) {
+    blobs.push_back({{"name", blob.name},
+                     {"key", blob.key},
+                     {"size", blob.size},
+                     {"content_type", blob.content_type}});
+  }
+  nlohmann::json out = {
+      {"id", d.id},
+      {"stage", d.stage},
+      {"version", d.stage_version},
+      {"recipe", d.recipe},
+      {"params", d.params},
+      {"state", catalog::Name(d.state)},
+      {"current", d.current},
+      {"attempts", d.attempts},
+      {"blobs", blobs},
+      {"bytes", d.bytes},
+      {"metadata", d.metadata},
+      {"created_at", TimeJson(d.created_at)},
+      {"started_at", TimeJson(d.started_at)},
+      {"finished_at", TimeJson(d.finished_at)},
+  };
+  if (!d.skip_reason.empty()) out["skip_reason"] = d.skip_reason;
+  if (!d.error_code.empty()) {
+    out["error"] = {{"code", d.error_code}, {"message", d.error_message}};
+  }
+  return out;
+}
+
+nlohmann::json IngestItemJson(const ingest::ItemResult& item) {
+  nlohmann::json out = {
+      {"path", item.path}, {"outcome", ingest::Name(item.outcome)}, {"bytes", item.bytes}};
+  if (!item.skip_reason.empty()) out["skip_reason"] = item.skip_reason;
+  if (item.error) out["error"] = ErrorJson(*item.error);
+  if (item.asset) out["asset"] = AssetJson(*item.asset);
+  return out;
+}
+
+nlohmann::json IngestSummaryJson(const ingest::Summary& summary) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : summary.items) items.push_back(IngestItemJson(item));
+  return {{"summary",
+           {{"added", summary.added},
+            {"existed", summary.existed},
+            {"skipped", summary.skipped},
+            {"skipped_total", summary.SkippedTotal()},
+            {"errors", summary.errors},
+            {"bytes", summary.bytes},
+            {"elapsed_seconds", summary.elapsed_seconds}}},
+          {"items", items}};
+}
+
+nlohmann::json ProcessSummaryJson(const queue::ProcessSummary& summary) {
+  nlohmann::json stages = nlohmann::json::object();
+  for (const auto& [name, tally] : summary.stages) {
+    stages[name] = {{"done", tally.done}, {"failed", tally.failed}, {"skipped", tally.skipped}};
+  }
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& failure : summary.failures) {
+    failures.push_back({{"asset_id", failure.asset_id},
+                        {"stage", failure.stage},
+                        {"error", ErrorJson(failure.error)}});
+  }
+  return {{"assets_seen", summary.assets_seen},
+          {"assets_run", summary.assets_run},
+          {"stages", stages},
+          {"failures", failures},
+          {"elapsed_seconds", summary.elapsed_seconds}};
+}
+
+Result<nlohmann::json> AssetDetailJson(catalog::Catalog& catalog, const stages::Registry& registry,
+                                       const catalog::Asset& asset) {
+  auto history = catalog.ListDerivatives(asset.id);
+  if (!history) return Fail(history.error());
+  auto all = registry.All();
+  auto statuses = catalog.GetStageStatuses(asset.id, queue::RecipesOf(registry, all));
+  if (!statuses) return Fail(statuses.error());
+
+  nlohmann::json out = {{"asset", AssetJson(asset)}, {"probe", nullptr}};
+  nlohmann::json stages = nlohmann::json::array();
+  for (size_t i = 0; i < all.size(); ++i) {
+    std::string name(all[i]->Name());
+    nlohmann::json entry = {{"stage", name},
+                            {"status", catalog::Name((*statuses)[i])},
+                            {"version", all[i]->Version()},
+                            {"recipe", registry.Recipe(name)},
+                            {"current", nullptr},
+                            {"latest", nullptr}};
+    nlohmann::json attempts = nlohmann::json::array();
+    for (const auto& d : *history) {  // newest first
+      if (d.stage != name) continue;
+      auto view = DerivativeJson(d);
+      if (entry["latest"].is_null()) entry["latest"] = view;
+      if (d.current) {
+        entry["current"] = view;
+        if (name == "probe") out["probe"] = d.metadata;
+      }
+      attempts.push_back({{"id", d.id},
+                          {"recipe", d.recipe},
+                          {"state", catalog::Name(d.state)},
+                          {"current", d.current},
+                          {"finished_at", TimeJson(d.finished_at)}});
+    }
+    entry["history"] = attempts;
+    stages.push_back(entry);
+  }
+  out["derivatives"] = stages;
+  return out;
+}
+
+Result<nlohmann::json> StagesJson(catalog::Catalog& catalog, const stages::Registry& registry,
+                                  const catalog::AssetFilter& filter) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto* stage : registry.All()) {
+    std::string name(stage->Name());
+    auto counts = catalog.CountStageStatuses({name, registry.Recipe(name)}, filter);
+    if (!counts) return Fail(counts.error());
+    out.push_back({{"name", name},
+                   {"version", stage->Version()},
+                   {"recipe", registry.Recipe(name)},
+                   {"params", stage->Params()},
+                   {"inputs", stage->Inputs()},
+                   {"counts",
+                    {{"current", counts->current},
+                     {"outdated", counts->outdated},
+                     {"missing", counts->missing},
+                     {"failed", counts->failed},
+                     {"skipped", counts->skipped}}}});
+  }
+  return out;
+}
+
+}  // namespace reprise::app

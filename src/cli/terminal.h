@@ -1,0 +1,47 @@
+// Terminal output helpers: aligned tables, human sizes and durations, and a one-line
+// progress bar that draws only when the stream is a terminal (never into pipes or
+// --json output).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace reprise::cli {
+
+std::string HumanBytes(int64_t bytes);     // "12.4 MB"
+std::string HumanSeconds(double seconds);  // "1:02.5", "0.42 s"
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+  void Print(std::FILE* out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+class ProgressBar {
+ public:
+  // Draws to `out` only when it is a terminal.
+  explicit ProgressBar(std::FILE* out);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  // done/total drive the bar; `detail` is shown after it (truncated to fit).
+  void Update(int64_t done, int64_t total, const std::string& detail);
+  // Erases the bar so a summary can be printed in its place.
+  void Clear();
+
+ private:
+  std::FILE* out_;
+  bool enabled_;
+  bool drawn_ = false;
+};
+
+}  // namespace reprise::cli

@@ -1,0 +1,88 @@
+// Ingest: turns files on disk into assets.
+//
+// For each file: recognise media by its content (libavformat, never the extension),
+// then copy it into the blob store while computing its SHA-256 in the same streaming
+// pass (read once, memory bounded by one buffer), commit it under its content-addressed
+// key and insert the asset record. The same content for the same owner is a no-op
+// ("already existed"). A file that is not media is skipped ("not_media"); one that is
+// unreadable or broken media is an error naming the file. Neither stops the others.
+//
+// Thread-safety: an Ingestor may serve one call at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace reprise::ingest {
+
+enum class Outcome { kAdded, kExisted, kSkipped, kError };
+std::string_view Name(Outcome outcome);
+
+struct ItemResult {
+  std::string path;
+  Outcome outcome = Outcome::kError;
+  std::string skip_reason;              // kSkipped: "not_media", "too_large"
+  std::optional<Error> error;           // kError
+  std::optional<catalog::Asset> asset;  // kAdded / kExisted
+  int64_t bytes = 0;                    // bytes read from the file
+};
+
+struct Options {
+  std::string owner;
+  catalog::AssetSource source = catalog::AssetSource::kScan;
+  int64_t max_file_bytes = 0;  // 0: no limit
+};
+
+struct Summary {
+  int64_t added = 0;
+  int64_t existed = 0;
+  std::map<std::string, int64_t> skipped;  // by reason
+  int64_t errors = 0;
+  int64_t bytes = 0;
+  double elapsed_seconds = 0;
+  std::vector<ItemResult> items;
+
+  [[nodiscard]] int64_t SkippedTotal() const;
+};
+
+// Called before each file (done, total files, bytes done, total bytes) and after it.
+struct Progress {
+  int64_t files_done = 0;
+  int64_t files_total = 0;
+  int64_t bytes_done = 0;
+  int64_t bytes_total = 0;
+  std::string current;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+class Ingestor {
+ public:
+  Ingestor(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock, Logger log)
+      : catalog_(catalog), blobs_(blobs), clock_(clock), log_(std::move(log)) {}
+
+  // Ingests one file.
+  ItemResult IngestFile(const std::string& path, const Options& options);
+
+  // Ingests files and directories (recursively, in sorted order). A path that does not
+  // exist is an error item; the rest go on.
+  Summary IngestPaths(const std::vector<std::string>& paths, const Options& options,
+                      const ProgressFn& progress = nullptr);
+
+ private:
+  catalog::Catalog& catalog_;
+  blob::BlobStore& blobs_;
+  const Clock& clock_;
+  Logger log_;
+};
+
+}  // namespace reprise::ingest

@@ -1,0 +1,193 @@
+#include "queue/executor.h"
+
+#include <exception>
+
+#include "blob/keys.h"
+#include "stages/runner.h"
+
+namespace reprise::queue {
+namespace {
+
+using catalog::DerivativeState;
+
+// Writers returned to a stage commit under the attempt's folder; the sink remembers
+// every committed file so a failed attempt can be cleaned up and a successful one
+// recorded.
+class AttemptSink final : public stages::OutputSink {
+ public:
+  AttemptSink(blob::BlobStore& blobs, std::string prefix)
+      : blobs_(blobs), prefix_(std::move(prefix)) {}
+
+  Result<std::unique_ptr<blob::BlobWriter>> Create(std::string_view name) override {
+    std::string key = prefix_ + std::string(name);
+    REPRISE_TRY(blob::ValidateKey(key));
+    auto writer = blobs_.NewWriter();
+    if (!writer) return Fail(writer.error());
+    return std::unique_ptr<blob::BlobWriter>(std::make_unique<BoundWriter>(
+        std::move(*writer), std::string(name), std::move(key), *this));
+  }
+
+  void Add(catalog::OutputBlob blob) override {
+    for (auto& existing : blobs_written_) {
+      if (existing.key == blob.key) {
+        existing = std::move(blob);
+        return;
+      }
+    }
+    blobs_written_.push_back(std::move(blob));
+  }
+
+  bool Has(const std::string& key) const {
+    for (const auto& existing : blobs_written_) {
+      if (existing.key == key) return true;
+    }
+    return false;
+  }
+
+  const std::vector<catalog::OutputBlob>& written() const { return blobs_written_; }
+  std::vector<std::string> committed_keys() const { return committed_keys_; }
+
+ private:
+  // Commits under the key chosen by the sink whatever name the stage passes, so a
+  // stage can never write outside its attempt folder.
+  class BoundWriter final : public blob::BlobWriter {
+   public:
+    BoundWriter(std::unique_ptr<blob::BlobWriter> inner, std::string name, std::string key,
+                AttemptSink& sink)
+        : inner_(std::move(inner)), name_(std::move(name)), key_(std::move(key)), sink_(sink) {}
+    Result<void> Write(std::span<const std::byte> data) override { return inner_->Write(data); }
+    int64_t BytesWritten() const override { return inner_->BytesWritten(); }
+    Result<blob::BlobInfo> Commit(std::string_view /*key*/) override {
+      auto info = inner_->Commit(key_);
+      if (info) {
+        sink_.committed_keys_.push_back(key_);
+        // Recorded even if the stage forgets Add(); Add() later fills in the type.
+        if (!sink_.Has(key_)) sink_.Add({name_, key_, info->size, ""});
+      }
+      return info;
+    }
+
+   private:
+    std::unique_ptr<blob::BlobWriter> inner_;
+    std::string name_;
+    std::string key_;
+    AttemptSink& sink_;
+  };
+
+  blob::BlobStore& blobs_;
+  std::string prefix_;
+  std::vector<catalog::OutputBlob> blobs_written_;
+  std::vector<std::string> committed_keys_;
+};
+
+}  // namespace
+
+std::vector<catalog::StageRecipe> RecipesOf(const stages::Registry& registry,
+                                            const std::vector<const stages::Stage*>& stages) {
+  std::vector<catalog::StageRecipe> recipes;
+  recipes.reserve(stages.size());
+  for (const auto* stage : stages) {
+    recipes.push_back({std::string(stage->Name()), registry.Recipe(stage->Name())});
+  }
+  return recipes;
+}
+
+Result<catalog::AssetStatus> Executor::ComputeStatus(const std::string& asset_id) {
+  auto statuses = catalog_.GetStageStatuses(asset_id, RecipesOf(registry_, registry_.All()));
+  if (!statuses) return Fail(statuses.error());
+  bool pending = false;
+  for (auto status : *statuses) {
+    if (status == catalog::StageStatus::kFailed) return catalog::AssetStatus::kFailed;
+    if (status == catalog::StageStatus::kMissing || status == catalog::StageStatus::kOutdated) {
+      pending = true;
+    }
+  }
+  return pending ? catalog::AssetStatus::kPending : catalog::AssetStatus::kReady;
+}
+
+Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
+                                       const std::vector<const stages::Stage*>& due) {
+  int64_t started = clock_.MonotonicMicros();
+  AssetReport report;
+  report.asset_id = asset.id;
+  if (due.empty()) {
+    auto status = ComputeStatus(asset.id);
+    if (!status) return Fail(status.error());
+    report.status = *status;
+    return report;
+  }
+  REPRISE_TRY(catalog_.SetAssetStatus(asset.id, catalog::AssetStatus::kProcessing));
+
+  std::vector<int64_t> rows;
+  std::vector<std::unique_ptr<AttemptSink>> sinks;
+  std::vector<stages::StageTask> items;
+  for (const auto* stage : due) {
+    auto row = catalog_.StartDerivative(asset.id, stage->Name(), stage->Version(),
+                                        registry_.Recipe(stage->Name()), stage->Params());
+    if (!row) return Fail(row.error());
+    rows.push_back(*row);
+    std::string prefix = blob::DerivativeKey(asset.id, stage->Name(), std::to_string(*row), "");
+    sinks.push_back(std::make_unique<AttemptSink>(blobs_, prefix));
+    items.push_back({stage, sinks.back().get()});
+  }
+
+  // Any error opening or running the input fails every stage with the same reason.
+  std::vector<stages::StageOutcome> outcomes;
+  std::optional<Error> input_error;
+  auto input = blobs_.Open(asset.original_key);
+  if (!input) {
+    input_error = input.error().Wrap("cannot open original of asset " + asset.id);
+  } else {
+    try {
+      auto ran = stages::RunStages(**input, items);
+      if (ran) {
+        outcomes = std::move(ran->outcomes);
+        if (ran->demux_error) {
+          log_->warn("asset {}: input ended early: {}", asset.id, ran->demux_error->ToString());
+        }
+      } else {
+        input_error = ran.error();
+      }
+    } catch (const std::exception& e) {
+      input_error = Error{ErrorCode::kInternal, std::string("stage runner threw: ") + e.what(), ""};
+    }
+  }
+
+  for (size_t i = 0; i < due.size(); ++i) {
+    catalog::DerivativeOutcome outcome;
+    if (input_error) {
+      outcome.state = DerivativeState::kFailed;
+      outcome.error = input_error;
+    } else {
+      outcome = stages::ToDerivativeOutcome(std::move(outcomes.at(i)), sinks[i]->written());
+    }
+    if (outcome.state != DerivativeState::kDone) {
+      // A failed or skipped attempt keeps no files; the current result is elsewhere.
+      for (const auto& key : sinks[i]->committed_keys()) {
+        if (auto deleted = blobs_.Delete(key); !deleted) {
+          log_->warn("cannot remove {} of a failed attempt: {}", key, deleted.error().ToString());
+        }
+      }
+    }
+    auto completed = catalog_.CompleteDerivative(rows[i], outcome);
+    if (!completed) return Fail(completed.error());
+    report.stages.push_back(
+        {std::string(due[i]->Name()), outcome.state, outcome.skip_reason, outcome.error, rows[i]});
+  }
+
+  auto status = ComputeStatus(asset.id);
+  if (!status) return Fail(status.error());
+  REPRISE_TRY(catalog_.SetAssetStatus(asset.id, *status));
+  report.status = *status;
+  report.seconds = static_cast<double>(clock_.MonotonicMicros() - started) / 1e6;
+  for (const auto& stage : report.stages) {
+    if (stage.error) {
+      log_->warn("asset {} stage {} failed: {}", asset.id, stage.stage, stage.error->ToString());
+    }
+  }
+  log_->info("asset {} ran {} stage(s) in {:.3f}s -> {}", asset.id, report.stages.size(),
+             report.seconds, catalog::Name(report.status));
+  return report;
+}
+
+}  // namespace reprise::queue

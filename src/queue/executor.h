@@ -1,0 +1,71 @@
+// Executor: runs the due stages of one asset and records the outcome.
+//
+// For one asset and a set of stages it inserts an attempt row per stage, opens the
+// original once from the blob store, runs every stage in one demux/decode pass
+// (stages/runner.h), writes outputs under assets/{asset}/{stage}/{attempt}/ (a fresh
+// folder per attempt, so a failing run never touches the files of the current result),
+// and completes each row in its own transaction: a success becomes current, a failure or
+// skip leaves the previous result current and removes the failed attempt's files.
+// Finally the asset's status is recomputed over every registered stage.
+//
+// How work is scheduled (synchronously now, by the durable queue later) is not its
+// concern. Thread-safety: one call per Executor at a time; use one per worker thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "stages/registry.h"
+
+namespace reprise::queue {
+
+struct StageReport {
+  std::string stage;
+  catalog::DerivativeState state = catalog::DerivativeState::kFailed;
+  std::string skip_reason;
+  std::optional<Error> error;
+  int64_t derivative_id = 0;
+};
+
+struct AssetReport {
+  std::string asset_id;
+  std::vector<StageReport> stages;
+  catalog::AssetStatus status = catalog::AssetStatus::kPending;
+  double seconds = 0;
+};
+
+class Executor {
+ public:
+  Executor(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
+           const Clock& clock, Logger log)
+      : catalog_(catalog),
+        blobs_(blobs),
+        registry_(registry),
+        clock_(clock),
+        log_(std::move(log)) {}
+
+  // Runs `due` on `asset`. Errors only when the catalog itself fails; stage failures
+  // are reported in AssetReport and recorded on their derivative rows.
+  [[nodiscard]] Result<AssetReport> RunAsset(const catalog::Asset& asset,
+                                             const std::vector<const stages::Stage*>& due);
+
+  // ready / failed / pending from the statuses of every registered stage.
+  [[nodiscard]] Result<catalog::AssetStatus> ComputeStatus(const std::string& asset_id);
+
+ private:
+  catalog::Catalog& catalog_;
+  blob::BlobStore& blobs_;
+  const stages::Registry& registry_;
+  const Clock& clock_;
+  Logger log_;
+};
+
+// The recipe list of every registered stage, in registration order.
+std::vector<catalog::StageRecipe> RecipesOf(const stages::Registry& registry,
+                                            const std::vector<const stages::Stage*>& stages);
+
+}  // namespace reprise::queue

@@ -1,0 +1,219 @@
+// The `reprise` command end to end, as a user runs it: real binary, real SQLite file,
+// real blob directory, media generated with FFmpeg. Thumbnails are checked with ffprobe,
+// an independent reader.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/media_samples.h"
+#include "tests/support/test_support.h"
+
+namespace reprise {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::CommandResult;
+using testing::MediaSamples;
+using testing::TempDir;
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { samples_ = new MediaSamples(); }
+  static void TearDownTestSuite() {
+    delete samples_;
+    samples_ = nullptr;
+  }
+
+  CommandResult Run(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
+    return testing::RunCommand(args, env);
+  }
+
+  json RunJson(std::vector<std::string> args, int expected_exit = 0,
+               const std::vector<std::string>& env = {}) {
+    args.push_back("--json");
+    CommandResult result = Run(args, env);
+    EXPECT_EQ(result.exit_code, expected_exit) << result.output;
+    try {
+      return json::parse(result.out);
+    } catch (const json::exception& e) {
+      ADD_FAILURE() << "not JSON: " << e.what() << "\n" << result.output;
+      return json();
+    }
+  }
+
+  std::string Library(const std::vector<std::string>& paths) {
+    std::string dir = input_.Join("library");
+    fs::create_directories(dir);
+    for (const auto& path : paths) {
+      fs::copy_file(path, dir + "/" + fs::path(path).filename().string(),
+                    fs::copy_options::overwrite_existing);
+    }
+    return dir;
+  }
+
+  // ffprobe's view of a picture file: {width, height, codec_name}.
+  static json ProbePicture(const std::string& path) {
+    auto result = testing::RunCommand({"ffprobe", "-v", "error", "-show_entries",
+                                       "stream=width,height,codec_name", "-of", "json", path});
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return json::parse(result.out)["streams"][0];
+  }
+
+  std::string BlobPath(const std::string& key) { return data_.path() + "/blobs/" + key; }
+
+  static json FindStage(const json& detail, const std::string& stage) {
+    for (const auto& d : detail["derivatives"]) {
+      if (d["stage"] == stage) return d;
+    }
+    ADD_FAILURE() << "no stage " << stage;
+    return json();
+  }
+
+  static MediaSamples* samples_;
+  TempDir data_;
+  TempDir input_;
+};
+
+MediaSamples* CliTest::samples_ = nullptr;
+
+TEST_F(CliTest, HelpReadsWellAndBadUsageExitsTwo) {
+  CommandResult help = testing::RunCommand({REPRISE_BINARY, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* word : {"ingest", "process", "assets", "stages", "--data", "Examples"}) {
+    EXPECT_NE(help.out.find(word), std::string::npos) << word;
+  }
+  EXPECT_EQ(Run({"no-such-command"}).exit_code, 2);
+  EXPECT_EQ(Run({"ingest"}).exit_code, 2);  // paths are required
+  CommandResult bad_kind = Run({"assets", "list", "--kind", "hologram"});
+  EXPECT_EQ(bad_kind.exit_code, 2);
+  EXPECT_NE(bad_kind.err.find("hologram"), std::string::npos) << bad_kind.err;
+  EXPECT_EQ(Run({"assets", "show", "aaaaaaaaaaaa"}).exit_code, 2);
+}
+
+TEST_F(CliTest, IngestProcessShowAndReprocessAfterARecipeChange) {
+  std::string library = Library({samples_->H264AacMp4(), samples_->RotatedPhoneMp4(),
+                                 samples_->Mp3(), samples_->TruncatedMp4()});
+  testing::WriteFile(library + "/readme.txt", "not media");
+
+  // Ingest: one broken file makes the exit code 1, the others are added.
+  json ingest = RunJson({"ingest", library}, 1);
+  EXPECT_EQ(ingest["summary"]["added"], 3);
+  EXPECT_EQ(ingest["summary"]["skipped"]["not_media"], 1);
+  EXPECT_EQ(ingest["summary"]["errors"], 1);
+  std::string phone_id;
+  for (const auto& item : ingest["items"]) {
+    if (item["outcome"] == "error") {
+      EXPECT_NE(item["error"]["message"].get<std::string>().find("truncated.mp4"),
+                std::string::npos)
+          << item;
+    }
+    if (item.contains("asset") && item["asset"]["original"]["name"] == "phone_rotated.mp4") {
+      phone_id = item["asset"]["id"];
+    }
+  }
+  ASSERT_FALSE(phone_id.empty()) << ingest.dump(2);
+
+  // Human summary of a repeat: everything already existed.
+  CommandResult again = Run({"ingest", library});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.out.find("already existed  3"), std::string::npos) << again.out;
+  EXPECT_NE(again.err.find("truncated.mp4"), std::string::npos) << again.err;
+
+  json before = RunJson({"stages"});
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[0]["name"], "probe");
+  EXPECT_EQ(before[0]["counts"]["missing"], 3);
+
+  json processed = RunJson({"process"});
+  EXPECT_EQ(processed["assets_run"], 3);
+  EXPECT_EQ(processed["stages"]["probe"]["done"], 3);
+  EXPECT_EQ(processed["stages"]["thumbnail"]["done"], 2);
+  EXPECT_EQ(processed["stages"]["thumbnail"]["skipped"]["no_video_stream"], 1);
+
+  json stages = RunJson({"stages"});
+  EXPECT_EQ(stages[0]["counts"]["current"], 3);
+  EXPECT_EQ(stages[1]["counts"]["current"], 2);
+  EXPECT_EQ(stages[1]["counts"]["skipped"], 1);
+  EXPECT_EQ(RunJson({"process"})["assets_run"], 0) << "nothing is due twice";
+
+  // The phone video: rotation reported, display size portrait, thumbnail upright.
+  json detail = RunJson({"assets", "show", phone_id});
+  EXPECT_EQ(detail["asset"]["status"], "ready");
+  EXPECT_EQ(detail["asset"]["kind"], "video");
+  EXPECT_EQ(detail["asset"]["width"], testing::samples::kPhoneCodedHeight);
+  EXPECT_EQ(detail["asset"]["height"], testing::samples::kPhoneCodedWidth);
+  bool saw_rotation = false;
+  for (const auto& stream : detail["probe"]["streams"]) {
+    if (stream["type"] == "video") {
+      EXPECT_EQ(stream["rotation"], 90);
+      saw_rotation = true;
+    }
+  }
+  EXPECT_TRUE(saw_rotation) << detail["probe"].dump(2);
+  json thumb = FindStage(detail, "thumbnail");
+  EXPECT_EQ(thumb["status"], "current");
+  ASSERT_EQ(thumb["current"]["blobs"].size(), 1u);
+  std::string thumb_key = thumb["current"]["blobs"][0]["key"];
+  json picture = ProbePicture(BlobPath(thumb_key));
+  EXPECT_EQ(picture["codec_name"], "mjpeg");
+  EXPECT_EQ(picture["width"], 320);
+  EXPECT_EQ(picture["height"], 568);  // 1280 * 320 / 720 = 568.9, rounded to even
+
+  CommandResult human = Run({"assets", "show", phone_id});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("rotation 90"), std::string::npos) << human.out;
+
+  // A new param makes thumbnails outdated; processing rebuilds exactly those and keeps
+  // the previous result in the history.
+  const std::vector<std::string> narrower = {"REPRISE_STAGES_THUMBNAIL_WIDTH=160"};
+  json outdated = RunJson({"stages"}, 0, narrower);
+  EXPECT_EQ(outdated[0]["counts"]["current"], 3) << "probe is untouched";
+  EXPECT_EQ(outdated[1]["counts"]["outdated"], 2);
+  EXPECT_NE(outdated[1]["recipe"], stages[1]["recipe"]);
+  json rerun = RunJson({"process"}, 0, narrower);
+  EXPECT_EQ(rerun["stages"]["thumbnail"]["done"], 2);
+  EXPECT_FALSE(rerun["stages"].contains("probe"));
+  json after = RunJson({"assets", "show", phone_id}, 0, narrower);
+  json new_thumb = FindStage(after, "thumbnail");
+  EXPECT_EQ(new_thumb["history"].size(), 2u);
+  std::string new_key = new_thumb["current"]["blobs"][0]["key"];
+  EXPECT_NE(new_key, thumb_key);
+  EXPECT_EQ(ProbePicture(BlobPath(new_key))["width"], 160);
+  EXPECT_TRUE(fs::exists(BlobPath(thumb_key))) << "the previous result is kept";
+
+  // Listing with filters.
+  json audio = RunJson({"assets", "list", "--kind", "audio"});
+  ASSERT_EQ(audio.size(), 1u);
+  EXPECT_EQ(audio[0]["kind"], "audio");
+  EXPECT_EQ(RunJson({"assets", "list", "--owner", "somebody-else"}).size(), 0u);
+  EXPECT_EQ(RunJson({"assets", "list", "--status", "ready"}).size(), 3u);
+}
+
+TEST_F(CliTest, OwnerScopesIngestAndShow) {
+  std::string library = Library({samples_->Wav()});
+  json ingest = RunJson({"ingest", library, "--owner", "alice"});
+  std::string id = ingest["items"][0]["asset"]["id"];
+  EXPECT_EQ(ingest["items"][0]["asset"]["owner"], "alice");
+  EXPECT_EQ(Run({"assets", "show", id, "--owner", "bob"}).exit_code, 2);
+  EXPECT_EQ(Run({"assets", "show", id, "--owner", "alice"}).exit_code, 0);
+  EXPECT_EQ(RunJson({"assets", "list", "--owner", "alice"}).size(), 1u);
+}
+
+TEST_F(CliTest, ABrokenConfigFileIsReportedWithItsLine) {
+  testing::WriteFile(data_.Join("reprise.toml"), "[stages.thumbnail]\nwidth = \n");
+  CommandResult result = Run({"stages"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("reprise.toml:2"), std::string::npos) << result.err;
+}
+
+TEST_F(CliTest, UnknownStageParamIsRefused) {
+  CommandResult result = Run({"stages"}, {"REPRISE_STAGES_THUMBNAIL_WIDHT=100"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("widht"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace reprise
