@@ -344,28 +344,26 @@ int Dispatch(int argc, char** argv) {
   cli.set_help_all_flag("--help-all", "Show help for every command");
   GlobalFlags global;
   cli.add_option("--data", global.data_dir,
-                 "Data directory (catalog and blobs) [env REPRISE_DATA, default ./reprise-data]");
+                 "Data directory (catalog and blobs) [env REPRISE_DATA, default ./reprise-data]")
+      ->type_name("DIR");
   cli.add_option("--config", global.config_path,
-                 "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]");
-  cli.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off");
-  cli.footer(
-      "Examples:\n"
-      "  reprise ingest ~/Videos ./clip.mp4     add media files and folders\n"
-      "  reprise process                        build every due derivative\n"
-      "  reprise assets list --kind video       what is in the library\n"
-      "  reprise assets show ID                 one asset: metadata and derivatives\n"
-      "  reprise stages                         per stage: current/outdated/missing/failed\n");
+                 "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]")
+      ->type_name("FILE");
+  cli.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
+      ->type_name("LEVEL");
 
   IngestFlags ingest_flags;
   auto* ingest_cmd = cli.add_subcommand("ingest", "Add media files and folders (recursively)");
   ingest_cmd->add_option("paths", ingest_flags.paths, "Files or directories")->required();
-  ingest_cmd->add_option("--owner", ingest_flags.owner, "Owner of the new assets [config owner]");
+  ingest_cmd->add_option("--owner", ingest_flags.owner, "Owner of the new assets [config owner]")
+      ->type_name("ID");
   ingest_cmd->add_flag("--json", ingest_flags.json, "Print the result as JSON");
 
   ProcessFlags process_flags;
   auto* process_cmd = cli.add_subcommand("process", "Run the due stages on every asset");
   process_cmd->add_option("--stage", process_flags.stages, "Only these stages (repeatable)");
-  process_cmd->add_option("--owner", process_flags.owner, "Only this owner's assets");
+  process_cmd->add_option("--owner", process_flags.owner, "Only this owner's assets")
+      ->type_name("ID");
   process_cmd->add_flag("--retry-failed", process_flags.retry_failed,
                         "Also rerun stages whose last attempt failed");
   process_cmd->add_flag("--json", process_flags.json, "Print the summary as JSON");
@@ -376,7 +374,7 @@ int Dispatch(int argc, char** argv) {
   auto* list_cmd = assets_cmd->add_subcommand("list", "List assets, oldest first");
   list_cmd->add_option("--status", list_flags.status, "pending, processing, ready or failed");
   list_cmd->add_option("--kind", list_flags.kind, "video, audio or image");
-  list_cmd->add_option("--owner", list_flags.owner, "Only this owner's assets");
+  list_cmd->add_option("--owner", list_flags.owner, "Only this owner's assets")->type_name("ID");
   list_cmd->add_option("--limit", list_flags.limit, "Show at most N assets")
       ->check(CLI::NonNegativeNumber);
   list_cmd->add_flag("--json", list_flags.json, "Print a JSON array");
@@ -392,6 +390,18 @@ int Dispatch(int argc, char** argv) {
       cli.add_subcommand("stages", "Each stage with its recipe and how many assets are current");
   stages_cmd->add_option("--owner", stages_owner, "Count only this owner's assets");
   stages_cmd->add_flag("--json", stages_json, "Print JSON");
+
+  // Set last: subcommands would otherwise inherit it.
+  cli.footer(
+      "Examples:\n"
+      "  reprise ingest ~/Videos ./clip.mp4     add media files and folders\n"
+      "  reprise process                        build every due derivative\n"
+      "  reprise assets list --kind video       what is in the library\n"
+      "  reprise assets show ID                 one asset: metadata and derivatives\n"
+      "  reprise stages                         per stage: current/outdated/missing/failed\n"
+      "\n"
+      "Exit codes: 0 all handled, 1 some item failed, 2 bad usage or unknown id,\n"
+      "3 the catalog or blob store cannot be opened.\n");
 
   try {
     cli.parse(argc, argv);
