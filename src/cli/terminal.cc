@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -54,6 +55,11 @@ ProgressBar::~ProgressBar() { Clear(); }
 
 void ProgressBar::Update(int64_t done, int64_t total, const std::string& detail) {
   if (!enabled_) return;
+  int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (drawn_ && done < total && now - last_draw_micros_ < 100'000) return;
+  last_draw_micros_ = now;
   struct winsize ws {};
   int columns = (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) ? ws.ws_col : 80;
   constexpr int kBarWidth = 30;

@@ -33,7 +33,8 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  // done/total drive the bar; `detail` is shown after it (truncated to fit).
+  // done/total drive the bar; `detail` is shown after it (truncated to fit). Redraws at
+  // most ten times a second, and always when done reaches total.
   void Update(int64_t done, int64_t total, const std::string& detail);
   // Erases the bar so a summary can be printed in its place.
   void Clear();
@@ -42,6 +43,7 @@ class ProgressBar {
   std::FILE* out_;
   bool enabled_;
   bool drawn_ = false;
+  int64_t last_draw_micros_ = 0;
 };
 
 }  // namespace reprise::cli

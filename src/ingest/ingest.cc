@@ -93,7 +93,8 @@ int64_t Summary::SkippedTotal() const {
   return total;
 }
 
-ItemResult Ingestor::IngestFile(const std::string& path, const Options& options) {
+ItemResult Ingestor::IngestFile(const std::string& path, const Options& options,
+                                const std::function<void(int64_t)>& on_bytes) {
   auto reader = OpenFileReader(path);
   if (!reader) return ErrorItem(path, reader.error());
   ByteReader& in = **reader;
@@ -130,6 +131,7 @@ ItemResult Ingestor::IngestFile(const std::string& path, const Options& options)
       return ErrorItem(path, w.error().Wrap("cannot store " + path));
     }
     bytes += static_cast<int64_t>(*n);
+    if (on_bytes) on_bytes(bytes);
   }
   auto digest = hash.Finish();
   std::string key = blob::OriginalKey(digest);
@@ -183,8 +185,12 @@ Summary Ingestor::IngestPaths(const std::vector<std::string>& paths, const Optio
   for (const auto& file : files) {
     state.current = file.path;
     if (progress) progress(state);
-    ItemResult item =
-        file.error ? ErrorItem(file.path, *file.error) : IngestFile(file.path, options);
+    int64_t bytes_before = state.bytes_done;
+    ItemResult item = file.error ? ErrorItem(file.path, *file.error)
+                                 : IngestFile(file.path, options, [&](int64_t copied) {
+                                     state.bytes_done = bytes_before + copied;
+                                     if (progress) progress(state);
+                                   });
     switch (item.outcome) {
       case Outcome::kAdded:
         ++summary.added;
@@ -202,7 +208,7 @@ Summary Ingestor::IngestPaths(const std::vector<std::string>& paths, const Optio
     }
     summary.bytes += item.bytes;
     state.files_done += 1;
-    state.bytes_done += file.size;
+    state.bytes_done = bytes_before + file.size;
     summary.items.push_back(std::move(item));
   }
   state.current.clear();

@@ -70,8 +70,10 @@ class Ingestor {
   Ingestor(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock, Logger log)
       : catalog_(catalog), blobs_(blobs), clock_(clock), log_(std::move(log)) {}
 
-  // Ingests one file.
-  ItemResult IngestFile(const std::string& path, const Options& options);
+  // Ingests one file. `on_bytes`, when set, is told the bytes copied so far after each
+  // chunk (progress for large files).
+  ItemResult IngestFile(const std::string& path, const Options& options,
+                        const std::function<void(int64_t)>& on_bytes = nullptr);
 
   // Ingests files and directories (recursively, in sorted order). A path that does not
   // exist is an error item; the rest go on.

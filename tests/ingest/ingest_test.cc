@@ -2,6 +2,7 @@
 // media generated at test time.
 #include "ingest/ingest.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -185,6 +186,22 @@ TEST_F(IngestTest, BrokenFilesAreErrorsNamingTheFileAndTheRestGoOn) {
   Summary again = ingestor_->IngestPaths({dir}, Owner("o"));
   EXPECT_EQ(again.added, 0);
   EXPECT_EQ(again.existed, 4);
+}
+
+TEST_F(IngestTest, ProgressIsReportedWhileALargeFileIsCopied) {
+  std::string wav = input_.Join("long.wav");  // 30 s of 48 kHz stereo s16: 5.76 MB
+  ASSERT_TRUE(testing::Ffmpeg({"-f", "lavfi", "-i", "anoisesrc=d=30:r=48000:seed=5", "-ac", "2",
+                               "-c:a", "pcm_s16le", wav}));
+  int64_t size = static_cast<int64_t>(fs::file_size(wav));
+  std::vector<int64_t> bytes_seen;
+  Summary summary = ingestor_->IngestPaths(
+      {wav}, Owner("o"), [&](const Progress& p) { bytes_seen.push_back(p.bytes_done); });
+  ASSERT_EQ(summary.added, 1);
+  int intermediate = 0;
+  for (int64_t b : bytes_seen) intermediate += (b > 0 && b < size) ? 1 : 0;
+  EXPECT_GE(intermediate, 3) << "one report per copied chunk";
+  EXPECT_TRUE(std::is_sorted(bytes_seen.begin(), bytes_seen.end()));
+  EXPECT_EQ(bytes_seen.back(), size);
 }
 
 TEST_F(IngestTest, FilesOverTheSizeLimitAreSkipped) {
