@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev
   # tests and tools: the ffmpeg CLI generates sample and test media
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports
+  clang-16 libclang-rt-16-dev llvm-16
 )
 
 missing=()

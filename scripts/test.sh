@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command and what CI runs (.ci/run): install what is missing,
-# check formatting, build with warnings as errors and ASan/UBSan, run every test.
+# check formatting, build with warnings as errors and ASan/UBSan, run every test, then
+# fuzz each parser briefly (scripts/fuzz.sh; REPRISE_FUZZ_SECONDS per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,5 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build/test
 ctest --output-on-failure --timeout 600 -j "$(nproc)"
+
+../../scripts/fuzz.sh

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace reprise {
 namespace {
@@ -42,7 +44,41 @@ class FileReader final : public ByteReader {
   std::string path_;
 };
 
+class MemoryReader final : public ByteReader {
+ public:
+  MemoryReader(std::string data, std::string name)
+      : data_(std::move(data)), name_(std::move(name)) {}
+
+  Result<size_t> Read(std::span<std::byte> buffer) override {
+    if (position_ >= data_.size() || buffer.empty()) return size_t{0};
+    size_t n = std::min<uint64_t>(buffer.size(), data_.size() - position_);
+    std::memcpy(buffer.data(), data_.data() + position_, n);
+    position_ += n;
+    return n;
+  }
+
+  Result<void> Seek(int64_t offset) override {
+    if (offset < 0) {
+      return Fail(ErrorCode::kIo, "cannot seek to " + std::to_string(offset) + " in " + name_);
+    }
+    position_ = static_cast<uint64_t>(offset);
+    return {};
+  }
+
+  int64_t Size() const override { return static_cast<int64_t>(data_.size()); }
+  std::string Name() const override { return name_; }
+
+ private:
+  std::string data_;
+  std::string name_;
+  uint64_t position_ = 0;  // may lie past the end
+};
+
 }  // namespace
+
+std::unique_ptr<ByteReader> OpenMemoryReader(std::string data, std::string name) {
+  return std::make_unique<MemoryReader>(std::move(data), std::move(name));
+}
 
 Result<std::unique_ptr<ByteReader>> OpenFileReader(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -37,6 +37,11 @@ class ByteWriter {
 // Opens a local file for reading. Errors: kNotFound when it does not exist, kIo otherwise.
 Result<std::unique_ptr<ByteReader>> OpenFileReader(const std::string& path);
 
+// A reader over bytes held in memory (an upload already buffered, an encoded thumbnail,
+// fuzz input). It owns `data`. Seeking past the end is allowed, as with a file: reads
+// there return 0. Never fails except on a negative seek (kIo).
+std::unique_ptr<ByteReader> OpenMemoryReader(std::string data, std::string name = "<memory>");
+
 // Reads the whole stream into memory. For small things only (thumbnails, JSON).
 Result<std::string> ReadAll(ByteReader& reader);
 

@@ -2,7 +2,12 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <span>
+
+extern "C" {
+#include <libavutil/mem.h>
+}
 
 namespace reprise::media {
 namespace {
@@ -10,6 +15,11 @@ namespace {
 // Big enough that demuxing a local file costs few reader calls, small enough that many
 // concurrent jobs stay cheap.
 constexpr int kIoBufferSize = 64 * 1024;
+
+int RefuseNestedOpen(AVFormatContext* /*format*/, AVIOContext** /*io*/, const char* /*url*/,
+                     int /*flags*/, AVDictionary** /*options*/) {
+  return AVERROR(EPERM);
+}
 
 }  // namespace
 
@@ -96,6 +106,14 @@ Result<std::unique_ptr<Input>> Input::Open(ByteReader& reader) {
   if (format == nullptr) return Fail(ErrorCode::kInternal, "out of memory opening " + name);
   format->pb = io;
   format->flags |= AVFMT_FLAG_CUSTOM_IO;
+  // Every byte must come through `reader`. Playlists and references (HLS, DASH, ffconcat,
+  // QuickTime data references) name other files or URLs that libav would otherwise open
+  // itself, so an upload could make us read local files or fetch internal URLs. io_open
+  // serves the demuxers that open through the context; an empty protocol whitelist, which
+  // nested contexts (concat) inherit, stops the ones that open their own.
+  format->io_open = &RefuseNestedOpen;
+  format->protocol_whitelist = av_strdup("");
+  if (format->protocol_whitelist == nullptr) std::abort();  // out of memory, as in NewIo()
   rc = avformat_open_input(&format, "", detected, nullptr);
   if (rc < 0) {  // avformat_open_input freed the context on failure
     if (input->io_error_) return Fail(input->io_error_->Wrap("cannot read " + name));

@@ -1,5 +1,7 @@
 #include "media/probe.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "media/input.h"
@@ -220,6 +222,33 @@ TEST_F(ProbeTest, ReadFailureIsIoNotUnsupported) {
   ASSERT_FALSE(info.has_value());
   EXPECT_EQ(info.error().code, ErrorCode::kIo) << info.error().ToString();
   EXPECT_NE(info.error().message.find(samples_->H264AacMp4()), std::string::npos);
+}
+
+// An upload is one blob: a playlist naming other files or URLs must not make the demuxer
+// open them (local files would be read, internal URLs fetched). Without the guard in
+// Input::Open both of these probe as the H.264 sample they point at.
+TEST_F(ProbeTest, PlaylistsNamingOtherFilesAreRefused) {
+  testing::TempDir dir;
+  std::string media = dir.Join("target.mp4");
+  testing::WriteFile(media, testing::ReadFile(samples_->H264AacMp4()));
+  std::string inner = dir.Join("inner.m3u8");
+  testing::WriteFile(
+      inner, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile:" + media + "\n#EXT-X-ENDLIST\n");
+  auto hls = OpenMemoryReader("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nfile:" + inner + "\n");
+  auto info = ProbeReader(*hls);
+  EXPECT_FALSE(info.has_value()) << "probed as " << ToJson(*info).dump();
+
+  // ffconcat only takes relative names, resolved against the working directory.
+  struct InDirectory {
+    explicit InDirectory(const std::string& path) : previous(std::filesystem::current_path()) {
+      std::filesystem::current_path(path);
+    }
+    ~InDirectory() { std::filesystem::current_path(previous); }
+    std::filesystem::path previous;
+  } in_dir(dir.path());
+  auto concat = OpenMemoryReader("ffconcat version 1.0\nfile target.mp4\n");
+  info = ProbeReader(*concat);
+  EXPECT_FALSE(info.has_value()) << "probed as " << ToJson(*info).dump();
 }
 
 TEST_F(ProbeTest, JsonCarriesStreamFields) {
