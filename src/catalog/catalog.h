@@ -82,6 +82,89 @@ class Catalog {
   // Counts over every asset matching `filter`, computed in the database.
   [[nodiscard]] virtual Result<StageCounts> CountStageStatuses(const StageRecipe& stage,
                                                                const AssetFilter& filter) = 0;
+
+  // ---- The durable queue ------------------------------------------------------------
+  // At most one queued-or-running job holds a given (asset, stage). Times come from the
+  // injected clock. Every method is one transaction; claims are atomic across processes
+  // (SQLite: BEGIN IMMEDIATE; PostgreSQL: FOR UPDATE SKIP LOCKED).
+  //
+  // Also part of the contract (the shared tests check each):
+  // - A running job's updated_at stays the time of its claim (RunningJob::started_at):
+  //   heartbeats and cancel requests do not move it.
+  // - A cancellation requested on a running job is never lost: ReleaseJob, an expired
+  //   lease and a kQueued outcome cancel such a job instead of queueing it again.
+  // - Job::stages are sorted by name.
+
+  // Inserts the asset and, when it was created, `job` for it in the same transaction:
+  // there is no moment where a new asset exists without its work queued. An existing
+  // asset is returned unchanged and no job is enqueued (created=false). job.asset_id may
+  // be left empty; naming another asset is kInvalidArgument. Any error of either part
+  // (as for InsertAsset and Enqueue) leaves neither behind.
+  [[nodiscard]] virtual Result<InsertAssetResult> InsertAssetWithJob(const NewAsset& asset,
+                                                                     const NewJob& job) = 0;
+  // Stages already queued or running for the asset are reported in already_active and
+  // skipped; the others join the asset's queued job if there is one (its priority rises
+  // to the higher of the two; run_after to the earlier; it keeps its max_attempts and
+  // backfill) or form a new job. A repeated stage counts once. kNotFound for an unknown
+  // asset or backfill; kInvalidArgument for no stages, an empty stage name or
+  // max_attempts < 1.
+  [[nodiscard]] virtual Result<EnqueueResult> Enqueue(const NewJob& job) = 0;
+  // Leases up to max_jobs due queued jobs (run_after <= now), highest priority first,
+  // then earliest run_after, then lowest id: each becomes kRunning with lease_owner and
+  // lease_expires_at = now + lease_micros, attempts + 1. No job is leased twice.
+  // kInvalidArgument for an empty worker_id, max_jobs < 1 or lease_micros < 1; at most
+  // 1000 jobs are claimed at once.
+  [[nodiscard]] virtual Result<std::vector<Job>> ClaimJobs(const ClaimRequest& request) = 0;
+  // Extends a held lease to now + lease_micros and returns whether cancellation was
+  // requested. kConflict when worker_id no longer holds it (expired and reaped, taken
+  // over, finished, or no such job): the caller must stop and must not finish the job.
+  // A lease past its expiry that no reaper has taken yet is still the holder's (nobody
+  // else can hold it), so a late heartbeat saves it.
+  [[nodiscard]] virtual Result<bool> RenewLease(int64_t job_id, std::string_view worker_id,
+                                                int64_t lease_micros) = 0;
+  // Ends a held lease with `outcome`; finished stages stop being active (so they can be
+  // enqueued again). kConflict when worker_id does not hold the lease (nothing changes).
+  // kQueued: retry_stages must be a non-empty subset of the job's stages (else
+  // kInvalidArgument); the other stages leave the job; run_after 0 means now; attempts
+  // stay as they are and the job is queued even when they reached max_attempts (the
+  // worker decides when to give up). kRunning is kInvalidArgument.
+  [[nodiscard]] virtual Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
+                                               const JobOutcome& outcome) = 0;
+  // Gives a held lease back (graceful shutdown): kQueued, run_after = now, and the
+  // attempt does not count. kConflict when not held.
+  [[nodiscard]] virtual Result<void> ReleaseJob(int64_t job_id, std::string_view worker_id) = 0;
+  // Requeues running jobs whose lease expired (run_after = now, last error
+  // "unavailable: lease of worker W expired"), or fails them when attempts reached
+  // max_attempts. Returns how many were reaped. Safe to call from every worker.
+  [[nodiscard]] virtual Result<int64_t> ReapExpiredLeases() = 0;
+  [[nodiscard]] virtual Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) = 0;
+  // Newest first; cursor as for ListAssets.
+  [[nodiscard]] virtual Result<JobPage> ListJobs(const JobFilter& filter,
+                                                 const PageRequest& page) = 0;
+  // Failed or cancelled jobs matching the filter go back to kQueued (attempts 0,
+  // run_after now, stages active again); a stage meanwhile queued elsewhere is dropped
+  // from the retried job, and a job left with no stage stays as it was. Returns how many
+  // jobs were requeued.
+  [[nodiscard]] virtual Result<int64_t> RetryJobs(const JobFilter& filter) = 0;
+  // A queued job is cancelled at once; a running one gets cancel_requested (its worker
+  // stops at the next heartbeat and finishes it as kCancelled). Returns the state after
+  // the call. kConflict for a job already finished; kNotFound outside `scope`.
+  [[nodiscard]] virtual Result<JobState> CancelJob(int64_t job_id, const AssetFilter& scope) = 0;
+  [[nodiscard]] virtual Result<QueueStats> GetQueueStats(const AssetFilter& scope) = 0;
+
+  // Counts the failed attempts of (the asset's content, stage, recipe) over every asset
+  // with that content; at `threshold` or more, records a quarantine entry (with the
+  // latest error) and returns true. GetStageStatuses/CountStageStatuses report
+  // kQuarantined for such content unless a current result of that recipe exists. Checking
+  // again updates the entry's count and error, not its created_at. kNotFound for an
+  // unknown asset; kInvalidArgument for an empty stage or recipe or a threshold < 1.
+  [[nodiscard]] virtual Result<bool> QuarantineIfRepeated(std::string_view asset_id,
+                                                          std::string_view stage,
+                                                          std::string_view recipe,
+                                                          int threshold) = 0;
+  // Entries for content that some asset matching `scope` has, oldest first.
+  [[nodiscard]] virtual Result<std::vector<QuarantineEntry>> ListQuarantine(
+      const AssetFilter& scope) = 0;
 };
 
 }  // namespace reprise::catalog

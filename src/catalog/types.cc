@@ -34,7 +34,12 @@ constexpr std::pair<DerivativeState, std::string_view> kDerivativeStateNames[] =
 constexpr std::pair<StageStatus, std::string_view> kStageStatusNames[] = {
     {StageStatus::kCurrent, "current"}, {StageStatus::kOutdated, "outdated"},
     {StageStatus::kMissing, "missing"}, {StageStatus::kFailed, "failed"},
-    {StageStatus::kSkipped, "skipped"},
+    {StageStatus::kSkipped, "skipped"}, {StageStatus::kQuarantined, "quarantined"},
+};
+constexpr std::pair<JobState, std::string_view> kJobStateNames[] = {
+    {JobState::kQueued, "queued"},       {JobState::kRunning, "running"},
+    {JobState::kSucceeded, "succeeded"}, {JobState::kFailed, "failed"},
+    {JobState::kCancelled, "cancelled"},
 };
 
 template <class E, size_t N>
@@ -67,6 +72,7 @@ std::string_view Name(AssetSource source) { return NameIn(kAssetSourceNames, sou
 std::string_view Name(AssetStatus status) { return NameIn(kAssetStatusNames, status); }
 std::string_view Name(DerivativeState state) { return NameIn(kDerivativeStateNames, state); }
 std::string_view Name(StageStatus status) { return NameIn(kStageStatusNames, status); }
+std::string_view Name(JobState state) { return NameIn(kJobStateNames, state); }
 
 Result<AssetKind> ParseAssetKind(std::string_view text) {
   return ParseIn(kAssetKindNames, "asset kind", text);
@@ -82,6 +88,9 @@ Result<DerivativeState> ParseDerivativeState(std::string_view text) {
 }
 Result<StageStatus> ParseStageStatus(std::string_view text) {
   return ParseIn(kStageStatusNames, "stage status", text);
+}
+Result<JobState> ParseJobState(std::string_view text) {
+  return ParseIn(kJobStateNames, "job state", text);
 }
 
 }  // namespace reprise::catalog

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -139,11 +140,12 @@ struct DerivativeOutcome {
 
 // How one asset stands for one stage given today's recipe.
 enum class StageStatus {
-  kCurrent,   // current result built by today's recipe
-  kOutdated,  // current result built by another recipe
-  kMissing,   // no result at all
-  kFailed,    // latest attempt with today's recipe failed
-  kSkipped,   // today's recipe does not apply (skip reason recorded)
+  kCurrent,      // current result built by today's recipe
+  kOutdated,     // current result built by another recipe
+  kMissing,      // no result at all
+  kFailed,       // latest attempt with today's recipe failed
+  kSkipped,      // today's recipe does not apply (skip reason recorded)
+  kQuarantined,  // failed too often with today's recipe; skipped until content or recipe change
 };
 std::string_view Name(StageStatus status);
 Result<StageStatus> ParseStageStatus(std::string_view text);
@@ -159,6 +161,127 @@ struct StageCounts {
   int64_t missing = 0;
   int64_t failed = 0;
   int64_t skipped = 0;
+  int64_t quarantined = 0;
+};
+
+// ---- The durable queue ---------------------------------------------------------------
+
+// queued -> running -> succeeded | failed | cancelled; running -> queued on retry, lease
+// expiry or release; failed/cancelled -> queued on an explicit retry.
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+std::string_view Name(JobState state);
+Result<JobState> ParseJobState(std::string_view text);
+
+// Live work (ingest, API calls) outranks backfills; workers keep a share of their slots
+// for jobs at or above kLivePriority.
+inline constexpr int kLivePriority = 100;
+inline constexpr int kBackfillPriority = 0;
+
+struct NewJob {
+  std::string asset_id;
+  std::vector<std::string> stages;  // non-empty, distinct
+  int priority = kLivePriority;
+  int max_attempts = 5;
+  int64_t run_after = 0;  // UTC micros; 0 means now
+  std::optional<int64_t> backfill_id;
+};
+
+struct EnqueueResult {
+  int64_t job_id = 0;    // the job now holding the enqueued stages; 0 when none was enqueued
+  bool created = false;  // a new job row was inserted
+  std::vector<std::string> enqueued;        // stages added to a new or a merged job
+  std::vector<std::string> already_active;  // already queued or running for the asset
+};
+
+struct Job {
+  int64_t id = 0;
+  std::string asset_id;
+  std::string owner;  // the asset's owner, for scoping
+  // While queued or running, the stages still to run (active ones); once finished, the
+  // ones it ended with (what RetryJobs runs again).
+  std::vector<std::string> stages;
+  int priority = kLivePriority;
+  JobState state = JobState::kQueued;
+  int attempts = 0;  // claims so far (each claim counts one)
+  int max_attempts = 5;
+  int64_t run_after = 0;
+  std::string lease_owner;       // worker id while running
+  int64_t lease_expires_at = 0;  // while running
+  bool cancel_requested = false;
+  std::optional<int64_t> backfill_id;
+  std::string last_error_code;
+  std::string last_error_message;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t started_at = 0;   // first claim
+  int64_t finished_at = 0;  // succeeded, failed or cancelled
+};
+
+struct ClaimRequest {
+  std::string worker_id;
+  int max_jobs = 1;
+  int64_t lease_micros = 30'000'000;
+  // Only jobs at or above this priority (slots reserved for live work ask for
+  // kLivePriority).
+  int min_priority = std::numeric_limits<int>::min();
+  // Only jobs whose every active stage is in this list; empty means any.
+  std::vector<std::string> stages;
+};
+
+// How a worker ends its lease on a job.
+struct JobOutcome {
+  // kSucceeded, kFailed, kCancelled, or kQueued to run `retry_stages` again later.
+  JobState state = JobState::kSucceeded;
+  std::vector<std::string> retry_stages;  // kQueued: stages to keep; the others finish
+  int64_t run_after = 0;                  // kQueued: not before this time
+  std::optional<Error> error;             // kFailed / kQueued: the last error
+};
+
+struct JobFilter {
+  std::optional<std::string> owner;
+  std::optional<JobState> state;
+  std::optional<std::string> stage;
+  std::optional<std::string> asset_id;
+  std::optional<int64_t> backfill_id;
+};
+
+struct JobPage {
+  std::vector<Job> items;  // newest first
+  std::string next_cursor;
+};
+
+struct QueueDepth {
+  std::string stage;
+  JobState state = JobState::kQueued;
+  int64_t jobs = 0;
+};
+
+struct RunningJob {
+  int64_t job_id = 0;
+  std::string asset_id;
+  std::vector<std::string> stages;
+  std::string worker;
+  int64_t started_at = 0;  // this lease's claim (updated_at at claim)
+  int64_t lease_expires_at = 0;
+};
+
+struct QueueStats {
+  std::vector<QueueDepth> depth;    // per stage, for queued, running and failed jobs
+  int64_t oldest_queued_at = 0;     // created_at of the oldest due queued job; 0 if none
+  std::vector<RunningJob> running;  // every running job
+  int64_t quarantined = 0;          // quarantine entries
+};
+
+// Content that failed one stage (with one recipe) again and again: skipped by later runs
+// until its content or the stage's recipe changes.
+struct QuarantineEntry {
+  std::string sha256_hex;
+  std::string stage;
+  std::string recipe;
+  int failures = 0;
+  std::string error_code;
+  std::string error_message;
+  int64_t created_at = 0;
 };
 
 }  // namespace reprise::catalog

@@ -1,7 +1,8 @@
-// The Catalog contract suite: every test in catalog_contract_test.cc runs against each
-// backend instantiated with INSTANTIATE_TEST_SUITE_P(Name, CatalogContractTest,
-// ::testing::Values(CatalogBackend{...})). A backend supplies a factory of fresh, empty
-// databases; adding PostgreSQL is one more instantiation.
+// The Catalog contract suite: every test in catalog_contract_test.cc and
+// queue_contract_test.cc runs against each backend instantiated with
+// INSTANTIATE_TEST_SUITE_P(Name, CatalogContractTest, ::testing::Values(CatalogBackend{...})).
+// A backend supplies a factory of fresh, empty databases; adding PostgreSQL is one more
+// instantiation.
 #pragma once
 
 #include <functional>
@@ -50,6 +51,45 @@ inline void Ok(Result<void> result, std::source_location where = std::source_loc
     throw std::runtime_error(std::string(where.file_name()) + ":" + std::to_string(where.line()) +
                              ": " + result.error().ToString());
   }
+}
+
+constexpr int64_t kSecond = 1'000'000;
+
+// An asset of `owner` whose content is unique to (owner, id) unless the test changes it.
+inline NewAsset MakeAsset(const std::string& id, const std::string& owner = "alice") {
+  NewAsset asset;
+  asset.id = id;
+  asset.owner = owner;
+  asset.source = AssetSource::kUpload;
+  asset.sha256_hex = "sha-" + owner + "-" + id;
+  asset.cid = "bafk" + id;
+  asset.size_bytes = 1234;
+  asset.original_key = "originals/" + id;
+  asset.original_name = id + ".mp4";
+  asset.source_uri = "/media/" + id + ".mp4";
+  asset.media.kind = AssetKind::kVideo;
+  return asset;
+}
+
+inline DerivativeOutcome Done(nlohmann::json metadata = nlohmann::json::object()) {
+  DerivativeOutcome outcome;
+  outcome.state = DerivativeState::kDone;
+  outcome.metadata = std::move(metadata);
+  return outcome;
+}
+
+inline DerivativeOutcome Failed(ErrorCode code = ErrorCode::kIo, std::string message = "boom") {
+  DerivativeOutcome outcome;
+  outcome.state = DerivativeState::kFailed;
+  outcome.error = Error{code, std::move(message), {}};
+  return outcome;
+}
+
+inline DerivativeOutcome Skipped(std::string reason = "no_video_stream") {
+  DerivativeOutcome outcome;
+  outcome.state = DerivativeState::kSkipped;
+  outcome.skip_reason = std::move(reason);
+  return outcome;
 }
 
 class CatalogContractTest : public ::testing::TestWithParam<CatalogBackend> {

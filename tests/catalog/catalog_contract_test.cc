@@ -18,47 +18,11 @@
 namespace reprise::catalog {
 namespace {
 
-constexpr int64_t kSecond = 1'000'000;
-
-NewAsset MakeAsset(const std::string& id, const std::string& owner = "alice") {
-  NewAsset asset;
-  asset.id = id;
-  asset.owner = owner;
-  asset.source = AssetSource::kUpload;
-  asset.sha256_hex = "sha-" + owner + "-" + id;
-  asset.cid = "bafk" + id;
-  asset.size_bytes = 1234;
-  asset.original_key = "originals/" + id;
-  asset.original_name = id + ".mp4";
-  asset.source_uri = "/media/" + id + ".mp4";
-  asset.media.kind = AssetKind::kVideo;
-  return asset;
-}
-
-DerivativeOutcome Done(nlohmann::json metadata = nlohmann::json::object()) {
-  DerivativeOutcome outcome;
-  outcome.state = DerivativeState::kDone;
-  outcome.metadata = std::move(metadata);
-  return outcome;
-}
-
-DerivativeOutcome Failed(ErrorCode code = ErrorCode::kIo, std::string message = "boom") {
-  DerivativeOutcome outcome;
-  outcome.state = DerivativeState::kFailed;
-  outcome.error = Error{code, std::move(message), {}};
-  return outcome;
-}
-
-DerivativeOutcome Skipped(std::string reason = "no_video_stream") {
-  DerivativeOutcome outcome;
-  outcome.state = DerivativeState::kSkipped;
-  outcome.skip_reason = std::move(reason);
-  return outcome;
-}
-
 // The StageStatus rule of types.h written out over an asset's history (newest first), as
-// the brute-force reference for the backends' SQL.
-StageStatus ExpectedStatus(const std::vector<Derivative>& history, const StageRecipe& stage) {
+// the brute-force reference for the backends' SQL. `quarantined`: the asset's content has
+// a quarantine entry for the stage and today's recipe.
+StageStatus ExpectedStatus(const std::vector<Derivative>& history, const StageRecipe& stage,
+                           bool quarantined = false) {
   const Derivative* latest = nullptr;
   const Derivative* current = nullptr;
   for (const auto& d : history) {
@@ -70,6 +34,7 @@ StageStatus ExpectedStatus(const std::vector<Derivative>& history, const StageRe
   }
   if (latest != nullptr && latest->state == DerivativeState::kSkipped) return StageStatus::kSkipped;
   if (current != nullptr && current->recipe == stage.recipe) return StageStatus::kCurrent;
+  if (quarantined) return StageStatus::kQuarantined;
   if (latest != nullptr && latest->state == DerivativeState::kFailed) return StageStatus::kFailed;
   if (current != nullptr) return StageStatus::kOutdated;
   return StageStatus::kMissing;
@@ -92,18 +57,21 @@ void Add(StageCounts& counts, StageStatus status) {
     case StageStatus::kSkipped:
       ++counts.skipped;
       break;
+    case StageStatus::kQuarantined:
+      ++counts.quarantined;
+      break;
   }
 }
 
 std::string Describe(const StageCounts& c) {
   return "current=" + std::to_string(c.current) + " outdated=" + std::to_string(c.outdated) +
          " missing=" + std::to_string(c.missing) + " failed=" + std::to_string(c.failed) +
-         " skipped=" + std::to_string(c.skipped);
+         " skipped=" + std::to_string(c.skipped) + " quarantined=" + std::to_string(c.quarantined);
 }
 
 bool operator==(const StageCounts& a, const StageCounts& b) {
-  return std::tie(a.current, a.outdated, a.missing, a.failed, a.skipped) ==
-         std::tie(b.current, b.outdated, b.missing, b.failed, b.skipped);
+  return std::tie(a.current, a.outdated, a.missing, a.failed, a.skipped, a.quarantined) ==
+         std::tie(b.current, b.outdated, b.missing, b.failed, b.skipped, b.quarantined);
 }
 
 // Walks every page of ListAssets and returns the ids in order.
@@ -661,6 +629,10 @@ TEST_P(CatalogContractTest, StageStatusCoversEveryCase) {
 
 TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHistories) {
   std::mt19937 random(20240611);
+  // Content is shared between assets (and owners) from its own generator, so quarantine,
+  // which is per content, spans several assets.
+  std::mt19937 content_random(42);
+  constexpr int kQuarantineThreshold = 2;
   const std::vector<std::string> owners = {"alice", "bob", "carol", "dave"};
   const std::vector<std::string> stages = {"probe", "thumbnail"};
   const std::vector<std::string> recipes = {"r1", "r2", "r3"};
@@ -670,6 +642,7 @@ TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHist
     std::string id = "asset" + std::to_string(i);
     NewAsset in = MakeAsset(id, owners[random() % owners.size()]);
     in.media.kind = random() % 3 == 0 ? AssetKind::kAudio : AssetKind::kVideo;
+    in.sha256_hex = "content" + std::to_string(content_random() % 200);
     Ok(catalog_->InsertAsset(in));
     if (random() % 2 == 0) Ok(catalog_->SetAssetStatus(id, AssetStatus::kReady));
     ids.push_back(id);
@@ -728,12 +701,34 @@ TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHist
     histories[id] = Ok(catalog_->ListDerivatives(id));
   }
 
+  // Failed attempts per (content, stage, recipe) over every asset with that content; each
+  // asset's content is checked for quarantine with r2, as a worker would after a failure.
+  std::map<std::tuple<std::string, std::string, std::string>, int> failures;
+  for (const auto& id : ids) {
+    for (const auto& d : histories[id]) {
+      if (d.state == DerivativeState::kFailed) {
+        ++failures[{assets[id].sha256_hex, d.stage, d.recipe}];
+      }
+    }
+  }
+  auto quarantined = [&](const std::string& id, const StageRecipe& today) {
+    auto it = failures.find({assets[id].sha256_hex, today.stage, today.recipe});
+    return it != failures.end() && it->second >= kQuarantineThreshold && today.recipe == "r2";
+  };
+  for (const auto& stage : stages) {
+    for (const auto& id : ids) {
+      bool expected = quarantined(id, {stage, "r2"});
+      EXPECT_EQ(Ok(catalog_->QuarantineIfRepeated(id, stage, "r2", kQuarantineThreshold)), expected)
+          << id << " " << stage;
+    }
+  }
+
   for (const auto& stage : stages) {
     for (const auto& recipe : {std::string("r2"), std::string("never-used")}) {
       const StageRecipe today{stage, recipe};
       std::map<std::string, StageStatus> per_asset;
       for (const auto& id : ids) {
-        StageStatus expected = ExpectedStatus(histories[id], today);
+        StageStatus expected = ExpectedStatus(histories[id], today, quarantined(id, today));
         StageStatus reported = Ok(catalog_->GetStageStatuses(id, {today}))[0];
         EXPECT_EQ(reported, expected) << id << " " << stage << "@" << recipe;
         per_asset[id] = expected;
@@ -765,6 +760,7 @@ TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHist
   EXPECT_GT(overall.missing, 0);
   EXPECT_GT(overall.failed, 0);
   EXPECT_GT(overall.skipped, 0);
+  EXPECT_GT(overall.quarantined, 0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -334,6 +334,127 @@ TEST_F(SqliteCatalogTest, QueryPlansUseTheIndexes) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+TEST_F(SqliteCatalogTest, QueueQueryPlansUseTheIndexes) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  auto plan_of = [&db](const SqlQuery& query) {
+    return Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + query.sql, query.binds));
+  };
+
+  // Claims walk the claim order and stop: no sort, whatever the filters.
+  ClaimRequest plain;
+  plain.worker_id = "w";
+  ClaimRequest filtered = plain;
+  filtered.min_priority = kLivePriority;
+  filtered.stages = {"probe", "thumbnail"};
+  for (const auto& request : {plain, filtered}) {
+    std::string plan = plan_of(ClaimJobsQuery(request, 5, 4));
+    EXPECT_NE(plan.find("USING INDEX jobs_claim"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  }
+
+  // Failed jobs are found through their partial index, pages of it without sorting.
+  JobFilter failed;
+  failed.state = JobState::kFailed;
+  std::string plan = plan_of(Ok(ListJobsQuery(failed, EncodeJobCursor(9), 10)));
+  EXPECT_NE(plan.find("jobs_ended"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = plan_of(Ok(ListJobsQuery({}, "", 10)));
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+
+  // Quarantine counting: the copies by content, then each copy's history.
+  plan = plan_of({std::string(kQuarantineFailuresSql),
+                  {std::string("thumbnail"), std::string("r1"), std::string("sha")}});
+  EXPECT_NE(plan.find("assets_sha256"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("derivatives_history"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
+
+  // Stage status probes the quarantine by key, once per asset.
+  plan = plan_of(StageStatusCountsQuery({"probe", "r1"}, {}));
+  EXPECT_NE(plan.find("SEARCH q USING COVERING INDEX sqlite_autoindex_quarantine"),
+            std::string::npos)
+      << plan;
+}
+
+TEST_F(SqliteCatalogTest, UpgradingAVersionOneFileKeepsItsJobs) {
+  {
+    auto connection = Ok(SqliteConnection::Open(path()));
+    Ok(MigrateSqlite(*connection, SqliteMigrations(), 1, clock_));
+  }
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(),
+                    "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
+                    " original_name, source_uri, status, kind, created_at, updated_at)"
+                    " VALUES ('a1', 'alice', 'scan', 'x', 'c', 1, 'k', 'n', 'u', 'pending',"
+                    " 'video', 0, 0);"
+                    "INSERT INTO jobs (id, asset_id, priority, state, max_attempts, run_after,"
+                    " created_at, updated_at) VALUES (7, 'a1', 100, 'queued', 3, 0, 0, 0);"
+                    "INSERT INTO job_stages (job_id, asset_id, stage) VALUES (7, 'a1', 'probe');"),
+            SQLITE_OK);
+
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  EXPECT_EQ(Ok(catalog->SchemaVersion()), 2);
+  Job job = Ok(catalog->GetJob(7, {}));
+  EXPECT_EQ(job.state, JobState::kQueued);
+  EXPECT_FALSE(job.cancel_requested);
+  EXPECT_EQ(job.stages, std::vector<std::string>{"probe"});
+  ClaimRequest claim;
+  claim.worker_id = "w1";
+  std::vector<Job> claimed = Ok(catalog->ClaimJobs(claim));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, 7);
+}
+
+TEST_F(SqliteCatalogTest, JobsOfABackfillAreFoundAndLoseItWhenItIsDeleted) {
+  auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+  for (const auto& id : {"a1", "a2"}) Ok(catalog->InsertAsset(MakeAsset(id)));
+  auto db = RawOpen(path());
+  ASSERT_EQ(RawExec(db.get(),
+                    "INSERT INTO backfills (id, mode, state, created_at, updated_at)"
+                    " VALUES (3, 'missing', 'running', 0, 0)"),
+            SQLITE_OK);
+  NewJob job;
+  job.asset_id = "a1";
+  job.stages = {"probe"};
+  job.backfill_id = 3;
+  int64_t in_backfill = Ok(catalog->Enqueue(job)).job_id;
+  job.asset_id = "a2";
+  job.backfill_id.reset();
+  Ok(catalog->Enqueue(job));
+
+  JobFilter of_backfill;
+  of_backfill.backfill_id = 3;
+  std::vector<Job> jobs = Ok(catalog->ListJobs(of_backfill, {})).items;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].id, in_backfill);
+  EXPECT_EQ(jobs[0].backfill_id, std::optional<int64_t>(3));
+  SqlQuery query = Ok(ListJobsQuery(of_backfill, "", 10));
+  std::string plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + query.sql, query.binds));
+  EXPECT_NE(plan.find("jobs_backfill"), std::string::npos) << plan;
+
+  ASSERT_EQ(RawExec(db.get(), "PRAGMA foreign_keys = ON; DELETE FROM backfills WHERE id = 3"),
+            SQLITE_OK);
+  EXPECT_FALSE(Ok(catalog->GetJob(in_backfill, {})).backfill_id.has_value());
+  EXPECT_TRUE(Ok(catalog->ListJobs(of_backfill, {})).items.empty());
+}
+
+TEST_F(SqliteCatalogTest, CommitsCheckpointTheWalSoItStartsOver) {
+  auto connection = Ok(SqliteConnection::Open(path()));
+  Ok(connection->Exec("CREATE TABLE big (x BLOB)"));
+  // 45 commits of 256 pages each: past the 10,000-page mark once, so one checkpoint, and
+  // the WAL starts over at the next commit.
+  for (int i = 0; i < 45; ++i) {
+    Ok(connection->Exec("INSERT INTO big VALUES (zeroblob(1048576))"));
+  }
+  auto db = RawOpen(path());
+  // busy | frames in the WAL | frames checkpointed
+  std::vector<std::string> wal = RawRows(db.get(), "PRAGMA wal_checkpoint(PASSIVE)");
+  ASSERT_EQ(wal.size(), 1u);
+  int frames = std::stoi(wal[0].substr(wal[0].find('|') + 1));
+  EXPECT_GT(frames, 0);
+  EXPECT_LT(frames, 5000) << wal[0] << ": the WAL was never checkpointed and reused";
+}
+
 TEST_F(SqliteCatalogTest, SameStatementCanBeUsedTwiceAtOnce) {
   auto connection = Ok(SqliteConnection::Open(path()));
   Ok(connection->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));

@@ -27,13 +27,19 @@ TEST(CatalogTypes, NamesAreLowerSnakeAndRoundTrip) {
                    DerivativeState::kFailed, DerivativeState::kSkipped},
                   ParseDerivativeState);
   ExpectRoundTrip({StageStatus::kCurrent, StageStatus::kOutdated, StageStatus::kMissing,
-                   StageStatus::kFailed, StageStatus::kSkipped},
+                   StageStatus::kFailed, StageStatus::kSkipped, StageStatus::kQuarantined},
                   ParseStageStatus);
+  ExpectRoundTrip({JobState::kQueued, JobState::kRunning, JobState::kSucceeded, JobState::kFailed,
+                   JobState::kCancelled},
+                  ParseJobState);
   EXPECT_EQ(Name(AssetKind::kVideo), "video");
   EXPECT_EQ(Name(AssetSource::kUpload), "upload");
   EXPECT_EQ(Name(AssetStatus::kPending), "pending");
   EXPECT_EQ(Name(DerivativeState::kDone), "done");
   EXPECT_EQ(Name(StageStatus::kCurrent), "current");
+  EXPECT_EQ(Name(StageStatus::kQuarantined), "quarantined");
+  EXPECT_EQ(Name(JobState::kSucceeded), "succeeded");
+  EXPECT_EQ(Name(JobState::kCancelled), "cancelled");
 }
 
 TEST(CatalogTypes, ParseRejectsUnknownTextListingValidValues) {
@@ -47,6 +53,10 @@ TEST(CatalogTypes, ParseRejectsUnknownTextListingValidValues) {
   EXPECT_FALSE(ParseAssetStatus("done"));
   EXPECT_FALSE(ParseDerivativeState("current"));
   EXPECT_FALSE(ParseStageStatus("ready"));
+  EXPECT_FALSE(ParseJobState("done"));
+  EXPECT_NE(
+      ParseJobState("x").error().message.find("queued, running, succeeded, failed, cancelled"),
+      std::string::npos);
   EXPECT_NE(ParseAssetStatus("x").error().message.find("pending, processing, ready, failed"),
             std::string::npos);
 }

@@ -160,8 +160,53 @@ DROP TABLE derivatives;
 DROP TABLE assets;
 )sql";
 
+// Version 2: what the durable queue needs beyond version 1. A running job's cancellation
+// is a flag its worker reads at the next heartbeat; quarantine remembers content that
+// failed one stage's recipe again and again, keyed by content so every copy of it (any
+// owner) is skipped alike.
+//
+// It also trims the jobs indexes of version 1 that every state change had to rewrite: a
+// job moves queued -> running -> succeeded in three transactions, and each index holding
+// `state` costs a page or two of WAL per move. jobs_claim (queued) and jobs_lease
+// (running) already find the live states; what remains to index is the few finished
+// jobs someone asks for (failed, cancelled) and jobs that belong to a backfill. Listing
+// succeeded jobs walks the primary key, where nearly every job is one.
+constexpr std::string_view kQueueUp = R"sql(
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+
+DROP INDEX jobs_state;
+CREATE INDEX jobs_ended ON jobs (state, id) WHERE state IN ('failed', 'cancelled');
+DROP INDEX jobs_backfill;
+CREATE INDEX jobs_backfill ON jobs (backfill_id) WHERE backfill_id IS NOT NULL;
+
+CREATE TABLE quarantine (
+  sha256        TEXT    NOT NULL,
+  stage         TEXT    NOT NULL,
+  recipe        TEXT    NOT NULL,
+  failures      INTEGER NOT NULL,
+  error_code    TEXT    NOT NULL DEFAULT '',
+  error_message TEXT    NOT NULL DEFAULT '',
+  created_at    BIGINT  NOT NULL,
+  PRIMARY KEY (sha256, stage, recipe)
+);
+-- Counting the failures of one content over all its copies: the copies by sha256, then
+-- derivatives_history per copy.
+CREATE INDEX assets_sha256 ON assets (sha256);
+)sql";
+
+constexpr std::string_view kQueueDown = R"sql(
+DROP INDEX assets_sha256;
+DROP TABLE quarantine;
+DROP INDEX jobs_backfill;
+CREATE INDEX jobs_backfill ON jobs (backfill_id, state);
+DROP INDEX jobs_ended;
+CREATE INDEX jobs_state ON jobs (state, id);
+ALTER TABLE jobs DROP COLUMN cancel_requested;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
+    {2, "queue", kQueueUp, kQueueDown},
 };
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <utility>
 
 #include "catalog/migrations/migrations.h"
 #include "catalog/sqlite/sqlite_connection.h"
+#include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_migrator.h"
 #include "catalog/sqlite/sqlite_queries.h"
 
@@ -207,6 +209,7 @@ Result<StageCounts> CountStatuses(SqliteConnection& db, const StageRecipe& stage
   counts.missing = select->Int64(2);
   counts.failed = select->Int64(3);
   counts.skipped = select->Int64(4);
+  counts.quarantined = select->Int64(5);
   return counts;
 }
 
@@ -231,6 +234,72 @@ Result<void> ValidateOutcome(const DerivativeOutcome& outcome) {
   return Fail(
       ErrorCode::kInvalidArgument,
       "a derivative completes as done, failed or skipped, not " + std::string(Name(outcome.state)));
+}
+
+// Inserts the asset unless its id exists (see Catalog::InsertAsset), inside the caller's
+// write transaction.
+Result<InsertAssetResult> InsertAssetIn(SqliteConnection& db, const NewAsset& asset, int64_t now) {
+  if (asset.id.empty()) return Fail(ErrorCode::kInvalidArgument, "an asset needs an id");
+  bool created = false;
+  {
+    auto insert = db.Prepare(
+        "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
+        " original_name, source_uri, status, kind, container, duration_seconds, width,"
+        " height, parent_id, refs, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING RETURNING id");
+    if (!insert) return Fail(std::move(insert.error()));
+    insert->BindText(asset.id)
+        .BindText(asset.owner)
+        .BindText(Name(asset.source))
+        .BindText(asset.sha256_hex)
+        .BindText(asset.cid)
+        .BindInt64(asset.size_bytes)
+        .BindText(asset.original_key)
+        .BindText(asset.original_name)
+        .BindText(asset.source_uri)
+        .BindText(Name(AssetStatus::kPending))
+        .BindText(Name(asset.media.kind))
+        .BindText(asset.media.container)
+        .BindOptionalDouble(asset.media.duration_seconds)
+        .BindOptionalInt64(asset.media.width)
+        .BindOptionalInt64(asset.media.height)
+        .BindOptionalText(asset.parent_id)
+        .BindText(RefsToJson(asset.refs))
+        .BindInt64(now)
+        .BindInt64(now);
+    auto row = insert->Step();
+    if (!row) {
+      if (IsForeignKeyViolation(row.error())) {
+        return Fail(ErrorCode::kNotFound,
+                    "parent asset " + asset.parent_id.value_or("") + " not found");
+      }
+      return Fail(std::move(row.error()));
+    }
+    created = *row;
+    if (created) REPRISE_TRY(insert->Run());  // finish the statement before COMMIT
+  }
+  auto stored = LoadAsset(db, asset.id, {});
+  if (!stored) return Fail(std::move(stored.error()));
+  // The id is derived from (owner, content); a record that disagrees means two
+  // different things were given one id, and returning the other one would leak it.
+  if (!created && (stored->owner != asset.owner || stored->sha256_hex != asset.sha256_hex)) {
+    return Fail(ErrorCode::kConflict,
+                "asset id " + asset.id + " is already used by different content or owner");
+  }
+  return InsertAssetResult{std::move(*stored), created};
+}
+
+// Runs `body` in one transaction: committed when it succeeds, rolled back when it fails.
+template <class Body>
+std::invoke_result_t<Body> InTransaction(SqliteConnection& db, Transaction::Mode mode,
+                                         Body&& body) {
+  auto txn = Transaction::Begin(db, mode);
+  if (!txn) return Fail(std::move(txn.error()));
+  auto result = body();
+  if (!result) return result;
+  REPRISE_TRY(txn->Commit());
+  return result;
 }
 
 }  // namespace
@@ -261,66 +330,11 @@ Result<int> SqliteCatalog::SchemaVersion() {
 }
 
 Result<InsertAssetResult> SqliteCatalog::InsertAsset(const NewAsset& asset) {
-  if (asset.id.empty()) return Fail(ErrorCode::kInvalidArgument, "an asset needs an id");
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
-  const std::string context = "inserting asset " + asset.id;
-  auto run = [&]() -> Result<InsertAssetResult> {
-    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
-    if (!txn) return Fail(std::move(txn.error()));
-    const int64_t now = clock_.NowMicros();
-    bool created = false;
-    {
-      auto insert = db.Prepare(
-          "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
-          " original_name, source_uri, status, kind, container, duration_seconds, width,"
-          " height, parent_id, refs, created_at, updated_at)"
-          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-          " ON CONFLICT (id) DO NOTHING RETURNING id");
-      if (!insert) return Fail(std::move(insert.error()));
-      insert->BindText(asset.id)
-          .BindText(asset.owner)
-          .BindText(Name(asset.source))
-          .BindText(asset.sha256_hex)
-          .BindText(asset.cid)
-          .BindInt64(asset.size_bytes)
-          .BindText(asset.original_key)
-          .BindText(asset.original_name)
-          .BindText(asset.source_uri)
-          .BindText(Name(AssetStatus::kPending))
-          .BindText(Name(asset.media.kind))
-          .BindText(asset.media.container)
-          .BindOptionalDouble(asset.media.duration_seconds)
-          .BindOptionalInt64(asset.media.width)
-          .BindOptionalInt64(asset.media.height)
-          .BindOptionalText(asset.parent_id)
-          .BindText(RefsToJson(asset.refs))
-          .BindInt64(now)
-          .BindInt64(now);
-      auto row = insert->Step();
-      if (!row) {
-        if (IsForeignKeyViolation(row.error())) {
-          return Fail(ErrorCode::kNotFound,
-                      "parent asset " + asset.parent_id.value_or("") + " not found");
-        }
-        return Fail(std::move(row.error()));
-      }
-      created = *row;
-      if (created) REPRISE_TRY(insert->Run());  // finish the statement before COMMIT
-    }
-    auto stored = LoadAsset(db, asset.id, {});
-    if (!stored) return Fail(std::move(stored.error()));
-    // The id is derived from (owner, content); a record that disagrees means two
-    // different things were given one id, and returning the other one would leak it.
-    if (!created && (stored->owner != asset.owner || stored->sha256_hex != asset.sha256_hex)) {
-      return Fail(ErrorCode::kConflict,
-                  "asset id " + asset.id + " is already used by different content or owner");
-    }
-    REPRISE_TRY(txn->Commit());
-    return InsertAssetResult{std::move(*stored), created};
-  };
-  auto result = run();
-  if (!result) return Fail(InContext(std::move(result.error()), context));
+  auto result = InTransaction(db, Transaction::Mode::kImmediate,
+                              [&] { return InsertAssetIn(db, asset, clock_.NowMicros()); });
+  if (!result) return Fail(InContext(std::move(result.error()), "inserting asset " + asset.id));
   return result;
 }
 
@@ -623,6 +637,7 @@ Result<std::vector<StageStatus>> SqliteCatalog::GetStageStatuses(
     for (const auto& stage : stages) {
       auto counts = CountStatuses(db, stage, one);
       if (!counts) return Fail(std::move(counts.error()));
+      // Exactly one of the counts is 1.
       if (counts->current > 0) {
         statuses.push_back(StageStatus::kCurrent);
       } else if (counts->outdated > 0) {
@@ -631,6 +646,8 @@ Result<std::vector<StageStatus>> SqliteCatalog::GetStageStatuses(
         statuses.push_back(StageStatus::kFailed);
       } else if (counts->skipped > 0) {
         statuses.push_back(StageStatus::kSkipped);
+      } else if (counts->quarantined > 0) {
+        statuses.push_back(StageStatus::kQuarantined);
       } else {
         statuses.push_back(StageStatus::kMissing);
       }
@@ -653,6 +670,188 @@ Result<StageCounts> SqliteCatalog::CountStageStatuses(const StageRecipe& stage,
   if (!result) {
     return Fail(InContext(std::move(result.error()), "counting " + stage.stage + " statuses"));
   }
+  return result;
+}
+
+// ---- The durable queue: each method is one transaction around one SqliteJobs call ------
+
+Result<InsertAssetResult> SqliteCatalog::InsertAssetWithJob(const NewAsset& asset,
+                                                            const NewJob& job) {
+  if (!job.asset_id.empty() && job.asset_id != asset.id) {
+    return Fail(ErrorCode::kInvalidArgument, "the job names asset " + job.asset_id +
+                                                 ", not the asset inserted (" + asset.id + ")");
+  }
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result =
+      InTransaction(db, Transaction::Mode::kImmediate, [&]() -> Result<InsertAssetResult> {
+        const int64_t now = clock_.NowMicros();
+        auto inserted = InsertAssetIn(db, asset, now);
+        if (!inserted || !inserted->created) return inserted;
+        NewJob for_asset = job;
+        for_asset.asset_id = asset.id;
+        auto enqueued = SqliteJobs(db, now).Enqueue(for_asset);
+        if (!enqueued) return Fail(std::move(enqueued.error()));
+        return inserted;
+      });
+  if (!result) {
+    return Fail(
+        InContext(std::move(result.error()), "inserting asset " + asset.id + " with its job"));
+  }
+  return result;
+}
+
+Result<EnqueueResult> SqliteCatalog::Enqueue(const NewJob& job) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate,
+                              [&] { return SqliteJobs(db, clock_.NowMicros()).Enqueue(job); });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "enqueuing work on asset " + job.asset_id));
+  }
+  return result;
+}
+
+Result<std::vector<Job>> SqliteCatalog::ClaimJobs(const ClaimRequest& request) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate,
+                              [&] { return SqliteJobs(db, clock_.NowMicros()).Claim(request); });
+  if (!result) {
+    return Fail(
+        InContext(std::move(result.error()), "claiming jobs for worker " + request.worker_id));
+  }
+  return result;
+}
+
+Result<bool> SqliteCatalog::RenewLease(int64_t job_id, std::string_view worker_id,
+                                       int64_t lease_micros) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).Renew(job_id, worker_id, lease_micros);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "renewing the lease on job " + std::to_string(job_id)));
+  }
+  return result;
+}
+
+Result<void> SqliteCatalog::FinishJob(int64_t job_id, std::string_view worker_id,
+                                      const JobOutcome& outcome) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).Finish(job_id, worker_id, outcome);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "finishing job " + std::to_string(job_id)));
+  }
+  return {};
+}
+
+Result<void> SqliteCatalog::ReleaseJob(int64_t job_id, std::string_view worker_id) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).Release(job_id, worker_id);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "releasing job " + std::to_string(job_id)));
+  }
+  return {};
+}
+
+Result<int64_t> SqliteCatalog::ReapExpiredLeases() {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate,
+                              [&] { return SqliteJobs(db, clock_.NowMicros()).ReapExpired(); });
+  if (!result) return Fail(InContext(std::move(result.error()), "reaping expired leases"));
+  return result;
+}
+
+Result<Job> SqliteCatalog::GetJob(int64_t job_id, const AssetFilter& scope) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).Get(job_id, scope);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "reading job " + std::to_string(job_id)));
+  }
+  return result;
+}
+
+Result<JobPage> SqliteCatalog::ListJobs(const JobFilter& filter, const PageRequest& page) {
+  if (page.limit <= 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "page limit must be positive, got " + std::to_string(page.limit));
+  }
+  const int limit = std::min(page.limit, kMaxPageLimit);
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).List(filter, page.cursor, limit);
+  });
+  if (!result) return Fail(InContext(std::move(result.error()), "listing jobs"));
+  return result;
+}
+
+Result<int64_t> SqliteCatalog::RetryJobs(const JobFilter& filter) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate,
+                              [&] { return SqliteJobs(db, clock_.NowMicros()).Retry(filter); });
+  if (!result) return Fail(InContext(std::move(result.error()), "retrying jobs"));
+  return result;
+}
+
+Result<JobState> SqliteCatalog::CancelJob(int64_t job_id, const AssetFilter& scope) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).Cancel(job_id, scope);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "cancelling job " + std::to_string(job_id)));
+  }
+  return result;
+}
+
+Result<QueueStats> SqliteCatalog::GetQueueStats(const AssetFilter& scope) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred,
+                              [&] { return SqliteJobs(db, clock_.NowMicros()).Stats(scope); });
+  if (!result) return Fail(InContext(std::move(result.error()), "reading queue statistics"));
+  return result;
+}
+
+Result<bool> SqliteCatalog::QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
+                                                 std::string_view recipe, int threshold) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&] {
+    return SqliteJobs(db, clock_.NowMicros())
+        .QuarantineIfRepeated(asset_id, stage, recipe, threshold);
+  });
+  if (!result) {
+    return Fail(InContext(
+        std::move(result.error()),
+        "checking quarantine of " + std::string(stage) + " on asset " + std::string(asset_id)));
+  }
+  return result;
+}
+
+Result<std::vector<QuarantineEntry>> SqliteCatalog::ListQuarantine(const AssetFilter& scope) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred, [&] {
+    return SqliteJobs(db, clock_.NowMicros()).ListQuarantine(scope);
+  });
+  if (!result) return Fail(InContext(std::move(result.error()), "listing quarantine"));
   return result;
 }
 

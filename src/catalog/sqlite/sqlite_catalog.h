@@ -8,9 +8,13 @@
 // keeps the prepared-statement cache and sqlite3_errmsg() per call consistent. Several
 // processes (or several SqliteCatalog objects) may share one file: WAL lets readers run
 // beside the one writer, and every state change is a BEGIN IMMEDIATE transaction that
-// waits up to busy_timeout (5 s) for the write lock before failing with kUnavailable.
+// waits up to the busy timeout (5 s) for the write lock before failing with kUnavailable.
 //
-// "Now" comes from the injected Clock, which must outlive the catalog.
+// The queue's SQL lives in sqlite_jobs.h; this class adds the lock, the transaction and
+// the error context around it.
+//
+// "Now" comes from the injected Clock, which must outlive the catalog; a writer reads it
+// once it holds the write lock, so a lease never starts in the past of a waiting claim.
 #pragma once
 
 #include <memory>
@@ -57,6 +61,26 @@ class SqliteCatalog final : public Catalog {
       std::string_view asset_id, const std::vector<StageRecipe>& stages) override;
   [[nodiscard]] Result<StageCounts> CountStageStatuses(const StageRecipe& stage,
                                                        const AssetFilter& filter) override;
+
+  [[nodiscard]] Result<InsertAssetResult> InsertAssetWithJob(const NewAsset& asset,
+                                                             const NewJob& job) override;
+  [[nodiscard]] Result<EnqueueResult> Enqueue(const NewJob& job) override;
+  [[nodiscard]] Result<std::vector<Job>> ClaimJobs(const ClaimRequest& request) override;
+  [[nodiscard]] Result<bool> RenewLease(int64_t job_id, std::string_view worker_id,
+                                        int64_t lease_micros) override;
+  [[nodiscard]] Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
+                                       const JobOutcome& outcome) override;
+  [[nodiscard]] Result<void> ReleaseJob(int64_t job_id, std::string_view worker_id) override;
+  [[nodiscard]] Result<int64_t> ReapExpiredLeases() override;
+  [[nodiscard]] Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<JobPage> ListJobs(const JobFilter& filter, const PageRequest& page) override;
+  [[nodiscard]] Result<int64_t> RetryJobs(const JobFilter& filter) override;
+  [[nodiscard]] Result<JobState> CancelJob(int64_t job_id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<QueueStats> GetQueueStats(const AssetFilter& scope) override;
+  [[nodiscard]] Result<bool> QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
+                                                  std::string_view recipe, int threshold) override;
+  [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(
+      const AssetFilter& scope) override;
 
  private:
   SqliteCatalog(std::string path, const Clock& clock, std::unique_ptr<SqliteConnection> connection);

@@ -5,7 +5,7 @@
 // it out (sqlite3_open_v2 returns a handle that must be closed even when opening fails).
 //
 // SqliteError() maps a result code to the project's error codes: SQLITE_BUSY/LOCKED
-// become kUnavailable (another connection holds the lock past busy_timeout; retrying
+// become kUnavailable (another connection holds the lock past the busy timeout; retrying
 // later is right), SQLITE_CONSTRAINT becomes kConflict, problems with the file itself
 // (cannot open, read-only, disk full, I/O, corruption) become kIo, anything else
 // kInternal. The origin is "sqlite:<extended rc>" and the message carries

@@ -3,8 +3,9 @@
 // parameter (`?`, bound left to right in `binds` order); nothing from the caller is ever
 // pasted into the text.
 //
-// Page cursors are opaque to callers: the hex of "<created_at>:<id>" of the last item
-// returned. DecodeAssetCursor() refuses anything else with kInvalidArgument.
+// Page cursors are opaque to callers: the hex of "<created_at>:<id>" of the last asset
+// returned, or of "job:<id>" of the last job. The decoders refuse anything else with
+// kInvalidArgument.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ std::string EncodeAssetCursor(int64_t created_at, std::string_view id);
 
 // The filter as a WHERE clause over alias `a` ("" when it selects everything).
 SqlQuery AssetWhere(const AssetFilter& filter);
+// The same as conditions each starting with " AND ", to extend a WHERE that exists.
+SqlQuery AssetConditions(const AssetFilter& filter);
 
 // One page plus one row (to tell whether another page follows), ordered by
 // (created_at, id). `limit` must already be validated.
@@ -45,10 +48,42 @@ SqlQuery AssetWhere(const AssetFilter& filter);
                                                int limit);
 SqlQuery CountAssetsQuery(const AssetFilter& filter);
 
-// One row of five counts (current, outdated, missing, failed, skipped) classifying every
-// asset matching `filter` for one stage and today's recipe, in one streaming pass: per
-// asset one index probe for the current row and one for the latest finished attempt of
-// that recipe.
+// One row of six counts (current, outdated, missing, failed, skipped, quarantined)
+// classifying every asset matching `filter` for one stage and today's recipe, in one
+// streaming pass: per asset one index probe for the current row, one for the latest
+// finished attempt of that recipe and one for a quarantine entry of its content.
 SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& filter);
+
+// ---- The queue ------------------------------------------------------------------------
+
+// Columns read by ReadJob(), in order, over `jobs j JOIN assets a ON a.id = j.asset_id`.
+extern const std::string_view kJobColumns;
+
+std::string EncodeJobCursor(int64_t job_id);
+[[nodiscard]] Result<int64_t> DecodeJobCursor(std::string_view cursor);
+
+// Jobs worth finding after they finished, as the WHERE of the partial index jobs_ended;
+// a query must contain this very term for SQLite to use that index.
+extern const std::string_view kEndedJobsTerm;
+
+// The filter as conditions over aliases j and a, each starting with " AND " ("" when
+// it selects everything); the stage matches any stage row of the job.
+SqlQuery JobConditions(const JobFilter& filter);
+
+// The claimable jobs for `request` at `now`, best first (priority DESC, run_after, id), at
+// most `limit`, walking the partial index jobs_claim.
+SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit);
+
+// One page plus one row, newest first. `limit` must already be validated.
+[[nodiscard]] Result<SqlQuery> ListJobsQuery(const JobFilter& filter, std::string_view cursor,
+                                             int limit);
+
+// Failed attempts of one stage and recipe over every asset with one content: binds
+// (stage, recipe, sha256); returns COUNT(*) and the id of the latest such attempt.
+extern const std::string_view kQuarantineFailuresSql;
+
+// Quarantine entries for content that some asset matching `scope` has.
+SqlQuery ListQuarantineQuery(const AssetFilter& scope);
+SqlQuery CountQuarantineQuery(const AssetFilter& scope);
 
 }  // namespace reprise::catalog
