@@ -9,7 +9,7 @@ packages=(
   # libraries
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsqlite3-dev libssl-dev libexpected-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
   # tests and tools: the ffmpeg CLI generates sample and test media
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
   # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports

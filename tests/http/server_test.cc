@@ -1,0 +1,99 @@
+// The health endpoints against a real SQLite catalog and blob directory, over a real
+// socket on loopback.
+#include "http/server.h"
+
+#include <httplib.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "blob/fs/fs_blob_store.h"
+#include "catalog/sqlite/sqlite_catalog.h"
+#include "tests/support/test_support.h"
+
+namespace reprise::http {
+namespace {
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto catalog = catalog::SqliteCatalog::Open(dir_.Join("catalog.db"), clock_);
+    ASSERT_TRUE(catalog) << catalog.error().ToString();
+    catalog_ = std::move(*catalog);
+    auto blobs = blob::FsBlobStore::Open(dir_.Join("blobs"));
+    ASSERT_TRUE(blobs) << blobs.error().ToString();
+    blobs_ = std::move(*blobs);
+    server_ = std::make_unique<Server>(*catalog_, *blobs_, MakeNullLogger());
+    ASSERT_TRUE(server_->Start("127.0.0.1", 0));
+    ASSERT_GT(server_->port(), 0);
+  }
+
+  httplib::Result Get(const std::string& path) {
+    httplib::Client client("127.0.0.1", server_->port());
+    client.set_connection_timeout(5);
+    return client.Get(path.c_str());
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(HttpServerTest, HealthzAnswersOk) {
+  auto response = Get("/healthz");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(response->body)["status"], "ok");
+}
+
+TEST_F(HttpServerTest, ReadyzReportsBackendsWhenTheyWork) {
+  auto response = Get("/readyz");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200) << response->body;
+  auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["status"], "ready");
+  EXPECT_GE(body["catalog"]["schema_version"].get<int>(), 1);
+  EXPECT_EQ(body["blob_store"]["backend"], blobs_->Describe());
+}
+
+TEST_F(HttpServerTest, ReadyzIs503WithTheErrorShapeWhenTheBlobStoreCannotWrite) {
+  // A folder where the probe blob must go: the atomic rename onto it fails.
+  std::filesystem::create_directories(dir_.Join("blobs/health/readyz/x"));
+  auto response = Get("/readyz");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  auto body = nlohmann::json::parse(response->body);
+  ASSERT_TRUE(body.contains("error")) << response->body;
+  EXPECT_FALSE(body["error"]["code"].get<std::string>().empty());
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("blob store"), std::string::npos);
+  EXPECT_EQ(body["error"]["details"]["component"], "blob_store");
+}
+
+TEST_F(HttpServerTest, UnknownRoutesGetTheErrorShape) {
+  auto response = Get("/nope");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 404);
+  auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["error"]["code"], "not_found");
+}
+
+TEST(ParseListenAddress, AcceptsHostPortAndRefusesTheRest) {
+  auto v4 = ParseListenAddress("127.0.0.1:8080");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->first, "127.0.0.1");
+  EXPECT_EQ(v4->second, 8080);
+  auto v6 = ParseListenAddress("[::1]:0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->first, "::1");
+  EXPECT_EQ(v6->second, 0);
+  for (const char* bad : {"8080", ":8080", "host:", "host:80x", "host:70000", "host:-1"}) {
+    EXPECT_FALSE(ParseListenAddress(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace reprise::http
