@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 extern char** environ;  // NOLINT: POSIX
@@ -66,6 +67,64 @@ Result<std::string> GetString(const nlohmann::json& doc, const char* key,
   return value.get<std::string>();
 }
 
+// One numeric [queue] setting: `value` must be a number within [min, max]; integers
+// must be whole.
+Result<double> QueueNumber(const nlohmann::json& value, const std::string& key, double min,
+                           double max, bool integer, const std::string& where) {
+  std::string name = where + ": queue." + key;
+  if (!value.is_number() || (integer && !value.is_number_integer())) {
+    return Fail(ErrorCode::kInvalidArgument,
+                name + " must be " + (integer ? "an integer" : "a number"));
+  }
+  double number = value.get<double>();
+  if (!(number >= min && number <= max)) {  // also refuses NaN
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} must be between {} and {}", name, min, max));
+  }
+  return number;
+}
+
+Result<void> ApplyQueue(const nlohmann::json& table, QueueConfig& queue, const std::string& where) {
+  constexpr double kDay = 86400;
+  for (const auto& [key, value] : table.items()) {
+    // Exactly one of real/whole is set: the field the setting fills.
+    struct Setting {
+      const char* name;
+      double min;
+      double max;
+      double* real;
+      int* whole;
+    };
+    const Setting settings[] = {
+        {"concurrency", 0, 1024, nullptr, &queue.concurrency},
+        {"lease_seconds", 0.05, kDay, &queue.lease_seconds, nullptr},
+        {"heartbeat_seconds", 0, kDay, &queue.heartbeat_seconds, nullptr},
+        {"poll_seconds", 0.001, 3600, &queue.poll_seconds, nullptr},
+        {"reserved_live_share", 0, 1, &queue.reserved_live_share, nullptr},
+        {"max_attempts", 1, 1000, nullptr, &queue.max_attempts},
+        {"backoff_base_seconds", 0, kDay, &queue.backoff_base_seconds, nullptr},
+        {"backoff_max_seconds", 0, 30 * kDay, &queue.backoff_max_seconds, nullptr},
+        {"quarantine_after", 1, 1000, nullptr, &queue.quarantine_after},
+        {"grace_seconds", 0, kDay, &queue.grace_seconds, nullptr},
+    };
+    const Setting* found = nullptr;
+    for (const auto& setting : settings) {
+      if (key == setting.name) found = &setting;
+    }
+    if (found == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting queue." + key);
+    }
+    auto number = QueueNumber(value, key, found->min, found->max, found->whole != nullptr, where);
+    if (!number) return Fail(number.error());
+    if (found->whole != nullptr) {
+      *found->whole = static_cast<int>(*number);
+    } else {
+      *found->real = *number;
+    }
+  }
+  return {};
+}
+
 // Applies one table of settings (from the file or the environment) onto `config`.
 Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string& where) {
   for (const auto& [key, value] : doc.items()) {
@@ -104,6 +163,11 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
         }
         config.max_ingest_bytes = subvalue.get<int64_t>();
       }
+    } else if (key == "queue") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [queue] must be a table");
+      }
+      REPRISE_TRY(ApplyQueue(value, config.queue, where));
     } else if (key == "stages") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [stages] must be a table");
@@ -138,6 +202,8 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["blob"]["url"] = value;
     } else if (key == "ingest_max_file_bytes") {
       doc["ingest"]["max_file_bytes"] = ParseScalar(value);
+    } else if (key.rfind("queue_", 0) == 0 && key.size() > 6) {
+      doc["queue"][key.substr(6)] = ParseScalar(value);
     } else if (key.rfind("stages_", 0) == 0) {
       std::string rest = key.substr(7);
       auto split = rest.find('_');
@@ -225,6 +291,11 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   auto env_table = EnvironmentTable(sources.env);
   if (!env_table) return Fail(env_table.error());
   REPRISE_TRY(Apply(*env_table, config, "environment"));
+  // Checked once everything is applied: the file may set one and the environment the other.
+  if (config.queue.backoff_max_seconds < config.queue.backoff_base_seconds) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "queue.backoff_max_seconds is below queue.backoff_base_seconds");
+  }
   return config;
 }
 

@@ -7,7 +7,8 @@
 // {data_dir}/reprise.toml; none is fine. An explicit path that does not exist is an error.
 //
 // Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
-// REPRISE_BLOB_URL, and for stage params REPRISE_STAGES_<STAGE>_<PARAM> (e.g.
+// REPRISE_BLOB_URL, REPRISE_QUEUE_<SETTING> (e.g. REPRISE_QUEUE_LEASE_SECONDS=5) for the
+// [queue] table, and for stage params REPRISE_STAGES_<STAGE>_<PARAM> (e.g.
 // REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read as TOML scalars (480, 1.5, true,
 // or a bare string). Stage names contain no '_', so the first '_' after the stage name
 // starts the param name.
@@ -23,6 +24,23 @@
 
 namespace reprise {
 
+// The [queue] table: how workers lease, retry and shut down. Durations are seconds
+// (fractions allowed) so a test can ask for a one-second lease.
+struct QueueConfig {
+  int concurrency = 0;           // worker slots per process; 0: one per CPU core
+  double lease_seconds = 30;     // how long a claim holds without a heartbeat
+  double heartbeat_seconds = 0;  // renew after this much decode progress time; 0: lease / 3
+  double poll_seconds = 1;       // idle slots look for work this often
+  // Share of a worker's slots that only take live work (priority >= live), so a long
+  // backfill never starves new uploads. At least one slot always takes anything.
+  double reserved_live_share = 0.25;
+  int max_attempts = 5;              // claims of a job before a transient failure becomes final
+  double backoff_base_seconds = 2;   // retry delay ceiling doubles from here...
+  double backoff_max_seconds = 600;  // ...up to here (full jitter below the ceiling)
+  int quarantine_after = 3;          // failures of one content with one recipe before quarantine
+  double grace_seconds = 30;         // on SIGTERM, running jobs get this long before release
+};
+
 struct Config {
   std::string data_dir = "./reprise-data";
   std::string owner = "local";  // owner of assets ingested from the command line
@@ -33,6 +51,7 @@ struct Config {
   std::string blob_url;
   // Largest file `ingest` accepts, in bytes; 0 means no limit.
   int64_t max_ingest_bytes = 0;
+  QueueConfig queue;
   // The [stages] table: {"thumbnail": {"width": 480}}.
   nlohmann::json stages = nlohmann::json::object();
   // The file that was read, empty when none.
