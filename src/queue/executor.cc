@@ -92,6 +92,41 @@ std::vector<catalog::StageRecipe> RecipesOf(const stages::Registry& registry,
   return recipes;
 }
 
+Result<int> Executor::CloseAbandonedAttempts(const catalog::Asset& asset,
+                                             const std::vector<const stages::Stage*>& stages) {
+  auto rows = catalog_.ListDerivatives(asset.id);
+  if (!rows) return Fail(rows.error());
+  int closed = 0;
+  for (const auto& row : *rows) {
+    if (row.state != DerivativeState::kRunning) continue;
+    bool ours = false;
+    for (const auto* stage : stages) ours |= stage->Name() == row.stage;
+    if (!ours) continue;
+    std::string folder = blob::DerivativeKey(asset.id, row.stage, std::to_string(row.id), "");
+    std::vector<std::string> keys;
+    REPRISE_TRY(blobs_.List(folder, [&](const blob::BlobInfo& info) {
+      keys.push_back(info.key);
+      return true;
+    }));
+    for (const auto& key : keys) REPRISE_TRY(blobs_.Delete(key));
+    catalog::DerivativeOutcome outcome;
+    outcome.state = DerivativeState::kFailed;
+    outcome.error = Error{ErrorCode::kUnavailable,
+                          "abandoned: its worker stopped before finishing the attempt", ""};
+    auto completed = catalog_.CompleteDerivative(row.id, outcome);
+    // kConflict: its worker finished it after all, between the listing and now.
+    if (!completed && completed.error().code != ErrorCode::kConflict) {
+      return Fail(completed.error());
+    }
+    if (completed) {
+      ++closed;
+      log_->warn("asset {} stage {}: closed abandoned attempt {} ({} file(s) removed)", asset.id,
+                 row.stage, row.id, keys.size());
+    }
+  }
+  return closed;
+}
+
 Result<catalog::AssetStatus> Executor::ComputeStatus(const std::string& asset_id) {
   auto statuses = catalog_.GetStageStatuses(asset_id, RecipesOf(registry_, registry_.All()));
   if (!statuses) return Fail(statuses.error());
@@ -106,7 +141,8 @@ Result<catalog::AssetStatus> Executor::ComputeStatus(const std::string& asset_id
 }
 
 Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
-                                       const std::vector<const stages::Stage*>& due) {
+                                       const std::vector<const stages::Stage*>& due,
+                                       const stages::RunOptions& options) {
   int64_t started = clock_.MonotonicMicros();
   AssetReport report;
   report.asset_id = asset.id;
@@ -139,9 +175,10 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     input_error = input.error().Wrap("cannot open original of asset " + asset.id);
   } else {
     try {
-      auto ran = stages::RunStages(**input, items);
+      auto ran = stages::RunStages(**input, items, options);
       if (ran) {
         outcomes = std::move(ran->outcomes);
+        report.stats = ran->stats;
         if (ran->demux_error) {
           log_->warn("asset {}: input ended early: {}", asset.id, ran->demux_error->ToString());
         }

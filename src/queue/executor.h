@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "stages/registry.h"
+#include "stages/runner.h"
 
 namespace reprise::queue {
 
@@ -36,6 +37,9 @@ struct AssetReport {
   std::vector<StageReport> stages;
   catalog::AssetStatus status = catalog::AssetStatus::kPending;
   double seconds = 0;
+  // What the one demux/decode pass read (zero when the input could not be opened), so
+  // callers can see that the original was read once and how early reading stopped.
+  stages::RunStats stats;
 };
 
 class Executor {
@@ -49,9 +53,20 @@ class Executor {
         log_(std::move(log)) {}
 
   // Runs `due` on `asset`. Errors only when the catalog itself fails; stage failures
-  // are reported in AssetReport and recorded on their derivative rows.
+  // are reported in AssetReport and recorded on their derivative rows. `options` carry
+  // the decode-progress hook a worker uses to renew its lease and notice cancellation
+  // (an error from it fails the stages still being fed with that error).
   [[nodiscard]] Result<AssetReport> RunAsset(const catalog::Asset& asset,
-                                             const std::vector<const stages::Stage*>& due);
+                                             const std::vector<const stages::Stage*>& due,
+                                             const stages::RunOptions& options = {});
+
+  // Closes attempts of `stages` on the asset that are still marked running although no
+  // worker runs them any more (their worker was killed, or lost its lease): each becomes
+  // failed (kUnavailable, "abandoned") and the files it committed are removed. Call it
+  // only while holding the job that owns these stages, so no live attempt is touched.
+  // Returns how many were closed.
+  [[nodiscard]] Result<int> CloseAbandonedAttempts(const catalog::Asset& asset,
+                                                   const std::vector<const stages::Stage*>& stages);
 
   // ready / failed / pending from the statuses of every registered stage.
   [[nodiscard]] Result<catalog::AssetStatus> ComputeStatus(const std::string& asset_id);

@@ -1,0 +1,531 @@
+// Workers against the real parts (SQLite file, blob directory, FFmpeg-generated media)
+// with an injected clock and randomness: leases, heartbeats, retries with backoff,
+// quarantine, cancellation, graceful shutdown and the live-work reservation. A scripted
+// stage (scripted_stage.h) holds a job at a known point, so nothing here waits on time
+// passing: tests move the FakeClock and wait, with deadlines, for states to be reached.
+#include "queue/worker.h"
+
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "blob/fs/fs_blob_store.h"
+#include "catalog/sqlite/sqlite_catalog.h"
+#include "ingest/ingest.h"
+#include "media/ffmpeg.h"
+#include "queue/enqueue.h"
+#include "stages/builtin.h"
+#include "tests/queue/scripted_stage.h"
+#include "tests/support/media_samples.h"
+
+namespace reprise::queue {
+namespace {
+
+using catalog::JobState;
+using testing::MediaSamples;
+using testing::TempDir;
+constexpr int64_t kSecond = 1'000'000;
+
+// Always the same draw, so backoffs are predictable: 0.999 of each ceiling.
+class FixedRandom final : public Random {
+ public:
+  double Uniform() override { return 0.999; }
+};
+
+// Waits (real time, with a deadline) until `condition` holds.
+template <class F>
+bool WaitUntil(F condition, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    media::InitFfmpeg(true);
+    samples_ = new MediaSamples();
+  }
+  static void TearDownTestSuite() {
+    delete samples_;
+    samples_ = nullptr;
+  }
+
+  void SetUp() override {
+    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
+    ASSERT_TRUE(catalog) << catalog.error().ToString();
+    catalog_ = std::move(*catalog);
+    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
+    ASSERT_TRUE(blobs) << blobs.error().ToString();
+    blobs_ = std::move(*blobs);
+    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
+    ASSERT_TRUE(registry_.Add(std::make_unique<ScriptedStage>("gate", 1, script_)));
+    ASSERT_TRUE(registry_.Seal());
+  }
+
+  void TearDown() override {
+    script_.Open();  // let any stage still held go, so workers can be joined
+  }
+
+  WorkerOptions Options(const std::string& id, int concurrency = 1) {
+    WorkerOptions options;
+    options.worker_id = id;
+    options.concurrency = concurrency;
+    options.lease_micros = 10 * kSecond;
+    options.heartbeat_micros = 1 * kSecond;
+    options.poll_micros = 2'000;
+    options.reap_micros = 1 * kSecond;
+    options.max_attempts = 5;
+    options.backoff_base_micros = 1 * kSecond;
+    options.backoff_max_micros = 8 * kSecond;
+    options.quarantine_threshold = 100;
+    options.grace_micros = 10 * kSecond;
+    return options;
+  }
+
+  std::unique_ptr<Worker> MakeWorker(WorkerOptions options, Random& random,
+                                     const stages::Registry* registry = nullptr) {
+    const stages::Registry& stages = registry != nullptr ? *registry : registry_;
+    auto worker = std::make_unique<Worker>(
+        *catalog_,
+        [this, &stages] {
+          return std::make_unique<Executor>(*catalog_, *blobs_, stages, clock_, MakeNullLogger());
+        },
+        stages, clock_, random, MakeNullLogger(), std::move(options));
+    worker->SetObserver([this](const JobReport& report) {
+      std::lock_guard lock(reports_mutex_);
+      reports_.push_back(report);
+    });
+    return worker;
+  }
+
+  catalog::Asset Ingest(const std::string& path, const std::string& owner = "o") {
+    ingest::Ingestor ingestor(*catalog_, *blobs_, clock_, MakeNullLogger());
+    ingest::Options options;
+    options.owner = owner;
+    auto item = ingestor.IngestFile(path, options);
+    EXPECT_TRUE(item.asset) << (item.error ? item.error->ToString() : item.skip_reason);
+    return item.asset.value_or(catalog::Asset{});
+  }
+
+  int64_t Enqueue(const std::string& asset_id, std::vector<std::string> stages,
+                  int priority = catalog::kLivePriority, int max_attempts = 5) {
+    catalog::NewJob job;
+    job.asset_id = asset_id;
+    job.stages = std::move(stages);
+    job.priority = priority;
+    job.max_attempts = max_attempts;
+    auto enqueued = catalog_->Enqueue(job);
+    EXPECT_TRUE(enqueued) << enqueued.error().ToString();
+    return enqueued ? enqueued->job_id : 0;
+  }
+
+  catalog::Job GetJob(int64_t id) {
+    auto job = catalog_->GetJob(id, {});
+    EXPECT_TRUE(job) << job.error().ToString();
+    return job.value_or(catalog::Job{});
+  }
+
+  bool WaitJob(int64_t id, JobState state, int attempts = -1) {
+    bool reached = WaitUntil([&] {
+      auto job = catalog_->GetJob(id, {});
+      return job && job->state == state && (attempts < 0 || job->attempts == attempts);
+    });
+    if (!reached) {
+      auto job = GetJob(id);
+      ADD_FAILURE() << "job " << id << " is " << catalog::Name(job.state) << " after "
+                    << job.attempts << " attempt(s), not " << catalog::Name(state);
+    }
+    return reached;
+  }
+
+  std::vector<catalog::Derivative> Rows(const std::string& asset_id, const std::string& stage) {
+    std::vector<catalog::Derivative> rows;
+    auto all = catalog_->ListDerivatives(asset_id);
+    EXPECT_TRUE(all);
+    for (const auto& row : all.value_or(std::vector<catalog::Derivative>{})) {
+      if (row.stage == stage) rows.push_back(row);
+    }
+    return rows;
+  }
+
+  catalog::StageStatus Status(const std::string& asset_id, const std::string& stage,
+                              const stages::Registry& registry) {
+    auto statuses = catalog_->GetStageStatuses(asset_id, {{stage, registry.Recipe(stage)}});
+    EXPECT_TRUE(statuses);
+    return statuses ? (*statuses)[0] : catalog::StageStatus::kMissing;
+  }
+
+  std::vector<JobReport> Reports() {
+    std::lock_guard lock(reports_mutex_);
+    return reports_;
+  }
+
+  static MediaSamples* samples_;
+  TempDir data_;
+  FakeClock clock_;
+  SeededRandom random_{42};
+  StageScript script_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  stages::Registry registry_;
+  std::mutex reports_mutex_;
+  std::vector<JobReport> reports_;
+};
+
+MediaSamples* WorkerTest::samples_ = nullptr;
+
+TEST_F(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
+  auto asset = Ingest(samples_->H264AacMp4());
+  int64_t id = Enqueue(asset.id, {"probe", "thumbnail"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 1));
+
+  auto job = GetJob(id);
+  EXPECT_TRUE(job.lease_owner.empty() || job.lease_owner.rfind("w/", 0) == 0) << job.lease_owner;
+  EXPECT_GT(job.finished_at, 0);
+  for (const char* stage : {"probe", "thumbnail"}) {
+    auto rows = Rows(asset.id, stage);
+    ASSERT_EQ(rows.size(), 1u) << stage;
+    EXPECT_EQ(rows[0].state, catalog::DerivativeState::kDone);
+    EXPECT_TRUE(rows[0].current);
+  }
+  worker->Shutdown();
+  auto reports = Reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].outcome, JobState::kSucceeded);
+  EXPECT_EQ(reports[0].ran, (std::vector<std::string>{"probe", "thumbnail"}));
+}
+
+TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) {
+  auto asset = Ingest(samples_->LongMp4());
+  int64_t thumb_job = Enqueue(asset.id, {"thumbnail"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(thumb_job, JobState::kSucceeded));
+  // A second job on the same file: probe (container only) and gate (every packet) share
+  // one pass over it.
+  int64_t full_job = Enqueue(asset.id, {"probe", "gate"});
+  ASSERT_TRUE(WaitJob(full_job, JobState::kSucceeded));
+  worker->Shutdown();
+
+  auto reports = Reports();
+  ASSERT_EQ(reports.size(), 2u);
+  ASSERT_TRUE(reports[0].report);
+  const auto& early = reports[0].report->stats;
+  EXPECT_FALSE(early.input_ended) << "a thumbnail must not read the whole 10 s file";
+  EXPECT_LT(early.packets_read, 40) << "about one frame's worth of packets";
+  EXPECT_LE(early.video_frames_decoded, 2);
+
+  ASSERT_TRUE(reports[1].report);
+  const auto& full = reports[1].report->stats;
+  EXPECT_TRUE(full.input_ended);
+  auto gate = catalog_->GetCurrentDerivative(asset.id, "gate");
+  ASSERT_TRUE(gate);
+  EXPECT_EQ(gate->metadata["packets"].get<int64_t>(), full.packets_read)
+      << "the file was read once, and the stage saw every packet of that one pass";
+  EXPECT_EQ(full.video_frames_decoded, 0) << "nobody asked for decoded video";
+}
+
+TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
+  auto asset = Ingest(samples_->Wav());
+  Executor executor(*catalog_, *blobs_, registry_, clock_, MakeNullLogger());
+  ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
+  int64_t id = Enqueue(asset.id, {"probe"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded));
+  worker->Shutdown();
+  EXPECT_EQ(Rows(asset.id, "probe").size(), 1u) << "probe was current: not built again";
+  ASSERT_EQ(Reports().size(), 1u);
+  EXPECT_TRUE(Reports()[0].ran.empty());
+}
+
+TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts) {
+  auto asset = Ingest(samples_->Wav());
+  script_.FailWith(ErrorCode::kIo);
+  int64_t id = Enqueue(asset.id, {"gate"}, catalog::kLivePriority, 4);
+  FixedRandom fixed;
+  auto worker = MakeWorker(Options("w"), fixed);
+  ASSERT_TRUE(worker->Start());
+
+  int64_t previous_delay = 0;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    ASSERT_TRUE(WaitJob(id, JobState::kQueued, attempt));
+    auto job = GetJob(id);
+    int64_t delay = job.run_after - clock_.NowMicros();
+    RetryPolicy policy{4, 1 * kSecond, 8 * kSecond};
+    EXPECT_GT(delay, previous_delay) << "attempt " << attempt;
+    EXPECT_LE(delay, BackoffCeiling(policy, attempt)) << "attempt " << attempt;
+    EXPECT_GE(delay, BackoffCeiling(policy, attempt) * 99 / 100) << "0.999 of the ceiling";
+    EXPECT_EQ(job.last_error_code, "io");
+    previous_delay = delay;
+    // Not due before its time: still queued with the same attempts.
+    EXPECT_EQ(GetJob(id).state, JobState::kQueued);
+    clock_.Advance(delay);
+    worker->Wake();
+  }
+  ASSERT_TRUE(WaitJob(id, JobState::kFailed, 4));
+  auto job = GetJob(id);
+  EXPECT_EQ(job.last_error_code, "io");
+  EXPECT_NE(job.last_error_message.find("gave up after 4"), std::string::npos)
+      << job.last_error_message;
+  EXPECT_EQ(script_.runs(), 4);
+  auto rows = Rows(asset.id, "gate");
+  ASSERT_EQ(rows.size(), 4u);
+  for (const auto& row : rows) EXPECT_EQ(row.state, catalog::DerivativeState::kFailed);
+  worker->Shutdown();
+}
+
+TEST_F(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
+  auto asset = Ingest(samples_->Wav());
+  script_.FailWith(ErrorCode::kUnsupportedMedia);
+  int64_t id = Enqueue(asset.id, {"probe", "gate"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(id, JobState::kFailed, 1));
+  worker->Shutdown();
+  auto job = GetJob(id);
+  EXPECT_EQ(job.last_error_code, "unsupported_media");
+  EXPECT_NE(job.last_error_message.find("stage gate"), std::string::npos) << job.last_error_message;
+  EXPECT_EQ(script_.runs(), 1);
+  EXPECT_EQ(Rows(asset.id, "probe")[0].state, catalog::DerivativeState::kDone)
+      << "the other stage of the job still completed";
+}
+
+TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
+  auto asset = Ingest(samples_->Wav());
+  script_.FailWith(ErrorCode::kIo);  // transient: only quarantine stops the retries
+  auto options = Options("w");
+  options.quarantine_threshold = 3;
+  options.max_attempts = 10;
+  FixedRandom fixed;
+  int64_t id = Enqueue(asset.id, {"gate"}, catalog::kLivePriority, 10);
+  auto worker = MakeWorker(options, fixed);
+  ASSERT_TRUE(worker->Start());
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    ASSERT_TRUE(WaitJob(id, JobState::kQueued, attempt));
+    clock_.Advance(GetJob(id).run_after - clock_.NowMicros());
+    worker->Wake();
+  }
+  ASSERT_TRUE(WaitJob(id, JobState::kFailed, 3)) << "quarantined after 3, not retried to 10";
+  worker->Shutdown();
+  EXPECT_EQ(script_.runs(), 3);
+  EXPECT_EQ(Status(asset.id, "gate", registry_), catalog::StageStatus::kQuarantined);
+  auto entries = catalog_->ListQuarantine({});
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].stage, "gate");
+  EXPECT_EQ((*entries)[0].sha256_hex, asset.sha256_hex);
+  EXPECT_GE((*entries)[0].failures, 3);
+
+  // Later runs leave it alone, for this asset and for the same content elsewhere.
+  auto twin = Ingest(samples_->Wav(), "someone-else");
+  EXPECT_EQ(Status(twin.id, "gate", registry_), catalog::StageStatus::kQuarantined);
+  EnqueueDueOptions due;
+  due.stages = {"gate"};
+  due.include_failed = true;
+  auto counts = EnqueueDue(*catalog_, registry_, due);
+  ASSERT_TRUE(counts) << counts.error().ToString();
+  EXPECT_EQ(counts->stages_enqueued, 0);
+  EXPECT_EQ(counts->quarantined["gate"], 2);
+
+  // A new version of the stage is a new recipe: the content gets another chance.
+  stages::Registry bumped;
+  ASSERT_TRUE(stages::AddBuiltinStages(bumped, nlohmann::json::object()));
+  ASSERT_TRUE(bumped.Add(std::make_unique<ScriptedStage>("gate", 2, script_)));
+  ASSERT_TRUE(bumped.Seal());
+  EXPECT_NE(Status(asset.id, "gate", bumped), catalog::StageStatus::kQuarantined);
+  auto again = EnqueueDue(*catalog_, bumped, due);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->stages_enqueued, 2);
+  EXPECT_TRUE(again->quarantined.empty());
+}
+
+TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob) {
+  auto asset = Ingest(samples_->LongMp4());
+  script_.BlockRuns({1});
+  int64_t id = Enqueue(asset.id, {"gate"});
+  auto stalled = MakeWorker(Options("stalled"), random_);
+  ASSERT_TRUE(stalled->Start());
+  ASSERT_TRUE(script_.WaitBlocked(1));  // holding the job, making no progress
+  EXPECT_EQ(GetJob(id).lease_owner, "stalled/0");
+
+  // No heartbeat came (no decode progress): past the lease, another worker reaps it.
+  clock_.Advance(11 * kSecond);
+  auto rescuer = MakeWorker(Options("rescuer"), random_);
+  ASSERT_TRUE(rescuer->Start());
+  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 2));
+  EXPECT_EQ(script_.runs(), 2);
+
+  // The stalled run wakes up, learns at its heartbeat that the lease is gone and stops
+  // without finishing the job.
+  script_.Open();
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& report : Reports()) {
+      if (report.lease_owner == "stalled/0") return true;
+    }
+    return false;
+  }));
+  stalled->Shutdown();
+  rescuer->Shutdown();
+  for (const auto& report : Reports()) {
+    if (report.lease_owner != "stalled/0") continue;
+    EXPECT_TRUE(report.lease_lost);
+    EXPECT_FALSE(report.outcome.has_value());
+  }
+  auto job = GetJob(id);
+  EXPECT_EQ(job.state, JobState::kSucceeded);
+  EXPECT_EQ(job.attempts, 2);
+
+  // One current result, written by the rescuer; the stalled attempt left no files.
+  auto rows = Rows(asset.id, "gate");
+  int current = 0;
+  std::set<std::string> kept;
+  for (const auto& row : rows) {
+    if (row.current) {
+      ++current;
+      EXPECT_EQ(row.state, catalog::DerivativeState::kDone);
+      EXPECT_EQ(row.metadata["run"], 2);
+      for (const auto& blob : row.blobs) {
+        kept.insert(blob.key);
+        EXPECT_TRUE(blobs_->Exists(blob.key).value_or(false)) << blob.key;
+      }
+    }
+  }
+  EXPECT_EQ(current, 1);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].state, catalog::DerivativeState::kFailed) << "the stalled attempt";
+  EXPECT_NE(rows[1].error_message.find("abandoned"), std::string::npos)
+      << "closed by the rescuer: " << rows[1].error_message;
+  std::set<std::string> listed;
+  ASSERT_TRUE(blobs_->List("assets/" + asset.id + "/gate/", [&](const blob::BlobInfo& info) {
+    listed.insert(info.key);
+    return true;
+  }));
+  EXPECT_EQ(listed, kept);
+}
+
+TEST_F(WorkerTest, ACancelRequestStopsARunningJobAtItsNextHeartbeat) {
+  auto asset = Ingest(samples_->LongMp4());
+  script_.BlockRuns({1});
+  int64_t id = Enqueue(asset.id, {"gate"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(script_.WaitBlocked(1));
+  auto state = catalog_->CancelJob(id, {});
+  ASSERT_TRUE(state) << state.error().ToString();
+  EXPECT_EQ(*state, JobState::kRunning);
+  EXPECT_TRUE(GetJob(id).cancel_requested);
+  clock_.Advance(2 * kSecond);  // the next packet is due a heartbeat
+  script_.Open();
+  ASSERT_TRUE(WaitJob(id, JobState::kCancelled));
+  worker->Shutdown();
+  EXPECT_EQ(Rows(asset.id, "gate")[0].state, catalog::DerivativeState::kFailed);
+  EXPECT_EQ(Rows(asset.id, "gate")[0].error_code, "cancelled");
+}
+
+TEST_F(WorkerTest, ShutdownLetsARunningJobFinishWithinTheGracePeriod) {
+  auto asset = Ingest(samples_->LongMp4());
+  script_.BlockRuns({1});
+  int64_t id = Enqueue(asset.id, {"gate"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(script_.WaitBlocked(1));
+  worker->StopClaiming();
+  int64_t other = Enqueue(Ingest(samples_->Wav()).id, {"probe"});
+  script_.Open();
+  EXPECT_TRUE(worker->WaitIdle(30 * kSecond));
+  worker->Join();
+  EXPECT_EQ(GetJob(id).state, JobState::kSucceeded);
+  EXPECT_EQ(GetJob(other).state, JobState::kQueued) << "no new claims after StopClaiming";
+}
+
+TEST_F(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncounted) {
+  auto asset = Ingest(samples_->LongMp4());
+  script_.BlockRuns({1});
+  int64_t id = Enqueue(asset.id, {"gate"});
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(script_.WaitBlocked(1));
+  EXPECT_EQ(GetJob(id).attempts, 1);
+  // What Shutdown() does when the grace period runs out: the job stops at its next
+  // packet and goes back to the queue.
+  worker->StopClaiming();
+  EXPECT_FALSE(worker->WaitIdle(20'000)) << "the job is held at the gate";
+  worker->Abort();
+  script_.Open();
+  worker->Join();
+
+  auto job = GetJob(id);
+  EXPECT_EQ(job.state, JobState::kQueued);
+  EXPECT_EQ(job.attempts, 0) << "a released attempt does not count";
+  EXPECT_TRUE(job.lease_owner.empty()) << job.lease_owner;
+  auto reports = Reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].released);
+
+  // Any worker picks it up again and completes it.
+  auto next = MakeWorker(Options("next"), random_);
+  ASSERT_TRUE(next->Start());
+  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 1));
+  next->Shutdown();
+}
+
+TEST_F(WorkerTest, ALiveJobTakesTheReservedSlotWhileBackfillHoldsTheOthers) {
+  script_.BlockAll();
+  std::vector<int64_t> backfill;
+  for (const std::string& path : {samples_->LongMp4(), samples_->H264AacMp4(), samples_->Mp3()}) {
+    backfill.push_back(Enqueue(Ingest(path).id, {"gate"}, catalog::kBackfillPriority));
+  }
+  auto worker = MakeWorker(Options("w", 2), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_EQ(worker->reserved_slots(), 1);
+  ASSERT_TRUE(script_.WaitBlocked(1));  // the general slot holds one backfill job
+
+  int64_t live = Enqueue(Ingest(samples_->Wav()).id, {"probe"});
+  worker->Wake();
+  ASSERT_TRUE(WaitJob(live, JobState::kSucceeded)) << "the reserved slot took the live job";
+  EXPECT_EQ(script_.blocked(), 1) << "the reserved slot never took backfill work";
+  int running = 0;
+  int queued = 0;
+  for (int64_t id : backfill) {
+    auto state = GetJob(id).state;
+    running += state == JobState::kRunning;
+    queued += state == JobState::kQueued;
+  }
+  EXPECT_EQ(running, 1);
+  EXPECT_EQ(queued, 2);
+  script_.Open();
+  for (int64_t id : backfill) EXPECT_TRUE(WaitJob(id, JobState::kSucceeded));
+  worker->Shutdown();
+}
+
+TEST_F(WorkerTest, ReservationLeavesAtLeastOneGeneralSlot) {
+  for (auto [slots, reserved] : std::vector<std::pair<int, int>>{{1, 0}, {2, 1}, {4, 1}, {5, 2}}) {
+    auto options = Options("w", slots);
+    auto worker = MakeWorker(options, random_);
+    ASSERT_TRUE(worker->Start());
+    EXPECT_EQ(worker->reserved_slots(), reserved) << slots << " slots";
+    worker->Shutdown();
+  }
+}
+
+TEST_F(WorkerTest, AnUnknownStageInTheFilterIsRefused) {
+  auto options = Options("w");
+  options.stages = {"probe", "nonesuch"};
+  auto worker = MakeWorker(options, random_);
+  auto started = worker->Start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace reprise::queue
