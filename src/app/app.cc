@@ -1,6 +1,8 @@
 #include "app/app.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "blob/fs/fs_blob_store.h"
 #include "catalog/sqlite/sqlite_catalog.h"
@@ -62,11 +64,51 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
 
   app->ingestor_ =
       std::make_unique<ingest::Ingestor>(*app->catalog_, *app->blobs_, app->clock_, app->log_);
-  app->executor_ = std::make_unique<queue::Executor>(*app->catalog_, *app->blobs_, app->registry_,
-                                                     app->clock_, app->log_);
-  app->processor_ = std::make_unique<queue::Processor>(*app->catalog_, *app->executor_,
-                                                       app->registry_, app->clock_);
+  App* self = app.get();
+  app->processor_ = std::make_unique<queue::Processor>(*app->catalog_, app->registry_, app->clock_,
+                                                       [self](int concurrency) {
+                                                         auto options = self->WorkerDefaults();
+                                                         if (concurrency > 0)
+                                                           options.concurrency = concurrency;
+                                                         return self->NewWorker(std::move(options));
+                                                       });
   return app;
+}
+
+catalog::NewJob App::IngestJob() const {
+  catalog::NewJob job;
+  for (const auto* stage : registry_.All()) job.stages.emplace_back(stage->Name());
+  job.priority = catalog::kLivePriority;
+  job.max_attempts = config_.queue.max_attempts;
+  return job;
+}
+
+queue::WorkerOptions App::WorkerDefaults() {
+  const auto& q = config_.queue;
+  auto micros = [](double seconds) { return static_cast<int64_t>(seconds * 1e6); };
+  queue::WorkerOptions options;
+  options.worker_id = queue::MakeWorkerId(++workers_made_);
+  options.concurrency = q.concurrency > 0
+                            ? q.concurrency
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  options.lease_micros = micros(q.lease_seconds);
+  options.heartbeat_micros = micros(q.heartbeat_seconds);
+  options.poll_micros = micros(q.poll_seconds);
+  options.reserved_live_share = q.reserved_live_share;
+  options.max_attempts = q.max_attempts;
+  options.backoff_base_micros = micros(q.backoff_base_seconds);
+  options.backoff_max_micros = micros(q.backoff_max_seconds);
+  options.quarantine_threshold = q.quarantine_after;
+  options.grace_micros = micros(q.grace_seconds);
+  return options;
+}
+
+std::unique_ptr<queue::Worker> App::NewWorker(queue::WorkerOptions options) {
+  auto make_executor = [this] {
+    return std::make_unique<queue::Executor>(*catalog_, *blobs_, registry_, clock_, log_);
+  };
+  return std::make_unique<queue::Worker>(*catalog_, std::move(make_executor), registry_, clock_,
+                                         random_, log_, std::move(options));
 }
 
 }  // namespace reprise::app

@@ -4,6 +4,7 @@
 // CLI and (later) the HTTP API call. Nothing else names a backend class.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "blob/blob_store.h"
@@ -11,9 +12,11 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "ingest/ingest.h"
 #include "queue/executor.h"
 #include "queue/process.h"
+#include "queue/worker.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -30,11 +33,19 @@ class App {
   blob::BlobStore& blobs() { return *blobs_; }
   const stages::Registry& registry() const { return registry_; }
   const Clock& clock() const { return clock_; }
+  Random& random() { return random_; }
   const Logger& log() const { return log_; }
 
   ingest::Ingestor& ingestor() { return *ingestor_; }
-  queue::Executor& executor() { return *executor_; }
   queue::Processor& processor() { return *processor_; }
+
+  // What ingest enqueues for a new asset, in the transaction that inserts it: every
+  // registered stage, at live priority.
+  catalog::NewJob IngestJob() const;
+  // Worker settings from the [queue] config, with a fresh worker id.
+  queue::WorkerOptions WorkerDefaults();
+  // A worker pool over this app's catalog, blob store and registry (not started).
+  std::unique_ptr<queue::Worker> NewWorker(queue::WorkerOptions options);
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -42,11 +53,12 @@ class App {
   Config config_;
   Logger log_;
   SystemClock clock_;
+  SeededRandom random_ = SeededRandom::FromEntropy();
+  std::atomic<int> workers_made_{0};  // the n of worker ids host:pid:n
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<blob::BlobStore> blobs_;
   stages::Registry registry_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
-  std::unique_ptr<queue::Executor> executor_;
   std::unique_ptr<queue::Processor> processor_;
 };
 

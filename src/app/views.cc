@@ -114,9 +114,82 @@ nlohmann::json ProcessSummaryJson(const queue::ProcessSummary& summary) {
   }
   return {{"assets_seen", summary.assets_seen},
           {"assets_run", summary.assets_run},
+          {"jobs",
+           {{"total", summary.jobs}, {"failed", summary.jobs_failed}, {"left", summary.jobs_left}}},
+          {"interrupted", summary.interrupted},
           {"stages", stages},
+          {"quarantined", summary.quarantined},
           {"failures", failures},
           {"elapsed_seconds", summary.elapsed_seconds}};
+}
+
+nlohmann::json JobJson(const catalog::Job& job) {
+  nlohmann::json out = {
+      {"id", job.id},
+      {"asset_id", job.asset_id},
+      {"owner", job.owner},
+      {"stages", job.stages},
+      {"priority", job.priority},
+      {"state", catalog::Name(job.state)},
+      {"attempts", job.attempts},
+      {"max_attempts", job.max_attempts},
+      {"run_after", TimeJson(job.run_after)},
+      {"lease", nullptr},
+      {"cancel_requested", job.cancel_requested},
+      {"backfill_id", OptionalJson(job.backfill_id)},
+      {"error", nullptr},
+      {"created_at", TimeJson(job.created_at)},
+      {"updated_at", TimeJson(job.updated_at)},
+      {"started_at", TimeJson(job.started_at)},
+      {"finished_at", TimeJson(job.finished_at)},
+  };
+  if (job.state == catalog::JobState::kRunning) {
+    out["lease"] = {{"owner", job.lease_owner}, {"expires_at", TimeJson(job.lease_expires_at)}};
+  }
+  if (!job.last_error_code.empty()) {
+    out["error"] = {{"code", job.last_error_code}, {"message", job.last_error_message}};
+  }
+  return out;
+}
+
+nlohmann::json QueueStatsJson(const catalog::QueueStats& stats, int64_t now_micros) {
+  // {stage: {queued: n, running: n, failed: n}}, every state present for every stage.
+  nlohmann::json depth = nlohmann::json::object();
+  for (const auto& entry : stats.depth) {
+    auto& stage = depth[entry.stage];
+    if (stage.is_null()) stage = {{"queued", 0}, {"running", 0}, {"failed", 0}};
+    stage[std::string(catalog::Name(entry.state))] = entry.jobs;
+  }
+  nlohmann::json running = nlohmann::json::array();
+  for (const auto& job : stats.running) {
+    running.push_back(
+        {{"job_id", job.job_id},
+         {"asset_id", job.asset_id},
+         {"stages", job.stages},
+         {"worker", job.worker},
+         {"started_at", TimeJson(job.started_at)},
+         {"running_seconds", static_cast<double>(now_micros - job.started_at) / 1e6},
+         {"lease_expires_at", TimeJson(job.lease_expires_at)},
+         {"lease_left_seconds", static_cast<double>(job.lease_expires_at - now_micros) / 1e6}});
+  }
+  nlohmann::json oldest = nullptr;
+  if (stats.oldest_queued_at > 0) {
+    oldest = static_cast<double>(now_micros - stats.oldest_queued_at) / 1e6;
+  }
+  return {{"depth", depth},
+          {"oldest_queued_at", TimeJson(stats.oldest_queued_at)},
+          {"oldest_waiting_seconds", oldest},
+          {"running", running},
+          {"quarantined", stats.quarantined}};
+}
+
+nlohmann::json QuarantineEntryJson(const catalog::QuarantineEntry& entry) {
+  return {{"sha256", entry.sha256_hex},
+          {"stage", entry.stage},
+          {"recipe", entry.recipe},
+          {"failures", entry.failures},
+          {"error", {{"code", entry.error_code}, {"message", entry.error_message}}},
+          {"created_at", TimeJson(entry.created_at)}};
 }
 
 Result<nlohmann::json> AssetDetailJson(catalog::Catalog& catalog, const stages::Registry& registry,
@@ -176,7 +249,8 @@ Result<nlohmann::json> StagesJson(catalog::Catalog& catalog, const stages::Regis
                      {"outdated", counts->outdated},
                      {"missing", counts->missing},
                      {"failed", counts->failed},
-                     {"skipped", counts->skipped}}}});
+                     {"skipped", counts->skipped},
+                     {"quarantined", counts->quarantined}}}});
   }
   return out;
 }

@@ -16,6 +16,11 @@ nlohmann::json DerivativeJson(const catalog::Derivative& derivative);
 nlohmann::json IngestItemJson(const ingest::ItemResult& item);
 nlohmann::json IngestSummaryJson(const ingest::Summary& summary);
 nlohmann::json ProcessSummaryJson(const queue::ProcessSummary& summary);
+nlohmann::json JobJson(const catalog::Job& job);
+// `queue`: depth per stage and state, the oldest waiting job's age, running jobs with
+// their worker and lease, the quarantine count. Ages are measured against `now_micros`.
+nlohmann::json QueueStatsJson(const catalog::QueueStats& stats, int64_t now_micros);
+nlohmann::json QuarantineEntryJson(const catalog::QuarantineEntry& entry);
 
 // The whole `assets show` document: the asset, its probe metadata and, per registered
 // stage, its status against today's recipe, the current result and the attempt history.

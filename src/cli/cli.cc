@@ -12,6 +12,7 @@
 #include "app/views.h"
 #include "cli/terminal.h"
 #include "core/clock.h"
+#include "queue/signals.h"
 
 namespace reprise::cli {
 namespace {
@@ -31,9 +32,23 @@ void PrintJson(const nlohmann::json& doc) { fmt::print("{}\n", doc.dump(2)); }
 
 int ReportError(const Error& error) {
   fmt::print(stderr, "reprise: {}\n", error.ToString());
-  return error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound
-             ? kExitUsage
-             : kExitEnvironment;
+  if (error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound) {
+    return kExitUsage;
+  }
+  // The request was understood but the item is in the wrong state (a finished job).
+  if (error.code == ErrorCode::kConflict) return kExitFailures;
+  return kExitEnvironment;
+}
+
+std::string Age(int64_t from_micros, int64_t now_micros) {
+  if (from_micros <= 0) return "-";
+  return HumanSeconds(static_cast<double>(now_micros - from_micros) / 1e6);
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ",") + name;
+  return out;
 }
 
 std::string Dash(const std::optional<double>& value, const char* format) {
@@ -108,20 +123,24 @@ int RunIngest(app::App& app, const IngestFlags& flags) {
 struct ProcessFlags {
   std::vector<std::string> stages;
   std::optional<std::string> owner;
+  int concurrency = 0;
   bool retry_failed = false;
   bool json = false;
 };
 
-int RunProcess(app::App& app, const ProcessFlags& flags) {
+int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
   queue::ProcessOptions options;
   options.stages = flags.stages;
   options.filter.owner = flags.owner;
   options.retry_failed = flags.retry_failed;
+  options.concurrency = flags.concurrency;
+  options.max_attempts = app.config().queue.max_attempts;
+  options.interrupted = [&] { return signals.Wait(0) != 0; };
 
   ProgressBar bar(stdout);
   auto summary = app.processor().Run(options, [&](const queue::ProcessProgress& p) {
     if (!flags.json) {
-      bar.Update(p.assets_done, p.assets_total, fmt::format("assets  {} failed", p.failures));
+      bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
     }
   });
   bar.Clear();
@@ -130,8 +149,9 @@ int RunProcess(app::App& app, const ProcessFlags& flags) {
   if (flags.json) {
     PrintJson(app::ProcessSummaryJson(*summary));
   } else {
-    fmt::print("Processed {} of {} asset(s) with due stages in {}\n", summary->assets_run,
-               summary->assets_seen, HumanSeconds(summary->elapsed_seconds));
+    fmt::print("Processed {} of {} asset(s) with due stages ({} job(s)) in {}\n",
+               summary->assets_run, summary->assets_seen, summary->jobs,
+               HumanSeconds(summary->elapsed_seconds));
     Table table({"STAGE", "DONE", "FAILED", "SKIPPED"});
     for (const auto& [stage, tally] : summary->stages) {
       std::string skipped;
@@ -145,12 +165,208 @@ int RunProcess(app::App& app, const ProcessFlags& flags) {
                     std::to_string(total) + skipped});
     }
     if (!table.empty()) table.Print(stdout);
+    for (const auto& [stage, count] : summary->quarantined) {
+      fmt::print("quarantined: {} asset(s) not run for {} (see `reprise queue`)\n", count, stage);
+    }
     for (const auto& failure : summary->failures) {
       fmt::print(stderr, "failed: asset {} stage {}: {}\n", failure.asset_id, failure.stage,
                  failure.error.ToString());
     }
+    if (summary->interrupted) {
+      fmt::print(stderr,
+                 "interrupted: {} job(s) left in the queue; `reprise worker` or `reprise "
+                 "process` finishes them\n",
+                 summary->jobs_left);
+    }
   }
-  return summary->failures.empty() ? kExitOk : kExitFailures;
+  bool clean = summary->failures.empty() && summary->jobs_failed == 0 && !summary->interrupted;
+  return clean ? kExitOk : kExitFailures;
+}
+
+// ---- worker ------------------------------------------------------------------------
+
+struct WorkerFlags {
+  int concurrency = 0;
+  std::vector<std::string> stages;
+  std::optional<double> lease_seconds;
+  std::optional<double> grace_seconds;
+};
+
+int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
+  auto options = app.WorkerDefaults();
+  if (flags.concurrency > 0) options.concurrency = flags.concurrency;
+  options.stages = flags.stages;
+  if (flags.lease_seconds) {
+    options.lease_micros = static_cast<int64_t>(*flags.lease_seconds * 1e6);
+    if (app.config().queue.heartbeat_seconds <= 0) options.heartbeat_micros = 0;  // lease / 3
+  }
+  if (flags.grace_seconds) options.grace_micros = static_cast<int64_t>(*flags.grace_seconds * 1e6);
+  auto worker = app.NewWorker(std::move(options));
+  if (auto started = worker->Start(); !started) return ReportError(started.error());
+  queue::ServeUntilSignalled(*worker, signals, app.log());
+  return kExitOk;
+}
+
+// ---- jobs and queue ----------------------------------------------------------------
+
+struct JobsListFlags {
+  std::optional<std::string> state;
+  std::optional<std::string> stage;
+  std::optional<std::string> asset;
+  std::optional<std::string> owner;
+  int limit = 100;
+  bool json = false;
+};
+
+int RunJobsList(app::App& app, const JobsListFlags& flags) {
+  catalog::JobFilter filter;
+  filter.owner = flags.owner;
+  filter.stage = flags.stage;
+  filter.asset_id = flags.asset;
+  if (flags.state) {
+    auto state = catalog::ParseJobState(*flags.state);
+    if (!state) return ReportError(state.error());
+    filter.state = *state;
+  }
+  const int64_t now = app.clock().NowMicros();
+  Table table({"ID", "STATE", "PRIO", "TRIES", "ASSET", "STAGES", "UPDATED", "DETAIL"});
+  nlohmann::json items = nlohmann::json::array();
+  int64_t shown = 0;
+  catalog::PageRequest page;
+  do {
+    page.limit =
+        flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
+    auto batch = app.catalog().ListJobs(filter, page);
+    if (!batch) return ReportError(batch.error());
+    for (const auto& job : batch->items) {
+      if (flags.json) {
+        items.push_back(app::JobJson(job));
+      } else {
+        std::string detail;
+        if (job.state == catalog::JobState::kRunning) {
+          detail = fmt::format("{} (lease {} left)", job.lease_owner,
+                               HumanSeconds(static_cast<double>(job.lease_expires_at - now) / 1e6));
+        } else if (job.state == catalog::JobState::kQueued && job.run_after > now) {
+          detail = "retry in " + HumanSeconds(static_cast<double>(job.run_after - now) / 1e6);
+        }
+        if (!job.last_error_code.empty()) {
+          detail +=
+              (detail.empty() ? "" : "; ") + job.last_error_code + ": " + job.last_error_message;
+        }
+        table.AddRow({std::to_string(job.id), std::string(catalog::Name(job.state)),
+                      std::to_string(job.priority),
+                      fmt::format("{}/{}", job.attempts, job.max_attempts), job.asset_id,
+                      JoinNames(job.stages), Age(job.updated_at, now) + " ago", detail});
+      }
+      ++shown;
+    }
+    page.cursor = batch->next_cursor;
+  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
+  if (flags.json) {
+    PrintJson(items);
+  } else if (table.empty()) {
+    fmt::print("No jobs match.\n");
+  } else {
+    table.Print(stdout);
+  }
+  return kExitOk;
+}
+
+struct JobsRetryFlags {
+  std::optional<int64_t> id;
+  bool failed = false;
+  std::optional<std::string> stage;
+  std::optional<std::string> owner;
+  bool json = false;
+};
+
+int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
+  if (flags.id.has_value() == flags.failed) {
+    return ReportError({ErrorCode::kInvalidArgument, "give a job ID or --failed, not both", ""});
+  }
+  catalog::JobFilter filter;
+  filter.owner = flags.owner;
+  filter.stage = flags.stage;
+  if (flags.id) {
+    catalog::AssetFilter scope;
+    scope.owner = flags.owner;
+    auto job = app.catalog().GetJob(*flags.id, scope);
+    if (!job) return ReportError(job.error());
+    if (job->state != catalog::JobState::kFailed && job->state != catalog::JobState::kCancelled) {
+      return ReportError({ErrorCode::kConflict,
+                          fmt::format("job {} is {}; only failed or cancelled jobs can be retried",
+                                      job->id, catalog::Name(job->state)),
+                          ""});
+    }
+    // JobFilter has no job id: scope by the job's asset and state. Another job of that
+    // asset in the same state (rare: an asset has one active job) is retried with it.
+    filter.asset_id = job->asset_id;
+    filter.state = job->state;
+    filter.stage.reset();
+  } else {
+    filter.state = catalog::JobState::kFailed;
+  }
+  auto retried = app.catalog().RetryJobs(filter);
+  if (!retried) return ReportError(retried.error());
+  if (flags.json) {
+    PrintJson({{"retried", *retried}});
+  } else {
+    fmt::print("Requeued {} job(s).\n", *retried);
+  }
+  return kExitOk;
+}
+
+int RunJobsCancel(app::App& app, int64_t id, const std::optional<std::string>& owner, bool json) {
+  catalog::AssetFilter scope;
+  scope.owner = owner;
+  auto state = app.catalog().CancelJob(id, scope);
+  if (!state) return ReportError(state.error());
+  if (json) {
+    PrintJson({{"id", id}, {"state", catalog::Name(*state)}});
+  } else if (*state == catalog::JobState::kCancelled) {
+    fmt::print("Job {} cancelled.\n", id);
+  } else {
+    fmt::print("Job {} is {}: its worker stops it at its next heartbeat.\n", id,
+               catalog::Name(*state));
+  }
+  return kExitOk;
+}
+
+int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) {
+  catalog::AssetFilter scope;
+  scope.owner = owner;
+  auto stats = app.catalog().GetQueueStats(scope);
+  if (!stats) return ReportError(stats.error());
+  const int64_t now = app.clock().NowMicros();
+  if (json) {
+    PrintJson(app::QueueStatsJson(*stats, now));
+    return kExitOk;
+  }
+  auto doc = app::QueueStatsJson(*stats, now);
+  Table depth({"STAGE", "QUEUED", "RUNNING", "FAILED"});
+  for (const auto& [stage, counts] : doc["depth"].items()) {
+    depth.AddRow(
+        {stage, counts["queued"].dump(), counts["running"].dump(), counts["failed"].dump()});
+  }
+  if (depth.empty()) {
+    fmt::print("The queue is empty.\n");
+  } else {
+    depth.Print(stdout);
+  }
+  fmt::print("\noldest waiting  {}\n", Age(stats->oldest_queued_at, now));
+  fmt::print("quarantined     {}\n", stats->quarantined);
+  fmt::print("running         {}\n", stats->running.size());
+  if (!stats->running.empty()) {
+    fmt::print("\n");
+    Table running({"JOB", "ASSET", "STAGES", "WORKER", "RUNNING", "LEASE LEFT"});
+    for (const auto& job : stats->running) {
+      running.AddRow({std::to_string(job.job_id), job.asset_id, JoinNames(job.stages), job.worker,
+                      Age(job.started_at, now),
+                      HumanSeconds(static_cast<double>(job.lease_expires_at - now) / 1e6)});
+    }
+    running.Print(stdout);
+  }
+  return kExitOk;
 }
 
 // ---- assets ------------------------------------------------------------------------
@@ -320,13 +536,13 @@ int RunStages(app::App& app, const std::optional<std::string>& owner, bool json)
     return kExitOk;
   }
   Table table({"STAGE", "VERSION", "RECIPE", "CURRENT", "OUTDATED", "MISSING", "FAILED", "SKIPPED",
-               "PARAMS"});
+               "QUARANTINED", "PARAMS"});
   for (const auto& s : *doc) {
     const auto& c = s["counts"];
     table.AddRow({s["name"].get<std::string>(), std::to_string(s["version"].get<int>()),
                   s["recipe"].get<std::string>(), c["current"].dump(), c["outdated"].dump(),
                   c["missing"].dump(), c["failed"].dump(), c["skipped"].dump(),
-                  s["params"].dump()});
+                  c["quarantined"].dump(), s["params"].dump()});
   }
   table.Print(stdout);
   return kExitOk;
@@ -366,7 +582,76 @@ int Dispatch(int argc, char** argv) {
       ->type_name("ID");
   process_cmd->add_flag("--retry-failed", process_flags.retry_failed,
                         "Also rerun stages whose last attempt failed");
+  process_cmd
+      ->add_option("--concurrency", process_flags.concurrency,
+                   "Worker slots in this process [config queue.concurrency, default: "
+                   "one per CPU core]")
+      ->check(CLI::PositiveNumber);
   process_cmd->add_flag("--json", process_flags.json, "Print the summary as JSON");
+
+  WorkerFlags worker_flags;
+  auto* worker_cmd = cli.add_subcommand(
+      "worker", "Run queued jobs until SIGTERM/SIGINT (any number of workers may share a catalog)");
+  worker_cmd
+      ->add_option("--concurrency", worker_flags.concurrency,
+                   "Jobs run side by side [config queue.concurrency, default: one per CPU core]")
+      ->check(CLI::PositiveNumber);
+  worker_cmd
+      ->add_option("--stages", worker_flags.stages,
+                   "Only take jobs whose stages are all in this list (comma-separated)")
+      ->delimiter(',')
+      ->type_name("S,...");
+  worker_cmd
+      ->add_option("--lease", worker_flags.lease_seconds,
+                   "Seconds a claimed job is held without progress [config queue.lease_seconds]")
+      ->check(CLI::Range(0.05, 86400.0))
+      ->type_name("SECONDS");
+  worker_cmd
+      ->add_option("--grace", worker_flags.grace_seconds,
+                   "On SIGTERM, seconds running jobs may take before they are released [config "
+                   "queue.grace_seconds]")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->type_name("SECONDS");
+
+  auto* jobs_cmd = cli.add_subcommand("jobs", "List, retry and cancel queued work");
+  jobs_cmd->require_subcommand(1);
+  JobsListFlags jobs_list_flags;
+  auto* jobs_list_cmd = jobs_cmd->add_subcommand("list", "List jobs, newest first");
+  jobs_list_cmd->add_option("--state", jobs_list_flags.state,
+                            "queued, running, succeeded, failed or cancelled");
+  jobs_list_cmd->add_option("--stage", jobs_list_flags.stage, "Jobs holding this stage");
+  jobs_list_cmd->add_option("--asset", jobs_list_flags.asset, "Jobs of this asset")
+      ->type_name("ID");
+  jobs_list_cmd->add_option("--owner", jobs_list_flags.owner, "Only this owner's jobs")
+      ->type_name("ID");
+  jobs_list_cmd->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  jobs_list_cmd->add_flag("--json", jobs_list_flags.json, "Print a JSON array");
+  JobsRetryFlags jobs_retry_flags;
+  auto* jobs_retry_cmd =
+      jobs_cmd->add_subcommand("retry", "Queue a failed or cancelled job (or all failed) again");
+  jobs_retry_cmd->add_option("id", jobs_retry_flags.id, "Job id");
+  jobs_retry_cmd->add_flag("--failed", jobs_retry_flags.failed, "Every failed job (with filters)");
+  jobs_retry_cmd->add_option("--stage", jobs_retry_flags.stage, "Only jobs holding this stage");
+  jobs_retry_cmd->add_option("--owner", jobs_retry_flags.owner, "Only this owner's jobs")
+      ->type_name("ID");
+  jobs_retry_cmd->add_flag("--json", jobs_retry_flags.json, "Print JSON");
+  int64_t cancel_id = 0;
+  std::optional<std::string> cancel_owner;
+  bool cancel_json = false;
+  auto* jobs_cancel_cmd = jobs_cmd->add_subcommand(
+      "cancel", "Cancel a queued job, or ask a running one to stop at its next heartbeat");
+  jobs_cancel_cmd->add_option("id", cancel_id, "Job id")->required();
+  jobs_cancel_cmd->add_option("--owner", cancel_owner, "Only if it belongs to this owner")
+      ->type_name("ID");
+  jobs_cancel_cmd->add_flag("--json", cancel_json, "Print JSON");
+
+  std::optional<std::string> queue_owner;
+  bool queue_json = false;
+  auto* queue_cmd = cli.add_subcommand(
+      "queue", "Queue depth per stage, oldest waiting job, running jobs, quarantine count");
+  queue_cmd->add_option("--owner", queue_owner, "Count only this owner's jobs")->type_name("ID");
+  queue_cmd->add_flag("--json", queue_json, "Print JSON");
 
   auto* assets_cmd = cli.add_subcommand("assets", "List and inspect assets");
   assets_cmd->require_subcommand(1);
@@ -395,13 +680,18 @@ int Dispatch(int argc, char** argv) {
   cli.footer(
       "Examples:\n"
       "  reprise ingest ~/Videos ./clip.mp4     add media files and folders\n"
-      "  reprise process                        build every due derivative\n"
+      "  reprise process                        build every due derivative and wait\n"
+      "  reprise worker --concurrency 4         run queued jobs until stopped\n"
+      "  reprise queue                          queue depth, running jobs, quarantine\n"
+      "  reprise jobs list --state failed       what failed, and why\n"
+      "  reprise jobs retry --failed            queue every failed job again\n"
       "  reprise assets list --kind video       what is in the library\n"
       "  reprise assets show ID                 one asset: metadata and derivatives\n"
       "  reprise stages                         per stage: current/outdated/missing/failed\n"
       "\n"
-      "Exit codes: 0 all handled, 1 some item failed, 2 bad usage or unknown id,\n"
-      "3 the catalog or blob store cannot be opened.\n");
+      "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
+      "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
+      "usage or unknown id, 3 the catalog or blob store cannot be opened.\n");
 
   try {
     cli.parse(argc, argv);
@@ -412,6 +702,15 @@ int Dispatch(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     cli.exit(e);
     return kExitUsage;
+  }
+
+  // Before anything starts a thread: every thread must inherit the blocked mask so the
+  // signals reach the signalfd (see queue/signals.h).
+  std::unique_ptr<queue::ShutdownSignals> signals;
+  if (*worker_cmd || *process_cmd) {
+    auto watched = queue::ShutdownSignals::Watch();
+    if (!watched) return ReportError(watched.error());
+    signals = std::move(*watched);
   }
 
   auto config = LoadConfig({global.config_path, global.data_dir, ProcessEnvironment()});
@@ -431,7 +730,12 @@ int Dispatch(int argc, char** argv) {
   }
 
   if (*ingest_cmd) return RunIngest(**app, ingest_flags);
-  if (*process_cmd) return RunProcess(**app, process_flags);
+  if (*process_cmd) return RunProcess(**app, process_flags, *signals);
+  if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
+  if (*jobs_list_cmd) return RunJobsList(**app, jobs_list_flags);
+  if (*jobs_retry_cmd) return RunJobsRetry(**app, jobs_retry_flags);
+  if (*jobs_cancel_cmd) return RunJobsCancel(**app, cancel_id, cancel_owner, cancel_json);
+  if (*queue_cmd) return RunQueue(**app, queue_owner, queue_json);
   if (*list_cmd) return RunAssetsList(**app, list_flags);
   if (*show_cmd) return RunAssetsShow(**app, show_flags);
   if (*stages_cmd) return RunStages(**app, stages_owner, stages_json);

@@ -1,16 +1,28 @@
-// Process: runs every due stage on every selected asset, synchronously, one asset at a
-// time through the Executor. A stage is due on an asset when its status is missing or
-// outdated (and failed, with retry_failed). The durable queue (next issue) replaces the
-// loop; the per-asset work stays in Executor.
+// Process: `reprise process` as a service. It enqueues what is due on the selected assets
+// (EnqueueDue, live priority), runs an in-process worker pool and waits until every job
+// holding that work has finished (whichever worker ran it: other `reprise worker`
+// processes on the same catalog help), then summarises what happened to each due
+// (asset, stage) from the derivative rows the run wrote.
+//
+// A stage is due when its status is missing or outdated (and failed, with retry_failed);
+// work that was already queued or running (by ingest, say) is waited for too, not
+// enqueued twice. Transient failures are retried by the queue's policy before they
+// count as failures here.
+//
+// Errors: kInvalidArgument for an unknown stage; catalog errors stop the run (work
+// already queued stays queued for any worker). Interruption (options.interrupted) stops
+// the pool gracefully and reports the jobs left. Thread-safety: one Run at a time.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "queue/executor.h"
+#include "queue/enqueue.h"
+#include "queue/worker.h"
 
 namespace reprise::queue {
 
@@ -18,6 +30,12 @@ struct ProcessOptions {
   catalog::AssetFilter filter;
   std::vector<std::string> stages;  // empty: every registered stage
   bool retry_failed = false;
+  int concurrency = 0;  // worker slots; 0: the factory's default
+  int max_attempts = 5;
+  // Polled while waiting (about four times a second); true when a stop was asked for
+  // since the last call (SIGINT). The first stops the run gracefully (running jobs get
+  // the grace period), a second one releases them at once.
+  std::function<bool()> interrupted;
 };
 
 struct StageTally {
@@ -35,33 +53,44 @@ struct Failure {
 struct ProcessSummary {
   int64_t assets_seen = 0;
   int64_t assets_run = 0;  // assets that had at least one due stage
+  int64_t jobs = 0;        // jobs waited for
+  int64_t jobs_failed = 0;
+  int64_t jobs_left = 0;  // still queued or running when interrupted
+  bool interrupted = false;
   std::map<std::string, StageTally> stages;
+  std::map<std::string, int64_t> quarantined;  // by stage: not run
   std::vector<Failure> failures;
   double elapsed_seconds = 0;
 };
 
 struct ProcessProgress {
-  int64_t assets_done = 0;
-  int64_t assets_total = 0;
-  int64_t failures = 0;
+  int64_t jobs_done = 0;
+  int64_t jobs_total = 0;
+  int64_t failures = 0;  // failed or cancelled jobs so far
 };
 
 class Processor {
  public:
-  Processor(catalog::Catalog& catalog, Executor& executor, const stages::Registry& registry,
-            const Clock& clock)
-      : catalog_(catalog), executor_(executor), registry_(registry), clock_(clock) {}
+  // Makes the in-process pool: `concurrency` slots (0: the configured default), every
+  // other setting from the configuration.
+  using WorkerFactory = std::function<std::unique_ptr<Worker>(int concurrency)>;
 
-  // kInvalidArgument for an unknown stage name; catalog errors abort the run.
+  Processor(catalog::Catalog& catalog, const stages::Registry& registry, const Clock& clock,
+            WorkerFactory make_worker)
+      : catalog_(catalog),
+        registry_(registry),
+        clock_(clock),
+        make_worker_(std::move(make_worker)) {}
+
   [[nodiscard]] Result<ProcessSummary> Run(
       const ProcessOptions& options,
       const std::function<void(const ProcessProgress&)>& progress = nullptr);
 
  private:
   catalog::Catalog& catalog_;
-  Executor& executor_;
   const stages::Registry& registry_;
   const Clock& clock_;
+  WorkerFactory make_worker_;
 };
 
 }  // namespace reprise::queue

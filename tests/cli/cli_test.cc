@@ -82,7 +82,8 @@ MediaSamples* CliTest::samples_ = nullptr;
 TEST_F(CliTest, HelpReadsWellAndBadUsageExitsTwo) {
   CommandResult help = testing::RunCommand({REPRISE_BINARY, "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* word : {"ingest", "process", "assets", "stages", "--data", "Examples"}) {
+  for (const char* word : {"ingest", "process", "worker", "jobs", "queue", "assets", "stages",
+                           "--data", "Examples", "Exit codes"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word;
   }
   EXPECT_EQ(Run({"no-such-command"}).exit_code, 2);
