@@ -1,0 +1,145 @@
+// `reprise process` as a service: enqueue what is due (waiting also for work already
+// queued), run an in-process pool until those jobs are final, summarise per stage.
+#include "queue/process.h"
+
+#include <gtest/gtest.h>
+
+#include "blob/fs/fs_blob_store.h"
+#include "catalog/sqlite/sqlite_catalog.h"
+#include "ingest/ingest.h"
+#include "media/ffmpeg.h"
+#include "stages/builtin.h"
+#include "tests/queue/scripted_stage.h"
+#include "tests/support/media_samples.h"
+
+namespace reprise::queue {
+namespace {
+
+using testing::MediaSamples;
+using testing::TempDir;
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    media::InitFfmpeg(true);
+    samples_ = new MediaSamples();
+  }
+  static void TearDownTestSuite() {
+    delete samples_;
+    samples_ = nullptr;
+  }
+
+  void SetUp() override {
+    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
+    ASSERT_TRUE(catalog) << catalog.error().ToString();
+    catalog_ = std::move(*catalog);
+    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
+    ASSERT_TRUE(blobs) << blobs.error().ToString();
+    blobs_ = std::move(*blobs);
+    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
+    ASSERT_TRUE(registry_.Add(std::make_unique<ScriptedStage>("gate", 1, script_)));
+    ASSERT_TRUE(registry_.Seal());
+    processor_ = std::make_unique<Processor>(*catalog_, registry_, clock_, [this](int slots) {
+      WorkerOptions options;
+      options.worker_id = "process";
+      options.concurrency = slots > 0 ? slots : 2;
+      options.poll_micros = 5'000;
+      return std::make_unique<Worker>(
+          *catalog_,
+          [this] {
+            return std::make_unique<Executor>(*catalog_, *blobs_, registry_, clock_,
+                                              MakeNullLogger());
+          },
+          registry_, clock_, random_, MakeNullLogger(), options);
+    });
+  }
+
+  // Ingests, and queues `queued_stages` the way a live upload would.
+  std::string Ingest(const std::string& path, const std::vector<std::string>& queued_stages) {
+    ingest::Ingestor ingestor(*catalog_, *blobs_, clock_, MakeNullLogger());
+    ingest::Options options;
+    options.owner = "o";
+    auto item = ingestor.IngestFile(path, options);
+    EXPECT_TRUE(item.asset) << (item.error ? item.error->ToString() : item.skip_reason);
+    if (!item.asset) return "";
+    if (!queued_stages.empty()) {
+      catalog::NewJob job;
+      job.asset_id = item.asset->id;
+      job.stages = queued_stages;
+      EXPECT_TRUE(catalog_->Enqueue(job));
+    }
+    return item.asset->id;
+  }
+
+  static MediaSamples* samples_;
+  TempDir data_;
+  FakeClock clock_;
+  SeededRandom random_{1};
+  StageScript script_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  stages::Registry registry_;
+  std::unique_ptr<Processor> processor_;
+};
+
+MediaSamples* ProcessTest::samples_ = nullptr;
+
+TEST_F(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
+  Ingest(samples_->H264AacMp4(), {"probe", "thumbnail"});  // queued before the run
+  Ingest(samples_->Mp3(), {});
+  Ingest(samples_->Wav(), {});
+
+  ProcessOptions options;
+  options.stages = {"probe", "thumbnail"};
+  std::vector<ProcessProgress> seen;
+  auto summary = processor_->Run(options, [&](const ProcessProgress& p) { seen.push_back(p); });
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->assets_seen, 3);
+  EXPECT_EQ(summary->assets_run, 3);
+  EXPECT_EQ(summary->jobs, 3) << "the queued job is waited for, not duplicated";
+  EXPECT_EQ(summary->stages["probe"].done, 3);
+  EXPECT_EQ(summary->stages["thumbnail"].done, 1);
+  EXPECT_EQ(summary->stages["thumbnail"].skipped["no_video_stream"], 2);
+  EXPECT_TRUE(summary->failures.empty());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().jobs_done, 3);
+  EXPECT_EQ(seen.back().jobs_total, 3);
+
+  auto again = processor_->Run(options);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->assets_run, 0);
+  EXPECT_EQ(again->jobs, 0);
+}
+
+TEST_F(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {
+  std::string id = Ingest(samples_->Wav(), {});
+  script_.FailWith(ErrorCode::kUnsupportedMedia);
+  ProcessOptions options;
+  options.stages = {"gate"};
+  auto summary = processor_->Run(options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->stages["gate"].failed, 1);
+  EXPECT_EQ(summary->jobs_failed, 1);
+  ASSERT_EQ(summary->failures.size(), 1u);
+  EXPECT_EQ(summary->failures[0].asset_id, id);
+  EXPECT_EQ(summary->failures[0].error.code, ErrorCode::kUnsupportedMedia);
+
+  EXPECT_EQ(processor_->Run(options)->assets_run, 0) << "failed is not due by default";
+  script_.FailWith(std::nullopt);
+  options.retry_failed = true;
+  auto retried = processor_->Run(options);
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->stages["gate"].done, 1);
+  EXPECT_TRUE(retried->failures.empty());
+}
+
+TEST_F(ProcessTest, AnUnknownStageIsAUsageError) {
+  ProcessOptions options;
+  options.stages = {"nonesuch"};
+  auto summary = processor_->Run(options);
+  ASSERT_FALSE(summary);
+  EXPECT_EQ(summary.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace reprise::queue

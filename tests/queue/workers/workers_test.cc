@@ -1,0 +1,347 @@
+// `reprise worker` processes on one SQLite catalog, as deployed: several at once, one
+// killed with SIGKILL in the middle of a job, one stopped with SIGTERM. Real binary, real
+// catalog file and blob directory, media generated with FFmpeg. The test reads the
+// catalog directly (WAL lets it read while workers write) and waits for states with
+// deadlines; a worker is frozen with SIGSTOP when a job of its is seen running, so the
+// signal that follows is known to land in the middle of that job.
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "catalog/sqlite/sqlite_catalog.h"
+#include "queue/enqueue.h"
+#include "tests/queue/workers/child_process.h"
+#include "tests/support/test_support.h"
+
+namespace reprise {
+namespace {
+
+namespace fs = std::filesystem;
+using catalog::Job;
+using catalog::JobState;
+using testing::ChildProcess;
+using testing::TempDir;
+
+class WorkerProcessTest : public ::testing::Test {
+ protected:
+  // `count` distinct one-frame MJPEG videos (each frame of a generated clip is its own
+  // file), in one ffmpeg run: cheap and every one a real video to probe and thumbnail.
+  std::string MakeMedia(int count) {
+    std::string dir = input_.Join("media");
+    fs::create_directories(dir);
+    double seconds = count / 25.0;
+    EXPECT_TRUE(
+        testing::Ffmpeg({"-f", "lavfi", "-i",
+                         "color=c=black:size=64x48:rate=25:duration=" + std::to_string(seconds) +
+                             ",format=yuv420p,geq=lum='mod(N*3+X,256)':cb=128:cr=128",
+                         "-c:v", "mjpeg", "-q:v", "5", "-f", "segment", "-segment_time", "0.001",
+                         "-reset_timestamps", "1", dir + "/clip%03d.avi"}));
+    size_t made = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) made += entry.is_regular_file();
+    EXPECT_EQ(made, static_cast<size_t>(count));
+    return dir;
+  }
+
+  testing::CommandResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
+    return testing::RunCommand(args, kEnv);
+  }
+
+  // Ingests with the command line, then makes sure every asset's stages are queued (a
+  // no-op where ingest already queued them), as `reprise process` would.
+  void Ingest(const std::string& dir, int expected) {
+    auto result = Run({"ingest", dir, "--json"});
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_EQ(nlohmann::json::parse(result.out)["summary"]["added"], expected);
+    stages::Registry registry;
+    ASSERT_TRUE(app::FillRegistry(registry, nlohmann::json::object()));
+    auto counts = queue::EnqueueDue(Catalog(), registry, {});
+    ASSERT_TRUE(counts) << counts.error().ToString();
+    EXPECT_EQ(counts->assets_due, expected);
+    ASSERT_EQ(Jobs(JobState::kQueued).size(), static_cast<size_t>(expected));
+  }
+
+  std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
+                                            std::vector<std::string> args) {
+    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path(), "worker"});
+    auto child = std::make_unique<ChildProcess>(args, kEnv, logs_.Join(name + ".log"));
+    EXPECT_TRUE(child->started());
+    return child;
+  }
+
+  catalog::Catalog& Catalog() {
+    if (!catalog_) {
+      auto opened = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
+      EXPECT_TRUE(opened) << opened.error().ToString();
+      catalog_ = std::move(*opened);
+    }
+    return *catalog_;
+  }
+
+  std::vector<Job> Jobs(std::optional<JobState> state = std::nullopt) {
+    std::vector<Job> jobs;
+    catalog::JobFilter filter;
+    filter.state = state;
+    catalog::PageRequest page;
+    page.limit = 500;
+    do {
+      auto batch = Catalog().ListJobs(filter, page);
+      EXPECT_TRUE(batch) << batch.error().ToString();
+      if (!batch) break;
+      jobs.insert(jobs.end(), batch->items.begin(), batch->items.end());
+      page.cursor = batch->next_cursor;
+    } while (!page.cursor.empty());
+    return jobs;
+  }
+
+  // Every job final (none queued, none running), within the deadline.
+  bool WaitAllFinal(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Jobs(JobState::kQueued).empty() && Jobs(JobState::kRunning).empty()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Waits until the worker is seen running a job, then freezes it with SIGSTOP and
+  // returns the jobs it holds (frozen, it can finish none of them). With `mid_stage`,
+  // only once one of those jobs has a stage attempt under way (a derivative row running).
+  std::vector<Job> FreezeMidJob(ChildProcess& worker, bool mid_stage = false) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Busy(mid_stage)) {
+        worker.Signal(SIGSTOP);
+        // Stopped for sure once /proc says so (the signal is asynchronous).
+        WaitStopped(worker.pid());
+        if (Busy(mid_stage)) return Jobs(JobState::kRunning);
+        worker.Signal(SIGCONT);  // it finished in between: look again
+      }
+    }
+    ADD_FAILURE() << "never saw a running job";
+    return {};
+  }
+
+  bool Busy(bool mid_stage) {
+    auto running = Jobs(JobState::kRunning);
+    if (!mid_stage) return !running.empty();
+    for (const auto& job : running) {
+      auto rows = Catalog().ListDerivatives(job.asset_id);
+      if (!rows) continue;
+      for (const auto& row : *rows) {
+        if (row.state == catalog::DerivativeState::kRunning) return true;
+      }
+    }
+    return false;
+  }
+
+  static void WaitStopped(pid_t pid) {
+    std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    for (int i = 0; i < 2000; ++i) {
+      std::string stat = testing::ReadFile(path);
+      auto close = stat.rfind(')');
+      if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T') return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "process " << pid << " did not stop";
+  }
+
+  // Per (asset, stage): exactly one current row, done; every blob of a done row exists.
+  void ExpectOneCurrentResultEach(const std::vector<std::string>& stages) {
+    catalog::PageRequest page;
+    page.limit = 500;
+    int assets = 0;
+    do {
+      auto batch = Catalog().ListAssets({}, page);
+      ASSERT_TRUE(batch);
+      for (const auto& asset : batch->items) {
+        ++assets;
+        auto rows = Catalog().ListDerivatives(asset.id);
+        ASSERT_TRUE(rows);
+        for (const auto& stage : stages) {
+          int current = 0;
+          for (const auto& row : *rows) {
+            if (row.stage != stage || !row.current) continue;
+            ++current;
+            EXPECT_EQ(row.state, catalog::DerivativeState::kDone);
+          }
+          EXPECT_EQ(current, 1) << asset.id << " " << stage;
+        }
+        for (const auto& row : *rows) {
+          if (row.state != catalog::DerivativeState::kDone) continue;
+          for (const auto& blob : row.blobs) {
+            EXPECT_TRUE(fs::exists(data_.Join("blobs/" + blob.key))) << blob.key;
+          }
+        }
+      }
+      page.cursor = batch->next_cursor;
+    } while (!page.cursor.empty());
+    EXPECT_GT(assets, 0);
+  }
+
+  // job id -> how many times a worker log says it started.
+  std::map<int64_t, int> Starts(const std::vector<std::string>& names) {
+    std::map<int64_t, int> starts;
+    std::regex started("job=([0-9]+) event=start");
+    for (const auto& name : names) {
+      std::string log = testing::ReadFile(logs_.Join(name + ".log"));
+      for (std::sregex_iterator it(log.begin(), log.end(), started), end; it != end; ++it) {
+        ++starts[std::stoll((*it)[1])];
+      }
+    }
+    return starts;
+  }
+
+  std::string Log(const std::string& name) { return testing::ReadFile(logs_.Join(name + ".log")); }
+
+  // Short polls so idle workers notice work and each other quickly.
+  const std::vector<std::string> kEnv = {"REPRISE_QUEUE_POLL_SECONDS=0.02"};
+  TempDir data_;
+  TempDir input_;
+  TempDir logs_;
+  SystemClock clock_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+TEST_F(WorkerProcessTest, ThreeWorkersBuildEveryDerivativeOfTwoHundredAssetsExactlyOnce) {
+  Ingest(MakeMedia(200), 200);
+
+  std::vector<std::unique_ptr<ChildProcess>> workers;
+  for (const char* name : {"w1", "w2", "w3"}) {
+    workers.push_back(StartWorker(name, {"--concurrency", "2"}));
+  }
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(120)));
+  for (auto& worker : workers) worker->Signal(SIGTERM);
+  for (auto& worker : workers) {
+    EXPECT_EQ(worker->Wait(std::chrono::seconds(60)), 0) << testing::ReadFile(worker->log_path());
+  }
+
+  auto jobs = Jobs();
+  ASSERT_EQ(jobs.size(), 200u);
+  for (const auto& job : jobs) {
+    EXPECT_EQ(job.state, JobState::kSucceeded) << job.id;
+    EXPECT_EQ(job.attempts, 1) << "job " << job.id << " was claimed more than once";
+  }
+  // No job was started twice, by the same worker or by two of them.
+  auto starts = Starts({"w1", "w2", "w3"});
+  EXPECT_EQ(starts.size(), 200u);
+  for (const auto& [id, count] : starts) EXPECT_EQ(count, 1) << "job " << id;
+
+  // Every derivative built exactly once: one attempt row per (asset, stage), done.
+  auto assets = Catalog().ListAssets({}, {"", 1000});
+  ASSERT_TRUE(assets);
+  ASSERT_EQ(assets->items.size(), 200u);
+  for (const auto& asset : assets->items) {
+    auto rows = Catalog().ListDerivatives(asset.id);
+    ASSERT_TRUE(rows);
+    std::map<std::string, int> per_stage;
+    for (const auto& row : *rows) {
+      ++per_stage[row.stage];
+      EXPECT_EQ(row.state, catalog::DerivativeState::kDone) << asset.id << " " << row.stage;
+      EXPECT_TRUE(row.current);
+    }
+    EXPECT_EQ(per_stage, (std::map<std::string, int>{{"probe", 1}, {"thumbnail", 1}})) << asset.id;
+  }
+  ExpectOneCurrentResultEach({"probe", "thumbnail"});
+}
+
+TEST_F(WorkerProcessTest, AJobOfAWorkerKilledMidwayRunsAgainAfterItsLeaseAndCompletes) {
+  Ingest(MakeMedia(40), 40);
+  auto doomed = StartWorker("doomed", {"--concurrency", "2", "--lease", "1"});
+  std::vector<Job> held = FreezeMidJob(*doomed, /*mid_stage=*/true);
+  ASSERT_FALSE(held.empty());
+  doomed->Signal(SIGKILL);
+  ASSERT_EQ(doomed->Wait(std::chrono::seconds(30)), 128 + SIGKILL);
+  for (const auto& job : held) {
+    EXPECT_EQ(job.attempts, 1);
+    EXPECT_FALSE(job.lease_owner.empty());
+  }
+
+  auto rescuer = StartWorker("rescuer", {"--concurrency", "2", "--lease", "1"});
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(90)));
+  rescuer->Signal(SIGTERM);
+  ASSERT_EQ(rescuer->Wait(std::chrono::seconds(60)), 0) << Log("rescuer");
+  EXPECT_NE(Log("rescuer").find("whose lease expired"), std::string::npos) << Log("rescuer");
+
+  for (const auto& job : Jobs()) EXPECT_EQ(job.state, JobState::kSucceeded) << job.id;
+  for (const auto& before : held) {
+    auto after = Catalog().GetJob(before.id, {});
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->state, JobState::kSucceeded);
+    EXPECT_EQ(after->attempts, 2) << "the killed attempt counts, and it ran once more";
+  }
+  ExpectOneCurrentResultEach({"probe", "thumbnail"});
+
+  // The rescuer closed what the killed attempts left: no attempt is still marked running,
+  // and the blob store holds exactly the files of finished results, no temporary file.
+  std::set<std::string> done_keys;
+  int abandoned = 0;
+  auto assets = Catalog().ListAssets({}, {"", 1000});
+  ASSERT_TRUE(assets);
+  for (const auto& asset : assets->items) {
+    auto rows = Catalog().ListDerivatives(asset.id);
+    ASSERT_TRUE(rows);
+    for (const auto& row : *rows) {
+      EXPECT_NE(row.state, catalog::DerivativeState::kRunning) << asset.id << " " << row.stage;
+      if (row.state == catalog::DerivativeState::kDone) {
+        for (const auto& blob : row.blobs) done_keys.insert(blob.key);
+      }
+      abandoned += row.error_message.find("abandoned") != std::string::npos;
+    }
+  }
+  EXPECT_GE(abandoned, 1) << "the killed attempt was found and closed";
+  std::string root = data_.Join("blobs");
+  std::set<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(root + "/assets")) {
+    if (entry.is_regular_file()) files.insert(fs::relative(entry.path(), root).string());
+  }
+  EXPECT_EQ(files, done_keys);
+}
+
+class WorkerSigtermTest : public WorkerProcessTest,
+                          public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(WorkerSigtermTest, SigtermMidJobFinishesOrReleasesItAndExitsZero) {
+  Ingest(MakeMedia(30), 30);
+  auto worker = StartWorker("worker", {"--concurrency", "1", "--grace", GetParam()});
+  std::vector<Job> held = FreezeMidJob(*worker);
+  ASSERT_EQ(held.size(), 1u);
+  worker->Signal(SIGTERM);
+  worker->Signal(SIGCONT);
+  ASSERT_EQ(worker->Wait(std::chrono::seconds(60)), 0) << Log("worker");
+  EXPECT_NE(Log("worker").find("SIGTERM received"), std::string::npos) << Log("worker");
+
+  EXPECT_TRUE(Jobs(JobState::kRunning).empty()) << "no lease is left behind";
+  auto job = Catalog().GetJob(held[0].id, {});
+  ASSERT_TRUE(job);
+  RecordProperty("held_job_outcome", std::string(catalog::Name(job->state)));
+  if (job->state == JobState::kSucceeded) {
+    EXPECT_EQ(job->attempts, held[0].attempts) << "finished within the grace period";
+  } else {
+    EXPECT_EQ(job->state, JobState::kQueued) << "released";
+    EXPECT_EQ(job->attempts, held[0].attempts - 1) << "a released attempt does not count";
+  }
+  // Work left over is still queued for the next worker, none of it lost.
+  int64_t succeeded = static_cast<int64_t>(Jobs(JobState::kSucceeded).size());
+  int64_t queued = static_cast<int64_t>(Jobs(JobState::kQueued).size());
+  EXPECT_EQ(succeeded + queued, 30);
+  EXPECT_GT(queued, 0) << "the worker stopped taking jobs";
+}
+
+INSTANTIATE_TEST_SUITE_P(Grace, WorkerSigtermTest, ::testing::Values("30", "0"),
+                         [](const ::testing::TestParamInfo<const char*>& param_info) {
+                           return std::string(param_info.param) == "0" ? "NoGrace"
+                                                                       : "ThirtySeconds";
+                         });
+
+}  // namespace
+}  // namespace reprise
