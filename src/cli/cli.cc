@@ -73,6 +73,7 @@ int RunIngest(app::App& app, const IngestFlags& flags) {
   options.owner = flags.owner.value_or(app.config().owner);
   options.source = catalog::AssetSource::kScan;
   options.max_file_bytes = app.config().max_ingest_bytes;
+  options.job = app.IngestJob();
 
   ProgressBar bar(stdout);
   auto summary = app.ingestor().IngestPaths(flags.paths, options, [&](const ingest::Progress& p) {

@@ -159,7 +159,12 @@ ItemResult Ingestor::IngestFile(const std::string& path, const Options& options,
   asset.source_uri = "file://" + (ec ? path : absolute.lexically_normal().string());
   asset.media = summary;
 
-  auto inserted = catalog_.InsertAsset(asset);
+  auto inserted = [&]() -> Result<catalog::InsertAssetResult> {
+    if (options.job.stages.empty()) return catalog_.InsertAsset(asset);
+    catalog::NewJob job = options.job;
+    job.asset_id = asset.id;
+    return catalog_.InsertAssetWithJob(asset, job);
+  }();
   if (!inserted) return ErrorItem(path, inserted.error().Wrap("cannot record " + path));
 
   ItemResult item;

@@ -4,8 +4,10 @@
 // then copy it into the blob store while computing its SHA-256 in the same streaming
 // pass (read once, memory bounded by one buffer), commit it under its content-addressed
 // key and insert the asset record. The same content for the same owner is a no-op
-// ("already existed"). A file that is not media is skipped ("not_media"); one that is
-// unreadable or broken media is an error naming the file. Neither stops the others.
+// ("already existed"). A new asset and the job for its stages are inserted in one
+// transaction, so no asset ever waits without its work queued. A file that is not media
+// is skipped ("not_media"); one that is unreadable or broken media is an error naming
+// the file. Neither stops the others.
 //
 // Thread-safety: an Ingestor may serve one call at a time.
 #pragma once
@@ -41,6 +43,9 @@ struct Options {
   std::string owner;
   catalog::AssetSource source = catalog::AssetSource::kScan;
   int64_t max_file_bytes = 0;  // 0: no limit
+  // Stages to enqueue for each new asset, in the same transaction that inserts it (the
+  // job's asset_id is filled in); empty stages: the asset is only recorded.
+  catalog::NewJob job;
 };
 
 struct Summary {

@@ -193,6 +193,89 @@ TEST_F(CliTest, IngestProcessShowAndReprocessAfterARecipeChange) {
   EXPECT_EQ(RunJson({"assets", "list", "--status", "ready"}).size(), 3u);
 }
 
+TEST_F(CliTest, IngestQueuesJobsThatProcessWaitsForAndJobsCommandsManage) {
+  std::string library = Library({samples_->H264AacMp4(), samples_->Mp3()});
+  json ingest = RunJson({"ingest", library});
+  ASSERT_EQ(ingest["summary"]["added"], 2);
+
+  // Ingest queued one live job per asset with every stage.
+  json queued = RunJson({"jobs", "list", "--state", "queued"});
+  ASSERT_EQ(queued.size(), 2u);
+  for (const auto& job : queued) {
+    EXPECT_EQ(job["stages"], json({"probe", "thumbnail"}));
+    EXPECT_EQ(job["priority"], 100);
+    EXPECT_EQ(job["attempts"], 0);
+  }
+  json queue = RunJson({"queue"});
+  EXPECT_EQ(queue["depth"]["probe"]["queued"], 2);
+  EXPECT_EQ(queue["depth"]["thumbnail"]["queued"], 2);
+  EXPECT_TRUE(queue["running"].empty());
+  EXPECT_GE(queue["oldest_waiting_seconds"].get<double>(), 0);
+  CommandResult human = Run({"queue"});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("thumbnail"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("oldest waiting"), std::string::npos) << human.out;
+
+  // Break one asset: its original disappears from the blob store.
+  std::string broken_id;
+  std::string broken_key;
+  for (const auto& item : ingest["items"]) {
+    if (item["asset"]["kind"] == "audio") {
+      broken_id = item["asset"]["id"];
+      broken_key = item["asset"]["original"]["key"];
+    }
+  }
+  ASSERT_FALSE(broken_id.empty());
+  std::string original = BlobPath(broken_key);
+  fs::rename(original, original + "-moved");
+
+  json processed = RunJson({"process", "--concurrency", "2"}, 1);
+  EXPECT_EQ(processed["assets_run"], 2);
+  EXPECT_EQ(processed["jobs"]["total"], 2) << "process waited for the jobs ingest queued";
+  EXPECT_EQ(processed["jobs"]["failed"], 1);
+  EXPECT_EQ(processed["stages"]["thumbnail"]["done"], 1);
+  ASSERT_EQ(processed["failures"].size(), 2u) << processed.dump(2);
+  EXPECT_EQ(processed["failures"][0]["asset_id"], broken_id);
+
+  json failed = RunJson({"jobs", "list", "--state", "failed"});
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["asset_id"], broken_id);
+  EXPECT_EQ(failed[0]["error"]["code"], "not_found") << failed[0].dump(2);
+  int64_t failed_id = failed[0]["id"];
+  EXPECT_EQ(RunJson({"jobs", "list", "--state", "succeeded"}).size(), 1u);
+  EXPECT_EQ(RunJson({"jobs", "list", "--asset", broken_id}).size(), 1u);
+  EXPECT_EQ(RunJson({"jobs", "list", "--owner", "nobody"}).size(), 0u);
+  EXPECT_EQ(Run({"jobs", "list", "--state", "stuck"}).exit_code, 2);
+
+  // Usage and state errors.
+  EXPECT_EQ(Run({"jobs", "retry"}).exit_code, 2) << "an ID or --failed";
+  EXPECT_EQ(Run({"jobs", "cancel", "999999"}).exit_code, 2);
+  int64_t succeeded_id = RunJson({"jobs", "list", "--state", "succeeded"})[0]["id"];
+  EXPECT_EQ(Run({"jobs", "cancel", std::to_string(succeeded_id)}).exit_code, 1);
+  EXPECT_EQ(Run({"jobs", "retry", std::to_string(succeeded_id)}).exit_code, 1);
+  EXPECT_EQ(Run({"worker", "--stages", "probe,nonesuch"}).exit_code, 2);
+
+  // Fixed, retried, processed: everything current.
+  fs::rename(original + "-moved", original);
+  EXPECT_EQ(RunJson({"jobs", "retry", std::to_string(failed_id)})["retried"], 1);
+  json requeued = RunJson({"jobs", "list", "--state", "queued"});
+  ASSERT_EQ(requeued.size(), 1u);
+  EXPECT_EQ(requeued[0]["id"], failed_id);
+
+  // A queued job can be cancelled, and a cancelled one retried.
+  json cancelled = RunJson({"jobs", "cancel", std::to_string(failed_id)});
+  EXPECT_EQ(cancelled["state"], "cancelled");
+  EXPECT_EQ(RunJson({"jobs", "retry", std::to_string(failed_id)})["retried"], 1);
+
+  json fixed = RunJson({"process", "--retry-failed"});
+  EXPECT_EQ(fixed["jobs"]["total"], 1);
+  EXPECT_EQ(fixed["stages"]["probe"]["done"], 1);
+  EXPECT_TRUE(fixed["failures"].empty());
+  json stages = RunJson({"stages"});
+  EXPECT_EQ(stages[0]["counts"]["current"], 2);
+  EXPECT_EQ(stages[0]["counts"]["quarantined"], 0);
+}
+
 TEST_F(CliTest, OwnerScopesIngestAndShow) {
   std::string library = Library({samples_->Wav()});
   json ingest = RunJson({"ingest", library, "--owner", "alice"});
