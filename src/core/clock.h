@@ -5,6 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "core/error.h"
 
 namespace reprise {
 
@@ -37,5 +40,12 @@ class FakeClock final : public Clock {
 
 // "2026-11-22T01:16:36.123Z"
 std::string FormatRfc3339(int64_t micros);
+
+// A point in time as users write it on a command line, in UTC micros: RFC 3339
+// ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.25+02:00"; 't', 'z' and a space for
+// 'T' are accepted as RFC 3339 allows; fractions finer than a microsecond are dropped) or a
+// plain date ("2026-01-02", midnight UTC). Years 0000-9999; a leap second (:60) counts as
+// the first second of the next minute. Anything else is kInvalidArgument.
+[[nodiscard]] Result<int64_t> ParseTimeBound(std::string_view text);
 
 }  // namespace reprise
