@@ -12,6 +12,7 @@
 #include "app/views.h"
 #include "cli/terminal.h"
 #include "core/clock.h"
+#include "http/server.h"
 #include "queue/signals.h"
 
 namespace reprise::cli {
@@ -193,7 +194,7 @@ struct WorkerFlags {
   std::optional<double> grace_seconds;
 };
 
-int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
+queue::WorkerOptions WorkerOptionsFrom(app::App& app, const WorkerFlags& flags) {
   auto options = app.WorkerDefaults();
   if (flags.concurrency > 0) options.concurrency = flags.concurrency;
   options.stages = flags.stages;
@@ -202,9 +203,52 @@ int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& s
     if (app.config().queue.heartbeat_seconds <= 0) options.heartbeat_micros = 0;  // lease / 3
   }
   if (flags.grace_seconds) options.grace_micros = static_cast<int64_t>(*flags.grace_seconds * 1e6);
-  auto worker = app.NewWorker(std::move(options));
+  return options;
+}
+
+int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
+  auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
   if (auto started = worker->Start(); !started) return ReportError(started.error());
   queue::ServeUntilSignalled(*worker, signals, app.log());
+  return kExitOk;
+}
+
+// ---- serve -------------------------------------------------------------------------
+
+struct ServeFlags {
+  std::optional<std::string> listen;
+  bool no_workers = false;
+  WorkerFlags worker;
+};
+
+// The HTTP server and, unless turned off, a worker pool in the same process, until
+// SIGTERM/SIGINT: then the pool shuts down gracefully first (no new claims, running jobs
+// get the grace period) and the server stops last, so health checks answer throughout.
+int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
+  auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
+  if (!address) return ReportError(address.error());
+  std::unique_ptr<queue::Worker> worker;
+  bool workers = app.config().server.workers && !flags.no_workers;
+  if (workers) {
+    worker = app.NewWorker(WorkerOptionsFrom(app, flags.worker));
+    if (auto started = worker->Start(); !started) return ReportError(started.error());
+  }
+  http::Server server(app.catalog(), app.blobs(), app.log());
+  if (auto started = server.Start(address->first, address->second); !started) {
+    if (worker) worker->Shutdown();
+    return ReportError(started.error());
+  }
+  app.log()->info("serving on http://{}:{} ({})", address->first, server.port(),
+                  workers ? fmt::format("{} worker slot(s)", worker->options().concurrency)
+                          : std::string("no workers"));
+  if (worker) {
+    queue::ServeUntilSignalled(*worker, signals, app.log());
+  } else {
+    while (signals.Wait(-1) == 0) {
+    }
+  }
+  server.Stop();
+  app.log()->info("server stopped");
   return kExitOk;
 }
 
@@ -551,6 +595,29 @@ int RunStages(app::App& app, const std::optional<std::string>& owner, bool json)
 
 // ---- main --------------------------------------------------------------------------
 
+void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
+  command
+      .add_option("--concurrency", flags.concurrency,
+                  "Jobs run side by side [config queue.concurrency, default: one per CPU core]")
+      ->check(CLI::PositiveNumber);
+  command
+      .add_option("--stages", flags.stages,
+                  "Only take jobs whose stages are all in this list (comma-separated)")
+      ->delimiter(',')
+      ->type_name("S,...");
+  command
+      .add_option("--lease", flags.lease_seconds,
+                  "Seconds a claimed job is held without progress [config queue.lease_seconds]")
+      ->check(CLI::Range(0.05, 86400.0))
+      ->type_name("SECONDS");
+  command
+      .add_option("--grace", flags.grace_seconds,
+                  "On SIGTERM, seconds running jobs may take before they are released [config "
+                  "queue.grace_seconds]")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->type_name("SECONDS");
+}
+
 int Dispatch(int argc, char** argv) {
   CLI::App cli{
       "reprise: a self-hosted media pipeline that ingests video and audio, builds their\n"
@@ -593,26 +660,18 @@ int Dispatch(int argc, char** argv) {
   WorkerFlags worker_flags;
   auto* worker_cmd = cli.add_subcommand(
       "worker", "Run queued jobs until SIGTERM/SIGINT (any number of workers may share a catalog)");
-  worker_cmd
-      ->add_option("--concurrency", worker_flags.concurrency,
-                   "Jobs run side by side [config queue.concurrency, default: one per CPU core]")
-      ->check(CLI::PositiveNumber);
-  worker_cmd
-      ->add_option("--stages", worker_flags.stages,
-                   "Only take jobs whose stages are all in this list (comma-separated)")
-      ->delimiter(',')
-      ->type_name("S,...");
-  worker_cmd
-      ->add_option("--lease", worker_flags.lease_seconds,
-                   "Seconds a claimed job is held without progress [config queue.lease_seconds]")
-      ->check(CLI::Range(0.05, 86400.0))
-      ->type_name("SECONDS");
-  worker_cmd
-      ->add_option("--grace", worker_flags.grace_seconds,
-                   "On SIGTERM, seconds running jobs may take before they are released [config "
-                   "queue.grace_seconds]")
-      ->check(CLI::Range(0.0, 86400.0))
-      ->type_name("SECONDS");
+  AddWorkerOptions(*worker_cmd, worker_flags);
+
+  ServeFlags serve_flags;
+  auto* serve_cmd = cli.add_subcommand(
+      "serve", "Serve HTTP (health checks now, the API later) with a worker pool until stopped");
+  serve_cmd
+      ->add_option("--listen", serve_flags.listen,
+                   "Address to listen on [config server.listen, default 127.0.0.1:8080]")
+      ->type_name("HOST:PORT");
+  serve_cmd->add_flag("--no-workers", serve_flags.no_workers,
+                      "Serve HTTP only; run jobs in separate `reprise worker` processes");
+  AddWorkerOptions(*serve_cmd, serve_flags.worker);
 
   auto* jobs_cmd = cli.add_subcommand("jobs", "List, retry and cancel queued work");
   jobs_cmd->require_subcommand(1);
@@ -683,6 +742,7 @@ int Dispatch(int argc, char** argv) {
       "  reprise ingest ~/Videos ./clip.mp4     add media files and folders\n"
       "  reprise process                        build every due derivative and wait\n"
       "  reprise worker --concurrency 4         run queued jobs until stopped\n"
+      "  reprise serve --listen 0.0.0.0:8080    HTTP and a worker pool until stopped\n"
       "  reprise queue                          queue depth, running jobs, quarantine\n"
       "  reprise jobs list --state failed       what failed, and why\n"
       "  reprise jobs retry --failed            queue every failed job again\n"
@@ -708,7 +768,7 @@ int Dispatch(int argc, char** argv) {
   // Before anything starts a thread: every thread must inherit the blocked mask so the
   // signals reach the signalfd (see queue/signals.h).
   std::unique_ptr<queue::ShutdownSignals> signals;
-  if (*worker_cmd || *process_cmd) {
+  if (*worker_cmd || *process_cmd || *serve_cmd) {
     auto watched = queue::ShutdownSignals::Watch();
     if (!watched) return ReportError(watched.error());
     signals = std::move(*watched);
@@ -733,6 +793,7 @@ int Dispatch(int argc, char** argv) {
   if (*ingest_cmd) return RunIngest(**app, ingest_flags);
   if (*process_cmd) return RunProcess(**app, process_flags, *signals);
   if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
+  if (*serve_cmd) return RunServe(**app, serve_flags, *signals);
   if (*jobs_list_cmd) return RunJobsList(**app, jobs_list_flags);
   if (*jobs_retry_cmd) return RunJobsRetry(**app, jobs_retry_flags);
   if (*jobs_cancel_cmd) return RunJobsCancel(**app, cancel_id, cancel_owner, cancel_json);

@@ -163,6 +163,20 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
         }
         config.max_ingest_bytes = subvalue.get<int64_t>();
       }
+    } else if (key == "server") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [server] must be a table");
+      }
+      for (const auto& [sub, subvalue] : value.items()) {
+        if (sub == "listen" && subvalue.is_string()) {
+          config.server.listen = subvalue.get<std::string>();
+        } else if (sub == "workers" && subvalue.is_boolean()) {
+          config.server.workers = subvalue.get<bool>();
+        } else {
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": unknown or mistyped setting server." + sub);
+        }
+      }
     } else if (key == "queue") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [queue] must be a table");
@@ -202,6 +216,10 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["blob"]["url"] = value;
     } else if (key == "ingest_max_file_bytes") {
       doc["ingest"]["max_file_bytes"] = ParseScalar(value);
+    } else if (key == "server_listen") {
+      doc["server"]["listen"] = value;
+    } else if (key == "server_workers") {
+      doc["server"]["workers"] = ParseScalar(value);
     } else if (key.rfind("queue_", 0) == 0 && key.size() > 6) {
       doc["queue"][key.substr(6)] = ParseScalar(value);
     } else if (key.rfind("stages_", 0) == 0) {

@@ -8,10 +8,10 @@
 //
 // Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
 // REPRISE_BLOB_URL, REPRISE_QUEUE_<SETTING> (e.g. REPRISE_QUEUE_LEASE_SECONDS=5) for the
-// [queue] table, and for stage params REPRISE_STAGES_<STAGE>_<PARAM> (e.g.
-// REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read as TOML scalars (480, 1.5, true,
-// or a bare string). Stage names contain no '_', so the first '_' after the stage name
-// starts the param name.
+// [queue] table, REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and for stage
+// params REPRISE_STAGES_<STAGE>_<PARAM> (e.g. REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read
+// as TOML scalars (480, 1.5, true, or a bare string). Stage names contain no '_', so the first '_'
+// after the stage name starts the param name.
 #pragma once
 
 #include <map>
@@ -41,6 +41,12 @@ struct QueueConfig {
   double grace_seconds = 30;         // on SIGTERM, running jobs get this long before release
 };
 
+// The [server] table: `reprise serve`.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  bool workers = true;                    // run a worker pool inside the server
+};
+
 struct Config {
   std::string data_dir = "./reprise-data";
   std::string owner = "local";  // owner of assets ingested from the command line
@@ -52,6 +58,7 @@ struct Config {
   // Largest file `ingest` accepts, in bytes; 0 means no limit.
   int64_t max_ingest_bytes = 0;
   QueueConfig queue;
+  ServerConfig server;
   // The [stages] table: {"thumbnail": {"width": 480}}.
   nlohmann::json stages = nlohmann::json::object();
   // The file that was read, empty when none.

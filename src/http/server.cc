@@ -102,6 +102,12 @@ void Server::Routes() {
 
 Result<void> Server::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server
+  // on a busy port binds too and silently shares its connections.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   Routes();
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);

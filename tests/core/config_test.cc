@@ -59,6 +59,26 @@ TEST(Config, EnvironmentBeatsFileAndFlagBeatsEnvironment) {
   EXPECT_EQ(flagged->data_dir, "/flag");
 }
 
+TEST(Config, ServerTableFromFileAndEnvironment) {
+  TempDir dir;
+  WriteFile(dir.Join("s.toml"), "[server]\nlisten = \"0.0.0.0:9000\"\nworkers = false\n");
+  auto file = LoadConfig({dir.Join("s.toml"), std::nullopt, {}});
+  ASSERT_TRUE(file) << file.error().ToString();
+  EXPECT_EQ(file->server.listen, "0.0.0.0:9000");
+  EXPECT_FALSE(file->server.workers);
+
+  auto env =
+      LoadConfig({dir.Join("s.toml"),
+                  std::nullopt,
+                  {{"REPRISE_SERVER_LISTEN", "127.0.0.1:0"}, {"REPRISE_SERVER_WORKERS", "true"}}});
+  ASSERT_TRUE(env) << env.error().ToString();
+  EXPECT_EQ(env->server.listen, "127.0.0.1:0");
+  EXPECT_TRUE(env->server.workers);
+
+  WriteFile(dir.Join("t.toml"), "[server]\nworkers = \"yes\"\n");
+  EXPECT_FALSE(LoadConfig({dir.Join("t.toml"), std::nullopt, {}}));
+}
+
 TEST(Config, MissingExplicitFileIsAnError) {
   TempDir dir;
   auto config = LoadConfig({dir.Join("nope.toml"), std::nullopt, {}});

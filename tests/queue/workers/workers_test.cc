@@ -14,10 +14,12 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
 #include "catalog/sqlite/sqlite_catalog.h"
+#include "http/server.h"
 #include "queue/enqueue.h"
 #include "tests/queue/workers/child_process.h"
 #include "tests/support/test_support.h"
@@ -72,7 +74,13 @@ class WorkerProcessTest : public ::testing::Test {
 
   std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
                                             std::vector<std::string> args) {
-    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path(), "worker"});
+    args.insert(args.begin(), "worker");
+    return StartReprise(name, std::move(args));
+  }
+
+  std::unique_ptr<ChildProcess> StartReprise(const std::string& name,
+                                             std::vector<std::string> args) {
+    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
     auto child = std::make_unique<ChildProcess>(args, kEnv, logs_.Join(name + ".log"));
     EXPECT_TRUE(child->started());
     return child;
@@ -342,6 +350,76 @@ INSTANTIATE_TEST_SUITE_P(Grace, WorkerSigtermTest, ::testing::Values("30", "0"),
                            return std::string(param_info.param) == "0" ? "NoGrace"
                                                                        : "ThirtySeconds";
                          });
+
+// `reprise serve` as deployed: health endpoints answer while its worker pool drains the
+// queue, and SIGTERM stops both cleanly.
+class ServeTest : public WorkerProcessTest {
+ protected:
+  // The port the server logged ("serving on http://127.0.0.1:PORT"), within a deadline.
+  int WaitForPort(ChildProcess& server) {
+    std::regex serving(R"(serving on http://127\.0\.0\.1:([0-9]+))");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch match;
+      std::string log = testing::ReadFile(server.log_path());
+      if (std::regex_search(log, match, serving)) return std::stoi(match[1]);
+      if (server.Wait(std::chrono::seconds(0))) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the server never said where it listens: " << Log("serve");
+    return 0;
+  }
+};
+
+TEST_F(ServeTest, AnswersHealthChecksRunsQueuedJobsAndStopsOnSigterm) {
+  Ingest(MakeMedia(12), 12);
+  auto server = StartReprise("serve", {"serve", "--listen", "127.0.0.1:0", "--concurrency", "2"});
+  int port = WaitForPort(*server);
+  ASSERT_GT(port, 0);
+  httplib::Client client("127.0.0.1", port);
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_EQ(nlohmann::json::parse(ready->body)["status"], "ready");
+
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(120))) << Log("serve");
+  EXPECT_EQ(Jobs(JobState::kSucceeded).size(), 12u) << "the server's own workers ran the queue";
+  ExpectOneCurrentResultEach({"probe", "thumbnail"});
+
+  server->Signal(SIGTERM);
+  ASSERT_EQ(server->Wait(std::chrono::seconds(60)), 0) << Log("serve");
+  EXPECT_FALSE(client.Get("/healthz")) << "nothing listens after the stop";
+}
+
+TEST_F(ServeTest, WithoutWorkersServesButLeavesTheQueueAlone) {
+  Ingest(MakeMedia(3), 3);
+  auto server = StartReprise("serve", {"serve", "--listen", "127.0.0.1:0", "--no-workers"});
+  int port = WaitForPort(*server);
+  ASSERT_GT(port, 0);
+  httplib::Client client("127.0.0.1", port);
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(Jobs(JobState::kQueued).size(), 3u);
+  EXPECT_TRUE(Jobs(JobState::kRunning).empty());
+  server->Signal(SIGINT);
+  ASSERT_EQ(server->Wait(std::chrono::seconds(30)), 0) << Log("serve");
+  EXPECT_EQ(Jobs(JobState::kQueued).size(), 3u);
+}
+
+TEST_F(ServeTest, AnAddressInUseIsAClearErrorNotAHang) {
+  httplib::Server squatter;
+  int taken = squatter.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(taken, 0);
+  auto result = Run({"serve", "--listen", "127.0.0.1:" + std::to_string(taken)});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.err.find(std::to_string(taken)), std::string::npos) << result.err;
+  auto bad = Run({"serve", "--listen", "nowhere"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
 
 }  // namespace
 }  // namespace reprise
