@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,12 +79,20 @@ struct InsertAssetResult {
   bool created = false;  // false: the same (owner, content) already existed
 };
 
+struct WhereExpr;  // catalog/where.h
+
 struct AssetFilter {
   std::optional<std::string> owner;  // owner scoping: set for every user-facing query
   std::optional<AssetStatus> status;
   std::optional<AssetKind> kind;
   std::optional<AssetSource> source;
   std::vector<std::string> ids;  // empty: any
+  // Created in [created_after, created_before), UTC micros: `after` is inclusive so that
+  // consecutive windows (a day, then the next) neither miss nor repeat an asset.
+  std::optional<int64_t> created_after;
+  std::optional<int64_t> created_before;
+  // A parsed --where expression (ParseWhere); null: any.
+  std::shared_ptr<const WhereExpr> where;
 };
 
 struct PageRequest {
@@ -184,6 +193,10 @@ struct NewJob {
   int max_attempts = 5;
   int64_t run_after = 0;  // UTC micros; 0 means now
   std::optional<int64_t> backfill_id;
+  // The stages run even when their result is current, skipped or quarantined (a backfill
+  // in mode "all" rebuilds what it selected). A forced stage merged into a queued job
+  // stays forced; the job's other stages do not become forced.
+  bool force = false;
 };
 
 struct EnqueueResult {
@@ -200,6 +213,7 @@ struct Job {
   // While queued or running, the stages still to run (active ones); once finished, the
   // ones it ended with (what RetryJobs runs again).
   std::vector<std::string> stages;
+  std::vector<std::string> forced;  // the stages enqueued with force, sorted
   int priority = kLivePriority;
   JobState state = JobState::kQueued;
   int attempts = 0;  // claims so far (each claim counts one)

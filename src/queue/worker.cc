@@ -299,12 +299,14 @@ void Worker::Execute(Executor& executor, JobRun& run) {
   if (!statuses) return fail_all(statuses.error().Wrap("cannot read stage statuses"));
 
   // What is current, skipped or quarantined by now (built by another job, say) is
-  // finished without running; a failed stage was queued to be retried, so it runs.
+  // finished without running, unless the stage was forced (a rebuild was asked for); a
+  // failed stage was queued to be retried, so it runs.
   std::vector<const stages::Stage*> due;
   for (size_t i = 0; i < stages.size(); ++i) {
     auto status = (*statuses)[i];
-    if (status == catalog::StageStatus::kMissing || status == catalog::StageStatus::kOutdated ||
-        status == catalog::StageStatus::kFailed) {
+    bool forced = std::binary_search(job.forced.begin(), job.forced.end(), job.stages[i]);
+    if (forced || status == catalog::StageStatus::kMissing ||
+        status == catalog::StageStatus::kOutdated || status == catalog::StageStatus::kFailed) {
       due.push_back(stages[i]);
     }
   }

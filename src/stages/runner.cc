@@ -135,7 +135,15 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
     }
   }
 
-  media::PassReport pass = media::RunDecodePass(**input, report.info, subscriptions, options);
+  double last_position = 0;
+  media::PassOptions pass_options = options;
+  if (options.on_progress) {
+    pass_options.on_progress = [&](const media::PassProgress& progress) {
+      last_position = progress.position_seconds;
+      return options.on_progress(progress);
+    };
+  }
+  media::PassReport pass = media::RunDecodePass(**input, report.info, subscriptions, pass_options);
   report.stats = pass.stats;
   report.demux_error = std::move(pass.demux_error);
 
@@ -157,6 +165,14 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
         continue;
       }
       input_ended = fed.end == media::SubscriptionEnd::kInputEnded;
+    }
+    if (options.on_progress) {
+      // A heartbeat before each Finish(), which may work long without reading input (an
+      // encode flushed, an image rendered): the worker renews its lease here too. Its
+      // error is not acted on: a cancel or a lost lease is the caller's to handle after
+      // the run, and this stage already had all the input it needed.
+      static_cast<void>(
+          options.on_progress({pass.stats, last_position, report.info.duration_seconds}));
     }
     try {
       auto finished = run.run().Finish(*tasks[i].sink, input_ended);

@@ -10,7 +10,9 @@
 // Finish) is recorded as failed with that error (kInternal for exceptions); the others
 // still complete. When the input becomes unreadable mid-way (kIo) or options.on_progress
 // returns an error (cancellation, lost lease), runs still being fed fail with that error
-// while runs that already had what they needed still finish.
+// while runs that already had what they needed still finish. on_progress is also called
+// once before each Finish() (a heartbeat for work done after the pass, such as an encode
+// flushed); its error there is ignored.
 //
 // RunStages returns an error only when the input cannot be opened at all (Input::Open()'s
 // errors: kIo, kUnsupportedMedia); callers then fail every stage with it. Thread-safety:

@@ -170,6 +170,30 @@ TEST_P(CatalogContractTest, EnqueueMergesIntoTheQueuedJobAndNeverDuplicates) {
   EXPECT_EQ(Ok(catalog_->ListJobs(a1, {})).items.size(), 2u);
 }
 
+TEST_P(CatalogContractTest, ForcedStagesStayForcedThroughMergeClaimAndList) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  EnqueueResult live = Ok(catalog_->Enqueue(MakeJob("a1", {"probe"})));
+  NewJob rebuild = MakeJob("a1", {"thumbnail", "probe", "waveform"}, kBackfillPriority);
+  rebuild.force = true;
+  EnqueueResult merged = Ok(catalog_->Enqueue(rebuild));
+  EXPECT_EQ(merged.job_id, live.job_id);
+  EXPECT_EQ(merged.already_active, Stages{"probe"});
+  // Only the stages this enqueue added are forced; probe keeps its unforced row.
+  Job job = Ok(catalog_->GetJob(live.job_id, {}));
+  EXPECT_EQ(job.stages, (Stages{"probe", "thumbnail", "waveform"}));
+  EXPECT_EQ(job.forced, (Stages{"thumbnail", "waveform"}));
+  std::vector<Job> claimed = Ok(catalog_->ClaimJobs(Claimer("w1")));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].forced, (Stages{"thumbnail", "waveform"}));
+  JobFilter a1;
+  a1.asset_id = "a1";
+  EXPECT_EQ(Ok(catalog_->ListJobs(a1, {})).items.at(0).forced, (Stages{"thumbnail", "waveform"}));
+
+  Ok(catalog_->InsertAsset(MakeAsset("a2")));
+  Job plain = Ok(catalog_->GetJob(Ok(catalog_->Enqueue(MakeJob("a2", {"probe"}))).job_id, {}));
+  EXPECT_TRUE(plain.forced.empty());
+}
+
 TEST_P(CatalogContractTest, EnqueueRefusesBadJobs) {
   ExpectCode(catalog_->Enqueue(MakeJob("nope", {"probe"})), ErrorCode::kNotFound);
   Ok(catalog_->InsertAsset(MakeAsset("a1")));

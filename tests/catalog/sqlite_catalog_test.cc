@@ -393,11 +393,12 @@ TEST_F(SqliteCatalogTest, UpgradingAVersionOneFileKeepsItsJobs) {
             SQLITE_OK);
 
   auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
-  EXPECT_EQ(Ok(catalog->SchemaVersion()), 2);
+  EXPECT_EQ(Ok(catalog->SchemaVersion()), static_cast<int>(SqliteMigrations().size()));
   Job job = Ok(catalog->GetJob(7, {}));
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_FALSE(job.cancel_requested);
   EXPECT_EQ(job.stages, std::vector<std::string>{"probe"});
+  EXPECT_TRUE(job.forced.empty()) << "a stage queued before version 3 is not forced";
   ClaimRequest claim;
   claim.worker_id = "w1";
   std::vector<Job> claimed = Ok(catalog->ClaimJobs(claim));

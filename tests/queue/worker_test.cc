@@ -248,6 +248,28 @@ TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
   EXPECT_TRUE(Reports()[0].ran.empty());
 }
 
+TEST_F(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
+  auto asset = Ingest(samples_->Wav());
+  Executor executor(*catalog_, *blobs_, registry_, clock_, MakeNullLogger());
+  ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
+  catalog::NewJob rebuild;
+  rebuild.asset_id = asset.id;
+  rebuild.stages = {"probe"};
+  rebuild.force = true;
+  auto enqueued = catalog_->Enqueue(rebuild);
+  ASSERT_TRUE(enqueued) << enqueued.error().ToString();
+  auto worker = MakeWorker(Options("w"), random_);
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(enqueued->job_id, JobState::kSucceeded));
+  worker->Shutdown();
+  auto rows = Rows(asset.id, "probe");
+  ASSERT_EQ(rows.size(), 2u) << "built again although current";
+  EXPECT_TRUE(rows[0].current) << "the newest attempt is the result served";
+  EXPECT_FALSE(rows[1].current);
+  ASSERT_EQ(Reports().size(), 1u);
+  EXPECT_EQ(Reports()[0].ran, std::vector<std::string>{"probe"});
+}
+
 TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts) {
   auto asset = Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kIo);

@@ -222,6 +222,27 @@ TEST_F(RunnerTest, CancellationFailsStagesStillBeingFed) {
   EXPECT_EQ(audio.log->finishes, 0);
 }
 
+TEST_F(RunnerTest, ProgressIsReportedBeforeEachFinishEvenWithoutReadingInput) {
+  // Stages that want nothing decoded: the pass reads no packet, yet the caller still
+  // hears from the run before each Finish(), which is where it renews a lease.
+  FakeStage first("first", 1, {}, FakeBehaviour{});
+  FakeStage second("second", 1, {}, FakeBehaviour{});
+  int calls = 0;
+  RunOptions options;
+  options.on_progress = [&](const media::PassProgress&) -> Result<void> {
+    ++calls;
+    return Fail(ErrorCode::kCancelled, "ignored between finishes");
+  };
+  auto reader = testing::OpenOrDie(samples_->Wav());
+  auto report = Run(*reader, {&first, &second}, options);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->stats.packets_read, 0);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(first.log->finishes, 1);
+  EXPECT_EQ(second.log->finishes, 1);
+  EXPECT_EQ(report->outcomes[1].state, DerivativeState::kDone);
+}
+
 TEST_F(RunnerTest, InputThatIsNotMediaIsAnErrorNamingIt) {
   for (const std::string& path : {samples_->RandomBytesMp4(), samples_->TruncatedMp4()}) {
     auto reader = testing::OpenOrDie(path);

@@ -204,9 +204,34 @@ CREATE INDEX jobs_state ON jobs (state, id);
 ALTER TABLE jobs DROP COLUMN cancel_requested;
 )sql";
 
+// Version 3: what the backfill engine needs. A job stage may be forced (a backfill in
+// mode "all" rebuilds results that are current). A backfill has one driver at a time,
+// held by a lease like a job's, so a crashed driver's backfill is taken over; items are
+// dispatched in plan order (rowid) per state, which the new outcome index walks without
+// sorting.
+constexpr std::string_view kBackfillUp = R"sql(
+ALTER TABLE job_stages ADD COLUMN force INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE backfills ADD COLUMN driver TEXT;
+ALTER TABLE backfills ADD COLUMN driver_expires_at BIGINT;
+ALTER TABLE backfills ADD COLUMN plan TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE backfills ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+DROP INDEX backfill_items_outcome;
+CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome);
+)sql";
+constexpr std::string_view kBackfillDown = R"sql(
+DROP INDEX backfill_items_outcome;
+CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome, asset_id);
+ALTER TABLE backfills DROP COLUMN stop_reason;
+ALTER TABLE backfills DROP COLUMN plan;
+ALTER TABLE backfills DROP COLUMN driver_expires_at;
+ALTER TABLE backfills DROP COLUMN driver;
+ALTER TABLE job_stages DROP COLUMN force;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
+    {3, "backfill", kBackfillUp, kBackfillDown},
 };
 
 }  // namespace

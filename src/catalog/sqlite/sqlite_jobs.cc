@@ -163,10 +163,13 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     REPRISE_TRY(insert->Run());
   }
   for (const auto& stage : result.enqueued) {
-    auto insert =
-        db_.Prepare("INSERT INTO job_stages (job_id, asset_id, stage, active) VALUES (?, ?, ?, 1)");
+    auto insert = db_.Prepare(
+        "INSERT INTO job_stages (job_id, asset_id, stage, active, force) VALUES (?, ?, ?, 1, ?)");
     if (!insert) return Fail(std::move(insert.error()));
-    insert->BindInt64(result.job_id).BindText(job.asset_id).BindText(stage);
+    insert->BindInt64(result.job_id)
+        .BindText(job.asset_id)
+        .BindText(stage)
+        .BindInt64(job.force ? 1 : 0);
     REPRISE_TRY(insert->Run());
   }
   return result;
@@ -396,14 +399,14 @@ Result<int64_t> SqliteJobs::ReapExpired() {
 }
 
 Result<std::map<int64_t, std::vector<std::string>>> SqliteJobs::LoadStages(
-    const std::vector<int64_t>& job_ids) {
+    const std::vector<int64_t>& job_ids, std::map<int64_t, std::vector<std::string>>* forced) {
   std::map<int64_t, std::vector<std::string>> stages;
   if (job_ids.empty()) return stages;
   // One parameter for any number of jobs: a page or a claimed batch is one query.
   auto select = job_ids.size() == 1
-                    ? db_.Prepare("SELECT job_id, stage FROM job_stages WHERE job_id = ?")
+                    ? db_.Prepare("SELECT job_id, stage, force FROM job_stages WHERE job_id = ?")
                     : db_.Prepare(
-                          "SELECT job_id, stage FROM job_stages"
+                          "SELECT job_id, stage, force FROM job_stages"
                           " WHERE job_id IN (SELECT value FROM json_each(?))");
   if (!select) return Fail(std::move(select.error()));
   if (job_ids.size() == 1) {
@@ -416,8 +419,14 @@ Result<std::map<int64_t, std::vector<std::string>>> SqliteJobs::LoadStages(
     if (!row) return Fail(std::move(row.error()));
     if (!*row) break;
     stages[select->Int64(0)].push_back(select->Text(1));
+    if (forced != nullptr && select->Int64(2) != 0) {
+      (*forced)[select->Int64(0)].push_back(select->Text(1));
+    }
   }
   for (auto& [id, names] : stages) std::sort(names.begin(), names.end());
+  if (forced != nullptr) {
+    for (auto& [id, names] : *forced) std::sort(names.begin(), names.end());
+  }
   return stages;
 }
 
@@ -425,11 +434,14 @@ Result<void> SqliteJobs::FillStages(std::vector<Job>& jobs) {
   std::vector<int64_t> ids;
   ids.reserve(jobs.size());
   for (const auto& job : jobs) ids.push_back(job.id);
-  auto stages = LoadStages(ids);
+  std::map<int64_t, std::vector<std::string>> forced;
+  auto stages = LoadStages(ids, &forced);
   if (!stages) return Fail(std::move(stages.error()));
   for (auto& job : jobs) {
     auto it = stages->find(job.id);
     if (it != stages->end()) job.stages = std::move(it->second);
+    auto forced_it = forced.find(job.id);
+    if (forced_it != forced.end()) job.forced = std::move(forced_it->second);
   }
   return {};
 }

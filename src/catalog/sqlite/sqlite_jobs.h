@@ -58,9 +58,11 @@ class SqliteJobs {
   // The job's lease as stored; kConflict unless `worker_id` holds it. A lease past its
   // expiry that no reaper has taken yet is still held: nobody else can have it.
   [[nodiscard]] Result<Lease> CheckHeld(int64_t job_id, std::string_view worker_id);
-  // Every stage row of the given jobs, names sorted, in one query.
+  // Every stage row of the given jobs, names sorted, in one query; `forced`, when given,
+  // receives the forced ones.
   [[nodiscard]] Result<std::map<int64_t, std::vector<std::string>>> LoadStages(
-      const std::vector<int64_t>& job_ids);
+      const std::vector<int64_t>& job_ids,
+      std::map<int64_t, std::vector<std::string>>* forced = nullptr);
   [[nodiscard]] Result<void> FillStages(std::vector<Job>& jobs);
   // Ends the job in a final state (succeeded, failed, cancelled): lease cleared, stages
   // inactive. `error_code`/`error_message` replace the last error unless empty.
