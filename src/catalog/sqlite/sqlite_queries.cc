@@ -5,6 +5,8 @@
 #include <system_error>
 #include <utility>
 
+#include "catalog/sqlite/sqlite_where.h"
+
 namespace reprise::catalog {
 namespace {
 
@@ -89,6 +91,13 @@ SqlQuery AssetConditions(const AssetFilter& filter) {
     // lookup per id.
     add("a.id IN (SELECT value FROM json_each(?))", nlohmann::json(filter.ids).dump());
   }
+  if (filter.created_after) add("a.created_at >= ?", *filter.created_after);
+  if (filter.created_before) add("a.created_at < ?", *filter.created_before);
+  if (filter.where) {
+    SqlQuery where = CompileWhere(*filter.where);
+    conditions.sql += " AND " + where.sql;
+    for (auto& value : where.binds) conditions.binds.push_back(std::move(value));
+  }
   return conditions;
 }
 
@@ -100,11 +109,12 @@ SqlQuery AssetWhere(const AssetFilter& filter) {
 
 Result<SqlQuery> ListAssetsQuery(const AssetFilter& filter, std::string_view cursor, int limit) {
   SqlQuery query = AssetWhere(filter);
+  const bool filtered = !query.sql.empty();
   query.sql = "SELECT " + std::string(kAssetColumns) + " FROM assets a" + query.sql;
   if (!cursor.empty()) {
     auto after = DecodeAssetCursor(cursor);
     if (!after) return Fail(std::move(after.error()));
-    query.sql += query.binds.empty() ? " WHERE " : " AND ";
+    query.sql += filtered ? " AND " : " WHERE ";
     query.sql += "(a.created_at, a.id) > (?, ?)";
     query.binds.emplace_back(after->created_at);
     query.binds.emplace_back(std::move(after->id));
