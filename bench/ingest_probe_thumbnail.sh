@@ -7,6 +7,7 @@
 #   bench/ingest_probe_thumbnail.sh [CLIPS=20] [SECONDS=10] [RUNS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 clips=${1:-20}
 seconds=${2:-10}
 runs=${3:-3}
@@ -28,14 +29,7 @@ bytes=$(du -sb "$work/clips" | cut -f1)
 
 seed_style() {
   local store=$1
-  mkdir -p "$store/originals" "$store/meta" "$store/thumbs"
-  for f in "$work"/clips/*.mp4; do
-    sum=$(sha256sum "$f" | cut -d' ' -f1)
-    cp "$f" "$store/originals/$sum"
-    ffprobe -v error -show_format -show_streams -of json "$f" > "$store/meta/$sum.json"
-    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" -frames:v 1 \
-      -vf "scale=320:-2" "$store/thumbs/$sum.jpg"
-  done
+  for f in "$work"/clips/*.mp4; do seed_style_one "$f" "$store"; done
 }
 
 reprise_run() {
@@ -54,7 +48,6 @@ for run in $(seq 1 "$runs"); do
   seed_times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
   reprise_times+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN {print b - a}')")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 seed=$(median "${seed_times[@]}")
 ours=$(median "${reprise_times[@]}")
 
