@@ -50,7 +50,7 @@ if [ -x /usr/lib/llvm-16/bin/llvm-symbolizer ]; then
   export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer
 fi
 
-targets=(media_probe blob_key config)
+targets=(media_probe blob_key config where)
 
 failed=()
 for name in "${targets[@]}"; do
@@ -58,6 +58,7 @@ for name in "${targets[@]}"; do
     media_probe) flags=(-max_len=1048576) ;;
     blob_key) flags=(-max_len=2048) ;;  # past the 1024-byte key limit
     config) flags=(-max_len=8192 "-dict=$root/fuzz/config.dict") ;;
+    where) flags=(-max_len=4200 "-dict=$root/fuzz/where.dict") ;;  # past the 4096-byte limit
   esac
   corpus=$work/corpus/$name
   artifacts=$build/artifacts/$name
