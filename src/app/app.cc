@@ -43,6 +43,8 @@ Result<std::unique_ptr<blob::BlobStore>> OpenBlobStore(const std::string& url) {
               "unknown blob store scheme '" + parts->first + "' (supported: fs)");
 }
 
+int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
+
 }  // namespace
 
 Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config) {
@@ -72,7 +74,18 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
                                                            options.concurrency = concurrency;
                                                          return self->NewWorker(std::move(options));
                                                        });
+  auto costs = backfill::ParseCostModels(config.costs);
+  if (!costs) return Fail(costs.error().Wrap("config"));
+  app->backfills_ = std::make_unique<backfill::Service>(
+      *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
+      app->WorkerDefaults().concurrency);
   return app;
+}
+
+std::unique_ptr<backfill::Pump> App::NewBackfillPump() {
+  return std::make_unique<backfill::Pump>(*catalog_, clock_, log_,
+                                          queue::MakeWorkerId(++workers_made_) + "/backfills",
+                                          Micros(config_.queue.poll_seconds));
 }
 
 catalog::NewJob App::IngestJob() const {
@@ -85,21 +98,20 @@ catalog::NewJob App::IngestJob() const {
 
 queue::WorkerOptions App::WorkerDefaults() {
   const auto& q = config_.queue;
-  auto micros = [](double seconds) { return static_cast<int64_t>(seconds * 1e6); };
   queue::WorkerOptions options;
   options.worker_id = queue::MakeWorkerId(++workers_made_);
   options.concurrency = q.concurrency > 0
                             ? q.concurrency
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  options.lease_micros = micros(q.lease_seconds);
-  options.heartbeat_micros = micros(q.heartbeat_seconds);
-  options.poll_micros = micros(q.poll_seconds);
+  options.lease_micros = Micros(q.lease_seconds);
+  options.heartbeat_micros = Micros(q.heartbeat_seconds);
+  options.poll_micros = Micros(q.poll_seconds);
   options.reserved_live_share = q.reserved_live_share;
   options.max_attempts = q.max_attempts;
-  options.backoff_base_micros = micros(q.backoff_base_seconds);
-  options.backoff_max_micros = micros(q.backoff_max_seconds);
+  options.backoff_base_micros = Micros(q.backoff_base_seconds);
+  options.backoff_max_micros = Micros(q.backoff_max_seconds);
   options.quarantine_threshold = q.quarantine_after;
-  options.grace_micros = micros(q.grace_seconds);
+  options.grace_micros = Micros(q.grace_seconds);
   return options;
 }
 

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <memory>
 
+#include "backfill/pump.h"
+#include "backfill/service.h"
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
@@ -38,6 +40,7 @@ class App {
 
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
+  backfill::Service& backfills() { return *backfills_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -46,6 +49,8 @@ class App {
   queue::WorkerOptions WorkerDefaults();
   // A worker pool over this app's catalog, blob store and registry (not started).
   std::unique_ptr<queue::Worker> NewWorker(queue::WorkerOptions options);
+  // Drives backfills nobody drives (started detached, or whose driver died); not started.
+  std::unique_ptr<backfill::Pump> NewBackfillPump();
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -60,6 +65,7 @@ class App {
   stages::Registry registry_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
+  std::unique_ptr<backfill::Service> backfills_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

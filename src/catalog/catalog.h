@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/backfill_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
 
@@ -165,6 +166,67 @@ class Catalog {
   // Entries for content that some asset matching `scope` has, oldest first.
   [[nodiscard]] virtual Result<std::vector<QuarantineEntry>> ListQuarantine(
       const AssetFilter& scope) = 0;
+
+  // ---- Backfills ------------------------------------------------------------------------
+  // A backfill's plan is frozen when it is created: one item per selected (asset, stage)
+  // pair, in plan order (assets by (created_at, id), then the stages as given). Jobs
+  // enqueued for its items carry its id; when such a job ends, its items end with it in
+  // the same transaction (processed, skipped with the stage's reason or "current" when
+  // nothing had to run, failed with the error code, cancelled), so counters never drift
+  // from what happened.
+
+  using PairVisitor = std::function<bool(const StagePair&)>;
+  using PairSelector = std::function<PairDecision(const StagePair&)>;
+
+  // Streams every (asset, stage) pair over the assets matching `filter`, in plan order,
+  // without holding them in memory; `visit` returns false to stop. Reads only.
+  [[nodiscard]] virtual Result<void> ScanStagePairs(const std::vector<StageRecipe>& stages,
+                                                    const AssetFilter& filter,
+                                                    const PairVisitor& visit) = 0;
+  // Inserts the backfill and its plan in one transaction: the pairs are scanned as by
+  // ScanStagePairs and `select` decides which become items (and when to stop).
+  // kInvalidArgument for no stages or an empty stage/recipe.
+  [[nodiscard]] virtual Result<Backfill> CreateBackfill(const NewBackfill& backfill,
+                                                        const AssetFilter& filter,
+                                                        const PairSelector& select) = 0;
+  // kNotFound unless it exists and, when scope.owner is set, belongs to that owner.
+  [[nodiscard]] virtual Result<Backfill> GetBackfill(int64_t id, const AssetFilter& scope) = 0;
+  // Newest first, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<Backfill>> ListBackfills(const AssetFilter& scope,
+                                                                    int limit) = 0;
+  // Moves the backfill to `to` if it is in one of `from` (kConflict naming its state
+  // otherwise); started_at is set on the first kRunning, finished_at on a final state;
+  // `reason` (may be empty) becomes stop_reason.
+  [[nodiscard]] virtual Result<Backfill> SetBackfillState(int64_t id,
+                                                          const std::vector<BackfillState>& from,
+                                                          BackfillState to,
+                                                          std::string_view reason) = 0;
+  // Takes or renews the right to dispatch the backfill's items until now + lease_micros:
+  // true when `driver` holds it now (it was free, expired or already its own).
+  [[nodiscard]] virtual Result<bool> ClaimBackfillDriver(int64_t id, std::string_view driver,
+                                                         int64_t lease_micros) = 0;
+  // Gives the right back if `driver` holds it (no-op otherwise).
+  [[nodiscard]] virtual Result<void> ReleaseBackfillDriver(int64_t id, std::string_view driver) = 0;
+  // Running, paused or cancelling backfills whose driver lease is free or expired.
+  [[nodiscard]] virtual Result<std::vector<int64_t>> ListUndrivenBackfills() = 0;
+  // Enqueues, in plan order, one job per asset for the pending items of up to
+  // request.max_assets assets (all its pending stages at once, with the backfill's id):
+  // the items become queued with the job's id; pairs already queued or running
+  // elsewhere are skipped ("already_active"). kConflict unless the backfill is running.
+  [[nodiscard]] virtual Result<DispatchResult> DispatchBackfill(int64_t id,
+                                                                const DispatchRequest& request) = 0;
+  // Takes back the work of the backfill that has not started: its queued jobs are
+  // deleted and their items become pending again (pause) or cancelled (cancel, which
+  // also cancels every pending item and asks its running jobs to stop). Returns how many
+  // jobs were taken back.
+  [[nodiscard]] virtual Result<int64_t> WithdrawBackfillJobs(int64_t id, bool cancel) = 0;
+  [[nodiscard]] virtual Result<BackfillCounts> CountBackfillItems(int64_t id) = 0;
+  // Items in plan order, from `offset`, at most `limit`; only `outcome` when set.
+  [[nodiscard]] virtual Result<std::vector<BackfillItem>> ListBackfillItems(
+      int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) = 0;
+  // Medians over the latest `samples` successful attempts of the stage (any recipe).
+  [[nodiscard]] virtual Result<StageHistory> GetStageHistory(std::string_view stage,
+                                                             int samples) = 0;
 };
 
 }  // namespace reprise::catalog

@@ -1,5 +1,7 @@
 #include "catalog/types.h"
 
+#include "catalog/backfill_types.h"
+
 #include <string>
 #include <utility>
 
@@ -42,6 +44,24 @@ constexpr std::pair<JobState, std::string_view> kJobStateNames[] = {
     {JobState::kCancelled, "cancelled"},
 };
 
+constexpr std::pair<BackfillMode, std::string_view> kBackfillModeNames[] = {
+    {BackfillMode::kOutdated, "outdated"},
+    {BackfillMode::kMissing, "missing"},
+    {BackfillMode::kFailed, "failed"},
+    {BackfillMode::kAll, "all"},
+};
+constexpr std::pair<BackfillState, std::string_view> kBackfillStateNames[] = {
+    {BackfillState::kPlanned, "planned"},     {BackfillState::kRunning, "running"},
+    {BackfillState::kPaused, "paused"},       {BackfillState::kCancelling, "cancelling"},
+    {BackfillState::kCancelled, "cancelled"}, {BackfillState::kSucceeded, "succeeded"},
+    {BackfillState::kFailed, "failed"},
+};
+constexpr std::pair<ItemOutcome, std::string_view> kItemOutcomeNames[] = {
+    {ItemOutcome::kPending, "pending"},     {ItemOutcome::kQueued, "queued"},
+    {ItemOutcome::kProcessed, "processed"}, {ItemOutcome::kSkipped, "skipped"},
+    {ItemOutcome::kFailed, "failed"},       {ItemOutcome::kCancelled, "cancelled"},
+};
+
 template <class E, size_t N>
 std::string_view NameIn(const std::pair<E, std::string_view> (&table)[N], E value) {
   for (const auto& [candidate, name] : table) {
@@ -73,6 +93,23 @@ std::string_view Name(AssetStatus status) { return NameIn(kAssetStatusNames, sta
 std::string_view Name(DerivativeState state) { return NameIn(kDerivativeStateNames, state); }
 std::string_view Name(StageStatus status) { return NameIn(kStageStatusNames, status); }
 std::string_view Name(JobState state) { return NameIn(kJobStateNames, state); }
+
+std::string_view Name(BackfillMode mode) { return NameIn(kBackfillModeNames, mode); }
+std::string_view Name(BackfillState state) { return NameIn(kBackfillStateNames, state); }
+std::string_view Name(ItemOutcome outcome) { return NameIn(kItemOutcomeNames, outcome); }
+Result<BackfillMode> ParseBackfillMode(std::string_view text) {
+  return ParseIn(kBackfillModeNames, "backfill mode", text);
+}
+Result<BackfillState> ParseBackfillState(std::string_view text) {
+  return ParseIn(kBackfillStateNames, "backfill state", text);
+}
+Result<ItemOutcome> ParseItemOutcome(std::string_view text) {
+  return ParseIn(kItemOutcomeNames, "item outcome", text);
+}
+bool IsFinal(BackfillState state) {
+  return state == BackfillState::kCancelled || state == BackfillState::kSucceeded ||
+         state == BackfillState::kFailed;
+}
 
 Result<AssetKind> ParseAssetKind(std::string_view text) {
   return ParseIn(kAssetKindNames, "asset kind", text);

@@ -10,6 +10,8 @@
 
 #include "app/app.h"
 #include "app/views.h"
+#include "cli/backfill_command.h"
+#include "cli/common.h"
 #include "cli/terminal.h"
 #include "core/clock.h"
 #include "http/server.h"
@@ -18,39 +20,11 @@
 namespace reprise::cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailures = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitEnvironment = 3;
-
 struct GlobalFlags {
   std::optional<std::string> data_dir;
   std::optional<std::string> config_path;
   std::optional<std::string> log_level;
 };
-
-void PrintJson(const nlohmann::json& doc) { fmt::print("{}\n", doc.dump(2)); }
-
-int ReportError(const Error& error) {
-  fmt::print(stderr, "reprise: {}\n", error.ToString());
-  if (error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound) {
-    return kExitUsage;
-  }
-  // The request was understood but the item is in the wrong state (a finished job).
-  if (error.code == ErrorCode::kConflict) return kExitFailures;
-  return kExitEnvironment;
-}
-
-std::string Age(int64_t from_micros, int64_t now_micros) {
-  if (from_micros <= 0) return "-";
-  return HumanSeconds(static_cast<double>(now_micros - from_micros) / 1e6);
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ",") + name;
-  return out;
-}
 
 std::string Dash(const std::optional<double>& value, const char* format) {
   return value ? fmt::format(fmt::runtime(format), *value) : "-";
@@ -209,7 +183,12 @@ queue::WorkerOptions WorkerOptionsFrom(app::App& app, const WorkerFlags& flags) 
 int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
   auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
   if (auto started = worker->Start(); !started) return ReportError(started.error());
+  // Backfills nobody drives (detached, or whose foreground run stopped) go on here.
+  auto pump = app.NewBackfillPump();
+  pump->SetOnDispatch([&worker] { worker->Wake(); });
+  pump->Start();
   queue::ServeUntilSignalled(*worker, signals, app.log());
+  pump->Stop();
   return kExitOk;
 }
 
@@ -238,6 +217,12 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     if (worker) worker->Shutdown();
     return ReportError(started.error());
   }
+  std::unique_ptr<backfill::Pump> pump;
+  if (workers) {
+    pump = app.NewBackfillPump();
+    pump->SetOnDispatch([&worker] { worker->Wake(); });
+    pump->Start();
+  }
   app.log()->info("serving on http://{}:{} ({})", address->first, server.port(),
                   workers ? fmt::format("{} worker slot(s)", worker->options().concurrency)
                           : std::string("no workers"));
@@ -247,6 +232,7 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     while (signals.Wait(-1) == 0) {
     }
   }
+  if (pump) pump->Stop();
   server.Stop();
   app.log()->info("server stopped");
   return kExitOk;
@@ -713,6 +699,8 @@ int Dispatch(int argc, char** argv) {
   queue_cmd->add_option("--owner", queue_owner, "Count only this owner's jobs")->type_name("ID");
   queue_cmd->add_flag("--json", queue_json, "Print JSON");
 
+  auto backfill_cmds = AddBackfillCommands(cli);
+
   auto* assets_cmd = cli.add_subcommand("assets", "List and inspect assets");
   assets_cmd->require_subcommand(1);
   ListFlags list_flags;
@@ -749,6 +737,8 @@ int Dispatch(int argc, char** argv) {
       "  reprise assets list --kind video       what is in the library\n"
       "  reprise assets show ID                 one asset: metadata and derivatives\n"
       "  reprise stages                         per stage: current/outdated/missing/failed\n"
+      "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
+      "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
@@ -768,7 +758,7 @@ int Dispatch(int argc, char** argv) {
   // Before anything starts a thread: every thread must inherit the blocked mask so the
   // signals reach the signalfd (see queue/signals.h).
   std::unique_ptr<queue::ShutdownSignals> signals;
-  if (*worker_cmd || *process_cmd || *serve_cmd) {
+  if (*worker_cmd || *process_cmd || *serve_cmd || RunsWork(*backfill_cmds)) {
     auto watched = queue::ShutdownSignals::Watch();
     if (!watched) return ReportError(watched.error());
     signals = std::move(*watched);
@@ -780,7 +770,8 @@ int Dispatch(int argc, char** argv) {
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
   // Per-asset logs would interleave with the progress bar; warnings still show.
-  if ((*ingest_cmd || *process_cmd) && !global.log_level && config->log_level == "info") {
+  if ((*ingest_cmd || *process_cmd || RunsWork(*backfill_cmds)) && !global.log_level &&
+      config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);
   }
 
@@ -794,6 +785,7 @@ int Dispatch(int argc, char** argv) {
   if (*process_cmd) return RunProcess(**app, process_flags, *signals);
   if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
   if (*serve_cmd) return RunServe(**app, serve_flags, *signals);
+  if (auto code = RunBackfillCommands(**app, *backfill_cmds, signals.get())) return *code;
   if (*jobs_list_cmd) return RunJobsList(**app, jobs_list_flags);
   if (*jobs_retry_cmd) return RunJobsRetry(**app, jobs_retry_flags);
   if (*jobs_cancel_cmd) return RunJobsCancel(**app, cancel_id, cancel_owner, cancel_json);

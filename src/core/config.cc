@@ -163,6 +163,11 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
         }
         config.max_ingest_bytes = subvalue.get<int64_t>();
       }
+    } else if (key == "costs") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [costs] must be a table");
+      }
+      config.costs.update(value, /*merge_objects=*/true);
     } else if (key == "server") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [server] must be a table");

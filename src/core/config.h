@@ -59,6 +59,9 @@ struct Config {
   int64_t max_ingest_bytes = 0;
   QueueConfig queue;
   ServerConfig server;
+  // The [costs] table: per-stage price lists for backfill estimates,
+  // {"transcript": {"per_media_minute": 0.006}} (checked by backfill::ParseCostModels).
+  nlohmann::json costs = nlohmann::json::object();
   // The [stages] table: {"thumbnail": {"width": 480}}.
   nlohmann::json stages = nlohmann::json::object();
   // The file that was read, empty when none.

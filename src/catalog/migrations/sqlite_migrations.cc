@@ -208,19 +208,22 @@ ALTER TABLE jobs DROP COLUMN cancel_requested;
 // mode "all" rebuilds results that are current). A backfill has one driver at a time,
 // held by a lease like a job's, so a crashed driver's backfill is taken over; items are
 // dispatched in plan order (rowid) per state, which the new outcome index walks without
-// sorting.
+// sorting; an item remembers the newest derivative row when it was dispatched, so only
+// attempts made for it decide how it ended.
 constexpr std::string_view kBackfillUp = R"sql(
 ALTER TABLE job_stages ADD COLUMN force INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE backfills ADD COLUMN driver TEXT;
 ALTER TABLE backfills ADD COLUMN driver_expires_at BIGINT;
 ALTER TABLE backfills ADD COLUMN plan TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE backfills ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE backfill_items ADD COLUMN after_derivative INTEGER NOT NULL DEFAULT 0;
 DROP INDEX backfill_items_outcome;
 CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome);
 )sql";
 constexpr std::string_view kBackfillDown = R"sql(
 DROP INDEX backfill_items_outcome;
 CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome, asset_id);
+ALTER TABLE backfill_items DROP COLUMN after_derivative;
 ALTER TABLE backfills DROP COLUMN stop_reason;
 ALTER TABLE backfills DROP COLUMN plan;
 ALTER TABLE backfills DROP COLUMN driver_expires_at;

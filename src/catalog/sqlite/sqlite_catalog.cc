@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "catalog/migrations/migrations.h"
+#include "catalog/sqlite/sqlite_backfills.h"
 #include "catalog/sqlite/sqlite_connection.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_migrator.h"
@@ -853,6 +854,92 @@ Result<std::vector<QuarantineEntry>> SqliteCatalog::ListQuarantine(const AssetFi
   });
   if (!result) return Fail(InContext(std::move(result.error()), "listing quarantine"));
   return result;
+}
+
+// ---- Backfills: each method is one transaction around one SqliteBackfills call ---------
+
+template <class Body>
+auto SqliteCatalog::WithBackfills(bool write, const std::string& what, Body&& body) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result =
+      InTransaction(db, write ? Transaction::Mode::kImmediate : Transaction::Mode::kDeferred, [&] {
+        SqliteBackfills backfills(db, clock_.NowMicros());
+        return body(backfills);
+      });
+  if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
+  return result;
+}
+
+Result<void> SqliteCatalog::ScanStagePairs(const std::vector<StageRecipe>& stages,
+                                           const AssetFilter& filter, const PairVisitor& visit) {
+  return WithBackfills(false, "scanning stage pairs",
+                       [&](SqliteBackfills& b) { return b.ScanPairs(stages, filter, visit); });
+}
+
+Result<Backfill> SqliteCatalog::CreateBackfill(const NewBackfill& backfill,
+                                               const AssetFilter& filter,
+                                               const PairSelector& select) {
+  return WithBackfills(true, "creating a backfill",
+                       [&](SqliteBackfills& b) { return b.Create(backfill, filter, select); });
+}
+
+Result<Backfill> SqliteCatalog::GetBackfill(int64_t id, const AssetFilter& scope) {
+  return WithBackfills(false, "reading backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.Get(id, scope); });
+}
+
+Result<std::vector<Backfill>> SqliteCatalog::ListBackfills(const AssetFilter& scope, int limit) {
+  return WithBackfills(false, "listing backfills",
+                       [&](SqliteBackfills& b) { return b.List(scope, limit); });
+}
+
+Result<Backfill> SqliteCatalog::SetBackfillState(int64_t id, const std::vector<BackfillState>& from,
+                                                 BackfillState to, std::string_view reason) {
+  return WithBackfills(true, "changing the state of backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.SetState(id, from, to, reason); });
+}
+
+Result<bool> SqliteCatalog::ClaimBackfillDriver(int64_t id, std::string_view driver,
+                                                int64_t lease_micros) {
+  return WithBackfills(true, "claiming backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.ClaimDriver(id, driver, lease_micros); });
+}
+
+Result<void> SqliteCatalog::ReleaseBackfillDriver(int64_t id, std::string_view driver) {
+  return WithBackfills(true, "releasing backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.ReleaseDriver(id, driver); });
+}
+
+Result<std::vector<int64_t>> SqliteCatalog::ListUndrivenBackfills() {
+  return WithBackfills(false, "listing backfills without a driver",
+                       [&](SqliteBackfills& b) { return b.ListUndriven(); });
+}
+
+Result<DispatchResult> SqliteCatalog::DispatchBackfill(int64_t id, const DispatchRequest& request) {
+  return WithBackfills(true, "dispatching backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.Dispatch(id, request); });
+}
+
+Result<int64_t> SqliteCatalog::WithdrawBackfillJobs(int64_t id, bool cancel) {
+  return WithBackfills(true, "withdrawing the jobs of backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.Withdraw(id, cancel); });
+}
+
+Result<BackfillCounts> SqliteCatalog::CountBackfillItems(int64_t id) {
+  return WithBackfills(false, "counting backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.Count(id); });
+}
+
+Result<std::vector<BackfillItem>> SqliteCatalog::ListBackfillItems(
+    int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) {
+  return WithBackfills(false, "listing the items of backfill " + std::to_string(id),
+                       [&](SqliteBackfills& b) { return b.ListItems(id, outcome, offset, limit); });
+}
+
+Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, int samples) {
+  return WithBackfills(false, "reading the history of stage " + std::string(stage),
+                       [&](SqliteBackfills& b) { return b.History(stage, samples); });
 }
 
 }  // namespace reprise::catalog

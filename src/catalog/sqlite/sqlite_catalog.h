@@ -82,7 +82,37 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(
       const AssetFilter& scope) override;
 
+  [[nodiscard]] Result<void> ScanStagePairs(const std::vector<StageRecipe>& stages,
+                                            const AssetFilter& filter,
+                                            const PairVisitor& visit) override;
+  [[nodiscard]] Result<Backfill> CreateBackfill(const NewBackfill& backfill,
+                                                const AssetFilter& filter,
+                                                const PairSelector& select) override;
+  [[nodiscard]] Result<Backfill> GetBackfill(int64_t id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<std::vector<Backfill>> ListBackfills(const AssetFilter& scope,
+                                                            int limit) override;
+  [[nodiscard]] Result<Backfill> SetBackfillState(int64_t id,
+                                                  const std::vector<BackfillState>& from,
+                                                  BackfillState to,
+                                                  std::string_view reason) override;
+  [[nodiscard]] Result<bool> ClaimBackfillDriver(int64_t id, std::string_view driver,
+                                                 int64_t lease_micros) override;
+  [[nodiscard]] Result<void> ReleaseBackfillDriver(int64_t id, std::string_view driver) override;
+  [[nodiscard]] Result<std::vector<int64_t>> ListUndrivenBackfills() override;
+  [[nodiscard]] Result<DispatchResult> DispatchBackfill(int64_t id,
+                                                        const DispatchRequest& request) override;
+  [[nodiscard]] Result<int64_t> WithdrawBackfillJobs(int64_t id, bool cancel) override;
+  [[nodiscard]] Result<BackfillCounts> CountBackfillItems(int64_t id) override;
+  [[nodiscard]] Result<std::vector<BackfillItem>> ListBackfillItems(
+      int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) override;
+  [[nodiscard]] Result<StageHistory> GetStageHistory(std::string_view stage, int samples) override;
+
  private:
+  // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
+  // of `mode`; an error gets `what` as context.
+  template <class Body>
+  auto WithBackfills(bool write, const std::string& what, Body&& body);
+
   SqliteCatalog(std::string path, const Clock& clock, std::unique_ptr<SqliteConnection> connection);
 
   const std::string path_;

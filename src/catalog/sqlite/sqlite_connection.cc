@@ -117,6 +117,17 @@ Result<void> Statement::Run() {
   }
 }
 
+Result<void> Statement::ForEachRow(const std::function<Result<bool>(const Statement&)>& visit) {
+  while (true) {
+    auto row = Step();
+    if (!row) return Fail(std::move(row.error()));
+    if (!*row) return {};
+    auto more = visit(*this);
+    if (!more) return Fail(std::move(more.error()));
+    if (!*more) return {};
+  }
+}
+
 bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class Statement {
   [[nodiscard]] Result<bool> Step();
   // Steps to the end, for statements that return no rows.
   [[nodiscard]] Result<void> Run();
+  // Steps through the rows, calling `visit` on each until it returns false or an error
+  // (which is returned).
+  [[nodiscard]] Result<void> ForEachRow(const std::function<Result<bool>(const Statement&)>& visit);
 
   [[nodiscard]] bool IsNull(int column) const;
   [[nodiscard]] int64_t Int64(int column) const;

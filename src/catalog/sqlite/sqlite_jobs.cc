@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "catalog/sqlite/sqlite_backfills.h"
 #include "catalog/sqlite/sqlite_queries.h"
 
 namespace reprise::catalog {
@@ -286,6 +287,8 @@ Result<void> SqliteJobs::End(int64_t job_id, JobState state, const std::string& 
         .BindInt64(job_id);
     REPRISE_TRY(update->Run());
   }
+  // Items of a backfill that this job held end with it, in this transaction.
+  REPRISE_TRY(SettleBackfillItems(db_, now_, job_id, {}, state, error_code));
   auto deactivate = db_.Prepare("UPDATE job_stages SET active = 0 WHERE job_id = ?");
   if (!deactivate) return Fail(std::move(deactivate.error()));
   deactivate->BindInt64(job_id);
@@ -317,6 +320,13 @@ Result<void> SqliteJobs::Finish(int64_t job_id, std::string_view worker_id,
     }
   }
   if (lease->cancel_requested) return End(job_id, JobState::kCancelled, error_code, error_message);
+  std::vector<std::string> ending;
+  for (const auto& stage : held) {
+    if (std::find(retry->begin(), retry->end(), stage) == retry->end()) ending.push_back(stage);
+  }
+  if (!ending.empty()) {
+    REPRISE_TRY(SettleBackfillItems(db_, now_, job_id, ending, JobState::kSucceeded, ""));
+  }
   {
     // Stages that finished leave the job, so they can be enqueued again at once.
     auto drop = db_.Prepare(

@@ -1,0 +1,198 @@
+#include "backfill/plan.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace reprise::backfill {
+
+using catalog::BackfillMode;
+using catalog::DerivativeState;
+using catalog::PairDecision;
+using catalog::StagePair;
+
+namespace {
+
+PairDecision Select(std::string reason) { return {PairDecision::kSelect, std::move(reason)}; }
+PairDecision Leave(std::string reason) { return {PairDecision::kLeave, std::move(reason)}; }
+
+}  // namespace
+
+PairDecision Classify(const StagePair& pair, const std::string& today_recipe, BackfillMode mode,
+                      bool include_quarantined) {
+  if (pair.active) return Leave("already_active");
+  const bool not_applicable = pair.latest == DerivativeState::kSkipped;
+  const bool current = pair.current_recipe == today_recipe;
+  const bool quarantined = pair.quarantined && !current;
+  const bool failed = pair.latest == DerivativeState::kFailed;
+  const bool has_result = !pair.current_recipe.empty();
+  const std::string skip_reason =
+      pair.latest_skip_reason.empty() ? "not_applicable" : pair.latest_skip_reason;
+
+  if (mode == BackfillMode::kAll) {
+    if (quarantined && !not_applicable && !include_quarantined) return Leave("quarantined");
+    if (current || not_applicable) return Select("rebuild");
+    if (quarantined) return Select("quarantined");
+    if (failed) return Select("failed");
+    return Select(has_result ? "outdated" : "missing");
+  }
+  if (not_applicable) return Leave(skip_reason);
+  if (current) return Leave("current");
+  if (quarantined) {
+    if (mode == BackfillMode::kFailed && include_quarantined) return Select("quarantined");
+    return Leave("quarantined");
+  }
+  if (mode == BackfillMode::kFailed) return failed ? Select("failed") : Leave("not_failed");
+  if (failed) return Leave("failed");
+  if (has_result) {
+    return mode == BackfillMode::kOutdated ? Select("outdated") : Leave("has_result");
+  }
+  return Select("missing");
+}
+
+PairDecision Selector::operator()(const StagePair& pair) {
+  PairDecision decision =
+      Classify(pair, stages_.at(pair.stage_index).recipe, mode_, include_quarantined_);
+  if (decision.action != PairDecision::kSelect) return decision;
+  if (pair.asset_id != last_selected_asset_) {
+    if (limit_ && assets_selected_ >= *limit_) {
+      limited_ = true;
+      return {PairDecision::kStop, ""};
+    }
+    ++assets_selected_;
+    last_selected_asset_ = pair.asset_id;
+  }
+  return decision;
+}
+
+Result<std::map<std::string, CostModel>> ParseCostModels(const nlohmann::json& costs) {
+  std::map<std::string, CostModel> models;
+  if (costs.is_null()) return models;
+  if (!costs.is_object()) return Fail(ErrorCode::kInvalidArgument, "[costs] must be a table");
+  for (const auto& [stage, table] : costs.items()) {
+    if (!table.is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, "[costs." + stage + "] must be a table");
+    }
+    CostModel model;
+    for (const auto& [key, value] : table.items()) {
+      double* field = key == "per_asset"                 ? &model.per_asset
+                      : key == "per_media_minute"        ? &model.per_media_minute
+                      : key == "per_1k_tokens"           ? &model.per_1k_tokens
+                      : key == "tokens_per_media_minute" ? &model.tokens_per_media_minute
+                                                         : nullptr;
+      if (field == nullptr || !value.is_number() || value.get<double>() < 0) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "costs." + stage + "." + key +
+                        ": expected per_asset, per_media_minute, per_1k_tokens or "
+                        "tokens_per_media_minute with a number >= 0");
+      }
+      *field = value.get<double>();
+    }
+    models[stage] = model;
+  }
+  return models;
+}
+
+PlanBuilder::PlanBuilder(std::vector<catalog::StageRecipe> stages, BackfillMode mode,
+                         bool include_quarantined, std::optional<int64_t> limit, int preview)
+    : selector_(stages, mode, include_quarantined, limit), preview_(preview) {
+  for (const auto& stage : stages) {
+    StagePlan plan;
+    plan.stage = stage.stage;
+    plan.recipe = stage.recipe;
+    report_.stages.push_back(std::move(plan));
+  }
+}
+
+PairDecision PlanBuilder::Add(const StagePair& pair) {
+  PairDecision decision = selector_(pair);
+  if (decision.action == PairDecision::kStop) return decision;
+  if (pair.asset_id != last_asset_) {
+    ++report_.assets_seen;
+    last_asset_ = pair.asset_id;
+  }
+  StagePlan& stage = report_.stages.at(pair.stage_index);
+  if (decision.action == PairDecision::kLeave) {
+    ++stage.left_by_reason[decision.reason];
+    return decision;
+  }
+  ++stage.selected;
+  ++stage.selected_by_reason[decision.reason];
+  if (!pair.current_recipe.empty() && pair.current_recipe != stage.recipe) {
+    ++stage.outdated_from[pair.current_recipe];
+  }
+  if (pair.duration_seconds) stage.media_seconds += *pair.duration_seconds;
+  ++report_.items;
+  if (static_cast<int>(report_.first_items.size()) < preview_) {
+    report_.first_items.push_back(
+        {pair.asset_id, stage.stage, decision.reason, pair.current_recipe});
+  }
+  return decision;
+}
+
+PlanReport PlanBuilder::Finish(const std::map<std::string, catalog::StageHistory>& history,
+                               const std::map<std::string, CostModel>& costs, int concurrency) {
+  report_.assets_selected = selector_.assets_selected();
+  report_.limited = selector_.limited();
+  report_.concurrency = std::max(concurrency, 1);
+  double work_seconds = 0;
+  for (auto& stage : report_.stages) {
+    auto found = history.find(stage.stage);
+    if (found != history.end()) stage.history = found->second;
+    const double media_minutes = stage.media_seconds / 60.0;
+    const auto& past = stage.history;
+    if (past.median_seconds_per_media_minute > 0 && media_minutes > 0) {
+      stage.estimated_seconds = past.median_seconds_per_media_minute * media_minutes;
+    } else {
+      stage.estimated_seconds = past.median_seconds * static_cast<double>(stage.selected);
+    }
+    stage.estimated_bytes = past.median_bytes * static_cast<double>(stage.selected);
+    if (auto cost = costs.find(stage.stage); cost != costs.end()) {
+      const CostModel& model = cost->second;
+      stage.estimated_cost =
+          model.per_asset * static_cast<double>(stage.selected) +
+          model.per_media_minute * media_minutes +
+          model.per_1k_tokens * model.tokens_per_media_minute * media_minutes / 1000.0;
+    }
+    work_seconds += stage.estimated_seconds;
+    report_.estimated_cost += stage.estimated_cost;
+    report_.estimated_bytes += stage.estimated_bytes;
+  }
+  report_.estimated_seconds = work_seconds / report_.concurrency;
+  return report_;
+}
+
+nlohmann::json PlanJson(const PlanReport& report) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& stage : report.stages) {
+    stages.push_back({{"stage", stage.stage},
+                      {"recipe", stage.recipe},
+                      {"selected", stage.selected},
+                      {"selected_by_reason", stage.selected_by_reason},
+                      {"outdated_from", stage.outdated_from},
+                      {"left_by_reason", stage.left_by_reason},
+                      {"media_seconds", stage.media_seconds},
+                      {"history_samples", stage.history.samples},
+                      {"estimated_seconds", stage.estimated_seconds},
+                      {"estimated_cost", stage.estimated_cost},
+                      {"estimated_bytes", stage.estimated_bytes}});
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : report.first_items) {
+    items.push_back({{"asset_id", item.asset_id},
+                     {"stage", item.stage},
+                     {"reason", item.reason},
+                     {"from_recipe", item.from_recipe}});
+  }
+  return {{"stages", stages},
+          {"assets_seen", report.assets_seen},
+          {"assets_selected", report.assets_selected},
+          {"items", report.items},
+          {"limited", report.limited},
+          {"first_items", items},
+          {"concurrency", report.concurrency},
+          {"estimated_seconds", report.estimated_seconds},
+          {"estimated_cost", report.estimated_cost},
+          {"estimated_bytes", report.estimated_bytes}};
+}
+
+}  // namespace reprise::backfill

@@ -1,0 +1,132 @@
+// Which (asset, stage) pairs a backfill selects, and the dry-run report of a selection.
+//
+// Classify() is the one rule, applied per pair to what the catalog reports
+// (catalog::StagePair) with the status precedence of catalog::StageStatus:
+//   not applicable (latest attempt skipped) > current > quarantined > failed > outdated
+//   > missing.
+// Per mode:
+//   outdated  selects missing and outdated                (reasons "missing", "outdated")
+//   missing   selects missing only                        ("missing")
+//   failed    selects failed                              ("failed")
+//   all       selects every pair                          ("rebuild", "missing", ...)
+// and leaves the others with a reason: "already_active" (a job holds the pair now; it
+// comes first), "current", "quarantined" (selected only with include_quarantined),
+// "failed" (the latest attempt failed: use mode failed), "has_result" (mode missing, an
+// older result exists), "not_failed" (mode failed), or the stage's own skip reason
+// ("no_audio_stream", ...) when it does not apply. Mode all leaves only active and
+// (without include_quarantined) quarantined pairs.
+//
+// Selector adds the limit: at most `limit` assets, counted when their first pair is
+// selected; the scan stops at the first pair of the asset after the last one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/backfill_types.h"
+#include "catalog/catalog.h"
+#include "core/error.h"
+
+namespace reprise::backfill {
+
+catalog::PairDecision Classify(const catalog::StagePair& pair, const std::string& today_recipe,
+                               catalog::BackfillMode mode, bool include_quarantined);
+
+class Selector {
+ public:
+  Selector(std::vector<catalog::StageRecipe> stages, catalog::BackfillMode mode,
+           bool include_quarantined, std::optional<int64_t> limit)
+      : stages_(std::move(stages)),
+        mode_(mode),
+        include_quarantined_(include_quarantined),
+        limit_(limit) {}
+
+  catalog::PairDecision operator()(const catalog::StagePair& pair);
+
+  [[nodiscard]] int64_t assets_selected() const { return assets_selected_; }
+  // True when the limit cut the scan short.
+  [[nodiscard]] bool limited() const { return limited_; }
+
+ private:
+  std::vector<catalog::StageRecipe> stages_;
+  catalog::BackfillMode mode_;
+  bool include_quarantined_;
+  std::optional<int64_t> limit_;
+  int64_t assets_selected_ = 0;
+  std::string last_selected_asset_;
+  bool limited_ = false;
+};
+
+// A paid stage's price list ([costs.STAGE] in the config): per asset, per media minute,
+// and per 1,000 tokens with the tokens a media minute makes.
+struct CostModel {
+  double per_asset = 0;
+  double per_media_minute = 0;
+  double per_1k_tokens = 0;
+  double tokens_per_media_minute = 0;
+};
+// kInvalidArgument for an unknown key or a negative or non-numeric value.
+Result<std::map<std::string, CostModel>> ParseCostModels(const nlohmann::json& costs);
+
+struct StagePlan {
+  std::string stage;
+  std::string recipe;
+  int64_t selected = 0;
+  std::map<std::string, int64_t> selected_by_reason;
+  std::map<std::string, int64_t> outdated_from;  // recipe -> pairs built by it
+  std::map<std::string, int64_t> left_by_reason;
+  double media_seconds = 0;  // of the selected pairs' assets (where known)
+  catalog::StageHistory history;
+  double estimated_seconds = 0;  // of work, before dividing by concurrency
+  double estimated_cost = 0;
+  double estimated_bytes = 0;
+};
+
+struct PlanItem {
+  std::string asset_id;
+  std::string stage;
+  std::string reason;
+  std::string from_recipe;
+};
+
+struct PlanReport {
+  std::vector<StagePlan> stages;
+  int64_t assets_seen = 0;
+  int64_t assets_selected = 0;
+  int64_t items = 0;
+  bool limited = false;
+  std::vector<PlanItem> first_items;
+  int concurrency = 1;
+  double estimated_seconds = 0;  // wall time at `concurrency`
+  double estimated_cost = 0;
+  double estimated_bytes = 0;
+};
+
+// Counts a selection pair by pair (the same Selector a real run uses), keeping the first
+// `preview` selected items, then fills the estimates from the stages' history.
+class PlanBuilder {
+ public:
+  PlanBuilder(std::vector<catalog::StageRecipe> stages, catalog::BackfillMode mode,
+              bool include_quarantined, std::optional<int64_t> limit, int preview);
+
+  // Feed every scanned pair; returns the selector's decision.
+  catalog::PairDecision Add(const catalog::StagePair& pair);
+  // Estimates from history (per stage), costs and concurrency.
+  PlanReport Finish(const std::map<std::string, catalog::StageHistory>& history,
+                    const std::map<std::string, CostModel>& costs, int concurrency);
+
+ private:
+  Selector selector_;
+  PlanReport report_;
+  int preview_;
+  std::string last_asset_;
+};
+
+nlohmann::json PlanJson(const PlanReport& report);
+
+}  // namespace reprise::backfill

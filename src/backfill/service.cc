@@ -1,0 +1,390 @@
+#include "backfill/service.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <utility>
+
+#include "catalog/where.h"
+#include "core/clock.h"
+
+namespace reprise::backfill {
+
+using catalog::BackfillState;
+
+namespace {
+
+constexpr int kHistorySamples = 200;
+constexpr int kItemPage = 1000;
+
+template <class T>
+Result<std::optional<T>> ParseOptional(const std::optional<std::string>& text,
+                                       Result<T> (*parse)(std::string_view),
+                                       const std::string& what) {
+  if (!text) return std::optional<T>{};
+  auto parsed = parse(*text);
+  if (!parsed) return Fail(parsed.error().Wrap(what));
+  return std::optional<T>(*parsed);
+}
+
+Result<std::optional<std::string>> OptionalString(const nlohmann::json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return std::optional<std::string>{};
+  if (!it->is_string()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("selection.") + key + " must be a string");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+}  // namespace
+
+nlohmann::json Selection::ToJson() const {
+  nlohmann::json doc = nlohmann::json::object();
+  auto put = [&doc](const char* key, const std::optional<std::string>& value) {
+    if (value) doc[key] = *value;
+  };
+  put("owner", owner);
+  put("status", status);
+  put("kind", kind);
+  put("source", source);
+  if (!ids.empty()) doc["ids"] = ids;
+  put("created_after", created_after);
+  put("created_before", created_before);
+  put("where", where);
+  return doc;
+}
+
+Result<Selection> Selection::FromJson(const nlohmann::json& doc) {
+  if (!doc.is_object()) return Fail(ErrorCode::kInvalidArgument, "a selection is a JSON object");
+  static const std::set<std::string> kKeys = {"owner", "status",        "kind",           "source",
+                                              "ids",   "created_after", "created_before", "where"};
+  for (const auto& [key, value] : doc.items()) {
+    if (kKeys.count(key) == 0) {
+      return Fail(ErrorCode::kInvalidArgument, "unknown selection field \"" + key + "\"");
+    }
+  }
+  Selection selection;
+  for (auto [key, field] :
+       {std::pair{"owner", &selection.owner}, std::pair{"status", &selection.status},
+        std::pair{"kind", &selection.kind}, std::pair{"source", &selection.source},
+        std::pair{"created_after", &selection.created_after},
+        std::pair{"created_before", &selection.created_before},
+        std::pair{"where", &selection.where}}) {
+    auto value = OptionalString(doc, key);
+    if (!value) return Fail(std::move(value.error()));
+    *field = std::move(*value);
+  }
+  if (auto ids = doc.find("ids"); ids != doc.end() && !ids->is_null()) {
+    if (!ids->is_array()) return Fail(ErrorCode::kInvalidArgument, "selection.ids must be a list");
+    for (const auto& id : *ids) {
+      if (!id.is_string()) {
+        return Fail(ErrorCode::kInvalidArgument, "selection.ids must hold strings");
+      }
+      selection.ids.push_back(id.get<std::string>());
+    }
+  }
+  return selection;
+}
+
+Result<catalog::AssetFilter> Selection::ToFilter() const {
+  catalog::AssetFilter filter;
+  filter.owner = owner;
+  auto parsed_status = ParseOptional(status, &catalog::ParseAssetStatus, "--status");
+  if (!parsed_status) return Fail(std::move(parsed_status.error()));
+  filter.status = *parsed_status;
+  auto parsed_kind = ParseOptional(kind, &catalog::ParseAssetKind, "--kind");
+  if (!parsed_kind) return Fail(std::move(parsed_kind.error()));
+  filter.kind = *parsed_kind;
+  auto parsed_source = ParseOptional(source, &catalog::ParseAssetSource, "--source");
+  if (!parsed_source) return Fail(std::move(parsed_source.error()));
+  filter.source = *parsed_source;
+  filter.ids = ids;
+  auto after = ParseOptional(created_after, &ParseTimeBound, "--created-after");
+  if (!after) return Fail(std::move(after.error()));
+  filter.created_after = *after;
+  auto before = ParseOptional(created_before, &ParseTimeBound, "--created-before");
+  if (!before) return Fail(std::move(before.error()));
+  filter.created_before = *before;
+  if (where) {
+    auto expr = catalog::ParseWhere(*where);
+    if (!expr) return Fail(expr.error().Wrap("--where"));
+    filter.where = std::move(*expr);
+  }
+  return filter;
+}
+
+Service::Service(catalog::Catalog& catalog, blob::BlobStore& blobs,
+                 const stages::Registry& registry, const Clock& clock, Logger log,
+                 std::map<std::string, CostModel> costs, int default_concurrency)
+    : catalog_(catalog),
+      blobs_(blobs),
+      registry_(registry),
+      clock_(clock),
+      log_(std::move(log)),
+      costs_(std::move(costs)),
+      default_concurrency_(std::max(default_concurrency, 1)) {}
+
+Result<std::vector<catalog::StageRecipe>> Service::Recipes(
+    const std::vector<std::string>& names) const {
+  auto selected = registry_.Select(names);
+  if (!selected) return Fail(std::move(selected.error()));
+  std::vector<catalog::StageRecipe> recipes;
+  for (const auto* stage : *selected) {
+    recipes.push_back({std::string(stage->Name()), registry_.Recipe(stage->Name())});
+  }
+  return recipes;
+}
+
+Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
+                                                   const std::string& scope_owner) const {
+  auto filter = selection.ToFilter();
+  if (!filter) return filter;
+  if (!scope_owner.empty()) {
+    // Owner scoping: a user's backfill never selects another owner's assets.
+    if (filter->owner && *filter->owner != scope_owner) {
+      return Fail(ErrorCode::kNotFound, "owner " + *filter->owner + " not found");
+    }
+    filter->owner = scope_owner;
+  }
+  return filter;
+}
+
+Result<PlanReport> Service::DryRun(const Request& request, const std::string& scope_owner,
+                                   int preview) {
+  auto stages = Recipes(request.stages);
+  if (!stages) return Fail(std::move(stages.error()));
+  auto filter = ScopedFilter(request.selection, scope_owner);
+  if (!filter) return Fail(std::move(filter.error()));
+  PlanBuilder builder(*stages, request.mode, request.include_quarantined, request.limit, preview);
+  REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
+    return builder.Add(pair).action != catalog::PairDecision::kStop;
+  }));
+  std::map<std::string, catalog::StageHistory> history;
+  for (const auto& stage : *stages) {
+    auto past = catalog_.GetStageHistory(stage.stage, kHistorySamples);
+    if (!past) return Fail(std::move(past.error()));
+    history[stage.stage] = *past;
+  }
+  int concurrency = request.concurrency > 0 ? request.concurrency : default_concurrency_;
+  return builder.Finish(history, costs_, concurrency);
+}
+
+Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {
+  // Every stage writes its outputs to the blob store, so that is what each needs; stages
+  // that call external services will add their own checks here.
+  static_cast<void>(stages);
+  static constexpr std::string_view kProbeKey = "health/backfill";
+  auto put = blob::PutBytes(blobs_, kProbeKey, "ok");
+  if (!put) return Fail(put.error().Wrap("health check: blob store " + blobs_.Describe()));
+  auto got = blob::GetBytes(blobs_, kProbeKey);
+  if (!got || *got != "ok") {
+    return Fail(ErrorCode::kUnavailable,
+                "health check: blob store " + blobs_.Describe() + " did not read back a probe");
+  }
+  return {};
+}
+
+Result<catalog::Backfill> Service::Start(const Request& request, const std::string& scope_owner,
+                                         const PlanReport& plan) {
+  auto stages = Recipes(request.stages);
+  if (!stages) return Fail(std::move(stages.error()));
+  auto filter = ScopedFilter(request.selection, scope_owner);
+  if (!filter) return Fail(std::move(filter.error()));
+  std::vector<std::string> names;
+  for (const auto& stage : *stages) names.push_back(stage.stage);
+  REPRISE_TRY(CheckHealth(names));
+
+  catalog::NewBackfill backfill;
+  backfill.owner = scope_owner;
+  backfill.stages = *stages;
+  backfill.mode = request.mode;
+  backfill.filter = request.selection.ToJson();
+  backfill.options = {
+      {"concurrency", request.concurrency > 0 ? request.concurrency : default_concurrency_},
+      {"rate_per_second", request.rate_per_second},
+      {"delay_seconds", request.delay_seconds},
+      {"priority", request.priority},
+      {"max_attempts", request.max_attempts},
+      {"skip_reset", request.skip_reset},
+      {"include_quarantined", request.include_quarantined}};
+  if (request.limit) backfill.options["limit"] = *request.limit;
+  backfill.plan = PlanJson(plan);
+  backfill.state = BackfillState::kRunning;
+  Selector selector(*stages, request.mode, request.include_quarantined, request.limit);
+  auto created = catalog_.CreateBackfill(backfill, *filter, std::ref(selector));
+  if (!created) return created;
+  log_->info("backfill={} event=created stages={} mode={} assets={}", created->id,
+             created->stages.size(), catalog::Name(created->mode), selector.assets_selected());
+  return created;
+}
+
+Result<catalog::Backfill> Service::Pause(int64_t id, const catalog::AssetFilter& scope) {
+  REPRISE_TRY(catalog_.GetBackfill(id, scope));
+  auto paused =
+      catalog_.SetBackfillState(id, {BackfillState::kRunning}, BackfillState::kPaused, "");
+  if (!paused) return paused;
+  // Jobs that have not started go back to the plan; running ones finish.
+  auto withdrawn = catalog_.WithdrawBackfillJobs(id, /*cancel=*/false);
+  if (!withdrawn) return Fail(std::move(withdrawn.error()));
+  return catalog_.GetBackfill(id, scope);
+}
+
+Result<catalog::Backfill> Service::Resume(int64_t id, const catalog::AssetFilter& scope) {
+  auto backfill = catalog_.GetBackfill(id, scope);
+  if (!backfill) return backfill;
+  if (backfill->state == BackfillState::kRunning) return backfill;  // resuming its driver
+  return catalog_.SetBackfillState(id, {BackfillState::kPaused, BackfillState::kPlanned},
+                                   BackfillState::kRunning, "");
+}
+
+Result<catalog::Backfill> Service::Cancel(int64_t id, const catalog::AssetFilter& scope) {
+  REPRISE_TRY(catalog_.GetBackfill(id, scope));
+  auto cancelling = catalog_.SetBackfillState(
+      id, {BackfillState::kPlanned, BackfillState::kRunning, BackfillState::kPaused},
+      BackfillState::kCancelling, "cancelled on request");
+  if (!cancelling) return cancelling;
+  auto withdrawn = catalog_.WithdrawBackfillJobs(id, /*cancel=*/true);
+  if (!withdrawn) return Fail(std::move(withdrawn.error()));
+  auto counts = catalog_.CountBackfillItems(id);
+  if (!counts) return Fail(std::move(counts.error()));
+  if (counts->active_jobs == 0) {
+    // Nothing runs: cancelled at once, without waiting for a driver.
+    return catalog_.SetBackfillState(id, {BackfillState::kCancelling}, BackfillState::kCancelled,
+                                     "");
+  }
+  return catalog_.GetBackfill(id, scope);
+}
+
+Result<Status> Service::GetStatus(int64_t id, const catalog::AssetFilter& scope) {
+  auto backfill = catalog_.GetBackfill(id, scope);
+  if (!backfill) return Fail(std::move(backfill.error()));
+  auto counts = catalog_.CountBackfillItems(id);
+  if (!counts) return Fail(std::move(counts.error()));
+  Status status{std::move(*backfill), std::move(*counts), 0};
+  if (status.backfill.started_at > 0) {
+    int64_t end =
+        status.backfill.finished_at > 0 ? status.backfill.finished_at : clock_.NowMicros();
+    status.elapsed_seconds = static_cast<double>(end - status.backfill.started_at) / 1e6;
+  }
+  return status;
+}
+
+Result<std::vector<catalog::Backfill>> Service::List(const catalog::AssetFilter& scope, int limit) {
+  return catalog_.ListBackfills(scope, limit);
+}
+
+Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
+  auto backfill = catalog_.GetBackfill(id, scope);
+  if (!backfill) return Fail(std::move(backfill.error()));
+  auto selection = Selection::FromJson(backfill->filter);
+  if (!selection) return Fail(std::move(selection.error()));
+  auto filter = ScopedFilter(*selection, backfill->owner);
+  if (!filter) return Fail(std::move(filter.error()));
+  // The frozen plan as a set of pairs, read page by page.
+  std::set<std::pair<std::string, std::string>> frozen;
+  for (int64_t offset = 0;; offset += kItemPage) {
+    auto items = catalog_.ListBackfillItems(id, std::nullopt, offset, kItemPage);
+    if (!items) return Fail(std::move(items.error()));
+    for (const auto& item : *items) frozen.emplace(item.asset_id, item.stage);
+    if (static_cast<int64_t>(items->size()) < kItemPage) break;
+  }
+  // Today's recipes: what the live filter would select now.
+  std::vector<std::string> names;
+  for (const auto& stage : backfill->stages) names.push_back(stage.stage);
+  auto stages = Recipes(names);
+  if (!stages) return Fail(std::move(stages.error()));
+  std::optional<int64_t> limit;
+  if (auto it = backfill->options.find("limit"); it != backfill->options.end()) {
+    limit = it->get<int64_t>();
+  }
+  bool include_quarantined = backfill->options.value("include_quarantined", false);
+  Selector selector(*stages, backfill->mode, include_quarantined, limit);
+  Diff diff;
+  diff.frozen = static_cast<int64_t>(frozen.size());
+  std::set<std::pair<std::string, std::string>> seen;
+  REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
+    auto decision = selector(pair);
+    if (decision.action == catalog::PairDecision::kStop) return false;
+    if (decision.action != catalog::PairDecision::kSelect) return true;
+    const std::string& stage = (*stages)[pair.stage_index].stage;
+    ++diff.live;
+    if (frozen.count({pair.asset_id, stage}) != 0) {
+      seen.emplace(pair.asset_id, stage);
+    } else {
+      ++diff.only_live;
+      if (diff.examples.size() < 10) {
+        diff.examples.push_back({pair.asset_id, stage, decision.reason, pair.current_recipe});
+      }
+    }
+    return true;
+  }));
+  diff.only_frozen = diff.frozen - static_cast<int64_t>(seen.size());
+  return diff;
+}
+
+nlohmann::json BackfillJson(const catalog::Backfill& backfill) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& stage : backfill.stages) {
+    stages.push_back({{"stage", stage.stage}, {"recipe", stage.recipe}});
+  }
+  auto time = [](int64_t micros) {
+    return micros > 0 ? nlohmann::json(FormatRfc3339(micros)) : nlohmann::json(nullptr);
+  };
+  return {
+      {"id", backfill.id},
+      {"owner", backfill.owner.empty() ? nlohmann::json(nullptr) : nlohmann::json(backfill.owner)},
+      {"stages", stages},
+      {"mode", catalog::Name(backfill.mode)},
+      {"selection", backfill.filter},
+      {"options", backfill.options},
+      {"state", catalog::Name(backfill.state)},
+      {"stop_reason", backfill.stop_reason},
+      {"driver",
+       backfill.driver.empty() ? nlohmann::json(nullptr) : nlohmann::json(backfill.driver)},
+      {"created_at", time(backfill.created_at)},
+      {"started_at", time(backfill.started_at)},
+      {"finished_at", time(backfill.finished_at)}};
+}
+
+nlohmann::json StatusJson(const Status& status) {
+  const auto& counts = status.counts;
+  nlohmann::json outcomes = nlohmann::json::object();
+  for (auto outcome : {catalog::ItemOutcome::kPending, catalog::ItemOutcome::kQueued,
+                       catalog::ItemOutcome::kProcessed, catalog::ItemOutcome::kSkipped,
+                       catalog::ItemOutcome::kFailed, catalog::ItemOutcome::kCancelled}) {
+    outcomes[std::string(catalog::Name(outcome))] = counts.Count(outcome);
+  }
+  nlohmann::json failed = nlohmann::json::object();
+  for (const auto& [code, n] : counts.failed_by_code) {
+    auto examples = counts.failed_examples.find(code);
+    failed[code] = {
+        {"count", n},
+        {"examples", examples == counts.failed_examples.end() ? nlohmann::json::array()
+                                                              : nlohmann::json(examples->second)}};
+  }
+  nlohmann::json doc = BackfillJson(status.backfill);
+  doc["plan"] = status.backfill.plan;
+  doc["progress"] = {{"total", counts.total},
+                     {"done", counts.Ended()},
+                     {"outcomes", outcomes},
+                     {"skipped_by_reason", counts.skipped_by_reason},
+                     {"failed_by_code", failed},
+                     {"active_jobs", counts.active_jobs},
+                     {"elapsed_seconds", status.elapsed_seconds}};
+  return doc;
+}
+
+nlohmann::json DiffJson(const Diff& diff) {
+  nlohmann::json examples = nlohmann::json::array();
+  for (const auto& item : diff.examples) {
+    examples.push_back(
+        {{"asset_id", item.asset_id}, {"stage", item.stage}, {"reason", item.reason}});
+  }
+  return {{"frozen", diff.frozen},
+          {"live", diff.live},
+          {"only_live", diff.only_live},
+          {"only_frozen", diff.only_frozen},
+          {"examples", examples}};
+}
+
+}  // namespace reprise::backfill

@@ -1,0 +1,123 @@
+// The backfill service: what `reprise backfill ...` and (later) the HTTP API call, with
+// the same requests and the same JSON.
+//
+// A Request names stages, a mode, a selection (filters as the user gave them, kept as
+// JSON so a run can be audited and diffed against what the same filters select now) and
+// run options. DryRun() scans the selection exactly as a run would plan it and changes
+// nothing. Start() checks each stage's health first (the blob store must be writable),
+// then freezes the plan (Catalog::CreateBackfill) in state running; a Driver (driver.h)
+// then dispatches it. Pause/Resume/Cancel move the persisted state machine; Status()
+// gives the counters and the report.
+//
+// Errors: kInvalidArgument for an unknown stage, a bad filter or option (naming it);
+// kNotFound for an unknown backfill or one of another owner; kConflict for a move the
+// state does not allow (resuming a finished backfill); kUnavailable when the health
+// check fails.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backfill/plan.h"
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "stages/registry.h"
+
+namespace reprise::backfill {
+
+// Filters as given; every one set must hold (AND).
+struct Selection {
+  std::optional<std::string> owner;
+  std::optional<std::string> status;
+  std::optional<std::string> kind;
+  std::optional<std::string> source;
+  std::vector<std::string> ids;
+  std::optional<std::string> created_after;   // RFC 3339 or a date
+  std::optional<std::string> created_before;  // RFC 3339 or a date
+  std::optional<std::string> where;           // docs/WHERE.md
+
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static Result<Selection> FromJson(const nlohmann::json& doc);
+  // The catalog filter; kInvalidArgument naming the filter that is wrong.
+  [[nodiscard]] Result<catalog::AssetFilter> ToFilter() const;
+};
+
+struct Request {
+  std::vector<std::string> stages;  // empty: every registered stage
+  catalog::BackfillMode mode = catalog::BackfillMode::kOutdated;
+  bool include_quarantined = false;
+  Selection selection;
+  // Run options.
+  std::optional<int64_t> limit;  // assets
+  int concurrency = 0;           // jobs of this backfill at once; 0: the default
+  double rate_per_second = 0;    // starts per second; 0: no limit
+  double delay_seconds = 0;      // pause between starts
+  int priority = catalog::kBackfillPriority;
+  int max_attempts = 5;
+  bool skip_reset = false;  // keep the asset's status until the new result is in
+};
+
+struct Status {
+  catalog::Backfill backfill;
+  catalog::BackfillCounts counts;
+  double elapsed_seconds = 0;
+};
+
+struct Diff {
+  int64_t frozen = 0;              // items in the frozen plan
+  int64_t live = 0;                // pairs the same filters select now
+  int64_t only_live = 0;           // selected now, not in the plan
+  int64_t only_frozen = 0;         // in the plan, not selected now
+  std::vector<PlanItem> examples;  // a few of only_live
+};
+
+class Service {
+ public:
+  Service(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
+          const Clock& clock, Logger log, std::map<std::string, CostModel> costs,
+          int default_concurrency);
+
+  [[nodiscard]] Result<PlanReport> DryRun(const Request& request, const std::string& scope_owner,
+                                          int preview);
+  // Health check, then the frozen plan, in state running. `plan` (a dry run) is stored
+  // with it for the record; the items come from a fresh scan in the same transaction.
+  [[nodiscard]] Result<catalog::Backfill> Start(const Request& request,
+                                                const std::string& scope_owner,
+                                                const PlanReport& plan);
+  [[nodiscard]] Result<catalog::Backfill> Pause(int64_t id, const catalog::AssetFilter& scope);
+  [[nodiscard]] Result<catalog::Backfill> Resume(int64_t id, const catalog::AssetFilter& scope);
+  [[nodiscard]] Result<catalog::Backfill> Cancel(int64_t id, const catalog::AssetFilter& scope);
+  [[nodiscard]] Result<Status> GetStatus(int64_t id, const catalog::AssetFilter& scope);
+  [[nodiscard]] Result<std::vector<catalog::Backfill>> List(const catalog::AssetFilter& scope,
+                                                            int limit);
+  [[nodiscard]] Result<Diff> GetDiff(int64_t id, const catalog::AssetFilter& scope);
+
+  // The health check Start() runs: the blob store takes a write and gives it back.
+  [[nodiscard]] Result<void> CheckHealth(const std::vector<std::string>& stages);
+
+ private:
+  Result<std::vector<catalog::StageRecipe>> Recipes(const std::vector<std::string>& names) const;
+  Result<catalog::AssetFilter> ScopedFilter(const Selection& selection,
+                                            const std::string& scope_owner) const;
+
+  catalog::Catalog& catalog_;
+  blob::BlobStore& blobs_;
+  const stages::Registry& registry_;
+  const Clock& clock_;
+  Logger log_;
+  std::map<std::string, CostModel> costs_;
+  int default_concurrency_;
+};
+
+nlohmann::json StatusJson(const Status& status);
+nlohmann::json BackfillJson(const catalog::Backfill& backfill);
+nlohmann::json DiffJson(const Diff& diff);
+
+}  // namespace reprise::backfill

@@ -1,0 +1,161 @@
+// Plain records of the backfill engine as the catalog stores them: a backfill, its
+// frozen plan (one item per selected (asset, stage) pair) and what the catalog tells the
+// planner about each pair. The rules that decide which pairs a backfill selects live in
+// backfill/ (the catalog stores and counts; it does not decide).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/types.h"
+#include "core/error.h"
+
+namespace reprise::catalog {
+
+// outdated: missing, or built by another recipe than today's; missing: no result at
+// all; failed: the latest attempt with today's recipe failed; all: every pair selected,
+// current ones rebuilt.
+enum class BackfillMode { kOutdated, kMissing, kFailed, kAll };
+std::string_view Name(BackfillMode mode);
+Result<BackfillMode> ParseBackfillMode(std::string_view text);
+
+// planned -> running <-> paused; running/paused -> cancelling -> cancelled;
+// running -> succeeded (every item ended) or failed (the run itself could not go on:
+// a stage vanished, the health check failed).
+enum class BackfillState {
+  kPlanned,
+  kRunning,
+  kPaused,
+  kCancelling,
+  kCancelled,
+  kSucceeded,
+  kFailed
+};
+std::string_view Name(BackfillState state);
+Result<BackfillState> ParseBackfillState(std::string_view text);
+bool IsFinal(BackfillState state);
+
+// How one item of a plan stands: pending (not dispatched yet), queued (a job holds it),
+// then processed, skipped (with a reason), failed (with an error code) or cancelled.
+enum class ItemOutcome { kPending, kQueued, kProcessed, kSkipped, kFailed, kCancelled };
+std::string_view Name(ItemOutcome outcome);
+Result<ItemOutcome> ParseItemOutcome(std::string_view text);
+
+// What the catalog knows about one (asset, stage) pair when a backfill is planned.
+struct StagePair {
+  std::string asset_id;
+  int64_t created_at = 0;
+  std::optional<double> duration_seconds;
+  size_t stage_index = 0;      // into the stages that were asked for
+  std::string current_recipe;  // recipe of the current result; empty when there is none
+  // The latest finished attempt with today's recipe (kDone, kFailed or kSkipped).
+  std::optional<DerivativeState> latest;
+  std::string latest_skip_reason;
+  std::string latest_error_code;
+  bool quarantined = false;  // the content is quarantined for (stage, today's recipe)
+  bool active = false;       // a queued or running job holds the pair now
+};
+
+// What a planner makes of a pair: leave it out, put it in the plan with a reason, or
+// stop the scan (a limit was reached).
+struct PairDecision {
+  enum Action { kLeave, kSelect, kStop };
+  Action action = kLeave;
+  std::string reason;  // kSelect: missing, outdated, failed, rebuild
+};
+
+struct NewBackfill {
+  std::string owner;  // whose assets it may select; empty: every owner's (operator)
+  std::vector<StageRecipe> stages;
+  BackfillMode mode = BackfillMode::kOutdated;
+  nlohmann::json filter = nlohmann::json::object();   // as given, for audit and diff
+  nlohmann::json options = nlohmann::json::object();  // limit, concurrency, rate, ...
+  nlohmann::json plan = nlohmann::json::object();     // the summary shown when created
+  BackfillState state = BackfillState::kPlanned;
+};
+
+struct Backfill {
+  int64_t id = 0;
+  std::string owner;
+  std::vector<StageRecipe> stages;
+  BackfillMode mode = BackfillMode::kOutdated;
+  nlohmann::json filter = nlohmann::json::object();
+  nlohmann::json options = nlohmann::json::object();
+  nlohmann::json plan = nlohmann::json::object();
+  BackfillState state = BackfillState::kPlanned;
+  std::string stop_reason;  // why it failed or was cancelled
+  std::string driver;       // who dispatches its items now (empty: nobody)
+  int64_t driver_expires_at = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+};
+
+struct BackfillItem {
+  std::string asset_id;
+  std::string stage;
+  std::string reason;
+  std::string from_recipe;
+  std::string to_recipe;
+  ItemOutcome outcome = ItemOutcome::kPending;
+  std::string skip_reason;
+  std::string error_code;
+  int64_t job_id = 0;
+  int64_t updated_at = 0;
+};
+
+struct BackfillCounts {
+  int64_t total = 0;
+  std::map<ItemOutcome, int64_t> by_outcome;
+  std::map<std::string, int64_t> skipped_by_reason;
+  std::map<std::string, int64_t> failed_by_code;
+  // Up to three asset ids per error code, for the summary.
+  std::map<std::string, std::vector<std::string>> failed_examples;
+  int64_t active_jobs = 0;  // queued or running jobs holding its items
+
+  [[nodiscard]] int64_t Count(ItemOutcome outcome) const {
+    auto it = by_outcome.find(outcome);
+    return it == by_outcome.end() ? 0 : it->second;
+  }
+  // Items that ended (processed, skipped, failed, cancelled).
+  [[nodiscard]] int64_t Ended() const {
+    return total - Count(ItemOutcome::kPending) - Count(ItemOutcome::kQueued);
+  }
+};
+
+struct DispatchRequest {
+  // Jobs to enqueue at most (one per asset); 0 dispatches nothing and only reports.
+  int max_assets = 1;
+  // The backfill's concurrency cap: no more jobs than this hold its items at once
+  // (queued or running); 0: no cap.
+  int max_active = 0;
+  int priority = kBackfillPriority;
+  int max_attempts = 5;
+  bool force = false;           // mode all: the stages run even when current
+  bool mark_processing = true;  // the asset shows as processing until its job ends
+};
+
+struct DispatchResult {
+  int64_t jobs = 0;  // assets whose pending items went into a job
+  int64_t items_queued = 0;
+  int64_t items_skipped = 0;  // already queued or running elsewhere
+  int64_t active_jobs = 0;    // jobs holding its items after this call
+  bool more_pending = false;  // items still waiting to be dispatched
+};
+
+// Past runs of a stage, for estimates: medians over the latest successful attempts.
+struct StageHistory {
+  int64_t samples = 0;
+  double median_seconds = 0;                   // per run
+  double median_seconds_per_media_minute = 0;  // 0 when no sample had a duration
+  double median_bytes = 0;
+};
+
+}  // namespace reprise::catalog

@@ -1,0 +1,668 @@
+#include "catalog/sqlite/sqlite_backfills.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "catalog/sqlite/sqlite_jobs.h"
+#include "catalog/sqlite/sqlite_queries.h"
+
+namespace reprise::catalog {
+namespace {
+
+constexpr std::string_view kBackfillColumns =
+    "id, owner, stages, mode, filter, options, plan, state, stop_reason, driver,"
+    " driver_expires_at, created_at, updated_at, started_at, finished_at";
+
+std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
+
+nlohmann::json StagesJson(const std::vector<StageRecipe>& stages) {
+  nlohmann::json doc = nlohmann::json::array();
+  for (const auto& stage : stages) doc.push_back({stage.stage, stage.recipe});
+  return doc;
+}
+
+Result<void> CheckStages(const std::vector<StageRecipe>& stages) {
+  if (stages.empty()) return Fail(ErrorCode::kInvalidArgument, "a backfill needs stages");
+  for (const auto& stage : stages) {
+    if (stage.stage.empty() || stage.recipe.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "a backfill stage needs a name and a recipe");
+    }
+  }
+  return {};
+}
+
+Result<nlohmann::json> ParseJsonColumn(const std::string& text, std::string_view what) {
+  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Fail(ErrorCode::kInternal, "stored " + std::string(what) + " is not JSON");
+  }
+  return doc;
+}
+
+Result<Backfill> ReadBackfill(const Statement& row) {
+  Backfill backfill;
+  backfill.id = row.Int64(0);
+  backfill.owner = row.OptionalText(1).value_or("");
+  auto stages = ParseJsonColumn(row.Text(2), "backfill stages");
+  if (!stages) return Fail(std::move(stages.error()));
+  for (const auto& pair : *stages) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
+      return Fail(ErrorCode::kInternal, Describe(backfill.id) + " has malformed stages");
+    }
+    backfill.stages.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
+  }
+  auto mode = ParseBackfillMode(row.Text(3));
+  if (!mode) return Fail(mode.error().Wrap(Describe(backfill.id)));
+  backfill.mode = *mode;
+  for (auto [column, field, what] :
+       {std::tuple{4, &backfill.filter, "filter"}, std::tuple{5, &backfill.options, "options"},
+        std::tuple{6, &backfill.plan, "plan"}}) {
+    auto doc = ParseJsonColumn(row.Text(column), what);
+    if (!doc) return Fail(std::move(doc.error()));
+    *field = std::move(*doc);
+  }
+  auto state = ParseBackfillState(row.Text(7));
+  if (!state) return Fail(state.error().Wrap(Describe(backfill.id)));
+  backfill.state = *state;
+  backfill.stop_reason = row.Text(8);
+  backfill.driver = row.OptionalText(9).value_or("");
+  backfill.driver_expires_at = row.OptionalInt64(10).value_or(0);
+  backfill.created_at = row.Int64(11);
+  backfill.updated_at = row.Int64(12);
+  backfill.started_at = row.OptionalInt64(13).value_or(0);
+  backfill.finished_at = row.OptionalInt64(14).value_or(0);
+  return backfill;
+}
+
+// Every (asset, stage) pair of the filter in plan order, with what decides its status
+// (types.h StageStatus): the current row C, the latest finished attempt L of today's
+// recipe, a quarantine entry Q, and whether a job holds the pair now. The stages come
+// as one JSON parameter; CROSS JOIN keeps assets the outer loop so the walk follows the
+// (created_at, id) index and only the stages of one asset are sorted at a time.
+SqlQuery PairsQuery(const std::vector<StageRecipe>& stages, const AssetFilter& filter) {
+  SqlQuery conditions = AssetConditions(filter);
+  SqlQuery query;
+  query.sql =
+      "WITH st (idx, stage, recipe) AS ("
+      "SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+      " SELECT a.id, a.created_at, a.duration_seconds, st.idx, c.recipe, l.state,"
+      " l.skip_reason, l.error_code, q.sha256 IS NOT NULL,"
+      " EXISTS (SELECT 1 FROM job_stages s"
+      " WHERE s.asset_id = a.id AND s.stage = st.stage AND s.active = 1)"
+      " FROM assets a CROSS JOIN st"
+      " LEFT JOIN derivatives c ON c.asset_id = a.id AND c.stage = st.stage AND c.is_current = 1"
+      " LEFT JOIN derivatives l ON l.id = (SELECT d.id FROM derivatives d"
+      " WHERE d.asset_id = a.id AND d.stage = st.stage AND d.recipe = st.recipe"
+      " AND d.state IN ('done', 'failed', 'skipped') ORDER BY d.id DESC LIMIT 1)"
+      " LEFT JOIN quarantine q"
+      " ON q.sha256 = a.sha256 AND q.stage = st.stage AND q.recipe = st.recipe"
+      " WHERE 1 = 1" +
+      conditions.sql + " ORDER BY a.created_at, a.id, st.idx";
+  query.binds.emplace_back(StagesJson(stages).dump());
+  for (auto& value : conditions.binds) query.binds.push_back(std::move(value));
+  return query;
+}
+
+Result<StagePair> ReadPair(const Statement& row) {
+  StagePair pair;
+  pair.asset_id = row.Text(0);
+  pair.created_at = row.Int64(1);
+  pair.duration_seconds = row.OptionalDouble(2);
+  pair.stage_index = static_cast<size_t>(row.Int64(3));
+  pair.current_recipe = row.OptionalText(4).value_or("");
+  if (auto state = row.OptionalText(5)) {
+    auto parsed = ParseDerivativeState(*state);
+    if (!parsed) return Fail(std::move(parsed.error()));
+    pair.latest = *parsed;
+    pair.latest_skip_reason = row.Text(6);
+    pair.latest_error_code = row.Text(7);
+  }
+  pair.quarantined = row.Int64(8) != 0;
+  pair.active = row.Int64(9) != 0;
+  return pair;
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+}  // namespace
+
+Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
+                                        const AssetFilter& filter,
+                                        const Catalog::PairVisitor& visit) {
+  REPRISE_TRY(CheckStages(stages));
+  SqlQuery query = PairsQuery(stages, filter);
+  auto select = db_.Prepare(query.sql);
+  if (!select) return Fail(std::move(select.error()));
+  select->BindAll(query.binds);
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    auto pair = ReadPair(*select);
+    if (!pair) return Fail(std::move(pair.error()));
+    if (!visit(*pair)) return {};
+    return true;
+  }));
+  return {};
+}
+
+Result<Backfill> SqliteBackfills::Create(const NewBackfill& backfill, const AssetFilter& filter,
+                                         const Catalog::PairSelector& select) {
+  REPRISE_TRY(CheckStages(backfill.stages));
+  int64_t id = 0;
+  {
+    auto insert = db_.Prepare(
+        "INSERT INTO backfills (owner, stages, mode, filter, options, plan, state, created_at,"
+        " updated_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    if (!insert) return Fail(std::move(insert.error()));
+    std::optional<std::string> owner;
+    if (!backfill.owner.empty()) owner = backfill.owner;
+    std::optional<int64_t> started;
+    if (backfill.state == BackfillState::kRunning) started = now_;
+    insert->BindOptionalText(owner)
+        .BindText(StagesJson(backfill.stages).dump())
+        .BindText(Name(backfill.mode))
+        .BindText(backfill.filter.dump())
+        .BindText(backfill.options.dump())
+        .BindText(backfill.plan.dump())
+        .BindText(Name(backfill.state))
+        .BindInt64(now_)
+        .BindInt64(now_)
+        .BindOptionalInt64(started);
+    auto row = insert->Step();
+    if (!row) return Fail(std::move(row.error()));
+    if (!*row) return Fail(ErrorCode::kInternal, "INSERT ... RETURNING gave no id");
+    id = insert->Int64(0);
+    REPRISE_TRY(insert->Run());
+  }
+  std::optional<Error> failed;
+  REPRISE_TRY(ScanPairs(backfill.stages, filter, [&](const StagePair& pair) {
+    PairDecision decision = select(pair);
+    if (decision.action == PairDecision::kStop) return false;
+    if (decision.action != PairDecision::kSelect) return true;
+    const StageRecipe& stage = backfill.stages[pair.stage_index];
+    std::optional<std::string> from;
+    if (!pair.current_recipe.empty()) from = pair.current_recipe;
+    // Prepared per row: a cached statement, bound afresh each time.
+    auto insert_item = db_.Prepare(
+        "INSERT INTO backfill_items (backfill_id, asset_id, stage, reason, from_recipe,"
+        " to_recipe, outcome, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)");
+    if (!insert_item) {
+      failed = std::move(insert_item.error());
+      return false;
+    }
+    insert_item->BindInt64(id)
+        .BindText(pair.asset_id)
+        .BindText(stage.stage)
+        .BindText(decision.reason)
+        .BindOptionalText(from)
+        .BindText(stage.recipe)
+        .BindInt64(now_);
+    if (auto inserted = insert_item->Run(); !inserted) {
+      failed = std::move(inserted.error());
+      return false;
+    }
+    return true;
+  }));
+  if (failed) return Fail(std::move(*failed));
+  return Get(id, {});
+}
+
+Result<Backfill> SqliteBackfills::Get(int64_t id, const AssetFilter& scope) {
+  auto select = db_.Prepare("SELECT " + std::string(kBackfillColumns) +
+                            " FROM backfills WHERE id = ? AND (? IS NULL OR owner = ?)");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(id).BindOptionalText(scope.owner).BindOptionalText(scope.owner);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) return Fail(ErrorCode::kNotFound, Describe(id) + " not found");
+  return ReadBackfill(*select);
+}
+
+Result<std::vector<Backfill>> SqliteBackfills::List(const AssetFilter& scope, int limit) {
+  auto select = db_.Prepare("SELECT " + std::string(kBackfillColumns) +
+                            " FROM backfills WHERE (? IS NULL OR owner = ?) ORDER BY id DESC"
+                            " LIMIT ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindOptionalText(scope.owner)
+      .BindOptionalText(scope.owner)
+      .BindInt64(std::clamp(limit, 1, kMaxPageLimit));
+  std::vector<Backfill> backfills;
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    auto backfill = ReadBackfill(*select);
+    if (!backfill) return Fail(std::move(backfill.error()));
+    backfills.push_back(std::move(*backfill));
+    return true;
+  }));
+  return backfills;
+}
+
+Result<Backfill> SqliteBackfills::SetState(int64_t id, const std::vector<BackfillState>& from,
+                                           BackfillState to, std::string_view reason) {
+  auto current = Get(id, {});
+  if (!current) return Fail(std::move(current.error()));
+  if (std::find(from.begin(), from.end(), current->state) == from.end()) {
+    return Fail(ErrorCode::kConflict, Describe(id) + " is " + std::string(Name(current->state)) +
+                                          ", so it cannot become " + std::string(Name(to)));
+  }
+  auto update = db_.Prepare(
+      "UPDATE backfills SET state = ?, updated_at = ?,"
+      " started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END,"
+      " finished_at = CASE WHEN ? THEN ? ELSE finished_at END,"
+      " stop_reason = CASE WHEN ? = '' THEN stop_reason ELSE ? END WHERE id = ?");
+  if (!update) return Fail(std::move(update.error()));
+  update->BindText(Name(to))
+      .BindInt64(now_)
+      .BindText(Name(to))
+      .BindInt64(now_)
+      .BindInt64(IsFinal(to) ? 1 : 0)
+      .BindInt64(now_)
+      .BindText(reason)
+      .BindText(reason)
+      .BindInt64(id);
+  REPRISE_TRY(update->Run());
+  return Get(id, {});
+}
+
+Result<bool> SqliteBackfills::ClaimDriver(int64_t id, std::string_view driver,
+                                          int64_t lease_micros) {
+  if (driver.empty() || lease_micros < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "a backfill driver needs an id and a lease");
+  }
+  auto update = db_.Prepare(
+      "UPDATE backfills SET driver = ?, driver_expires_at = ? WHERE id = ?"
+      " AND (driver IS NULL OR driver = ? OR driver_expires_at < ?) RETURNING id");
+  if (!update) return Fail(std::move(update.error()));
+  update->BindText(driver)
+      .BindInt64(now_ + lease_micros)
+      .BindInt64(id)
+      .BindText(driver)
+      .BindInt64(now_);
+  auto row = update->Step();
+  if (!row) return Fail(std::move(row.error()));
+  bool held = *row;
+  REPRISE_TRY(update->Run());
+  if (!held) {
+    auto exists = Get(id, {});
+    if (!exists) return Fail(std::move(exists.error()));
+  }
+  return held;
+}
+
+Result<void> SqliteBackfills::ReleaseDriver(int64_t id, std::string_view driver) {
+  auto update = db_.Prepare(
+      "UPDATE backfills SET driver = NULL, driver_expires_at = NULL WHERE id = ? AND driver = ?");
+  if (!update) return Fail(std::move(update.error()));
+  update->BindInt64(id).BindText(driver);
+  return update->Run();
+}
+
+Result<std::vector<int64_t>> SqliteBackfills::ListUndriven() {
+  auto select = db_.Prepare(
+      "SELECT id FROM backfills WHERE state IN ('running', 'cancelling')"
+      " AND (driver IS NULL OR driver_expires_at < ?) ORDER BY id");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(now_);
+  std::vector<int64_t> ids;
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    ids.push_back(select->Int64(0));
+    return true;
+  }));
+  return ids;
+}
+
+Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchRequest& request) {
+  auto backfill = Get(id, {});
+  if (!backfill) return Fail(std::move(backfill.error()));
+  if (request.max_assets > 0 && backfill->state != BackfillState::kRunning) {
+    return Fail(ErrorCode::kConflict,
+                Describe(id) + " is " + std::string(Name(backfill->state)) + ", not running");
+  }
+  auto active = CountActiveJobs(id);
+  if (!active) return Fail(std::move(active.error()));
+  int64_t budget = request.max_assets;
+  if (request.max_active > 0) budget = std::min<int64_t>(budget, request.max_active - *active);
+  // The pending items of the next assets, collected before anything changes (the scan
+  // walks the index the updates below rewrite).
+  std::vector<std::pair<std::string, std::vector<std::pair<int64_t, std::string>>>> assets;
+  {
+    auto select = db_.Prepare(
+        "SELECT rowid, asset_id, stage FROM backfill_items"
+        " WHERE backfill_id = ? AND outcome = 'pending' ORDER BY rowid");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(id);
+    while (budget > 0) {
+      auto row = select->Step();
+      if (!row) return Fail(std::move(row.error()));
+      if (!*row) break;
+      std::string asset_id = select->Text(1);
+      if (assets.empty() || assets.back().first != asset_id) {
+        if (static_cast<int64_t>(assets.size()) >= budget) break;
+        assets.emplace_back(asset_id, std::vector<std::pair<int64_t, std::string>>{});
+      }
+      assets.back().second.emplace_back(select->Int64(0), select->Text(2));
+    }
+  }
+  DispatchResult result;
+  int64_t newest_derivative = 0;
+  {
+    auto newest = db_.Prepare("SELECT COALESCE(MAX(id), 0) FROM derivatives");
+    if (!newest) return Fail(std::move(newest.error()));
+    auto row = newest->Step();
+    if (!row) return Fail(std::move(row.error()));
+    newest_derivative = *row ? newest->Int64(0) : 0;
+    REPRISE_TRY(newest->Run());
+  }
+  SqliteJobs jobs(db_, now_);
+  for (const auto& [asset_id, items] : assets) {
+    NewJob job;
+    job.asset_id = asset_id;
+    for (const auto& item : items) job.stages.push_back(item.second);
+    job.priority = request.priority;
+    job.max_attempts = request.max_attempts;
+    job.backfill_id = id;
+    job.force = request.force;
+    auto enqueued = jobs.Enqueue(job);
+    if (!enqueued) return Fail(std::move(enqueued.error()));
+    for (const auto& [rowid, stage] : items) {
+      bool queued = std::find(enqueued->enqueued.begin(), enqueued->enqueued.end(), stage) !=
+                    enqueued->enqueued.end();
+      auto update = db_.Prepare(
+          "UPDATE backfill_items SET outcome = ?, job_id = ?, skip_reason = ?, updated_at = ?,"
+          " after_derivative = ? WHERE rowid = ?");
+      if (!update) return Fail(std::move(update.error()));
+      std::optional<int64_t> job_id;
+      if (queued) job_id = enqueued->job_id;
+      update->BindText(queued ? "queued" : "skipped")
+          .BindOptionalInt64(job_id)
+          .BindText(queued ? "" : "already_active")
+          .BindInt64(now_)
+          .BindInt64(newest_derivative)
+          .BindInt64(rowid);
+      REPRISE_TRY(update->Run());
+      ++(queued ? result.items_queued : result.items_skipped);
+    }
+    if (!enqueued->enqueued.empty()) {
+      ++result.jobs;
+      if (request.mark_processing) {
+        auto mark =
+            db_.Prepare("UPDATE assets SET status = 'processing', updated_at = ? WHERE id = ?");
+        if (!mark) return Fail(std::move(mark.error()));
+        mark->BindInt64(now_).BindText(asset_id);
+        REPRISE_TRY(mark->Run());
+      }
+    }
+  }
+  auto left = db_.Prepare(
+      "SELECT EXISTS (SELECT 1 FROM backfill_items WHERE backfill_id = ? AND outcome = 'pending')");
+  if (!left) return Fail(std::move(left.error()));
+  left->BindInt64(id);
+  auto row = left->Step();
+  if (!row) return Fail(std::move(row.error()));
+  result.more_pending = *row && left->Int64(0) != 0;
+  REPRISE_TRY(left->Run());
+  auto after = CountActiveJobs(id);
+  if (!after) return Fail(std::move(after.error()));
+  result.active_jobs = *after;
+  return result;
+}
+
+Result<int64_t> SqliteBackfills::Withdraw(int64_t id, bool cancel) {
+  if (auto exists = Get(id, {}); !exists) return Fail(std::move(exists.error()));
+  // Queued jobs holding items of this backfill, with the stages that are its.
+  std::map<int64_t, std::vector<std::string>> held;
+  std::set<int64_t> running;
+  {
+    auto select = db_.Prepare(
+        "SELECT i.job_id, i.stage, j.state FROM backfill_items i JOIN jobs j ON j.id = i.job_id"
+        " WHERE i.backfill_id = ? AND i.outcome = 'queued'");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(id);
+    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+      if (select->Text(2) == "queued") {
+        held[select->Int64(0)].push_back(select->Text(1));
+      } else if (select->Text(2) == "running") {
+        running.insert(select->Int64(0));
+      }
+      return true;
+    }));
+  }
+  for (const auto& [job_id, stages] : held) {
+    // Only the backfill's stages leave the job: live work merged into it stays queued.
+    auto drop = db_.Prepare(
+        "DELETE FROM job_stages WHERE job_id = ? AND stage IN (SELECT value FROM json_each(?))");
+    if (!drop) return Fail(std::move(drop.error()));
+    drop->BindInt64(job_id).BindText(nlohmann::json(stages).dump());
+    REPRISE_TRY(drop->Run());
+    // Items first: deleting the job would clear their job_id (ON DELETE SET NULL).
+    auto items = db_.Prepare(
+        "UPDATE backfill_items SET outcome = ?, job_id = NULL, updated_at = ?"
+        " WHERE backfill_id = ? AND job_id = ? AND outcome = 'queued'");
+    if (!items) return Fail(std::move(items.error()));
+    items->BindText(cancel ? "cancelled" : "pending")
+        .BindInt64(now_)
+        .BindInt64(id)
+        .BindInt64(job_id);
+    REPRISE_TRY(items->Run());
+    auto empty = db_.Prepare(
+        "DELETE FROM jobs WHERE id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM job_stages WHERE job_id = ?)");
+    if (!empty) return Fail(std::move(empty.error()));
+    empty->BindInt64(job_id).BindInt64(job_id);
+    REPRISE_TRY(empty->Run());
+  }
+  if (cancel) {
+    auto pending = db_.Prepare(
+        "UPDATE backfill_items SET outcome = 'cancelled', updated_at = ?"
+        " WHERE backfill_id = ? AND outcome = 'pending'");
+    if (!pending) return Fail(std::move(pending.error()));
+    pending->BindInt64(now_).BindInt64(id);
+    REPRISE_TRY(pending->Run());
+    for (int64_t job_id : running) {
+      auto stop = db_.Prepare(
+          "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND backfill_id = ?"
+          " AND state = 'running'");
+      if (!stop) return Fail(std::move(stop.error()));
+      stop->BindInt64(job_id).BindInt64(id);
+      REPRISE_TRY(stop->Run());
+    }
+  }
+  return static_cast<int64_t>(held.size());
+}
+
+Result<int64_t> SqliteBackfills::CountActiveJobs(int64_t id) {
+  auto select = db_.Prepare(
+      "SELECT COUNT(DISTINCT job_id) FROM backfill_items"
+      " WHERE backfill_id = ? AND outcome = 'queued'");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(id);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  return *row ? select->Int64(0) : 0;
+}
+
+Result<BackfillCounts> SqliteBackfills::Count(int64_t id) {
+  BackfillCounts counts;
+  {
+    auto select = db_.Prepare(
+        "SELECT outcome, skip_reason, error_code, COUNT(*) FROM backfill_items"
+        " WHERE backfill_id = ? GROUP BY outcome, skip_reason, error_code");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(id);
+    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+      auto outcome = ParseItemOutcome(select->Text(0));
+      if (!outcome) return Fail(std::move(outcome.error()));
+      int64_t n = select->Int64(3);
+      counts.total += n;
+      counts.by_outcome[*outcome] += n;
+      if (*outcome == ItemOutcome::kSkipped) counts.skipped_by_reason[select->Text(1)] += n;
+      if (*outcome == ItemOutcome::kFailed) counts.failed_by_code[select->Text(2)] += n;
+      return true;
+    }));
+  }
+  for (const auto& [code, n] : counts.failed_by_code) {
+    auto select = db_.Prepare(
+        "SELECT asset_id FROM backfill_items WHERE backfill_id = ? AND outcome = 'failed'"
+        " AND error_code = ? ORDER BY rowid LIMIT 3");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(id).BindText(code);
+    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+      counts.failed_examples[code].push_back(select->Text(0));
+      return true;
+    }));
+  }
+  auto active = CountActiveJobs(id);
+  if (!active) return Fail(std::move(active.error()));
+  counts.active_jobs = *active;
+  return counts;
+}
+
+Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
+                                                             std::optional<ItemOutcome> outcome,
+                                                             int64_t offset, int limit) {
+  auto select = db_.Prepare(
+      "SELECT asset_id, stage, reason, from_recipe, to_recipe, outcome, skip_reason,"
+      " error_code, job_id, updated_at FROM backfill_items"
+      " WHERE backfill_id = ? AND (? IS NULL OR outcome = ?) ORDER BY rowid LIMIT ? OFFSET ?");
+  if (!select) return Fail(std::move(select.error()));
+  std::optional<std::string> wanted;
+  if (outcome) wanted = std::string(Name(*outcome));
+  select->BindInt64(id)
+      .BindOptionalText(wanted)
+      .BindOptionalText(wanted)
+      .BindInt64(std::clamp(limit, 1, kMaxPageLimit))
+      .BindInt64(std::max<int64_t>(offset, 0));
+  std::vector<BackfillItem> items;
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    BackfillItem item;
+    item.asset_id = select->Text(0);
+    item.stage = select->Text(1);
+    item.reason = select->Text(2);
+    item.from_recipe = select->OptionalText(3).value_or("");
+    item.to_recipe = select->Text(4);
+    auto parsed = ParseItemOutcome(select->Text(5));
+    if (!parsed) return Fail(std::move(parsed.error()));
+    item.outcome = *parsed;
+    item.skip_reason = select->Text(6);
+    item.error_code = select->Text(7);
+    item.job_id = select->OptionalInt64(8).value_or(0);
+    item.updated_at = select->Int64(9);
+    items.push_back(std::move(item));
+    return true;
+  }));
+  return items;
+}
+
+Result<StageHistory> SqliteBackfills::History(std::string_view stage, int samples) {
+  auto select = db_.Prepare(
+      "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM derivatives d"
+      " JOIN assets a ON a.id = d.asset_id WHERE d.stage = ? AND d.state = 'done'"
+      " AND d.started_at IS NOT NULL AND d.finished_at IS NOT NULL ORDER BY d.id DESC LIMIT ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindText(stage).BindInt64(std::max(samples, 1));
+  std::vector<double> seconds;
+  std::vector<double> per_minute;
+  std::vector<double> bytes;
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    double run = static_cast<double>(select->Int64(0)) / 1e6;
+    seconds.push_back(run);
+    bytes.push_back(static_cast<double>(select->Int64(1)));
+    if (auto duration = select->OptionalDouble(2); duration && *duration > 0) {
+      per_minute.push_back(run / (*duration / 60.0));
+    }
+    return true;
+  }));
+  StageHistory history;
+  history.samples = static_cast<int64_t>(seconds.size());
+  history.median_seconds = Median(seconds);
+  history.median_seconds_per_media_minute = Median(per_minute);
+  history.median_bytes = Median(bytes);
+  return history;
+}
+
+Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_id,
+                                 const std::vector<std::string>& stages, JobState job_state,
+                                 std::string_view error_code) {
+  struct Held {
+    int64_t rowid;
+    std::string asset_id;
+    std::string stage;
+    int64_t after_derivative;
+    std::string to_recipe;
+  };
+  std::vector<Held> held;
+  {
+    auto select = db.Prepare(
+        "SELECT rowid, asset_id, stage, after_derivative, to_recipe FROM backfill_items"
+        " WHERE job_id = ? AND outcome = 'queued'");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(job_id);
+    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+      std::string stage = select->Text(2);
+      if (!stages.empty() && std::find(stages.begin(), stages.end(), stage) == stages.end()) {
+        return true;
+      }
+      held.push_back(
+          {select->Int64(0), select->Text(1), std::move(stage), select->Int64(3), select->Text(4)});
+      return true;
+    }));
+  }
+  for (const auto& item : held) {
+    std::string outcome;
+    std::string skip_reason;
+    std::string code;
+    auto latest = db.Prepare(
+        "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ? AND stage = ?"
+        " AND id > ? AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1");
+    if (!latest) return Fail(std::move(latest.error()));
+    latest->BindText(item.asset_id).BindText(item.stage).BindInt64(item.after_derivative);
+    auto row = latest->Step();
+    if (!row) return Fail(std::move(row.error()));
+    if (*row) {
+      std::string state = latest->Text(0);
+      outcome = state == "done" ? "processed" : state;
+      skip_reason = latest->Text(1);
+      code = latest->Text(2);
+    }
+    REPRISE_TRY(latest->Run());
+    if (outcome.empty()) {
+      // Nothing ran for it: current by now (built meanwhile), or the job ended first.
+      auto current = db.Prepare(
+          "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
+      if (!current) return Fail(std::move(current.error()));
+      current->BindText(item.asset_id).BindText(item.stage);
+      auto found = current->Step();
+      if (!found) return Fail(std::move(found.error()));
+      bool is_current = *found && current->Text(0) == item.to_recipe;
+      REPRISE_TRY(current->Run());
+      if (is_current && job_state != JobState::kCancelled) {
+        outcome = "skipped";
+        skip_reason = "current";
+      } else if (job_state == JobState::kCancelled) {
+        outcome = "cancelled";
+      } else if (job_state == JobState::kFailed) {
+        outcome = "failed";
+        code = std::string(error_code.empty() ? "internal" : error_code);
+      } else {
+        outcome = "skipped";
+        skip_reason = "not_due";  // quarantined or otherwise not run by the worker
+      }
+    }
+    auto update = db.Prepare(
+        "UPDATE backfill_items SET outcome = ?, skip_reason = ?, error_code = ?, updated_at = ?"
+        " WHERE rowid = ?");
+    if (!update) return Fail(std::move(update.error()));
+    update->BindText(outcome)
+        .BindText(skip_reason)
+        .BindText(code)
+        .BindInt64(now)
+        .BindInt64(item.rowid);
+    REPRISE_TRY(update->Run());
+  }
+  return {};
+}
+
+}  // namespace reprise::catalog

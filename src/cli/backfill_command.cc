@@ -1,0 +1,537 @@
+#include "cli/backfill_command.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backfill/driver.h"
+#include "cli/common.h"
+#include "cli/terminal.h"
+
+namespace reprise::cli {
+
+using catalog::BackfillMode;
+using catalog::BackfillState;
+using catalog::ItemOutcome;
+
+struct BackfillCommands {
+  CLI::App* start = nullptr;
+  CLI::App* list = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* pause = nullptr;
+  CLI::App* resume = nullptr;
+  CLI::App* cancel = nullptr;
+  CLI::App* diff = nullptr;
+
+  // backfill STAGE...
+  std::vector<std::string> stages;
+  bool all_stages = false;
+  bool outdated = false;
+  bool missing = false;
+  bool failed = false;
+  bool all = false;
+  bool include_quarantined = false;
+  backfill::Selection selection;
+  std::optional<std::string> ids_from;
+  std::optional<int64_t> limit;
+  int concurrency = 0;
+  std::optional<std::string> rate;
+  double delay = 0;
+  int priority = catalog::kBackfillPriority;
+  bool skip_reset = false;
+  bool dry_run = false;
+  bool yes = false;
+  bool detach = false;
+  int preview = 10;
+
+  // the others
+  int64_t id = 0;
+  std::optional<std::string> owner;  // scope of status/pause/...
+  bool json = false;
+};
+
+namespace {
+
+// "5/s", "300/m", "2.5" (per second) -> starts per second.
+Result<double> ParseRate(const std::string& text) {
+  std::string number = text;
+  double divisor = 1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    number = text.substr(0, slash);
+    std::string unit = text.substr(slash + 1);
+    if (unit == "s") {
+      divisor = 1;
+    } else if (unit == "m") {
+      divisor = 60;
+    } else if (unit == "h") {
+      divisor = 3600;
+    } else {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--rate " + text + ": the unit after '/' is s, m or h (e.g. 5/s, 300/m)");
+    }
+  }
+  try {
+    size_t used = 0;
+    double value = std::stod(number, &used);
+    if (used != number.size() || !(value > 0) || !std::isfinite(value)) throw std::out_of_range("");
+    return value / divisor;
+  } catch (const std::exception&) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--rate " + text + ": expected a positive number of starts, e.g. 5/s or 300/m");
+  }
+}
+
+Result<std::vector<std::string>> ReadIds(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return Fail(ErrorCode::kNotFound, "--ids-from: cannot read " + path);
+    in = &file;
+  }
+  std::vector<std::string> ids;
+  std::string line;
+  while (std::getline(*in, line)) {
+    auto begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    auto end = line.find_last_not_of(" \t\r");
+    ids.push_back(line.substr(begin, end - begin + 1));
+  }
+  if (ids.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "--ids-from " + path + " holds no asset id");
+  }
+  return ids;
+}
+
+Result<backfill::Request> BuildRequest(BackfillCommands& flags, const app::App& app) {
+  backfill::Request request;
+  if (flags.all_stages == !flags.stages.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "name the stages to backfill, or --all-stages");
+  }
+  if (!flags.all_stages) request.stages = flags.stages;
+  int modes = int{flags.outdated} + int{flags.missing} + int{flags.failed} + int{flags.all};
+  if (modes > 1) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "choose one of --outdated, --missing, --failed and --all");
+  }
+  request.mode = flags.missing  ? BackfillMode::kMissing
+                 : flags.failed ? BackfillMode::kFailed
+                 : flags.all    ? BackfillMode::kAll
+                                : BackfillMode::kOutdated;
+  request.include_quarantined = flags.include_quarantined;
+  request.selection = flags.selection;
+  if (flags.ids_from) {
+    auto ids = ReadIds(*flags.ids_from);
+    if (!ids) return Fail(std::move(ids.error()));
+    request.selection.ids.insert(request.selection.ids.end(), ids->begin(), ids->end());
+  }
+  request.limit = flags.limit;
+  request.concurrency = flags.concurrency;
+  if (flags.rate) {
+    auto rate = ParseRate(*flags.rate);
+    if (!rate) return Fail(std::move(rate.error()));
+    request.rate_per_second = *rate;
+  }
+  request.delay_seconds = flags.delay;
+  request.priority = flags.priority;
+  request.max_attempts = app.config().queue.max_attempts;
+  request.skip_reset = flags.skip_reset;
+  // Checked here so a bad filter is a usage error before anything is scanned.
+  if (auto filter = request.selection.ToFilter(); !filter) return Fail(std::move(filter.error()));
+  return request;
+}
+
+std::string Counts(const std::map<std::string, int64_t>& counts) {
+  std::string text;
+  for (const auto& [name, n] : counts)
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", name, n);
+  return text.empty() ? "-" : text;
+}
+
+std::string Money(double amount) { return fmt::format("{:.2f}", amount); }
+
+void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
+  fmt::print("Backfill plan{}\n", dry_run ? " (dry run: nothing was changed)" : "");
+  fmt::print("  {} asset(s) looked at, {} selected{}, {} item(s) to process\n", plan.assets_seen,
+             plan.assets_selected, plan.limited ? " (limit reached)" : "", plan.items);
+  Table table({"STAGE", "PROCESS", "WHY", "LEAVE", "WHY NOT"});
+  for (const auto& stage : plan.stages) {
+    std::string why = Counts(stage.selected_by_reason);
+    for (const auto& [recipe, n] : stage.outdated_from) {
+      why += fmt::format(" [{} from recipe {} to {}]", n, recipe, stage.recipe);
+    }
+    int64_t left = 0;
+    for (const auto& [reason, n] : stage.left_by_reason) left += n;
+    table.AddRow({stage.stage, std::to_string(stage.selected), why, std::to_string(left),
+                  Counts(stage.left_by_reason)});
+  }
+  table.Print(stdout);
+  std::string basis;
+  for (const auto& stage : plan.stages) {
+    basis += fmt::format("{}{} {} past run(s)", basis.empty() ? "" : ", ", stage.stage,
+                         stage.history.samples);
+  }
+  fmt::print("Estimate: {} at concurrency {}, cost {}, storage {} (from {})\n",
+             HumanSeconds(plan.estimated_seconds), plan.concurrency, Money(plan.estimated_cost),
+             HumanBytes(static_cast<int64_t>(plan.estimated_bytes)), basis);
+  if (!plan.first_items.empty()) {
+    fmt::print("First {} item(s):\n", plan.first_items.size());
+    Table items({"ASSET", "STAGE", "REASON", "FROM RECIPE"});
+    for (const auto& item : plan.first_items) {
+      items.AddRow({item.asset_id, item.stage, item.reason,
+                    item.from_recipe.empty() ? "-" : item.from_recipe});
+    }
+    items.Print(stdout);
+  }
+}
+
+void PrintSummary(const backfill::Status& status) {
+  const auto& counts = status.counts;
+  fmt::print("Backfill {} {} in {}\n", status.backfill.id, catalog::Name(status.backfill.state),
+             HumanSeconds(status.elapsed_seconds));
+  if (!status.backfill.stop_reason.empty()) fmt::print("  ({})\n", status.backfill.stop_reason);
+  Table table({"OUTCOME", "ITEMS", "DETAIL"});
+  table.AddRow({"processed", std::to_string(counts.Count(ItemOutcome::kProcessed)), ""});
+  table.AddRow({"skipped", std::to_string(counts.Count(ItemOutcome::kSkipped)),
+                Counts(counts.skipped_by_reason)});
+  std::string failed;
+  for (const auto& [code, n] : counts.failed_by_code) {
+    auto examples = counts.failed_examples.find(code);
+    failed += fmt::format(
+        "{}{} {} (e.g. {})", failed.empty() ? "" : "; ", code, n,
+        examples == counts.failed_examples.end() ? std::string("-") : JoinNames(examples->second));
+  }
+  table.AddRow({"failed", std::to_string(counts.Count(ItemOutcome::kFailed)), failed});
+  table.AddRow({"cancelled", std::to_string(counts.Count(ItemOutcome::kCancelled)), ""});
+  int64_t waiting = counts.Count(ItemOutcome::kPending) + counts.Count(ItemOutcome::kQueued);
+  if (waiting > 0) table.AddRow({"not done yet", std::to_string(waiting), ""});
+  table.AddRow({"total", std::to_string(counts.total), ""});
+  table.Print(stdout);
+}
+
+int ExitCodeFor(const backfill::Status& status) {
+  bool clean = status.backfill.state == BackfillState::kSucceeded &&
+               status.counts.Count(ItemOutcome::kFailed) == 0;
+  return clean ? kExitOk : kExitFailures;
+}
+
+// Drives the backfill in this process with a worker pool of its own until it needs no
+// driver, showing progress; SIGINT/SIGTERM stop this process, not the backfill (any
+// `reprise worker` or `backfill resume` takes it up again).
+int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
+          queue::ShutdownSignals& signals) {
+  auto& service = app.backfills();
+  auto options = app.WorkerDefaults();
+  if (flags.concurrency > 0) options.concurrency = flags.concurrency;
+  // This pool serves the backfill the user is watching; live work has its own workers.
+  options.reserved_live_share = 0;
+  auto worker = app.NewWorker(options);
+  if (auto started = worker->Start(); !started) return ReportError(started.error());
+  backfill::Driver driver(app.catalog(), app.clock(), app.log(), options.worker_id + "/driver", id);
+
+  ProgressBar bar(stdout);
+  const int64_t started_at = app.clock().MonotonicMicros();
+  int64_t last_status = 0;
+  bool interrupted = false;
+  Result<backfill::StepResult> step = backfill::StepResult{};
+  while (true) {
+    step = driver.Step();
+    if (!step) break;
+    if (step->dispatched_jobs > 0) worker->Wake();
+    const int64_t now = app.clock().MonotonicMicros();
+    if (!flags.json && (now - last_status >= 250'000 || !step->driving)) {
+      last_status = now;
+      if (auto status = service.GetStatus(id, {}); status) {
+        const int64_t done = status->counts.Ended();
+        const double seconds = static_cast<double>(now - started_at) / 1e6;
+        const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+        const int64_t left = status->counts.total - done;
+        std::string eta = rate > 0 ? HumanSeconds(static_cast<double>(left) / rate) : "-";
+        bar.Update(
+            done, status->counts.total,
+            fmt::format("{} {:.1f}/s ETA {} failed {}", catalog::Name(status->backfill.state), rate,
+                        eta, status->counts.Count(ItemOutcome::kFailed)));
+      }
+    }
+    if (!step->driving) break;
+    if (signals.Wait(100'000) != 0) {
+      interrupted = true;
+      break;
+    }
+  }
+  bar.Clear();
+  driver.Release();
+  worker->Shutdown([&] { return signals.Wait(0) != 0; });
+  if (!step) return ReportError(step.error());
+
+  auto status = service.GetStatus(id, {});
+  if (!status) return ReportError(status.error());
+  if (flags.json) {
+    PrintJson(backfill::StatusJson(*status));
+  } else {
+    PrintSummary(*status);
+  }
+  if (interrupted) {
+    fmt::print(stderr,
+               "interrupted: backfill {} is still {}; any `reprise worker` or `reprise serve` "
+               "carries it on, or `reprise backfill resume {}`\n",
+               id, catalog::Name(status->backfill.state), id);
+    return kExitFailures;
+  }
+  return ExitCodeFor(*status);
+}
+
+int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* signals) {
+  auto request = BuildRequest(flags, app);
+  if (!request) return ReportError(request.error());
+  auto& service = app.backfills();
+  auto plan = service.DryRun(*request, "", flags.preview);
+  if (!plan) return ReportError(plan.error());
+  if (flags.dry_run) {
+    if (flags.json) {
+      PrintJson(backfill::PlanJson(*plan));
+    } else {
+      PrintPlan(*plan, true);
+    }
+    return kExitOk;
+  }
+  if (plan->items == 0) {
+    if (flags.json) {
+      PrintJson({{"backfill", nullptr}, {"plan", backfill::PlanJson(*plan)}});
+    } else {
+      PrintPlan(*plan, false);
+      fmt::print(
+          "Nothing to do: every selected pair is current or left out for the reason "
+          "shown.\n");
+    }
+    return kExitOk;
+  }
+  if (!flags.yes) {
+    if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)) {
+      return ReportError({ErrorCode::kInvalidArgument,
+                          "not starting a backfill of " + std::to_string(plan->items) +
+                              " item(s) without confirmation: pass --yes (or --dry-run to see "
+                              "the plan)",
+                          ""});
+    }
+    PrintPlan(*plan, false);
+    fmt::print("Type yes to start: ");
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer) || answer != "yes") {
+      fmt::print("Not started.\n");
+      return kExitFailures;
+    }
+  }
+  auto backfill = service.Start(*request, "", *plan);
+  if (!backfill) return ReportError(backfill.error());
+  if (flags.detach) {
+    if (flags.json) {
+      PrintJson(backfill::BackfillJson(*backfill));
+    } else {
+      fmt::print(
+          "Backfill {} started with {} item(s); `reprise worker` or `reprise serve` runs "
+          "it. Watch it with `reprise backfill status {}`.\n",
+          backfill->id, plan->items, backfill->id);
+    }
+    return kExitOk;
+  }
+  if (!flags.json) fmt::print("Backfill {}: {} item(s)\n", backfill->id, plan->items);
+  return Drive(app, backfill->id, flags, *signals);
+}
+
+catalog::AssetFilter Scope(const BackfillCommands& flags) {
+  catalog::AssetFilter scope;
+  scope.owner = flags.owner;
+  return scope;
+}
+
+int PrintBackfill(const Result<catalog::Backfill>& backfill, bool json, const char* verb) {
+  if (!backfill) return ReportError(backfill.error());
+  if (json) {
+    PrintJson(backfill::BackfillJson(*backfill));
+  } else {
+    fmt::print("Backfill {} {}: now {}\n", backfill->id, verb, catalog::Name(backfill->state));
+  }
+  return kExitOk;
+}
+
+int RunList(app::App& app, const BackfillCommands& flags) {
+  auto backfills = app.backfills().List(Scope(flags), 100);
+  if (!backfills) return ReportError(backfills.error());
+  if (flags.json) {
+    nlohmann::json doc = nlohmann::json::array();
+    for (const auto& backfill : *backfills) {
+      auto status = app.backfills().GetStatus(backfill.id, {});
+      if (!status) return ReportError(status.error());
+      doc.push_back(backfill::StatusJson(*status));
+    }
+    PrintJson(doc);
+    return kExitOk;
+  }
+  Table table({"ID", "STATE", "MODE", "STAGES", "DONE", "FAILED", "CREATED"});
+  for (const auto& backfill : *backfills) {
+    auto status = app.backfills().GetStatus(backfill.id, {});
+    if (!status) return ReportError(status.error());
+    std::vector<std::string> stages;
+    for (const auto& stage : backfill.stages) stages.push_back(stage.stage);
+    table.AddRow({std::to_string(backfill.id), std::string(catalog::Name(backfill.state)),
+                  std::string(catalog::Name(backfill.mode)), JoinNames(stages),
+                  fmt::format("{}/{}", status->counts.Ended(), status->counts.total),
+                  std::to_string(status->counts.Count(ItemOutcome::kFailed)),
+                  FormatRfc3339(backfill.created_at)});
+  }
+  if (table.empty()) {
+    fmt::print("No backfills yet.\n");
+  } else {
+    table.Print(stdout);
+  }
+  return kExitOk;
+}
+
+int RunStatus(app::App& app, const BackfillCommands& flags) {
+  auto status = app.backfills().GetStatus(flags.id, Scope(flags));
+  if (!status) return ReportError(status.error());
+  if (flags.json) {
+    PrintJson(backfill::StatusJson(*status));
+  } else {
+    PrintSummary(*status);
+  }
+  return kExitOk;
+}
+
+int RunDiff(app::App& app, const BackfillCommands& flags) {
+  auto diff = app.backfills().GetDiff(flags.id, Scope(flags));
+  if (!diff) return ReportError(diff.error());
+  if (flags.json) {
+    PrintJson(backfill::DiffJson(*diff));
+    return kExitOk;
+  }
+  fmt::print("Backfill {}: {} item(s) frozen in its plan; the same filters select {} now\n",
+             flags.id, diff->frozen, diff->live);
+  fmt::print("  selected now, not in the plan  {}\n", diff->only_live);
+  fmt::print("  in the plan, not selected now  {}\n", diff->only_frozen);
+  for (const auto& item : diff->examples) {
+    fmt::print("  + {} {} ({})\n", item.asset_id, item.stage, item.reason);
+  }
+  return kExitOk;
+}
+
+void AddSelectionOptions(CLI::App& command, BackfillCommands& flags) {
+  auto& s = flags.selection;
+  command.add_option("--status", s.status,
+                     "Only assets in this status (pending, processing, "
+                     "ready, failed)");
+  command.add_option("--owner", s.owner, "Only this owner's assets")->type_name("ID");
+  command.add_option("--kind", s.kind, "video, audio or image");
+  command.add_option("--id", s.ids, "This asset (repeatable)")->type_name("ID");
+  command.add_option("--ids-from", flags.ids_from, "Asset ids, one per line ('-': stdin)")
+      ->type_name("FILE");
+  command.add_option("--source", s.source, "upload, url, webhook or scan");
+  command.add_option("--created-after", s.created_after, "Created at or after (RFC 3339 or date)")
+      ->type_name("TIME");
+  command.add_option("--created-before", s.created_before, "Created before (RFC 3339 or date)")
+      ->type_name("TIME");
+  command
+      .add_option("--where", s.where,
+                  "Probe metadata and tags, e.g. 'duration > 60 and codec = \"h264\"' "
+                  "(docs/WHERE.md)")
+      ->type_name("EXPR");
+}
+
+}  // namespace
+
+std::shared_ptr<BackfillCommands> AddBackfillCommands(CLI::App& cli) {
+  auto flags = std::make_shared<BackfillCommands>();
+  BackfillCommands& f = *flags;
+  auto* cmd = cli.add_subcommand(
+      "backfill", "Build or rebuild derivatives over a selection of the library, safely");
+  f.start = cmd;
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("stages", f.stages, "Stages to backfill")->type_name("STAGE...");
+  cmd->add_flag("--all-stages", f.all_stages, "Every registered stage");
+  cmd->add_flag("--outdated", f.outdated,
+                "Missing, or built by another recipe than today's (the default)");
+  cmd->add_flag("--missing", f.missing, "Only pairs with no result at all");
+  cmd->add_flag("--failed", f.failed, "Only pairs whose last attempt failed");
+  cmd->add_flag("--all", f.all, "Everything selected, current results rebuilt");
+  cmd->add_flag("--include-quarantined", f.include_quarantined,
+                "Also select content quarantined for repeated failures");
+  AddSelectionOptions(*cmd, f);
+  cmd->add_option("--limit", f.limit, "At most N assets")->check(CLI::PositiveNumber);
+  cmd->add_option("--concurrency", f.concurrency,
+                  "Jobs of this backfill at once (and worker slots here) [default: one per "
+                  "core]")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--rate", f.rate, "Start at most R assets per second or minute: 5/s, 300/m")
+      ->type_name("R/s|R/m");
+  cmd->add_option("--delay", f.delay, "Seconds to wait between starts")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->type_name("SECONDS");
+  cmd->add_option("--priority", f.priority, "Job priority (live work is 100)");
+  cmd->add_flag("--skip-reset", f.skip_reset,
+                "Keep assets' status until their new results are in (default: processing)");
+  cmd->add_flag("--dry-run", f.dry_run, "Show the plan and estimates; change nothing");
+  cmd->add_flag("--yes", f.yes, "Start without asking");
+  cmd->add_flag("--detach", f.detach, "Start it and return; workers run it");
+  cmd->add_option("--preview", f.preview, "Items shown in the plan")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", f.json, "Print JSON");
+
+  auto add_id_command = [&](const char* name, const char* help) {
+    auto* sub = cmd->add_subcommand(name, help);
+    sub->add_option("id", f.id, "Backfill id")->required();
+    sub->add_option("--owner", f.owner, "Only if it belongs to this owner")->type_name("ID");
+    sub->add_flag("--json", f.json, "Print JSON");
+    return sub;
+  };
+  f.list = cmd->add_subcommand("list", "Backfills, newest first, with progress");
+  f.list->add_option("--owner", f.owner, "Only this owner's backfills")->type_name("ID");
+  f.list->add_flag("--json", f.json, "Print JSON");
+  f.status = add_id_command("status", "Progress, outcomes, skip reasons and errors of a backfill");
+  f.pause = add_id_command("pause", "Start nothing new; queued jobs go back to the plan");
+  f.resume = add_id_command("resume", "Carry on a paused or undriven backfill (here, watching)");
+  f.resume->add_flag("--detach", f.detach, "Resume it and return; workers run it");
+  f.resume->add_option("--concurrency", f.concurrency, "Worker slots here")
+      ->check(CLI::PositiveNumber);
+  f.cancel = add_id_command("cancel", "Cancel: nothing new starts, queued jobs are cancelled");
+  f.diff = add_id_command("diff", "Compare the frozen plan with what its filters select now");
+  return flags;
+}
+
+bool RunsWork(const BackfillCommands& commands) {
+  bool start = commands.start->parsed() && commands.start->get_subcommands().empty();
+  return (start && !commands.dry_run && !commands.detach) ||
+         (commands.resume->parsed() && !commands.detach);
+}
+
+std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands,
+                                       queue::ShutdownSignals* signals) {
+  if (!commands.start->parsed()) return std::nullopt;
+  if (commands.list->parsed()) return RunList(app, commands);
+  if (commands.status->parsed()) return RunStatus(app, commands);
+  if (commands.diff->parsed()) return RunDiff(app, commands);
+  if (commands.pause->parsed()) {
+    return PrintBackfill(app.backfills().Pause(commands.id, Scope(commands)), commands.json,
+                         "paused");
+  }
+  if (commands.cancel->parsed()) {
+    return PrintBackfill(app.backfills().Cancel(commands.id, Scope(commands)), commands.json,
+                         "cancel requested");
+  }
+  if (commands.resume->parsed()) {
+    auto resumed = app.backfills().Resume(commands.id, Scope(commands));
+    if (commands.detach || !resumed) return PrintBackfill(resumed, commands.json, "resumed");
+    if (!commands.json) fmt::print("Backfill {} resumed\n", commands.id);
+    return Drive(app, commands.id, commands, *signals);
+  }
+  return RunStart(app, commands, signals);
+}
+
+}  // namespace reprise::cli

@@ -1,0 +1,545 @@
+// The backfill engine on a real SQLite catalog and blob directory: plans frozen and
+// dry-run, dispatch under limit, concurrency, rate and delay (FakeClock), pause, resume,
+// cancel, items settled by their jobs, idempotence, a stage's version bump, driver
+// leases and the pump. Jobs are run here by a stand-in for a worker (claim, write the
+// stage's result, finish) so every step is deterministic; the real worker and CLI are
+// covered by tests/cli and tests/queue/workers.
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "backfill/driver.h"
+#include "backfill/pump.h"
+#include "backfill/service.h"
+#include "blob/fs/fs_blob_store.h"
+#include "catalog/sqlite/sqlite_catalog.h"
+#include "stages/builtin.h"
+#include "tests/support/test_support.h"
+
+namespace reprise::backfill {
+namespace {
+
+using catalog::BackfillMode;
+using catalog::BackfillState;
+using catalog::ItemOutcome;
+using catalog::JobState;
+using testing::TempDir;
+constexpr int64_t kSecond = 1'000'000;
+
+class BackfillTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
+    ASSERT_TRUE(catalog) << catalog.error().ToString();
+    catalog_ = std::move(*catalog);
+    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
+    ASSERT_TRUE(blobs) << blobs.error().ToString();
+    blobs_ = std::move(*blobs);
+    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
+    ASSERT_TRUE(registry_.Seal());
+    service_ = MakeService(registry_);
+  }
+
+  std::unique_ptr<Service> MakeService(const stages::Registry& registry) {
+    return std::make_unique<Service>(*catalog_, *blobs_, registry, clock_, MakeNullLogger(),
+                                     std::map<std::string, CostModel>{}, 2);
+  }
+
+  // `count` assets of `owner`, one clock tick apart (so plan order is creation order).
+  std::vector<std::string> AddAssets(int count, const std::string& owner = "alice") {
+    std::vector<std::string> ids;
+    for (int i = 0; i < count; ++i) {
+      catalog::NewAsset asset;
+      asset.id = owner.substr(0, 1) + std::to_string(next_asset_++);
+      asset.owner = owner;
+      asset.sha256_hex = "sha-" + asset.id;
+      asset.cid = "cid-" + asset.id;
+      asset.size_bytes = 100;
+      asset.original_key = "originals/" + asset.id;
+      asset.media.kind = catalog::AssetKind::kVideo;
+      asset.media.duration_seconds = 30;
+      EXPECT_TRUE(catalog_->InsertAsset(asset));
+      ids.push_back(asset.id);
+      clock_.Advance(1000);
+    }
+    return ids;
+  }
+
+  // Writes a finished attempt of `stage` built by `recipe`.
+  void Record(const std::string& asset, const std::string& stage, const std::string& recipe,
+              catalog::DerivativeState state = catalog::DerivativeState::kDone) {
+    auto id = catalog_->StartDerivative(asset, stage, 1, recipe, nlohmann::json::object());
+    ASSERT_TRUE(id) << id.error().ToString();
+    catalog::DerivativeOutcome outcome;
+    outcome.state = state;
+    if (state == catalog::DerivativeState::kFailed) {
+      outcome.error = Error{ErrorCode::kIo, "disk on fire", ""};
+    }
+    if (state == catalog::DerivativeState::kSkipped) outcome.skip_reason = "no_video_stream";
+    ASSERT_TRUE(catalog_->CompleteDerivative(*id, outcome));
+  }
+
+  void MakeCurrent(const std::string& asset, const std::string& stage) {
+    Record(asset, stage, registry_.Recipe(stage));
+  }
+
+  // Claims every due job and runs it as a worker would: each stage that is not current
+  // gets a result of today's recipe (or fails, for stages in `failing`), then the job
+  // succeeds (or fails). Returns the jobs run.
+  int RunQueuedJobs(const std::set<std::string>& failing = {}) {
+    catalog::ClaimRequest claim;
+    claim.worker_id = "w";
+    claim.max_jobs = 1000;
+    auto jobs = catalog_->ClaimJobs(claim);
+    EXPECT_TRUE(jobs) << jobs.error().ToString();
+    if (!jobs) return 0;
+    for (const auto& job : *jobs) FinishJob(job, failing);
+    return static_cast<int>(jobs->size());
+  }
+
+  void FinishJob(const catalog::Job& job, const std::set<std::string>& failing = {}) {
+    bool failed = false;
+    for (const auto& stage : job.stages) {
+      auto statuses = catalog_->GetStageStatuses(job.asset_id, {{stage, registry_.Recipe(stage)}});
+      ASSERT_TRUE(statuses);
+      bool forced = std::count(job.forced.begin(), job.forced.end(), stage) != 0;
+      if ((*statuses)[0] == catalog::StageStatus::kCurrent && !forced) continue;
+      if (failing.count(stage) != 0) {
+        Record(job.asset_id, stage, registry_.Recipe(stage), catalog::DerivativeState::kFailed);
+        failed = true;
+      } else {
+        MakeCurrent(job.asset_id, stage);
+      }
+    }
+    catalog::JobOutcome outcome;
+    outcome.state = failed ? JobState::kFailed : JobState::kSucceeded;
+    if (failed) outcome.error = Error{ErrorCode::kIo, "disk on fire", ""};
+    ASSERT_TRUE(catalog_->FinishJob(job.id, job.lease_owner, outcome));
+  }
+
+  Request Thumbnails(BackfillMode mode = BackfillMode::kOutdated) {
+    Request request;
+    request.stages = {"thumbnail"};
+    request.mode = mode;
+    request.concurrency = 100;
+    return request;
+  }
+
+  catalog::Backfill Start(const Request& request) {
+    auto plan = service_->DryRun(request, "", 10);
+    EXPECT_TRUE(plan) << plan.error().ToString();
+    auto backfill = service_->Start(request, "", plan.value_or(PlanReport{}));
+    EXPECT_TRUE(backfill) << backfill.error().ToString();
+    return backfill.value_or(catalog::Backfill{});
+  }
+
+  // Steps `driver` and runs what it queued until the backfill needs no driver.
+  BackfillState RunToEnd(Driver& driver) {
+    for (int round = 0; round < 1000; ++round) {
+      auto step = driver.Step();
+      EXPECT_TRUE(step) << step.error().ToString();
+      if (!step || !step->driving) return step ? step->state : BackfillState::kFailed;
+      RunQueuedJobs();
+    }
+    ADD_FAILURE() << "the backfill never ended";
+    return BackfillState::kFailed;
+  }
+
+  catalog::BackfillCounts Counts(int64_t id) {
+    auto counts = catalog_->CountBackfillItems(id);
+    EXPECT_TRUE(counts) << counts.error().ToString();
+    return counts.value_or(catalog::BackfillCounts{});
+  }
+
+  // One driver step, then one of the jobs it queued claimed by worker "w".
+  std::vector<catalog::Job> DispatchAndClaimOne(Driver& driver) {
+    auto step = driver.Step();
+    EXPECT_TRUE(step) << step.error().ToString();
+    catalog::ClaimRequest claim;
+    claim.worker_id = "w";
+    auto running = catalog_->ClaimJobs(claim);
+    EXPECT_TRUE(running) << running.error().ToString();
+    return running.value_or(std::vector<catalog::Job>{});
+  }
+
+  Driver MakeDriver(int64_t id, const std::string& name = "driver") {
+    return Driver(*catalog_, clock_, MakeNullLogger(), name, id);
+  }
+
+  TempDir data_;
+  FakeClock clock_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  stages::Registry registry_;
+  std::unique_ptr<Service> service_;
+  int next_asset_ = 0;
+};
+
+std::string ReadBytes(const std::string& path) {
+  return std::filesystem::exists(path) ? testing::ReadFile(path) : std::string();
+}
+
+TEST_F(BackfillTest, DryRunReportsWhatARunWouldDoAndChangesNothing) {
+  auto ids = AddAssets(10);
+  for (int i = 0; i < 3; ++i) MakeCurrent(ids[i], "thumbnail");
+  for (int i = 3; i < 5; ++i) Record(ids[i], "thumbnail", "an-older-recipe");
+  Record(ids[5], "thumbnail", registry_.Recipe("thumbnail"), catalog::DerivativeState::kFailed);
+  Record(ids[6], "thumbnail", registry_.Recipe("thumbnail"), catalog::DerivativeState::kSkipped);
+  catalog::NewJob live;
+  live.asset_id = ids[7];
+  live.stages = {"thumbnail"};
+  ASSERT_TRUE(catalog_->Enqueue(live));
+
+  std::string db = ReadBytes(data_.Join("catalog.db"));
+  std::string wal = ReadBytes(data_.Join("catalog.db-wal"));
+  auto plan = service_->DryRun(Thumbnails(), "", 3);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(ReadBytes(data_.Join("catalog.db")), db);
+  EXPECT_EQ(ReadBytes(data_.Join("catalog.db-wal")), wal);
+
+  ASSERT_EQ(plan->stages.size(), 1u);
+  const StagePlan& stage = plan->stages[0];
+  EXPECT_EQ(plan->assets_seen, 10);
+  EXPECT_EQ(stage.selected, 4);
+  EXPECT_EQ(stage.selected_by_reason,
+            (std::map<std::string, int64_t>{{"missing", 2}, {"outdated", 2}}));
+  EXPECT_EQ(stage.outdated_from, (std::map<std::string, int64_t>{{"an-older-recipe", 2}}));
+  EXPECT_EQ(stage.left_by_reason,
+            (std::map<std::string, int64_t>{
+                {"already_active", 1}, {"current", 3}, {"failed", 1}, {"no_video_stream", 1}}));
+  ASSERT_EQ(plan->first_items.size(), 3u);
+  EXPECT_EQ(plan->first_items[0].asset_id, ids[3]);  // plan order: oldest asset first
+  EXPECT_DOUBLE_EQ(stage.media_seconds, 4 * 30);
+
+  // The frozen plan holds exactly the pairs the dry run counted.
+  catalog::Backfill backfill = Start(Thumbnails());
+  auto items = catalog_->ListBackfillItems(backfill.id, std::nullopt, 0, 100);
+  ASSERT_TRUE(items);
+  std::vector<std::string> planned;
+  for (const auto& item : *items) planned.push_back(item.asset_id);
+  EXPECT_EQ(planned, (std::vector<std::string>{ids[3], ids[4], ids[8], ids[9]}));
+  EXPECT_EQ((*items)[0].reason, "outdated");
+  EXPECT_EQ((*items)[0].from_recipe, "an-older-recipe");
+}
+
+TEST_F(BackfillTest, ARunProcessesEveryItemOnceAndASecondRunPlansNothing) {
+  auto ids = AddAssets(7);
+  Request request;
+  request.stages = {"probe", "thumbnail"};
+  request.concurrency = 3;
+  catalog::Backfill backfill = Start(request);
+  EXPECT_EQ(backfill.state, BackfillState::kRunning);
+  Driver driver = MakeDriver(backfill.id);
+  EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);
+
+  auto counts = Counts(backfill.id);
+  EXPECT_EQ(counts.total, 14);
+  EXPECT_EQ(counts.Count(ItemOutcome::kProcessed), 14);
+  for (const auto& id : ids) {
+    auto rows = catalog_->ListDerivatives(id);
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(rows->size(), 2u) << "one attempt per stage, no more";
+    auto asset = catalog_->GetAsset(id, {});
+    ASSERT_TRUE(asset);
+    EXPECT_EQ(asset->status, catalog::AssetStatus::kProcessing)
+        << "marked when dispatched; the real executor sets the final status";
+  }
+  auto again = service_->DryRun(request, "", 10);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->items, 0);
+  EXPECT_EQ(again->stages[0].left_by_reason.at("current"), 7);
+}
+
+TEST_F(BackfillTest, AVersionBumpOfOneStageMakesExactlyItsDerivativesOutdated) {
+  auto ids = AddAssets(5);
+  for (const auto& id : ids) {
+    MakeCurrent(id, "probe");
+    MakeCurrent(id, "thumbnail");
+  }
+  stages::Registry bumped;
+  ASSERT_TRUE(stages::AddBuiltinStages(bumped, {{"thumbnail", {{"width", 480}}}}));
+  ASSERT_TRUE(bumped.Seal());
+  ASSERT_NE(bumped.Recipe("thumbnail"), registry_.Recipe("thumbnail"));
+  ASSERT_EQ(bumped.Recipe("probe"), registry_.Recipe("probe"));
+
+  Request request;  // every stage, mode outdated
+  auto plan = MakeService(bumped)->DryRun(request, "", 0);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->stages.size(), 2u);
+  for (const auto& stage : plan->stages) {
+    if (stage.stage == "probe") {
+      EXPECT_EQ(stage.selected, 0);
+      EXPECT_EQ(stage.left_by_reason.at("current"), 5);
+    } else {
+      EXPECT_EQ(stage.selected, 5);
+      EXPECT_EQ(stage.outdated_from,
+                (std::map<std::string, int64_t>{{registry_.Recipe("thumbnail"), 5}}));
+    }
+  }
+}
+
+TEST_F(BackfillTest, LimitCapsAssetsAndConcurrencyCapsJobsInFlight) {
+  AddAssets(10);
+  Request request;
+  request.stages = {"probe", "thumbnail"};
+  request.limit = 4;
+  request.concurrency = 2;
+  catalog::Backfill backfill = Start(request);
+  EXPECT_EQ(Counts(backfill.id).total, 8) << "4 assets x 2 stages";
+
+  Driver driver = MakeDriver(backfill.id);
+  auto first = driver.Step();
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->dispatched_jobs, 2);
+  EXPECT_EQ(first->active_jobs, 2);
+  auto second = driver.Step();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->dispatched_jobs, 0) << "the cap holds while both jobs wait";
+  EXPECT_EQ(RunQueuedJobs(), 2);
+  auto third = driver.Step();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->dispatched_jobs, 2);
+  EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);
+  EXPECT_EQ(Counts(backfill.id).Count(ItemOutcome::kProcessed), 8);
+}
+
+TEST_F(BackfillTest, RateAndDelayFollowTheClock) {
+  AddAssets(20);
+  Request rated = Thumbnails();
+  rated.rate_per_second = 2;
+  catalog::Backfill first = Start(rated);
+  Driver by_rate = MakeDriver(first.id);
+  auto dispatched = [](Driver& driver) {
+    auto step = driver.Step();
+    EXPECT_TRUE(step) << step.error().ToString();
+    return step ? step->dispatched_jobs : -1;
+  };
+  EXPECT_EQ(dispatched(by_rate), 2) << "a full bucket of one second's starts";
+  EXPECT_EQ(dispatched(by_rate), 0);
+  clock_.Advance(kSecond / 2);
+  EXPECT_EQ(dispatched(by_rate), 1);
+  clock_.Advance(kSecond / 4);
+  EXPECT_EQ(dispatched(by_rate), 0);
+  clock_.Advance(10 * kSecond);
+  EXPECT_EQ(dispatched(by_rate), 2) << "the bucket holds one second's worth at most";
+  ASSERT_TRUE(service_->Cancel(first.id, {}));
+
+  Request delayed = Thumbnails();
+  delayed.delay_seconds = 5;
+  catalog::Backfill second = Start(delayed);
+  Driver by_delay = MakeDriver(second.id, "other");
+  EXPECT_EQ(dispatched(by_delay), 1);
+  EXPECT_EQ(dispatched(by_delay), 0);
+  clock_.Advance(4 * kSecond);
+  EXPECT_EQ(dispatched(by_delay), 0);
+  clock_.Advance(kSecond);
+  EXPECT_EQ(dispatched(by_delay), 1);
+}
+
+TEST_F(BackfillTest, PauseTakesBackJobsThatHaveNotStartedAndResumeCarriesOn) {
+  AddAssets(6);
+  Request request = Thumbnails();
+  request.concurrency = 3;
+  catalog::Backfill backfill = Start(request);
+  Driver driver = MakeDriver(backfill.id);
+  auto running = DispatchAndClaimOne(driver);
+  ASSERT_EQ(running.size(), 1u);
+
+  auto paused = service_->Pause(backfill.id, {});
+  ASSERT_TRUE(paused) << paused.error().ToString();
+  EXPECT_EQ(paused->state, BackfillState::kPaused);
+  auto counts = Counts(backfill.id);
+  EXPECT_EQ(counts.Count(ItemOutcome::kQueued), 1) << "only the running job keeps its item";
+  EXPECT_EQ(counts.Count(ItemOutcome::kPending), 5);
+  catalog::JobFilter queued;
+  queued.state = JobState::kQueued;
+  EXPECT_TRUE(catalog_->ListJobs(queued, {})->items.empty());
+
+  auto step = driver.Step();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->dispatched_jobs, 0);
+  EXPECT_TRUE(step->driving);
+  FinishJob(running[0]);  // the running job finishes while paused
+  EXPECT_EQ(Counts(backfill.id).Count(ItemOutcome::kProcessed), 1);
+
+  EXPECT_FALSE(service_->Pause(backfill.id, {})) << "already paused";
+  auto resumed = service_->Resume(backfill.id, {});
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->state, BackfillState::kRunning);
+  EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);
+  EXPECT_EQ(Counts(backfill.id).Count(ItemOutcome::kProcessed), 6);
+}
+
+TEST_F(BackfillTest, CancelCancelsWaitingWorkAndStopsRunningJobsAtTheirNextHeartbeat) {
+  AddAssets(5);
+  Request request = Thumbnails();
+  request.concurrency = 2;
+  catalog::Backfill backfill = Start(request);
+  Driver driver = MakeDriver(backfill.id);
+  auto running = DispatchAndClaimOne(driver);
+  ASSERT_EQ(running.size(), 1u);
+
+  auto cancelling = service_->Cancel(backfill.id, {});
+  ASSERT_TRUE(cancelling) << cancelling.error().ToString();
+  EXPECT_EQ(cancelling->state, BackfillState::kCancelling) << "a job is still running";
+  auto renewed = catalog_->RenewLease(running[0].id, "w", 10 * kSecond);
+  ASSERT_TRUE(renewed);
+  EXPECT_TRUE(*renewed) << "the running job is asked to stop";
+  catalog::JobOutcome stopped;
+  stopped.state = JobState::kCancelled;
+  ASSERT_TRUE(catalog_->FinishJob(running[0].id, "w", stopped));
+
+  auto step = driver.Step();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->state, BackfillState::kCancelled);
+  EXPECT_FALSE(step->driving);
+  auto counts = Counts(backfill.id);
+  EXPECT_EQ(counts.Count(ItemOutcome::kCancelled), 5);
+  EXPECT_EQ(counts.active_jobs, 0);
+  EXPECT_FALSE(service_->Resume(backfill.id, {})) << "a cancelled backfill stays cancelled";
+
+  // With nothing running, cancel is immediate.
+  catalog::Backfill idle = Start(Thumbnails());
+  auto cancelled = service_->Cancel(idle.id, {});
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->state, BackfillState::kCancelled);
+}
+
+TEST_F(BackfillTest, ItemsEndWithWhatTheirJobsDid) {
+  auto ids = AddAssets(3);
+  Request request;
+  request.stages = {"probe", "thumbnail"};
+  request.concurrency = 10;
+  catalog::Backfill backfill = Start(request);
+  // Built meanwhile by someone else: nothing to run when the job comes.
+  MakeCurrent(ids[0], "probe");
+  Driver driver = MakeDriver(backfill.id);
+  ASSERT_TRUE(driver.Step());
+  EXPECT_EQ(RunQueuedJobs({"thumbnail"}), 3);
+  auto step = driver.Step();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->state, BackfillState::kSucceeded) << "every item ended";
+  auto counts = Counts(backfill.id);
+  EXPECT_EQ(counts.Count(ItemOutcome::kProcessed), 2);
+  EXPECT_EQ(counts.skipped_by_reason, (std::map<std::string, int64_t>{{"current", 1}}));
+  EXPECT_EQ(counts.failed_by_code, (std::map<std::string, int64_t>{{"io", 3}}));
+  EXPECT_EQ(counts.failed_examples.at("io"), ids);
+
+  auto status = service_->GetStatus(backfill.id, {});
+  ASSERT_TRUE(status);
+  nlohmann::json doc = StatusJson(*status);
+  EXPECT_EQ(doc["progress"]["failed_by_code"]["io"]["count"], 3);
+  EXPECT_EQ(doc["state"], "succeeded");
+}
+
+TEST_F(BackfillTest, ModeAllForcesCurrentResultsToBeRebuilt) {
+  auto ids = AddAssets(2);
+  for (const auto& id : ids) MakeCurrent(id, "thumbnail");
+  catalog::Backfill backfill = Start(Thumbnails(BackfillMode::kAll));
+  Driver driver = MakeDriver(backfill.id);
+  ASSERT_TRUE(driver.Step());
+  catalog::ClaimRequest claim;
+  claim.worker_id = "w";
+  claim.max_jobs = 10;
+  auto jobs = catalog_->ClaimJobs(claim);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  for (const auto& job : *jobs) {
+    EXPECT_EQ(job.forced, std::vector<std::string>{"thumbnail"});
+    EXPECT_EQ(job.priority, catalog::kBackfillPriority);
+    EXPECT_EQ(job.backfill_id, backfill.id);
+    FinishJob(job);
+  }
+  EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);
+  EXPECT_EQ(Counts(backfill.id).Count(ItemOutcome::kProcessed), 2);
+}
+
+TEST_F(BackfillTest, OneDriverAtATimeAndThePumpAdoptsWhatNobodyDrives) {
+  AddAssets(4);
+  catalog::Backfill backfill = Start(Thumbnails());
+  Driver first = MakeDriver(backfill.id, "first");
+  ASSERT_TRUE(first.Step());
+  Driver second = MakeDriver(backfill.id, "second");
+  auto refused = second.Step();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+
+  // The first driver dies without a word: its lease runs out, then the pump adopts it.
+  Pump pump(*catalog_, clock_, MakeNullLogger(), "pump", 1000, 30 * kSecond);
+  EXPECT_EQ(pump.Round(), 0u) << "still driven";
+  clock_.Advance(31 * kSecond);
+  EXPECT_EQ(pump.Round(), 1u);
+  auto held = catalog_->GetBackfill(backfill.id, {});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->driver, "pump");
+  for (int round = 0; round < 100 && pump.Round() > 0; ++round) RunQueuedJobs();
+  held = catalog_->GetBackfill(backfill.id, {});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->state, BackfillState::kSucceeded);
+  EXPECT_TRUE(held->driver.empty()) << "the lease is given back";
+}
+
+TEST_F(BackfillTest, AnOwnersBackfillSeesOnlyTheirAssetsAndIsTheirs) {
+  AddAssets(3, "alice");
+  AddAssets(2, "bob");
+  Request request = Thumbnails();
+  auto plan = service_->DryRun(request, "bob", 10);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->items, 2);
+  request.selection.owner = "alice";
+  auto refused = service_->DryRun(request, "bob", 10);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+
+  request.selection.owner.reset();
+  auto backfill = service_->Start(request, "bob", *plan);
+  ASSERT_TRUE(backfill) << backfill.error().ToString();
+  EXPECT_EQ(Counts(backfill->id).total, 2);
+  catalog::AssetFilter alice;
+  alice.owner = "alice";
+  EXPECT_EQ(service_->GetStatus(backfill->id, alice).error().code, ErrorCode::kNotFound);
+  catalog::AssetFilter bob;
+  bob.owner = "bob";
+  EXPECT_TRUE(service_->GetStatus(backfill->id, bob));
+}
+
+TEST_F(BackfillTest, FiltersAndWhereSelectTheSameAssetsInPlanAndRun) {
+  auto ids = AddAssets(6);
+  int64_t middle = 0;
+  {
+    auto asset = catalog_->GetAsset(ids[3], {});
+    ASSERT_TRUE(asset);
+    middle = asset->created_at;
+  }
+  Request request = Thumbnails();
+  request.selection.created_after = FormatRfc3339(middle);
+  request.selection.ids = {ids[0], ids[3], ids[5]};
+  request.selection.where = "duration >= 30 and kind = \"video\"";
+  auto plan = service_->DryRun(request, "", 10);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->items, 2);
+  catalog::Backfill backfill = Start(request);
+  auto items = catalog_->ListBackfillItems(backfill.id, std::nullopt, 0, 10);
+  ASSERT_TRUE(items);
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].asset_id, ids[3]);
+  EXPECT_EQ((*items)[1].asset_id, ids[5]);
+  EXPECT_EQ(BackfillJson(backfill)["selection"]["where"], "duration >= 30 and kind = \"video\"");
+
+  request.selection.where = "duration >";
+  auto bad = service_->DryRun(request, "", 10);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().ToString().find("--where"), std::string::npos) << bad.error().ToString();
+
+  auto diff = service_->GetDiff(backfill.id, {});
+  ASSERT_TRUE(diff) << diff.error().ToString();
+  EXPECT_EQ(diff->frozen, 2);
+  EXPECT_EQ(diff->live, 2);
+  EXPECT_EQ(diff->only_live + diff->only_frozen, 0);
+}
+
+}  // namespace
+}  // namespace reprise::backfill

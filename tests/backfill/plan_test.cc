@@ -1,0 +1,149 @@
+// The selection rule of backfill/plan.h, pair by pair, for every mode.
+#include "backfill/plan.h"
+
+#include <gtest/gtest.h>
+
+namespace reprise::backfill {
+namespace {
+
+using catalog::BackfillMode;
+using catalog::DerivativeState;
+using catalog::PairDecision;
+using catalog::StagePair;
+
+const std::string kToday = "today";
+
+// The situations a pair can be in, named as the status precedence reads them.
+StagePair Pair(const std::string& situation) {
+  StagePair pair;
+  pair.asset_id = "a";
+  if (situation == "missing") return pair;
+  if (situation == "current") {
+    pair.current_recipe = kToday;
+    pair.latest = DerivativeState::kDone;
+  } else if (situation == "outdated") {
+    pair.current_recipe = "older";
+  } else if (situation == "failed") {
+    pair.latest = DerivativeState::kFailed;
+    pair.latest_error_code = "io";
+  } else if (situation == "failed_with_older_result") {
+    pair.current_recipe = "older";
+    pair.latest = DerivativeState::kFailed;
+  } else if (situation == "not_applicable") {
+    pair.latest = DerivativeState::kSkipped;
+    pair.latest_skip_reason = "no_audio_stream";
+  } else if (situation == "quarantined") {
+    pair.latest = DerivativeState::kFailed;
+    pair.quarantined = true;
+  } else if (situation == "active") {
+    pair.current_recipe = "older";
+    pair.active = true;
+  }
+  return pair;
+}
+
+std::string Decide(const std::string& situation, BackfillMode mode, bool quarantined = false) {
+  PairDecision decision = Classify(Pair(situation), kToday, mode, quarantined);
+  std::string action = decision.action == PairDecision::kSelect ? "select " : "leave ";
+  return action + decision.reason;
+}
+
+TEST(Classify, OutdatedSelectsMissingAndOtherRecipes) {
+  EXPECT_EQ(Decide("missing", BackfillMode::kOutdated), "select missing");
+  EXPECT_EQ(Decide("outdated", BackfillMode::kOutdated), "select outdated");
+  EXPECT_EQ(Decide("current", BackfillMode::kOutdated), "leave current");
+  EXPECT_EQ(Decide("failed", BackfillMode::kOutdated), "leave failed");
+  EXPECT_EQ(Decide("failed_with_older_result", BackfillMode::kOutdated), "leave failed");
+  EXPECT_EQ(Decide("not_applicable", BackfillMode::kOutdated), "leave no_audio_stream");
+  EXPECT_EQ(Decide("quarantined", BackfillMode::kOutdated), "leave quarantined");
+  EXPECT_EQ(Decide("active", BackfillMode::kOutdated), "leave already_active");
+}
+
+TEST(Classify, MissingSelectsOnlyPairsWithoutAnyResult) {
+  EXPECT_EQ(Decide("missing", BackfillMode::kMissing), "select missing");
+  EXPECT_EQ(Decide("outdated", BackfillMode::kMissing), "leave has_result");
+  EXPECT_EQ(Decide("current", BackfillMode::kMissing), "leave current");
+  EXPECT_EQ(Decide("failed", BackfillMode::kMissing), "leave failed");
+}
+
+TEST(Classify, FailedSelectsFailuresAndQuarantineOnlyWhenAsked) {
+  EXPECT_EQ(Decide("failed", BackfillMode::kFailed), "select failed");
+  EXPECT_EQ(Decide("failed_with_older_result", BackfillMode::kFailed), "select failed");
+  EXPECT_EQ(Decide("missing", BackfillMode::kFailed), "leave not_failed");
+  EXPECT_EQ(Decide("current", BackfillMode::kFailed), "leave current");
+  EXPECT_EQ(Decide("quarantined", BackfillMode::kFailed), "leave quarantined");
+  EXPECT_EQ(Decide("quarantined", BackfillMode::kFailed, true), "select quarantined");
+}
+
+TEST(Classify, AllRebuildsEverythingButActiveAndQuarantinedPairs) {
+  EXPECT_EQ(Decide("current", BackfillMode::kAll), "select rebuild");
+  EXPECT_EQ(Decide("not_applicable", BackfillMode::kAll), "select rebuild");
+  EXPECT_EQ(Decide("missing", BackfillMode::kAll), "select missing");
+  EXPECT_EQ(Decide("outdated", BackfillMode::kAll), "select outdated");
+  EXPECT_EQ(Decide("failed", BackfillMode::kAll), "select failed");
+  EXPECT_EQ(Decide("active", BackfillMode::kAll), "leave already_active");
+  EXPECT_EQ(Decide("quarantined", BackfillMode::kAll), "leave quarantined");
+  EXPECT_EQ(Decide("quarantined", BackfillMode::kAll, true), "select quarantined");
+}
+
+TEST(Classify, AQuarantineEntryDoesNotHideAResultOfTodaysRecipe) {
+  StagePair pair = Pair("current");
+  pair.quarantined = true;
+  EXPECT_EQ(Classify(pair, kToday, BackfillMode::kOutdated, false).reason, "current");
+}
+
+TEST(Selector, LimitCountsAssetsNotPairsAndStopsAtTheNextAsset) {
+  Selector select({{"probe", kToday}, {"thumbnail", kToday}}, BackfillMode::kOutdated, false, 2);
+  auto pair = [](const std::string& asset, size_t stage) {
+    StagePair p;
+    p.asset_id = asset;
+    p.stage_index = stage;
+    return p;
+  };
+  EXPECT_EQ(select(pair("a", 0)).action, PairDecision::kSelect);
+  EXPECT_EQ(select(pair("a", 1)).action, PairDecision::kSelect);
+  StagePair current = pair("b", 0);
+  current.current_recipe = kToday;
+  EXPECT_EQ(select(current).action, PairDecision::kLeave);  // b not counted yet
+  EXPECT_EQ(select(pair("b", 1)).action, PairDecision::kSelect);
+  EXPECT_EQ(select(pair("c", 0)).action, PairDecision::kStop);
+  EXPECT_EQ(select.assets_selected(), 2);
+  EXPECT_TRUE(select.limited());
+}
+
+TEST(PlanBuilder, EstimatesFromHistoryPerMediaMinuteAndCosts) {
+  PlanBuilder builder({{"transcript", kToday}}, BackfillMode::kOutdated, false, std::nullopt, 1);
+  for (const char* id : {"a", "b", "c"}) {
+    StagePair pair;
+    pair.asset_id = id;
+    pair.duration_seconds = 120;  // two media minutes each
+    builder.Add(pair);
+  }
+  catalog::StageHistory history;
+  history.samples = 10;
+  history.median_seconds = 99;  // not used: per media minute is known
+  history.median_seconds_per_media_minute = 3;
+  history.median_bytes = 1000;
+  CostModel cost;
+  cost.per_asset = 0.5;
+  cost.per_media_minute = 0.25;
+  PlanReport report = builder.Finish({{"transcript", history}}, {{"transcript", cost}}, 2);
+  ASSERT_EQ(report.stages.size(), 1u);
+  EXPECT_EQ(report.items, 3);
+  EXPECT_EQ(report.first_items.size(), 1u);
+  EXPECT_DOUBLE_EQ(report.stages[0].media_seconds, 360);
+  EXPECT_DOUBLE_EQ(report.stages[0].estimated_seconds, 18);  // 6 media minutes x 3 s
+  EXPECT_DOUBLE_EQ(report.estimated_seconds, 9);             // over 2 workers
+  EXPECT_DOUBLE_EQ(report.estimated_cost, 3 * 0.5 + 6 * 0.25);
+  EXPECT_DOUBLE_EQ(report.estimated_bytes, 3000);
+}
+
+TEST(CostModels, UnknownKeysAndNegativePricesAreRefused) {
+  EXPECT_TRUE(ParseCostModels({{"transcript", {{"per_media_minute", 0.006}}}}));
+  EXPECT_FALSE(ParseCostModels({{"transcript", {{"per_minute", 1}}}}));
+  EXPECT_FALSE(ParseCostModels({{"transcript", {{"per_asset", -1}}}}));
+  EXPECT_FALSE(ParseCostModels({{"transcript", 3}}));
+}
+
+}  // namespace
+}  // namespace reprise::backfill
