@@ -14,7 +14,9 @@
 // An idle worker polls again after --idle-us; the real worker sleeps poll_seconds (1 s)
 // unless woken in-process, so this measures the queue, not the polling interval.
 // The real worker claims one job at a time (ClaimRequest::max_jobs = 1); --batch asks
-// for more per claim.
+// for more per claim. Like the worker, a busy worker finishes a job and claims its next
+// one in one transaction (Catalog::FinishJobAndClaim); --separate-finish measures the
+// older way, a transaction for each.
 //
 // Output: one `key=value ...` line per phase, for bench/queue_throughput.sh to tabulate.
 #include <sys/mman.h>
@@ -52,6 +54,7 @@ struct Options {
   int workers = 2;
   bool processes = false;
   int batch = 1;
+  bool separate_finish = false;
   double rate = 0;  // steady phase: enqueued jobs per second, 0 = unpaced
   int idle_us = 100;
   std::string phases = "drain,steady";
@@ -140,17 +143,35 @@ void WorkerLoop(Catalog& catalog, const std::string& worker_id, const Options& o
   request.worker_id = worker_id;
   request.max_jobs = options.batch;
   const catalog::JobOutcome done;  // kSucceeded
+  std::vector<catalog::Job> next;  // claimed together with the last finish
   while (shared.finished.load() < total) {
-    auto claimed = catalog.ClaimJobs(request);
-    if (!claimed || claimed->empty()) {
-      if (!claimed) shared.errors.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::microseconds(options.idle_us));
-      continue;
+    std::vector<catalog::Job> claimed = std::move(next);
+    next.clear();
+    if (claimed.empty()) {
+      auto fresh = catalog.ClaimJobs(request);
+      if (!fresh) shared.errors.fetch_add(1);
+      if (!fresh || fresh->empty()) {
+        std::this_thread::sleep_for(std::chrono::microseconds(options.idle_us));
+        continue;
+      }
+      claimed = std::move(*fresh);
     }
-    for (const auto& job : *claimed) {
+    for (size_t i = 0; i < claimed.size(); ++i) {
+      const catalog::Job& job = claimed[i];
       int64_t slot = shared.recorded.fetch_add(1);
       if (slot < total) shared.latency_us[slot] = job.updated_at - job.created_at;
-      if (auto finished = catalog.FinishJob(job.id, worker_id, done); !finished) {
+      Result<void> finished;
+      if (i + 1 == claimed.size() && !options.separate_finish) {
+        auto chained = catalog.FinishJobAndClaim(job.id, worker_id, done, request);
+        if (chained) {
+          next = std::move(*chained);
+        } else {
+          finished = Fail(std::move(chained.error()));
+        }
+      } else {
+        finished = catalog.FinishJob(job.id, worker_id, done);
+      }
+      if (!finished) {
         shared.errors.fetch_add(1);
         fmt::print(stderr, "finish: {}\n", finished.error().ToString());
       }
@@ -305,6 +326,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--processes", options.processes, "fork worker processes instead of threads");
   app.add_option("--batch", options.batch, "ClaimRequest::max_jobs")->check(CLI::Range(1, 1000));
+  app.add_flag("--separate-finish", options.separate_finish,
+               "finish and claim in two transactions (the worker chains them)");
   app.add_option("--rate", options.rate, "steady phase: jobs enqueued per second, 0 = unpaced")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--idle-us", options.idle_us, "an idle worker claims again after this long")

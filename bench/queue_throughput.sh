@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Queue throughput and dispatch latency on the SQLite catalog (issue 3): builds
 # queue_throughput_bench in Release, runs it for worker threads and worker processes,
-# claim batches of 1 (what the worker does today) and 4, and a paced steady load; each
+# claim batches of 1 (what the worker does) and 4, finish and next claim in one
+# transaction (the worker's way) or two (--separate-finish), and a paced steady load; each
 # configuration RUNS times, printing the median of every figure. Public tools only: bash,
 # awk, cmake, the bench program (see bench/queue_throughput.cc for what it measures).
 #
@@ -29,6 +30,7 @@ run() {  # label, then the bench's arguments
 }
 run threads/b1 --batch 1
 run processes/b1 --processes --batch 1
+run processes/b1/separate --processes --batch 1 --separate-finish
 run threads/b4 --batch 4
 run processes/b4 --processes --batch 4
 for rate in $paced; do

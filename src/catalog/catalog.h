@@ -131,6 +131,12 @@ class Catalog {
   // worker decides when to give up). kRunning is kInvalidArgument.
   [[nodiscard]] virtual Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
                                                const JobOutcome& outcome) = 0;
+  // FinishJob, then ClaimJobs(next), in one transaction: a busy worker pays one commit
+  // per job for both. When finishing fails nothing is claimed and nothing changes.
+  [[nodiscard]] virtual Result<std::vector<Job>> FinishJobAndClaim(int64_t job_id,
+                                                                   std::string_view worker_id,
+                                                                   const JobOutcome& outcome,
+                                                                   const ClaimRequest& next) = 0;
   // Gives a held lease back (graceful shutdown): kQueued, run_after = now, and the
   // attempt does not count. kConflict when not held.
   [[nodiscard]] virtual Result<void> ReleaseJob(int64_t job_id, std::string_view worker_id) = 0;

@@ -41,6 +41,10 @@ struct Worker::JobRun {
   bool cancel_requested = false;
   bool aborted = false;  // stopped by Abort() through the progress hook
   bool ended = false;    // the lease was ended (finished, released) or found lost
+  // When set, finishing the job also claims the next one in the same transaction
+  // (Catalog::FinishJobAndClaim); what it claimed lands in `next_jobs`.
+  const catalog::ClaimRequest* next_claim = nullptr;
+  std::vector<catalog::Job> next_jobs;
 };
 
 Worker::Worker(catalog::Catalog& catalog, ExecutorFactory make_executor,
@@ -178,7 +182,14 @@ void Worker::SlotLoop(int slot) {
     log_->error("worker {}: slot {} cannot start: {}", options_.worker_id, slot, e.what());
     return;
   }
-  while (!stop_claiming_) {
+  catalog::ClaimRequest request;
+  request.worker_id = owner;
+  request.max_jobs = 1;
+  request.lease_micros = options_.lease_micros;
+  request.min_priority = reserved ? catalog::kLivePriority : std::numeric_limits<int>::min();
+  request.stages = options_.stages;
+  std::vector<catalog::Job> next;  // claimed with the last finish
+  while (!stop_claiming_ || !next.empty()) {
     uint64_t seen = 0;
     {
       std::lock_guard lock(mutex_);
@@ -186,23 +197,24 @@ void Worker::SlotLoop(int slot) {
     }
     try {
       MaybeReap();
-      catalog::ClaimRequest request;
-      request.worker_id = owner;
-      request.max_jobs = 1;
-      request.lease_micros = options_.lease_micros;
-      request.min_priority = reserved ? catalog::kLivePriority : std::numeric_limits<int>::min();
-      request.stages = options_.stages;
-      auto claimed = catalog_.ClaimJobs(request);
-      if (!claimed) {
-        log_->warn("worker {}: cannot claim jobs: {}", owner, claimed.error().ToString());
+      // A busy slot gets its next job from the transaction that finished the last one.
+      std::vector<catalog::Job> claimed = std::move(next);
+      next.clear();
+      if (claimed.empty()) {
+        auto fresh = catalog_.ClaimJobs(request);
+        if (!fresh) {
+          log_->warn("worker {}: cannot claim jobs: {}", owner, fresh.error().ToString());
+          IdleWait(seen);
+          continue;
+        }
+        claimed = std::move(*fresh);
+      }
+      if (claimed.empty()) {
         IdleWait(seen);
         continue;
       }
-      if (claimed->empty()) {
-        IdleWait(seen);
-        continue;
-      }
-      for (const auto& job : *claimed) {
+      for (size_t i = 0; i < claimed.size(); ++i) {
+        const catalog::Job& job = claimed[i];
         if (stop_claiming_) {
           // Told to stop while the claim was on its way: give it straight back.
           if (auto released = catalog_.ReleaseJob(job.id, owner); !released) {
@@ -224,7 +236,9 @@ void Worker::SlotLoop(int slot) {
           Running(const Running&) = delete;
           Running& operator=(const Running&) = delete;
         } running(*this);
-        RunClaimed(*executor, owner, job);
+        // Only the last job of a batch claims on: the others' slots are still taken.
+        bool last = i + 1 == claimed.size();
+        next = RunClaimed(*executor, owner, job, last ? &request : nullptr);
       }
     } catch (const std::exception& e) {
       log_->error("worker {}: slot {} recovered from: {}", options_.worker_id, slot, e.what());
@@ -233,9 +247,12 @@ void Worker::SlotLoop(int slot) {
   }
 }
 
-void Worker::RunClaimed(Executor& executor, const std::string& owner, const catalog::Job& job) {
+std::vector<catalog::Job> Worker::RunClaimed(Executor& executor, const std::string& owner,
+                                             const catalog::Job& job,
+                                             const catalog::ClaimRequest* next_claim) {
   const int64_t started = clock_.MonotonicMicros();
   JobRun run;
+  run.next_claim = next_claim;
   run.job = job;
   run.owner = owner;
   run.report.job = job;
@@ -271,7 +288,14 @@ void Worker::RunClaimed(Executor& executor, const std::string& owner, const cata
   log_->log(level, "job={} event=finish asset={} stages={} ran={} outcome={} duration={:.3f}s{}",
             job.id, job.asset_id, CommaList(job.stages), CommaList(run.report.ran), outcome,
             run.report.seconds, error);
-  if (observer_) observer_(run.report);
+  if (observer_) {
+    try {
+      observer_(run.report);
+    } catch (const std::exception& e) {
+      log_->error("job={} observer threw: {}", job.id, e.what());
+    }
+  }
+  return std::move(run.next_jobs);
 }
 
 void Worker::Execute(Executor& executor, JobRun& run) {
@@ -443,7 +467,17 @@ void Worker::FinishWithFailures(JobRun& run, std::vector<std::pair<std::string, 
 void Worker::Finish(JobRun& run, catalog::JobOutcome outcome) {
   run.ended = true;
   auto state = outcome.state;
-  auto finished = catalog_.FinishJob(run.job.id, run.owner, outcome);
+  Result<void> finished;
+  if (run.next_claim != nullptr && !stop_claiming_) {
+    auto claimed = catalog_.FinishJobAndClaim(run.job.id, run.owner, outcome, *run.next_claim);
+    if (claimed) {
+      run.next_jobs = std::move(*claimed);
+    } else {
+      finished = Fail(std::move(claimed.error()));
+    }
+  } else {
+    finished = catalog_.FinishJob(run.job.id, run.owner, outcome);
+  }
   if (!finished) {
     if (finished.error().code == ErrorCode::kConflict) {
       run.report.lease_lost = true;

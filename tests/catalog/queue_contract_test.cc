@@ -504,6 +504,38 @@ TEST_P(CatalogContractTest, FinishEndsTheJobAndFreesItsStages) {
   }
 }
 
+TEST_P(CatalogContractTest, FinishJobAndClaimEndsOneLeaseAndTakesTheNextJob) {
+  for (const auto& asset : {"a1", "a2", "a3"}) Ok(catalog_->InsertAsset(MakeAsset(asset)));
+  int64_t first = Ok(catalog_->Enqueue(MakeJob("a1", {"probe"}))).job_id;
+  int64_t second = Ok(catalog_->Enqueue(MakeJob("a2", {"probe"}))).job_id;
+  ASSERT_EQ(Ids(Ok(catalog_->ClaimJobs(Claimer("w1")))), std::vector<int64_t>{first});
+  clock_.Advance(kSecond);
+  std::vector<Job> next =
+      Ok(catalog_->FinishJobAndClaim(first, "w1", Outcome(JobState::kSucceeded), Claimer("w1")));
+  EXPECT_EQ(Ok(catalog_->GetJob(first, {})).state, JobState::kSucceeded);
+  ASSERT_EQ(Ids(next), std::vector<int64_t>{second});
+  EXPECT_EQ(next[0].state, JobState::kRunning);
+  EXPECT_EQ(next[0].lease_owner, "w1");
+  EXPECT_EQ(next[0].stages, Stages{"probe"});
+
+  // Not the holder: nothing is finished and nothing is claimed.
+  int64_t third = Ok(catalog_->Enqueue(MakeJob("a3", {"probe"}))).job_id;
+  ExpectCode(
+      catalog_->FinishJobAndClaim(second, "w2", Outcome(JobState::kSucceeded), Claimer("w2")),
+      ErrorCode::kConflict);
+  EXPECT_EQ(Ok(catalog_->GetJob(second, {})).state, JobState::kRunning);
+  EXPECT_EQ(Ok(catalog_->GetJob(third, {})).state, JobState::kQueued);
+
+  // Nothing left to claim: the job still finishes.
+  ASSERT_EQ(Ids(Ok(catalog_->FinishJobAndClaim(second, "w1", Outcome(JobState::kSucceeded),
+                                               Claimer("w1")))),
+            std::vector<int64_t>{third});
+  EXPECT_TRUE(
+      Ok(catalog_->FinishJobAndClaim(third, "w1", Outcome(JobState::kSucceeded), Claimer("w1")))
+          .empty());
+  EXPECT_EQ(Ok(catalog_->GetJob(third, {})).state, JobState::kSucceeded);
+}
+
 TEST_P(CatalogContractTest, QueuedOutcomeKeepsOnlyTheStagesToRetry) {
   Ok(catalog_->InsertAsset(MakeAsset("a1")));
   NewJob job = MakeJob("a1", {"probe", "thumbnail", "transcript"});

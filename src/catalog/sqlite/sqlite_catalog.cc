@@ -752,6 +752,24 @@ Result<void> SqliteCatalog::FinishJob(int64_t job_id, std::string_view worker_id
   return {};
 }
 
+Result<std::vector<Job>> SqliteCatalog::FinishJobAndClaim(int64_t job_id,
+                                                          std::string_view worker_id,
+                                                          const JobOutcome& outcome,
+                                                          const ClaimRequest& next) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&]() -> Result<std::vector<Job>> {
+    SqliteJobs jobs(db, clock_.NowMicros());
+    REPRISE_TRY(jobs.Finish(job_id, worker_id, outcome));
+    return jobs.Claim(next);
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "finishing job " + std::to_string(job_id) + " and claiming the next"));
+  }
+  return result;
+}
+
 Result<void> SqliteCatalog::ReleaseJob(int64_t job_id, std::string_view worker_id) {
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;

@@ -70,6 +70,10 @@ class SqliteCatalog final : public Catalog {
                                         int64_t lease_micros) override;
   [[nodiscard]] Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
                                        const JobOutcome& outcome) override;
+  [[nodiscard]] Result<std::vector<Job>> FinishJobAndClaim(int64_t job_id,
+                                                           std::string_view worker_id,
+                                                           const JobOutcome& outcome,
+                                                           const ClaimRequest& next) override;
   [[nodiscard]] Result<void> ReleaseJob(int64_t job_id, std::string_view worker_id) override;
   [[nodiscard]] Result<int64_t> ReapExpiredLeases() override;
   [[nodiscard]] Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) override;
