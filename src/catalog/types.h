@@ -252,6 +252,7 @@ struct JobOutcome {
 };
 
 struct JobFilter {
+  std::optional<int64_t> job_id;
   std::optional<std::string> owner;
   std::optional<JobState> state;
   std::optional<std::string> stage;

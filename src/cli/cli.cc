@@ -329,10 +329,7 @@ int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
                                       job->id, catalog::Name(job->state)),
                           ""});
     }
-    // JobFilter has no job id: scope by the job's asset and state. Another job of that
-    // asset in the same state (rare: an asset has one active job) is retried with it.
-    filter.asset_id = job->asset_id;
-    filter.state = job->state;
+    filter.job_id = job->id;
     filter.stage.reset();
   } else {
     filter.state = catalog::JobState::kFailed;

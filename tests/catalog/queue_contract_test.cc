@@ -632,7 +632,16 @@ TEST_P(CatalogContractTest, RetryJobsRequeuesFailedAndCancelledJobsMatchingTheFi
   by_asset.asset_id = "a3";
   EXPECT_EQ(Ok(catalog_->RetryJobs(by_asset)), 1);  // the cancelled one, not the succeeded
   EXPECT_EQ(Ok(catalog_->GetJob(cancelled, {})).state, JobState::kQueued);
-  EXPECT_EQ(Ok(catalog_->RetryJobs({})), 1);  // bob's
+  JobFilter by_id;
+  by_id.job_id = succeeded;
+  EXPECT_EQ(Ok(catalog_->RetryJobs(by_id)), 0) << "a succeeded job is not retried";
+  by_id.job_id = bobs;
+  by_id.owner = "alice";
+  EXPECT_EQ(Ok(catalog_->RetryJobs(by_id)), 0) << "scoped to alice, bob's job is not found";
+  by_id.owner.reset();
+  EXPECT_EQ(Ok(catalog_->RetryJobs(by_id)), 1);  // bob's, by its id
+  EXPECT_EQ(Ok(catalog_->GetJob(bobs, {})).state, JobState::kQueued);
+  EXPECT_EQ(Ok(catalog_->ListJobs(by_id, {})).items.size(), 1u);
   EXPECT_EQ(Ok(catalog_->RetryJobs({})), 0);
   std::vector<Job> claimed = Ok(catalog_->ClaimJobs(Claimer("w9", 100)));
   EXPECT_EQ(claimed.size(), 5u);  // failed1, failed2, cancelled, bobs, other

@@ -205,6 +205,7 @@ SqlQuery JobConditions(const JobFilter& filter) {
     conditions.sql += clause;
     conditions.binds.push_back(std::move(value));
   };
+  if (filter.job_id) add("j.id = ?", *filter.job_id);
   if (filter.owner) add("a.owner = ?", *filter.owner);
   if (filter.state) {
     add("j.state = ?", std::string(Name(*filter.state)));
