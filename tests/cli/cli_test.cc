@@ -6,78 +6,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/media_samples.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace reprise {
 namespace {
-
-namespace fs = std::filesystem;
-using nlohmann::json;
-using testing::CommandResult;
-using testing::MediaSamples;
-using testing::TempDir;
-
-class CliTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { samples_ = new MediaSamples(); }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
-  CommandResult Run(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
-    return testing::RunCommand(args, env);
-  }
-
-  json RunJson(std::vector<std::string> args, int expected_exit = 0,
-               const std::vector<std::string>& env = {}) {
-    args.push_back("--json");
-    CommandResult result = Run(args, env);
-    EXPECT_EQ(result.exit_code, expected_exit) << result.output;
-    try {
-      return json::parse(result.out);
-    } catch (const json::exception& e) {
-      ADD_FAILURE() << "not JSON: " << e.what() << "\n" << result.output;
-      return json();
-    }
-  }
-
-  std::string Library(const std::vector<std::string>& paths) {
-    std::string dir = input_.Join("library");
-    fs::create_directories(dir);
-    for (const auto& path : paths) {
-      fs::copy_file(path, dir + "/" + fs::path(path).filename().string(),
-                    fs::copy_options::overwrite_existing);
-    }
-    return dir;
-  }
-
-  // ffprobe's view of a picture file: {width, height, codec_name}.
-  static json ProbePicture(const std::string& path) {
-    auto result = testing::RunCommand({"ffprobe", "-v", "error", "-show_entries",
-                                       "stream=width,height,codec_name", "-of", "json", path});
-    EXPECT_EQ(result.exit_code, 0) << result.output;
-    return json::parse(result.out)["streams"][0];
-  }
-
-  std::string BlobPath(const std::string& key) { return data_.path() + "/blobs/" + key; }
-
-  static json FindStage(const json& detail, const std::string& stage) {
-    for (const auto& d : detail["derivatives"]) {
-      if (d["stage"] == stage) return d;
-    }
-    ADD_FAILURE() << "no stage " << stage;
-    return json();
-  }
-
-  static MediaSamples* samples_;
-  TempDir data_;
-  TempDir input_;
-};
-
-MediaSamples* CliTest::samples_ = nullptr;
 
 TEST_F(CliTest, HelpReadsWellAndBadUsageExitsTwo) {
   CommandResult help = testing::RunCommand({REPRISE_BINARY, "--help"});
