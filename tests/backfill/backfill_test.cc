@@ -13,10 +13,8 @@
 #include "backfill/driver.h"
 #include "backfill/pump.h"
 #include "backfill/service.h"
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "stages/builtin.h"
-#include "tests/support/test_support.h"
+#include "tests/support/library.h"
+#include "tests/support/stage_registry.h"
 
 namespace reprise::backfill {
 namespace {
@@ -25,26 +23,19 @@ using catalog::BackfillMode;
 using catalog::BackfillState;
 using catalog::ItemOutcome;
 using catalog::JobState;
-using testing::TempDir;
 constexpr int64_t kSecond = 1'000'000;
 
 class BackfillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
-    ASSERT_TRUE(registry_.Seal());
+    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(testing::SealBuiltinStages(registry_));
     service_ = MakeService(registry_);
   }
 
   std::unique_ptr<Service> MakeService(const stages::Registry& registry) {
-    return std::make_unique<Service>(*catalog_, *blobs_, registry, clock_, MakeNullLogger(),
-                                     std::map<std::string, CostModel>{}, 2);
+    return std::make_unique<Service>(library_.catalog(), library_.blobs(), registry, clock_,
+                                     MakeNullLogger(), std::map<std::string, CostModel>{}, 2);
   }
 
   // `count` assets of `owner`, one clock tick apart (so plan order is creation order).
@@ -60,7 +51,7 @@ class BackfillTest : public ::testing::Test {
       asset.original_key = "originals/" + asset.id;
       asset.media.kind = catalog::AssetKind::kVideo;
       asset.media.duration_seconds = 30;
-      EXPECT_TRUE(catalog_->InsertAsset(asset));
+      EXPECT_TRUE(library_.catalog().InsertAsset(asset));
       ids.push_back(asset.id);
       clock_.Advance(1000);
     }
@@ -70,7 +61,7 @@ class BackfillTest : public ::testing::Test {
   // Writes a finished attempt of `stage` built by `recipe`.
   void Record(const std::string& asset, const std::string& stage, const std::string& recipe,
               catalog::DerivativeState state = catalog::DerivativeState::kDone) {
-    auto id = catalog_->StartDerivative(asset, stage, 1, recipe, nlohmann::json::object());
+    auto id = library_.catalog().StartDerivative(asset, stage, 1, recipe, nlohmann::json::object());
     ASSERT_TRUE(id) << id.error().ToString();
     catalog::DerivativeOutcome outcome;
     outcome.state = state;
@@ -78,7 +69,7 @@ class BackfillTest : public ::testing::Test {
       outcome.error = Error{ErrorCode::kIo, "disk on fire", ""};
     }
     if (state == catalog::DerivativeState::kSkipped) outcome.skip_reason = "no_video_stream";
-    ASSERT_TRUE(catalog_->CompleteDerivative(*id, outcome));
+    ASSERT_TRUE(library_.catalog().CompleteDerivative(*id, outcome));
   }
 
   void MakeCurrent(const std::string& asset, const std::string& stage) {
@@ -92,7 +83,7 @@ class BackfillTest : public ::testing::Test {
     catalog::ClaimRequest claim;
     claim.worker_id = "w";
     claim.max_jobs = 1000;
-    auto jobs = catalog_->ClaimJobs(claim);
+    auto jobs = library_.catalog().ClaimJobs(claim);
     EXPECT_TRUE(jobs) << jobs.error().ToString();
     if (!jobs) return 0;
     for (const auto& job : *jobs) FinishJob(job, failing);
@@ -102,7 +93,8 @@ class BackfillTest : public ::testing::Test {
   void FinishJob(const catalog::Job& job, const std::set<std::string>& failing = {}) {
     bool failed = false;
     for (const auto& stage : job.stages) {
-      auto statuses = catalog_->GetStageStatuses(job.asset_id, {{stage, registry_.Recipe(stage)}});
+      auto statuses =
+          library_.catalog().GetStageStatuses(job.asset_id, {{stage, registry_.Recipe(stage)}});
       ASSERT_TRUE(statuses);
       bool forced = std::count(job.forced.begin(), job.forced.end(), stage) != 0;
       if ((*statuses)[0] == catalog::StageStatus::kCurrent && !forced) continue;
@@ -116,7 +108,7 @@ class BackfillTest : public ::testing::Test {
     catalog::JobOutcome outcome;
     outcome.state = failed ? JobState::kFailed : JobState::kSucceeded;
     if (failed) outcome.error = Error{ErrorCode::kIo, "disk on fire", ""};
-    ASSERT_TRUE(catalog_->FinishJob(job.id, job.lease_owner, outcome));
+    ASSERT_TRUE(library_.catalog().FinishJob(job.id, job.lease_owner, outcome));
   }
 
   Request Thumbnails(BackfillMode mode = BackfillMode::kOutdated) {
@@ -148,7 +140,7 @@ class BackfillTest : public ::testing::Test {
   }
 
   catalog::BackfillCounts Counts(int64_t id) {
-    auto counts = catalog_->CountBackfillItems(id);
+    auto counts = library_.catalog().CountBackfillItems(id);
     EXPECT_TRUE(counts) << counts.error().ToString();
     return counts.value_or(catalog::BackfillCounts{});
   }
@@ -159,19 +151,17 @@ class BackfillTest : public ::testing::Test {
     EXPECT_TRUE(step) << step.error().ToString();
     catalog::ClaimRequest claim;
     claim.worker_id = "w";
-    auto running = catalog_->ClaimJobs(claim);
+    auto running = library_.catalog().ClaimJobs(claim);
     EXPECT_TRUE(running) << running.error().ToString();
     return running.value_or(std::vector<catalog::Job>{});
   }
 
   Driver MakeDriver(int64_t id, const std::string& name = "driver") {
-    return Driver(*catalog_, clock_, MakeNullLogger(), name, id);
+    return Driver(library_.catalog(), clock_, MakeNullLogger(), name, id);
   }
 
-  TempDir data_;
   FakeClock clock_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  testing::LocalLibrary library_;
   stages::Registry registry_;
   std::unique_ptr<Service> service_;
   int next_asset_ = 0;
@@ -190,14 +180,14 @@ TEST_F(BackfillTest, DryRunReportsWhatARunWouldDoAndChangesNothing) {
   catalog::NewJob live;
   live.asset_id = ids[7];
   live.stages = {"thumbnail"};
-  ASSERT_TRUE(catalog_->Enqueue(live));
+  ASSERT_TRUE(library_.catalog().Enqueue(live));
 
-  std::string db = ReadBytes(data_.Join("catalog.db"));
-  std::string wal = ReadBytes(data_.Join("catalog.db-wal"));
+  std::string db = ReadBytes(library_.dir().Join("catalog.db"));
+  std::string wal = ReadBytes(library_.dir().Join("catalog.db-wal"));
   auto plan = service_->DryRun(Thumbnails(), "", 3);
   ASSERT_TRUE(plan) << plan.error().ToString();
-  EXPECT_EQ(ReadBytes(data_.Join("catalog.db")), db);
-  EXPECT_EQ(ReadBytes(data_.Join("catalog.db-wal")), wal);
+  EXPECT_EQ(ReadBytes(library_.dir().Join("catalog.db")), db);
+  EXPECT_EQ(ReadBytes(library_.dir().Join("catalog.db-wal")), wal);
 
   ASSERT_EQ(plan->stages.size(), 1u);
   const StagePlan& stage = plan->stages[0];
@@ -215,7 +205,7 @@ TEST_F(BackfillTest, DryRunReportsWhatARunWouldDoAndChangesNothing) {
 
   // The frozen plan holds exactly the pairs the dry run counted.
   catalog::Backfill backfill = Start(Thumbnails());
-  auto items = catalog_->ListBackfillItems(backfill.id, std::nullopt, 0, 100);
+  auto items = library_.catalog().ListBackfillItems(backfill.id, std::nullopt, 0, 100);
   ASSERT_TRUE(items);
   std::vector<std::string> planned;
   for (const auto& item : *items) planned.push_back(item.asset_id);
@@ -238,10 +228,10 @@ TEST_F(BackfillTest, ARunProcessesEveryItemOnceAndASecondRunPlansNothing) {
   EXPECT_EQ(counts.total, 14);
   EXPECT_EQ(counts.Count(ItemOutcome::kProcessed), 14);
   for (const auto& id : ids) {
-    auto rows = catalog_->ListDerivatives(id);
+    auto rows = library_.catalog().ListDerivatives(id);
     ASSERT_TRUE(rows);
     EXPECT_EQ(rows->size(), 2u) << "one attempt per stage, no more";
-    auto asset = catalog_->GetAsset(id, {});
+    auto asset = library_.catalog().GetAsset(id, {});
     ASSERT_TRUE(asset);
     EXPECT_EQ(asset->status, catalog::AssetStatus::kProcessing)
         << "marked when dispatched; the real executor sets the final status";
@@ -259,8 +249,7 @@ TEST_F(BackfillTest, AVersionBumpOfOneStageMakesExactlyItsDerivativesOutdated) {
     MakeCurrent(id, "thumbnail");
   }
   stages::Registry bumped;
-  ASSERT_TRUE(stages::AddBuiltinStages(bumped, {{"thumbnail", {{"width", 480}}}}));
-  ASSERT_TRUE(bumped.Seal());
+  ASSERT_TRUE(testing::SealBuiltinStages(bumped, {{"thumbnail", {{"width", 480}}}}));
   ASSERT_NE(bumped.Recipe("thumbnail"), registry_.Recipe("thumbnail"));
   ASSERT_EQ(bumped.Recipe("probe"), registry_.Recipe("probe"));
 
@@ -355,7 +344,7 @@ TEST_F(BackfillTest, PauseTakesBackJobsThatHaveNotStartedAndResumeCarriesOn) {
   EXPECT_EQ(counts.Count(ItemOutcome::kPending), 5);
   catalog::JobFilter queued;
   queued.state = JobState::kQueued;
-  EXPECT_TRUE(catalog_->ListJobs(queued, {})->items.empty());
+  EXPECT_TRUE(library_.catalog().ListJobs(queued, {})->items.empty());
 
   auto step = driver.Step();
   ASSERT_TRUE(step);
@@ -384,12 +373,12 @@ TEST_F(BackfillTest, CancelCancelsWaitingWorkAndStopsRunningJobsAtTheirNextHeart
   auto cancelling = service_->Cancel(backfill.id, {});
   ASSERT_TRUE(cancelling) << cancelling.error().ToString();
   EXPECT_EQ(cancelling->state, BackfillState::kCancelling) << "a job is still running";
-  auto renewed = catalog_->RenewLease(running[0].id, "w", 10 * kSecond);
+  auto renewed = library_.catalog().RenewLease(running[0].id, "w", 10 * kSecond);
   ASSERT_TRUE(renewed);
   EXPECT_TRUE(*renewed) << "the running job is asked to stop";
   catalog::JobOutcome stopped;
   stopped.state = JobState::kCancelled;
-  ASSERT_TRUE(catalog_->FinishJob(running[0].id, "w", stopped));
+  ASSERT_TRUE(library_.catalog().FinishJob(running[0].id, "w", stopped));
 
   auto step = driver.Step();
   ASSERT_TRUE(step);
@@ -443,7 +432,7 @@ TEST_F(BackfillTest, ModeAllForcesCurrentResultsToBeRebuilt) {
   catalog::ClaimRequest claim;
   claim.worker_id = "w";
   claim.max_jobs = 10;
-  auto jobs = catalog_->ClaimJobs(claim);
+  auto jobs = library_.catalog().ClaimJobs(claim);
   ASSERT_TRUE(jobs);
   ASSERT_EQ(jobs->size(), 2u);
   for (const auto& job : *jobs) {
@@ -467,15 +456,15 @@ TEST_F(BackfillTest, OneDriverAtATimeAndThePumpAdoptsWhatNobodyDrives) {
   EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
 
   // The first driver dies without a word: its lease runs out, then the pump adopts it.
-  Pump pump(*catalog_, clock_, MakeNullLogger(), "pump", 1000, 30 * kSecond);
+  Pump pump(library_.catalog(), clock_, MakeNullLogger(), "pump", 1000, 30 * kSecond);
   EXPECT_EQ(pump.Round(), 0u) << "still driven";
   clock_.Advance(31 * kSecond);
   EXPECT_EQ(pump.Round(), 1u);
-  auto held = catalog_->GetBackfill(backfill.id, {});
+  auto held = library_.catalog().GetBackfill(backfill.id, {});
   ASSERT_TRUE(held);
   EXPECT_EQ(held->driver, "pump");
   for (int round = 0; round < 100 && pump.Round() > 0; ++round) RunQueuedJobs();
-  held = catalog_->GetBackfill(backfill.id, {});
+  held = library_.catalog().GetBackfill(backfill.id, {});
   ASSERT_TRUE(held);
   EXPECT_EQ(held->state, BackfillState::kSucceeded);
   EXPECT_TRUE(held->driver.empty()) << "the lease is given back";
@@ -509,7 +498,7 @@ TEST_F(BackfillTest, FiltersAndWhereSelectTheSameAssetsInPlanAndRun) {
   auto ids = AddAssets(6);
   int64_t middle = 0;
   {
-    auto asset = catalog_->GetAsset(ids[3], {});
+    auto asset = library_.catalog().GetAsset(ids[3], {});
     ASSERT_TRUE(asset);
     middle = asset->created_at;
   }
@@ -521,7 +510,7 @@ TEST_F(BackfillTest, FiltersAndWhereSelectTheSameAssetsInPlanAndRun) {
   ASSERT_TRUE(plan) << plan.error().ToString();
   EXPECT_EQ(plan->items, 2);
   catalog::Backfill backfill = Start(request);
-  auto items = catalog_->ListBackfillItems(backfill.id, std::nullopt, 0, 10);
+  auto items = library_.catalog().ListBackfillItems(backfill.id, std::nullopt, 0, 10);
   ASSERT_TRUE(items);
   ASSERT_EQ(items->size(), 2u);
   EXPECT_EQ((*items)[0].asset_id, ids[3]);

@@ -7,40 +7,24 @@
 
 #include <gtest/gtest.h>
 
-#include "blob/fs/fs_blob_store.h"
 #include "blob/keys.h"
-#include "catalog/sqlite/sqlite_catalog.h"
 #include "core/hash.h"
 #include "core/ids.h"
-#include "media/ffmpeg.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/library.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::ingest {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::MediaSamples;
 using testing::TempDir;
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    ingestor_ = std::make_unique<Ingestor>(*catalog_, *blobs_, clock_, MakeNullLogger());
+    ASSERT_TRUE(library_.Open(clock_));
+    ingestor_ =
+        std::make_unique<Ingestor>(library_.catalog(), library_.blobs(), clock_, MakeNullLogger());
   }
 
   // A folder holding copies of the given samples (under their own names).
@@ -60,16 +44,11 @@ class IngestTest : public ::testing::Test {
     return options;
   }
 
-  static MediaSamples* samples_;
-  TempDir data_;
   TempDir input_;
   FakeClock clock_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  testing::LocalLibrary library_;
   std::unique_ptr<Ingestor> ingestor_;
 };
-
-MediaSamples* IngestTest::samples_ = nullptr;
 
 TEST_F(IngestTest, StoresTheOriginalUnderItsHashWithCidAndMediaSummary) {
   const std::string& path = samples_->H264AacMp4();
@@ -90,11 +69,11 @@ TEST_F(IngestTest, StoresTheOriginalUnderItsHashWithCidAndMediaSummary) {
   EXPECT_EQ(asset.media.kind, catalog::AssetKind::kVideo);
   EXPECT_EQ(asset.status, catalog::AssetStatus::kPending);
 
-  auto stored = blob::GetBytes(*blobs_, asset.original_key);
+  auto stored = blob::GetBytes(library_.blobs(), asset.original_key);
   ASSERT_TRUE(stored);
   EXPECT_TRUE(*stored == bytes) << "the blob is a byte-exact copy";
 
-  auto fetched = catalog_->GetAsset(asset.id, {});
+  auto fetched = library_.catalog().GetAsset(asset.id, {});
   ASSERT_TRUE(fetched);
   EXPECT_EQ(fetched->sha256_hex, asset.sha256_hex);
 }
@@ -115,15 +94,10 @@ TEST_F(IngestTest, SameContentAgainIsANoOpAndOtherOwnersShareTheBlob) {
   EXPECT_NE(bob.asset->id, again.asset->id);
   EXPECT_EQ(bob.asset->original_key, again.asset->original_key);
 
-  auto count = catalog_->CountAssets({});
+  auto count = library_.catalog().CountAssets({});
   ASSERT_TRUE(count);
   EXPECT_EQ(*count, 2);
-  int originals = 0;
-  ASSERT_TRUE(blobs_->List("originals/", [&](const blob::BlobInfo&) {
-    ++originals;
-    return true;
-  }));
-  EXPECT_EQ(originals, 1);
+  EXPECT_EQ(library_.CountBlobs("originals/"), 1);
 }
 
 TEST_F(IngestTest, MediaIsRecognisedByContentNotByName) {
@@ -176,12 +150,7 @@ TEST_F(IngestTest, BrokenFilesAreErrorsNamingTheFileAndTheRestGoOn) {
   EXPECT_EQ(seen.back().bytes_done, seen.back().bytes_total);
 
   // Nothing half-stored: exactly the four added originals exist.
-  int originals = 0;
-  ASSERT_TRUE(blobs_->List("originals/", [&](const blob::BlobInfo&) {
-    ++originals;
-    return true;
-  }));
-  EXPECT_EQ(originals, 4);
+  EXPECT_EQ(library_.CountBlobs("originals/"), 4);
 
   Summary again = ingestor_->IngestPaths({dir}, Owner("o"));
   EXPECT_EQ(again.added, 0);

@@ -7,19 +7,14 @@
 
 #include <gtest/gtest.h>
 
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "ingest/ingest.h"
-#include "media/ffmpeg.h"
-#include "stages/builtin.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/library.h"
+#include "tests/support/media_suite.h"
+#include "tests/support/stage_registry.h"
 
 namespace reprise::queue {
 namespace {
 
 using catalog::DerivativeState;
-using testing::MediaSamples;
-using testing::TempDir;
 
 struct FlakyControl {
   std::atomic<bool> fail{false};
@@ -62,37 +57,14 @@ class FlakyStage final : public stages::Stage {
   nlohmann::json params_ = nlohmann::json::object();
 };
 
-class ExecutorTest : public ::testing::Test {
+class ExecutorTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
-    ASSERT_TRUE(registry_.Add(std::make_unique<FlakyStage>(control_)));
-    ASSERT_TRUE(registry_.Seal());
-    executor_ = std::make_unique<Executor>(*catalog_, *blobs_, registry_, clock_, MakeNullLogger());
-  }
-
-  catalog::Asset Ingest(const std::string& path) {
-    ingest::Ingestor ingestor(*catalog_, *blobs_, clock_, MakeNullLogger());
-    ingest::Options options;
-    options.owner = "o";
-    auto item = ingestor.IngestFile(path, options);
-    EXPECT_TRUE(item.asset) << (item.error ? item.error->ToString() : item.skip_reason);
-    return *item.asset;
+    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
+                                           std::make_unique<FlakyStage>(control_)));
+    executor_ = std::make_unique<Executor>(library_.catalog(), library_.blobs(), registry_, clock_,
+                                           MakeNullLogger());
   }
 
   std::vector<const stages::Stage*> Stages(const std::vector<std::string>& names) {
@@ -101,54 +73,40 @@ class ExecutorTest : public ::testing::Test {
     return *selected;
   }
 
-  int CountBlobs(const std::string& prefix) {
-    int count = 0;
-    EXPECT_TRUE(blobs_->List(prefix, [&](const blob::BlobInfo&) {
-      ++count;
-      return true;
-    }));
-    return count;
-  }
-
-  static MediaSamples* samples_;
-  TempDir data_;
   FakeClock clock_;
   FlakyControl control_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  testing::LocalLibrary library_;
   stages::Registry registry_;
   std::unique_ptr<Executor> executor_;
 };
 
-MediaSamples* ExecutorTest::samples_ = nullptr;
-
 TEST_F(ExecutorTest, RecordsEachStageAndReflectsProbeOntoTheAsset) {
-  catalog::Asset asset = Ingest(samples_->H264AacMp4());
+  catalog::Asset asset = library_.Ingest(samples_->H264AacMp4());
   auto report = executor_->RunAsset(asset, Stages({"probe", "thumbnail", "flaky"}));
   ASSERT_TRUE(report) << report.error().ToString();
   ASSERT_EQ(report->stages.size(), 3u);
   for (const auto& stage : report->stages) EXPECT_EQ(stage.state, DerivativeState::kDone);
   EXPECT_EQ(report->status, catalog::AssetStatus::kReady);
 
-  auto thumb = catalog_->GetCurrentDerivative(asset.id, "thumbnail");
+  auto thumb = library_.catalog().GetCurrentDerivative(asset.id, "thumbnail");
   ASSERT_TRUE(thumb);
   ASSERT_EQ(thumb->blobs.size(), 1u);
   EXPECT_EQ(thumb->blobs[0].content_type, "image/jpeg");
   EXPECT_EQ(thumb->recipe, registry_.Recipe("thumbnail"));
-  auto size = blobs_->Size(thumb->blobs[0].key);
+  auto size = library_.blobs().Size(thumb->blobs[0].key);
   ASSERT_TRUE(size);
   EXPECT_EQ(*size, thumb->blobs[0].size);
 
-  auto stored = catalog_->GetAsset(asset.id, {});
+  auto stored = library_.catalog().GetAsset(asset.id, {});
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->media.width, testing::samples::kSmallWidth);
   EXPECT_EQ(stored->status, catalog::AssetStatus::kReady);
 }
 
 TEST_F(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
-  catalog::Asset asset = Ingest(samples_->Wav());
+  catalog::Asset asset = library_.Ingest(samples_->Wav());
   ASSERT_TRUE(executor_->RunAsset(asset, Stages({"flaky"})));
-  auto good = catalog_->GetCurrentDerivative(asset.id, "flaky");
+  auto good = library_.catalog().GetCurrentDerivative(asset.id, "flaky");
   ASSERT_TRUE(good);
 
   control_.fail = true;
@@ -158,15 +116,15 @@ TEST_F(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
   ASSERT_TRUE(report->stages[0].error);
   EXPECT_EQ(report->stages[0].error->code, ErrorCode::kUnsupportedMedia);
 
-  auto still = catalog_->GetCurrentDerivative(asset.id, "flaky");
+  auto still = library_.catalog().GetCurrentDerivative(asset.id, "flaky");
   ASSERT_TRUE(still);
   EXPECT_EQ(still->id, good->id) << "the failure did not replace the current result";
-  EXPECT_EQ(CountBlobs(good->blobs[0].key), 1) << "the good result's file is still there";
+  EXPECT_EQ(library_.CountBlobs(good->blobs[0].key), 1) << "the good result's file is still there";
   std::string failed_prefix =
       "assets/" + asset.id + "/flaky/" + std::to_string(report->stages[0].derivative_id) + "/";
-  EXPECT_EQ(CountBlobs(failed_prefix), 0) << "the failed attempt left no files";
+  EXPECT_EQ(library_.CountBlobs(failed_prefix), 0) << "the failed attempt left no files";
 
-  auto history = catalog_->ListDerivatives(asset.id);
+  auto history = library_.catalog().ListDerivatives(asset.id);
   ASSERT_TRUE(history);
   ASSERT_EQ(history->size(), 2u);
   EXPECT_EQ((*history)[0].state, DerivativeState::kFailed);
@@ -174,14 +132,15 @@ TEST_F(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
   EXPECT_EQ((*history)[0].error_message, "flaky failed on purpose");
   // A good result of today's recipe is still current, so the stage does not count as
   // failed; probe and thumbnail never ran, so the asset is pending.
-  auto statuses = catalog_->GetStageStatuses(asset.id, {{"flaky", registry_.Recipe("flaky")}});
+  auto statuses =
+      library_.catalog().GetStageStatuses(asset.id, {{"flaky", registry_.Recipe("flaky")}});
   ASSERT_TRUE(statuses);
   EXPECT_EQ((*statuses)[0], catalog::StageStatus::kCurrent);
   EXPECT_EQ(report->status, catalog::AssetStatus::kPending);
 }
 
 TEST_F(ExecutorTest, AThrowingStageFailsAloneWhileTheOthersComplete) {
-  catalog::Asset asset = Ingest(samples_->H264AacMp4());
+  catalog::Asset asset = library_.Ingest(samples_->H264AacMp4());
   control_.throw_in_finish = true;
   auto report = executor_->RunAsset(asset, Stages({"probe", "flaky", "thumbnail"}));
   ASSERT_TRUE(report);
@@ -191,12 +150,12 @@ TEST_F(ExecutorTest, AThrowingStageFailsAloneWhileTheOthersComplete) {
   EXPECT_EQ(report->stages[1].error->code, ErrorCode::kInternal);
   EXPECT_NE(report->stages[1].error->message.find("flaky exploded"), std::string::npos);
   EXPECT_EQ(report->stages[2].state, DerivativeState::kDone);
-  EXPECT_EQ(CountBlobs("assets/" + asset.id + "/flaky/"), 0);
+  EXPECT_EQ(library_.CountBlobs("assets/" + asset.id + "/flaky/"), 0);
 }
 
 TEST_F(ExecutorTest, AMissingOriginalFailsEveryStageWithTheReason) {
-  catalog::Asset asset = Ingest(samples_->Mp3());
-  ASSERT_TRUE(blobs_->Delete(asset.original_key));
+  catalog::Asset asset = library_.Ingest(samples_->Mp3());
+  ASSERT_TRUE(library_.blobs().Delete(asset.original_key));
   auto report = executor_->RunAsset(asset, Stages({"probe", "thumbnail"}));
   ASSERT_TRUE(report);
   for (const auto& stage : report->stages) {

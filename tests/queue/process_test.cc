@@ -4,85 +4,56 @@
 
 #include <gtest/gtest.h>
 
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "ingest/ingest.h"
-#include "media/ffmpeg.h"
-#include "stages/builtin.h"
 #include "tests/queue/scripted_stage.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/library.h"
+#include "tests/support/media_suite.h"
+#include "tests/support/stage_registry.h"
 
 namespace reprise::queue {
 namespace {
 
-using testing::MediaSamples;
-using testing::TempDir;
-
-class ProcessTest : public ::testing::Test {
+class ProcessTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
-    ASSERT_TRUE(registry_.Add(std::make_unique<ScriptedStage>("gate", 1, script_)));
-    ASSERT_TRUE(registry_.Seal());
-    processor_ = std::make_unique<Processor>(*catalog_, registry_, clock_, [this](int slots) {
-      WorkerOptions options;
-      options.worker_id = "process";
-      options.concurrency = slots > 0 ? slots : 2;
-      options.poll_micros = 5'000;
-      return std::make_unique<Worker>(
-          *catalog_,
-          [this] {
-            return std::make_unique<Executor>(*catalog_, *blobs_, registry_, clock_,
-                                              MakeNullLogger());
-          },
-          registry_, clock_, random_, MakeNullLogger(), options);
-    });
+    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
+                                           std::make_unique<ScriptedStage>("gate", 1, script_)));
+    processor_ =
+        std::make_unique<Processor>(library_.catalog(), registry_, clock_, [this](int slots) {
+          WorkerOptions options;
+          options.worker_id = "process";
+          options.concurrency = slots > 0 ? slots : 2;
+          options.poll_micros = 5'000;
+          return std::make_unique<Worker>(
+              library_.catalog(),
+              [this] {
+                return std::make_unique<Executor>(library_.catalog(), library_.blobs(), registry_,
+                                                  clock_, MakeNullLogger());
+              },
+              registry_, clock_, random_, MakeNullLogger(), options);
+        });
   }
 
   // Ingests, and queues `queued_stages` the way a live upload would.
   std::string Ingest(const std::string& path, const std::vector<std::string>& queued_stages) {
-    ingest::Ingestor ingestor(*catalog_, *blobs_, clock_, MakeNullLogger());
-    ingest::Options options;
-    options.owner = "o";
-    auto item = ingestor.IngestFile(path, options);
-    EXPECT_TRUE(item.asset) << (item.error ? item.error->ToString() : item.skip_reason);
-    if (!item.asset) return "";
+    catalog::Asset asset = library_.Ingest(path);
+    if (asset.id.empty()) return "";
     if (!queued_stages.empty()) {
       catalog::NewJob job;
-      job.asset_id = item.asset->id;
+      job.asset_id = asset.id;
       job.stages = queued_stages;
-      EXPECT_TRUE(catalog_->Enqueue(job));
+      EXPECT_TRUE(library_.catalog().Enqueue(job));
     }
-    return item.asset->id;
+    return asset.id;
   }
 
-  static MediaSamples* samples_;
-  TempDir data_;
   FakeClock clock_;
   SeededRandom random_{1};
   StageScript script_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  testing::LocalLibrary library_;
   stages::Registry registry_;
   std::unique_ptr<Processor> processor_;
 };
-
-MediaSamples* ProcessTest::samples_ = nullptr;
 
 TEST_F(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
   Ingest(samples_->H264AacMp4(), {"probe", "thumbnail"});  // queued before the run

@@ -12,21 +12,16 @@
 
 #include <gtest/gtest.h>
 
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "ingest/ingest.h"
-#include "media/ffmpeg.h"
 #include "queue/enqueue.h"
-#include "stages/builtin.h"
 #include "tests/queue/scripted_stage.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/library.h"
+#include "tests/support/media_suite.h"
+#include "tests/support/stage_registry.h"
 
 namespace reprise::queue {
 namespace {
 
 using catalog::JobState;
-using testing::MediaSamples;
-using testing::TempDir;
 constexpr int64_t kSecond = 1'000'000;
 
 // Always the same draw, so backoffs are predictable: 0.999 of each ceiling.
@@ -46,27 +41,12 @@ bool WaitUntil(F condition, std::chrono::seconds timeout = std::chrono::seconds(
   return true;
 }
 
-class WorkerTest : public ::testing::Test {
+class WorkerTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(data_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    ASSERT_TRUE(stages::AddBuiltinStages(registry_, nlohmann::json::object()));
-    ASSERT_TRUE(registry_.Add(std::make_unique<ScriptedStage>("gate", 1, script_)));
-    ASSERT_TRUE(registry_.Seal());
+    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
+                                           std::make_unique<ScriptedStage>("gate", 1, script_)));
   }
 
   void TearDown() override {
@@ -93,9 +73,10 @@ class WorkerTest : public ::testing::Test {
                                      const stages::Registry* registry = nullptr) {
     const stages::Registry& stages = registry != nullptr ? *registry : registry_;
     auto worker = std::make_unique<Worker>(
-        *catalog_,
+        library_.catalog(),
         [this, &stages] {
-          return std::make_unique<Executor>(*catalog_, *blobs_, stages, clock_, MakeNullLogger());
+          return std::make_unique<Executor>(library_.catalog(), library_.blobs(), stages, clock_,
+                                            MakeNullLogger());
         },
         stages, clock_, random, MakeNullLogger(), std::move(options));
     worker->SetObserver([this](const JobReport& report) {
@@ -105,15 +86,6 @@ class WorkerTest : public ::testing::Test {
     return worker;
   }
 
-  catalog::Asset Ingest(const std::string& path, const std::string& owner = "o") {
-    ingest::Ingestor ingestor(*catalog_, *blobs_, clock_, MakeNullLogger());
-    ingest::Options options;
-    options.owner = owner;
-    auto item = ingestor.IngestFile(path, options);
-    EXPECT_TRUE(item.asset) << (item.error ? item.error->ToString() : item.skip_reason);
-    return item.asset.value_or(catalog::Asset{});
-  }
-
   int64_t Enqueue(const std::string& asset_id, std::vector<std::string> stages,
                   int priority = catalog::kLivePriority, int max_attempts = 5) {
     catalog::NewJob job;
@@ -121,20 +93,20 @@ class WorkerTest : public ::testing::Test {
     job.stages = std::move(stages);
     job.priority = priority;
     job.max_attempts = max_attempts;
-    auto enqueued = catalog_->Enqueue(job);
+    auto enqueued = library_.catalog().Enqueue(job);
     EXPECT_TRUE(enqueued) << enqueued.error().ToString();
     return enqueued ? enqueued->job_id : 0;
   }
 
   catalog::Job GetJob(int64_t id) {
-    auto job = catalog_->GetJob(id, {});
+    auto job = library_.catalog().GetJob(id, {});
     EXPECT_TRUE(job) << job.error().ToString();
     return job.value_or(catalog::Job{});
   }
 
   bool WaitJob(int64_t id, JobState state, int attempts = -1) {
     bool reached = WaitUntil([&] {
-      auto job = catalog_->GetJob(id, {});
+      auto job = library_.catalog().GetJob(id, {});
       return job && job->state == state && (attempts < 0 || job->attempts == attempts);
     });
     if (!reached) {
@@ -147,7 +119,7 @@ class WorkerTest : public ::testing::Test {
 
   std::vector<catalog::Derivative> Rows(const std::string& asset_id, const std::string& stage) {
     std::vector<catalog::Derivative> rows;
-    auto all = catalog_->ListDerivatives(asset_id);
+    auto all = library_.catalog().ListDerivatives(asset_id);
     EXPECT_TRUE(all);
     for (const auto& row : all.value_or(std::vector<catalog::Derivative>{})) {
       if (row.stage == stage) rows.push_back(row);
@@ -157,7 +129,8 @@ class WorkerTest : public ::testing::Test {
 
   catalog::StageStatus Status(const std::string& asset_id, const std::string& stage,
                               const stages::Registry& registry) {
-    auto statuses = catalog_->GetStageStatuses(asset_id, {{stage, registry.Recipe(stage)}});
+    auto statuses =
+        library_.catalog().GetStageStatuses(asset_id, {{stage, registry.Recipe(stage)}});
     EXPECT_TRUE(statuses);
     return statuses ? (*statuses)[0] : catalog::StageStatus::kMissing;
   }
@@ -167,22 +140,33 @@ class WorkerTest : public ::testing::Test {
     return reports_;
   }
 
-  static MediaSamples* samples_;
-  TempDir data_;
+  // A gate job on LongMp4, claimed by a worker named `worker_id` and held at the gate
+  // (running, making no progress) until script_.Open().
+  struct HeldJob {
+    catalog::Asset asset;
+    int64_t id = 0;
+    std::unique_ptr<Worker> worker;
+  };
+  void HoldAGateJob(HeldJob& held, const std::string& worker_id = "w") {
+    held.asset = library_.Ingest(samples_->LongMp4());
+    script_.BlockRuns({1});
+    held.id = Enqueue(held.asset.id, {"gate"});
+    held.worker = MakeWorker(Options(worker_id), random_);
+    ASSERT_TRUE(held.worker->Start());
+    ASSERT_TRUE(script_.WaitBlocked(1));
+  }
+
   FakeClock clock_;
   SeededRandom random_{42};
   StageScript script_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  testing::LocalLibrary library_;
   stages::Registry registry_;
   std::mutex reports_mutex_;
   std::vector<JobReport> reports_;
 };
 
-MediaSamples* WorkerTest::samples_ = nullptr;
-
 TEST_F(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
-  auto asset = Ingest(samples_->H264AacMp4());
+  auto asset = library_.Ingest(samples_->H264AacMp4());
   int64_t id = Enqueue(asset.id, {"probe", "thumbnail"});
   auto worker = MakeWorker(Options("w"), random_);
   ASSERT_TRUE(worker->Start());
@@ -205,7 +189,7 @@ TEST_F(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
 }
 
 TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) {
-  auto asset = Ingest(samples_->LongMp4());
+  auto asset = library_.Ingest(samples_->LongMp4());
   int64_t thumb_job = Enqueue(asset.id, {"thumbnail"});
   auto worker = MakeWorker(Options("w"), random_);
   ASSERT_TRUE(worker->Start());
@@ -227,7 +211,7 @@ TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) 
   ASSERT_TRUE(reports[1].report);
   const auto& full = reports[1].report->stats;
   EXPECT_TRUE(full.input_ended);
-  auto gate = catalog_->GetCurrentDerivative(asset.id, "gate");
+  auto gate = library_.catalog().GetCurrentDerivative(asset.id, "gate");
   ASSERT_TRUE(gate);
   EXPECT_EQ(gate->metadata["packets"].get<int64_t>(), full.packets_read)
       << "the file was read once, and the stage saw every packet of that one pass";
@@ -235,8 +219,8 @@ TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) 
 }
 
 TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
-  auto asset = Ingest(samples_->Wav());
-  Executor executor(*catalog_, *blobs_, registry_, clock_, MakeNullLogger());
+  auto asset = library_.Ingest(samples_->Wav());
+  Executor executor(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger());
   ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
   int64_t id = Enqueue(asset.id, {"probe"});
   auto worker = MakeWorker(Options("w"), random_);
@@ -249,14 +233,14 @@ TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
 }
 
 TEST_F(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
-  auto asset = Ingest(samples_->Wav());
-  Executor executor(*catalog_, *blobs_, registry_, clock_, MakeNullLogger());
+  auto asset = library_.Ingest(samples_->Wav());
+  Executor executor(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger());
   ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
   catalog::NewJob rebuild;
   rebuild.asset_id = asset.id;
   rebuild.stages = {"probe"};
   rebuild.force = true;
-  auto enqueued = catalog_->Enqueue(rebuild);
+  auto enqueued = library_.catalog().Enqueue(rebuild);
   ASSERT_TRUE(enqueued) << enqueued.error().ToString();
   auto worker = MakeWorker(Options("w"), random_);
   ASSERT_TRUE(worker->Start());
@@ -271,7 +255,7 @@ TEST_F(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
 }
 
 TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts) {
-  auto asset = Ingest(samples_->Wav());
+  auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kIo);
   int64_t id = Enqueue(asset.id, {"gate"}, catalog::kLivePriority, 4);
   FixedRandom fixed;
@@ -307,7 +291,7 @@ TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts
 }
 
 TEST_F(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
-  auto asset = Ingest(samples_->Wav());
+  auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kUnsupportedMedia);
   int64_t id = Enqueue(asset.id, {"probe", "gate"});
   auto worker = MakeWorker(Options("w"), random_);
@@ -323,7 +307,7 @@ TEST_F(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
 }
 
 TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
-  auto asset = Ingest(samples_->Wav());
+  auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kIo);  // transient: only quarantine stops the retries
   auto options = Options("w");
   options.quarantine_threshold = 3;
@@ -341,7 +325,7 @@ TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
   worker->Shutdown();
   EXPECT_EQ(script_.runs(), 3);
   EXPECT_EQ(Status(asset.id, "gate", registry_), catalog::StageStatus::kQuarantined);
-  auto entries = catalog_->ListQuarantine({});
+  auto entries = library_.catalog().ListQuarantine({});
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].stage, "gate");
@@ -349,42 +333,37 @@ TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
   EXPECT_GE((*entries)[0].failures, 3);
 
   // Later runs leave it alone, for this asset and for the same content elsewhere.
-  auto twin = Ingest(samples_->Wav(), "someone-else");
+  auto twin = library_.Ingest(samples_->Wav(), "someone-else");
   EXPECT_EQ(Status(twin.id, "gate", registry_), catalog::StageStatus::kQuarantined);
   EnqueueDueOptions due;
   due.stages = {"gate"};
   due.include_failed = true;
-  auto counts = EnqueueDue(*catalog_, registry_, due);
+  auto counts = EnqueueDue(library_.catalog(), registry_, due);
   ASSERT_TRUE(counts) << counts.error().ToString();
   EXPECT_EQ(counts->stages_enqueued, 0);
   EXPECT_EQ(counts->quarantined["gate"], 2);
 
   // A new version of the stage is a new recipe: the content gets another chance.
   stages::Registry bumped;
-  ASSERT_TRUE(stages::AddBuiltinStages(bumped, nlohmann::json::object()));
-  ASSERT_TRUE(bumped.Add(std::make_unique<ScriptedStage>("gate", 2, script_)));
-  ASSERT_TRUE(bumped.Seal());
+  ASSERT_TRUE(testing::SealBuiltinStages(bumped, nlohmann::json::object(),
+                                         std::make_unique<ScriptedStage>("gate", 2, script_)));
   EXPECT_NE(Status(asset.id, "gate", bumped), catalog::StageStatus::kQuarantined);
-  auto again = EnqueueDue(*catalog_, bumped, due);
+  auto again = EnqueueDue(library_.catalog(), bumped, due);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->stages_enqueued, 2);
   EXPECT_TRUE(again->quarantined.empty());
 }
 
 TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob) {
-  auto asset = Ingest(samples_->LongMp4());
-  script_.BlockRuns({1});
-  int64_t id = Enqueue(asset.id, {"gate"});
-  auto stalled = MakeWorker(Options("stalled"), random_);
-  ASSERT_TRUE(stalled->Start());
-  ASSERT_TRUE(script_.WaitBlocked(1));  // holding the job, making no progress
-  EXPECT_EQ(GetJob(id).lease_owner, "stalled/0");
+  HeldJob held;
+  ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held, "stalled"));
+  EXPECT_EQ(GetJob(held.id).lease_owner, "stalled/0");
 
   // No heartbeat came (no decode progress): past the lease, another worker reaps it.
   clock_.Advance(11 * kSecond);
   auto rescuer = MakeWorker(Options("rescuer"), random_);
   ASSERT_TRUE(rescuer->Start());
-  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 2));
+  ASSERT_TRUE(WaitJob(held.id, JobState::kSucceeded, 2));
   EXPECT_EQ(script_.runs(), 2);
 
   // The stalled run wakes up, learns at its heartbeat that the lease is gone and stops
@@ -396,19 +375,19 @@ TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob)
     }
     return false;
   }));
-  stalled->Shutdown();
+  held.worker->Shutdown();
   rescuer->Shutdown();
   for (const auto& report : Reports()) {
     if (report.lease_owner != "stalled/0") continue;
     EXPECT_TRUE(report.lease_lost);
     EXPECT_FALSE(report.outcome.has_value());
   }
-  auto job = GetJob(id);
+  auto job = GetJob(held.id);
   EXPECT_EQ(job.state, JobState::kSucceeded);
   EXPECT_EQ(job.attempts, 2);
 
   // One current result, written by the rescuer; the stalled attempt left no files.
-  auto rows = Rows(asset.id, "gate");
+  auto rows = Rows(held.asset.id, "gate");
   int current = 0;
   std::set<std::string> kept;
   for (const auto& row : rows) {
@@ -418,7 +397,7 @@ TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob)
       EXPECT_EQ(row.metadata["run"], 2);
       for (const auto& blob : row.blobs) {
         kept.insert(blob.key);
-        EXPECT_TRUE(blobs_->Exists(blob.key).value_or(false)) << blob.key;
+        EXPECT_TRUE(library_.blobs().Exists(blob.key).value_or(false)) << blob.key;
       }
     }
   }
@@ -428,65 +407,54 @@ TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob)
   EXPECT_NE(rows[1].error_message.find("abandoned"), std::string::npos)
       << "closed by the rescuer: " << rows[1].error_message;
   std::set<std::string> listed;
-  ASSERT_TRUE(blobs_->List("assets/" + asset.id + "/gate/", [&](const blob::BlobInfo& info) {
-    listed.insert(info.key);
-    return true;
-  }));
+  ASSERT_TRUE(
+      library_.blobs().List("assets/" + held.asset.id + "/gate/", [&](const blob::BlobInfo& info) {
+        listed.insert(info.key);
+        return true;
+      }));
   EXPECT_EQ(listed, kept);
 }
 
 TEST_F(WorkerTest, ACancelRequestStopsARunningJobAtItsNextHeartbeat) {
-  auto asset = Ingest(samples_->LongMp4());
-  script_.BlockRuns({1});
-  int64_t id = Enqueue(asset.id, {"gate"});
-  auto worker = MakeWorker(Options("w"), random_);
-  ASSERT_TRUE(worker->Start());
-  ASSERT_TRUE(script_.WaitBlocked(1));
-  auto state = catalog_->CancelJob(id, {});
+  HeldJob held;
+  ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
+  auto state = library_.catalog().CancelJob(held.id, {});
   ASSERT_TRUE(state) << state.error().ToString();
   EXPECT_EQ(*state, JobState::kRunning);
-  EXPECT_TRUE(GetJob(id).cancel_requested);
+  EXPECT_TRUE(GetJob(held.id).cancel_requested);
   clock_.Advance(2 * kSecond);  // the next packet is due a heartbeat
   script_.Open();
-  ASSERT_TRUE(WaitJob(id, JobState::kCancelled));
-  worker->Shutdown();
-  EXPECT_EQ(Rows(asset.id, "gate")[0].state, catalog::DerivativeState::kFailed);
-  EXPECT_EQ(Rows(asset.id, "gate")[0].error_code, "cancelled");
+  ASSERT_TRUE(WaitJob(held.id, JobState::kCancelled));
+  held.worker->Shutdown();
+  EXPECT_EQ(Rows(held.asset.id, "gate")[0].state, catalog::DerivativeState::kFailed);
+  EXPECT_EQ(Rows(held.asset.id, "gate")[0].error_code, "cancelled");
 }
 
 TEST_F(WorkerTest, ShutdownLetsARunningJobFinishWithinTheGracePeriod) {
-  auto asset = Ingest(samples_->LongMp4());
-  script_.BlockRuns({1});
-  int64_t id = Enqueue(asset.id, {"gate"});
-  auto worker = MakeWorker(Options("w"), random_);
-  ASSERT_TRUE(worker->Start());
-  ASSERT_TRUE(script_.WaitBlocked(1));
-  worker->StopClaiming();
-  int64_t other = Enqueue(Ingest(samples_->Wav()).id, {"probe"});
+  HeldJob held;
+  ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
+  held.worker->StopClaiming();
+  int64_t other = Enqueue(library_.Ingest(samples_->Wav()).id, {"probe"});
   script_.Open();
-  EXPECT_TRUE(worker->WaitIdle(30 * kSecond));
-  worker->Join();
-  EXPECT_EQ(GetJob(id).state, JobState::kSucceeded);
+  EXPECT_TRUE(held.worker->WaitIdle(30 * kSecond));
+  held.worker->Join();
+  EXPECT_EQ(GetJob(held.id).state, JobState::kSucceeded);
   EXPECT_EQ(GetJob(other).state, JobState::kQueued) << "no new claims after StopClaiming";
 }
 
 TEST_F(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncounted) {
-  auto asset = Ingest(samples_->LongMp4());
-  script_.BlockRuns({1});
-  int64_t id = Enqueue(asset.id, {"gate"});
-  auto worker = MakeWorker(Options("w"), random_);
-  ASSERT_TRUE(worker->Start());
-  ASSERT_TRUE(script_.WaitBlocked(1));
-  EXPECT_EQ(GetJob(id).attempts, 1);
+  HeldJob held;
+  ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
+  EXPECT_EQ(GetJob(held.id).attempts, 1);
   // What Shutdown() does when the grace period runs out: the job stops at its next
   // packet and goes back to the queue.
-  worker->StopClaiming();
-  EXPECT_FALSE(worker->WaitIdle(20'000)) << "the job is held at the gate";
-  worker->Abort();
+  held.worker->StopClaiming();
+  EXPECT_FALSE(held.worker->WaitIdle(20'000)) << "the job is held at the gate";
+  held.worker->Abort();
   script_.Open();
-  worker->Join();
+  held.worker->Join();
 
-  auto job = GetJob(id);
+  auto job = GetJob(held.id);
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_EQ(job.attempts, 0) << "a released attempt does not count";
   EXPECT_TRUE(job.lease_owner.empty()) << job.lease_owner;
@@ -497,7 +465,7 @@ TEST_F(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncount
   // Any worker picks it up again and completes it.
   auto next = MakeWorker(Options("next"), random_);
   ASSERT_TRUE(next->Start());
-  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 1));
+  ASSERT_TRUE(WaitJob(held.id, JobState::kSucceeded, 1));
   next->Shutdown();
 }
 
@@ -505,14 +473,14 @@ TEST_F(WorkerTest, ALiveJobTakesTheReservedSlotWhileBackfillHoldsTheOthers) {
   script_.BlockAll();
   std::vector<int64_t> backfill;
   for (const std::string& path : {samples_->LongMp4(), samples_->H264AacMp4(), samples_->Mp3()}) {
-    backfill.push_back(Enqueue(Ingest(path).id, {"gate"}, catalog::kBackfillPriority));
+    backfill.push_back(Enqueue(library_.Ingest(path).id, {"gate"}, catalog::kBackfillPriority));
   }
   auto worker = MakeWorker(Options("w", 2), random_);
   ASSERT_TRUE(worker->Start());
   ASSERT_EQ(worker->reserved_slots(), 1);
   ASSERT_TRUE(script_.WaitBlocked(1));  // the general slot holds one backfill job
 
-  int64_t live = Enqueue(Ingest(samples_->Wav()).id, {"probe"});
+  int64_t live = Enqueue(library_.Ingest(samples_->Wav()).id, {"probe"});
   worker->Wake();
   ASSERT_TRUE(WaitJob(live, JobState::kSucceeded)) << "the reserved slot took the live job";
   EXPECT_EQ(script_.blocked(), 1) << "the reserved slot never took backfill work";
