@@ -83,9 +83,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
 }
 
 std::unique_ptr<backfill::Pump> App::NewBackfillPump() {
-  return std::make_unique<backfill::Pump>(*catalog_, clock_, log_,
-                                          queue::MakeWorkerId(++workers_made_) + "/backfills",
-                                          Micros(config_.queue.poll_seconds));
+  return std::make_unique<backfill::Pump>(
+      *catalog_, clock_, log_, queue::MakeWorkerId(++workers_made_) + "/backfills",
+      Micros(config_.queue.poll_seconds), Micros(config_.queue.lease_seconds));
 }
 
 catalog::NewJob App::IngestJob() const {

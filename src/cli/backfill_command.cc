@@ -234,7 +234,8 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
   options.reserved_live_share = 0;
   auto worker = app.NewWorker(options);
   if (auto started = worker->Start(); !started) return ReportError(started.error());
-  backfill::Driver driver(app.catalog(), app.clock(), app.log(), options.worker_id + "/driver", id);
+  backfill::Driver driver(app.catalog(), app.clock(), app.log(), options.worker_id + "/driver", id,
+                          options.lease_micros);
 
   ProgressBar bar(stdout);
   const int64_t started_at = app.clock().MonotonicMicros();

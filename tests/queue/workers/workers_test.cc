@@ -78,10 +78,11 @@ class WorkerProcessTest : public ::testing::Test {
     return StartReprise(name, std::move(args));
   }
 
-  std::unique_ptr<ChildProcess> StartReprise(const std::string& name,
-                                             std::vector<std::string> args) {
+  std::unique_ptr<ChildProcess> StartReprise(const std::string& name, std::vector<std::string> args,
+                                             std::vector<std::string> env = {}) {
     args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
-    auto child = std::make_unique<ChildProcess>(args, kEnv, logs_.Join(name + ".log"));
+    env.insert(env.begin(), kEnv.begin(), kEnv.end());
+    auto child = std::make_unique<ChildProcess>(args, env, logs_.Join(name + ".log"));
     EXPECT_TRUE(child->started());
     return child;
   }
@@ -313,6 +314,80 @@ TEST_F(WorkerProcessTest, AJobOfAWorkerKilledMidwayRunsAgainAfterItsLeaseAndComp
     if (entry.is_regular_file()) files.insert(fs::relative(entry.path(), root).string());
   }
   EXPECT_EQ(files, done_keys);
+}
+
+// A foreground `reprise backfill` killed with SIGKILL in the middle, its jobs and its
+// driver with it: a `reprise worker` started afterwards adopts the backfill once the
+// leases run out and finishes it, every (asset, stage) rebuilt exactly once.
+TEST_F(WorkerProcessTest, ABackfillWhoseEveryProcessWasKilledFinishesAfterARestart) {
+  Ingest(MakeMedia(40), 40);
+  auto first = StartWorker("first", {"--concurrency", "2"});
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(90)));
+  first->Signal(SIGTERM);
+  ASSERT_EQ(first->Wait(std::chrono::seconds(60)), 0) << Log("first");
+
+  auto backfill = StartReprise(
+      "backfill",
+      {"--log-level", "info", "backfill", "--all-stages", "--all", "--yes", "--concurrency", "1"},
+      {"REPRISE_QUEUE_LEASE_SECONDS=1"});
+  // Killed once a few items are done and a job is mid-way.
+  catalog::BackfillCounts counts;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto list = Catalog().ListBackfills({}, 10);
+    if (list && !list->empty()) {
+      auto found = Catalog().CountBackfillItems(list->front().id);
+      if (found && found->Ended() >= 6 && found->active_jobs > 0) {
+        counts = *found;
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  backfill->Signal(SIGKILL);
+  ASSERT_EQ(backfill->Wait(std::chrono::seconds(30)), 128 + SIGKILL) << Log("backfill");
+  ASSERT_GE(counts.Ended(), 6) << Log("backfill");
+  auto list = Catalog().ListBackfills({}, 10);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  const int64_t id = list->front().id;
+  EXPECT_EQ(list->front().state, catalog::BackfillState::kRunning);
+  EXPECT_EQ(counts.total, 80);
+  EXPECT_LT(counts.Ended(), 80) << "killed before the end";
+
+  auto restarted = StartWorker("restarted", {"--concurrency", "2", "--lease", "1"});
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  catalog::BackfillState state = catalog::BackfillState::kRunning;
+  while (std::chrono::steady_clock::now() < deadline && state == catalog::BackfillState::kRunning) {
+    auto backfill_now = Catalog().GetBackfill(id, {});
+    ASSERT_TRUE(backfill_now);
+    state = backfill_now->state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  restarted->Signal(SIGTERM);
+  ASSERT_EQ(restarted->Wait(std::chrono::seconds(60)), 0) << Log("restarted");
+  ASSERT_EQ(state, catalog::BackfillState::kSucceeded) << Log("restarted");
+  EXPECT_NE(Log("restarted").find("event=adopted"), std::string::npos) << Log("restarted");
+
+  auto ended = Catalog().CountBackfillItems(id);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->Count(catalog::ItemOutcome::kProcessed), 80);
+  // Each pair: the result ingest's jobs made, then exactly one successful rebuild; the
+  // killed attempt, if it got as far as a row, is closed as failed, never left running.
+  auto assets = Catalog().ListAssets({}, {"", 1000});
+  ASSERT_TRUE(assets);
+  ASSERT_EQ(assets->items.size(), 40u);
+  for (const auto& asset : assets->items) {
+    auto rows = Catalog().ListDerivatives(asset.id);
+    ASSERT_TRUE(rows);
+    std::map<std::string, int> done;
+    for (const auto& row : *rows) {
+      EXPECT_NE(row.state, catalog::DerivativeState::kRunning) << asset.id;
+      done[row.stage] += row.state == catalog::DerivativeState::kDone;
+    }
+    EXPECT_EQ(done, (std::map<std::string, int>{{"probe", 2}, {"thumbnail", 2}})) << asset.id;
+  }
+  ExpectOneCurrentResultEach({"probe", "thumbnail"});
 }
 
 class WorkerSigtermTest : public WorkerProcessTest,
