@@ -9,12 +9,11 @@ extern "C" {
 
 #include "media/probe.h"
 #include "tests/media/media_test_util.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::media {
 namespace {
 
-using testing::MediaSamples;
 namespace samples = testing::samples;
 
 // Records what it is fed and says kDone after `frames_wanted` deliveries of video or
@@ -67,17 +66,8 @@ class Recorder final : public FrameConsumer {
   int delivered_ = 0;
 };
 
-class DecodePassTest : public ::testing::Test {
+class DecodePassTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    InitFfmpeg(/*quiet=*/true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   // Opens `path` and runs one pass with `subscriptions`.
   static PassReport Pass(const std::string& path, std::vector<Subscription> subscriptions,
                          const PassOptions& options = {}) {
@@ -88,11 +78,7 @@ class DecodePassTest : public ::testing::Test {
     MediaInfo info = Probe(**input);
     return RunDecodePass(**input, info, subscriptions, options);
   }
-
-  static MediaSamples* samples_;
 };
-
-MediaSamples* DecodePassTest::samples_ = nullptr;
 
 const VideoRequest kThumb{
     .width = 160, .even_height = true, .apply_rotation = true, .pixel_format = AV_PIX_FMT_YUVJ420P};

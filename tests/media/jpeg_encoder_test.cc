@@ -18,24 +18,10 @@ namespace samples = testing::samples;
 
 // A picture of `colour` with a faint texture, so the quantiser has detail to drop.
 FramePtr SolidPicture(int width, int height, testing::Rgb colour, AVPixelFormat format) {
-  FramePtr rgb = NewFrame();
-  rgb->width = width;
-  rgb->height = height;
-  rgb->format = AV_PIX_FMT_RGB24;
-  EXPECT_GE(av_frame_get_buffer(rgb.get(), 0), 0);
-  for (int y = 0; y < height; ++y) {
-    uint8_t* row = rgb->data[0] + static_cast<ptrdiff_t>(y) * rgb->linesize[0];
-    for (int x = 0; x < width; ++x) {
-      row[x * 3] = static_cast<uint8_t>(colour.r ^ ((x * 7 + y * 3) & 0x1f));
-      row[x * 3 + 1] = static_cast<uint8_t>(colour.g ^ ((x * 5) & 0x1f));
-      row[x * 3 + 2] = static_cast<uint8_t>(colour.b ^ ((y * 11) & 0x1f));
-    }
-  }
-  VideoConverter converter(VideoRequest{
-      .width = 0, .even_height = false, .apply_rotation = false, .pixel_format = format});
-  auto converted = converter.Convert(*rgb, 0);
-  EXPECT_TRUE(converted.has_value());
-  return std::move(*converted);
+  return testing::PaintedPicture(width, height, format, [&](int x, int y) {
+    return testing::Rgb{colour.r ^ ((x * 7 + y * 3) & 0x1f), colour.g ^ ((x * 5) & 0x1f),
+                        colour.b ^ ((y * 11) & 0x1f)};
+  });
 }
 
 TEST(EncodeJpeg, RoundTripsThroughTheMjpegDecoder) {

@@ -1,11 +1,11 @@
-// Helpers for tests of media and stages: in-memory and failing ByteReaders, decoding a
-// picture back to RGB and measuring its colour with a tolerance. Header-only so both
-// test binaries (media, stages) can use it without a library of their own.
+// Helpers for tests of media and stages: a failing ByteReader, painting a picture,
+// decoding a picture back to RGB and measuring its colour with a tolerance. Header-only
+// so both test binaries (media, stages) can use it without a library of their own.
 #pragma once
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -19,6 +19,7 @@ extern "C" {
 #include "core/io.h"
 #include "media/decode_pass.h"
 #include "media/ffmpeg.h"
+#include "media/video_converter.h"
 #include "tests/support/media_samples.h"
 
 namespace reprise::testing {
@@ -26,33 +27,6 @@ namespace reprise::testing {
 inline std::ostream& operator<<(std::ostream& out, const Rgb& c) {
   return out << "rgb(" << c.r << "," << c.g << "," << c.b << ")";
 }
-
-// Reads a string held in memory (an encoded JPEG, say).
-class StringReader final : public ByteReader {
- public:
-  StringReader(std::string data, std::string name)
-      : data_(std::move(data)), name_(std::move(name)) {}
-  Result<size_t> Read(std::span<std::byte> buffer) override {
-    size_t n = std::min(buffer.size(), data_.size() - position_);
-    std::memcpy(buffer.data(), data_.data() + position_, n);
-    position_ += n;
-    return n;
-  }
-  Result<void> Seek(int64_t offset) override {
-    if (offset < 0 || static_cast<size_t>(offset) > data_.size()) {
-      return Fail(ErrorCode::kIo, "seek out of range in " + name_);
-    }
-    position_ = static_cast<size_t>(offset);
-    return {};
-  }
-  int64_t Size() const override { return static_cast<int64_t>(data_.size()); }
-  std::string Name() const override { return name_; }
-
- private:
-  std::string data_;
-  std::string name_;
-  size_t position_ = 0;
-};
 
 // Wraps a reader; once armed, every read fails with kIo (a disk or network failure in
 // the middle of a job). Counts the bytes it passed on.
@@ -102,8 +76,34 @@ inline media::FramePtr DecodeRgb(ByteReader& reader) {
 }
 
 inline media::FramePtr DecodeRgb(const std::string& bytes, const std::string& name) {
-  StringReader reader(bytes, name);
-  return DecodeRgb(reader);
+  auto reader = OpenMemoryReader(bytes, name);
+  return DecodeRgb(*reader);
+}
+
+// A width x height picture whose pixel (x, y) is colour_at(x, y), drawn in RGB24 and
+// then converted to `format` (returned as drawn when that is RGB24).
+inline media::FramePtr PaintedPicture(int width, int height, AVPixelFormat format,
+                                      const std::function<Rgb(int x, int y)>& colour_at) {
+  media::FramePtr rgb = media::NewFrame();
+  rgb->width = width;
+  rgb->height = height;
+  rgb->format = AV_PIX_FMT_RGB24;
+  EXPECT_GE(av_frame_get_buffer(rgb.get(), 0), 0);
+  for (int y = 0; y < height; ++y) {
+    uint8_t* row = rgb->data[0] + static_cast<ptrdiff_t>(y) * rgb->linesize[0];
+    for (int x = 0; x < width; ++x) {
+      Rgb c = colour_at(x, y);
+      row[x * 3] = static_cast<uint8_t>(c.r);
+      row[x * 3 + 1] = static_cast<uint8_t>(c.g);
+      row[x * 3 + 2] = static_cast<uint8_t>(c.b);
+    }
+  }
+  if (format == AV_PIX_FMT_RGB24) return rgb;
+  media::VideoConverter converter(media::VideoRequest{
+      .width = 0, .even_height = false, .apply_rotation = false, .pixel_format = format});
+  auto converted = converter.Convert(*rgb, 0);
+  EXPECT_TRUE(converted.has_value());
+  return std::move(*converted);
 }
 
 // Mean colour of an RGB24 frame over the rectangle given in fractions of its size.

@@ -6,25 +6,15 @@
 
 #include "media/input.h"
 #include "tests/media/media_test_util.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::media {
 namespace {
 
-using testing::MediaSamples;
 namespace samples = testing::samples;
 
-class ProbeTest : public ::testing::Test {
+class ProbeTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    InitFfmpeg(/*quiet=*/true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   static MediaInfo ProbeFile(const std::string& path) {
     auto reader = testing::OpenOrDie(path);
     auto info = ProbeReader(*reader);
@@ -38,11 +28,7 @@ class ProbeTest : public ::testing::Test {
     EXPECT_FALSE(info.has_value()) << path << " probed as " << ToJson(*info).dump();
     return info ? Error{} : info.error();
   }
-
-  static MediaSamples* samples_;
 };
-
-MediaSamples* ProbeTest::samples_ = nullptr;
 
 TEST_F(ProbeTest, H264AacMp4ReportsContainerAndStreams) {
   MediaInfo info = ProbeFile(samples_->H264AacMp4());

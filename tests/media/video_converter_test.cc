@@ -19,26 +19,8 @@ namespace samples = testing::samples;
 // An RGB24 picture whose left half is `left` and right half `right`, then converted to
 // `format` at the same size.
 FramePtr SplitPicture(int width, int height, Rgb left, Rgb right, AVPixelFormat format) {
-  FramePtr rgb = NewFrame();
-  rgb->width = width;
-  rgb->height = height;
-  rgb->format = AV_PIX_FMT_RGB24;
-  EXPECT_GE(av_frame_get_buffer(rgb.get(), 0), 0);
-  for (int y = 0; y < height; ++y) {
-    uint8_t* row = rgb->data[0] + static_cast<ptrdiff_t>(y) * rgb->linesize[0];
-    for (int x = 0; x < width; ++x) {
-      const Rgb& c = x < width / 2 ? left : right;
-      row[x * 3] = static_cast<uint8_t>(c.r);
-      row[x * 3 + 1] = static_cast<uint8_t>(c.g);
-      row[x * 3 + 2] = static_cast<uint8_t>(c.b);
-    }
-  }
-  if (format == AV_PIX_FMT_RGB24) return rgb;
-  VideoConverter to_format(VideoRequest{
-      .width = 0, .even_height = false, .apply_rotation = false, .pixel_format = format});
-  auto converted = to_format.Convert(*rgb, 0);
-  EXPECT_TRUE(converted.has_value());
-  return std::move(*converted);
+  return testing::PaintedPicture(width, height, format,
+                                 [&](int x, int) { return x < width / 2 ? left : right; });
 }
 
 FramePtr ToRgb(const AVFrame& frame) {

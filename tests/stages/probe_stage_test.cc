@@ -2,31 +2,20 @@
 
 #include <gtest/gtest.h>
 
-#include "media/ffmpeg.h"
 #include "media/probe.h"
 #include "stages/media_summary.h"
 #include "stages/runner.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::stages {
 namespace {
 
-using testing::MediaSamples;
 namespace samples = testing::samples;
 
-class ProbeStageTest : public ::testing::Test {
+class ProbeStageTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(/*quiet=*/true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   static StageOutcome Run(const std::string& path) {
     auto stage = ProbeStage::Create(nullptr);
     EXPECT_TRUE(stage.has_value());
@@ -40,11 +29,7 @@ class ProbeStageTest : public ::testing::Test {
     EXPECT_EQ(report->stats.packets_read, 0);  // the opened input was enough
     return report->outcomes[0];
   }
-
-  static MediaSamples* samples_;
 };
-
-MediaSamples* ProbeStageTest::samples_ = nullptr;
 
 TEST_F(ProbeStageTest, MetadataIsTheProbeJsonAndTheAssetSummaryIsSet) {
   StageOutcome outcome = Run(samples_->H264AacMp4());

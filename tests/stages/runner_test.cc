@@ -6,32 +6,21 @@ extern "C" {
 #include <libavutil/pixfmt.h>
 }
 
-#include "media/ffmpeg.h"
 #include "stages/probe_stage.h"
 #include "stages/thumbnail_stage.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/fake_stage.h"
 #include "tests/stages/memory_sink.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::stages {
 namespace {
 
 using catalog::DerivativeState;
-using testing::MediaSamples;
 namespace samples = testing::samples;
 
-class RunnerTest : public ::testing::Test {
+class RunnerTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(/*quiet=*/true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
     probe_ = std::move(*ProbeStage::Create(nullptr));
     thumbnail_ = std::move(*ThumbnailStage::Create(nullptr));
@@ -58,13 +47,10 @@ class RunnerTest : public ::testing::Test {
     return report ? report->stats.packets_read : 0;
   }
 
-  static MediaSamples* samples_;
   std::unique_ptr<ProbeStage> probe_;
   std::unique_ptr<ThumbnailStage> thumbnail_;
   std::vector<std::unique_ptr<MemorySink>> sinks_;
 };
-
-MediaSamples* RunnerTest::samples_ = nullptr;
 
 TEST_F(RunnerTest, ProbeAndThumbnailOpenOnceAndReadOnlyTheStart) {
   const std::string& path = samples_->LongMp4();

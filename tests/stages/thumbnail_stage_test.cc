@@ -8,7 +8,7 @@
 #include "stages/runner.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::stages {
 namespace {
@@ -19,17 +19,8 @@ using testing::MediaSamples;
 using testing::Rgb;
 namespace samples = testing::samples;
 
-class ThumbnailStageTest : public ::testing::Test {
+class ThumbnailStageTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() {
-    media::InitFfmpeg(/*quiet=*/true);
-    samples_ = new MediaSamples();
-  }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   static std::unique_ptr<ThumbnailStage> Stage(const nlohmann::json& overrides = nullptr) {
     auto stage = ThumbnailStage::Create(overrides);
     EXPECT_TRUE(stage.has_value()) << (stage ? "" : stage.error().ToString());
@@ -55,11 +46,7 @@ class ThumbnailStageTest : public ::testing::Test {
     }
     return testing::DecodeRgb(it->second, "thumb.jpg");
   }
-
-  static MediaSamples* samples_;
 };
-
-MediaSamples* ThumbnailStageTest::samples_ = nullptr;
 
 struct Expected {
   const char* name;
