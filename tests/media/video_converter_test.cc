@@ -1,8 +1,12 @@
 #include "media/video_converter.h"
 
+#include <ostream>
+#include <string>
+
 #include <gtest/gtest.h>
 
 extern "C" {
+#include <libavutil/pixdesc.h>
 #include <libavutil/pixfmt.h>
 }
 
@@ -57,6 +61,20 @@ struct TurnCase {
   AVPixelFormat target;
 };
 
+// "90 yuv420p -> yuvj420p" in failure messages instead of the struct's raw bytes.
+void PrintTo(const TurnCase& c, std::ostream* out) {
+  *out << c.rotation << " " << av_get_pix_fmt_name(c.source) << " -> "
+       << av_get_pix_fmt_name(c.target);
+}
+
+// "turn90_yuv420p_to_yuvj420p": test names say what is turned, and from which format
+// into which (pixel format names are letters, digits and underscores).
+std::string TurnName(const ::testing::TestParamInfo<TurnCase>& info) {
+  const TurnCase& c = info.param;
+  return "turn" + std::to_string(c.rotation) + "_" + av_get_pix_fmt_name(c.source) + "_to_" +
+         av_get_pix_fmt_name(c.target);
+}
+
 class VideoConverterTurn : public ::testing::TestWithParam<TurnCase> {};
 
 // The picture is red on the left and blue on the right: a clockwise quarter turn puts
@@ -99,7 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
                       TurnCase{90, AV_PIX_FMT_YUV420P, AV_PIX_FMT_NV12},
                       // 4:2:2 cannot be turned plane by plane: goes through 4:4:4.
                       TurnCase{90, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV422P},
-                      TurnCase{270, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUYV422}));
+                      TurnCase{270, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUYV422}),
+    TurnName);
 
 TEST(VideoConverter, OddSizedChromaTurnsWithoutLosingEdges) {
   FramePtr source = SplitPicture(35, 21, samples::kRed, samples::kBlue, AV_PIX_FMT_YUV420P);

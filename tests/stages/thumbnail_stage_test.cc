@@ -1,6 +1,7 @@
 #include "stages/thumbnail_stage.h"
 
 #include <functional>
+#include <ostream>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +57,13 @@ struct Expected {
   Rgb colour;
   bool from_cover;
 };
+
+// "png: 320x240 rgb(255,0,255)" in failure messages and ctest's listing, instead of the
+// struct's raw bytes (which hold pointers, so they changed from run to run).
+void PrintTo(const Expected& want, std::ostream* out) {
+  *out << want.name << ": " << want.width << "x" << want.height << " " << want.colour
+       << (want.from_cover ? " from the cover" : "");
+}
 
 class ThumbnailOfSample : public ThumbnailStageTest,
                           public ::testing::WithParamInterface<Expected> {};
