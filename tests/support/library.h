@@ -46,8 +46,8 @@ class LocalLibrary {
   blob::BlobStore& blobs() const { return *blobs_; }
 
   // Ingests the file at `path` for `owner` as `reprise ingest` does (probed by FFmpeg,
-  // stored under its hash); a file that is not added, or found already there, fails the
-  // test and gives an empty Asset.
+  // stored under its hash) and returns its asset, new or already there. A file that is
+  // skipped or fails to ingest fails the test and gives an empty Asset.
   catalog::Asset Ingest(const std::string& path, const std::string& owner = "o") const {
     ingest::Ingestor ingestor(*catalog_, *blobs_, *clock_, MakeNullLogger());
     ingest::Options options;
