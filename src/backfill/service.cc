@@ -322,6 +322,44 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
   return diff;
 }
 
+Result<catalog::RollbackResult> Service::Rollback(const std::string& stage,
+                                                  const Selection& selection,
+                                                  const std::string& to_recipe,
+                                                  const std::string& scope_owner, bool dry_run,
+                                                  int preview) {
+  if (registry_.Find(stage) == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument, "unknown stage \"" + stage + "\"");
+  }
+  auto filter = ScopedFilter(selection, scope_owner);
+  if (!filter) return Fail(std::move(filter.error()));
+  catalog::RollbackRequest request;
+  request.stage = stage;
+  request.to_recipe = to_recipe;
+  request.dry_run = dry_run;
+  request.preview = preview;
+  auto result = catalog_.RollbackDerivatives(request, *filter);
+  if (result && !dry_run) {
+    log_->info("event=rollback stage={} to_recipe={} assets={}", stage,
+               to_recipe.empty() ? "previous" : to_recipe, result->rolled_back);
+  }
+  return result;
+}
+
+nlohmann::json RollbackJson(const catalog::RollbackResult& result, bool dry_run) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : result.items) {
+    items.push_back({{"asset_id", item.asset_id},
+                     {"from_recipe", item.from_recipe},
+                     {"to_recipe", item.to_recipe}});
+  }
+  return {{"dry_run", dry_run},
+          {"assets", result.assets},
+          {"rolled_back", result.rolled_back},
+          {"no_current", result.no_current},
+          {"no_earlier", result.no_earlier},
+          {"first_items", items}};
+}
+
 nlohmann::json BackfillJson(const catalog::Backfill& backfill) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& stage : backfill.stages) {

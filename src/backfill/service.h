@@ -99,6 +99,14 @@ class Service {
                                                             int limit);
   [[nodiscard]] Result<Diff> GetDiff(int64_t id, const catalog::AssetFilter& scope);
 
+  // Makes an earlier successful result of `stage` current again on the selected assets
+  // (Catalog::RollbackDerivatives); kInvalidArgument for an unknown stage.
+  [[nodiscard]] Result<catalog::RollbackResult> Rollback(const std::string& stage,
+                                                         const Selection& selection,
+                                                         const std::string& to_recipe,
+                                                         const std::string& scope_owner,
+                                                         bool dry_run, int preview);
+
   // The health check Start() runs: the blob store takes a write and gives it back.
   [[nodiscard]] Result<void> CheckHealth(const std::vector<std::string>& stages);
 
@@ -119,5 +127,6 @@ class Service {
 nlohmann::json StatusJson(const Status& status);
 nlohmann::json BackfillJson(const catalog::Backfill& backfill);
 nlohmann::json DiffJson(const Diff& diff);
+nlohmann::json RollbackJson(const catalog::RollbackResult& result, bool dry_run);
 
 }  // namespace reprise::backfill

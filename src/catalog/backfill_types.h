@@ -150,6 +150,32 @@ struct DispatchResult {
   bool more_pending = false;  // items still waiting to be dispatched
 };
 
+// Making an earlier successful result of a stage current again (rollback).
+struct RollbackRequest {
+  std::string stage;
+  // The result to go back to: the newest successful one built by this recipe; empty: the
+  // newest successful one built by another recipe than the current result's, before it.
+  std::string to_recipe;
+  bool dry_run = false;
+  int preview = 10;  // items reported
+};
+
+struct RollbackItem {
+  std::string asset_id;
+  std::string from_recipe;
+  std::string to_recipe;
+  int64_t from_id = 0;  // derivative rows
+  int64_t to_id = 0;
+};
+
+struct RollbackResult {
+  int64_t assets = 0;               // matching the filter
+  int64_t rolled_back = 0;          // switched (or, in a dry run, that would be)
+  int64_t no_current = 0;           // nothing current to roll back from
+  int64_t no_earlier = 0;           // no earlier successful result to go back to
+  std::vector<RollbackItem> items;  // the first `preview`
+};
+
 // Past runs of a stage, for estimates: medians over the latest successful attempts.
 struct StageHistory {
   int64_t samples = 0;

@@ -230,6 +230,13 @@ class Catalog {
   // Items in plan order, from `offset`, at most `limit`; only `outcome` when set.
   [[nodiscard]] virtual Result<std::vector<BackfillItem>> ListBackfillItems(
       int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) = 0;
+  // For each asset matching `filter` (plan order), makes an earlier successful result
+  // of request.stage current again (see RollbackRequest), all in one transaction;
+  // request.dry_run counts without changing anything. The files of earlier results are
+  // kept (attempts are keyed apart), so the result served is complete at once.
+  // kInvalidArgument for an empty stage.
+  [[nodiscard]] virtual Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,
+                                                                   const AssetFilter& filter) = 0;
   // Medians over the latest `samples` successful attempts of the stage (any recipe).
   [[nodiscard]] virtual Result<StageHistory> GetStageHistory(std::string_view stage,
                                                              int samples) = 0;

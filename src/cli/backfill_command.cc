@@ -29,6 +29,7 @@ struct BackfillCommands {
   CLI::App* resume = nullptr;
   CLI::App* cancel = nullptr;
   CLI::App* diff = nullptr;
+  CLI::App* rollback = nullptr;
 
   // backfill STAGE...
   std::vector<std::string> stages;
@@ -50,6 +51,10 @@ struct BackfillCommands {
   bool yes = false;
   bool detach = false;
   int preview = 10;
+
+  // rollback STAGE
+  std::string rollback_stage;
+  std::string to_recipe;
 
   // the others
   int64_t id = 0;
@@ -108,6 +113,19 @@ Result<std::vector<std::string>> ReadIds(const std::string& path) {
     return Fail(ErrorCode::kInvalidArgument, "--ids-from " + path + " holds no asset id");
   }
   return ids;
+}
+
+// Asks for "yes" on a terminal; refuses without one. True to go ahead.
+Result<bool> Confirm(const std::string& what) {
+  if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)) {
+    return Fail(ErrorCode::kInvalidArgument, "not going ahead with " + what +
+                                                 " without confirmation: pass --yes (or "
+                                                 "--dry-run to see what it would do)");
+  }
+  fmt::print("Type yes to go ahead with {}: ", what);
+  std::fflush(stdout);
+  std::string answer;
+  return std::getline(std::cin, answer) && answer == "yes";
 }
 
 Result<backfill::Request> BuildRequest(BackfillCommands& flags, const app::App& app) {
@@ -315,18 +333,10 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
     return kExitOk;
   }
   if (!flags.yes) {
-    if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)) {
-      return ReportError({ErrorCode::kInvalidArgument,
-                          "not starting a backfill of " + std::to_string(plan->items) +
-                              " item(s) without confirmation: pass --yes (or --dry-run to see "
-                              "the plan)",
-                          ""});
-    }
-    PrintPlan(*plan, false);
-    fmt::print("Type yes to start: ");
-    std::fflush(stdout);
-    std::string answer;
-    if (!std::getline(std::cin, answer) || answer != "yes") {
+    if (::isatty(STDOUT_FILENO)) PrintPlan(*plan, false);
+    auto go = Confirm("a backfill of " + std::to_string(plan->items) + " item(s)");
+    if (!go) return ReportError(go.error());
+    if (!*go) {
       fmt::print("Not started.\n");
       return kExitFailures;
     }
@@ -447,6 +457,59 @@ void AddSelectionOptions(CLI::App& command, BackfillCommands& flags) {
       ->type_name("EXPR");
 }
 
+void PrintRollback(const catalog::RollbackResult& result, const std::string& stage, bool dry_run) {
+  fmt::print(
+      "Rollback of {}{}: {} of {} asset(s){}; {} without a current result, {} without an "
+      "earlier one\n",
+      stage, dry_run ? " (dry run: nothing was changed)" : "", result.rolled_back, result.assets,
+      dry_run ? " would go back" : " went back", result.no_current, result.no_earlier);
+  if (result.items.empty()) return;
+  Table table({"ASSET", "FROM RECIPE", "TO RECIPE"});
+  for (const auto& item : result.items) {
+    table.AddRow({item.asset_id, item.from_recipe, item.to_recipe});
+  }
+  table.Print(stdout);
+}
+
+int RunRollback(app::App& app, BackfillCommands& flags) {
+  backfill::Selection selection = flags.selection;
+  if (flags.ids_from) {
+    auto ids = ReadIds(*flags.ids_from);
+    if (!ids) return ReportError(ids.error());
+    selection.ids.insert(selection.ids.end(), ids->begin(), ids->end());
+  }
+  auto& service = app.backfills();
+  auto plan =
+      service.Rollback(flags.rollback_stage, selection, flags.to_recipe, "", true, flags.preview);
+  if (!plan) return ReportError(plan.error());
+  if (flags.dry_run || plan->rolled_back == 0) {
+    if (flags.json) {
+      PrintJson(backfill::RollbackJson(*plan, true));
+    } else {
+      PrintRollback(*plan, flags.rollback_stage, true);
+    }
+    return kExitOk;
+  }
+  if (!flags.yes) {
+    PrintRollback(*plan, flags.rollback_stage, true);
+    auto go = Confirm(fmt::format("rolling back {} result(s)", plan->rolled_back));
+    if (!go) return ReportError(go.error());
+    if (!*go) {
+      fmt::print("Nothing changed.\n");
+      return kExitFailures;
+    }
+  }
+  auto done =
+      service.Rollback(flags.rollback_stage, selection, flags.to_recipe, "", false, flags.preview);
+  if (!done) return ReportError(done.error());
+  if (flags.json) {
+    PrintJson(backfill::RollbackJson(*done, false));
+  } else {
+    PrintRollback(*done, flags.rollback_stage, false);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 std::shared_ptr<BackfillCommands> AddBackfillCommands(CLI::App& cli) {
@@ -503,6 +566,20 @@ std::shared_ptr<BackfillCommands> AddBackfillCommands(CLI::App& cli) {
       ->check(CLI::PositiveNumber);
   f.cancel = add_id_command("cancel", "Cancel: nothing new starts, queued jobs are cancelled");
   f.diff = add_id_command("diff", "Compare the frozen plan with what its filters select now");
+
+  f.rollback = cli.add_subcommand(
+      "rollback", "Make an earlier result of a stage current again on the selected assets");
+  f.rollback->add_option("stage", f.rollback_stage, "The stage")->required();
+  f.rollback
+      ->add_option("--to-recipe", f.to_recipe,
+                   "Go back to this recipe's newest result [default: the result before "
+                   "the current one, of another recipe]")
+      ->type_name("RECIPE");
+  AddSelectionOptions(*f.rollback, f);
+  f.rollback->add_flag("--dry-run", f.dry_run, "Show what would change; change nothing");
+  f.rollback->add_flag("--yes", f.yes, "Go ahead without asking");
+  f.rollback->add_option("--preview", f.preview, "Items shown")->check(CLI::NonNegativeNumber);
+  f.rollback->add_flag("--json", f.json, "Print JSON");
   return flags;
 }
 
@@ -514,6 +591,7 @@ bool RunsWork(const BackfillCommands& commands) {
 
 std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands,
                                        queue::ShutdownSignals* signals) {
+  if (commands.rollback->parsed()) return RunRollback(app, commands);
   if (!commands.start->parsed()) return std::nullopt;
   if (commands.list->parsed()) return RunList(app, commands);
   if (commands.status->parsed()) return RunStatus(app, commands);

@@ -2,6 +2,7 @@
 //
 //   backfill STAGE...|--all-stages [mode] [filters] [options]   plan, confirm, run
 //   backfill list | status ID | pause ID | resume ID | cancel ID | diff ID
+//   rollback STAGE [filters] [--to-recipe R]                      earlier results back
 #pragma once
 
 #include <memory>

@@ -530,5 +530,56 @@ TEST_F(BackfillTest, FiltersAndWhereSelectTheSameAssetsInPlanAndRun) {
   EXPECT_EQ(diff->only_live + diff->only_frozen, 0);
 }
 
+TEST_F(BackfillTest, RollbackMakesTheEarlierResultCurrentAgainAndADryRunChangesNothing) {
+  auto ids = AddAssets(4);
+  for (const auto& id : {ids[0], ids[1], ids[2]}) Record(id, "thumbnail", "r1");
+  for (const auto& id : {ids[0], ids[1]}) Record(id, "thumbnail", "r2");
+  Record(ids[1], "thumbnail", "r2");  // rebuilt with the same recipe: not a step back
+  // ids[2]: only r1 (nothing earlier); ids[3]: nothing current.
+
+  Selection all;
+  auto plan = service_->Rollback("thumbnail", all, "", "", /*dry_run=*/true, 10);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->assets, 4);
+  EXPECT_EQ(plan->rolled_back, 2);
+  EXPECT_EQ(plan->no_earlier, 1);
+  EXPECT_EQ(plan->no_current, 1);
+  ASSERT_EQ(plan->items.size(), 2u);
+  EXPECT_EQ(plan->items[0].from_recipe, "r2");
+  EXPECT_EQ(plan->items[0].to_recipe, "r1");
+  EXPECT_EQ(library_.catalog().GetCurrentDerivative(ids[0], "thumbnail")->recipe, "r2")
+      << "dry run";
+
+  Selection one;
+  one.ids = {ids[1]};
+  auto done = service_->Rollback("thumbnail", one, "", "", false, 10);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->rolled_back, 1);
+  auto current = library_.catalog().GetCurrentDerivative(ids[1], "thumbnail");
+  ASSERT_TRUE(current);
+  EXPECT_EQ(current->recipe, "r1");
+  EXPECT_EQ(library_.catalog().GetCurrentDerivative(ids[0], "thumbnail")->recipe, "r2")
+      << "not selected";
+
+  // Forward again by naming the recipe; an unknown recipe finds nothing to go back to.
+  auto forward = service_->Rollback("thumbnail", one, "r2", "", false, 10);
+  ASSERT_TRUE(forward);
+  EXPECT_EQ(forward->rolled_back, 1);
+  EXPECT_EQ(library_.catalog().GetCurrentDerivative(ids[1], "thumbnail")->recipe, "r2");
+  auto nowhere = service_->Rollback("thumbnail", one, "r9", "", false, 10);
+  ASSERT_TRUE(nowhere);
+  EXPECT_EQ(nowhere->no_earlier, 1);
+  EXPECT_FALSE(service_->Rollback("nope", all, "", "", true, 10));
+
+  // What a status sees: the rolled-back pair is outdated for today's recipe.
+  auto statuses = library_.catalog().GetStageStatuses(ids[0], {{"thumbnail", "r2"}});
+  ASSERT_TRUE(statuses);
+  EXPECT_EQ((*statuses)[0], catalog::StageStatus::kCurrent);
+  ASSERT_TRUE(service_->Rollback("thumbnail", all, "", "", false, 10));
+  statuses = library_.catalog().GetStageStatuses(ids[0], {{"thumbnail", "r2"}});
+  ASSERT_TRUE(statuses);
+  EXPECT_EQ((*statuses)[0], catalog::StageStatus::kOutdated);
+}
+
 }  // namespace
 }  // namespace reprise::backfill

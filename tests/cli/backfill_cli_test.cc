@@ -132,6 +132,35 @@ TEST_F(BackfillCliTest, ADetachedBackfillIsRunByAWorkerAndSteeredByItsId) {
   EXPECT_EQ(diff["only_frozen"], 2);
 }
 
+TEST_F(BackfillCliTest, RollbackBringsBackTheResultsOfTheRecipeBeforeABackfill) {
+  Ready();
+  std::string video = RunJson({"assets", "list", "--kind", "video"})[0]["id"];
+  std::string before =
+      FindStage(RunJson({"assets", "show", video}), "thumbnail")["current"]["recipe"];
+  const std::vector<std::string> bumped = {"REPRISE_STAGES_THUMBNAIL_WIDTH=200"};
+  json status = RunJson({"backfill", "thumbnail", "--yes"}, 0, bumped);
+  ASSERT_EQ(status["state"], "succeeded");
+  std::string after =
+      FindStage(RunJson({"assets", "show", video}), "thumbnail")["current"]["recipe"];
+  ASSERT_NE(after, before);
+
+  json plan = RunJson({"rollback", "thumbnail", "--dry-run"});
+  EXPECT_EQ(plan["rolled_back"], 3) << "the videos and the image; the audio file has none";
+  EXPECT_EQ(plan["assets"], 4);
+  CommandResult refused = Run({"rollback", "thumbnail"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.err.find("--yes"), std::string::npos);
+  EXPECT_EQ(FindStage(RunJson({"assets", "show", video}), "thumbnail")["current"]["recipe"], after);
+
+  json done = RunJson({"rollback", "thumbnail", "--yes", "--kind", "video"});
+  EXPECT_EQ(done["rolled_back"], 2);
+  json current = FindStage(RunJson({"assets", "show", video}), "thumbnail")["current"];
+  EXPECT_EQ(current["recipe"], before);
+  // The old result's picture is still there to serve, with the old width.
+  json picture = ProbePicture(BlobPath(current["blobs"][0]["key"]));
+  EXPECT_EQ(picture["width"], 320);
+}
+
 TEST_F(BackfillCliTest, BadFiltersAndOptionsAreUsageErrorsNamingTheFlag) {
   Ready();
   for (const auto& [args, word] : std::vector<std::pair<std::vector<std::string>, std::string>>{

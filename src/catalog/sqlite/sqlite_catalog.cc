@@ -11,6 +11,7 @@
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_migrator.h"
 #include "catalog/sqlite/sqlite_queries.h"
+#include "catalog/sqlite/sqlite_rollback.h"
 
 namespace reprise::catalog {
 namespace {
@@ -953,6 +954,19 @@ Result<std::vector<BackfillItem>> SqliteCatalog::ListBackfillItems(
     int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) {
   return WithBackfills(false, "listing the items of backfill " + std::to_string(id),
                        [&](SqliteBackfills& b) { return b.ListItems(id, outcome, offset, limit); });
+}
+
+Result<RollbackResult> SqliteCatalog::RollbackDerivatives(const RollbackRequest& request,
+                                                          const AssetFilter& filter) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(
+      db, request.dry_run ? Transaction::Mode::kDeferred : Transaction::Mode::kImmediate,
+      [&] { return Rollback(db, clock_.NowMicros(), request, filter); });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()), "rolling back stage " + request.stage));
+  }
+  return result;
 }
 
 Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, int samples) {

@@ -109,6 +109,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<BackfillCounts> CountBackfillItems(int64_t id) override;
   [[nodiscard]] Result<std::vector<BackfillItem>> ListBackfillItems(
       int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) override;
+  [[nodiscard]] Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,
+                                                           const AssetFilter& filter) override;
   [[nodiscard]] Result<StageHistory> GetStageHistory(std::string_view stage, int samples) override;
 
  private:
