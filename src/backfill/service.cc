@@ -135,10 +135,25 @@ Result<std::vector<catalog::StageRecipe>> Service::Recipes(
   return recipes;
 }
 
+namespace {
+
+// has(STAGE) naming no registered stage is a typo, not an empty selection.
+Result<void> CheckStagesNamed(const catalog::WhereExpr& expr, const stages::Registry& registry) {
+  if (expr.kind == catalog::WhereExpr::Kind::kHas && registry.Find(expr.stage) == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--where: has(" + expr.stage + ") names no registered stage");
+  }
+  for (const auto& child : expr.children) REPRISE_TRY(CheckStagesNamed(*child, registry));
+  return {};
+}
+
+}  // namespace
+
 Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
                                                    const std::string& scope_owner) const {
   auto filter = selection.ToFilter();
   if (!filter) return filter;
+  if (filter->where) REPRISE_TRY(CheckStagesNamed(*filter->where, registry_));
   if (!scope_owner.empty()) {
     // Owner scoping: a user's backfill never selects another owner's assets.
     if (filter->owner && *filter->owner != scope_owner) {

@@ -517,6 +517,15 @@ TEST_F(BackfillTest, FiltersAndWhereSelectTheSameAssetsInPlanAndRun) {
   EXPECT_EQ((*items)[1].asset_id, ids[5]);
   EXPECT_EQ(BackfillJson(backfill)["selection"]["where"], "duration >= 30 and kind = \"video\"");
 
+  request.selection.where = "not has(thumbnail) and not has(thumbnial)";
+  auto typo = service_->DryRun(request, "", 10);
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("has(thumbnial)"), std::string::npos);
+  request.selection.where = "not has(thumbnail)";
+  auto missing = service_->DryRun(request, "", 10);
+  ASSERT_TRUE(missing) << missing.error().ToString();
+  EXPECT_EQ(missing->items, 2);
+
   request.selection.where = "duration >";
   auto bad = service_->DryRun(request, "", 10);
   ASSERT_FALSE(bad);
