@@ -13,6 +13,7 @@ extern "C" {
 
 #include <chromaprint.h>
 
+#include "stages/loudness_stage.h"  // AudioSkipReason
 #include "stages/params.h"
 
 namespace reprise::stages {
@@ -120,12 +121,7 @@ Consumption FingerprintStage::Consumes() const {
 }
 
 std::optional<std::string> FingerprintStage::SkipReason(const media::MediaInfo& info) const {
-  const media::StreamInfo* audio = info.BestAudio();
-  if (audio == nullptr) return "no_audio_stream";
-  std::optional<double> seconds = audio->duration_seconds;
-  if (!seconds) seconds = info.duration_seconds;
-  if (seconds && *seconds < kMinSeconds) return "too_short";
-  return std::nullopt;
+  return AudioSkipReason(info, kMinSeconds);
 }
 
 Result<std::unique_ptr<StageRun>> FingerprintStage::Start(const media::MediaInfo& /*info*/) const {

@@ -14,6 +14,7 @@ extern "C" {
 
 #include <fftw3.h>
 
+#include "stages/loudness_stage.h"  // AudioSkipReason
 #include "stages/params.h"
 
 namespace reprise::stages {
@@ -215,11 +216,7 @@ Consumption KeyStage::Consumes() const {
 }
 
 std::optional<std::string> KeyStage::SkipReason(const media::MediaInfo& info) const {
-  const media::StreamInfo* audio = info.BestAudio();
-  if (audio == nullptr) return "no_audio_stream";
-  auto seconds = audio->duration_seconds ? audio->duration_seconds : info.duration_seconds;
-  if (seconds && *seconds < kMinSeconds) return "too_short";
-  return std::nullopt;
+  return AudioSkipReason(info, kMinSeconds);
 }
 
 Result<std::unique_ptr<StageRun>> KeyStage::Start(const media::MediaInfo& /*info*/) const {
