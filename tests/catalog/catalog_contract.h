@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <source_location>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,10 @@ struct CatalogBackend {
 inline std::string BackendName(const ::testing::TestParamInfo<CatalogBackend>& info) {
   return info.param.name;
 }
+
+// How test listings show the parameter (ctest names carry it): the backend's name, not
+// the struct's raw bytes.
+inline void PrintTo(const CatalogBackend& backend, std::ostream* out) { *out << backend.name; }
 
 // Unwraps a Result or ends the test with the error and where it happened (gtest reports a
 // thrown exception as a failure of the running test).
