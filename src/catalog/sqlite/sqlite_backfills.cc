@@ -75,53 +75,116 @@ Result<Backfill> ReadBackfill(const Statement& row) {
   return backfill;
 }
 
-// Every (asset, stage) pair of the filter in plan order, with what decides its status
-// (types.h StageStatus): the current row C, the latest finished attempt L of today's
-// recipe, a quarantine entry Q, and whether a job holds the pair now. The stages come
-// as one JSON parameter; CROSS JOIN keeps assets the outer loop so the walk follows the
-// (created_at, id) index and only the stages of one asset are sorted at a time.
+// Every (asset, stage) pair of the filter, assets in plan order, with the derivative rows
+// that decide its status (types.h StageStatus): the current row C and the finished
+// attempts of today's recipe, of which the latest is L; plus whether the content is
+// quarantined for today's recipe (Q) and whether a job holds the pair now. A pair with
+// no such rows comes once with NULLs. The stages come as one JSON parameter, parsed once
+// into a materialized table; CROSS JOIN keeps assets the outer loop so the walk follows
+// the (created_at, id) index.
+//
+// What makes it fast over a million assets (bench/backfill_plan.cc, docs/PERFORMANCE.md):
+// one range of derivatives_history per pair gives both C and L (PairCollector picks
+// them), where a probe of derivatives_current for C and a correlated subquery for L
+// cost two index descents, each to a random page since asset ids are random; and the
+// query orders assets only, so SQLite needs no sorter per asset: PairCollector puts the
+// pairs of an asset in stage order.
 SqlQuery PairsQuery(const std::vector<StageRecipe>& stages, const AssetFilter& filter) {
   SqlQuery conditions = AssetConditions(filter);
   SqlQuery query;
   query.sql =
-      "WITH st (idx, stage, recipe) AS ("
+      "WITH st (idx, stage, recipe) AS MATERIALIZED ("
       "SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-      " SELECT a.id, a.created_at, a.duration_seconds, st.idx, c.recipe, l.state,"
-      " l.skip_reason, l.error_code, q.sha256 IS NOT NULL,"
+      " SELECT a.id, a.created_at, a.duration_seconds, st.idx, d.id, d.recipe, d.is_current,"
+      " d.state, d.skip_reason, d.error_code, q.sha256 IS NOT NULL,"
       " EXISTS (SELECT 1 FROM job_stages s"
       " WHERE s.asset_id = a.id AND s.stage = st.stage AND s.active = 1)"
       " FROM assets a CROSS JOIN st"
-      " LEFT JOIN derivatives c ON c.asset_id = a.id AND c.stage = st.stage AND c.is_current = 1"
-      " LEFT JOIN derivatives l ON l.id = (SELECT d.id FROM derivatives d"
-      " WHERE d.asset_id = a.id AND d.stage = st.stage AND d.recipe = st.recipe"
-      " AND d.state IN ('done', 'failed', 'skipped') ORDER BY d.id DESC LIMIT 1)"
+      " LEFT JOIN derivatives d INDEXED BY derivatives_history"
+      " ON d.asset_id = a.id AND d.stage = st.stage AND (d.is_current = 1"
+      " OR (d.recipe = st.recipe AND d.state IN ('done', 'failed', 'skipped')))"
       " LEFT JOIN quarantine q"
       " ON q.sha256 = a.sha256 AND q.stage = st.stage AND q.recipe = st.recipe"
       " WHERE 1 = 1" +
-      conditions.sql + " ORDER BY a.created_at, a.id, st.idx";
+      conditions.sql + " ORDER BY a.created_at, a.id";
   query.binds.emplace_back(StagesJson(stages).dump());
   for (auto& value : conditions.binds) query.binds.push_back(std::move(value));
   return query;
 }
 
-Result<StagePair> ReadPair(const Statement& row) {
-  StagePair pair;
-  pair.asset_id = row.Text(0);
-  pair.created_at = row.Int64(1);
-  pair.duration_seconds = row.OptionalDouble(2);
-  pair.stage_index = static_cast<size_t>(row.Int64(3));
-  pair.current_recipe = row.OptionalText(4).value_or("");
-  if (auto state = row.OptionalText(5)) {
-    auto parsed = ParseDerivativeState(*state);
-    if (!parsed) return Fail(std::move(parsed.error()));
-    pair.latest = *parsed;
-    pair.latest_skip_reason = row.Text(6);
-    pair.latest_error_code = row.Text(7);
+// Turns the rows of PairsQuery into StagePairs: the rows of one asset arrive together
+// (in no particular stage order, a pair's derivative rows in no particular order), and
+// the asset's pairs are visited in stage order once its last row has been read.
+class PairCollector {
+ public:
+  PairCollector(const std::vector<StageRecipe>& stages, const Catalog::PairVisitor& visit)
+      : stages_(stages), visit_(visit) {}
+
+  // False when the visitor stopped the scan.
+  Result<bool> Add(const Statement& row) {
+    std::string asset_id = row.Text(0);
+    if (!pairs_.empty() && pairs_.front().asset_id != asset_id && !Flush()) return false;
+    auto stage_index = static_cast<size_t>(row.Int64(3));
+    auto found = std::find_if(pairs_.begin(), pairs_.end(), [&](const StagePair& pair) {
+      return pair.stage_index == stage_index;
+    });
+    if (found == pairs_.end()) {
+      StagePair pair;
+      pair.asset_id = std::move(asset_id);
+      pair.created_at = row.Int64(1);
+      pair.duration_seconds = row.OptionalDouble(2);
+      pair.stage_index = stage_index;
+      pair.quarantined = row.Int64(10) != 0;
+      pair.active = row.Int64(11) != 0;
+      pairs_.push_back(std::move(pair));
+      latest_ids_.push_back(0);
+      found = pairs_.end() - 1;
+    }
+    if (row.IsNull(4)) return true;  // no derivative row
+    StagePair& pair = *found;
+    std::string recipe = row.Text(5);
+    if (row.Int64(6) != 0) pair.current_recipe = recipe;
+    int64_t& latest_id = latest_ids_[static_cast<size_t>(found - pairs_.begin())];
+    const int64_t id = row.Int64(4);
+    if (stage_index >= stages_.size() || recipe != stages_[stage_index].recipe || id <= latest_id) {
+      return true;
+    }
+    auto state = ParseDerivativeState(row.Text(7));
+    if (!state) return Fail(std::move(state.error()));
+    // The current row comes whatever its state; only a finished attempt can be L.
+    if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
+        *state != DerivativeState::kSkipped) {
+      return true;
+    }
+    latest_id = id;
+    pair.latest = *state;
+    pair.latest_skip_reason = row.Text(8);
+    pair.latest_error_code = row.Text(9);
+    return true;
   }
-  pair.quarantined = row.Int64(8) != 0;
-  pair.active = row.Int64(9) != 0;
-  return pair;
-}
+
+  // Visits the pairs of the asset read last; false when the visitor stopped the scan.
+  bool Flush() {
+    std::sort(pairs_.begin(), pairs_.end(),
+              [](const StagePair& x, const StagePair& y) { return x.stage_index < y.stage_index; });
+    bool more = true;
+    for (const auto& pair : pairs_) {
+      if (!visit_(pair)) {
+        more = false;
+        break;
+      }
+    }
+    pairs_.clear();
+    latest_ids_.clear();
+    return more;
+  }
+
+ private:
+  const std::vector<StageRecipe>& stages_;
+  const Catalog::PairVisitor& visit_;
+  std::vector<StagePair> pairs_;     // of one asset, at most one per stage
+  std::vector<int64_t> latest_ids_;  // per pair, the row id of its `latest`
+};
 
 double Median(std::vector<double> values) {
   if (values.empty()) return 0;
@@ -140,12 +203,14 @@ Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
   auto select = db_.Prepare(query.sql);
   if (!select) return Fail(std::move(select.error()));
   select->BindAll(query.binds);
+  PairCollector pairs(stages, visit);
+  bool stopped = false;
   REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-    auto pair = ReadPair(*select);
-    if (!pair) return Fail(std::move(pair.error()));
-    if (!visit(*pair)) return {};
-    return true;
+    auto more = pairs.Add(*select);
+    if (more && !*more) stopped = true;
+    return more;
   }));
+  if (!stopped) pairs.Flush();
   return {};
 }
 
