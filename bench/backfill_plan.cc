@@ -17,8 +17,8 @@
 //   1 missing    no derivative rows at all (status pending);
 //   1 failed     probe current, the latest thumbnail attempt of today's recipe failed;
 //   2 outdated   probe current, the current thumbnail built by an older recipe;
-//   16 current   both current with today's recipe; one in 8 of them also keeps the older
-//                thumbnail it replaced (history).
+//   16 current   both current with today's recipe; one asset in 160 also keeps the
+//                older thumbnail its current one replaced (history).
 // Durations spread over 1..240 s (a quarter are 60 s or shorter).
 //
 // Output: one `key=value ...` line per measured run, then a table of medians against the
