@@ -11,26 +11,14 @@ extern "C" {
 #include <libavutil/samplefmt.h>
 }
 
-#include <chromaprint.h>
-
-#include "stages/loudness_stage.h"  // AudioSkipReason
+#include "stages/audio_analysis.h"
 #include "stages/params.h"
 
 namespace reprise::stages {
 namespace {
 
-struct ContextFree {
-  void operator()(ChromaprintContext* context) const { chromaprint_free(context); }
-};
-struct Dealloc {
-  void operator()(void* data) const { chromaprint_dealloc(data); }
-};
-using ContextPtr = std::unique_ptr<ChromaprintContext, ContextFree>;
-using RawPtr = std::unique_ptr<uint32_t[], Dealloc>;
-using TextPtr = std::unique_ptr<char[], Dealloc>;
-
 struct Raw {
-  RawPtr frames;
+  ChromaprintRawPtr frames;
   int size = 0;
   int algorithm = 0;
   std::span<const uint32_t> view() const { return {frames.get(), static_cast<size_t>(size)}; }
@@ -51,7 +39,7 @@ Result<Raw> Decode(std::string_view text, std::string_view which) {
 
 class FingerprintRun final : public StageRun {
  public:
-  FingerprintRun(ContextPtr context, int64_t max_samples)
+  FingerprintRun(ChromaprintContextPtr context, int64_t max_samples)
       : context_(std::move(context)), max_samples_(max_samples) {}
 
   Feed OnAudio(const media::AudioBuffer& audio) override {
@@ -77,7 +65,7 @@ class FingerprintRun final : public StageRun {
     uint32_t* raw = nullptr;
     int raw_size = 0;
     int ok = chromaprint_get_raw_fingerprint(context_.get(), &raw, &raw_size);
-    RawPtr raw_owner(raw);
+    ChromaprintRawPtr raw_owner(raw);
     if (ok != 1 || raw_size <= 0) {
       return Fail(ErrorCode::kUnsupportedMedia, "chromaprint made no fingerprint of the audio");
     }
@@ -86,7 +74,7 @@ class FingerprintRun final : public StageRun {
     int encoded_size = 0;
     ok = chromaprint_encode_fingerprint(raw, raw_size, algorithm, &encoded, &encoded_size,
                                         /*base64=*/1);
-    TextPtr encoded_owner(encoded);
+    ChromaprintTextPtr encoded_owner(encoded);
     if (ok != 1) return Fail(ErrorCode::kInternal, "chromaprint could not encode a fingerprint");
     StageResult result;
     result.metadata = {{"fingerprint", std::string(encoded, static_cast<size_t>(encoded_size))},
@@ -96,7 +84,7 @@ class FingerprintRun final : public StageRun {
   }
 
  private:
-  ContextPtr context_;
+  ChromaprintContextPtr context_;
   int64_t max_samples_;
   int64_t samples_fed_ = 0;
   bool failed_ = false;
@@ -125,7 +113,7 @@ std::optional<std::string> FingerprintStage::SkipReason(const media::MediaInfo& 
 }
 
 Result<std::unique_ptr<StageRun>> FingerprintStage::Start(const media::MediaInfo& /*info*/) const {
-  ContextPtr context(chromaprint_new(CHROMAPRINT_ALGORITHM_DEFAULT));
+  ChromaprintContextPtr context(chromaprint_new(CHROMAPRINT_ALGORITHM_DEFAULT));
   if (!context) return Fail(ErrorCode::kInternal, "chromaprint_new failed");
   if (chromaprint_start(context.get(), kSampleRate, 1) != 1) {
     return Fail(ErrorCode::kInternal, "chromaprint_start failed");

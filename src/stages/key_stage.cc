@@ -12,9 +12,7 @@ extern "C" {
 #include <libavutil/samplefmt.h>
 }
 
-#include <fftw3.h>
-
-#include "stages/loudness_stage.h"  // AudioSkipReason
+#include "stages/audio_analysis.h"
 #include "stages/params.h"
 
 namespace reprise::stages {
@@ -32,26 +30,6 @@ constexpr std::array<double, 12> kMajorProfile = {6.35, 2.23, 3.48, 2.33, 4.38, 
                                                   2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
 constexpr std::array<double, 12> kMinorProfile = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
                                                   2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
-
-// FFTW's planner keeps process-wide state and is not thread-safe (only fftw_execute is),
-// and workers run stages on many threads: every plan is made and destroyed under this.
-std::mutex& FftwPlannerMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-struct FftwFree {
-  void operator()(void* data) const { fftw_free(data); }
-};
-struct FftwPlanDestroy {
-  void operator()(fftw_plan_s* plan) const {
-    std::lock_guard lock(FftwPlannerMutex());
-    fftw_destroy_plan(plan);
-  }
-};
-using RealBuffer = std::unique_ptr<double[], FftwFree>;
-using ComplexBuffer = std::unique_ptr<fftw_complex[], FftwFree>;
-using PlanPtr = std::unique_ptr<fftw_plan_s, FftwPlanDestroy>;
 
 struct KeyChoice {
   int tonic = 0;
@@ -111,7 +89,7 @@ nlohmann::json KeyMetadata(const KeyChoice& best, double second_best,
 
 class KeyRun final : public StageRun {
  public:
-  KeyRun(int frame_size, RealBuffer input, ComplexBuffer output, PlanPtr plan)
+  KeyRun(int frame_size, FftwRealBuffer input, FftwComplexBuffer output, FftwPlanPtr plan)
       : frame_size_(frame_size),
         input_(std::move(input)),
         output_(std::move(output)),
@@ -182,9 +160,9 @@ class KeyRun final : public StageRun {
   }
 
   int frame_size_;
-  RealBuffer input_;
-  ComplexBuffer output_;
-  PlanPtr plan_;
+  FftwRealBuffer input_;
+  FftwComplexBuffer output_;
+  FftwPlanPtr plan_;
   std::vector<double> window_;
   std::vector<int> pitch_class_;  // per FFT bin; -1 outside kLowHz..kHighHz
   std::vector<float> pending_;    // samples not yet in a full frame
@@ -220,10 +198,10 @@ std::optional<std::string> KeyStage::SkipReason(const media::MediaInfo& info) co
 }
 
 Result<std::unique_ptr<StageRun>> KeyStage::Start(const media::MediaInfo& /*info*/) const {
-  RealBuffer input(fftw_alloc_real(frame_size_));
-  ComplexBuffer output(fftw_alloc_complex(frame_size_ / 2 + 1));
+  FftwRealBuffer input(fftw_alloc_real(frame_size_));
+  FftwComplexBuffer output(fftw_alloc_complex(frame_size_ / 2 + 1));
   if (!input || !output) return Fail(ErrorCode::kInternal, "key: cannot allocate FFT buffers");
-  PlanPtr plan;
+  FftwPlanPtr plan;
   {
     std::lock_guard lock(FftwPlannerMutex());
     plan.reset(fftw_plan_dft_r2c_1d(frame_size_, input.get(), output.get(), FFTW_ESTIMATE));

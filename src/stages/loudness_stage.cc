@@ -5,22 +5,16 @@
 #include <string>
 #include <vector>
 
-#include <ebur128.h>
-
 extern "C" {
 #include <libavutil/frame.h>
 #include <libavutil/samplefmt.h>
 }
 
+#include "stages/audio_analysis.h"
 #include "stages/params.h"
 
 namespace reprise::stages {
 namespace {
-
-struct Ebur128Deleter {
-  void operator()(ebur128_state* state) const { ebur128_destroy(&state); }
-};
-using Ebur128Ptr = std::unique_ptr<ebur128_state, Ebur128Deleter>;
 
 constexpr int kMode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_TRUE_PEAK;
 
@@ -146,15 +140,6 @@ class LoudnessRun final : public StageRun {
 };
 
 }  // namespace
-
-std::optional<std::string> AudioSkipReason(const media::MediaInfo& info, double min_seconds) {
-  const media::StreamInfo* audio = info.BestAudio();
-  if (audio == nullptr) return "no_audio_stream";
-  std::optional<double> seconds =
-      audio->duration_seconds ? audio->duration_seconds : info.duration_seconds;
-  if (seconds && *seconds < min_seconds) return "too_short";
-  return std::nullopt;
-}
 
 Result<std::unique_ptr<LoudnessStage>> LoudnessStage::Create(const nlohmann::json& overrides) {
   auto params = MergeParams(kName, nlohmann::json::object(), overrides);

@@ -50,9 +50,4 @@ class LoudnessStage final : public Stage {
   nlohmann::json params_;
 };
 
-// The skip reason shared by the audio analysis stages: "no_audio_stream" without a main
-// audio stream, "too_short" when its probed duration (or the input's) is under
-// `min_seconds`; nullopt when the duration is unknown.
-std::optional<std::string> AudioSkipReason(const media::MediaInfo& info, double min_seconds);
-
 }  // namespace reprise::stages

@@ -6,27 +6,16 @@
 #include <string>
 #include <vector>
 
-#include <aubio/aubio.h>
-
 extern "C" {
 #include <libavutil/frame.h>
 #include <libavutil/samplefmt.h>
 }
 
-#include "stages/loudness_stage.h"
+#include "stages/audio_analysis.h"
 #include "stages/params.h"
 
 namespace reprise::stages {
 namespace {
-
-struct TempoDeleter {
-  void operator()(aubio_tempo_t* tempo) const { del_aubio_tempo(tempo); }
-};
-struct FvecDeleter {
-  void operator()(fvec_t* vec) const { del_fvec(vec); }
-};
-using TempoPtr = std::unique_ptr<aubio_tempo_t, TempoDeleter>;
-using FvecPtr = std::unique_ptr<fvec_t, FvecDeleter>;
 
 // The tempo of the beat grid: a least-squares line through the beat times against their
 // beat numbers, skipping the first quarter while the tracker settles. Numbers come from
@@ -59,7 +48,8 @@ std::optional<double> GridTempo(const std::vector<double>& beats) {
 
 class TempoRun final : public StageRun {
  public:
-  TempoRun(const TempoStage::Settings& settings, TempoPtr tempo, FvecPtr in, FvecPtr out)
+  TempoRun(const TempoStage::Settings& settings, AubioTempoPtr tempo, AubioFvecPtr in,
+           AubioFvecPtr out)
       : settings_(settings), tempo_(std::move(tempo)), in_(std::move(in)), out_(std::move(out)) {}
 
   // aubio takes exactly hop_size samples per call: gather them across buffers.
@@ -103,9 +93,9 @@ class TempoRun final : public StageRun {
   }
 
   TempoStage::Settings settings_;
-  TempoPtr tempo_;
-  FvecPtr in_;
-  FvecPtr out_;
+  AubioTempoPtr tempo_;
+  AubioFvecPtr in_;
+  AubioFvecPtr out_;
   uint_t filled_ = 0;
   bool started_ = false;
   double start_seconds_ = 0;
@@ -179,9 +169,10 @@ std::optional<std::string> TempoStage::SkipReason(const media::MediaInfo& info) 
 Result<std::unique_ptr<StageRun>> TempoStage::Start(const media::MediaInfo& /*info*/) const {
   auto win = static_cast<uint_t>(settings_.win_size);
   auto hop = static_cast<uint_t>(settings_.hop_size);
-  TempoPtr tempo(new_aubio_tempo("default", win, hop, static_cast<uint_t>(settings_.sample_rate)));
-  FvecPtr in(new_fvec(hop));
-  FvecPtr out(new_fvec(1));
+  AubioTempoPtr tempo(
+      new_aubio_tempo("default", win, hop, static_cast<uint_t>(settings_.sample_rate)));
+  AubioFvecPtr in(new_fvec(hop));
+  AubioFvecPtr out(new_fvec(1));
   if (!tempo || !in || !out) return Fail(ErrorCode::kInternal, "aubio cannot make a tempo tracker");
   return std::unique_ptr<StageRun>(
       std::make_unique<TempoRun>(settings_, std::move(tempo), std::move(in), std::move(out)));
