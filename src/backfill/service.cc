@@ -188,13 +188,8 @@ Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {
   // Every stage writes its outputs to the blob store, so that is what each needs; stages
   // that call external services will add their own checks here.
   static_cast<void>(stages);
-  static constexpr std::string_view kProbeKey = "health/backfill";
-  auto put = blob::PutBytes(blobs_, kProbeKey, "ok");
-  if (!put) return Fail(put.error().Wrap("health check: blob store " + blobs_.Describe()));
-  auto got = blob::GetBytes(blobs_, kProbeKey);
-  if (!got || *got != "ok") {
-    return Fail(ErrorCode::kUnavailable,
-                "health check: blob store " + blobs_.Describe() + " did not read back a probe");
+  if (auto probed = blob::CheckReadWrite(blobs_, "health/backfill"); !probed) {
+    return Fail(probed.error().Wrap("health check: blob store " + blobs_.Describe()));
   }
   return {};
 }
@@ -260,9 +255,12 @@ Result<catalog::Backfill> Service::Cancel(int64_t id, const catalog::AssetFilter
   if (!cancelling) return cancelling;
   auto withdrawn = catalog_.WithdrawBackfillJobs(id, /*cancel=*/true);
   if (!withdrawn) return Fail(std::move(withdrawn.error()));
-  auto counts = catalog_.CountBackfillItems(id);
-  if (!counts) return Fail(std::move(counts.error()));
-  if (counts->active_jobs == 0) {
+  // Dispatching nothing reports the jobs still holding items, without counting them all.
+  catalog::DispatchRequest report_only;
+  report_only.max_assets = 0;
+  auto active = catalog_.DispatchBackfill(id, report_only);
+  if (!active) return Fail(std::move(active.error()));
+  if (active->active_jobs == 0) {
     // Nothing runs: cancelled at once, without waiting for a driver.
     return catalog_.SetBackfillState(id, {BackfillState::kCancelling}, BackfillState::kCancelled,
                                      "");

@@ -21,4 +21,12 @@ Result<std::string> GetBytes(BlobStore& store, std::string_view key) {
   return ReadAll(**reader);
 }
 
+Result<void> CheckReadWrite(BlobStore& store, std::string_view key) {
+  REPRISE_TRY(PutBytes(store, key, "ok"));
+  auto got = GetBytes(store, key);
+  if (!got) return Fail(std::move(got.error()));
+  if (*got != "ok") return Fail(ErrorCode::kIo, "probe blob read back wrong bytes");
+  return {};
+}
+
 }  // namespace reprise::blob

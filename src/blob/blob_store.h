@@ -67,5 +67,8 @@ class BlobStore {
 Result<BlobInfo> PutBytes(BlobStore& store, std::string_view key, std::string_view data);
 // Reads a whole (small) blob.
 Result<std::string> GetBytes(BlobStore& store, std::string_view key);
+// The store can be written and read back: a tiny probe blob under `key` round-trips
+// (health checks). The store's error, or kIo when the bytes read back differ.
+Result<void> CheckReadWrite(BlobStore& store, std::string_view key);
 
 }  // namespace reprise::blob

@@ -61,14 +61,8 @@ void Server::Routes() {
                 {{"component", "catalog"}});
       return;
     }
-    // Writable and readable: a tiny probe blob round-trips.
-    static constexpr std::string_view kProbeKey = "health/readyz";
-    auto put = blob::PutBytes(blobs_, kProbeKey, "ok");
-    Result<std::string> got = put ? blob::GetBytes(blobs_, kProbeKey) : Fail(put.error());
-    if (!got || *got != "ok") {
-      Error error =
-          got ? Error{ErrorCode::kIo, "probe blob read back wrong bytes", ""} : got.error();
-      SendError(response, 503, error.Wrap("blob store " + blobs_.Describe()),
+    if (auto probed = blob::CheckReadWrite(blobs_, "health/readyz"); !probed) {
+      SendError(response, 503, probed.error().Wrap("blob store " + blobs_.Describe()),
                 {{"component", "blob_store"}});
       return;
     }

@@ -214,6 +214,21 @@ TEST_F(BackfillTest, DryRunReportsWhatARunWouldDoAndChangesNothing) {
   EXPECT_EQ((*items)[0].from_recipe, "an-older-recipe");
 }
 
+TEST_F(BackfillTest, AFailedHealthCheckStopsTheStartAndCreatesNothing) {
+  AddAssets(2);
+  // A folder where the probe blob must go: the blob store cannot write it.
+  std::filesystem::create_directories(library_.dir().Join("blobs/health/backfill/x"));
+  auto plan = service_->DryRun(Thumbnails(), "", 10);
+  ASSERT_TRUE(plan) << "a dry run needs no health check";
+  auto started = service_->Start(Thumbnails(), "", *plan);
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().ToString().find("health check: blob store"), std::string::npos)
+      << started.error().ToString();
+  auto backfills = library_.catalog().ListBackfills({}, 10);
+  ASSERT_TRUE(backfills);
+  EXPECT_TRUE(backfills->empty());
+}
+
 TEST_F(BackfillTest, ARunProcessesEveryItemOnceAndASecondRunPlansNothing) {
   auto ids = AddAssets(7);
   Request request;
