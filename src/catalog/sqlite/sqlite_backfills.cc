@@ -75,115 +75,208 @@ Result<Backfill> ReadBackfill(const Statement& row) {
   return backfill;
 }
 
-// Every (asset, stage) pair of the filter, assets in plan order, with the derivative rows
-// that decide its status (types.h StageStatus): the current row C and the finished
-// attempts of today's recipe, of which the latest is L; plus whether the content is
-// quarantined for today's recipe (Q) and whether a job holds the pair now. A pair with
-// no such rows comes once with NULLs. The stages come as one JSON parameter, parsed once
-// into a materialized table; CROSS JOIN keeps assets the outer loop so the walk follows
-// the (created_at, id) index.
+// How a backfill scan reads the catalog (bench/backfill_plan.cc, docs/PERFORMANCE.md).
 //
-// What makes it fast over a million assets (bench/backfill_plan.cc, docs/PERFORMANCE.md):
-// one range of derivatives_history per pair gives both C and L (PairCollector picks
-// them), where a probe of derivatives_current for C and a correlated subquery for L
-// cost two index descents, each to a random page since asset ids are random; and the
-// query orders assets only, so SQLite needs no sorter per asset: PairCollector puts the
-// pairs of an asset in stage order.
-SqlQuery PairsQuery(const std::vector<StageRecipe>& stages, const AssetFilter& filter) {
+// The outer walk reads the assets of the filter in plan order, (created_at, id), which
+// the assets_created index gives without a sort. It is cut into chunks of kScanChunk
+// assets; for each chunk three lookups fetch, per (asset, stage) pair, the derivative
+// rows that decide its status (types.h StageStatus) — the current row C and the finished
+// attempts of today's recipe, of which the latest is L —, whether a job holds the pair
+// now, and whether the content is quarantined for today's recipe. The lookups take the
+// chunk's ids sorted, so consecutive probes of derivatives_history land on the same
+// leaf pages: asset ids are random, and probing in plan order read a random page per
+// pair (half the time of a million-asset dry run went to those reads). One range of
+// derivatives_history per pair gives both C and L, C++ picks the latest. Pairs are then
+// visited in plan order and stage order; memory is bounded by the chunk.
+constexpr size_t kScanChunk = 4096;
+
+SqlQuery ScanAssetsQuery(const AssetFilter& filter) {
   SqlQuery conditions = AssetConditions(filter);
   SqlQuery query;
-  query.sql =
-      "WITH st (idx, stage, recipe) AS MATERIALIZED ("
-      "SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-      " SELECT a.id, a.created_at, a.duration_seconds, st.idx, d.id, d.recipe, d.is_current,"
-      " d.state, d.skip_reason, d.error_code, q.sha256 IS NOT NULL,"
-      " EXISTS (SELECT 1 FROM job_stages s"
-      " WHERE s.asset_id = a.id AND s.stage = st.stage AND s.active = 1)"
-      " FROM assets a CROSS JOIN st"
-      " LEFT JOIN derivatives d INDEXED BY derivatives_history"
-      " ON d.asset_id = a.id AND d.stage = st.stage AND (d.is_current = 1"
-      " OR (d.recipe = st.recipe AND d.state IN ('done', 'failed', 'skipped')))"
-      " LEFT JOIN quarantine q"
-      " ON q.sha256 = a.sha256 AND q.stage = st.stage AND q.recipe = st.recipe"
-      " WHERE 1 = 1" +
-      conditions.sql + " ORDER BY a.created_at, a.id";
-  query.binds.emplace_back(StagesJson(stages).dump());
-  for (auto& value : conditions.binds) query.binds.push_back(std::move(value));
+  query.sql = "SELECT a.id, a.created_at, a.duration_seconds, a.sha256 FROM assets a WHERE 1 = 1" +
+              conditions.sql + " ORDER BY a.created_at, a.id";
+  query.binds = std::move(conditions.binds);
   return query;
 }
 
-// Turns the rows of PairsQuery into StagePairs: the rows of one asset arrive together
-// (in no particular stage order, a pair's derivative rows in no particular order), and
-// the asset's pairs are visited in stage order once its last row has been read.
-class PairCollector {
+// The CTEs every chunk lookup starts from: st (idx, stage, recipe) from parameter 1 and
+// keys (n, key) from parameter 2, a JSON array of the chunk's sorted keys.
+constexpr std::string_view kChunkTables =
+    "WITH st (idx, stage, recipe) AS MATERIALIZED ("
+    "SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)),"
+    " keys (n, key) AS MATERIALIZED (SELECT key, value FROM json_each(?2))";
+
+// Per (asset, stage): C and the finished attempts of today's recipe, in no order.
+constexpr std::string_view kChunkDerivatives =
+    " SELECT keys.n, st.idx, d.id, d.recipe, d.is_current, d.state, d.skip_reason, d.error_code"
+    " FROM keys CROSS JOIN st CROSS JOIN derivatives d INDEXED BY derivatives_history"
+    " WHERE d.asset_id = keys.key AND d.stage = st.stage AND (d.is_current = 1"
+    " OR (d.recipe = st.recipe AND d.state IN ('done', 'failed', 'skipped')))";
+
+// The pairs a queued or running job holds.
+constexpr std::string_view kChunkActive =
+    " SELECT keys.n, st.idx FROM keys CROSS JOIN st CROSS JOIN job_stages s"
+    " INDEXED BY job_stages_active"
+    " WHERE s.asset_id = keys.key AND s.stage = st.stage AND s.active = 1";
+
+// Contents (keys are sha256 here) quarantined for a stage's recipe of today.
+constexpr std::string_view kChunkQuarantine =
+    " SELECT keys.n, st.idx FROM keys CROSS JOIN st CROSS JOIN quarantine q"
+    " WHERE q.sha256 = keys.key AND q.stage = st.stage AND q.recipe = st.recipe";
+
+class PairScanner {
  public:
-  PairCollector(const std::vector<StageRecipe>& stages, const Catalog::PairVisitor& visit)
-      : stages_(stages), visit_(visit) {}
+  PairScanner(SqliteConnection& db, const std::vector<StageRecipe>& stages,
+              const Catalog::PairVisitor& visit)
+      : db_(db), stages_(stages), stages_json_(StagesJson(stages).dump()), visit_(visit) {}
 
   // False when the visitor stopped the scan.
-  Result<bool> Add(const Statement& row) {
-    std::string asset_id = row.Text(0);
-    if (!pairs_.empty() && pairs_.front().asset_id != asset_id && !Flush()) return false;
-    auto stage_index = static_cast<size_t>(row.Int64(3));
-    auto found = std::find_if(pairs_.begin(), pairs_.end(), [&](const StagePair& pair) {
-      return pair.stage_index == stage_index;
-    });
-    if (found == pairs_.end()) {
-      StagePair pair;
-      pair.asset_id = std::move(asset_id);
-      pair.created_at = row.Int64(1);
-      pair.duration_seconds = row.OptionalDouble(2);
-      pair.stage_index = stage_index;
-      pair.quarantined = row.Int64(10) != 0;
-      pair.active = row.Int64(11) != 0;
-      pairs_.push_back(std::move(pair));
-      latest_ids_.push_back(0);
-      found = pairs_.end() - 1;
-    }
-    if (row.IsNull(4)) return true;  // no derivative row
-    StagePair& pair = *found;
-    std::string recipe = row.Text(5);
-    if (row.Int64(6) != 0) pair.current_recipe = recipe;
-    int64_t& latest_id = latest_ids_[static_cast<size_t>(found - pairs_.begin())];
-    const int64_t id = row.Int64(4);
-    if (stage_index >= stages_.size() || recipe != stages_[stage_index].recipe || id <= latest_id) {
-      return true;
-    }
-    auto state = ParseDerivativeState(row.Text(7));
-    if (!state) return Fail(std::move(state.error()));
-    // The current row comes whatever its state; only a finished attempt can be L.
-    if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
-        *state != DerivativeState::kSkipped) {
-      return true;
-    }
-    latest_id = id;
-    pair.latest = *state;
-    pair.latest_skip_reason = row.Text(8);
-    pair.latest_error_code = row.Text(9);
-    return true;
-  }
+  Result<bool> Run(const AssetFilter& filter) {
+    auto any = db_.Prepare(
+        "SELECT EXISTS (SELECT 1 FROM quarantine),"
+        " EXISTS (SELECT 1 FROM job_stages WHERE active = 1)");
+    if (!any) return Fail(std::move(any.error()));
+    auto row = any->Step();
+    if (!row) return Fail(std::move(row.error()));
+    any_quarantine_ = any->Int64(0) != 0;
+    any_active_ = any->Int64(1) != 0;
 
-  // Visits the pairs of the asset read last; false when the visitor stopped the scan.
-  bool Flush() {
-    std::sort(pairs_.begin(), pairs_.end(),
-              [](const StagePair& x, const StagePair& y) { return x.stage_index < y.stage_index; });
+    SqlQuery query = ScanAssetsQuery(filter);
+    auto select = db_.Prepare(query.sql);
+    if (!select) return Fail(std::move(select.error()));
+    select->BindAll(query.binds);
     bool more = true;
-    for (const auto& pair : pairs_) {
-      if (!visit_(pair)) {
-        more = false;
-        break;
-      }
+    REPRISE_TRY(select->ForEachRow([&](const Statement& asset) -> Result<bool> {
+      chunk_.push_back(
+          ChunkAsset{asset.Text(0), asset.Int64(1), asset.OptionalDouble(2), asset.Text(3)});
+      if (chunk_.size() < kScanChunk) return true;
+      auto flushed = Flush();
+      if (flushed) more = *flushed;
+      return flushed;
+    }));
+    if (more && !chunk_.empty()) {
+      auto flushed = Flush();
+      if (!flushed) return Fail(std::move(flushed.error()));
+      more = *flushed;
     }
-    pairs_.clear();
-    latest_ids_.clear();
     return more;
   }
 
  private:
+  struct ChunkAsset {
+    std::string id;
+    int64_t created_at = 0;
+    std::optional<double> duration_seconds;
+    std::string sha256;
+  };
+
+  // Looks the chunk's pairs up and visits them; false when the visitor stopped.
+  Result<bool> Flush() {
+    const size_t stage_count = stages_.size();
+    pairs_.assign(chunk_.size() * stage_count, StagePair{});
+    latest_ids_.assign(pairs_.size(), 0);
+    for (size_t i = 0; i < chunk_.size(); ++i) {
+      for (size_t s = 0; s < stage_count; ++s) {
+        StagePair& pair = pairs_[i * stage_count + s];
+        pair.asset_id = chunk_[i].id;
+        pair.created_at = chunk_[i].created_at;
+        pair.duration_seconds = chunk_[i].duration_seconds;
+        pair.stage_index = s;
+      }
+    }
+    REPRISE_TRY(Lookup(kChunkDerivatives, &ChunkAsset::id,
+                       [this](StagePair& pair, size_t slot, const Statement& row) {
+                         return AddDerivative(pair, latest_ids_[slot], row);
+                       }));
+    if (any_active_) {
+      REPRISE_TRY(Lookup(kChunkActive, &ChunkAsset::id,
+                         [](StagePair& pair, size_t, const Statement&) -> Result<void> {
+                           pair.active = true;
+                           return {};
+                         }));
+    }
+    if (any_quarantine_) {
+      REPRISE_TRY(Lookup(kChunkQuarantine, &ChunkAsset::sha256,
+                         [](StagePair& pair, size_t, const Statement&) -> Result<void> {
+                           pair.quarantined = true;
+                           return {};
+                         }));
+    }
+    chunk_.clear();
+    for (const StagePair& pair : pairs_) {
+      if (!visit_(pair)) return false;
+    }
+    return true;
+  }
+
+  // Runs one chunk lookup with the chunk's `key` values sorted; `apply` gets, per row,
+  // every pair of the (asset, stage) it names (assets may share a key: sha256) and its
+  // slot in pairs_.
+  template <class Apply>
+  Result<void> Lookup(std::string_view sql, std::string ChunkAsset::*key, Apply&& apply) {
+    order_.resize(chunk_.size());
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::sort(order_.begin(), order_.end(),
+              [&](size_t x, size_t y) { return chunk_[x].*key < chunk_[y].*key; });
+    // Equal keys are sent once; `first_` maps a sent key back to its run in order_.
+    nlohmann::json keys = nlohmann::json::array();
+    first_.clear();
+    for (size_t i = 0; i < order_.size(); ++i) {
+      if (i > 0 && chunk_[order_[i]].*key == chunk_[order_[i - 1]].*key) continue;
+      keys.push_back(chunk_[order_[i]].*key);
+      first_.push_back(i);
+    }
+    first_.push_back(order_.size());
+    auto select = db_.Prepare(std::string(kChunkTables) + std::string(sql));
+    if (!select) return Fail(std::move(select.error()));
+    select->BindText(stages_json_).BindText(keys.dump());
+    const size_t stage_count = stages_.size();
+    return select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      auto n = static_cast<size_t>(row.Int64(0));
+      auto stage = static_cast<size_t>(row.Int64(1));
+      if (n + 1 >= first_.size() || stage >= stage_count) {
+        return Fail(ErrorCode::kInternal, "backfill scan: a lookup row out of range");
+      }
+      for (size_t i = first_[n]; i < first_[n + 1]; ++i) {
+        size_t slot = order_[i] * stage_count + stage;
+        REPRISE_TRY(apply(pairs_[slot], slot, row));
+      }
+      return true;
+    });
+  }
+
+  // Row of kChunkDerivatives: columns 2.. are id, recipe, is_current, state, skip_reason,
+  // error_code.
+  Result<void> AddDerivative(StagePair& pair, int64_t& latest_id, const Statement& row) {
+    std::string recipe = row.Text(3);
+    if (row.Int64(4) != 0) pair.current_recipe = recipe;
+    const int64_t id = row.Int64(2);
+    if (recipe != stages_[pair.stage_index].recipe || id <= latest_id) return {};
+    auto state = ParseDerivativeState(row.Text(5));
+    if (!state) return Fail(std::move(state.error()));
+    // The current row comes whatever its state; only a finished attempt can be L.
+    if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
+        *state != DerivativeState::kSkipped) {
+      return {};
+    }
+    latest_id = id;
+    pair.latest = *state;
+    pair.latest_skip_reason = row.Text(6);
+    pair.latest_error_code = row.Text(7);
+    return {};
+  }
+
+  SqliteConnection& db_;
   const std::vector<StageRecipe>& stages_;
+  const std::string stages_json_;
   const Catalog::PairVisitor& visit_;
-  std::vector<StagePair> pairs_;     // of one asset, at most one per stage
+  bool any_quarantine_ = false;
+  bool any_active_ = false;
+  std::vector<ChunkAsset> chunk_;
+  std::vector<StagePair> pairs_;     // chunk_.size() x stages_.size(), asset-major
   std::vector<int64_t> latest_ids_;  // per pair, the row id of its `latest`
+  std::vector<size_t> order_;        // chunk indexes sorted by the lookup's key
+  std::vector<size_t> first_;        // per sent key, its first position in order_
 };
 
 double Median(std::vector<double> values) {
@@ -199,18 +292,9 @@ Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
                                         const AssetFilter& filter,
                                         const Catalog::PairVisitor& visit) {
   REPRISE_TRY(CheckStages(stages));
-  SqlQuery query = PairsQuery(stages, filter);
-  auto select = db_.Prepare(query.sql);
-  if (!select) return Fail(std::move(select.error()));
-  select->BindAll(query.binds);
-  PairCollector pairs(stages, visit);
-  bool stopped = false;
-  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-    auto more = pairs.Add(*select);
-    if (more && !*more) stopped = true;
-    return more;
-  }));
-  if (!stopped) pairs.Flush();
+  PairScanner scanner(db_, stages, visit);
+  auto scanned = scanner.Run(filter);
+  if (!scanned) return Fail(std::move(scanned.error()));
   return {};
 }
 
