@@ -2,37 +2,73 @@
 
 #include <string>
 
+#include "stages/fingerprint_stage.h"
+#include "stages/key_stage.h"
+#include "stages/loudness_stage.h"
 #include "stages/probe_stage.h"
+#include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
 
 namespace reprise::stages {
+namespace {
+
+using Factory = Result<std::unique_ptr<Stage>> (*)(const nlohmann::json& overrides);
+
+struct Builtin {
+  std::string_view name;
+  Factory create;
+};
+
+template <class StageType>
+Result<std::unique_ptr<Stage>> Make(const nlohmann::json& overrides) {
+  auto stage = StageType::Create(overrides);
+  if (!stage) return Fail(stage.error());
+  return std::unique_ptr<Stage>(std::move(*stage));
+}
+
+template <class StageType>
+constexpr Builtin Entry() {
+  return {StageType::kName, &Make<StageType>};
+}
+
+// Registration order is the order `reprise stages` lists them in.
+constexpr Builtin kBuiltins[] = {
+    Entry<ProbeStage>(), Entry<ThumbnailStage>(), Entry<LoudnessStage>(),
+    Entry<TempoStage>(), Entry<KeyStage>(),       Entry<FingerprintStage>(),
+};
+
+}  // namespace
 
 Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config) {
   if (!stage_config.is_null() && !stage_config.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "[stages] must be a table");
   }
-  const nlohmann::json none;
-  auto section = [&](std::string_view name) -> const nlohmann::json& {
-    if (stage_config.is_null()) return none;
-    auto it = stage_config.find(name);
-    return it == stage_config.end() ? none : *it;
-  };
   // A table for a stage that does not exist is a typo that would otherwise be ignored.
   if (stage_config.is_object()) {
     for (const auto& [name, unused] : stage_config.items()) {
-      if (name != ProbeStage::kName && name != ThumbnailStage::kName) {
+      bool known = false;
+      std::string names;
+      for (const Builtin& builtin : kBuiltins) {
+        known = known || builtin.name == name;
+        names += (names.empty() ? "" : ", ") + std::string(builtin.name);
+      }
+      if (!known) {
         return Fail(ErrorCode::kInvalidArgument,
-                    "[stages." + name + "]: unknown stage (known: probe, thumbnail)");
+                    "[stages." + name + "]: unknown stage (known: " + names + ")");
       }
     }
   }
-
-  auto probe = ProbeStage::Create(section(ProbeStage::kName));
-  if (!probe) return Fail(probe.error());
-  REPRISE_TRY(registry.Add(std::move(*probe)));
-  auto thumbnail = ThumbnailStage::Create(section(ThumbnailStage::kName));
-  if (!thumbnail) return Fail(thumbnail.error());
-  REPRISE_TRY(registry.Add(std::move(*thumbnail)));
+  const nlohmann::json none;
+  for (const Builtin& builtin : kBuiltins) {
+    const nlohmann::json* section = &none;
+    if (stage_config.is_object()) {
+      auto it = stage_config.find(builtin.name);
+      if (it != stage_config.end()) section = &*it;
+    }
+    auto stage = builtin.create(*section);
+    if (!stage) return Fail(stage.error());
+    REPRISE_TRY(registry.Add(std::move(*stage)));
+  }
   return {};
 }
 

@@ -65,7 +65,7 @@ TEST_F(BackfillCliTest, WithoutATerminalItStartsOnlyWithYesThenRunsToTheEndOnce)
   EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
   EXPECT_EQ(RunJson({"backfill", "list"}).size(), 0u) << "nothing was created";
 
-  json status = RunJson({"backfill", "--all-stages", "--all", "--yes", "--concurrency", "2"});
+  json status = RunJson({"backfill", "probe", "thumbnail", "--all", "--yes", "--concurrency", "2"});
   EXPECT_EQ(status["state"], "succeeded");
   EXPECT_EQ(status["progress"]["total"], 8);
   EXPECT_EQ(status["progress"]["outcomes"]["processed"], 7);

@@ -1,6 +1,7 @@
 // The `reprise` command end to end, as a user runs it: real binary, real SQLite file,
 // real blob directory, media generated with FFmpeg. Thumbnails are checked with ffprobe,
 // an independent reader.
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -56,9 +57,10 @@ TEST_F(CliTest, IngestProcessShowAndReprocessAfterARecipeChange) {
   EXPECT_NE(again.err.find("truncated.mp4"), std::string::npos) << again.err;
 
   json before = RunJson({"stages"});
-  ASSERT_EQ(before.size(), 2u);
+  ASSERT_GE(before.size(), 2u);
   EXPECT_EQ(before[0]["name"], "probe");
-  EXPECT_EQ(before[0]["counts"]["missing"], 3);
+  EXPECT_EQ(before[1]["name"], "thumbnail");
+  for (const auto& stage : before) EXPECT_EQ(stage["counts"]["missing"], 3) << stage;
 
   json processed = RunJson({"process"});
   EXPECT_EQ(processed["assets_run"], 3);
@@ -133,8 +135,11 @@ TEST_F(CliTest, IngestQueuesJobsThatProcessWaitsForAndJobsCommandsManage) {
   // Ingest queued one live job per asset with every stage.
   json queued = RunJson({"jobs", "list", "--state", "queued"});
   ASSERT_EQ(queued.size(), 2u);
+  std::vector<std::string> every_stage;
+  for (const auto& stage : RunJson({"stages"})) every_stage.push_back(stage["name"]);
+  std::sort(every_stage.begin(), every_stage.end());
   for (const auto& job : queued) {
-    EXPECT_EQ(job["stages"], json({"probe", "thumbnail"}));
+    EXPECT_EQ(job["stages"], json(every_stage));
     EXPECT_EQ(job["priority"], 100);
     EXPECT_EQ(job["attempts"], 0);
   }
@@ -166,7 +171,7 @@ TEST_F(CliTest, IngestQueuesJobsThatProcessWaitsForAndJobsCommandsManage) {
   EXPECT_EQ(processed["jobs"]["total"], 2) << "process waited for the jobs ingest queued";
   EXPECT_EQ(processed["jobs"]["failed"], 1);
   EXPECT_EQ(processed["stages"]["thumbnail"]["done"], 1);
-  ASSERT_EQ(processed["failures"].size(), 2u) << processed.dump(2);
+  ASSERT_EQ(processed["failures"].size(), every_stage.size()) << processed.dump(2);
   EXPECT_EQ(processed["failures"][0]["asset_id"], broken_id);
 
   json failed = RunJson({"jobs", "list", "--state", "failed"});

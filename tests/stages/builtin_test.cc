@@ -1,5 +1,8 @@
 #include "stages/builtin.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "stages/recipe.h"
@@ -25,14 +28,16 @@ Error AddError(const nlohmann::json& config) {
   return added ? Error{} : added.error();
 }
 
-TEST(BuiltinStages, RegistersProbeThenThumbnailWithDefaults) {
+TEST(BuiltinStages, RegistersEveryStageInOrderWithDefaults) {
   Registry registry = Sealed(nullptr);
+  std::vector<std::string> names;
+  for (const Stage* stage : registry.All()) {
+    names.emplace_back(stage->Name());
+    EXPECT_EQ(stage->Version(), 1) << stage->Name();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"probe", "thumbnail", "loudness", "tempo", "key",
+                                             "fingerprint"}));
   auto all = registry.All();
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0]->Name(), "probe");
-  EXPECT_EQ(all[0]->Version(), 1);
-  EXPECT_EQ(all[1]->Name(), "thumbnail");
-  EXPECT_EQ(all[1]->Version(), 1);
   EXPECT_EQ(all[1]->Params(), nlohmann::json({{"width", 320}, {"quality", 3}}));
   EXPECT_EQ(registry.Recipe("thumbnail"),
             ComputeRecipe("thumbnail", 1, {{"width", 320}, {"quality", 3}}, {}));
