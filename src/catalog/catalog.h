@@ -75,6 +75,13 @@ class Catalog {
   // The current result of (asset, stage), kNotFound when there is none.
   [[nodiscard]] virtual Result<Derivative> GetCurrentDerivative(std::string_view asset_id,
                                                                 std::string_view stage) = 0;
+  // The current result of `stage` of every asset matching `filter` that has one, in
+  // (created_at, id) order, streamed in one read transaction; `visit` returns false to
+  // stop. Reads only.
+  using CurrentResultVisitor = std::function<bool(const CurrentResult&)>;
+  [[nodiscard]] virtual Result<void> ScanCurrentResults(std::string_view stage,
+                                                        const AssetFilter& filter,
+                                                        const CurrentResultVisitor& visit) = 0;
 
   // How the asset stands for each given stage (see StageStatus), in the given order;
   // kNotFound for an unknown asset. "Latest attempt" means the highest row id.

@@ -135,6 +135,15 @@ struct Derivative {
   int64_t finished_at = 0;
 };
 
+// One asset's current result of one stage, as ScanCurrentResults streams it.
+struct CurrentResult {
+  std::string asset_id;
+  std::string asset_name;  // the original's file name
+  std::optional<double> duration_seconds;
+  std::string recipe;
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
 // What a stage run ended with, recorded by CompleteDerivative.
 struct DerivativeOutcome {
   DerivativeState state = DerivativeState::kDone;  // kDone, kFailed or kSkipped

@@ -12,6 +12,7 @@
 #include "app/views.h"
 #include "cli/backfill_command.h"
 #include "cli/common.h"
+#include "cli/duplicates_command.h"
 #include "cli/terminal.h"
 #include "core/clock.h"
 #include "http/server.h"
@@ -713,6 +714,8 @@ int Dispatch(int argc, char** argv) {
   show_cmd->add_option("id", show_flags.id, "Asset id")->required();
   show_cmd->add_option("--owner", show_flags.owner, "Only if it belongs to this owner");
   show_cmd->add_flag("--json", show_flags.json, "Print JSON");
+  DuplicatesFlags duplicates_flags;
+  auto* duplicates_cmd = AddDuplicatesCommand(*assets_cmd, duplicates_flags);
 
   std::optional<std::string> stages_owner;
   bool stages_json = false;
@@ -733,6 +736,7 @@ int Dispatch(int argc, char** argv) {
       "  reprise jobs retry --failed            queue every failed job again\n"
       "  reprise assets list --kind video       what is in the library\n"
       "  reprise assets show ID                 one asset: metadata and derivatives\n"
+      "  reprise assets duplicates              assets whose audio is the same recording\n"
       "  reprise stages                         per stage: current/outdated/missing/failed\n"
       "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
       "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
@@ -789,6 +793,7 @@ int Dispatch(int argc, char** argv) {
   if (*queue_cmd) return RunQueue(**app, queue_owner, queue_json);
   if (*list_cmd) return RunAssetsList(**app, list_flags);
   if (*show_cmd) return RunAssetsShow(**app, show_flags);
+  if (*duplicates_cmd) return RunDuplicates(**app, duplicates_flags);
   if (*stages_cmd) return RunStages(**app, stages_owner, stages_json);
   return kExitUsage;
 }

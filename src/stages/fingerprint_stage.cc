@@ -17,24 +17,19 @@ extern "C" {
 namespace reprise::stages {
 namespace {
 
-struct Raw {
-  ChromaprintRawPtr frames;
+// Decodes a compressed base64 fingerprint; `which` names it in the error.
+Result<RawFingerprint> DecodeAs(std::string_view text, std::string_view which) {
+  uint32_t* frames = nullptr;
   int size = 0;
   int algorithm = 0;
-  std::span<const uint32_t> view() const { return {frames.get(), static_cast<size_t>(size)}; }
-};
-
-Result<Raw> Decode(std::string_view text, std::string_view which) {
-  Raw raw;
-  uint32_t* frames = nullptr;
   int ok = chromaprint_decode_fingerprint(text.data(), static_cast<int>(text.size()), &frames,
-                                          &raw.size, &raw.algorithm, /*base64=*/1);
-  raw.frames.reset(frames);
-  if (ok != 1 || raw.size <= 0) {
+                                          &size, &algorithm, /*base64=*/1);
+  ChromaprintRawPtr owned(frames);
+  if (ok != 1 || size <= 0) {
     return Fail(ErrorCode::kInvalidArgument,
                 "fingerprint " + std::string(which) + " is not a Chromaprint fingerprint");
   }
-  return raw;
+  return RawFingerprint{{frames, frames + size}, algorithm};
 }
 
 class FingerprintRun final : public StageRun {
@@ -122,20 +117,29 @@ Result<std::unique_ptr<StageRun>> FingerprintStage::Start(const media::MediaInfo
       std::move(context), static_cast<int64_t>(max_seconds_) * kSampleRate));
 }
 
+Result<RawFingerprint> DecodeFingerprint(std::string_view text) { return DecodeAs(text, "text"); }
+
 Result<double> FingerprintSimilarity(std::string_view a, std::string_view b,
                                      int max_offset_frames) {
-  auto first = Decode(a, "a");
+  auto first = DecodeAs(a, "a");
   if (!first) return Fail(first.error());
-  auto second = Decode(b, "b");
+  auto second = DecodeAs(b, "b");
   if (!second) return Fail(second.error());
-  if (first->algorithm != second->algorithm) {
+  return FingerprintSimilarity(*first, *second, max_offset_frames);
+}
+
+Result<double> FingerprintSimilarity(const RawFingerprint& a, const RawFingerprint& b,
+                                     int max_offset_frames) {
+  if (a.algorithm != b.algorithm) {
     return Fail(ErrorCode::kInvalidArgument,
-                "fingerprints from different algorithms (" + std::to_string(first->algorithm) +
-                    " and " + std::to_string(second->algorithm) + ") cannot be compared");
+                "fingerprints from different algorithms (" + std::to_string(a.algorithm) + " and " +
+                    std::to_string(b.algorithm) + ") cannot be compared");
   }
-  std::span<const uint32_t> x = first->view();
-  std::span<const uint32_t> y = second->view();
-  const int64_t min_overlap = std::max<int64_t>(1, std::min(x.size(), y.size()) / 2);
+  std::span<const uint32_t> x = a.frames;
+  std::span<const uint32_t> y = b.frames;
+  if (x.empty() || y.empty()) return 0.0;
+  const int64_t min_overlap =
+      std::max<int64_t>(1, static_cast<int64_t>(std::min(x.size(), y.size()) / 2));
   double best_error = 1.0;
   for (int offset = -max_offset_frames; offset <= max_offset_frames; ++offset) {
     // x[i] lines up with y[i + offset].

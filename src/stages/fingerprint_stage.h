@@ -20,8 +20,10 @@
 // Params (defaults): max_seconds 120 (3..3600).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "stages/stage.h"
@@ -62,6 +64,21 @@ class FingerprintStage final : public Stage {
 // 128k) scores about 0.9 or more; unrelated audio under 0.3. kInvalidArgument when either
 // text is not a fingerprint or they come from different algorithms. Pure; thread-safe.
 [[nodiscard]] Result<double> FingerprintSimilarity(std::string_view a, std::string_view b,
+                                                   int max_offset_frames = 80);
+
+// A fingerprint decoded to its raw frames, for comparing one against many without
+// decoding it again each time.
+struct RawFingerprint {
+  std::vector<uint32_t> frames;
+  int algorithm = 0;
+};
+
+// kInvalidArgument when `text` is not a compressed base64 Chromaprint fingerprint.
+[[nodiscard]] Result<RawFingerprint> DecodeFingerprint(std::string_view text);
+
+// FingerprintSimilarity over decoded fingerprints; kInvalidArgument for different
+// algorithms.
+[[nodiscard]] Result<double> FingerprintSimilarity(const RawFingerprint& a, const RawFingerprint& b,
                                                    int max_offset_frames = 80);
 
 }  // namespace reprise::stages

@@ -79,15 +79,15 @@ Result<Backfill> ReadBackfill(const Statement& row) {
 //
 // The outer walk reads the assets of the filter in plan order, (created_at, id), which
 // the assets_created index gives without a sort. It is cut into chunks of kScanChunk
-// assets; for each chunk three lookups fetch, per (asset, stage) pair, the derivative
-// rows that decide its status (types.h StageStatus) — the current row C and the finished
-// attempts of today's recipe, of which the latest is L —, whether a job holds the pair
-// now, and whether the content is quarantined for today's recipe. The lookups take the
-// chunk's ids sorted, so consecutive probes of derivatives_history land on the same
-// leaf pages: asset ids are random, and probing in plan order read a random page per
-// pair (half the time of a million-asset dry run went to those reads). One range of
-// derivatives_history per pair gives both C and L, C++ picks the latest. Pairs are then
-// visited in plan order and stage order; memory is bounded by the chunk.
+// assets, and for each chunk one lookup per table fetches what decides each (asset,
+// stage) pair's status (types.h StageStatus): the derivative rows — the current row C
+// and the finished attempts of today's recipe, of which the latest is L —, the active
+// job stages, and quarantine entries. Each lookup descends its index once per asset (or
+// content), not once per pair, and takes the keys sorted so neighbouring descents share
+// pages. derivatives_history covers every column read here (migration 4), so no table
+// row is fetched: those fetches, at random rowids, were most of a million-asset dry run.
+// C++ sorts the rows out to the pairs. Pairs are visited in plan order and stage order;
+// memory is bounded by the chunk.
 constexpr size_t kScanChunk = 4096;
 
 SqlQuery ScanAssetsQuery(const AssetFilter& filter) {
@@ -99,36 +99,27 @@ SqlQuery ScanAssetsQuery(const AssetFilter& filter) {
   return query;
 }
 
-// The CTEs every chunk lookup starts from: st (idx, stage, recipe) from parameter 1 and
-// keys (n, key) from parameter 2, a JSON array of the chunk's sorted keys.
-constexpr std::string_view kChunkTables =
-    "WITH st (idx, stage, recipe) AS MATERIALIZED ("
-    "SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)),"
-    " keys (n, key) AS MATERIALIZED (SELECT key, value FROM json_each(?2))";
-
-// Per (asset, stage): C and the finished attempts of today's recipe, in no order.
+// Chunk lookups: parameter 1 is a JSON array of the chunk's sorted keys (asset ids or
+// sha256), column 0 the key's position in it, column 1 the stage.
 constexpr std::string_view kChunkDerivatives =
-    " SELECT keys.n, st.idx, d.id, d.recipe, d.is_current, d.state, d.skip_reason, d.error_code"
-    " FROM keys CROSS JOIN st CROSS JOIN derivatives d INDEXED BY derivatives_history"
-    " WHERE d.asset_id = keys.key AND d.stage = st.stage AND (d.is_current = 1"
-    " OR (d.recipe = st.recipe AND d.state IN ('done', 'failed', 'skipped')))";
-
-// The pairs a queued or running job holds.
+    "WITH keys (n, key) AS MATERIALIZED (SELECT key, value FROM json_each(?1))"
+    " SELECT keys.n, d.stage, d.id, d.recipe, d.is_current, d.state, d.skip_reason,"
+    " d.error_code FROM keys CROSS JOIN derivatives d INDEXED BY derivatives_history"
+    " WHERE d.asset_id = keys.key";
 constexpr std::string_view kChunkActive =
-    " SELECT keys.n, st.idx FROM keys CROSS JOIN st CROSS JOIN job_stages s"
-    " INDEXED BY job_stages_active"
-    " WHERE s.asset_id = keys.key AND s.stage = st.stage AND s.active = 1";
-
-// Contents (keys are sha256 here) quarantined for a stage's recipe of today.
+    "WITH keys (n, key) AS MATERIALIZED (SELECT key, value FROM json_each(?1))"
+    " SELECT keys.n, s.stage FROM keys CROSS JOIN job_stages s INDEXED BY job_stages_active"
+    " WHERE s.asset_id = keys.key AND s.active = 1";
 constexpr std::string_view kChunkQuarantine =
-    " SELECT keys.n, st.idx FROM keys CROSS JOIN st CROSS JOIN quarantine q"
-    " WHERE q.sha256 = keys.key AND q.stage = st.stage AND q.recipe = st.recipe";
+    "WITH keys (n, key) AS MATERIALIZED (SELECT key, value FROM json_each(?1))"
+    " SELECT keys.n, q.stage, q.recipe FROM keys CROSS JOIN quarantine q"
+    " WHERE q.sha256 = keys.key";
 
 class PairScanner {
  public:
   PairScanner(SqliteConnection& db, const std::vector<StageRecipe>& stages,
               const Catalog::PairVisitor& visit)
-      : db_(db), stages_(stages), stages_json_(StagesJson(stages).dump()), visit_(visit) {}
+      : db_(db), stages_(stages), visit_(visit) {}
 
   // False when the visitor stopped the scan.
   Result<bool> Run(const AssetFilter& filter) {
@@ -170,113 +161,155 @@ class PairScanner {
     std::string sha256;
   };
 
+  // What the lookups found for one pair; turned into a StagePair when visited.
+  struct Slot {
+    static constexpr int kNoCurrent = -1;
+    static constexpr int kTodays = -2;
+    int current = kNoCurrent;  // kTodays, or an index into other_recipes_
+    std::optional<DerivativeState> latest;
+    int64_t latest_id = 0;
+    std::string latest_skip_reason;
+    std::string latest_error_code;
+    bool quarantined = false;
+    bool active = false;
+  };
+
+  // Keys sorted for one lookup: `keys` the JSON array sent, `runs[n]..runs[n+1]` the
+  // positions in `order` (chunk indexes) that share key n.
+  struct SortedKeys {
+    std::string keys;
+    std::vector<size_t> order;
+    std::vector<size_t> runs;
+  };
+
+  SortedKeys Sort(std::string ChunkAsset::*key) const {
+    SortedKeys sorted;
+    sorted.order.reserve(chunk_.size());
+    for (size_t i = 0; i < chunk_.size(); ++i) sorted.order.push_back(i);
+    std::sort(sorted.order.begin(), sorted.order.end(),
+              [&](size_t x, size_t y) { return chunk_[x].*key < chunk_[y].*key; });
+    std::vector<std::string_view> keys;
+    for (size_t i = 0; i < sorted.order.size(); ++i) {
+      const std::string& value = chunk_[sorted.order[i]].*key;
+      if (!keys.empty() && value == keys.back()) continue;
+      keys.emplace_back(value);
+      sorted.runs.push_back(i);
+    }
+    sorted.runs.push_back(sorted.order.size());
+    sorted.keys = nlohmann::json(keys).dump();
+    return sorted;
+  }
+
   // Looks the chunk's pairs up and visits them; false when the visitor stopped.
   Result<bool> Flush() {
-    const size_t stage_count = stages_.size();
-    pairs_.assign(chunk_.size() * stage_count, StagePair{});
-    latest_ids_.assign(pairs_.size(), 0);
-    for (size_t i = 0; i < chunk_.size(); ++i) {
-      for (size_t s = 0; s < stage_count; ++s) {
-        StagePair& pair = pairs_[i * stage_count + s];
-        pair.asset_id = chunk_[i].id;
-        pair.created_at = chunk_[i].created_at;
-        pair.duration_seconds = chunk_[i].duration_seconds;
-        pair.stage_index = s;
-      }
-    }
-    REPRISE_TRY(Lookup(kChunkDerivatives, &ChunkAsset::id,
-                       [this](StagePair& pair, size_t slot, const Statement& row) {
-                         return AddDerivative(pair, latest_ids_[slot], row);
-                       }));
+    slots_.assign(chunk_.size() * stages_.size(), Slot{});
+    other_recipes_.clear();
+    SortedKeys ids = Sort(&ChunkAsset::id);
+    REPRISE_TRY(
+        Lookup(kChunkDerivatives, ids, [this](Slot& slot, size_t stage, const Statement& row) {
+          return AddDerivative(slot, stage, row);
+        }));
     if (any_active_) {
-      REPRISE_TRY(Lookup(kChunkActive, &ChunkAsset::id,
-                         [](StagePair& pair, size_t, const Statement&) -> Result<void> {
-                           pair.active = true;
-                           return {};
-                         }));
+      REPRISE_TRY(
+          Lookup(kChunkActive, ids, [](Slot& slot, size_t, const Statement&) -> Result<void> {
+            slot.active = true;
+            return {};
+          }));
     }
     if (any_quarantine_) {
-      REPRISE_TRY(Lookup(kChunkQuarantine, &ChunkAsset::sha256,
-                         [](StagePair& pair, size_t, const Statement&) -> Result<void> {
-                           pair.quarantined = true;
+      REPRISE_TRY(Lookup(kChunkQuarantine, Sort(&ChunkAsset::sha256),
+                         [this](Slot& slot, size_t stage, const Statement& row) -> Result<void> {
+                           if (row.Text(2) == stages_[stage].recipe) slot.quarantined = true;
                            return {};
                          }));
     }
-    chunk_.clear();
-    for (const StagePair& pair : pairs_) {
-      if (!visit_(pair)) return false;
+    for (size_t i = 0; i < chunk_.size(); ++i) {
+      visiting_.asset_id.assign(chunk_[i].id);
+      visiting_.created_at = chunk_[i].created_at;
+      visiting_.duration_seconds = chunk_[i].duration_seconds;
+      for (size_t s = 0; s < stages_.size(); ++s) {
+        const Slot& slot = slots_[i * stages_.size() + s];
+        visiting_.stage_index = s;
+        if (slot.current == Slot::kTodays) {
+          visiting_.current_recipe.assign(stages_[s].recipe);
+        } else if (slot.current >= 0) {
+          visiting_.current_recipe.assign(other_recipes_[static_cast<size_t>(slot.current)]);
+        } else {
+          visiting_.current_recipe.clear();
+        }
+        visiting_.latest = slot.latest;
+        visiting_.latest_skip_reason.assign(slot.latest_skip_reason);
+        visiting_.latest_error_code.assign(slot.latest_error_code);
+        visiting_.quarantined = slot.quarantined;
+        visiting_.active = slot.active;
+        if (!visit_(visiting_)) return false;
+      }
     }
+    chunk_.clear();
     return true;
   }
 
-  // Runs one chunk lookup with the chunk's `key` values sorted; `apply` gets, per row,
-  // every pair of the (asset, stage) it names (assets may share a key: sha256) and its
-  // slot in pairs_.
+  // Runs one chunk lookup; `apply` gets, per row and per asked stage the row's stage
+  // names (a stage may be asked twice), the slot of every asset with the row's key.
   template <class Apply>
-  Result<void> Lookup(std::string_view sql, std::string ChunkAsset::*key, Apply&& apply) {
-    order_.resize(chunk_.size());
-    for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
-    std::sort(order_.begin(), order_.end(),
-              [&](size_t x, size_t y) { return chunk_[x].*key < chunk_[y].*key; });
-    // Equal keys are sent once; `first_` maps a sent key back to its run in order_.
-    nlohmann::json keys = nlohmann::json::array();
-    first_.clear();
-    for (size_t i = 0; i < order_.size(); ++i) {
-      if (i > 0 && chunk_[order_[i]].*key == chunk_[order_[i - 1]].*key) continue;
-      keys.push_back(chunk_[order_[i]].*key);
-      first_.push_back(i);
-    }
-    first_.push_back(order_.size());
-    auto select = db_.Prepare(std::string(kChunkTables) + std::string(sql));
+  Result<void> Lookup(std::string_view sql, const SortedKeys& sorted, Apply&& apply) {
+    auto select = db_.Prepare(sql);
     if (!select) return Fail(std::move(select.error()));
-    select->BindText(stages_json_).BindText(keys.dump());
+    select->BindText(sorted.keys);
     const size_t stage_count = stages_.size();
     return select->ForEachRow([&](const Statement& row) -> Result<bool> {
       auto n = static_cast<size_t>(row.Int64(0));
-      auto stage = static_cast<size_t>(row.Int64(1));
-      if (n + 1 >= first_.size() || stage >= stage_count) {
+      if (n + 1 >= sorted.runs.size()) {
         return Fail(ErrorCode::kInternal, "backfill scan: a lookup row out of range");
       }
-      for (size_t i = first_[n]; i < first_[n + 1]; ++i) {
-        size_t slot = order_[i] * stage_count + stage;
-        REPRISE_TRY(apply(pairs_[slot], slot, row));
+      std::string_view stage = row.TextView(1);
+      for (size_t s = 0; s < stage_count; ++s) {
+        if (stages_[s].stage != stage) continue;
+        for (size_t i = sorted.runs[n]; i < sorted.runs[n + 1]; ++i) {
+          REPRISE_TRY(apply(slots_[sorted.order[i] * stage_count + s], s, row));
+        }
       }
       return true;
     });
   }
 
-  // Row of kChunkDerivatives: columns 2.. are id, recipe, is_current, state, skip_reason,
-  // error_code.
-  Result<void> AddDerivative(StagePair& pair, int64_t& latest_id, const Statement& row) {
-    std::string recipe = row.Text(3);
-    if (row.Int64(4) != 0) pair.current_recipe = recipe;
+  // A row of kChunkDerivatives: C sets the current recipe whatever its state; a finished
+  // attempt of today's recipe with the highest id so far becomes L.
+  Result<void> AddDerivative(Slot& slot, size_t stage, const Statement& row) {
+    std::string_view recipe = row.TextView(3);
+    const bool todays = recipe == stages_[stage].recipe;
+    if (row.Int64(4) != 0) {
+      if (todays) {
+        slot.current = Slot::kTodays;
+      } else {
+        slot.current = static_cast<int>(other_recipes_.size());
+        other_recipes_.emplace_back(recipe);
+      }
+    }
     const int64_t id = row.Int64(2);
-    if (recipe != stages_[pair.stage_index].recipe || id <= latest_id) return {};
-    auto state = ParseDerivativeState(row.Text(5));
+    if (!todays || id <= slot.latest_id) return {};
+    auto state = ParseDerivativeState(row.TextView(5));
     if (!state) return Fail(std::move(state.error()));
-    // The current row comes whatever its state; only a finished attempt can be L.
     if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
         *state != DerivativeState::kSkipped) {
       return {};
     }
-    latest_id = id;
-    pair.latest = *state;
-    pair.latest_skip_reason = row.Text(6);
-    pair.latest_error_code = row.Text(7);
+    slot.latest_id = id;
+    slot.latest = *state;
+    slot.latest_skip_reason.assign(row.TextView(6));
+    slot.latest_error_code.assign(row.TextView(7));
     return {};
   }
 
   SqliteConnection& db_;
   const std::vector<StageRecipe>& stages_;
-  const std::string stages_json_;
   const Catalog::PairVisitor& visit_;
   bool any_quarantine_ = false;
   bool any_active_ = false;
   std::vector<ChunkAsset> chunk_;
-  std::vector<StagePair> pairs_;     // chunk_.size() x stages_.size(), asset-major
-  std::vector<int64_t> latest_ids_;  // per pair, the row id of its `latest`
-  std::vector<size_t> order_;        // chunk indexes sorted by the lookup's key
-  std::vector<size_t> first_;        // per sent key, its first position in order_
+  std::vector<Slot> slots_;                 // chunk_.size() x stages_.size(), asset-major
+  std::vector<std::string> other_recipes_;  // current recipes other than today's
+  StagePair visiting_;                      // reused: its strings keep their buffers
 };
 
 double Median(std::vector<double> values) {

@@ -665,6 +665,41 @@ Result<std::vector<StageStatus>> SqliteCatalog::GetStageStatuses(
   return result;
 }
 
+Result<void> SqliteCatalog::ScanCurrentResults(std::string_view stage, const AssetFilter& filter,
+                                               const CurrentResultVisitor& visit) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred, [&]() -> Result<void> {
+    SqlQuery conditions = AssetConditions(filter);
+    auto select = db.Prepare(
+        "SELECT a.id, a.original_name, a.duration_seconds, d.recipe, d.metadata FROM assets a"
+        " CROSS JOIN derivatives d INDEXED BY derivatives_current"
+        " WHERE d.asset_id = a.id AND d.stage = ? AND d.is_current = 1" +
+        conditions.sql + " ORDER BY a.created_at, a.id");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindText(stage);
+    select->BindAll(conditions.binds);
+    return select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      CurrentResult current;
+      current.asset_id = row.Text(0);
+      current.asset_name = row.Text(1);
+      current.duration_seconds = row.OptionalDouble(2);
+      current.recipe = row.Text(3);
+      current.metadata = nlohmann::json::parse(row.Text(4), nullptr, /*allow_exceptions=*/false);
+      if (current.metadata.is_discarded()) {
+        return Fail(ErrorCode::kInternal,
+                    "stored metadata of " + current.asset_id + " is not JSON");
+      }
+      return visit(current);
+    });
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "scanning current " + std::string(stage) + " results"));
+  }
+  return result;
+}
+
 Result<StageCounts> SqliteCatalog::CountStageStatuses(const StageRecipe& stage,
                                                       const AssetFilter& filter) {
   std::lock_guard lock(mu_);

@@ -56,6 +56,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<Derivative>> ListDerivatives(std::string_view asset_id) override;
   [[nodiscard]] Result<Derivative> GetCurrentDerivative(std::string_view asset_id,
                                                         std::string_view stage) override;
+  [[nodiscard]] Result<void> ScanCurrentResults(std::string_view stage, const AssetFilter& filter,
+                                                const CurrentResultVisitor& visit) override;
 
   [[nodiscard]] Result<std::vector<StageStatus>> GetStageStatuses(
       std::string_view asset_id, const std::vector<StageRecipe>& stages) override;

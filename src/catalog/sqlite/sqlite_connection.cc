@@ -133,12 +133,13 @@ bool Statement::IsNull(int column) const {
 }
 int64_t Statement::Int64(int column) const { return sqlite3_column_int64(stmt_, column); }
 double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
-std::string Statement::Text(int column) const {
+std::string Statement::Text(int column) const { return std::string(TextView(column)); }
+std::string_view Statement::TextView(int column) const {
   const auto* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};
   // column_bytes after column_text: the length of the UTF-8 form just produced.
   int size = sqlite3_column_bytes(stmt_, column);
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+  return {reinterpret_cast<const char*>(text), static_cast<size_t>(size)};
 }
 std::optional<int64_t> Statement::OptionalInt64(int column) const {
   if (IsNull(column)) return std::nullopt;

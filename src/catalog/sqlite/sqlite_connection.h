@@ -66,6 +66,8 @@ class Statement {
   [[nodiscard]] int64_t Int64(int column) const;
   [[nodiscard]] double Double(int column) const;
   [[nodiscard]] std::string Text(int column) const;
+  // The text of `column` without a copy, valid until the next Step() or Reset().
+  [[nodiscard]] std::string_view TextView(int column) const;
   [[nodiscard]] std::optional<int64_t> OptionalInt64(int column) const;
   [[nodiscard]] std::optional<double> OptionalDouble(int column) const;
   [[nodiscard]] std::optional<std::string> OptionalText(int column) const;
