@@ -36,8 +36,9 @@ constexpr size_t kQueuedFrames = 16;
 class EncodedFile {
  public:
   static Result<std::unique_ptr<EncodedFile>> Open(const media::AudioEncoderConfig& config,
-                                                   std::string_view muxer) {
-    auto container = media::OutputContainer::Open(muxer);
+                                                   std::string_view muxer,
+                                                   const media::OutputContainerOptions& options) {
+    auto container = media::OutputContainer::Open(muxer, options);
     if (!container) return Fail(container.error());
     std::unique_ptr<EncodedFile> file(new EncodedFile(std::move(*container)));
     EncodedFile* self = file.get();
@@ -111,14 +112,16 @@ class FileMaker {
  public:
   using ConfigFor = std::function<Result<media::AudioEncoderConfig>(const AVFrame& first)>;
 
-  FileMaker(std::string muxer, ConfigFor config_for)
-      : muxer_(std::move(muxer)), config_for_(std::move(config_for)) {}
+  FileMaker(std::string muxer, media::OutputContainerOptions options, ConfigFor config_for)
+      : muxer_(std::move(muxer)),
+        options_(std::move(options)),
+        config_for_(std::move(config_for)) {}
 
   Result<void> Add(const AVFrame& frame) {
     if (!file_) {
       auto config = config_for_(frame);
       if (!config) return Fail(config.error());
-      auto file = EncodedFile::Open(*config, muxer_);
+      auto file = EncodedFile::Open(*config, muxer_, options_);
       if (!file) return Fail(file.error());
       file_ = std::move(*file);
     }
@@ -132,6 +135,7 @@ class FileMaker {
 
  private:
   std::string muxer_;
+  media::OutputContainerOptions options_;
   ConfigFor config_for_;
   std::unique_ptr<EncodedFile> file_;
 };
@@ -249,6 +253,15 @@ class BackgroundFileMaker {
   std::thread thread_;          // last: starts once everything it uses exists
 };
 
+// RF64 only past 4 GiB (about 6 hours of 48 kHz stereo), where a RIFF header cannot hold
+// the size; shorter files stay plain WAV with a JUNK chunk reserving the room, which
+// every WAV reader skips.
+media::OutputContainerOptions WavOptions() {
+  media::OutputContainerOptions options;
+  options.muxer_options["rf64"] = "auto";
+  return options;
+}
+
 Result<media::AudioEncoderConfig> WavConfig(const AVFrame& first) {
   return media::AudioEncoderConfig{.codec = "pcm_s16le",
                                    .sample_rate = first.sample_rate,
@@ -277,10 +290,11 @@ Result<media::AudioEncoderConfig> Mp3Config(const AudioStage::Settings& settings
 class AudioRun final : public StageRun {
  public:
   explicit AudioRun(const AudioStage::Settings& settings) {
-    if (settings.wav) wav_.emplace("wav", WavConfig);
+    if (settings.wav) wav_.emplace("wav", WavOptions(), WavConfig);
     if (settings.mp3) {
-      mp3_ = std::make_unique<BackgroundFileMaker>(FileMaker(
-          "mp3", [settings](const AVFrame& first) { return Mp3Config(settings, first); }));
+      mp3_ = std::make_unique<BackgroundFileMaker>(
+          FileMaker("mp3", media::OutputContainerOptions{},
+                    [settings](const AVFrame& first) { return Mp3Config(settings, first); }));
     }
   }
 

@@ -1,7 +1,7 @@
 // audio@1: the main audio stream as files people can download and play: "audio.wav"
-// (audio/wav; PCM s16le at the source's sample rate and channel count) and "audio.mp3"
-// (audio/mpeg; libmp3lame CBR with a Xing/LAME header carrying encoder delay and
-// padding, so players trim them and the decoded length matches the source).
+// (audio/wav; PCM s16le at the source's sample rate and channel count, RF64 past 4 GiB)
+// and "audio.mp3" (audio/mpeg; libmp3lame CBR with a Xing/LAME header carrying encoder
+// delay and padding, so players trim them and the decoded length matches the source).
 //
 // Params (defaults): wav true, mp3 true (at least one must be on), mp3_bitrate 192
 // (kb/s, CBR; an MPEG-1 Layer III rate, 32..320; capped at 160, the MPEG-2 maximum,
@@ -12,8 +12,9 @@
 //
 // Metadata: {duration_seconds, sample_rate, channels} of the decoded source, and for each
 // file made, under "wav" / "mp3": {file, bytes, duration_seconds, sample_rate, channels,
-// bit_rate (bits/s)}; "mp3" adds encoder_delay (samples the LAME tag tells players to
-// drop). Durations count the samples encoded.
+// bit_rate (bits/s)}; "mp3" adds encoder_delay (the priming samples, decoder delay
+// included, that the LAME tag tells players to drop). Durations count the samples
+// encoded.
 //
 // The WAV is written on the decode thread (a format conversion and a copy); the MP3 is
 // encoded on a thread of the run's own, fed through a small bounded queue of frame
