@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,7 +30,7 @@ constexpr std::array<int, 14> kMp3Bitrates = {32,  40,  48,  56,  64,  80,  96,
                                               112, 128, 160, 192, 224, 256, 320};
 constexpr int kMpeg2MaxBitrate = 160;
 // Frames waiting for the MP3 thread: enough to ride out scheduling jitter, few enough
-// that memory stays a few hundred kilobytes.
+// that they hold little (128 KiB of 1024-sample stereo float frames).
 constexpr size_t kQueuedFrames = 16;
 
 // One output file: an encoder whose packets go straight into a spooled container.
@@ -243,6 +244,10 @@ class BackgroundFileMaker {
     } catch (const std::exception& e) {
       error_ =
           Error{ErrorCode::kInternal, std::string("audio encoder thread threw: ") + e.what(), ""};
+      queue_.Cancel();
+    } catch (...) {
+      // Nothing may leave a thread: it would terminate the worker process.
+      error_ = Error{ErrorCode::kInternal, "audio encoder thread threw", ""};
       queue_.Cancel();
     }
   }
