@@ -19,6 +19,10 @@ namespace {
 // boundary may carry a rounded pts).
 constexpr double kBoundaryTolerance = 1e-3;
 
+// How far one stream's queued packets may run ahead of a stream that has not delivered
+// yet before they are written anyway (see HlsWriter::Write()).
+constexpr double kMaxWaitSeconds = 90;
+
 int64_t DecodeTime(const AVPacket& packet) {
   return HasTimestamp(packet.dts) ? packet.dts : packet.pts;
 }
@@ -132,11 +136,12 @@ Result<void> HlsWriter::EndStream(size_t stream) {
 Result<void> HlsWriter::Pump(bool all) {
   while (true) {
     std::optional<size_t> next;
+    bool waiting = false;
     for (size_t i = 0; i < queues_.size(); ++i) {
       const Queue& queue = queues_[i];
       if (queue.packets.empty()) {
         // This stream's next packet could come before any queued one: wait for it.
-        if (!queue.ended && !all) return {};
+        waiting = waiting || (!queue.ended && !all);
         continue;
       }
       if (!next || av_compare_ts(DecodeTime(*queue.packets.front()), queue.time_base,
@@ -146,6 +151,14 @@ Result<void> HlsWriter::Pump(bool all) {
       }
     }
     if (!next) return {};
+    if (waiting) {
+      // Unless a stream has run so far ahead that waiting would hold minutes of it in
+      // memory (an audio track that stopped long before the video).
+      const Queue& ahead = queues_[*next];
+      double span = TimestampSeconds(
+          DecodeTime(*ahead.packets.back()) - DecodeTime(*ahead.packets.front()), ahead.time_base);
+      if (span < kMaxWaitSeconds) return {};
+    }
     PacketPtr packet = std::move(queues_[*next].packets.front());
     queues_[*next].packets.pop_front();
     REPRISE_TRY(Mux(*next, *packet));

@@ -18,7 +18,9 @@
 // (audio priming may start below 0, B-frame dts too). Write() takes packets of each
 // stream in decode order; streams are interleaved here by dts, so packets of one stream
 // may run ahead of another's (the video of an encode whose audio is still being chunked):
-// they wait in memory until the other stream catches up or is ended with EndStream().
+// they wait in memory until the other stream catches up or is ended with EndStream(),
+// for at most 90 s of packets (then they are written anyway, interleaved less well, so
+// an audio track that ends long before its video cannot hold the video in memory).
 // In the files, timestamps are shifted by kTimestampLead so none is negative. Segment
 // durations (EXTINF) are the differences of the cut packets' presentation times; the
 // first starts at 0 and the last ends at the `end_seconds` given to Finish() (the

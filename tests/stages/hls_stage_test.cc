@@ -299,6 +299,27 @@ TEST_F(HlsStageTest, VideoWithoutAudio) {
   EXPECT_EQ(DistinctLines(probe.out), "video\n") << probe.output;
 }
 
+// A cancelled job: the run is dropped mid-way without Finish(); its encoder threads stop
+// and nothing is written.
+TEST_F(HlsStageTest, CancelledRunStopsAndWritesNothing) {
+  auto stage = Stage({{"video", false}, {"threads", 2}, {"chunk_seconds", 1.0}});
+  MemorySink sink;
+  auto reader = testing::OpenOrDie(samples_->LongMp4());
+  StageTask task{stage.get(), &sink};
+  RunOptions options;
+  options.on_progress = [](const media::PassProgress& progress) -> Result<void> {
+    if (progress.position_seconds > 6) return Fail(ErrorCode::kCancelled, "cancelled");
+    return {};
+  };
+  auto report = RunStages(*reader, std::span(&task, 1), options);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcomes[0].state, catalog::DerivativeState::kFailed);
+  ASSERT_TRUE(report->outcomes[0].error.has_value());
+  EXPECT_EQ(report->outcomes[0].error->code, ErrorCode::kCancelled);
+  EXPECT_TRUE(sink.files.empty());
+  EXPECT_TRUE(sink.blobs.empty());
+}
+
 TEST(HlsLadder, KeepsRungsUnderTheSourceAndTheSourceInsteadOfLargerOnes) {
   auto ladder = HlsStage::Ladder({360, 720}, 1280, 720);
   ASSERT_EQ(ladder.size(), 2u);
