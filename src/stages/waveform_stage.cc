@@ -300,10 +300,10 @@ Result<std::unique_ptr<WaveformStage>> WaveformStage::Create(const nlohmann::jso
   }
   options.bits = *bits;
   options.split_channels = (*params)["split_channels"].get<bool>();
-  auto width = IntParam(kName, *params, "width", 16, 16384);
+  auto width = IntParam(kName, *params, "width", 16, 8192);
   if (!width) return Fail(width.error());
   options.width = *width;
-  auto height = IntParam(kName, *params, "height", 8, 4096);
+  auto height = IntParam(kName, *params, "height", 8, 2048);
   if (!height) return Fail(height.error());
   options.height = *height;
   auto colour = ColourParam(*params, "colour");

@@ -31,8 +31,8 @@
 // set; samples_per_pixel 2..16777216, or pixels_per_second 1..48000 giving
 // sample_rate / pixels_per_second samples per pixel (at least 2); with neither, 256
 // (audiowaveform's default zoom, enough for peaks.js to zoom in on a short sample).
-// bits 16 (8 or 16), split_channels false, width 1800 (16..16384) and height 140
-// (8..4096) — a sample-library row —, colour "#3C3C46FF" and background "#00000000"
+// bits 16 (8 or 16), split_channels false, width 1800 (16..8192) and height 140
+// (8..2048) — a sample-library row —, colour "#3C3C46FF" and background "#00000000"
 // (transparent) as "#RRGGBB" or "#RRGGBBAA", amplitude_scale 1.0 (0 < scale <= 100).
 // Metadata: {width, height, samples_per_pixel, length, bits, channels, sample_rate}.
 //

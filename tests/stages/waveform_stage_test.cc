@@ -384,8 +384,8 @@ TEST_F(WaveformStageTest, ParamsAreValidated) {
         nlohmann::json{{"samples_per_pixel", 256}, {"pixels_per_second", 100}},
         nlohmann::json{{"colour", "red"}}, nlohmann::json{{"background", "#12345"}},
         nlohmann::json{{"colour", "#GG0000"}}, nlohmann::json{{"amplitude_scale", 0}},
-        nlohmann::json{{"width", 4}}, nlohmann::json{{"split_channels", 1}},
-        nlohmann::json{{"zoom", 2}}}) {
+        nlohmann::json{{"width", 4}}, nlohmann::json{{"height", 4096}},
+        nlohmann::json{{"split_channels", 1}}, nlohmann::json{{"zoom", 2}}}) {
     auto stage = WaveformStage::Create(bad);
     ASSERT_FALSE(stage.has_value()) << bad.dump();
     EXPECT_EQ(stage.error().code, ErrorCode::kInvalidArgument);
