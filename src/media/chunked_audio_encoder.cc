@@ -217,7 +217,7 @@ Result<void> ChunkedAudioEncoder::Submit(bool last) {
   ++next_chunk_;
   // Room for one more chunk: the caller blocks here, and only here, when the workers
   // are behind.
-  REPRISE_TRY(Deliver(static_cast<size_t>(threads_) + 1));
+  REPRISE_TRY(Deliver(static_cast<size_t>(threads_) + 2));
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(chunk);

@@ -15,10 +15,12 @@
 //
 // Threads and memory: Add() and Finish() run on the caller's thread (the decode loop)
 // and only copy samples and hand full chunks to a pool of `threads` workers; they block
-// only while `threads + 1` chunks are in flight (queued, encoding, or encoded but not
-// yet delivered). Memory is therefore bounded by a few chunks of PCM, never by the
-// input's length. With threads == 1 there is no pool and no chunking: one encoder runs
-// on the caller's thread (the reference the chunked encode is measured against).
+// only while `threads + 2` chunks are in flight (queued, encoding, or encoded but not
+// yet delivered): two chunks of slack let the decode loop run ahead and keep feeding the
+// other stages that share it while the workers are busy. Memory is therefore bounded by
+// a few chunks of PCM (3.8 MB per 10 s of 48 kHz stereo), never by the input's length. With threads
+// == 1 there is no pool and no chunking: one encoder runs on the caller's thread (the reference the
+// chunked encode is measured against).
 //
 // Codecs: any media/audio_encoder.h encoder whose packets decode without bytes of
 // earlier packets and whose packet pts is input pts minus its delay, as FFmpeg's `aac`.

@@ -251,7 +251,7 @@ TEST_F(ChunkedAudioEncoderTest, DeliversWhileAdding) {
   }
   finishing = true;
   ASSERT_TRUE((*encoder)->Finish().has_value());
-  // 12 chunks, at most 3 in flight: most packets reached the callback before Finish().
+  // 12 chunks, at most 4 in flight: most packets reached the callback before Finish().
   EXPECT_GT(delivered_before_finish, 12 * kRate / 1024 / 2);
 }
 
