@@ -16,7 +16,10 @@
 
 #include <gtest/gtest.h>
 
+#include "stages/audio_stage.h"
 #include "stages/runner.h"
+#include "stages/thumbnail_stage.h"
+#include "stages/waveform_stage.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
 #include "tests/support/media_suite.h"
@@ -386,6 +389,90 @@ TEST_F(HlsTiming, DISABLED_TenMinutesStaysSmall) {
   getrusage(RUSAGE_SELF, &usage);
   std::cout << "peak RSS " << usage.ru_maxrss / 1024 << " MiB\n";
   EXPECT_LT(usage.ru_maxrss / 1024, 200);
+}
+
+// The benchmark's set on a 60 s 1280x720 H.264/AAC input: thumbnail, WAV + MP3 192k,
+// waveform and audio HLS in one pass, against the one ffmpeg command that writes the
+// same files.
+TEST_F(HlsTiming, DISABLED_BenchmarkSetAgainstOneFfmpegCommand) {
+  std::string mp4 = Generate(
+      "bench.mp4", {"-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=60", "-f", "lavfi", "-i",
+                    "anoisesrc=c=pink:seed=7:a=0.3:d=60:r=48000", "-ac", "2", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-c:a", "aac", "-b:a", "320k", "-shortest"});
+  auto thumbnail = ThumbnailStage::Create(nullptr);
+  auto audio = AudioStage::Create({{"mp3_bitrate", 192}});
+  auto waveform = WaveformStage::Create(nullptr);
+  auto hls = HlsStage::Create({{"video", false}});
+  ASSERT_TRUE(thumbnail && audio && waveform && hls);
+  MemorySink sinks[4];
+  StageTask tasks[] = {{thumbnail->get(), &sinks[0]},
+                       {audio->get(), &sinks[1]},
+                       {waveform->get(), &sinks[2]},
+                       {hls->get(), &sinks[3]}};
+  auto reader = testing::OpenOrDie(mp4);
+  double cpu = CpuSeconds();
+  auto start = std::chrono::steady_clock::now();
+  auto report = RunStages(*reader, tasks);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  cpu = CpuSeconds() - cpu;
+  ASSERT_TRUE(report.has_value());
+  for (const StageOutcome& outcome : report->outcomes) {
+    EXPECT_EQ(outcome.state, catalog::DerivativeState::kDone) << outcome.stage->Name();
+  }
+  testing::TempDir out;
+  start = std::chrono::steady_clock::now();
+  auto ffmpeg = RunCommand({"ffmpeg",
+                            "-v",
+                            "error",
+                            "-y",
+                            "-i",
+                            mp4,
+                            "-map",
+                            "0:v:0",
+                            "-frames:v",
+                            "1",
+                            "-vf",
+                            "scale=320:-2",
+                            out.Join("thumb.jpg"),
+                            "-map",
+                            "0:a:0",
+                            "-c:a",
+                            "pcm_s16le",
+                            out.Join("audio.wav"),
+                            "-map",
+                            "0:a:0",
+                            "-c:a",
+                            "libmp3lame",
+                            "-b:a",
+                            "192k",
+                            out.Join("audio.mp3"),
+                            "-filter_complex",
+                            "[0:a:0]showwavespic=s=1800x280[w]",
+                            "-map",
+                            "[w]",
+                            "-frames:v",
+                            "1",
+                            out.Join("waveform.png"),
+                            "-map",
+                            "0:a:0",
+                            "-c:a",
+                            "aac",
+                            "-b:a",
+                            "320k",
+                            "-f",
+                            "hls",
+                            "-hls_time",
+                            "2",
+                            "-hls_playlist_type",
+                            "vod",
+                            "-hls_segment_filename",
+                            out.Join("seg_%05d.ts"),
+                            out.Join("playlist.m3u8")});
+  double ffmpeg_wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(ffmpeg.exit_code, 0) << ffmpeg.err;
+  std::cout << "reprise: wall " << wall << " s, cpu " << cpu << " s; ffmpeg: wall " << ffmpeg_wall
+            << " s; speed-up " << ffmpeg_wall / wall << "\n";
 }
 
 TEST(HlsLadder, KeepsRungsUnderTheSourceAndTheSourceInsteadOfLargerOnes) {
