@@ -1,6 +1,7 @@
 #include "media/audio_encoder.h"
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ extern "C" {
 }
 
 #include "media/ffmpeg.h"
+#include "media/output_container.h"
 
 namespace reprise::media {
 namespace {
@@ -215,6 +217,142 @@ TEST_F(AudioEncoderTest, SupportedSampleRateFallsToTheNearestLowerRate) {
   EXPECT_EQ(SupportedSampleRate("pcm_s16le", 12345), 12345);
   EXPECT_FALSE(SupportedSampleRate("libmp3lame", 0).has_value());
   EXPECT_FALSE(SupportedSampleRate("no_such_codec", 44100).has_value());
+}
+
+// The encoder feeding a muxer, as the audio and HLS stages use them: the files come out
+// with the headers that need a seek at the end filled in.
+class OutputContainerTest : public AudioEncoderTest {};
+
+class StringWriter final : public ByteWriter {
+ public:
+  Result<void> Write(std::span<const std::byte> data) override {
+    if (fail_) return Fail(ErrorCode::kIo, "blob store is down");
+    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return {};
+  }
+  void FailFromNowOn() { fail_ = true; }
+  std::string bytes;
+
+ private:
+  bool fail_ = false;
+};
+
+uint32_t Le32(const std::string& bytes, size_t at) {
+  uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(bytes[at + i]);
+  return value;
+}
+
+uint32_t Be32(const std::string& bytes, size_t at) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[at + i]);
+  return value;
+}
+
+// Encodes `total` samples of a sine with `config` into a `muxer` file; counts packets.
+Result<std::string> EncodeFile(const AudioEncoderConfig& config, const std::string& muxer,
+                               int total, int* packets = nullptr) {
+  auto container = OutputContainer::Open(muxer);
+  if (!container) return Fail(container.error());
+  int stream = 0;
+  AVRational time_base{1, config.sample_rate};
+  int count = 0;
+  auto encoder = AudioEncoder::Open(config, [&](AVPacket& packet) {
+    ++count;
+    return (*container)->WritePacket(packet, stream, time_base);
+  });
+  if (!encoder) return Fail(encoder.error());
+  auto added = (*container)->AddStream((*encoder)->context());
+  if (!added) return Fail(added.error());
+  stream = *added;
+  REPRISE_TRY((*container)->WriteHeader());
+  for (int done = 0; done < total; done += 1000) {
+    REPRISE_TRY((*encoder)->Encode(
+        *Sine(config.sample_rate, config.channels, std::min(1000, total - done), done)));
+  }
+  REPRISE_TRY((*encoder)->Flush());
+  auto size = (*container)->Finish();
+  if (!size) return Fail(size.error());
+  StringWriter out;
+  REPRISE_TRY((*container)->CopyTo(out));
+  if (static_cast<int64_t>(out.bytes.size()) != *size) {
+    return Fail(ErrorCode::kInternal, "Finish() told a size other than what was copied");
+  }
+  if (packets != nullptr) *packets = count;
+  return out.bytes;
+}
+
+TEST_F(OutputContainerTest, WavHeaderTellsTheSizes) {
+  auto wav = EncodeFile({.codec = "pcm_s16le", .sample_rate = 8000, .channels = 1}, "wav", 8000);
+  ASSERT_TRUE(wav.has_value()) << wav.error().ToString();
+  ASSERT_GT(wav->size(), 44u);
+  EXPECT_EQ(wav->substr(0, 4), "RIFF");
+  EXPECT_EQ(Le32(*wav, 4), wav->size() - 8);
+  EXPECT_EQ(wav->substr(8, 4), "WAVE");
+  size_t data = wav->find("data", 12);
+  ASSERT_NE(data, std::string::npos);
+  EXPECT_EQ(Le32(*wav, data + 4), 8000u * 2);
+  EXPECT_EQ(wav->size(), data + 8 + 8000 * 2);
+}
+
+// For CBR the Xing header is tagged "Info"; its frame count is filled in at the end.
+TEST_F(OutputContainerTest, Mp3InfoFrameCountsTheFrames) {
+  int packets = 0;
+  auto mp3 =
+      EncodeFile({.codec = "libmp3lame", .sample_rate = 44100, .channels = 2, .bit_rate = 128000},
+                 "mp3", 44100, &packets);
+  ASSERT_TRUE(mp3.has_value()) << mp3.error().ToString();
+  size_t info = mp3->find("Info");
+  ASSERT_NE(info, std::string::npos);
+  uint32_t flags = Be32(*mp3, info + 4);
+  ASSERT_TRUE(flags & 1) << "no frame count in the Info header";
+  EXPECT_EQ(Be32(*mp3, info + 8), static_cast<uint32_t>(packets));
+}
+
+TEST_F(OutputContainerTest, RefusesUnknownMuxersOptionsAndSpoolDirs) {
+  auto unknown = OutputContainer::Open("no_such_muxer");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(unknown.error().message.find("no_such_muxer"), std::string::npos);
+
+  auto option = OutputContainer::Open("wav", {.muxer_options = {{"no_such_option", "1"}}});
+  ASSERT_FALSE(option.has_value());
+  EXPECT_EQ(option.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(option.error().message.find("no_such_option"), std::string::npos);
+
+  auto spool = OutputContainer::Open("wav", {.spool_dir = "/nonexistent/reprise"});
+  ASSERT_FALSE(spool.has_value());
+  EXPECT_EQ(spool.error().code, ErrorCode::kIo);
+  EXPECT_NE(spool.error().message.find("/nonexistent/reprise"), std::string::npos);
+}
+
+TEST_F(OutputContainerTest, RefusesCallsOutOfOrder) {
+  auto container = OutputContainer::Open("wav");
+  ASSERT_TRUE(container.has_value()) << container.error().ToString();
+  StringWriter out;
+  EXPECT_FALSE((*container)->CopyTo(out).has_value());
+  EXPECT_FALSE((*container)->Finish().has_value());
+  PacketPtr packet = NewPacket();
+  auto early = (*container)->WritePacket(*packet, 0, AVRational{1, 8000});
+  ASSERT_FALSE(early.has_value());
+  EXPECT_EQ(early.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(OutputContainerTest, WriterErrorsComeBackUnchanged) {
+  auto container = OutputContainer::Open("wav");
+  ASSERT_TRUE(container.has_value()) << container.error().ToString();
+  auto encoder = AudioEncoder::Open({.codec = "pcm_s16le", .sample_rate = 8000, .channels = 1},
+                                    [](AVPacket&) -> Result<void> { return {}; });
+  ASSERT_TRUE(encoder.has_value()) << encoder.error().ToString();
+  ASSERT_TRUE((*container)->AddStream((*encoder)->context()).has_value());
+  ASSERT_TRUE((*container)->WriteHeader().has_value());
+  ASSERT_TRUE((*container)->Finish().has_value());
+  StringWriter out;
+  out.FailFromNowOn();
+  auto copied = (*container)->CopyTo(out);
+  ASSERT_FALSE(copied.has_value());
+  EXPECT_EQ(copied.error().code, ErrorCode::kIo);
+  EXPECT_EQ(copied.error().message, "blob store is down");
 }
 
 }  // namespace
