@@ -2,12 +2,16 @@
 
 #include <string>
 
+#include "stages/audio_stage.h"
+#include "stages/cover_stage.h"
 #include "stages/fingerprint_stage.h"
+#include "stages/hls_stage.h"
 #include "stages/key_stage.h"
 #include "stages/loudness_stage.h"
 #include "stages/probe_stage.h"
 #include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
+#include "stages/waveform_stage.h"
 
 namespace reprise::stages {
 namespace {
@@ -33,8 +37,9 @@ constexpr Builtin Entry() {
 
 // Registration order is the order `reprise stages` lists them in.
 constexpr Builtin kBuiltins[] = {
-    Entry<ProbeStage>(), Entry<ThumbnailStage>(), Entry<LoudnessStage>(),
-    Entry<TempoStage>(), Entry<KeyStage>(),       Entry<FingerprintStage>(),
+    Entry<ProbeStage>(),    Entry<ThumbnailStage>(),   Entry<CoverStage>(),    Entry<AudioStage>(),
+    Entry<WaveformStage>(), Entry<HlsStage>(),         Entry<LoudnessStage>(), Entry<TempoStage>(),
+    Entry<KeyStage>(),      Entry<FingerprintStage>(),
 };
 
 }  // namespace

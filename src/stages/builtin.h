@@ -1,6 +1,6 @@
 // The stages reprise ships, registered explicitly at start-up by app/ (no static
-// registration): probe, thumbnail, loudness, tempo, key, fingerprint. Call
-// Registry::Seal() after the last Add.
+// registration): probe, thumbnail, cover, audio, waveform, hls, loudness, tempo, key,
+// fingerprint. Call Registry::Seal() after the last Add.
 //
 // `stage_config` is the config's `[stages]` table as JSON, e.g.
 // {"thumbnail": {"width": 480}}; null or an empty object means all defaults. Each stage
