@@ -100,8 +100,15 @@ std::vector<Phase> AllPhases() {
        {},
        false,
        kDryTargetSeconds},
+      {"dry-two-stages",
+       "dry run, probe + thumbnail, outdated",
+       {"probe", "thumbnail"},
+       BackfillMode::kOutdated,
+       {},
+       false,
+       kDryTargetSeconds},
       {"dry-all-stages",
-       "dry run, all stages, outdated",
+       "dry run, every stage, outdated",
        {},
        BackfillMode::kOutdated,
        {},
@@ -121,13 +128,20 @@ std::vector<Phase> AllPhases() {
        {},
        true,
        kStartTargetSeconds},
-      {"start-all-stages",
-       "frozen plan, all stages, outdated",
-       {},
+      {"start-two-stages",
+       "frozen plan, probe + thumbnail, outdated",
+       {"probe", "thumbnail"},
        BackfillMode::kOutdated,
        {},
        true,
        kStartTargetSeconds},
+      {"start-all-stages",
+       "frozen plan, every stage, outdated",
+       {},
+       BackfillMode::kOutdated,
+       {},
+       true,
+       0},
       {"start-where",
        "frozen plan, thumbnail, --where",
        {"thumbnail"},
@@ -556,9 +570,11 @@ int main(int argc, char** argv) {
   app.add_option("--dir", options.dir,
                  "directory for catalog.db, kept and reused when it holds --assets assets"
                  " (default: a temporary one)");
-  app.add_option("--phases", options.phases,
-                 "comma-separated: dry,dry-all-stages,dry-where,start,start-all-stages,"
-                 "start-where,start-mode-all (default: all)");
+  app.add_option(
+      "--phases", options.phases,
+      "comma-separated: "
+      "dry,dry-two-stages,dry-all-stages,dry-where,start,start-two-stages,start-all-stages,"
+      "start-where,start-mode-all (default: all)");
   app.add_option("--child", options.child, "internal: run one phase")->group("");
   CLI11_PARSE(app, argc, argv);
   std::error_code ec;
