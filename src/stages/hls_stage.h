@@ -36,8 +36,8 @@
 // Metadata: {mode: "audio"|"video", playlist (the entry point), segment_seconds,
 // duration_seconds (sum of EXTINF), target_duration, segments (count),
 // segment_durations, audio: {codec, bit_rate (measured, bits/s), sample_rate, channels,
-// threads, chunked} (absent without audio); video mode adds renditions: [{name, width,
-// height, remux, bandwidth, average_bandwidth, codecs, segments, target_duration,
+// threads, chunked} (absent without audio); video mode adds renditions: [{name, playlist,
+// width, height, remux, bandwidth, average_bandwidth, codecs, segments, target_duration,
 // duration_seconds}] and the top-level segment fields describe the first rendition.
 //
 // Skipped with "no_audio_stream" for an input that gets audio HLS and has no audio.

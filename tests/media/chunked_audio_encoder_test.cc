@@ -241,10 +241,11 @@ TEST_F(ChunkedAudioEncoderTest, DeliversWhileAdding) {
     frame->format = AV_SAMPLE_FMT_FLTP;
     frame->sample_rate = kRate;
     av_channel_layout_default(&frame->ch_layout, kChannels);
-    frame->nb_samples = 1024;
+    frame->nb_samples = static_cast<int>(std::min<int64_t>(1024, kRate * 12 - at));
     ASSERT_GE(av_frame_get_buffer(frame.get(), 0), 0);
     for (int c = 0; c < kChannels; ++c) {
-      std::copy_n(source[c].begin() + at, 1024, reinterpret_cast<float*>(frame->extended_data[c]));
+      std::copy_n(source[c].begin() + at, frame->nb_samples,
+                  reinterpret_cast<float*>(frame->extended_data[c]));
     }
     ASSERT_TRUE((*encoder)->Add(*frame).has_value());
     av_frame_unref(frame.get());
