@@ -10,7 +10,7 @@
 // within +-80 frames, about 10 s), and pairs at or above the threshold are joined into
 // groups (transitively: A~B and B~C put A, B and C in one group).
 //
-// Cost: memory about 8 bytes per fingerprint frame (4 KB per asset at the stage's
+// Cost: memory about 8 bytes per fingerprint frame (8 KB per asset at the stage's
 // default 120 s), time linear in the frames plus the candidate pairs scored.
 // Fingerprints of another algorithm than the first one seen are counted and skipped.
 #pragma once

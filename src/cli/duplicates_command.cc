@@ -44,7 +44,7 @@ CLI::App* AddDuplicatesCommand(CLI::App& assets, DuplicatesFlags& flags) {
       "Groups of assets whose audio is the same recording (needs the fingerprint stage)");
   command
       ->add_option("--threshold", flags.threshold,
-                   "Similarity from 0 to 1 at which two assets count as the same [0.8]")
+                   "Similarity above 0, at most 1, at which two assets count as the same [0.8]")
       ->check(CLI::Range(0.0, 1.0));
   command->add_option("--owner", flags.owner, "Only this owner's assets")->type_name("ID");
   command->add_flag("--json", flags.json, "Print JSON");

@@ -40,7 +40,9 @@ Result<nlohmann::json> MergeParams(std::string_view stage, const nlohmann::json&
                   Where(stage, name) + " must be " + std::string(known->type_name()) + ", got " +
                       std::string(value.type_name()) + " " + value.dump());
     }
-    merged[name] = value;
+    // A float param given as an integer (`segment_seconds = 2`) is stored as the float
+    // it means, so it hashes into the same recipe as the default 2.0.
+    merged[name] = known->is_number_float() ? nlohmann::json(value.get<double>()) : value;
   }
   return merged;
 }

@@ -28,7 +28,8 @@
 namespace reprise::stages {
 
 // Where a stage run writes its output files. Each Create() names one file of the
-// derivative; the sink decides its blob key (assets/{id}/{stage}/{recipe}/{name}).
+// derivative; the sink decides its blob key (assets/{id}/{stage}/{attempt}/{name}, see
+// docs/adr/0001).
 // Commit() on a writer from Create() publishes under that key: callers pass the file
 // name, and a sink may ignore the argument. WriteOutput() is the usual way to do both
 // steps for a small file.

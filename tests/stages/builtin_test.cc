@@ -57,6 +57,14 @@ TEST(BuiltinStages, AParamChangesOnlyThatStagesRecipe) {
             defaults.Recipe("thumbnail"));
 }
 
+TEST(BuiltinStages, AWholeNumberForAFloatParamIsTheSameRecipe) {
+  Registry defaults = Sealed(nullptr);
+  Registry whole = Sealed({{"hls", {{"segment_seconds", 2}}}});
+  EXPECT_EQ(whole.Recipe("hls"), defaults.Recipe("hls")) << "2 means 2.0, the default";
+  EXPECT_TRUE(whole.Find("hls")->Params()["segment_seconds"].is_number_float());
+  EXPECT_NE(Sealed({{"hls", {{"segment_seconds", 3}}}}).Recipe("hls"), defaults.Recipe("hls"));
+}
+
 TEST(BuiltinStages, RejectsUnknownOrMistypedParamsNamingStageAndParam) {
   Error unknown = AddError({{"thumbnail", {{"widht", 480}}}});
   EXPECT_EQ(unknown.code, ErrorCode::kInvalidArgument);
