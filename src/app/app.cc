@@ -47,15 +47,16 @@ int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 
 }  // namespace
 
-Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config) {
-  REPRISE_TRY(stages::AddBuiltinStages(registry, stage_config));
+Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
+                          const std::vector<std::string>& enabled) {
+  REPRISE_TRY(stages::AddBuiltinStages(registry, stage_config, enabled));
   return registry.Seal();
 }
 
 Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
   media::InitFfmpeg();
   std::unique_ptr<App> app(new App(config, std::move(log)));
-  REPRISE_TRY(FillRegistry(app->registry_, config.stages));
+  REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages));
 
   auto catalog = OpenCatalog(config.ResolvedCatalogUrl(), app->clock_);
   if (!catalog) return Fail(catalog.error().Wrap("cannot open catalog"));

@@ -69,6 +69,7 @@ class App {
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).
-Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config);
+Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
+                          const std::vector<std::string>& enabled = {});
 
 }  // namespace reprise::app

@@ -182,6 +182,21 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
                       where + ": unknown or mistyped setting server." + sub);
         }
       }
+    } else if (key == "pipeline") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [pipeline] must be a table");
+      }
+      for (const auto& [sub, subvalue] : value.items()) {
+        bool strings = subvalue.is_array() &&
+                       std::all_of(subvalue.begin(), subvalue.end(),
+                                   [](const nlohmann::json& name) { return name.is_string(); });
+        if (sub != "stages" || !strings) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": unknown or mistyped setting pipeline." + sub +
+                          " (pipeline.stages is a list of stage names)");
+        }
+        config.pipeline_stages = subvalue.get<std::vector<std::string>>();
+      }
     } else if (key == "queue") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [queue] must be a table");
@@ -225,6 +240,17 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["server"]["listen"] = value;
     } else if (key == "server_workers") {
       doc["server"]["workers"] = ParseScalar(value);
+    } else if (key == "pipeline_stages") {
+      nlohmann::json names = nlohmann::json::array();
+      for (size_t start = 0; start <= value.size();) {
+        size_t comma = std::min(value.find(',', start), value.size());
+        std::string stage = value.substr(start, comma - start);
+        stage.erase(0, stage.find_first_not_of(" \t"));
+        stage.erase(stage.find_last_not_of(" \t") + 1);
+        if (!stage.empty()) names.push_back(stage);
+        start = comma + 1;
+      }
+      doc["pipeline"]["stages"] = names;
     } else if (key.rfind("queue_", 0) == 0 && key.size() > 6) {
       doc["queue"][key.substr(6)] = ParseScalar(value);
     } else if (key.rfind("stages_", 0) == 0) {

@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -64,6 +65,9 @@ struct Config {
   nlohmann::json costs = nlohmann::json::object();
   // The [stages] table: {"thumbnail": {"width": 480}}.
   nlohmann::json stages = nlohmann::json::object();
+  // [pipeline] stages: the built-in stages this library runs, in any order; empty means
+  // every one (REPRISE_PIPELINE_STAGES="probe,thumbnail").
+  std::vector<std::string> pipeline_stages;
   // The file that was read, empty when none.
   std::string source_file;
 

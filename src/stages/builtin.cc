@@ -1,5 +1,7 @@
 #include "stages/builtin.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "stages/audio_stage.h"
@@ -44,27 +46,40 @@ constexpr Builtin kBuiltins[] = {
 
 }  // namespace
 
-Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config) {
+Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config,
+                              const std::vector<std::string>& enabled) {
   if (!stage_config.is_null() && !stage_config.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "[stages] must be a table");
   }
-  // A table for a stage that does not exist is a typo that would otherwise be ignored.
+  std::string names;
+  for (const Builtin& builtin : kBuiltins) {
+    names += (names.empty() ? "" : ", ") + std::string(builtin.name);
+  }
+  auto known = [](std::string_view name) {
+    return std::any_of(std::begin(kBuiltins), std::end(kBuiltins),
+                       [&](const Builtin& builtin) { return builtin.name == name; });
+  };
+  // A table or a pipeline entry naming no stage is a typo that would otherwise be ignored.
   if (stage_config.is_object()) {
     for (const auto& [name, unused] : stage_config.items()) {
-      bool known = false;
-      std::string names;
-      for (const Builtin& builtin : kBuiltins) {
-        known = known || builtin.name == name;
-        names += (names.empty() ? "" : ", ") + std::string(builtin.name);
-      }
-      if (!known) {
+      if (!known(name)) {
         return Fail(ErrorCode::kInvalidArgument,
                     "[stages." + name + "]: unknown stage (known: " + names + ")");
       }
     }
   }
+  for (const auto& name : enabled) {
+    if (!known(name)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "pipeline.stages: unknown stage '" + name + "' (known: " + names + ")");
+    }
+  }
   const nlohmann::json none;
   for (const Builtin& builtin : kBuiltins) {
+    if (!enabled.empty() &&
+        std::find(enabled.begin(), enabled.end(), builtin.name) == enabled.end()) {
+      continue;
+    }
     const nlohmann::json* section = &none;
     if (stage_config.is_object()) {
       auto it = stage_config.find(builtin.name);

@@ -9,6 +9,9 @@
 // value, and kConflict when a stage of the same name is already registered.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -16,6 +19,9 @@
 
 namespace reprise::stages {
 
-[[nodiscard]] Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config);
+// `enabled` names the stages to register (any order; registration keeps the built-in
+// order); empty means all of them. kInvalidArgument for a name that is no built-in stage.
+[[nodiscard]] Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config,
+                                            const std::vector<std::string>& enabled = {});
 
 }  // namespace reprise::stages

@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/test_support.h"
@@ -77,6 +80,29 @@ TEST(Config, ServerTableFromFileAndEnvironment) {
 
   WriteFile(dir.Join("t.toml"), "[server]\nworkers = \"yes\"\n");
   EXPECT_FALSE(LoadConfig({dir.Join("t.toml"), std::nullopt, {}}));
+}
+
+TEST(Config, PipelineStagesFromFileAndEnvironment) {
+  TempDir dir;
+  WriteFile(dir.Join("p.toml"), "[pipeline]\nstages = [\"probe\", \"hls\"]\n");
+  auto file = LoadConfig({dir.Join("p.toml"), std::nullopt, {}});
+  ASSERT_TRUE(file) << file.error().ToString();
+  EXPECT_EQ(file->pipeline_stages, (std::vector<std::string>{"probe", "hls"}));
+
+  auto env = LoadConfig({dir.Join("p.toml"),
+                         std::nullopt,
+                         {{"REPRISE_PIPELINE_STAGES", " probe, thumbnail ,,audio"}}});
+  ASSERT_TRUE(env) << env.error().ToString();
+  EXPECT_EQ(env->pipeline_stages, (std::vector<std::string>{"probe", "thumbnail", "audio"}));
+
+  auto none = LoadConfig({std::nullopt, dir.path(), {}});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->pipeline_stages.empty()) << "no list: every stage";
+
+  WriteFile(dir.Join("q.toml"), "[pipeline]\nstages = \"probe\"\n");
+  EXPECT_FALSE(LoadConfig({dir.Join("q.toml"), std::nullopt, {}}));
+  WriteFile(dir.Join("r.toml"), "[pipeline]\nsteps = [\"probe\"]\n");
+  EXPECT_FALSE(LoadConfig({dir.Join("r.toml"), std::nullopt, {}}));
 }
 
 TEST(Config, MissingExplicitFileIsAnError) {

@@ -57,6 +57,23 @@ TEST(BuiltinStages, AParamChangesOnlyThatStagesRecipe) {
             defaults.Recipe("thumbnail"));
 }
 
+TEST(BuiltinStages, APipelineListRegistersOnlyThoseInBuiltinOrder) {
+  Registry registry;
+  ASSERT_TRUE(AddBuiltinStages(registry, nullptr, {"hls", "probe", "audio"}));
+  ASSERT_TRUE(registry.Seal());
+  std::vector<std::string> names;
+  for (const Stage* stage : registry.All()) names.emplace_back(stage->Name());
+  EXPECT_EQ(names, (std::vector<std::string>{"probe", "audio", "hls"}));
+  // Params of a stage left out are still checked, so a typo never hides.
+  Registry other;
+  auto typo = AddBuiltinStages(other, {{"thumbnale", {{"width", 1}}}}, {"probe"});
+  ASSERT_FALSE(typo);
+  Registry unknown;
+  auto wrong = AddBuiltinStages(unknown, nullptr, {"probe", "transcript"});
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("transcript"), std::string::npos);
+}
+
 TEST(BuiltinStages, AWholeNumberForAFloatParamIsTheSameRecipe) {
   Registry defaults = Sealed(nullptr);
   Registry whole = Sealed({{"hls", {{"segment_seconds", 2}}}});

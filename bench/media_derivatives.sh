@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The media derivatives of the seeds' pipelines (issue "media derivative stages"), made
+# three ways from the same inputs with the same encoders and bit rates:
+#
+#   seeds    one process per derivative, one asset at a time, as the seeds' scripts do:
+#            sha256sum + cp, ffprobe (metadata), ffmpeg x5 (thumbnail, WAV, MP3 192k,
+#            showwavespic PNG, audio HLS AAC 320k in 2 s segments)
+#   ffmpeg   the best single ffmpeg command writing all five outputs from one decode
+#            (plus ffprobe for the metadata), assets two at a time in library mode
+#   reprise  `reprise ingest` + `reprise process` with [pipeline] stages probe, thumbnail,
+#            audio, waveform and hls (audio HLS: [stages.hls] video = false) -- one demux/decode per
+#            asset, the AAC encode on both cores in sample-exact chunks
+#
+# Modes:
+#   bench/media_derivatives.sh single [SECONDS=60] [RUNS=3]   one 1280x720 H.264/AAC file
+#   bench/media_derivatives.sh library [CLIPS=40] [SECONDS=30] [RUNS=1]
+# Prints the median wall and CPU seconds of each way, peak RSS, and the ratios. Inputs
+# are made with lavfi first (not timed): testsrc2 video, full-band pink noise with a
+# tone as audio (what music costs the AAC encoder). reprise's figure includes ingest
+# (hash and copy into its store) and every catalog write.
+# Public tools only: bash, GNU time, coreutils, ffmpeg/ffprobe, xargs.
+# REPRISE_BIN picks the binary (default build/release/reprise).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+mode=${1:-single}
+reprise=$(realpath "${REPRISE_BIN:-build/release/reprise}")
+[ -x "$reprise" ] || { echo "build reprise first: cmake --build build/release"; exit 2; }
+case $mode in
+  single) clips=1; seconds=${2:-60}; runs=${3:-3} ;;
+  library) clips=${2:-40}; seconds=${3:-30}; runs=${4:-1} ;;
+  *) echo "usage: $0 single [SECONDS] [RUNS] | library [CLIPS] [SECONDS] [RUNS]"; exit 2 ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/in"
+echo "making $clips input(s) of ${seconds}s 1280x720 H.264 + AAC 48 kHz stereo..." >&2
+for i in $(seq -w 1 "$clips"); do
+  ffmpeg -hide_banner -loglevel error -nostdin -y \
+    -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=$seconds" \
+    -f lavfi -i "anoisesrc=color=pink:sample_rate=48000:amplitude=0.25:duration=$seconds:seed=$i" \
+    -f lavfi -i "sine=frequency=$((200 + 10 * 10#$i)):sample_rate=48000:duration=$seconds" \
+    -filter_complex "[1:a][2:a]amix=inputs=2,pan=stereo|c0=c0|c1=0.8*c0[a]" \
+    -map 0:v -map "[a]" -c:v libx264 -preset veryfast -g 60 -c:a aac -b:a 192k \
+    "$work/in/clip$i.mp4"
+done
+
+cat > "$work/reprise.toml" <<'EOF'
+[pipeline]
+stages = ["probe", "thumbnail", "audio", "waveform", "hls"]
+
+[stages.hls]
+video = false
+EOF
+
+# The seeds' way for one file: a process per derivative.
+seed_one() {  # input, out dir
+  local f=$1 out=$2
+  mkdir -p "$out/hls"
+  sha256sum "$f" > "$out/sha256"
+  cp "$f" "$out/original"
+  ffprobe -v error -show_format -show_streams -of json "$f" > "$out/meta.json"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" -frames:v 1 -vf scale=320:-2 "$out/thumb.jpg"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" -vn -c:a pcm_s16le "$out/audio.wav"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" -vn -c:a libmp3lame -b:a 192k "$out/audio.mp3"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" \
+    -filter_complex "[0:a:0]showwavespic=s=1800x140" -frames:v 1 "$out/waveform.png"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" -vn -c:a aac -b:a 320k \
+    -f hls -hls_time 2 -hls_playlist_type vod -hls_segment_filename "$out/hls/seg_%05d.ts" \
+    "$out/hls/playlist.m3u8"
+}
+
+# One ffmpeg command writing the five outputs from one decode, plus ffprobe.
+ffmpeg_one() {  # input, out dir
+  local f=$1 out=$2
+  mkdir -p "$out/hls"
+  ffprobe -v error -show_format -show_streams -of json "$f" > "$out/meta.json"
+  ffmpeg -hide_banner -loglevel error -nostdin -y -i "$f" \
+    -filter_complex "[0:a:0]asplit=2[wave][rest];[wave]showwavespic=s=1800x140[pic]" \
+    -map 0:v:0 -frames:v 1 -vf scale=320:-2 "$out/thumb.jpg" \
+    -map "[rest]" -c:a pcm_s16le "$out/audio.wav" \
+    -map 0:a:0 -c:a libmp3lame -b:a 192k "$out/audio.mp3" \
+    -map "[pic]" -frames:v 1 "$out/waveform.png" \
+    -map 0:a:0 -c:a aac -b:a 320k -f hls -hls_time 2 -hls_playlist_type vod \
+    -hls_segment_filename "$out/hls/seg_%05d.ts" "$out/hls/playlist.m3u8"
+}
+export -f seed_one ffmpeg_one
+
+# Runs a command under GNU time; leaves "wall cpu peak_kib" in $work/m.
+measure() {
+  /usr/bin/time -o "$work/t" -f '%e %U %S %M' "$@" > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+  awk '{print $1, $2 + $3, $4}' "$work/t" > "$work/m"
+}
+
+ways=(seeds ffmpeg reprise)
+declare -A wall cpu rss
+for run in $(seq 1 "$runs"); do
+  for way in "${ways[@]}"; do
+    rm -rf "$work/out"; mkdir -p "$work/out"
+    case $way in
+      seeds)
+        measure bash -c 'for f in "$1"/*.mp4; do seed_one "$f" "$2/$(basename "$f" .mp4)"; done' \
+          _ "$work/in" "$work/out" ;;
+      ffmpeg)
+        measure bash -c 'ls "$1"/*.mp4 | xargs -P 2 -I{} bash -c "ffmpeg_one {} $2/\$(basename {} .mp4)"' \
+          _ "$work/in" "$work/out" ;;
+      reprise)
+        measure bash -c '"$1" --data "$2" --config "$3" ingest "$4" > /dev/null &&
+          "$1" --data "$2" --config "$3" process' _ "$reprise" "$work/out/data" "$work/reprise.toml" "$work/in" ;;
+    esac
+    read -r w c m < "$work/m"
+    wall[$way]+="$w "; cpu[$way]+="$c "; rss[$way]+="$m "
+  done
+done
+
+# What reprise made, checked like the others' (five outputs per asset).
+made=$(find "$work/out/data" -name playlist.m3u8 | wc -l)
+[ "$made" -eq "$clips" ] || { echo "reprise made $made HLS playlists for $clips inputs"; cat "$work/log"; exit 1; }
+
+printf '%s: %d input(s) of %d s 1280x720 H.264/AAC, %d run(s), median seconds; peak RSS of one process\n' \
+  "$mode" "$clips" "$seconds" "$runs"
+for way in "${ways[@]}"; do
+  # shellcheck disable=SC2086
+  printf '  %-8s wall %8.2f  cpu %8.2f  peak RSS %6.1f MiB\n' "$way" \
+    "$(median ${wall[$way]})" "$(median ${cpu[$way]})" "$(awk -v k="$(median ${rss[$way]})" 'BEGIN {print k / 1024}')"
+done
+# shellcheck disable=SC2086
+ours=$(median ${wall[reprise]})
+for way in seeds ffmpeg; do
+  # shellcheck disable=SC2086
+  printf '  %s / reprise (wall): %.2fx\n' "$way" "$(awk -v a="$(median ${wall[$way]})" -v b="$ours" 'BEGIN {print a / b}')"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
