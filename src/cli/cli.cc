@@ -531,9 +531,19 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
     std::string note;
     if (!d["current"].is_null()) {
       output.clear();
-      for (const auto& blob : d["current"]["blobs"]) {
-        output += (output.empty() ? "" : " ") + blob["key"].get<std::string>() + " (" +
-                  HumanBytes(blob["size"].get<int64_t>()) + ")";
+      const auto& blobs = d["current"]["blobs"];
+      if (blobs.size() <= 3) {
+        for (const auto& blob : blobs) {
+          output += (output.empty() ? "" : " ") + blob["key"].get<std::string>() + " (" +
+                    HumanBytes(blob["size"].get<int64_t>()) + ")";
+        }
+      } else {
+        // Many files (HLS segments): the entry point, the last file written (a master
+        // or media playlist), and how many more; --json lists them all.
+        int64_t total = 0;
+        for (const auto& blob : blobs) total += blob["size"].get<int64_t>();
+        output = blobs.back()["key"].get<std::string>() + " + " + std::to_string(blobs.size() - 1) +
+                 " files (" + HumanBytes(total) + ")";
       }
       if (output.empty()) output = "metadata";
     }
