@@ -40,12 +40,18 @@ class DecodePass {
       : input_(input), info_(info), subscriptions_(subscriptions), options_(options) {
     report_.results.resize(subscriptions.size());
     active_.assign(subscriptions.size(), true);
+    for (const Subscription& sub : subscriptions) {
+      wants_video_.push_back(sub.video.has_value());
+      wants_audio_.push_back(sub.audio.has_value());
+      wants_packets_.push_back(sub.packets);
+    }
     const AVFormatContext& format = *input.format();
     // Times are reported from where playback starts: a container that starts late
     // (MPEG-TS at 1.4 s) counts from its start; a negative start (audio encoder priming
     // in WebM/MP4) is pre-roll that players hide, so it is not counted.
     if (HasTimestamp(format.start_time) && format.start_time > 0) {
       start_seconds_ = static_cast<double>(format.start_time) / AV_TIME_BASE;
+      start_time_ = format.start_time;
     }
   }
 
@@ -87,23 +93,26 @@ class DecodePass {
     return *audio_targets_.emplace_back(std::make_unique<AudioTarget>(request));
   }
 
-  bool WantsVideo() const {
+  bool WantsVideo() const { return AnyWants(wants_video_); }
+  bool WantsAudio() const { return AnyWants(wants_audio_); }
+  bool WantsPackets() const { return AnyWants(wants_packets_); }
+  bool AnyWants(const std::vector<bool>& wants) const {
     for (size_t i = 0; i < subscriptions_.size(); ++i) {
-      if (active_[i] && subscriptions_[i].video) return true;
+      if (active_[i] && wants[i]) return true;
     }
     return false;
   }
-  bool WantsAudio() const {
-    for (size_t i = 0; i < subscriptions_.size(); ++i) {
-      if (active_[i] && subscriptions_[i].audio) return true;
+
+  // Acts on a consumer's answer to a delivery of the kind `wants` tracks.
+  void Answer(size_t index, Feed feed, std::vector<bool>& wants) {
+    if (feed == Feed::kDone) {
+      End(index, SubscriptionEnd::kDone);
+    } else if (feed == Feed::kDoneWithThis) {
+      wants[index] = false;
+      if (!wants_video_[index] && !wants_audio_[index] && !wants_packets_[index]) {
+        End(index, SubscriptionEnd::kDone);
+      }
     }
-    return false;
-  }
-  bool WantsPackets() const {
-    for (size_t i = 0; i < subscriptions_.size(); ++i) {
-      if (active_[i] && subscriptions_[i].packets) return true;
-    }
-    return false;
   }
 
   void End(size_t index, SubscriptionEnd end, std::optional<Error> error = std::nullopt) {
@@ -119,8 +128,7 @@ class DecodePass {
   // Aborts the consumers of one kind of data, e.g. when its decoder cannot be opened.
   void AbortWanting(bool video, const Error& error) {
     for (size_t i = 0; i < subscriptions_.size(); ++i) {
-      const Subscription& sub = subscriptions_[i];
-      if (video ? sub.video.has_value() : sub.audio.has_value()) {
+      if (video ? wants_video_[i] : wants_audio_[i]) {
         End(i, SubscriptionEnd::kAborted, error);
       }
     }
@@ -151,7 +159,7 @@ class DecodePass {
     ++report_.stats.video_frames_decoded;
     for (auto& target : video_targets_) {
       bool wanted = false;
-      for (size_t i : target->subscribers) wanted = wanted || active_[i];
+      for (size_t i : target->subscribers) wanted = wanted || (active_[i] && wants_video_[i]);
       if (!wanted) continue;
       auto converted = target->converter.Convert(decoded, rotation);
       if (!converted) {
@@ -162,8 +170,8 @@ class DecodePass {
       }
       VideoFrame view{converted->get(), pts_seconds, from_cover};
       for (size_t i : target->subscribers) {
-        if (active_[i] && subscriptions_[i].consumer->OnVideoFrame(view) == Feed::kDone) {
-          End(i, SubscriptionEnd::kDone);
+        if (active_[i] && wants_video_[i]) {
+          Answer(i, subscriptions_[i].consumer->OnVideoFrame(view), wants_video_);
         }
       }
     }
@@ -173,7 +181,7 @@ class DecodePass {
     if (decoded != nullptr) ++report_.stats.audio_frames_decoded;
     for (auto& target : audio_targets_) {
       bool wanted = false;
-      for (size_t i : target->subscribers) wanted = wanted || active_[i];
+      for (size_t i : target->subscribers) wanted = wanted || (active_[i] && wants_audio_[i]);
       if (!wanted) continue;
       auto converted = decoded != nullptr ? target->converter.Convert(*decoded, pts_seconds)
                                           : target->converter.Flush();
@@ -186,8 +194,8 @@ class DecodePass {
       if (!converted->frame || converted->frame->nb_samples == 0) continue;
       AudioBuffer view{converted->frame.get(), converted->pts_seconds};
       for (size_t i : target->subscribers) {
-        if (active_[i] && subscriptions_[i].consumer->OnAudio(view) == Feed::kDone) {
-          End(i, SubscriptionEnd::kDone);
+        if (active_[i] && wants_audio_[i]) {
+          Answer(i, subscriptions_[i].consumer->OnAudio(view), wants_audio_);
         }
       }
     }
@@ -312,11 +320,18 @@ class DecodePass {
   }
 
   void DeliverPacket(const AVPacket& packet) {
-    PacketView view{&packet, packet.stream_index};
+    const AVStream& stream = *input_.format()->streams[packet.stream_index];
+    PacketView view{
+        .packet = &packet,
+        .stream_index = packet.stream_index,
+        .parameters = stream.codecpar,
+        .time_base = stream.time_base,
+        .start_offset = av_rescale_q(start_time_, AV_TIME_BASE_Q, stream.time_base),
+        .main_video = video_.stream != nullptr && packet.stream_index == video_.stream->index,
+        .main_audio = audio_.stream != nullptr && packet.stream_index == audio_.stream->index};
     for (size_t i = 0; i < subscriptions_.size(); ++i) {
-      if (active_[i] && subscriptions_[i].packets &&
-          subscriptions_[i].consumer->OnPacket(view) == Feed::kDone) {
-        End(i, SubscriptionEnd::kDone);
+      if (active_[i] && wants_packets_[i]) {
+        Answer(i, subscriptions_[i].consumer->OnPacket(view), wants_packets_);
       }
     }
   }
@@ -336,12 +351,18 @@ class DecodePass {
   const PassOptions& options_;
   PassReport report_;
   std::vector<bool> active_;  // still being fed
+  // What each subscription still wants (its request, less what it answered
+  // kDoneWithThis to).
+  std::vector<bool> wants_video_;
+  std::vector<bool> wants_audio_;
+  std::vector<bool> wants_packets_;
   std::vector<std::unique_ptr<VideoTarget>> video_targets_;
   std::vector<std::unique_ptr<AudioTarget>> audio_targets_;
   Source video_;
   Source audio_;
   FramePtr frame_ = NewFrame();
   double start_seconds_ = 0;
+  int64_t start_time_ = 0;  // start_seconds_ in AV_TIME_BASE units
 };
 
 // Keeps a reference to the first frame it is given.

@@ -13,8 +13,11 @@
 //
 // Deliveries to one consumer come in presentation order per stream, interleaved across
 // streams in file order. A consumer is fed until it answers Feed::kDone, the input ends,
-// or the pass aborts it; the report says which, per subscription. Consumers must not
-// throw (adapt them, as stages/runner does). Memory stays bounded by the demuxer's and
+// or the pass aborts it; the report says which, per subscription. Feed::kDoneWithThis
+// stops one kind of delivery (a remuxer that finds it needs no decoded video stops the
+// video decode after one frame) and keeps the others coming. Delivered packets carry
+// their stream's parameters, time base and start offset (PacketView) for remuxing. Consumers must
+// not throw (adapt them, as stages/runner does). Memory stays bounded by the demuxer's and
 // decoders' buffers, never by the input's length.
 //
 // Errors never stop the pass as a whole: a read failure of the underlying reader (kIo)

@@ -77,25 +77,54 @@ Result<std::unique_ptr<HlsWriter>> HlsWriter::Create(std::span<const HlsStreamSp
   if (rc < 0) return Fail(AvError(rc, ErrorCode::kInternal, "cannot create an MPEG-TS muxer"));
   writer->muxer_.reset(raw);
   for (const HlsStreamSpec& spec : streams) {
-    if (!spec.describe) {
-      return Fail(ErrorCode::kInvalidArgument, "HlsWriter: a stream without parameters");
-    }
     AVStream* stream = avformat_new_stream(raw, nullptr);
     if (stream == nullptr) return Fail(ErrorCode::kInternal, "cannot add a stream to the muxer");
-    REPRISE_TRY(spec.describe(*stream->codecpar));
-    stream->codecpar->codec_tag = 0;  // MP4 tags mean nothing in MPEG-TS
-    stream->time_base = spec.time_base;
-    writer->queues_.push_back(
-        Queue{spec.time_base, stream->codecpar->codec_type == AVMEDIA_TYPE_VIDEO, false, {}});
+    writer->queues_.emplace_back();
+    if (spec.describe) {
+      REPRISE_TRY(spec.describe(*stream->codecpar));
+      writer->Described(writer->queues_.size() - 1, spec.time_base);
+    }
   }
   writer->io_ = NewIo(64 * 1024, /*writable=*/true, writer.get(), nullptr, &WriteToSpool, nullptr);
   raw->pb = writer->io_.get();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
   REPRISE_TRY(writer->StartSegment(0));
-  rc = avformat_write_header(raw, nullptr);
-  REPRISE_TRY(writer->IoResult(rc, "cannot start an MPEG-TS segment"));
-  writer->header_written_ = true;
   return writer;
+}
+
+void HlsWriter::Described(size_t stream, AVRational time_base) {
+  AVStream& out = *muxer_->streams[stream];
+  out.codecpar->codec_tag = 0;  // MP4 tags mean nothing in MPEG-TS
+  out.time_base = time_base;
+  Queue& queue = queues_[stream];
+  queue.time_base = time_base;
+  queue.video = out.codecpar->codec_type == AVMEDIA_TYPE_VIDEO;
+  queue.described = true;
+}
+
+Result<void> HlsWriter::Describe(size_t stream, const AVCodecParameters& parameters,
+                                 AVRational time_base) {
+  if (stream >= queues_.size()) return Fail(ErrorCode::kInternal, "HlsWriter: no such stream");
+  if (queues_[stream].described) return {};
+  if (header_written_) {
+    return Fail(ErrorCode::kInvalidArgument, "HlsWriter: a stream described after the header");
+  }
+  int rc = avcodec_parameters_copy(muxer_->streams[stream]->codecpar, &parameters);
+  if (rc < 0) return Fail(AvError(rc, ErrorCode::kInternal, "cannot copy stream parameters"));
+  Described(stream, time_base);
+  return {};
+}
+
+Result<void> HlsWriter::WriteHeader() {
+  for (const Queue& queue : queues_) {
+    if (!queue.described) {
+      return Fail(ErrorCode::kInvalidArgument, "HlsWriter: a stream without parameters");
+    }
+  }
+  int rc = avformat_write_header(muxer_.get(), nullptr);
+  REPRISE_TRY(IoResult(rc, "cannot start an MPEG-TS segment"));
+  header_written_ = true;
+  return {};
 }
 
 HlsWriter::~HlsWriter() = default;
@@ -120,6 +149,9 @@ Result<void> HlsWriter::IoResult(int rc, std::string_view what) {
 Result<void> HlsWriter::Write(size_t stream, AVPacket& packet) {
   if (finished_ || stream >= queues_.size() || queues_[stream].ended) {
     return Fail(ErrorCode::kInternal, "HlsWriter::Write on a finished stream");
+  }
+  if (!queues_[stream].described) {
+    return Fail(ErrorCode::kInvalidArgument, "HlsWriter::Write before Describe");
   }
   PacketPtr queued = NewPacket();
   av_packet_move_ref(queued.get(), &packet);
@@ -166,6 +198,7 @@ Result<void> HlsWriter::Pump(bool all) {
 }
 
 Result<void> HlsWriter::Mux(size_t stream, AVPacket& packet) {
+  if (!header_written_) REPRISE_TRY(WriteHeader());
   Queue& queue = queues_[stream];
   if (stream == cut_stream_ && HasTimestamp(packet.pts)) {
     double at = TimestampSeconds(packet.pts, queue.time_base);

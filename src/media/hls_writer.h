@@ -26,8 +26,8 @@
 // first starts at 0 and the last ends at the `end_seconds` given to Finish() (the
 // source's real end, not the last codec frame's padded one).
 //
-// Errors: kInvalidArgument for bad streams or options, the spool's kIo, libavformat's
-// errors as kInternal. One thread at a time.
+// Errors: kInvalidArgument for bad streams or options (a stream never described), the
+// spool's kIo, libavformat's errors as kInternal. One thread at a time.
 #pragma once
 
 #include <array>
@@ -47,7 +47,9 @@
 namespace reprise::media {
 
 struct HlsStreamSpec {
-  // Fills the stream's codec parameters (an encoder's FillParameters()).
+  // Fills the stream's codec parameters (an encoder's FillParameters()). Empty for a
+  // stream copied from an input, whose parameters come with its first packet: Describe()
+  // it before its first Write().
   std::function<Result<void>(AVCodecParameters& parameters)> describe;
   AVRational time_base{1, 1};  // of the packets given to Write()
 };
@@ -69,6 +71,12 @@ class HlsWriter {
   HlsWriter(const HlsWriter&) = delete;
   HlsWriter& operator=(const HlsWriter&) = delete;
 
+  // Sets the parameters and packet time base of a stream created without `describe`
+  // (copied H.264 in MP4's avcC form is converted to Annex B by the muxer); later calls
+  // for the same stream do nothing. The MPEG-TS header is written with the first packet,
+  // so every stream must be described by then.
+  [[nodiscard]] Result<void> Describe(size_t stream, const AVCodecParameters& parameters,
+                                      AVRational time_base);
   // Queues `packet` (its contents are taken) and writes what interleaving allows.
   [[nodiscard]] Result<void> Write(size_t stream, AVPacket& packet);
   // No more packets will come for `stream`.
@@ -91,6 +99,8 @@ class HlsWriter {
   HlsWriter(size_t cut_stream, double segment_seconds)
       : cut_stream_(cut_stream), segment_seconds_(segment_seconds) {}
 
+  void Described(size_t stream, AVRational time_base);
+  [[nodiscard]] Result<void> WriteHeader();
   [[nodiscard]] Result<void> Pump(bool all);
   [[nodiscard]] Result<void> Mux(size_t stream, AVPacket& packet);
   [[nodiscard]] Result<void> StartSegment(double start_seconds);
@@ -101,6 +111,7 @@ class HlsWriter {
   struct Queue {
     AVRational time_base{1, 1};
     bool video = false;
+    bool described = false;
     bool ended = false;
     std::deque<PacketPtr> packets;
   };

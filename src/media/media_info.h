@@ -4,7 +4,9 @@
 //
 // Everything here is a value type; none of it is tied to an open input except the
 // AVFrame/AVPacket pointers in the views, which are valid only during the call that
-// receives them (take a reference with av_frame_ref/CloneFrame to keep a frame).
+// receives them (take a reference with av_frame_ref/CloneFrame to keep a frame), and a
+// packet's stream parameters (valid until the decode pass returns). The one FFmpeg type
+// held by value is AVRational, a plain pair of ints.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 extern "C" {
+#include <libavutil/rational.h>
+struct AVCodecParameters;
 struct AVFrame;
 struct AVPacket;
 }
@@ -115,12 +119,23 @@ struct AudioBuffer {
   double pts_seconds = 0;
 };
 
+// A demuxed packet as the demuxer gave it, with what a remuxer needs to copy it: its
+// stream's codec parameters (extradata included) and time base, and the timestamp of
+// the presentation start in that time base (subtract it to count from 0, as the
+// decoded views' pts_seconds do).
 struct PacketView {
   const AVPacket* packet = nullptr;
   int stream_index = 0;
+  const AVCodecParameters* parameters = nullptr;
+  AVRational time_base{1, 1};
+  int64_t start_offset = 0;
+  bool main_video = false;  // the stream MediaInfo::BestVideo() names
+  bool main_audio = false;  // the stream MediaInfo::BestAudio() names
 };
 
-// A consumer's answer after each delivery: keep feeding me, or I have all I need.
-enum class Feed { kMore, kDone };
+// A consumer's answer after each delivery: keep feeding me; I have all I need; or I
+// want no more of this kind of delivery (video frames, audio, packets) but still want
+// the other kinds I asked for (the same as kDone when there are none).
+enum class Feed { kMore, kDone, kDoneWithThis };
 
 }  // namespace reprise::media

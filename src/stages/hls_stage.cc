@@ -63,6 +63,8 @@ struct Rendition {
   std::string name;  // "720p"; empty for audio-only HLS (files at the top level)
   int width = 0;
   int height = 0;
+  bool remux = false;       // copies the source's H.264 packets (no scaler or encoder)
+  bool copy_audio = false;  // copies the source's AAC packets instead of the shared encode
   std::unique_ptr<media::VideoConverter> scaler;
   std::unique_ptr<media::HlsVideoEncoder> encoder;
   std::unique_ptr<media::HlsWriter> writer;
@@ -80,20 +82,44 @@ class HlsRun final : public StageRun {
                                                const media::MediaInfo& info) {
     std::unique_ptr<HlsRun> run(new HlsRun(settings));
     run->video_mode_ = VideoMode(settings, info);
-    if (const media::StreamInfo* audio = info.BestAudio()) {
-      REPRISE_TRY(run->OpenAudio(audio->sample_rate.value_or(48000)));
-    }
     if (run->video_mode_) {
-      REPRISE_TRY(run->OpenVideo(*info.BestVideo()));
+      REPRISE_TRY(run->OpenVideo(info));
     } else {
       run->renditions_.push_back(std::make_unique<Rendition>());
+    }
+    const media::StreamInfo* audio = info.BestAudio();
+    bool encode_audio = std::any_of(run->renditions_.begin(), run->renditions_.end(),
+                                    [](const auto& rendition) { return !rendition->copy_audio; });
+    if (audio != nullptr && encode_audio) {
+      REPRISE_TRY(run->OpenAudio(audio->sample_rate.value_or(48000)));
     }
     REPRISE_TRY(run->OpenWriters());
     return run;
   }
 
+  // The remuxed rendition's packets, straight from the demuxer.
+  Feed OnPacket(const media::PacketView& view) override {
+    if (error_) return Feed::kMore;
+    if (remux_ == nullptr) return Feed::kDoneWithThis;
+    std::optional<size_t> stream;
+    if (view.main_video) {
+      stream = remux_->video_stream;
+    } else if (view.main_audio && remux_->copy_audio) {
+      stream = remux_->audio_stream;
+    }
+    if (!stream || view.packet->size <= 0) return Feed::kMore;
+    auto copied = CopyPacket(view, *stream);
+    if (!copied) {
+      error_ = copied.error();
+      return Feed::kDone;
+    }
+    return Feed::kMore;
+  }
+
   Feed OnAudio(const media::AudioBuffer& audio) override {
-    if (!audio_ || error_) return Feed::kMore;
+    // Every rendition copies the source's AAC: nothing to encode.
+    if (!audio_) return Feed::kDoneWithThis;
+    if (error_) return Feed::kMore;
     const AVFrame& frame = *audio.frame;
     if (frame.nb_samples <= 0) return Feed::kMore;
     if (!audio_started_) {
@@ -114,8 +140,11 @@ class HlsRun final : public StageRun {
   }
 
   Feed OnVideoFrame(const media::VideoFrame& video) override {
+    // Only remuxed renditions: the decode pass can stop decoding video.
+    if (video_mode_ && !transcodes_) return Feed::kDoneWithThis;
     if (!video_mode_ || video.from_cover || error_) return Feed::kMore;
     for (auto& rendition : renditions_) {
+      if (!rendition->encoder) continue;
       auto scaled = rendition->scaler->Convert(*video.frame, /*rotation=*/0);
       if (!scaled) {
         error_ = scaled.error();
@@ -143,14 +172,14 @@ class HlsRun final : public StageRun {
       end = static_cast<double>(audio_offset_ + audio_->samples()) / sample_rate_;
     }
     if (video_frames_ > 0) end = std::max(end, video_end_);
+    end = std::max(end, packet_end_);
     if (end <= 0) return Fail(ErrorCode::kUnsupportedMedia, "nothing decoded to segment");
     for (auto& rendition : renditions_) {
       if (rendition->audio_stream)
         REPRISE_TRY(rendition->writer->EndStream(*rendition->audio_stream));
-      if (rendition->encoder) {
-        REPRISE_TRY(rendition->encoder->Flush());
+      if (rendition->encoder) REPRISE_TRY(rendition->encoder->Flush());
+      if (rendition->video_stream)
         REPRISE_TRY(rendition->writer->EndStream(*rendition->video_stream));
-      }
       REPRISE_TRY(rendition->writer->Finish(end));
     }
     REPRISE_TRY(Publish(sink));
@@ -179,7 +208,9 @@ class HlsRun final : public StageRun {
     return {};
   }
 
-  Result<void> OpenVideo(const media::StreamInfo& video) {
+  Result<void> OpenVideo(const media::MediaInfo& info) {
+    const media::StreamInfo& video = *info.BestVideo();
+    const media::StreamInfo* audio = info.BestAudio();
     frame_rate_ = video.frame_rate.value_or(kDefaultFrameRate);
     if (!(frame_rate_ > 1 && frame_rate_ <= 240)) frame_rate_ = kDefaultFrameRate;
     int width = video.DisplayWidth().value_or(0);
@@ -190,12 +221,28 @@ class HlsRun final : public StageRun {
     // What the decode pass hands over for SourceRequest(): upright, even height.
     media::FrameSize source =
         media::VideoConverter::OutputSize(SourceRequest(), width, height, AVRational{1, 1}, 0);
+    // The source's own picture can be copied when it is H.264 that players show as it is
+    // coded: square pixels, upright, 4:2:0.
+    const bool remuxable = video.codec == "h264" && video.rotation == 0 &&
+                           std::abs(video.sample_aspect_ratio - 1) < 1e-3 &&
+                           (video.pixel_format == "yuv420p" || video.pixel_format == "yuvj420p") &&
+                           source.width == width && source.height == height;
     for (const HlsStage::Rung& rung :
          HlsStage::Ladder(settings_.renditions, source.width, source.height)) {
       auto rendition = std::make_unique<Rendition>();
       rendition->name = std::to_string(rung.short_side) + "p";
       rendition->width = rung.width;
       rendition->height = rung.height;
+      if (remuxable && rung.short_side == std::min(width, height)) {
+        rendition->width = width;
+        rendition->height = height;
+        rendition->remux = true;
+        rendition->copy_audio = audio != nullptr && audio->codec == "aac";
+        remux_ = rendition.get();
+        renditions_.push_back(std::move(rendition));
+        continue;
+      }
+      transcodes_ = true;
       rendition->scaler = std::make_unique<media::VideoConverter>(RungRequest(rung.width));
       auto encoder = media::HlsVideoEncoder::Open(
           {.width = rung.width,
@@ -217,14 +264,21 @@ class HlsRun final : public StageRun {
   Result<void> OpenWriters() {
     for (auto& rendition : renditions_) {
       std::vector<media::HlsStreamSpec> streams;
-      if (rendition->encoder) {
+      if (rendition->remux) {
+        // Copied streams are described by their first packet (CopyPacket()).
+        rendition->video_stream = streams.size();
+        streams.push_back({});
+      } else if (rendition->encoder) {
         rendition->video_stream = streams.size();
         streams.push_back({[encoder = rendition->encoder.get()](AVCodecParameters& parameters) {
                              return encoder->FillParameters(parameters);
                            },
                            media::HlsVideoEncoder::time_base()});
       }
-      if (audio_) {
+      if (rendition->copy_audio) {
+        rendition->audio_stream = streams.size();
+        streams.push_back({});
+      } else if (audio_) {
         rendition->audio_stream = streams.size();
         streams.push_back({[encoder = audio_.get()](AVCodecParameters& parameters) {
                              return encoder->FillParameters(parameters);
@@ -251,15 +305,35 @@ class HlsRun final : public StageRun {
     return audio_->Add(*converted->frame);
   }
 
-  // Every rendition carries the one AAC encode.
+  // Packets of the source's main video or audio stream for the remuxed rendition, timed
+  // from the presentation start like everything else.
+  Result<void> CopyPacket(const media::PacketView& view, size_t stream) {
+    media::HlsWriter& writer = *remux_->writer;
+    REPRISE_TRY(writer.Describe(stream, *view.parameters, view.time_base));
+    media::PacketPtr packet = media::NewPacket();
+    int rc = av_packet_ref(packet.get(), view.packet);
+    if (rc < 0) return Fail(media::AvError(rc, ErrorCode::kInternal, "cannot copy a packet"));
+    if (media::HasTimestamp(packet->pts)) {
+      packet->pts -= view.start_offset;
+      packet_end_ = std::max(
+          packet_end_, media::TimestampSeconds(packet->pts + packet->duration, view.time_base));
+    }
+    if (media::HasTimestamp(packet->dts)) packet->dts -= view.start_offset;
+    return writer.Write(stream, *packet);
+  }
+
+  // Every rendition that does not copy the source's audio carries the one AAC encode.
   Result<void> OnAudioPacket(AVPacket& packet) {
     audio_bytes_ += packet.size;
     packet.pts += audio_offset_;
     packet.dts += audio_offset_;
-    for (size_t i = 0; i < renditions_.size(); ++i) {
-      Rendition& rendition = *renditions_[i];
-      if (i + 1 == renditions_.size())
-        return rendition.writer->Write(*rendition.audio_stream, packet);
+    std::vector<Rendition*> targets;
+    for (auto& rendition : renditions_) {
+      if (!rendition->copy_audio && rendition->audio_stream) targets.push_back(rendition.get());
+    }
+    for (size_t i = 0; i < targets.size(); ++i) {
+      Rendition& rendition = *targets[i];
+      if (i + 1 == targets.size()) return rendition.writer->Write(*rendition.audio_stream, packet);
       media::PacketPtr copy = media::NewPacket();
       int rc = av_packet_ref(copy.get(), &packet);
       if (rc < 0) return Fail(media::AvError(rc, ErrorCode::kInternal, "cannot copy a packet"));
@@ -329,6 +403,8 @@ class HlsRun final : public StageRun {
                        {"channels", kAudioChannels},
                        {"threads", audio_->threads()},
                        {"chunked", audio_->threads() > 1}};
+    } else if (remux_ != nullptr && remux_->copy_audio) {
+      meta["audio"] = {{"codec", "aac"}, {"copied", true}};
     }
     if (video_mode_) {
       nlohmann::json renditions = nlohmann::json::array();
@@ -339,7 +415,7 @@ class HlsRun final : public StageRun {
         entry["playlist"] = rendition->Path(HlsStage::kPlaylist);
         entry["width"] = rendition->width;
         entry["height"] = rendition->height;
-        entry["remux"] = false;
+        entry["remux"] = rendition->remux;
         entry["bandwidth"] = rendition->writer->PeakBitRate();
         entry["average_bandwidth"] = rendition->writer->AverageBitRate();
         entry["codecs"] = rendition->writer->CodecsString();
@@ -359,6 +435,9 @@ class HlsRun final : public StageRun {
   int64_t audio_bytes_ = 0;
   double video_end_ = 0;
   int64_t video_frames_ = 0;
+  bool transcodes_ = false;     // some rendition encodes decoded video
+  Rendition* remux_ = nullptr;  // the rendition that copies the source's H.264, if any
+  double packet_end_ = 0;       // end of the last copied packet, seconds
   std::optional<Error> error_;
   std::vector<std::unique_ptr<Rendition>> renditions_;
   std::unique_ptr<media::AudioConverter> converter_;  // when the decoded format is not AAC's
@@ -445,7 +524,11 @@ Consumption HlsStage::Consumes() const {
   wants.audio = AudioRequest{.sample_rate = 0,
                              .channels = kAudioChannels,
                              .sample_format = static_cast<int>(AV_SAMPLE_FMT_FLTP)};
-  if (settings_.video) wants.video = SourceRequest();
+  if (settings_.video) {
+    wants.video = SourceRequest();
+    // For a remuxed rendition; a run without one declines them at the first packet.
+    wants.packets = true;
+  }
   return wants;
 }
 

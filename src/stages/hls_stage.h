@@ -12,12 +12,20 @@
 // BANDWIDTH (peak segment bit rate), AVERAGE-BANDWIDTH, RESOLUTION, FRAME-RATE and
 // CODECS per rendition. Never upscaled: rungs above the source are dropped and the
 // source's own size is used instead (a 480p source with rungs 360, 720 gets 360p and
-// 480p). Every rendition is H.264 (libx264 `video_preset`, `video_crf`) with an IDR
-// forced on the first frame of each segment and no other keyframes, carrying the same
-// AAC audio (encoded once); a video without audio gets video-only renditions.
-// Remuxing the source's own H.264 (no re-encode for the top rung) needs each packet's
-// stream time base and codec extradata, which the decode pass does not hand to stages
-// yet, so every rung is transcoded for now; metadata says so ("remux": false).
+// 480p). Every rendition is H.264 carrying AAC audio; a video without audio gets
+// video-only renditions.
+//
+// Remux: when the source's main video is H.264 (square pixels, upright, 4:2:0) and a
+// rung is the source's own short side, that rendition copies the source's video packets
+// (no decode, no re-encode; MP4's avcC becomes Annex B in the muxer), cut at the first
+// source keyframe on or after each multiple of segment_seconds: with a long source GOP
+// its segments are longer and TARGETDURATION says so. Its audio is the source's own when
+// that is AAC, else the shared encode; CODECS comes from the source's SPS. Metadata says
+// "remux": true. The other rungs are transcoded (libx264 `video_preset`, `video_crf`)
+// with an IDR forced on the first frame of each segment and no other keyframes, carrying
+// one AAC encode shared by every rendition that does not copy. When no rung is
+// transcoded the run declines decoded video after the first frame, and decoded audio as
+// well when the source's AAC is copied.
 //
 // Speed: the AAC encode, most of the work for audio, runs on `threads` threads (0: one
 // per core) in chunks of `chunk_seconds` that join sample-exactly
@@ -36,7 +44,8 @@
 // Metadata: {mode: "audio"|"video", playlist (the entry point), segment_seconds,
 // duration_seconds (sum of EXTINF), target_duration, segments (count),
 // segment_durations, audio: {codec, bit_rate (measured, bits/s), sample_rate, channels,
-// threads, chunked} (absent without audio); video mode adds renditions: [{name, playlist,
+// threads, chunked}, or {codec, copied: true} when only copied AAC (absent without
+// audio); video mode adds renditions: [{name, playlist,
 // width, height, remux, bandwidth, average_bandwidth, codecs, segments, target_duration,
 // duration_seconds}] and the top-level segment fields describe the first rendition.
 //

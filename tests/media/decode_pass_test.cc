@@ -94,6 +94,64 @@ TEST_F(DecodePassTest, PacketsOnlyReadsEveryPacketAndDecodesNothing) {
   EXPECT_EQ(report.results[0].end, SubscriptionEnd::kInputEnded);
 }
 
+// Records what a remuxer needs from each packet, and declines decoded video after the
+// first frame.
+class RemuxProbe final : public FrameConsumer {
+ public:
+  Feed OnVideoFrame(const VideoFrame& /*frame*/) override {
+    ++video_frames;
+    return Feed::kDoneWithThis;
+  }
+  Feed OnAudio(const AudioBuffer& /*audio*/) override {
+    ++audio_buffers;
+    return Feed::kMore;
+  }
+  Feed OnPacket(const PacketView& view) override {
+    if (view.main_video) {
+      ++video_packets;
+      video_codec = view.parameters->codec_id;
+      video_extradata = view.parameters->extradata_size;
+      video_time_base = view.time_base;
+      keyframes += (view.packet->flags & AV_PKT_FLAG_KEY) != 0 ? 1 : 0;
+    }
+    if (view.main_audio) {
+      ++audio_packets;
+      audio_codec = view.parameters->codec_id;
+    }
+    start_offset = view.start_offset;
+    return Feed::kMore;
+  }
+
+  int video_frames = 0;
+  int audio_buffers = 0;
+  int video_packets = 0;
+  int audio_packets = 0;
+  int keyframes = 0;
+  AVCodecID video_codec = AV_CODEC_ID_NONE;
+  AVCodecID audio_codec = AV_CODEC_ID_NONE;
+  int video_extradata = 0;
+  AVRational video_time_base{0, 1};
+  int64_t start_offset = -1;
+};
+
+TEST_F(DecodePassTest, PacketsCarryTheirStreamAndDoneWithThisStopsOneKind) {
+  RemuxProbe probe;
+  PassReport report = Pass(samples_->H264AacMp4(), {{&probe, kThumb, AudioRequest{}, true}});
+  EXPECT_EQ(report.results[0].end, SubscriptionEnd::kInputEnded);
+  EXPECT_EQ(probe.video_packets, 50);
+  EXPECT_GT(probe.audio_packets, 80);
+  EXPECT_GE(probe.keyframes, 1);
+  EXPECT_EQ(probe.video_codec, AV_CODEC_ID_H264);
+  EXPECT_EQ(probe.audio_codec, AV_CODEC_ID_AAC);
+  EXPECT_GT(probe.video_extradata, 0);  // the avcC a remuxer needs
+  EXPECT_GT(probe.video_time_base.den, 0);
+  EXPECT_EQ(probe.start_offset, 0);
+  // Video was declined after the first frame; audio and packets kept coming.
+  EXPECT_EQ(probe.video_frames, 1);
+  EXPECT_LE(report.stats.video_frames_decoded, 4);
+  EXPECT_GT(probe.audio_buffers, 80);
+}
+
 TEST_F(DecodePassTest, OneVideoFrameStopsReadingEarly) {
   Recorder first(1);
   PassReport report = Pass(samples_->LongMp4(), {{&first, kThumb, {}, false}});

@@ -1,10 +1,6 @@
 #include "stages/hls_stage.h"
 
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <regex>
@@ -16,10 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "stages/audio_stage.h"
 #include "stages/runner.h"
-#include "stages/thumbnail_stage.h"
-#include "stages/waveform_stage.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
 #include "tests/support/media_suite.h"
@@ -129,6 +122,7 @@ class HlsStageTest : public testing::MediaSuite {
       testing::WriteFile(file.string(), data);
     }
     files_ = sink.files;
+    stats_ = report->stats;
     EXPECT_EQ(sink.blobs.size(), sink.files.size());
     return report->outcomes[0];
   }
@@ -165,8 +159,38 @@ class HlsStageTest : public testing::MediaSuite {
     EXPECT_NEAR(ProbeDuration(Out(name)), seconds, 0.05);
   }
 
+  // A 1280x720 25 fps H.264 (High, a keyframe every `gop_seconds` exactly) + AAC MP4.
+  static std::string H264Source(const std::string& name, double seconds, int gop_seconds) {
+    std::string gop = std::to_string(25 * gop_seconds);
+    std::string length = std::to_string(seconds);
+    return Generate(name, {"-f",
+                           "lavfi",
+                           "-i",
+                           "testsrc2=s=1280x720:r=25:d=" + length,
+                           "-f",
+                           "lavfi",
+                           "-i",
+                           "sine=f=440:sample_rate=48000:d=" + length,
+                           "-c:v",
+                           "libx264",
+                           "-preset",
+                           "veryfast",
+                           "-g",
+                           gop,
+                           "-keyint_min",
+                           gop,
+                           "-sc_threshold",
+                           "0",
+                           "-pix_fmt",
+                           "yuv420p",
+                           "-c:a",
+                           "aac",
+                           "-shortest"});
+  }
+
   std::unique_ptr<testing::TempDir> out_;
   std::map<std::string, std::string> files_;
+  RunStats stats_;
 };
 
 TEST_F(HlsStageTest, AudioHlsReadsBackWithTheSourceDurationAndBitrate) {
@@ -244,12 +268,13 @@ TEST_F(HlsStageTest, SkipsAudioHlsWithoutAudio) {
 }
 
 // A 480p source with the default ladder (360, 720): 360p and the source's 480p, never
-// 720p; each rendition H.264 + AAC, a keyframe starting every segment and no other.
+// 720p; each rendition H.264 + AAC, a keyframe starting every segment and no other (the
+// source is MPEG-4 Part 2, so every rung is transcoded).
 TEST_F(HlsStageTest, VideoLadderNeverUpscalesAndStartsSegmentsOnKeyframes) {
-  std::string source = Generate(
-      "ladder.mp4", {"-f", "lavfi", "-i", "testsrc2=s=854x480:r=25:d=7", "-f", "lavfi", "-i",
-                     "sine=f=440:sample_rate=48000:d=7", "-c:v", "libx264", "-preset", "ultrafast",
-                     "-g", "250", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"});
+  std::string source =
+      Generate("ladder.mp4", {"-f", "lavfi", "-i", "testsrc2=s=854x480:r=25:d=7", "-f", "lavfi",
+                              "-i", "sine=f=440:sample_rate=48000:d=7", "-c:v", "mpeg4", "-q:v",
+                              "5", "-g", "250", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"});
   StageOutcome outcome = Run(source, nullptr);
   ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
       << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
@@ -327,154 +352,155 @@ TEST_F(HlsStageTest, CancelledRunStopsAndWritesNothing) {
   EXPECT_TRUE(sink.blobs.empty());
 }
 
-// Timings for PERFORMANCE notes: wall and CPU time of audio HLS on a 60 s 48 kHz stereo
-// input with the AAC encode chunked on 2 threads and continuous on 1, and the peak RSS
-// of a 10-minute input. Disabled by default (slow, machine-dependent); run from a
-// Release build:
-//   stages_tests --gtest_also_run_disabled_tests --gtest_filter='HlsTiming*'
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-class HlsTiming : public HlsStageTest {
- protected:
-  // Runs audio HLS on `path`; prints and returns {wall, cpu} seconds.
-  static std::pair<double, double> Time(const std::string& path, int threads) {
-    auto stage = HlsStage::Create({{"video", false}, {"threads", threads}});
-    EXPECT_TRUE(stage.has_value());
-    MemorySink sink;
-    auto reader = testing::OpenOrDie(path);
-    StageTask task{stage->get(), &sink};
-    double cpu = CpuSeconds();
-    auto start = std::chrono::steady_clock::now();
-    auto report = RunStages(*reader, std::span(&task, 1));
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    cpu = CpuSeconds() - cpu;
-    EXPECT_TRUE(report.has_value());
-    if (report) {
-      EXPECT_EQ(report->outcomes[0].state, catalog::DerivativeState::kDone);
+// The elementary stream of `path`'s first video stream, one "size, md5" line per packet:
+// access unit delimiters (which the MPEG-TS muxer adds) are dropped and start codes
+// normalised, so an MP4 source and its copy in MPEG-TS segments compare equal.
+std::vector<std::string> VideoPacketHashes(const std::string& path, const std::string& bsf) {
+  auto run = RunCommand({"ffmpeg", "-hide_banner", "-v", "error", "-i", path, "-map", "0:v:0", "-c",
+                         "copy", "-bsf:v", bsf, "-f", "framemd5", "-"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  std::vector<std::string> hashes;
+  std::istringstream lines(run.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    // stream, dts, pts, duration, size, hash: the timestamps differ by the HLS offset.
+    size_t size_at = 0;
+    for (int field = 0; field < 4 && size_at != std::string::npos; ++field) {
+      size_at = line.find(',', size_at + (field > 0 ? 1 : 0));
     }
-    std::cout << path << " threads=" << threads << ": wall " << wall << " s, cpu " << cpu << " s, "
-              << sink.files.size() << " files\n";
-    return {wall, cpu};
+    // Then size, hash and side data (which MPEG-TS adds): keep size and hash.
+    size_t hash_end = size_at == std::string::npos ? size_at : line.find(',', size_at + 1);
+    if (hash_end != std::string::npos) hash_end = line.find(',', hash_end + 1);
+    hashes.push_back(
+        size_at == std::string::npos ? line : line.substr(size_at + 1, hash_end - size_at - 1));
   }
-};
+  return hashes;
+}
 
-TEST_F(HlsTiming, DISABLED_SixtySecondsChunkedVsContinuous) {
-  // Pink noise costs the AAC encoder what full-band music does (a sine a quarter of it).
-  std::string wav =
-      Generate("sixty.wav", {"-f", "lavfi", "-i", "anoisesrc=c=pink:seed=7:a=0.3:d=60:r=48000",
-                             "-ac", "2", "-c:a", "pcm_s16le"});
-  std::string mp4 = Generate(
-      "sixty.mp4", {"-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=60", "-f", "lavfi", "-i",
-                    "anoisesrc=c=pink:seed=7:a=0.3:d=60:r=48000", "-ac", "2", "-c:v", "libx264",
-                    "-preset", "ultrafast", "-c:a", "aac", "-b:a", "192k", "-shortest"});
-  std::vector<std::string> inputs = {wav, mp4};
-  if (const char* extra = std::getenv("REPRISE_HLS_TIMING_INPUT")) inputs.emplace_back(extra);
-  for (const std::string& path : inputs) {
-    auto continuous = Time(path, 1);
-    auto chunked = Time(path, 2);
-    std::cout << "speed-up (wall) " << continuous.first / chunked.first << "\n";
+// A 1280x720 H.264/AAC source with the default ladder: 720p copies the source's packets
+// (cut at its 2 s keyframes), 360p is transcoded.
+TEST_F(HlsStageTest, RemuxesTheSourceRungOfAnH264Source) {
+  std::string source = H264Source("remux.mp4", 7, 2);
+  StageOutcome outcome = Run(source, nullptr);
+  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  const nlohmann::json& meta = outcome.result.metadata;
+  std::cout << meta.dump() << "\n";
+  ASSERT_EQ(meta["renditions"].size(), 2u);
+  EXPECT_EQ(meta["renditions"][0]["name"], "360p");
+  EXPECT_EQ(meta["renditions"][0]["remux"], false);
+  EXPECT_EQ(meta["renditions"][1]["name"], "720p");
+  EXPECT_EQ(meta["renditions"][1]["remux"], true);
+  EXPECT_EQ(meta["renditions"][1]["width"], 1280);
+  EXPECT_EQ(meta["renditions"][1]["height"], 720);
+
+  // The very packets of the source, in order.
+  std::vector<std::string> original =
+      VideoPacketHashes(source, "h264_mp4toannexb,filter_units=remove_types=9");
+  std::vector<std::string> copied =
+      VideoPacketHashes(Out("720p/playlist.m3u8"), "filter_units=remove_types=9");
+  EXPECT_EQ(original.size(), 175u);
+  EXPECT_EQ(copied, original);
+
+  double seconds = ProbeDuration(source);
+  ExpectGoodMediaPlaylist("720p/playlist.m3u8", seconds, 4);
+  ExpectGoodMediaPlaylist("360p/playlist.m3u8", seconds, 4);
+  Playlist playlist = ParsePlaylist(files_.at("720p/playlist.m3u8"));
+  for (size_t i = 0; i < playlist.uris.size(); ++i) {
+    std::vector<int> keys = KeyFrames(Out("720p/" + playlist.uris[i]));
+    ASSERT_FALSE(keys.empty()) << "segment " << i;
+    EXPECT_EQ(keys.front(), 1) << "segment " << i << " starts without a keyframe";
+  }
+
+  // CODECS of the copy from the source's SPS: High (0x64), level 3.1 (0x1f); the
+  // rendition carries the source's AAC.
+  const std::string& master = files_.at("master.m3u8");
+  EXPECT_NE(master.find("RESOLUTION=1280x720,FRAME-RATE=25.000,CODECS=\"avc1.64001f,mp4a.40.2\""),
+            std::string::npos)
+      << master;
+  auto streams = RunCommand({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,height",
+                             "-of", "csv=p=0", Out("master.m3u8")});
+  ASSERT_EQ(streams.exit_code, 0) << streams.output;
+  EXPECT_NE(streams.out.find("h264,720"), std::string::npos) << streams.out;
+  EXPECT_NE(streams.out.find("h264,360"), std::string::npos) << streams.out;
+  auto audio =
+      RunCommand({"ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
+                  "stream=codec_name,sample_rate", "-of", "csv=p=0", Out("720p/seg_00001.ts")});
+  EXPECT_EQ(DistinctLines(audio.out), "aac,48000\n") << audio.output;
+}
+
+// Only the remuxed rung: nothing is re-encoded, and the pass stops decoding after the
+// first video frame and audio frame.
+TEST_F(HlsStageTest, RemuxOnlyDecodesNothing) {
+  std::string source = H264Source("remux_only.mp4", 5, 2);
+  StageOutcome outcome = Run(source, {{"renditions", {720}}});
+  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  const nlohmann::json& meta = outcome.result.metadata;
+  ASSERT_EQ(meta["renditions"].size(), 1u);
+  EXPECT_EQ(meta["renditions"][0]["remux"], true);
+  EXPECT_EQ(meta["audio"]["copied"], true);
+  EXPECT_LE(stats_.video_frames_decoded, 1);
+  EXPECT_LE(stats_.audio_frames_decoded, 1);
+  ExpectGoodMediaPlaylist("720p/playlist.m3u8", ProbeDuration(source), 3);
+}
+
+// A source with a keyframe every 5 s: the copy cannot cut at 2 s, so its segments last
+// 5 s and TARGETDURATION says so.
+TEST_F(HlsStageTest, RemuxedSegmentsFollowALongSourceGop) {
+  std::string source = H264Source("long_gop.mp4", 12, 5);
+  StageOutcome outcome = Run(source, {{"renditions", {720}}});
+  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  EXPECT_EQ(outcome.result.metadata["renditions"][0]["remux"], true);
+  EXPECT_EQ(outcome.result.metadata["target_duration"], 5);
+  ExpectGoodMediaPlaylist("720p/playlist.m3u8", ProbeDuration(source), 3);
+  Playlist playlist = ParsePlaylist(files_.at("720p/playlist.m3u8"));
+  EXPECT_EQ(playlist.target_duration, 5);
+  ASSERT_EQ(playlist.durations.size(), 3u);
+  EXPECT_NEAR(playlist.durations[0], 5, 0.05);
+  EXPECT_NEAR(playlist.durations[1], 5, 0.05);
+  for (size_t i = 0; i < playlist.uris.size(); ++i) {
+    std::vector<int> keys = KeyFrames(Out("720p/" + playlist.uris[i]));
+    ASSERT_FALSE(keys.empty());
+    EXPECT_EQ(keys.front(), 1) << "segment " << i;
   }
 }
 
-TEST_F(HlsTiming, DISABLED_TenMinutesStaysSmall) {
-  std::string flac = Generate(
-      "ten.flac", {"-f", "lavfi", "-i", "anoisesrc=c=pink:seed=9:a=0.3:d=600:r=48000", "-ac", "2"});
-  Time(flac, 2);
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  std::cout << "peak RSS " << usage.ru_maxrss / 1024 << " MiB\n";
-  EXPECT_LT(usage.ru_maxrss / 1024, 200);
+// An MPEG-TS source starts at 1.4 s: the copy counts from its start like the decoded
+// renditions do, so segments still cut at 2 s and the playlist lasts the source.
+TEST_F(HlsStageTest, RemuxOfAnMpegTsSourceCountsFromItsStart) {
+  std::string source = H264Source("remux.ts", 5, 2);
+  StageOutcome outcome = Run(source, {{"renditions", {360, 720}}});
+  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  EXPECT_EQ(outcome.result.metadata["renditions"][1]["remux"], true);
+  double seconds = ProbeDuration(source);
+  ExpectGoodMediaPlaylist("720p/playlist.m3u8", seconds, 3);
+  ExpectGoodMediaPlaylist("360p/playlist.m3u8", seconds, 3);
+  Playlist playlist = ParsePlaylist(files_.at("720p/playlist.m3u8"));
+  ASSERT_EQ(playlist.durations.size(), 3u);
+  EXPECT_NEAR(playlist.durations[0], 2, 0.1);
+  EXPECT_NEAR(playlist.durations[1], 2, 0.05);
+  EXPECT_NE(files_.at("master.m3u8").find("avc1.64001f"), std::string::npos)
+      << files_.at("master.m3u8");
 }
 
-// The benchmark's set on a 60 s 1280x720 H.264/AAC input: thumbnail, WAV + MP3 192k,
-// waveform and audio HLS in one pass, against the one ffmpeg command that writes the
-// same files.
-TEST_F(HlsTiming, DISABLED_BenchmarkSetAgainstOneFfmpegCommand) {
-  std::string mp4 = Generate(
-      "bench.mp4", {"-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=60", "-f", "lavfi", "-i",
-                    "anoisesrc=c=pink:seed=7:a=0.3:d=60:r=48000", "-ac", "2", "-c:v", "libx264",
-                    "-preset", "ultrafast", "-c:a", "aac", "-b:a", "320k", "-shortest"});
-  auto thumbnail = ThumbnailStage::Create(nullptr);
-  auto audio = AudioStage::Create({{"mp3_bitrate", 192}});
-  auto waveform = WaveformStage::Create(nullptr);
-  auto hls = HlsStage::Create({{"video", false}});
-  ASSERT_TRUE(thumbnail && audio && waveform && hls);
-  MemorySink sinks[4];
-  StageTask tasks[] = {{thumbnail->get(), &sinks[0]},
-                       {audio->get(), &sinks[1]},
-                       {waveform->get(), &sinks[2]},
-                       {hls->get(), &sinks[3]}};
-  auto reader = testing::OpenOrDie(mp4);
-  double cpu = CpuSeconds();
-  auto start = std::chrono::steady_clock::now();
-  auto report = RunStages(*reader, tasks);
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  cpu = CpuSeconds() - cpu;
-  ASSERT_TRUE(report.has_value());
-  for (const StageOutcome& outcome : report->outcomes) {
-    EXPECT_EQ(outcome.state, catalog::DerivativeState::kDone) << outcome.stage->Name();
-  }
-  testing::TempDir out;
-  start = std::chrono::steady_clock::now();
-  auto ffmpeg = RunCommand({"ffmpeg",
-                            "-v",
-                            "error",
-                            "-y",
-                            "-i",
-                            mp4,
-                            "-map",
-                            "0:v:0",
-                            "-frames:v",
-                            "1",
-                            "-vf",
-                            "scale=320:-2",
-                            out.Join("thumb.jpg"),
-                            "-map",
-                            "0:a:0",
-                            "-c:a",
-                            "pcm_s16le",
-                            out.Join("audio.wav"),
-                            "-map",
-                            "0:a:0",
-                            "-c:a",
-                            "libmp3lame",
-                            "-b:a",
-                            "192k",
-                            out.Join("audio.mp3"),
-                            "-filter_complex",
-                            "[0:a:0]showwavespic=s=1800x280[w]",
-                            "-map",
-                            "[w]",
-                            "-frames:v",
-                            "1",
-                            out.Join("waveform.png"),
-                            "-map",
-                            "0:a:0",
-                            "-c:a",
-                            "aac",
-                            "-b:a",
-                            "320k",
-                            "-f",
-                            "hls",
-                            "-hls_time",
-                            "2",
-                            "-hls_playlist_type",
-                            "vod",
-                            "-hls_segment_filename",
-                            out.Join("seg_%05d.ts"),
-                            out.Join("playlist.m3u8")});
-  double ffmpeg_wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(ffmpeg.exit_code, 0) << ffmpeg.err;
-  std::cout << "reprise: wall " << wall << " s, cpu " << cpu << " s; ffmpeg: wall " << ffmpeg_wall
-            << " s; speed-up " << ffmpeg_wall / wall << "\n";
+// VP9 is never copied into MPEG-TS HLS: its only rung is transcoded to H.264.
+TEST_F(HlsStageTest, NeverRemuxesVp9) {
+  StageOutcome outcome = Run(samples_->Vp9OpusWebm(), nullptr);
+  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  const nlohmann::json& renditions = outcome.result.metadata["renditions"];
+  ASSERT_EQ(renditions.size(), 1u);
+  EXPECT_EQ(renditions[0]["remux"], false);
+  EXPECT_EQ(renditions[0]["height"], testing::samples::kSmallHeight);
+  auto probe = RunCommand({"ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                           "stream=codec_name", "-of", "csv=p=0",
+                           Out(renditions[0]["name"].get<std::string>() + "/seg_00000.ts")});
+  EXPECT_EQ(DistinctLines(probe.out), "h264\n") << probe.output;
 }
-
 TEST(HlsLadder, KeepsRungsUnderTheSourceAndTheSourceInsteadOfLargerOnes) {
   auto ladder = HlsStage::Ladder({360, 720}, 1280, 720);
   ASSERT_EQ(ladder.size(), 2u);
