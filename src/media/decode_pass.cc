@@ -326,7 +326,7 @@ class DecodePass {
         .stream_index = packet.stream_index,
         .parameters = stream.codecpar,
         .time_base = stream.time_base,
-        .start_offset = av_rescale_q(start_time_, AV_TIME_BASE_Q, stream.time_base),
+        .start_offset = av_rescale_q(start_time_, AVRational{1, AV_TIME_BASE}, stream.time_base),
         .main_video = video_.stream != nullptr && packet.stream_index == video_.stream->index,
         .main_audio = audio_.stream != nullptr && packet.stream_index == audio_.stream->index};
     for (size_t i = 0; i < subscriptions_.size(); ++i) {

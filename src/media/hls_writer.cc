@@ -220,8 +220,8 @@ Result<void> HlsWriter::Mux(size_t stream, AVPacket& packet) {
   }
   AVStream& out = *muxer_->streams[stream];
   av_packet_rescale_ts(&packet, queue.time_base, out.time_base);
-  const int64_t lead =
-      av_rescale_q(std::llround(kTimestampLead * AV_TIME_BASE), AV_TIME_BASE_Q, out.time_base);
+  const int64_t lead = av_rescale_q(std::llround(kTimestampLead * AV_TIME_BASE),
+                                    AVRational{1, AV_TIME_BASE}, out.time_base);
   if (HasTimestamp(packet.pts)) packet.pts += lead;
   if (HasTimestamp(packet.dts)) packet.dts += lead;
   packet.stream_index = static_cast<int>(stream);

@@ -251,7 +251,7 @@ class HlsRun final : public StageRun {
            .segment_seconds = settings_.segment_seconds,
            .preset = settings_.video_preset,
            .crf = settings_.video_crf},
-          [this, target = rendition.get()](AVPacket& packet) -> Result<void> {
+          [target = rendition.get()](AVPacket& packet) -> Result<void> {
             return target->writer->Write(*target->video_stream, packet);
           });
       if (!encoder) return Fail(encoder.error());
