@@ -14,8 +14,6 @@ extern "C" {
 namespace reprise::media {
 namespace {
 
-using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
-
 Result<const AVCodec*> FindAudioEncoder(std::string_view name) {
   const AVCodec* codec = avcodec_find_encoder_by_name(std::string(name).c_str());
   if (codec == nullptr) {
@@ -80,8 +78,6 @@ Result<void> CheckSampleRate(const AVCodec& codec, int rate) {
 }
 
 }  // namespace
-
-void AudioFifoDeleter::operator()(AVAudioFifo* fifo) const { av_audio_fifo_free(fifo); }
 
 AudioEncoder::AudioEncoder(CodecPtr context, AudioFifoPtr fifo, PacketSink on_packet,
                            int64_t first_pts)

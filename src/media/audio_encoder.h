@@ -36,16 +36,7 @@
 #include "media/audio_converter.h"
 #include "media/ffmpeg.h"
 
-extern "C" {
-struct AVAudioFifo;
-}
-
 namespace reprise::media {
-
-// AVAudioFifo is only used by the encoder, so its owner is declared here.
-struct AudioFifoDeleter {
-  void operator()(AVAudioFifo* fifo) const;  // av_audio_fifo_free
-};
 
 struct AudioEncoderConfig {
   std::string codec;    // libavcodec encoder name: "libmp3lame", "aac", "pcm_s16le"
@@ -87,8 +78,7 @@ class AudioEncoder {
   [[nodiscard]] int64_t bytes_out() const { return bytes_out_; }
 
  private:
-  AudioEncoder(CodecPtr context, std::unique_ptr<AVAudioFifo, AudioFifoDeleter> fifo,
-               PacketSink on_packet, int64_t first_pts);
+  AudioEncoder(CodecPtr context, AudioFifoPtr fifo, PacketSink on_packet, int64_t first_pts);
 
   [[nodiscard]] Result<void> Queue(const AVFrame& frame);
   [[nodiscard]] Result<void> SendBlocks(bool final);
@@ -97,7 +87,7 @@ class AudioEncoder {
   CodecPtr context_;
   PacketSink on_packet_;
   AudioConverter converter_;
-  std::unique_ptr<AVAudioFifo, AudioFifoDeleter> fifo_;  // samples waiting for a full block
+  AudioFifoPtr fifo_;  // samples waiting for a full block
   PacketPtr packet_;
   int64_t next_pts_ = 0;
   int64_t samples_sent_ = 0;

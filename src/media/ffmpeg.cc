@@ -46,6 +46,7 @@ void PacketDeleter::operator()(AVPacket* packet) const { av_packet_free(&packet)
 void SwsDeleter::operator()(SwsContext* context) const { sws_freeContext(context); }
 
 void SwrDeleter::operator()(SwrContext* context) const { swr_free(&context); }
+void AudioFifoDeleter::operator()(AVAudioFifo* fifo) const { av_audio_fifo_free(fifo); }
 
 FramePtr NewFrame() { return FramePtr(OrAbort(av_frame_alloc())); }
 

@@ -1,12 +1,8 @@
 #include "media/output_container.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 #include <span>
 #include <utility>
@@ -16,36 +12,24 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
+#include "core/temp_file.h"
+
 namespace reprise::media {
 namespace {
 
 constexpr int kIoBufferSize = 64 * 1024;
-constexpr size_t kCopyChunk = 256 * 1024;
 
 }  // namespace
 
-// The seekable file the muxer writes into: anonymous, read back once by Finish(). Keeps
-// its own position so seeks are arithmetic and writes are pwrite().
+// The seekable file the muxer writes into: a TempFile read back once by Finish(). Keeps
+// its own position so seeks are arithmetic and writes are positioned.
 class OutputContainer::Spool {
  public:
   static Result<std::unique_ptr<Spool>> Create(const std::string& dir) {
-    std::error_code ignored;
-    std::string where = dir.empty() ? std::filesystem::temp_directory_path(ignored).string() : dir;
-    if (where.empty()) where = "/tmp";
-    int fd = ::open(where.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-      // A file system without O_TMPFILE: a named file, unlinked at once.
-      std::string path = where + "/reprise-spool-XXXXXX";
-      fd = ::mkostemp(path.data(), O_CLOEXEC);
-      if (fd >= 0) ::unlink(path.c_str());
-    }
-    if (fd < 0)
-      return Fail(ErrnoError(ErrorCode::kIo, "cannot create a spool file in " + where, errno));
-    return std::unique_ptr<Spool>(new Spool(fd));
+    auto file = TempFile::Create(dir);
+    if (!file) return Fail(file.error());
+    return std::unique_ptr<Spool>(new Spool(std::move(*file)));
   }
-  ~Spool() { ::close(fd_); }
-  Spool(const Spool&) = delete;
-  Spool& operator=(const Spool&) = delete;
 
   int64_t size() const { return size_; }
   // The first write or seek failure, which libavformat only sees as an AVERROR.
@@ -53,17 +37,11 @@ class OutputContainer::Spool {
 
   static int Write(void* opaque, uint8_t* data, int size) {
     auto& spool = *static_cast<Spool*>(opaque);
-    size_t done = 0;
-    while (done < static_cast<size_t>(size)) {
-      ssize_t n = ::pwrite(spool.fd_, data + done, static_cast<size_t>(size) - done,
-                           static_cast<off_t>(spool.position_) + static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int errnum = n < 0 ? errno : EIO;
-        spool.error_ = ErrnoError(ErrorCode::kIo, "cannot write the spool file", errnum);
-        return AVERROR(errnum);
-      }
-      done += static_cast<size_t>(n);
+    auto written = spool.file_->WriteAt(spool.position_,
+                                        std::as_bytes(std::span(data, static_cast<size_t>(size))));
+    if (!written) {
+      spool.error_ = written.error();
+      return AVERROR(EIO);
     }
     spool.position_ += size;
     spool.size_ = std::max(spool.size_, spool.position_);
@@ -93,26 +71,12 @@ class OutputContainer::Spool {
     return target;
   }
 
-  // Copies the whole file to `out` through one fixed-size buffer.
-  Result<void> CopyTo(ByteWriter& out) const {
-    std::vector<std::byte> chunk(kCopyChunk);
-    for (int64_t at = 0; at < size_;) {
-      ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return Fail(
-            ErrnoError(ErrorCode::kIo, "cannot read the spool file back", n < 0 ? errno : EIO));
-      }
-      REPRISE_TRY(out.Write(std::span<const std::byte>(chunk.data(), static_cast<size_t>(n))));
-      at += n;
-    }
-    return {};
-  }
+  Result<void> CopyTo(ByteWriter& out) const { return file_->CopyTo(0, size_, out); }
 
  private:
-  explicit Spool(int fd) : fd_(fd) {}
+  explicit Spool(std::unique_ptr<TempFile> file) : file_(std::move(file)) {}
 
-  int fd_;
+  std::unique_ptr<TempFile> file_;
   int64_t position_ = 0;
   int64_t size_ = 0;
   std::optional<Error> error_;

@@ -6,7 +6,7 @@
 // its Xing/LAME frame (frame count, seek table, encoder delay and padding, so players
 // cut the priming samples and the duration is exact), MP4 its sizes. A BlobWriter only
 // appends, so the muxer writes through a seekable custom AVIOContext into an anonymous
-// spool file (O_TMPFILE in `spool_dir`: it has no name and disappears when closed or on
+// spool file (a core/temp_file.h TempFile in `spool_dir`: it has no name and disappears on
 // a crash), and Finish() writes the trailer, then copies the file into the writer in
 // fixed-size chunks. Memory stays bounded by the I/O and copy buffers whatever the
 // length; the spool takes one output's size on disk. Muxers that reopen their output by

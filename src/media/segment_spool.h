@@ -4,9 +4,9 @@
 //
 // Why a spool: a stage receives its OutputSink only in Finish(), after the decode pass,
 // while segments are cut during it. Segments are appended to the file as they are muxed
-// (BeginSegment, Write..., EndSegment) and copied out one by one with CopySegment() at
-// publish time. The file lives in $TMPDIR (else /tmp) and is unlinked as soon as it is
-// created, so nothing is left behind by a crash; the descriptor closes on destruction.
+// (BeginSegment, Write...) and copied out one by one with CopySegment() at publish time.
+// The file is a core/temp_file.h TempFile in $TMPDIR (else /tmp): nothing is left behind
+// by a crash.
 //
 // Errors: kIo naming the failed system call. One thread at a time.
 #pragma once
@@ -14,17 +14,18 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/temp_file.h"
 
 namespace reprise::media {
 
 class SegmentSpool final : public ByteWriter {
  public:
   [[nodiscard]] static Result<std::unique_ptr<SegmentSpool>> Create();
-  ~SegmentSpool() override;
   SegmentSpool(const SegmentSpool&) = delete;
   SegmentSpool& operator=(const SegmentSpool&) = delete;
 
@@ -44,9 +45,9 @@ class SegmentSpool final : public ByteWriter {
     int64_t size = 0;
   };
 
-  explicit SegmentSpool(int fd) : fd_(fd) {}
+  explicit SegmentSpool(std::unique_ptr<TempFile> file) : file_(std::move(file)) {}
 
-  int fd_;
+  std::unique_ptr<TempFile> file_;
   int64_t end_ = 0;
   std::vector<Range> segments_;
 };
