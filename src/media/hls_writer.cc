@@ -88,6 +88,8 @@ Result<std::unique_ptr<HlsWriter>> HlsWriter::Create(std::span<const HlsStreamSp
   writer->io_ = NewIo(64 * 1024, /*writable=*/true, writer.get(), nullptr, &WriteToSpool, nullptr);
   raw->pb = writer->io_.get();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  // Not a write per PES packet: segments are cut by CloseSegment(), which flushes.
+  raw->flush_packets = 0;
   REPRISE_TRY(writer->StartSegment(0));
   return writer;
 }

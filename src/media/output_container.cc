@@ -17,7 +17,7 @@ extern "C" {
 namespace reprise::media {
 namespace {
 
-constexpr int kIoBufferSize = 64 * 1024;
+constexpr int kIoBufferSize = 256 * 1024;
 
 }  // namespace
 
@@ -110,6 +110,9 @@ Result<std::unique_ptr<OutputContainer>> OutputContainer::Open(
       NewIo(kIoBufferSize, /*writable=*/true, spool->get(), nullptr, &Spool::Write, &Spool::Seek);
   format->pb = io.get();
   format->flags |= AVFMT_FLAG_CUSTOM_IO;
+  // libavformat flushes its I/O after every packet unless told not to: one write per
+  // 4 KiB WAV packet or 576-byte MP3 frame. The spool is seekable; whole buffers suffice.
+  format->flush_packets = 0;
   return std::unique_ptr<OutputContainer>(
       new OutputContainer(std::move(*spool), std::move(io), std::move(format)));
 }
