@@ -1,6 +1,10 @@
 #include "media/chunked_audio_encoder.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,6 +22,9 @@ namespace {
 // Samples copied into one frame for the encoder, and encoded between two looks at the
 // stop flag.
 constexpr int64_t kBlockSamples = 32 * 1024;
+// Chunks shrink toward the expected end, but not under this (the pre- and post-roll are
+// a quarter second of extra encoding per chunk).
+constexpr double kMinShrunkChunkSeconds = 2;
 
 int64_t RoundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
 
@@ -43,7 +50,8 @@ Result<std::unique_ptr<ChunkedAudioEncoder>> ChunkedAudioEncoder::Create(
     return Fail(ErrorCode::kInvalidArgument,
                 "a chunked audio encode needs a sample rate and a channel count");
   }
-  if (!(options.chunk_seconds > 0) || options.pre_roll_frames < 0 || options.threads < 0) {
+  if (!(options.chunk_seconds > 0) || options.pre_roll_frames < 0 || options.threads < 0 ||
+      options.expected_samples < 0 || options.worker_nice < 0 || options.worker_nice > 19) {
     return Fail(ErrorCode::kInvalidArgument, "bad chunking options");
   }
   AudioEncoderConfig base = config;
@@ -72,6 +80,13 @@ Result<std::unique_ptr<ChunkedAudioEncoder>> ChunkedAudioEncoder::Create(
   encoder->post_roll_ = RoundUp(encoder->initial_padding_, frame) + 2 * frame;
   int64_t chunk = std::llround(options.chunk_seconds * config.sample_rate / frame) * frame;
   encoder->chunk_samples_ = std::max({chunk, frame, encoder->pre_roll_});
+  const int64_t shortest =
+      RoundUp(std::llround(kMinShrunkChunkSeconds * config.sample_rate), frame);
+  encoder->min_chunk_samples_ =
+      std::min(encoder->chunk_samples_, std::max({shortest, frame, encoder->pre_roll_}));
+  encoder->expected_samples_ = options.expected_samples;
+  encoder->worker_nice_ = options.worker_nice;
+  encoder->chunk_end_ = encoder->ChunkLength(0);
   encoder->buffer_.resize(static_cast<size_t>(config.channels));
   encoder->StartWorkers();
   return encoder;
@@ -97,7 +112,23 @@ void ChunkedAudioEncoder::StartWorkers() {
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
+int64_t ChunkedAudioEncoder::ChunkLength(int64_t start) const {
+  if (expected_samples_ <= 0) return chunk_samples_;
+  // What remains over twice the threads: the last chunks end close together.
+  const int64_t remaining = std::max<int64_t>(expected_samples_ - start, 0);
+  const int64_t share = RoundUp(remaining / (int64_t{2} * threads_), frame_size_);
+  return std::clamp(share, min_chunk_samples_, chunk_samples_);
+}
+
 void ChunkedAudioEncoder::WorkerLoop() {
+  if (worker_nice_ > 0) {
+    // Linux keeps a nice value per thread: this lowers this worker's priority alone.
+    // A failure leaves it where it was, which changes only the speed.
+    const auto self = static_cast<id_t>(gettid());
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, self);
+    if (errno == 0) setpriority(PRIO_PROCESS, self, std::min(19, current + worker_nice_));
+  }
   while (true) {
     std::shared_ptr<Chunk> chunk;
     {
@@ -173,7 +204,7 @@ Result<void> ChunkedAudioEncoder::Add(const AVFrame& frame) {
       buffer_[static_cast<size_t>(c)].insert(buffer_[static_cast<size_t>(c)].end(), planes[c],
                                              planes[c] + count);
     }
-    while (done && samples_in_ >= (next_chunk_ + 1) * chunk_samples_ + post_roll_) {
+    while (done && samples_in_ >= chunk_end_ + post_roll_) {
       done = Submit(/*last=*/false);
     }
     // Hands over what the workers have finished, without waiting.
@@ -200,12 +231,11 @@ Result<void> ChunkedAudioEncoder::Finish() {
 
 Result<void> ChunkedAudioEncoder::Submit(bool last) {
   auto chunk = std::make_shared<Chunk>();
-  const int64_t start = next_chunk_ * chunk_samples_;
-  const int64_t end = start + chunk_samples_;
+  const int64_t start = chunk_start_;
+  const int64_t end = chunk_end_;
   const int64_t through = last ? samples_in_ : end + post_roll_;
   chunk->first_sample = buffer_start_;
-  chunk->keep_from =
-      next_chunk_ == 0 ? std::numeric_limits<int64_t>::min() : start - initial_padding_;
+  chunk->keep_from = start == 0 ? std::numeric_limits<int64_t>::min() : start - initial_padding_;
   chunk->keep_to = last ? std::numeric_limits<int64_t>::max() : end - initial_padding_;
   const auto take = static_cast<ptrdiff_t>(through - buffer_start_);
   const auto drop = static_cast<ptrdiff_t>(end - pre_roll_ - buffer_start_);
@@ -214,7 +244,9 @@ Result<void> ChunkedAudioEncoder::Submit(bool last) {
     if (!last) plane.erase(plane.begin(), plane.begin() + drop);
   }
   buffer_start_ = end - pre_roll_;
-  ++next_chunk_;
+  chunk_start_ = end;
+  chunk_end_ = end + ChunkLength(end);
+  ++chunks_;
   // Room for one more chunk: the caller blocks here, and only here, when the workers
   // are behind.
   REPRISE_TRY(Deliver(static_cast<size_t>(threads_) + 2));

@@ -3,7 +3,10 @@
 // length to the sample, no seam at the joins.
 //
 // How: the input is cut into chunks of `chunk_seconds` whose boundaries fall on
-// multiples of the encoder's frame size, counted from the first sample. Chunk i covers
+// multiples of the encoder's frame size, counted from the first sample. When the length
+// is known in advance (`expected_samples`, the probe's duration), the chunks shrink
+// toward the end, to a quarter of what remains per thread but not under two seconds, so
+// the workers finish together instead of one encoding a whole last chunk alone. Chunk i covers
 // samples [S, E) and is encoded by a fresh encoder fed [S - pre_roll, E + post_roll):
 // the pre-roll primes the codec's overlap (an AAC frame's window reaches one frame back)
 // and lets its psychoacoustic and rate state settle; the post-roll gives the last kept
@@ -12,6 +15,12 @@
 // chunk keeps exactly the packets with pts in [S - delay, E - delay) and drops the rest.
 // Only the first chunk keeps the encoder's priming packets and only the last is flushed
 // to the end, so encoder delay and end padding appear once, as in a continuous encode.
+//
+// Priority: the workers run at a lower CPU priority than the rest of the process (nice
+// +`worker_nice`, Linux per-thread nice). An asset's other encodes are sequential (MP3
+// on its own thread, the decode loop) and bound its time; the chunks are the work that
+// can go anywhere, so they take the CPU those leave and never slow them. On a 60 s file
+// this shortens the whole job by about a seventh (docs/PERFORMANCE.md).
 //
 // Threads and memory: Add() and Finish() run on the caller's thread (the decode loop)
 // and only copy samples and hand full chunks to a pool of `threads` workers; they block
@@ -62,6 +71,11 @@ struct ChunkingOptions {
   double chunk_seconds = 10;
   // Codec frames encoded before a chunk's start (beyond the encoder delay) and dropped.
   int pre_roll_frames = 8;
+  // The input's expected length in samples (0: unknown): lets the last chunks shrink.
+  // Only a hint: a longer or shorter input is encoded all the same.
+  int64_t expected_samples = 0;
+  // Added to the workers' nice value (0..19; 0 leaves them at the caller's priority).
+  int worker_nice = 10;
 };
 
 class ChunkedAudioEncoder {
@@ -92,9 +106,12 @@ class ChunkedAudioEncoder {
   // Encoder delay in samples: the first packet's pts is -initial_padding().
   [[nodiscard]] int initial_padding() const { return initial_padding_; }
   [[nodiscard]] int threads() const { return threads_; }
+  // The longest chunk, in samples.
   [[nodiscard]] int64_t chunk_samples() const { return chunk_samples_; }
   // Samples given to Add() so far.
   [[nodiscard]] int64_t samples() const { return samples_in_; }
+  // Chunks handed to the workers so far.
+  [[nodiscard]] int64_t chunks() const { return chunks_; }
 
   struct Chunk;  // one chunk's samples and, once encoded, its kept packets
 
@@ -104,6 +121,9 @@ class ChunkedAudioEncoder {
   [[nodiscard]] Result<void> EncodeChunk(Chunk& chunk);
   void StartWorkers();
   void WorkerLoop();
+  // Length of the chunk starting at sample `start`: chunk_samples_, less near the
+  // expected end.
+  [[nodiscard]] int64_t ChunkLength(int64_t start) const;
   // Hands the buffered samples up to the current chunk's end (plus post-roll) to the
   // pool and keeps the next chunk's pre-roll.
   [[nodiscard]] Result<void> Submit(bool last);
@@ -118,6 +138,9 @@ class ChunkedAudioEncoder {
   int initial_padding_ = 0;
   int threads_ = 1;
   int64_t chunk_samples_ = 0;
+  int64_t min_chunk_samples_ = 0;  // the shortest a shrunk chunk gets
+  int64_t expected_samples_ = 0;
+  int worker_nice_ = 0;
   int64_t pre_roll_ = 0;   // samples before a chunk's start, a multiple of frame_size_
   int64_t post_roll_ = 0;  // samples after its end
   int64_t samples_in_ = 0;
@@ -130,7 +153,9 @@ class ChunkedAudioEncoder {
   // threads_ > 1: samples not yet handed out, per channel, starting at buffer_start_.
   std::vector<std::vector<float>> buffer_;
   int64_t buffer_start_ = 0;
-  int64_t next_chunk_ = 0;
+  int64_t chunks_ = 0;
+  int64_t chunk_start_ = 0;  // of the chunk being filled
+  int64_t chunk_end_ = 0;
 
   std::mutex mutex_;
   std::condition_variable work_ready_;

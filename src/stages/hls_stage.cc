@@ -91,7 +91,9 @@ class HlsRun final : public StageRun {
     bool encode_audio = std::any_of(run->renditions_.begin(), run->renditions_.end(),
                                     [](const auto& rendition) { return !rendition->copy_audio; });
     if (audio != nullptr && encode_audio) {
-      REPRISE_TRY(run->OpenAudio(audio->sample_rate.value_or(48000)));
+      std::optional<double> seconds = audio->duration_seconds;
+      if (!seconds) seconds = info.duration_seconds;
+      REPRISE_TRY(run->OpenAudio(audio->sample_rate.value_or(48000), seconds.value_or(0)));
     }
     REPRISE_TRY(run->OpenWriters());
     return run;
@@ -191,7 +193,9 @@ class HlsRun final : public StageRun {
  private:
   explicit HlsRun(const HlsStage::Settings& settings) : settings_(settings) {}
 
-  Result<void> OpenAudio(int source_rate) {
+  // `expected_seconds`: the probe's duration (0 unknown), which lets the last chunks of
+  // the encode shrink so both cores finish together.
+  Result<void> OpenAudio(int source_rate, double expected_seconds) {
     auto rate = media::SupportedSampleRate("aac", source_rate);
     if (!rate) return Fail(rate.error());
     sample_rate_ = *rate;
@@ -201,7 +205,10 @@ class HlsRun final : public StageRun {
     config.channels = kAudioChannels;
     config.bit_rate = int64_t{settings_.audio_bitrate} * 1000;
     auto encoder = media::ChunkedAudioEncoder::Create(
-        config, {.threads = settings_.threads, .chunk_seconds = settings_.chunk_seconds},
+        config,
+        {.threads = settings_.threads,
+         .chunk_seconds = settings_.chunk_seconds,
+         .expected_samples = std::llround(expected_seconds * sample_rate_)},
         [this](AVPacket& packet) { return OnAudioPacket(packet); });
     if (!encoder) return Fail(encoder.error());
     audio_ = std::move(*encoder);

@@ -4,9 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <numbers>
+#include <sstream>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -52,6 +57,7 @@ AudioEncoderConfig Aac() {
 }
 
 struct Encoded {
+  int64_t chunks = 0;
   std::vector<int64_t> pts;
   std::vector<int64_t> durations;
   std::vector<PacketPtr> packets;
@@ -99,6 +105,7 @@ Encoded Encode(const std::vector<std::vector<float>>& planes, const ChunkingOpti
   }
   auto finished = (*encoder)->Finish();
   EXPECT_TRUE(finished.has_value()) << (finished ? "" : finished.error().ToString());
+  out.chunks = (*encoder)->chunks();
   return out;
 }
 
@@ -210,6 +217,75 @@ TEST_F(ChunkedAudioEncoderTest, ChunkedEncodeMatchesContinuousEncode) {
   // Bit rate as asked, chunked or not.
   double seconds = static_cast<double>(total) / kRate;
   EXPECT_NEAR(static_cast<double>(chunked.bytes) * 8 / seconds / 1000, 320, 320 * 0.15);
+}
+
+// Told the length in advance, the encoder cuts the last chunks shorter (the workers end
+// together); the stream is still the continuous one's. A wrong hint, too short or too
+// long, changes only where the cuts fall.
+TEST_F(ChunkedAudioEncoderTest, ChunksShrinkTowardTheExpectedEndAndStayExact) {
+  const int64_t total = kRate * 41 / 2;
+  auto source = Signal(total);
+  std::unique_ptr<AVCodecParameters, ParametersFree> params;
+  Encoded continuous = Encode(source, {.threads = 1}, &params);
+  ASSERT_TRUE(params);
+  auto want = Decode(continuous, *params, 1024);
+  const double snr_continuous = Snr(source, want, 0, total);
+  Encoded plain = Encode(source, {.threads = 2, .chunk_seconds = 4.0});
+  for (int64_t expected : {total, total / 2, total * 2}) {
+    Encoded chunked =
+        Encode(source, {.threads = 2, .chunk_seconds = 4.0, .expected_samples = expected});
+    EXPECT_EQ(chunked.pts, continuous.pts) << "expected " << expected;
+    EXPECT_EQ(chunked.durations, continuous.durations) << "expected " << expected;
+    auto got = Decode(chunked, *params, 1024);
+    ASSERT_EQ(got[0].size(), want[0].size()) << "expected " << expected;
+    EXPECT_NEAR(Snr(source, got, 0, total), snr_continuous, 1.0) << "expected " << expected;
+    if (expected <= total) {
+      // Chunks under 4 s near the (expected) end: more of them than 4 s chunks give.
+      EXPECT_GT(chunked.chunks, plain.chunks) << "expected " << expected;
+    }
+  }
+}
+
+// The nice values of this process's threads, read from /proc (field 19 of stat).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) continue;
+    std::istringstream fields(stat.substr(name_end + 2));
+    std::string field;
+    // After "pid (comm) ", field 3 (state) is the first; nice is field 19.
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) values.push_back(std::stoi(field));
+    }
+  }
+  return values;
+}
+
+// The workers yield to the rest of the process: they run at the caller's nice value plus
+// worker_nice, while the caller's own priority is untouched.
+TEST_F(ChunkedAudioEncoderTest, WorkersRunAtALowerPriorityThanTheCaller) {
+  auto baseline = ThreadNiceValues();
+  const int base = baseline.empty() ? 0 : *std::min_element(baseline.begin(), baseline.end());
+  auto encoder =
+      ChunkedAudioEncoder::Create(Aac(), {.threads = 2, .chunk_seconds = 1.0, .worker_nice = 7},
+                                  [](AVPacket&) -> Result<void> { return {}; });
+  ASSERT_TRUE(encoder.has_value());
+  // The workers set their priority as they start: wait (bounded) until both have.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int lowered = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto values = ThreadNiceValues();
+    lowered = static_cast<int>(std::count(values.begin(), values.end(), std::min(19, base + 7)));
+    if (lowered >= 2) break;
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(lowered, 2);
+  auto values = ThreadNiceValues();
+  EXPECT_EQ(std::count(values.begin(), values.end(), base), std::ssize(values) - 2)
+      << "only the two workers changed";
 }
 
 // A stream shorter than one chunk and one that ends exactly on a chunk boundary plus
