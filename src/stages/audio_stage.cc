@@ -29,9 +29,11 @@ constexpr std::string_view kMp3Encoder = "libmp3lame";
 constexpr std::array<int, 14> kMp3Bitrates = {32,  40,  48,  56,  64,  80,  96,
                                               112, 128, 160, 192, 224, 256, 320};
 constexpr int kMpeg2MaxBitrate = 160;
-// Frames waiting for the MP3 thread: enough to ride out scheduling jitter, few enough
-// that they hold little (128 KiB of 1024-sample stereo float frames).
-constexpr size_t kQueuedFrames = 16;
+// Decoded audio waiting for the MP3 thread, in bytes of samples: about 22 s of 48 kHz
+// stereo float. The decode loop runs that far ahead of the MP3 encode, so the other
+// stages sharing the loop (the HLS AAC chunks above all) get their input early instead
+// of at the MP3 encoder's pace; memory stays bounded whatever the input's length.
+constexpr size_t kQueuedBytes = size_t{8} << 20;
 
 // One output file: an encoder whose packets go straight into a spooled container.
 class EncodedFile {
@@ -141,45 +143,54 @@ class FileMaker {
   std::unique_ptr<EncodedFile> file_;
 };
 
-// A bounded queue of frame references between the decode thread and one encoder thread.
-// Push() waits while it is full; Close() lets the consumer drain it; Cancel() drops
-// everything and wakes both sides.
+// A queue of frame references between the decode thread and one encoder thread,
+// bounded by the bytes of samples it holds (one frame always fits). Push() waits while it
+// is full; Close() lets the consumer drain it; Cancel() drops everything and wakes both
+// sides. Each side is woken only when the other may be waiting: when the queue stops
+// being empty or stops being full.
 class FrameQueue {
  public:
-  explicit FrameQueue(size_t capacity) : capacity_(capacity) {}
+  explicit FrameQueue(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   // False when the queue was cancelled (the consumer stopped).
   bool Push(media::FramePtr frame) {
+    const size_t bytes = SampleBytes(*frame);
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return cancelled_ || frames_.size() < capacity_; });
+    not_full_.wait(lock, [&] { return cancelled_ || frames_.empty() || bytes_ < capacity_; });
     if (cancelled_) return false;
+    const bool was_empty = frames_.empty();
     frames_.push_back(std::move(frame));
-    changed_.notify_all();
+    bytes_ += bytes;
+    if (was_empty) not_empty_.notify_one();
     return true;
   }
 
   // The next frame; nullptr once closed and drained, or cancelled.
   media::FramePtr Pop() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return cancelled_ || closed_ || !frames_.empty(); });
+    not_empty_.wait(lock, [&] { return cancelled_ || closed_ || !frames_.empty(); });
     if (cancelled_ || frames_.empty()) return nullptr;
+    const bool was_full = bytes_ >= capacity_;
     media::FramePtr frame = std::move(frames_.front());
     frames_.pop_front();
-    changed_.notify_all();
+    bytes_ -= SampleBytes(*frame);
+    if (was_full) not_full_.notify_one();
     return frame;
   }
 
   void Close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    changed_.notify_all();
+    not_empty_.notify_all();
   }
 
   void Cancel() {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
     frames_.clear();
-    changed_.notify_all();
+    bytes_ = 0;
+    not_empty_.notify_all();
+    not_full_.notify_all();
   }
 
   bool cancelled() const {
@@ -188,9 +199,18 @@ class FrameQueue {
   }
 
  private:
+  static size_t SampleBytes(const AVFrame& frame) {
+    const int bytes =
+        av_samples_get_buffer_size(nullptr, frame.ch_layout.nb_channels, frame.nb_samples,
+                                   static_cast<AVSampleFormat>(frame.format), 1);
+    return bytes > 0 ? static_cast<size_t>(bytes) : 0;
+  }
+
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
   std::deque<media::FramePtr> frames_;
+  size_t bytes_ = 0;
   size_t capacity_;
   bool closed_ = false;
   bool cancelled_ = false;
@@ -201,7 +221,7 @@ class FrameQueue {
 class BackgroundFileMaker {
  public:
   explicit BackgroundFileMaker(FileMaker maker)
-      : queue_(kQueuedFrames), maker_(std::move(maker)), thread_([this] { Run(); }) {}
+      : queue_(kQueuedBytes), maker_(std::move(maker)), thread_([this] { Run(); }) {}
 
   ~BackgroundFileMaker() {
     queue_.Cancel();

@@ -470,7 +470,10 @@ TEST_F(AudioStageTest, LongInputKeepsMemoryFlat) {
   std::cout << kSeconds << " s of 96 kHz stereo: " << wall_seconds << " s wall, " << cpu_seconds
             << " s CPU, resident memory grew by at most " << grown_kib << " KiB\n";
   if (kFreedMemoryIsQuarantined) GTEST_SKIP() << "resident memory is not measured under ASan";
-  EXPECT_LT(grown_kib, 16 * 1024);
+  // The MP3 thread's queue may hold 8 MiB of decoded samples (the decode runs ahead of
+  // the MP3 encode by design); the rest is codec and I/O buffers. Two minutes of 96 kHz
+  // stereo float would be 92 MiB.
+  EXPECT_LT(grown_kib, 20 * 1024);
 }
 
 }  // namespace
