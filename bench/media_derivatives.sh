@@ -7,7 +7,8 @@
 #            showwavespic PNG, audio HLS AAC 320k in 2 s segments)
 #   ffmpeg   the best single ffmpeg command writing all five outputs (one audio decode;
 #            plus ffprobe for the metadata), assets two at a time in library mode
-#   reprise  `reprise ingest` + `reprise process` with [pipeline] stages probe, thumbnail,
+#   reprise  `reprise ingest --process` (add, then build and wait, one command as a user
+#            runs it) with [pipeline] stages probe, thumbnail,
 #            audio, waveform and hls (audio HLS: [stages.hls] video = false) -- one demux/decode per
 #            asset, the AAC encode on both cores in sample-exact chunks
 #
@@ -109,8 +110,8 @@ for run in $(seq 1 "$runs"); do
         measure bash -c 'ls "$1"/*.mp4 | xargs -P 2 -I{} bash -c "ffmpeg_one {} $2/\$(basename {} .mp4)"' \
           _ "$work/in" "$work/out" ;;
       reprise)
-        measure bash -c '"$1" --data "$2" --config "$3" ingest "$4" > /dev/null &&
-          "$1" --data "$2" --config "$3" process' _ "$reprise" "$work/out/data" "$work/reprise.toml" "$work/in" ;;
+        measure "$reprise" --data "$work/out/data" --config "$work/reprise.toml" ingest --process \
+          "$work/in" ;;
     esac
     read -r w c m < "$work/m"
     wall[$way]+="$w "; cpu[$way]+="$c "; rss[$way]+="$m "

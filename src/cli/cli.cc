@@ -41,10 +41,25 @@ std::string Dimensions(const catalog::MediaSummary& media) {
 struct IngestFlags {
   std::vector<std::string> paths;
   std::optional<std::string> owner;
+  bool process = false;  // and build the due derivatives of what was ingested
   bool json = false;
 };
 
-int RunIngest(app::App& app, const IngestFlags& flags) {
+struct ProcessFlags {
+  std::vector<std::string> stages;
+  std::optional<std::string> owner;
+  int concurrency = 0;
+  bool retry_failed = false;
+  bool json = false;
+};
+
+// Runs the processor with a progress bar (none with --json) and prints its summary as a
+// table, or returns it for the caller's JSON. The exit code.
+int ProcessAndReport(app::App& app, queue::ProcessOptions options, bool json,
+                     queue::ShutdownSignals& signals, nlohmann::json* json_out);
+
+// `signals`: set when flags.process.
+int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* signals) {
   ingest::Options options;
   options.owner = flags.owner.value_or(app.config().owner);
   options.source = catalog::AssetSource::kScan;
@@ -61,9 +76,9 @@ int RunIngest(app::App& app, const IngestFlags& flags) {
   });
   bar.Clear();
 
-  if (flags.json) {
-    PrintJson(app::IngestSummaryJson(summary));
-  } else {
+  int ingest_code = summary.errors > 0 ? kExitFailures : kExitOk;
+  nlohmann::json ingest_json = flags.json ? app::IngestSummaryJson(summary) : nlohmann::json();
+  if (!flags.json) {
     if (summary.items.size() <= 50) {
       Table table({"RESULT", "ASSET", "KIND", "SIZE", "FILE"});
       for (const auto& item : summary.items) {
@@ -92,39 +107,43 @@ int RunIngest(app::App& app, const IngestFlags& flags) {
       if (item.error) fmt::print(stderr, "error: {}: {}\n", item.path, item.error->ToString());
     }
   }
-  return summary.errors > 0 ? kExitFailures : kExitOk;
+  if (!flags.process) {
+    if (flags.json) PrintJson(ingest_json);
+    return ingest_code;
+  }
+
+  // --process: what `reprise process` does, on the assets just ingested (new or already
+  // there) and nothing else, in this process.
+  queue::ProcessOptions process;
+  process.filter.owner = options.owner;
+  for (const auto& item : summary.items) {
+    if (item.asset) process.filter.ids.push_back(item.asset->id);
+  }
+  process.max_attempts = app.config().queue.max_attempts;
+  nlohmann::json process_json;
+  int process_code = kExitOk;
+  if (!process.filter.ids.empty()) {
+    if (!flags.json) fmt::print("\n");
+    process_code = ProcessAndReport(app, std::move(process), flags.json, *signals, &process_json);
+  }
+  if (flags.json) PrintJson({{"ingest", ingest_json}, {"process", process_json}});
+  return std::max(ingest_code, process_code);
 }
 
 // ---- process -----------------------------------------------------------------------
 
-struct ProcessFlags {
-  std::vector<std::string> stages;
-  std::optional<std::string> owner;
-  int concurrency = 0;
-  bool retry_failed = false;
-  bool json = false;
-};
-
-int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
-  queue::ProcessOptions options;
-  options.stages = flags.stages;
-  options.filter.owner = flags.owner;
-  options.retry_failed = flags.retry_failed;
-  options.concurrency = flags.concurrency;
-  options.max_attempts = app.config().queue.max_attempts;
+int ProcessAndReport(app::App& app, queue::ProcessOptions options, bool json,
+                     queue::ShutdownSignals& signals, nlohmann::json* json_out) {
   options.interrupted = [&] { return signals.Wait(0) != 0; };
-
   ProgressBar bar(stdout);
   auto summary = app.processor().Run(options, [&](const queue::ProcessProgress& p) {
-    if (!flags.json) {
-      bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
-    }
+    if (!json) bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
   });
   bar.Clear();
   if (!summary) return ReportError(summary.error());
 
-  if (flags.json) {
-    PrintJson(app::ProcessSummaryJson(*summary));
+  if (json) {
+    *json_out = app::ProcessSummaryJson(*summary);
   } else {
     fmt::print("Processed {} of {} asset(s) with due stages ({} job(s)) in {}\n",
                summary->assets_run, summary->assets_seen, summary->jobs,
@@ -158,6 +177,19 @@ int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals&
   }
   bool clean = summary->failures.empty() && summary->jobs_failed == 0 && !summary->interrupted;
   return clean ? kExitOk : kExitFailures;
+}
+
+int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
+  queue::ProcessOptions options;
+  options.stages = flags.stages;
+  options.filter.owner = flags.owner;
+  options.retry_failed = flags.retry_failed;
+  options.concurrency = flags.concurrency;
+  options.max_attempts = app.config().queue.max_attempts;
+  nlohmann::json json;
+  int code = ProcessAndReport(app, std::move(options), flags.json, signals, &json);
+  if (flags.json && !json.is_null()) PrintJson(json);
+  return code;
 }
 
 // ---- worker ------------------------------------------------------------------------
@@ -635,6 +667,8 @@ int Dispatch(int argc, char** argv) {
   ingest_cmd->add_option("paths", ingest_flags.paths, "Files or directories")->required();
   ingest_cmd->add_option("--owner", ingest_flags.owner, "Owner of the new assets [config owner]")
       ->type_name("ID");
+  ingest_cmd->add_flag("--process", ingest_flags.process,
+                       "Then build their due derivatives and wait, as `process` does");
   ingest_cmd->add_flag("--json", ingest_flags.json, "Print the result as JSON");
 
   ProcessFlags process_flags;
@@ -769,7 +803,8 @@ int Dispatch(int argc, char** argv) {
   // Before anything starts a thread: every thread must inherit the blocked mask so the
   // signals reach the signalfd (see queue/signals.h).
   std::unique_ptr<queue::ShutdownSignals> signals;
-  if (*worker_cmd || *process_cmd || *serve_cmd || RunsWork(*backfill_cmds)) {
+  if (*worker_cmd || *process_cmd || *serve_cmd || RunsWork(*backfill_cmds) ||
+      (*ingest_cmd && ingest_flags.process)) {
     auto watched = queue::ShutdownSignals::Watch();
     if (!watched) return ReportError(watched.error());
     signals = std::move(*watched);
@@ -792,7 +827,7 @@ int Dispatch(int argc, char** argv) {
     return app.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitEnvironment;
   }
 
-  if (*ingest_cmd) return RunIngest(**app, ingest_flags);
+  if (*ingest_cmd) return RunIngest(**app, ingest_flags, signals.get());
   if (*process_cmd) return RunProcess(**app, process_flags, *signals);
   if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
   if (*serve_cmd) return RunServe(**app, serve_flags, *signals);

@@ -127,6 +127,39 @@ TEST_F(CliTest, IngestProcessShowAndReprocessAfterARecipeChange) {
   EXPECT_EQ(RunJson({"assets", "list", "--status", "ready"}).size(), 3u);
 }
 
+// `ingest --process`: one command that adds files, builds their due derivatives and
+// reports on those assets alone.
+TEST_F(CliTest, IngestWithProcessBuildsWhatItIngestedAndNothingElse) {
+  const std::vector<std::string> env = {"REPRISE_PIPELINE_STAGES=probe,thumbnail"};
+  std::string waiting = input_.Join("waiting");
+  fs::create_directories(waiting);
+  fs::copy_file(samples_->H264AacMp4(), waiting + "/waiting.mp4");
+  json first = RunJson({"ingest", waiting}, 0, env);
+  EXPECT_EQ(first["summary"]["added"], 1);
+  EXPECT_FALSE(first.contains("process"));
+
+  std::string library = Library({samples_->Mp3(), samples_->RotatedPhoneMp4()});
+  json both = RunJson({"ingest", "--process", library}, 0, env);
+  EXPECT_EQ(both["ingest"]["summary"]["added"], 2) << both.dump(2);
+  EXPECT_EQ(both["process"]["assets_seen"], 2) << both.dump(2);
+  EXPECT_EQ(both["process"]["assets_run"], 2) << both.dump(2);
+  EXPECT_EQ(both["process"]["stages"]["probe"]["done"], 2);
+  EXPECT_EQ(both["process"]["stages"]["thumbnail"]["done"], 1);
+  EXPECT_EQ(both["process"]["stages"]["thumbnail"]["skipped"]["no_video_stream"], 1);
+
+  // Both are done when the command returns. (The job the first ingest queued may have
+  // run in this process's pool too, as any worker would run it.)
+  json stages = RunJson({"stages"}, 0, env);
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_GE(stages[0]["counts"]["current"], 2) << stages.dump(2);
+
+  // Again, as a person reads it: nothing new is added and nothing is due.
+  CommandResult again = Run({"ingest", "--process", library}, env);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.out.find("already existed  2"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Processed 0 of 2 asset(s)"), std::string::npos) << again.out;
+}
+
 TEST_F(CliTest, IngestQueuesJobsThatProcessWaitsForAndJobsCommandsManage) {
   std::string library = Library({samples_->H264AacMp4(), samples_->Mp3()});
   json ingest = RunJson({"ingest", library});
