@@ -2,7 +2,10 @@
 
 #include <exception>
 #include <memory>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "media/input.h"
 #include "media/probe.h"
@@ -147,6 +150,8 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
   report.stats = pass.stats;
   report.demux_error = std::move(pass.demux_error);
 
+  // The runs to finish, with whether their input ended before they said kDone.
+  std::vector<std::pair<size_t, bool>> to_finish;
   for (size_t i = 0; i < tasks.size(); ++i) {
     if (!runs[i]) continue;
     StageOutcome& outcome = report.outcomes[i];
@@ -166,16 +171,20 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
       }
       input_ended = fed.end == media::SubscriptionEnd::kInputEnded;
     }
-    if (options.on_progress) {
-      // A heartbeat before each Finish(), which may work long without reading input (an
-      // encode flushed, an image rendered): the worker renews its lease here too. Its
-      // error is not acted on: a cancel or a lost lease is the caller's to handle after
-      // the run, and this stage already had all the input it needed.
-      static_cast<void>(
-          options.on_progress({pass.stats, last_position, report.info.duration_seconds}));
-    }
+    to_finish.emplace_back(i, input_ended);
+  }
+  if (options.on_progress && !to_finish.empty()) {
+    // A heartbeat before the Finish() calls, which may work long without reading input
+    // (an encode flushed, an image rendered): the worker renews its lease here too. Its
+    // error is not acted on: a cancel or a lost lease is the caller's to handle after the
+    // run, and these stages already had all the input they needed.
+    static_cast<void>(
+        options.on_progress({pass.stats, last_position, report.info.duration_seconds}));
+  }
+  auto finish = [&](size_t i, bool input_ended) {
+    StageOutcome& outcome = report.outcomes[i];
     try {
-      auto finished = run.run().Finish(*tasks[i].sink, input_ended);
+      auto finished = runs[i]->run().Finish(*tasks[i].sink, input_ended);
       if (finished) {
         outcome.state = catalog::DerivativeState::kDone;
         outcome.result = std::move(*finished);
@@ -187,7 +196,27 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
       outcome.state = catalog::DerivativeState::kFailed;
       outcome.error = Thrown(*tasks[i].stage, "Finish");
     }
+  };
+  // All at once: a Finish() mostly waits (for its encoder threads, for fsync) or publishes
+  // files, so one stage's waiting overlaps another's work instead of adding to it. Each
+  // touches only its own run, sink and outcome. The last one runs on this thread; a
+  // thread that cannot be started leaves its stage to this thread too.
+  std::vector<std::thread> finishing;
+  std::vector<std::pair<size_t, bool>> here;
+  for (size_t k = 0; k < to_finish.size(); ++k) {
+    const auto [i, input_ended] = to_finish[k];
+    if (k + 1 == to_finish.size()) {
+      here.emplace_back(i, input_ended);
+      continue;
+    }
+    try {
+      finishing.emplace_back(finish, i, input_ended);
+    } catch (const std::system_error&) {
+      here.emplace_back(i, input_ended);
+    }
   }
+  for (const auto& [i, input_ended] : here) finish(i, input_ended);
+  for (std::thread& thread : finishing) thread.join();
   return report;
 }
 

@@ -3,20 +3,22 @@
 // The original is opened once (media::Input) and probed once; each stage is asked for
 // its skip reason, then started; the runs that want decoded video, decoded audio or
 // packets are fed from one media::RunDecodePass, which converts per distinct request
-// and stops reading as soon as no run wants more; then every run is finished with its
-// OutputSink, in task order.
+// and stops reading as soon as no run wants more; then the runs are finished with their
+// OutputSinks, all at once (a thread per run), so one stage's waits (its encoder
+// threads, fsync) overlap another's work.
 //
 // A stage that returns an error or throws (from SkipReason, Start, an On* method or
 // Finish) is recorded as failed with that error (kInternal for exceptions); the others
 // still complete. When the input becomes unreadable mid-way (kIo) or options.on_progress
 // returns an error (cancellation, lost lease), runs still being fed fail with that error
 // while runs that already had what they needed still finish. on_progress is also called
-// once before each Finish() (a heartbeat for work done after the pass, such as an encode
-// flushed); its error there is ignored.
+// once before the Finish() calls (a heartbeat for work done after the pass, such as an
+// encode flushed); its error there is ignored.
 //
 // RunStages returns an error only when the input cannot be opened at all (Input::Open()'s
 // errors: kIo, kUnsupportedMedia); callers then fail every stage with it. Thread-safety:
-// one call per thread; stages are shared read-only, sinks are per task.
+// one call per thread; stages are shared read-only, sinks are per task and each is used
+// by one thread at a time (Finish() may run on a thread of its own).
 #pragma once
 
 #include <optional>

@@ -2,6 +2,7 @@
 // packets, count what it is fed, fail or throw at a chosen point, and declare inputs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +23,7 @@ struct FakeBehaviour {
   bool fail_start = false;
   bool throw_when_fed = false;
   bool fail_finish = false;
+  std::function<void()> on_finish{};  // called first thing in Finish()
 };
 
 // What runs of a FakeStage saw; shared with the test.
@@ -83,6 +85,7 @@ class FakeStage final : public Stage {
       return Fed();
     }
     Result<StageResult> Finish(OutputSink& /*sink*/, bool input_ended) override {
+      if (behaviour_.on_finish) behaviour_.on_finish();
       ++log_.finishes;
       log_.input_ended = input_ended;
       if (behaviour_.fail_finish) return Fail(ErrorCode::kInternal, "finish failed on purpose");

@@ -1,5 +1,9 @@
 #include "stages/runner.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include <gtest/gtest.h>
 
 extern "C" {
@@ -208,9 +212,9 @@ TEST_F(RunnerTest, CancellationFailsStagesStillBeingFed) {
   EXPECT_EQ(audio.log->finishes, 0);
 }
 
-TEST_F(RunnerTest, ProgressIsReportedBeforeEachFinishEvenWithoutReadingInput) {
+TEST_F(RunnerTest, ProgressIsReportedBeforeTheFinishesEvenWithoutReadingInput) {
   // Stages that want nothing decoded: the pass reads no packet, yet the caller still
-  // hears from the run before each Finish(), which is where it renews a lease.
+  // hears from the run before the Finish() calls, which is where it renews a lease.
   FakeStage first("first", 1, {}, FakeBehaviour{});
   FakeStage second("second", 1, {}, FakeBehaviour{});
   int calls = 0;
@@ -223,10 +227,43 @@ TEST_F(RunnerTest, ProgressIsReportedBeforeEachFinishEvenWithoutReadingInput) {
   auto report = Run(*reader, {&first, &second}, options);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->stats.packets_read, 0);
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(calls, 1);
   EXPECT_EQ(first.log->finishes, 1);
   EXPECT_EQ(second.log->finishes, 1);
   EXPECT_EQ(report->outcomes[1].state, DerivativeState::kDone);
+}
+
+// The runs are finished at once: each Finish() here waits until the other has begun,
+// which only concurrent calls can satisfy (in sequence the first would wait alone until
+// its deadline).
+TEST_F(RunnerTest, RunsAreFinishedConcurrently) {
+  std::mutex mutex;
+  std::condition_variable arrived_changed;
+  int arrived = 0;
+  int met = 0;
+  auto meet = [&] {
+    std::unique_lock lock(mutex);
+    ++arrived;
+    arrived_changed.notify_all();
+    if (arrived_changed.wait_for(lock, std::chrono::seconds(10), [&] { return arrived >= 2; })) {
+      ++met;
+    }
+  };
+  FakeBehaviour meeting;
+  meeting.on_finish = meet;
+  FakeStage first("first", 1, {}, meeting);
+  FakeStage second("second", 1, {}, meeting);
+  FakeBehaviour failing;
+  failing.fail_finish = true;
+  FakeStage third("third", 1, {}, failing);
+  auto reader = testing::OpenOrDie(samples_->Wav());
+  auto report = Run(*reader, {&first, &second, &third});
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(met, 2);
+  EXPECT_EQ(report->outcomes[0].state, DerivativeState::kDone);
+  EXPECT_EQ(report->outcomes[1].state, DerivativeState::kDone);
+  ASSERT_EQ(report->outcomes[2].state, DerivativeState::kFailed);
+  EXPECT_NE(report->outcomes[2].error->message.find("on purpose"), std::string::npos);
 }
 
 TEST_F(RunnerTest, InputThatIsNotMediaIsAnErrorNamingIt) {
