@@ -53,10 +53,14 @@ struct ProcessFlags {
   bool json = false;
 };
 
-// Runs the processor with a progress bar (none with --json) and prints its summary as a
-// table, or returns it for the caller's JSON. The exit code.
-int ProcessAndReport(app::App& app, queue::ProcessOptions options, bool json,
-                     queue::ShutdownSignals& signals, nlohmann::json* json_out);
+// The interrupt check a ProcessOptions needs: SIGINT/SIGTERM since the last call.
+std::function<bool()> Interrupted(queue::ShutdownSignals& signals) {
+  return [&signals] { return signals.Wait(0) != 0; };
+}
+
+// Waits for a processor session with a progress bar (none with --json) and prints its
+// summary as a table, or returns it for the caller's JSON. The exit code.
+int WaitAndReport(queue::ProcessSession& session, bool json, nlohmann::json* json_out);
 
 // `signals`: set when flags.process.
 int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* signals) {
@@ -65,6 +69,30 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
   options.source = catalog::AssetSource::kScan;
   options.max_file_bytes = app.config().max_ingest_bytes;
   options.job = app.IngestJob();
+
+  // --process: what `reprise process` does, on the assets this ingest brings (new or
+  // already there), started file by file: each asset's due stages are enqueued as soon
+  // as it is stored, so the pool works while the next files are still being copied.
+  // The session enqueues them, not the ingest transaction; a crash in between leaves
+  // the asset with missing derivatives, which `process` or a backfill finds.
+  std::unique_ptr<queue::ProcessSession> session;
+  std::optional<Error> session_error;
+  if (flags.process) {
+    queue::ProcessOptions process;
+    process.max_attempts = app.config().queue.max_attempts;
+    process.interrupted = Interrupted(*signals);
+    auto begun = app.processor().Begin(process);
+    if (!begun) return ReportError(begun.error());
+    session = std::move(*begun);
+    options.job = {};
+    options.on_item = [&](const ingest::ItemResult& item) {
+      if (!item.asset || session_error) return;
+      catalog::AssetFilter filter;
+      filter.owner = options.owner;
+      filter.ids = {item.asset->id};
+      if (auto added = session->Add(filter); !added) session_error = added.error();
+    };
+  }
 
   ProgressBar bar(stdout);
   auto summary = app.ingestor().IngestPaths(flags.paths, options, [&](const ingest::Progress& p) {
@@ -112,31 +140,19 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
     return ingest_code;
   }
 
-  // --process: what `reprise process` does, on the assets just ingested (new or already
-  // there) and nothing else, in this process.
-  queue::ProcessOptions process;
-  process.filter.owner = options.owner;
-  for (const auto& item : summary.items) {
-    if (item.asset) process.filter.ids.push_back(item.asset->id);
-  }
-  process.max_attempts = app.config().queue.max_attempts;
+  if (session_error) return ReportError(*session_error);
   nlohmann::json process_json;
-  int process_code = kExitOk;
-  if (!process.filter.ids.empty()) {
-    if (!flags.json) fmt::print("\n");
-    process_code = ProcessAndReport(app, std::move(process), flags.json, *signals, &process_json);
-  }
+  if (!flags.json) fmt::print("\n");
+  int process_code = WaitAndReport(*session, flags.json, &process_json);
   if (flags.json) PrintJson({{"ingest", ingest_json}, {"process", process_json}});
   return std::max(ingest_code, process_code);
 }
 
 // ---- process -----------------------------------------------------------------------
 
-int ProcessAndReport(app::App& app, queue::ProcessOptions options, bool json,
-                     queue::ShutdownSignals& signals, nlohmann::json* json_out) {
-  options.interrupted = [&] { return signals.Wait(0) != 0; };
+int WaitAndReport(queue::ProcessSession& session, bool json, nlohmann::json* json_out) {
   ProgressBar bar(stdout);
-  auto summary = app.processor().Run(options, [&](const queue::ProcessProgress& p) {
+  auto summary = session.Wait([&](const queue::ProcessProgress& p) {
     if (!json) bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
   });
   bar.Clear();
@@ -186,8 +202,12 @@ int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals&
   options.retry_failed = flags.retry_failed;
   options.concurrency = flags.concurrency;
   options.max_attempts = app.config().queue.max_attempts;
+  options.interrupted = Interrupted(signals);
+  auto session = app.processor().Begin(options);
+  if (!session) return ReportError(session.error());
+  if (auto added = (*session)->Add(options.filter); !added) return ReportError(added.error());
   nlohmann::json json;
-  int code = ProcessAndReport(app, std::move(options), flags.json, signals, &json);
+  int code = WaitAndReport(**session, flags.json, &json);
   if (flags.json && !json.is_null()) PrintJson(json);
   return code;
 }

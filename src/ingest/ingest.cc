@@ -211,6 +211,7 @@ Summary Ingestor::IngestPaths(const std::vector<std::string>& paths, const Optio
         log_->warn("ingest {}: {}", file.path, item.error->ToString());
         break;
     }
+    if (options.on_item) options.on_item(item);
     summary.bytes += item.bytes;
     state.files_done += 1;
     state.bytes_done = bytes_before + file.size;

@@ -46,6 +46,9 @@ struct Options {
   // Stages to enqueue for each new asset, in the same transaction that inserts it (the
   // job's asset_id is filled in); empty stages: the asset is only recorded.
   catalog::NewJob job;
+  // IngestPaths(): called with each file's result as soon as it is done, before the next
+  // file starts.
+  std::function<void(const ItemResult&)> on_item;
 };
 
 struct Summary {

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace reprise::queue {
 namespace {
@@ -36,70 +38,42 @@ struct TrackedAsset {
 
 }  // namespace
 
-Result<ProcessSummary> Processor::Run(const ProcessOptions& options,
-                                      const std::function<void(const ProcessProgress&)>& progress) {
-  const int64_t started = clock_.MonotonicMicros();
-  const int64_t started_at = clock_.NowMicros();
+struct ProcessSession::State {
+  State(catalog::Catalog& the_catalog, const stages::Registry& the_registry, const Clock& the_clock,
+        Processor::WorkerFactory factory, ProcessOptions given)
+      : catalog(the_catalog),
+        registry(the_registry),
+        clock(the_clock),
+        make_worker(std::move(factory)),
+        options(std::move(given)),
+        started(the_clock.MonotonicMicros()),
+        started_at(the_clock.NowMicros()) {}
+
+  catalog::Catalog& catalog;
+  const stages::Registry& registry;
+  const Clock& clock;
+  Processor::WorkerFactory make_worker;
+  ProcessOptions options;
+  const int64_t started;
+  const int64_t started_at;
+
   ProcessSummary summary;
-
-  // 1. Enqueue what is due and remember which jobs hold it.
   std::map<std::string, TrackedAsset> assets;
-  std::set<int64_t> remaining;
-  Result<void> tracking;
-  EnqueueDueOptions enqueue;
-  enqueue.filter = options.filter;
-  enqueue.stages = options.stages;
-  enqueue.include_failed = options.retry_failed;
-  enqueue.priority = catalog::kLivePriority;
-  enqueue.max_attempts = options.max_attempts;
-  auto counts = EnqueueDue(catalog_, registry_, enqueue, [&](const DueAsset& due) {
-    auto& tracked = assets[due.asset.id];
-    tracked.stages = due.due;
-    if (due.result.job_id != 0) tracked.jobs.insert(due.result.job_id);
-    if (due.result.already_active.empty() || !tracking) return;
-    // Stages queued or running before this run (by ingest, another process): wait for
-    // the jobs that hold them too.
-    for (auto state : {catalog::JobState::kQueued, catalog::JobState::kRunning}) {
-      catalog::JobFilter filter;
-      filter.asset_id = due.asset.id;
-      filter.state = state;
-      catalog::PageRequest page;
-      page.limit = 100;
-      auto jobs = catalog_.ListJobs(filter, page);
-      if (!jobs) {
-        tracking = Fail(jobs.error());
-        return;
-      }
-      for (const auto& job : jobs->items) {
-        for (const auto& stage : due.result.already_active) {
-          if (std::find(job.stages.begin(), job.stages.end(), stage) != job.stages.end()) {
-            tracked.jobs.insert(job.id);
-          }
-        }
-      }
-    }
-  });
-  if (!counts) return Fail(counts.error());
-  if (!tracking) return Fail(tracking.error());
-  summary.assets_seen = counts->assets_seen;
-  summary.assets_run = counts->assets_due;
-  summary.quarantined = counts->quarantined;
-  for (const auto& [id, tracked] : assets)
-    remaining.insert(tracked.jobs.begin(), tracked.jobs.end());
-  summary.jobs = static_cast<int64_t>(remaining.size());
+  std::set<int64_t> remaining;  // tracked jobs not yet final
+  ProcessProgress progress;
+  std::unique_ptr<Worker> worker;  // started at the first job to wait for
+  bool waited = false;
 
-  // 2. Run a pool until every one of those jobs is final.
-  ProcessProgress state;
-  state.jobs_total = summary.jobs;
-  if (progress) progress(state);
-  if (!remaining.empty()) {
-    std::mutex mutex;
-    std::condition_variable changed;
-    // Jobs this process's own pool ended, with their final state.
-    std::vector<std::pair<int64_t, catalog::JobState>> reported;
-    auto worker = make_worker_(options.concurrency);
+  std::mutex mutex;
+  std::condition_variable changed;
+  // Jobs this session's own pool ended, with their final state; read by Wait().
+  std::vector<std::pair<int64_t, catalog::JobState>> reported;
+
+  Result<void> StartPool() {
+    if (worker) return {};
+    worker = make_worker(options.concurrency);
     if (!worker) return Fail(ErrorCode::kInternal, "no worker pool");
-    worker->SetObserver([&](const JobReport& report) {
+    worker->SetObserver([this](const JobReport& report) {
       if (!report.outcome || !IsFinal(*report.outcome)) return;
       {
         std::lock_guard lock(mutex);
@@ -107,60 +81,156 @@ Result<ProcessSummary> Processor::Run(const ProcessOptions& options,
       }
       changed.notify_all();
     });
-    REPRISE_TRY(worker->Start());
-    worker->Wake();
+    auto started_pool = worker->Start();
+    if (!started_pool) {
+      worker.reset();
+      return Fail(started_pool.error());
+    }
+    return {};
+  }
 
-    auto settle = [&](int64_t id, catalog::JobState final_state) {
-      if (remaining.erase(id) == 0) return;
-      ++state.jobs_done;
-      if (final_state != catalog::JobState::kSucceeded) ++state.failures;
-    };
-    // Jobs this pool finished are known at once; jobs other workers run are looked up
-    // once a second (real time: the injected clock may stand still in tests).
-    auto last_sweep = std::chrono::steady_clock::now();
-    std::optional<Error> sweep_error;
-    while (!remaining.empty() && !sweep_error) {
-      std::vector<std::pair<int64_t, catalog::JobState>> ours;
-      {
-        std::unique_lock lock(mutex);
-        changed.wait_for(lock, std::chrono::microseconds(kWaitMicros),
-                         [&] { return !reported.empty(); });
-        ours.swap(reported);
-      }
-      for (const auto& [id, final_state] : ours) settle(id, final_state);
-      if (std::chrono::steady_clock::now() - last_sweep >=
-          std::chrono::microseconds(kSweepMicros)) {
-        last_sweep = std::chrono::steady_clock::now();
-        for (auto it = remaining.begin(); it != remaining.end() && !sweep_error;) {
-          int64_t id = *it++;
-          auto job = catalog_.GetJob(id, {});
-          if (!job) {
-            sweep_error = job.error();
-          } else if (IsFinal(job->state)) {
-            settle(id, job->state);
+  void Settle(int64_t id, catalog::JobState final_state) {
+    if (remaining.erase(id) == 0) return;
+    ++progress.jobs_done;
+    if (final_state != catalog::JobState::kSucceeded) ++progress.failures;
+  }
+};
+
+ProcessSession::ProcessSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ProcessSession::~ProcessSession() {
+  if (state_->worker) state_->worker->Shutdown(nullptr);
+}
+
+Result<std::unique_ptr<ProcessSession>> Processor::Begin(const ProcessOptions& options) {
+  auto selected = registry_.Select(options.stages);  // names checked before any work
+  if (!selected) return Fail(selected.error());
+  return std::unique_ptr<ProcessSession>(new ProcessSession(
+      std::make_unique<ProcessSession::State>(catalog_, registry_, clock_, make_worker_, options)));
+}
+
+Result<void> ProcessSession::Add(const catalog::AssetFilter& filter) {
+  State& s = *state_;
+  if (s.waited) return Fail(ErrorCode::kInternal, "ProcessSession::Add after Wait");
+  // Enqueue what is due and remember which jobs hold it.
+  Result<void> tracking;
+  EnqueueDueOptions enqueue;
+  enqueue.filter = filter;
+  enqueue.stages = s.options.stages;
+  enqueue.include_failed = s.options.retry_failed;
+  enqueue.priority = catalog::kLivePriority;
+  enqueue.max_attempts = s.options.max_attempts;
+  const size_t jobs_before = s.remaining.size();
+  auto counts = EnqueueDue(s.catalog, s.registry, enqueue, [&](const DueAsset& due) {
+    auto& tracked = s.assets[due.asset.id];
+    for (const auto& stage : due.due) {
+      if (std::find(tracked.stages.begin(), tracked.stages.end(), stage) == tracked.stages.end())
+        tracked.stages.push_back(stage);
+    }
+    std::set<int64_t> jobs;
+    if (due.result.job_id != 0) jobs.insert(due.result.job_id);
+    if (!due.result.already_active.empty() && tracking) {
+      // Stages queued or running before this run (by ingest, another process): wait for
+      // the jobs that hold them too.
+      for (auto state : {catalog::JobState::kQueued, catalog::JobState::kRunning}) {
+        catalog::JobFilter job_filter;
+        job_filter.asset_id = due.asset.id;
+        job_filter.state = state;
+        catalog::PageRequest page;
+        page.limit = 100;
+        auto listed = s.catalog.ListJobs(job_filter, page);
+        if (!listed) {
+          tracking = Fail(listed.error());
+          return;
+        }
+        for (const auto& job : listed->items) {
+          for (const auto& stage : due.result.already_active) {
+            if (std::find(job.stages.begin(), job.stages.end(), stage) != job.stages.end()) {
+              jobs.insert(job.id);
+            }
           }
         }
       }
-      if (progress) progress(state);
-      if (options.interrupted && options.interrupted()) {
+    }
+    for (int64_t id : jobs) {
+      if (tracked.jobs.insert(id).second) s.remaining.insert(id);
+    }
+  });
+  if (!counts) return Fail(counts.error());
+  if (!tracking) return Fail(tracking.error());
+  s.summary.assets_seen += counts->assets_seen;
+  s.summary.assets_run += counts->assets_due;
+  for (const auto& [stage, count] : counts->quarantined) s.summary.quarantined[stage] += count;
+  s.progress.jobs_total += static_cast<int64_t>(s.remaining.size() - jobs_before);
+  if (s.remaining.size() > jobs_before) {
+    REPRISE_TRY(s.StartPool());
+    s.worker->Wake();
+  }
+  return {};
+}
+
+Result<ProcessSummary> ProcessSession::Wait(
+    const std::function<void(const ProcessProgress&)>& progress) {
+  State& s = *state_;
+  if (s.waited) return Fail(ErrorCode::kInternal, "ProcessSession::Wait called twice");
+  s.waited = true;
+  ProcessSummary& summary = s.summary;
+  summary.jobs = s.progress.jobs_total;
+
+  // Run the pool until every tracked job is final.
+  if (progress) progress(s.progress);
+  if (s.worker) {
+    // Jobs other workers run are looked up once a second (real time: the injected clock
+    // may stand still in tests).
+    auto last_sweep = std::chrono::steady_clock::now();
+    std::optional<Error> sweep_error;
+    while (!sweep_error) {
+      std::vector<std::pair<int64_t, catalog::JobState>> ours;
+      {
+        std::unique_lock lock(s.mutex);
+        if (!s.remaining.empty()) {
+          s.changed.wait_for(lock, std::chrono::microseconds(kWaitMicros),
+                             [&] { return !s.reported.empty(); });
+        }
+        ours.swap(s.reported);
+      }
+      for (const auto& [id, final_state] : ours) s.Settle(id, final_state);
+      if (s.remaining.empty()) break;
+      if (std::chrono::steady_clock::now() - last_sweep >=
+          std::chrono::microseconds(kSweepMicros)) {
+        last_sweep = std::chrono::steady_clock::now();
+        for (auto it = s.remaining.begin(); it != s.remaining.end() && !sweep_error;) {
+          int64_t id = *it++;
+          auto job = s.catalog.GetJob(id, {});
+          if (!job) {
+            sweep_error = job.error();
+          } else if (IsFinal(job->state)) {
+            s.Settle(id, job->state);
+          }
+        }
+      }
+      if (progress) progress(s.progress);
+      if (s.options.interrupted && s.options.interrupted()) {
         summary.interrupted = true;
         break;
       }
     }
-    worker->Shutdown(summary.interrupted ? options.interrupted : nullptr);
+    if (progress) progress(s.progress);
+    s.worker->Shutdown(summary.interrupted ? s.options.interrupted : nullptr);
+    s.worker.reset();
     if (sweep_error) return Fail(*sweep_error);
-    summary.jobs_left = static_cast<int64_t>(remaining.size());
-    summary.jobs_failed = state.failures;
+    summary.jobs_left = static_cast<int64_t>(s.remaining.size());
+    summary.jobs_failed = s.progress.failures;
   }
 
-  // 3. What became of each due (asset, stage): the newest attempt this run wrote.
-  for (const auto& [asset_id, tracked] : assets) {
-    auto rows = catalog_.ListDerivatives(asset_id);
+  // What became of each due (asset, stage): the newest attempt this run wrote.
+  for (const auto& [asset_id, tracked] : s.assets) {
+    auto rows = s.catalog.ListDerivatives(asset_id);
     if (!rows) return Fail(rows.error());
     for (const auto& stage : tracked.stages) {
       const catalog::Derivative* latest = nullptr;
       for (const auto& row : *rows) {  // newest first
-        if (row.stage == stage && row.created_at >= started_at &&
+        if (row.stage == stage && row.created_at >= s.started_at &&
             row.state != catalog::DerivativeState::kRunning &&
             row.state != catalog::DerivativeState::kPending) {
           latest = &row;
@@ -183,8 +253,16 @@ Result<ProcessSummary> Processor::Run(const ProcessOptions& options,
       }
     }
   }
-  summary.elapsed_seconds = static_cast<double>(clock_.MonotonicMicros() - started) / 1e6;
+  summary.elapsed_seconds = static_cast<double>(s.clock.MonotonicMicros() - s.started) / 1e6;
   return summary;
+}
+
+Result<ProcessSummary> Processor::Run(const ProcessOptions& options,
+                                      const std::function<void(const ProcessProgress&)>& progress) {
+  auto session = Begin(options);
+  if (!session) return Fail(session.error());
+  REPRISE_TRY((*session)->Add(options.filter));
+  return (*session)->Wait(progress);
 }
 
 }  // namespace reprise::queue

@@ -9,9 +9,14 @@
 // enqueued twice. Transient failures are retried by the queue's policy before they
 // count as failures here.
 //
+// Begin() starts the pool first and Add() brings assets in as they arrive, so work can
+// start while more is still being found (`reprise ingest --process` adds each file as
+// soon as it is stored); Run() is Begin, Add(options.filter), Wait.
+//
 // Errors: kInvalidArgument for an unknown stage; catalog errors stop the run (work
 // already queued stays queued for any worker). Interruption (options.interrupted) stops
-// the pool gracefully and reports the jobs left. Thread-safety: one Run at a time.
+// the pool gracefully and reports the jobs left. Thread-safety: one Run or session at a
+// time; a session is used from one thread.
 #pragma once
 
 #include <functional>
@@ -69,6 +74,30 @@ struct ProcessProgress {
   int64_t failures = 0;  // failed or cancelled jobs so far
 };
 
+class Processor;
+
+// One run of the processor, with its pool working from Begin() on.
+class ProcessSession {
+ public:
+  ~ProcessSession();
+  ProcessSession(const ProcessSession&) = delete;
+  ProcessSession& operator=(const ProcessSession&) = delete;
+
+  // Enqueues what is due on the assets `filter` selects and tracks the jobs holding it
+  // (also jobs already queued or running). The same asset twice is tracked once.
+  [[nodiscard]] Result<void> Add(const catalog::AssetFilter& filter);
+  // Waits until every tracked job is final (or an interrupt), stops the pool and
+  // summarises. Once.
+  [[nodiscard]] Result<ProcessSummary> Wait(
+      const std::function<void(const ProcessProgress&)>& progress = nullptr);
+
+ private:
+  friend class Processor;
+  struct State;
+  explicit ProcessSession(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class Processor {
  public:
   // Makes the in-process pool: `concurrency` slots (0: the configured default), every
@@ -85,6 +114,10 @@ class Processor {
   [[nodiscard]] Result<ProcessSummary> Run(
       const ProcessOptions& options,
       const std::function<void(const ProcessProgress&)>& progress = nullptr);
+
+  // Starts a session: its pool runs from now (options.filter is not used; Add() says
+  // which assets).
+  [[nodiscard]] Result<std::unique_ptr<ProcessSession>> Begin(const ProcessOptions& options);
 
  private:
   catalog::Catalog& catalog_;

@@ -2,6 +2,9 @@
 // queued), run an in-process pool until those jobs are final, summarise per stage.
 #include "queue/process.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "tests/queue/scripted_stage.h"
@@ -102,6 +105,44 @@ TEST_F(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {
   ASSERT_TRUE(retried);
   EXPECT_EQ(retried->stages["gate"].done, 1);
   EXPECT_TRUE(retried->failures.empty());
+}
+
+// A session's pool works from the first Add(): an asset added early is built while more
+// are still to come (ingest --process adds each file as it is stored). Added twice, an
+// asset is tracked once; the summary covers every asset added.
+TEST_F(ProcessTest, ASessionBuildsEachAssetAsItIsAddedAndSummarisesThemAll) {
+  ProcessOptions options;
+  options.stages = {"probe"};
+  auto session = processor_->Begin(options);
+  ASSERT_TRUE(session) << session.error().ToString();
+  std::string first = Ingest(samples_->Wav(), {});
+  catalog::AssetFilter only_first;
+  only_first.ids = {first};
+  ASSERT_TRUE((*session)->Add(only_first));
+  // Before Wait(): the pool builds the first asset (bounded wait on a condition).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool built = false;
+  while (!built && std::chrono::steady_clock::now() < deadline) {
+    auto rows = library_.catalog().ListDerivatives(first);
+    ASSERT_TRUE(rows);
+    for (const auto& row : *rows) {
+      built = built || (row.stage == "probe" && row.state == catalog::DerivativeState::kDone);
+    }
+    if (!built) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(built) << "the pool did not start before Wait()";
+
+  std::string second = Ingest(samples_->Mp3(), {});
+  catalog::AssetFilter both;
+  both.ids = {first, second};
+  ASSERT_TRUE((*session)->Add(both));
+  auto summary = (*session)->Wait();
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->assets_seen, 3) << "first counted as seen twice, due once";
+  EXPECT_EQ(summary->assets_run, 2);
+  EXPECT_EQ(summary->jobs, 2);
+  EXPECT_EQ(summary->stages["probe"].done, 2);
+  EXPECT_FALSE((*session)->Wait()) << "Wait() is once";
 }
 
 TEST_F(ProcessTest, AnUnknownStageIsAUsageError) {
