@@ -1,7 +1,11 @@
 #include "stages/runner.h"
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -173,14 +177,17 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
     }
     to_finish.emplace_back(i, input_ended);
   }
-  if (options.on_progress && !to_finish.empty()) {
-    // A heartbeat before the Finish() calls, which may work long without reading input
-    // (an encode flushed, an image rendered): the worker renews its lease here too. Its
-    // error is not acted on: a cancel or a lost lease is the caller's to handle after the
-    // run, and these stages already had all the input they needed.
-    static_cast<void>(
-        options.on_progress({pass.stats, last_position, report.info.duration_seconds}));
-  }
+  auto heartbeat = [&] {
+    // Renews the worker's lease: a Finish() may work long without reading input (an
+    // encode flushed, files published). Its error is not acted on: a cancel or a lost
+    // lease is the caller's to handle after the run, and these stages already had all the
+    // input they needed.
+    if (options.on_progress) {
+      static_cast<void>(
+          options.on_progress({pass.stats, last_position, report.info.duration_seconds}));
+    }
+  };
+  if (!to_finish.empty()) heartbeat();
   auto finish = [&](size_t i, bool input_ended) {
     StageOutcome& outcome = report.outcomes[i];
     try {
@@ -197,25 +204,38 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
       outcome.error = Thrown(*tasks[i].stage, "Finish");
     }
   };
-  // All at once: a Finish() mostly waits (for its encoder threads, for fsync) or publishes
-  // files, so one stage's waiting overlaps another's work instead of adding to it. Each
-  // touches only its own run, sink and outcome. The last one runs on this thread; a
-  // thread that cannot be started leaves its stage to this thread too.
+  // All at once, a thread each: a Finish() mostly waits (for its encoder threads, for
+  // fsync) or publishes files, so one stage's waiting overlaps another's work instead of
+  // adding to it. Each touches only its own run, sink and outcome. This thread keeps the
+  // heartbeat meanwhile; a thread that cannot be started leaves its stage to this thread.
+  std::mutex mutex;
+  std::condition_variable one_done;
+  size_t done = 0;
   std::vector<std::thread> finishing;
   std::vector<std::pair<size_t, bool>> here;
-  for (size_t k = 0; k < to_finish.size(); ++k) {
-    const auto [i, input_ended] = to_finish[k];
-    if (k + 1 == to_finish.size()) {
-      here.emplace_back(i, input_ended);
-      continue;
-    }
+  for (const auto& [i, input_ended] : to_finish) {
     try {
-      finishing.emplace_back(finish, i, input_ended);
+      finishing.emplace_back([&, i = i, input_ended = input_ended] {
+        finish(i, input_ended);
+        std::lock_guard lock(mutex);
+        ++done;
+        one_done.notify_all();
+      });
     } catch (const std::system_error&) {
       here.emplace_back(i, input_ended);
     }
   }
   for (const auto& [i, input_ended] : here) finish(i, input_ended);
+  {
+    std::unique_lock lock(mutex);
+    const auto interval =
+        std::chrono::microseconds(std::max<int64_t>(options.finish_heartbeat_micros, 1000));
+    while (!one_done.wait_for(lock, interval, [&] { return done == finishing.size(); })) {
+      lock.unlock();
+      heartbeat();
+      lock.lock();
+    }
+  }
   for (std::thread& thread : finishing) thread.join();
   return report;
 }

@@ -4,16 +4,17 @@
 // its skip reason, then started; the runs that want decoded video, decoded audio or
 // packets are fed from one media::RunDecodePass, which converts per distinct request
 // and stops reading as soon as no run wants more; then the runs are finished with their
-// OutputSinks, all at once (a thread per run), so one stage's waits (its encoder
-// threads, fsync) overlap another's work.
+// OutputSinks, all at once (a thread per run, this thread keeping the heartbeat), so one
+// stage's waits (its encoder threads, fsync) overlap another's work.
 //
 // A stage that returns an error or throws (from SkipReason, Start, an On* method or
 // Finish) is recorded as failed with that error (kInternal for exceptions); the others
 // still complete. When the input becomes unreadable mid-way (kIo) or options.on_progress
 // returns an error (cancellation, lost lease), runs still being fed fail with that error
 // while runs that already had what they needed still finish. on_progress is also called
-// once before the Finish() calls (a heartbeat for work done after the pass, such as an
-// encode flushed); its error there is ignored.
+// before the Finish() calls and then every finish_heartbeat_micros until they return (a
+// heartbeat for work done after the pass, such as an encode flushed); its error there is
+// ignored.
 //
 // RunStages returns an error only when the input cannot be opened at all (Input::Open()'s
 // errors: kIo, kUnsupportedMedia); callers then fail every stage with it. Thread-safety:
@@ -48,7 +49,11 @@ struct StageOutcome {
 };
 
 // Decoder threads and the progress/cancellation hook of the decode pass.
-using RunOptions = media::PassOptions;
+struct RunOptions : media::PassOptions {
+  // While the runs finish, on_progress is called this often too (a heartbeat: an encode
+  // flushed or a long publish must not let a job's lease lapse).
+  int64_t finish_heartbeat_micros = 1'000'000;
+};
 // Packets read and frames decoded by the one pass, so callers (and tests) can see that
 // the input was read once and how early it stopped.
 using RunStats = media::PassStats;
