@@ -114,9 +114,11 @@ void ChunkedAudioEncoder::StartWorkers() {
 
 int64_t ChunkedAudioEncoder::ChunkLength(int64_t start) const {
   if (expected_samples_ <= 0) return chunk_samples_;
-  // What remains over twice the threads: the last chunks end close together.
+  // Within the last round (a chunk per thread), the rest is shared out evenly, so the
+  // threads end close together; each such share is cut the same way again.
   const int64_t remaining = std::max<int64_t>(expected_samples_ - start, 0);
-  const int64_t share = RoundUp(remaining / (int64_t{2} * threads_), frame_size_);
+  if (remaining > threads_ * chunk_samples_) return chunk_samples_;
+  const int64_t share = RoundUp(remaining / threads_, frame_size_);
   return std::clamp(share, min_chunk_samples_, chunk_samples_);
 }
 
