@@ -7,13 +7,16 @@
 // is known in advance (`expected_samples`, the probe's duration), the chunks shrink in
 // the last round: what remains is shared out among the threads, again and again, never
 // in chunks under two seconds, so the workers finish together instead of one encoding a
-// whole last chunk alone. Chunk i covers samples [S, E) and is encoded by a fresh encoder fed [S -
-// pre_roll, E + post_roll): the pre-roll primes the codec's overlap (an AAC frame's window reaches
-// one frame back) and lets its psychoacoustic and rate state settle; the post-roll gives the last
-// kept frames their look-ahead. Input timestamps are absolute sample indices, so a packet's pts is
-// what the continuous encode gives it (input pts minus the encoder delay); a chunk keeps exactly
-// the packets with pts in [S - delay, E - delay) and drops the rest. Only the first chunk keeps the
-// encoder's priming packets and only the last is flushed to the end, so encoder delay and end
+// whole last chunk alone.
+//
+// Chunk i covers samples [S, E) and is encoded by a fresh encoder fed
+// [S - pre_roll, E + post_roll): the pre-roll primes the codec's overlap (an AAC frame's
+// window reaches one frame back) and lets its psychoacoustic and rate state settle; the
+// post-roll gives the last kept frames their look-ahead. Input timestamps are absolute
+// sample indices, so a packet's pts is what the continuous encode gives it (input pts
+// minus the encoder delay); a chunk keeps exactly the packets with pts in
+// [S - delay, E - delay) and drops the rest. Only the first chunk keeps the encoder's
+// priming packets and only the last is flushed to the end, so encoder delay and end
 // padding appear once, as in a continuous encode.
 //
 // Priority: the workers run at a lower CPU priority than the rest of the process (nice
