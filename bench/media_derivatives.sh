@@ -15,7 +15,8 @@
 # Modes:
 #   bench/media_derivatives.sh single [SECONDS=60] [RUNS=3]   one 1280x720 H.264/AAC file
 #   bench/media_derivatives.sh library [CLIPS=40] [SECONDS=30] [RUNS=1]
-# Prints the median wall and CPU seconds of each way, peak RSS, and the ratios. Inputs
+# Prints the median wall and CPU seconds of each way, peak RSS, and the ratios (of the
+# medians, and the median of the per-run ratios, which drift between runs cancels). Inputs
 # are made with lavfi first (not timed): testsrc2 video, full-band pink noise with a
 # tone as audio (what music costs the AAC encoder). reprise's figure includes ingest
 # (hash and copy into its store) and every catalog write.
@@ -132,7 +133,16 @@ done
 # shellcheck disable=SC2086
 ours=$(median ${wall[reprise]})
 for way in seeds ffmpeg; do
+  # The ratio of the medians, and the median of the ratios run by run: the three ways
+  # of one run are timed back to back, so the second holds when the machine's speed
+  # drifts between runs (it does on a shared VM).
   # shellcheck disable=SC2086
-  printf '  %s / reprise (wall): %.2fx\n' "$way" "$(awk -v a="$(median ${wall[$way]})" -v b="$ours" 'BEGIN {print a / b}')"
+  read -r -a theirs <<< "${wall[$way]}"
+  read -r -a mine <<< "${wall[reprise]}"
+  ratios=()
+  for i in "${!mine[@]}"; do ratios+=("$(awk -v a="${theirs[$i]}" -v b="${mine[$i]}" 'BEGIN {print a / b}')"); done
+  printf '  %s / reprise (wall): %.2fx (median of the per-run ratios %.2fx, range %.2f-%.2f)\n' "$way" \
+    "$(awk -v a="$(median ${wall[$way]})" -v b="$ours" 'BEGIN {print a / b}')" "$(median "${ratios[@]}")" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" "$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
