@@ -97,6 +97,7 @@ nlohmann::json IngestSummaryJson(const ingest::Summary& summary) {
             {"skipped_total", summary.SkippedTotal()},
             {"errors", summary.errors},
             {"bytes", summary.bytes},
+            {"not_started", summary.not_started},
             {"elapsed_seconds", summary.elapsed_seconds}}},
           {"items", items}};
 }

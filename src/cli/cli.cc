@@ -75,12 +75,25 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
   // as it is stored, so the pool works while the next files are still being copied.
   // The session enqueues them, not the ingest transaction; a crash in between leaves
   // the asset with missing derivatives, which `process` or a backfill finds.
+  // A first SIGINT/SIGTERM while files are still being copied stops the ingest after the
+  // current file and is then handed to the session, which stops its pool gracefully.
+  bool stop_pending = false;  // outlives the session, whose interrupt check reads it
   std::unique_ptr<queue::ProcessSession> session;
   std::optional<Error> session_error;
   if (flags.process) {
+    options.stop_requested = [&] {
+      stop_pending = stop_pending || signals->Wait(0) != 0;
+      return stop_pending;
+    };
     queue::ProcessOptions process;
     process.max_attempts = app.config().queue.max_attempts;
-    process.interrupted = Interrupted(*signals);
+    process.interrupted = [&, more = Interrupted(*signals)] {
+      if (stop_pending) {
+        stop_pending = false;
+        return true;
+      }
+      return more();
+    };
     auto begun = app.processor().Begin(process);
     if (!begun) return ReportError(begun.error());
     session = std::move(*begun);
@@ -133,6 +146,9 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
     fmt::print("  elapsed          {}\n", HumanSeconds(summary.elapsed_seconds));
     for (const auto& item : summary.items) {
       if (item.error) fmt::print(stderr, "error: {}: {}\n", item.path, item.error->ToString());
+    }
+    if (summary.not_started > 0) {
+      fmt::print(stderr, "interrupted: {} file(s) not ingested\n", summary.not_started);
     }
   }
   if (!flags.process) {

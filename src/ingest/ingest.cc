@@ -187,7 +187,12 @@ Summary Ingestor::IngestPaths(const std::vector<std::string>& paths, const Optio
   state.files_total = static_cast<int64_t>(files.size());
   for (const auto& file : files) state.bytes_total += file.size;
 
-  for (const auto& file : files) {
+  for (size_t index = 0; index < files.size(); ++index) {
+    const FileEntry& file = files[index];
+    if (options.stop_requested && options.stop_requested()) {
+      summary.not_started = static_cast<int64_t>(files.size() - index);
+      break;
+    }
     state.current = file.path;
     if (progress) progress(state);
     int64_t bytes_before = state.bytes_done;

@@ -49,6 +49,9 @@ struct Options {
   // IngestPaths(): called with each file's result as soon as it is done, before the next
   // file starts.
   std::function<void(const ItemResult&)> on_item;
+  // IngestPaths(): asked before each file; true stops there (a file being copied is
+  // finished first). The files left are counted in Summary::not_started.
+  std::function<bool()> stop_requested;
 };
 
 struct Summary {
@@ -57,6 +60,7 @@ struct Summary {
   std::map<std::string, int64_t> skipped;  // by reason
   int64_t errors = 0;
   int64_t bytes = 0;
+  int64_t not_started = 0;  // files left when stop_requested said stop
   double elapsed_seconds = 0;
   std::vector<ItemResult> items;
 

@@ -218,6 +218,9 @@ Result<ProcessSummary> ProcessSession::Wait(
     if (progress) progress(s.progress);
     s.worker->Shutdown(summary.interrupted ? s.options.interrupted : nullptr);
     s.worker.reset();
+    // Jobs that ended during a graceful shutdown are not left.
+    for (const auto& [id, final_state] : s.reported) s.Settle(id, final_state);
+    s.reported.clear();
     if (sweep_error) return Fail(*sweep_error);
     summary.jobs_left = static_cast<int64_t>(s.remaining.size());
     summary.jobs_failed = s.progress.failures;

@@ -157,6 +157,21 @@ TEST_F(IngestTest, BrokenFilesAreErrorsNamingTheFileAndTheRestGoOn) {
   EXPECT_EQ(again.existed, 4);
 }
 
+// A stop asked for (ingest --process on SIGINT) ends the ingest before the next file; the
+// files already done stay done and are reported, the rest are counted as not started.
+TEST_F(IngestTest, AStopRequestEndsTheIngestBeforeTheNextFile) {
+  std::string dir = FolderOf({samples_->H264AacMp4(), samples_->Mp3(), samples_->Wav()});
+  Options options = Owner("o");
+  int items = 0;
+  options.on_item = [&](const ItemResult&) { ++items; };
+  options.stop_requested = [&] { return items >= 1; };
+  Summary summary = ingestor_->IngestPaths({dir}, options);
+  EXPECT_EQ(summary.added, 1);
+  EXPECT_EQ(summary.items.size(), 1u);
+  EXPECT_EQ(summary.not_started, 2);
+  EXPECT_EQ(library_.CountBlobs("originals/"), 1);
+}
+
 TEST_F(IngestTest, ProgressIsReportedWhileALargeFileIsCopied) {
   std::string wav = input_.Join("long.wav");  // 30 s of 48 kHz stereo s16: 5.76 MB
   ASSERT_TRUE(testing::Ffmpeg({"-f", "lavfi", "-i", "anoisesrc=d=30:r=48000:seed=5", "-ac", "2",
