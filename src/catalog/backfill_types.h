@@ -126,6 +126,10 @@ struct BackfillCounts {
     auto it = by_outcome.find(outcome);
     return it == by_outcome.end() ? 0 : it->second;
   }
+  // Items done: processed, or skipped because nothing had to run.
+  [[nodiscard]] int64_t Done() const {
+    return Count(ItemOutcome::kProcessed) + Count(ItemOutcome::kSkipped);
+  }
   // Items that ended (processed, skipped, failed, cancelled).
   [[nodiscard]] int64_t Ended() const {
     return total - Count(ItemOutcome::kPending) - Count(ItemOutcome::kQueued);
