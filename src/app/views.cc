@@ -184,6 +184,17 @@ nlohmann::json QueueStatsJson(const catalog::QueueStats& stats, int64_t now_micr
           {"quarantined", stats.quarantined}};
 }
 
+nlohmann::json BackfillBacklogJson(const std::vector<catalog::BackfillBacklog>& backlog) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& backfill : backlog) {
+    out.push_back({{"backfill_id", backfill.backfill_id},
+                   {"state", catalog::Name(backfill.state)},
+                   {"items", backfill.items},
+                   {"assets", backfill.assets}});
+  }
+  return out;
+}
+
 nlohmann::json QuarantineEntryJson(const catalog::QuarantineEntry& entry) {
   return {{"sha256", entry.sha256_hex},
           {"stage", entry.stage},

@@ -21,6 +21,9 @@ nlohmann::json JobJson(const catalog::Job& job);
 // their worker and lease, the quarantine count. Ages are measured against `now_micros`.
 nlohmann::json QueueStatsJson(const catalog::QueueStats& stats, int64_t now_micros);
 nlohmann::json QuarantineEntryJson(const catalog::QuarantineEntry& entry);
+// `queue`: per backfill, its items not dispatched yet ([{backfill_id, state, items,
+// assets}]).
+nlohmann::json BackfillBacklogJson(const std::vector<catalog::BackfillBacklog>& backlog);
 
 // The whole `assets show` document: the asset, its probe metadata and, per registered
 // stage, its status against today's recipe, the current result and the attempt history.

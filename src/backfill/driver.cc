@@ -124,7 +124,10 @@ Result<StepResult> Driver::Step() {
   std::optional<BackfillState> next;
   if (backfill->state == BackfillState::kRunning && !dispatched->more_pending &&
       dispatched->active_jobs == 0) {
-    next = BackfillState::kSucceeded;
+    auto counts = catalog_.CountBackfillItems(backfill_id_);
+    if (!counts) return Fail(std::move(counts.error()));
+    next = counts->Done() == counts->total ? BackfillState::kSucceeded
+                                           : BackfillState::kCompletedWithFailures;
   } else if (backfill->state == BackfillState::kCancelling && dispatched->active_jobs == 0) {
     next = BackfillState::kCancelled;
   }

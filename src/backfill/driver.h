@@ -7,7 +7,8 @@
 //   running     dispatch pending items into jobs (one job per asset) while the number of
 //               jobs holding its items stays under the concurrency cap, no faster than
 //               the start rate (a token bucket) and with the delay between starts;
-//               succeeded once nothing is pending and no job holds an item.
+//               once nothing is pending and no job holds an item, succeeded when
+//               every item was processed or skipped, else completed_with_failures.
 //   cancelling  withdraw queued jobs and pending items (cancelled), ask running jobs to
 //               stop; cancelled once no job holds an item.
 //   paused      nothing (Pause() already took back the jobs that had not started).

@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "catalog/where.h"
 #include "core/clock.h"
 
@@ -147,7 +149,50 @@ Result<void> CheckStagesNamed(const catalog::WhereExpr& expr, const stages::Regi
   return {};
 }
 
+// How a refusal names the state a backfill is in: "backfill 9 has already succeeded".
+constexpr std::pair<BackfillState, std::string_view> kStateWords[] = {
+    {BackfillState::kPlanned, "has not started"},
+    {BackfillState::kRunning, "is running"},
+    {BackfillState::kPaused, "is paused"},
+    {BackfillState::kCancelling, "is being cancelled"},
+    {BackfillState::kCancelled, "was cancelled"},
+    {BackfillState::kSucceeded, "has already succeeded"},
+    {BackfillState::kFailed, "has failed"},
+    {BackfillState::kCompletedWithFailures, "has already completed with failures"},
+};
+
+// Why a backfill found in `found` cannot be `verb`ed (to `to`), in words: "backfill 9 has
+// already succeeded; it cannot be cancelled", "backfill 9 is already paused".
+std::string Refusal(const catalog::Backfill& found, BackfillState to, std::string_view verb) {
+  const std::string backfill = "backfill " + std::to_string(found.id);
+  if (found.state == to) return backfill + " is already " + std::string(catalog::Name(to));
+  if (found.state == BackfillState::kCancelling && to == BackfillState::kCancelled) {
+    return backfill + " is already being cancelled";
+  }
+  std::string now(catalog::Name(found.state));
+  for (const auto& [state, words] : kStateWords) {
+    if (state == found.state) now = words;
+  }
+  if (found.state == BackfillState::kFailed && !found.stop_reason.empty()) {
+    now += " (" + found.stop_reason + ")";
+  }
+  return backfill + " " + now + "; it cannot be " + std::string(verb);
+}
+
 }  // namespace
+
+Result<catalog::Backfill> Service::Move(int64_t id, const std::vector<BackfillState>& from,
+                                        BackfillState to, std::string_view reason,
+                                        std::string_view verb) {
+  auto moved = catalog_.SetBackfillState(id, from, to, reason);
+  if (moved || moved.error().code != ErrorCode::kConflict) return moved;
+  auto found = catalog_.GetBackfill(id, {});
+  if (!found) return moved;
+  // Cancelling asks for "cancelled" in the words: that is what the user asked for.
+  return Fail(
+      ErrorCode::kConflict,
+      Refusal(*found, to == BackfillState::kCancelling ? BackfillState::kCancelled : to, verb));
+}
 
 Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
                                                    const std::string& scope_owner) const {
@@ -230,8 +275,7 @@ Result<catalog::Backfill> Service::Start(const Request& request, const std::stri
 
 Result<catalog::Backfill> Service::Pause(int64_t id, const catalog::AssetFilter& scope) {
   REPRISE_TRY(catalog_.GetBackfill(id, scope));
-  auto paused =
-      catalog_.SetBackfillState(id, {BackfillState::kRunning}, BackfillState::kPaused, "");
+  auto paused = Move(id, {BackfillState::kRunning}, BackfillState::kPaused, "", "paused");
   if (!paused) return paused;
   // Jobs that have not started go back to the plan; running ones finish.
   auto withdrawn = catalog_.WithdrawBackfillJobs(id, /*cancel=*/false);
@@ -243,15 +287,15 @@ Result<catalog::Backfill> Service::Resume(int64_t id, const catalog::AssetFilter
   auto backfill = catalog_.GetBackfill(id, scope);
   if (!backfill) return backfill;
   if (backfill->state == BackfillState::kRunning) return backfill;  // resuming its driver
-  return catalog_.SetBackfillState(id, {BackfillState::kPaused, BackfillState::kPlanned},
-                                   BackfillState::kRunning, "");
+  return Move(id, {BackfillState::kPaused, BackfillState::kPlanned}, BackfillState::kRunning, "",
+              "resumed");
 }
 
 Result<catalog::Backfill> Service::Cancel(int64_t id, const catalog::AssetFilter& scope) {
   REPRISE_TRY(catalog_.GetBackfill(id, scope));
-  auto cancelling = catalog_.SetBackfillState(
-      id, {BackfillState::kPlanned, BackfillState::kRunning, BackfillState::kPaused},
-      BackfillState::kCancelling, "cancelled on request");
+  auto cancelling =
+      Move(id, {BackfillState::kPlanned, BackfillState::kRunning, BackfillState::kPaused},
+           BackfillState::kCancelling, "cancelled on request", "cancelled");
   if (!cancelling) return cancelling;
   auto withdrawn = catalog_.WithdrawBackfillJobs(id, /*cancel=*/true);
   if (!withdrawn) return Fail(std::move(withdrawn.error()));
@@ -335,11 +379,18 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
   return diff;
 }
 
-Result<catalog::RollbackResult> Service::Rollback(const std::string& stage,
-                                                  const Selection& selection,
-                                                  const std::string& to_recipe,
-                                                  const std::string& scope_owner, bool dry_run,
-                                                  int preview) {
+Result<std::vector<catalog::BackfillBacklog>> Service::Undispatched(
+    const catalog::AssetFilter& scope) {
+  // Planned ones never dispatch until started; cancelling and final ones have nothing
+  // pending.
+  return catalog_.CountUndispatchedBackfillItems({BackfillState::kRunning, BackfillState::kPaused},
+                                                 scope);
+}
+
+Result<RollbackReport> Service::Rollback(const std::string& stage, const Selection& selection,
+                                         const std::string& to_recipe,
+                                         const std::string& scope_owner, bool dry_run,
+                                         int preview) {
   if (registry_.Find(stage) == nullptr) {
     return Fail(ErrorCode::kInvalidArgument, "unknown stage \"" + stage + "\"");
   }
@@ -351,25 +402,52 @@ Result<catalog::RollbackResult> Service::Rollback(const std::string& stage,
   request.dry_run = dry_run;
   request.preview = preview;
   auto result = catalog_.RollbackDerivatives(request, *filter);
-  if (result && !dry_run) {
+  if (!result) return Fail(std::move(result.error()));
+  if (!dry_run) {
     log_->info("event=rollback stage={} to_recipe={} assets={}", stage,
                to_recipe.empty() ? "previous" : to_recipe, result->rolled_back);
   }
-  return result;
+  RollbackReport report;
+  static_cast<catalog::RollbackResult&>(report) = std::move(*result);
+  report.stage = stage;
+  report.todays_recipe = registry_.Recipe(stage);
+  for (const auto& [recipe, n] : report.to_recipes) {
+    if (recipe == report.todays_recipe) continue;
+    report.outdated_by_today += n;
+    report.outdated_recipes.push_back(recipe);
+  }
+  return report;
 }
 
-nlohmann::json RollbackJson(const catalog::RollbackResult& result, bool dry_run) {
+std::string RollbackWarning(const RollbackReport& report, bool dry_run) {
+  if (report.outdated_by_today == 0) return "";
+  std::string recipes;
+  for (const auto& recipe : report.outdated_recipes) {
+    recipes += (recipes.empty() ? "" : ", ") + recipe;
+  }
+  return fmt::format(
+      "{} result(s) {} built by recipe {}; today's config builds {}, so `reprise process` or a "
+      "backfill {} them: set the params of [stages.{}] back to keep them",
+      report.outdated_by_today, dry_run ? "it would bring back were" : "brought back were", recipes,
+      report.todays_recipe, dry_run ? "would rebuild" : "will rebuild", report.stage);
+}
+
+nlohmann::json RollbackJson(const RollbackReport& result, bool dry_run) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& item : result.items) {
     items.push_back({{"asset_id", item.asset_id},
                      {"from_recipe", item.from_recipe},
                      {"to_recipe", item.to_recipe}});
   }
+  const std::string warning = RollbackWarning(result, dry_run);
   return {{"dry_run", dry_run},
           {"assets", result.assets},
           {"rolled_back", result.rolled_back},
           {"no_current", result.no_current},
           {"no_earlier", result.no_earlier},
+          {"todays_recipe", result.todays_recipe},
+          {"outdated_by_todays_recipe", result.outdated_by_today},
+          {"warning", warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(warning)},
           {"first_items", items}};
 }
 
@@ -416,7 +494,8 @@ nlohmann::json StatusJson(const Status& status) {
   nlohmann::json doc = BackfillJson(status.backfill);
   doc["plan"] = status.backfill.plan;
   doc["progress"] = {{"total", counts.total},
-                     {"done", counts.Ended()},
+                     {"done", counts.Done()},
+                     {"ended", counts.Ended()},
                      {"outcomes", outcomes},
                      {"skipped_by_reason", counts.skipped_by_reason},
                      {"failed_by_code", failed},

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -78,6 +79,16 @@ struct Diff {
   std::vector<PlanItem> examples;  // a few of only_live
 };
 
+// A rollback's result, and what today's config will make of it: results it brought back
+// that were built by another recipe than today's are outdated at once, so `reprise
+// process` or a backfill rebuilds them unless the stage's params are set back.
+struct RollbackReport : catalog::RollbackResult {
+  std::string stage;
+  std::string todays_recipe;
+  int64_t outdated_by_today = 0;              // of rolled_back
+  std::vector<std::string> outdated_recipes;  // the recipes of those, sorted
+};
+
 class Service {
  public:
   Service(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
@@ -101,11 +112,17 @@ class Service {
 
   // Makes an earlier successful result of `stage` current again on the selected assets
   // (Catalog::RollbackDerivatives); kInvalidArgument for an unknown stage.
-  [[nodiscard]] Result<catalog::RollbackResult> Rollback(const std::string& stage,
-                                                         const Selection& selection,
-                                                         const std::string& to_recipe,
-                                                         const std::string& scope_owner,
-                                                         bool dry_run, int preview);
+  [[nodiscard]] Result<RollbackReport> Rollback(const std::string& stage,
+                                                const Selection& selection,
+                                                const std::string& to_recipe,
+                                                const std::string& scope_owner, bool dry_run,
+                                                int preview);
+
+  // Items of running and paused backfills not dispatched yet, per backfill (over the
+  // assets of scope.owner when set): work a detached backfill has not put into the
+  // queue yet, which `reprise queue` shows beside the jobs.
+  [[nodiscard]] Result<std::vector<catalog::BackfillBacklog>> Undispatched(
+      const catalog::AssetFilter& scope);
 
   // The health check Start() runs: the blob store takes a write and gives it back.
   [[nodiscard]] Result<void> CheckHealth(const std::vector<std::string>& stages);
@@ -114,6 +131,11 @@ class Service {
   Result<std::vector<catalog::StageRecipe>> Recipes(const std::vector<std::string>& names) const;
   Result<catalog::AssetFilter> ScopedFilter(const Selection& selection,
                                             const std::string& scope_owner) const;
+  // SetBackfillState, with a refusal (kConflict) that says in words why the backfill
+  // cannot be `verb` ("cancelled") from the state it is in.
+  Result<catalog::Backfill> Move(int64_t id, const std::vector<catalog::BackfillState>& from,
+                                 catalog::BackfillState to, std::string_view reason,
+                                 std::string_view verb);
 
   catalog::Catalog& catalog_;
   blob::BlobStore& blobs_;
@@ -127,6 +149,8 @@ class Service {
 nlohmann::json StatusJson(const Status& status);
 nlohmann::json BackfillJson(const catalog::Backfill& backfill);
 nlohmann::json DiffJson(const Diff& diff);
-nlohmann::json RollbackJson(const catalog::RollbackResult& result, bool dry_run);
+// Empty when today's recipe keeps every result the rollback brought back (or would).
+std::string RollbackWarning(const RollbackReport& report, bool dry_run);
+nlohmann::json RollbackJson(const RollbackReport& result, bool dry_run);
 
 }  // namespace reprise::backfill

@@ -26,8 +26,9 @@ std::string_view Name(BackfillMode mode);
 Result<BackfillMode> ParseBackfillMode(std::string_view text);
 
 // planned -> running <-> paused; running/paused -> cancelling -> cancelled;
-// running -> succeeded (every item ended) or failed (the run itself could not go on:
-// a stage vanished, the health check failed).
+// running -> succeeded (every item ended processed or skipped), completed_with_failures
+// (every item ended, and some failed or were cancelled on their own) or failed (the run
+// itself could not go on: a stage vanished, the health check failed).
 enum class BackfillState {
   kPlanned,
   kRunning,
@@ -35,7 +36,8 @@ enum class BackfillState {
   kCancelling,
   kCancelled,
   kSucceeded,
-  kFailed
+  kFailed,
+  kCompletedWithFailures
 };
 std::string_view Name(BackfillState state);
 Result<BackfillState> ParseBackfillState(std::string_view text);
@@ -124,10 +126,22 @@ struct BackfillCounts {
     auto it = by_outcome.find(outcome);
     return it == by_outcome.end() ? 0 : it->second;
   }
+  // Items done: processed, or skipped because nothing had to run.
+  [[nodiscard]] int64_t Done() const {
+    return Count(ItemOutcome::kProcessed) + Count(ItemOutcome::kSkipped);
+  }
   // Items that ended (processed, skipped, failed, cancelled).
   [[nodiscard]] int64_t Ended() const {
     return total - Count(ItemOutcome::kPending) - Count(ItemOutcome::kQueued);
   }
+};
+
+// Items of one backfill not dispatched yet (pending), and over how many assets.
+struct BackfillBacklog {
+  int64_t backfill_id = 0;
+  BackfillState state = BackfillState::kRunning;
+  int64_t items = 0;
+  int64_t assets = 0;
 };
 
 struct DispatchRequest {
@@ -174,6 +188,8 @@ struct RollbackResult {
   int64_t no_current = 0;           // nothing current to roll back from
   int64_t no_earlier = 0;           // no earlier successful result to go back to
   std::vector<RollbackItem> items;  // the first `preview`
+  // rolled_back by the recipe of the result gone back to.
+  std::map<std::string, int64_t> to_recipes;
 };
 
 // Past runs of a stage, for estimates: medians over the latest successful attempts.

@@ -234,6 +234,11 @@ class Catalog {
   // jobs were taken back.
   [[nodiscard]] virtual Result<int64_t> WithdrawBackfillJobs(int64_t id, bool cancel) = 0;
   [[nodiscard]] virtual Result<BackfillCounts> CountBackfillItems(int64_t id) = 0;
+  // Per backfill in one of `states` with items not dispatched yet: how many, over how
+  // many assets, counting only the items of assets matching scope.owner; oldest backfill
+  // first, backfills with none left out.
+  [[nodiscard]] virtual Result<std::vector<BackfillBacklog>> CountUndispatchedBackfillItems(
+      const std::vector<BackfillState>& states, const AssetFilter& scope) = 0;
   // Items in plan order, from `offset`, at most `limit`; only `outcome` when set.
   [[nodiscard]] virtual Result<std::vector<BackfillItem>> ListBackfillItems(
       int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) = 0;

@@ -51,10 +51,14 @@ constexpr std::pair<BackfillMode, std::string_view> kBackfillModeNames[] = {
     {BackfillMode::kAll, "all"},
 };
 constexpr std::pair<BackfillState, std::string_view> kBackfillStateNames[] = {
-    {BackfillState::kPlanned, "planned"},     {BackfillState::kRunning, "running"},
-    {BackfillState::kPaused, "paused"},       {BackfillState::kCancelling, "cancelling"},
-    {BackfillState::kCancelled, "cancelled"}, {BackfillState::kSucceeded, "succeeded"},
+    {BackfillState::kPlanned, "planned"},
+    {BackfillState::kRunning, "running"},
+    {BackfillState::kPaused, "paused"},
+    {BackfillState::kCancelling, "cancelling"},
+    {BackfillState::kCancelled, "cancelled"},
+    {BackfillState::kSucceeded, "succeeded"},
     {BackfillState::kFailed, "failed"},
+    {BackfillState::kCompletedWithFailures, "completed_with_failures"},
 };
 constexpr std::pair<ItemOutcome, std::string_view> kItemOutcomeNames[] = {
     {ItemOutcome::kPending, "pending"},     {ItemOutcome::kQueued, "queued"},
@@ -108,7 +112,7 @@ Result<ItemOutcome> ParseItemOutcome(std::string_view text) {
 }
 bool IsFinal(BackfillState state) {
   return state == BackfillState::kCancelled || state == BackfillState::kSucceeded ||
-         state == BackfillState::kFailed;
+         state == BackfillState::kFailed || state == BackfillState::kCompletedWithFailures;
 }
 
 Result<AssetKind> ParseAssetKind(std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -210,10 +211,25 @@ void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
   }
 }
 
+// "completed_with_failures" -> "completed with failures".
+std::string StateWords(BackfillState state) {
+  std::string words(catalog::Name(state));
+  std::replace(words.begin(), words.end(), '_', ' ');
+  return words;
+}
+
 void PrintSummary(const backfill::Status& status) {
   const auto& counts = status.counts;
-  fmt::print("Backfill {} {} in {}\n", status.backfill.id, catalog::Name(status.backfill.state),
-             HumanSeconds(status.elapsed_seconds));
+  const auto& backfill = status.backfill;
+  if (catalog::IsFinal(backfill.state)) {
+    fmt::print("Backfill {} {} in {}\n", backfill.id, StateWords(backfill.state),
+               HumanSeconds(status.elapsed_seconds));
+  } else if (backfill.started_at == 0) {
+    fmt::print("Backfill {} {}, not started\n", backfill.id, StateWords(backfill.state));
+  } else {
+    fmt::print("Backfill {} {}, started {} ago\n", backfill.id, StateWords(backfill.state),
+               HumanSeconds(status.elapsed_seconds));
+  }
   if (!status.backfill.stop_reason.empty()) fmt::print("  ({})\n", status.backfill.stop_reason);
   Table table({"OUTCOME", "ITEMS", "DETAIL"});
   table.AddRow({"processed", std::to_string(counts.Count(ItemOutcome::kProcessed)), ""});
@@ -234,10 +250,12 @@ void PrintSummary(const backfill::Status& status) {
   table.Print(stdout);
 }
 
+// 1 when some item failed, or the backfill ended otherwise than succeeded (cancelled,
+// failed, completed with failures); 0 while it goes on without failures or succeeded.
 int ExitCodeFor(const backfill::Status& status) {
-  bool clean = status.backfill.state == BackfillState::kSucceeded &&
-               status.counts.Count(ItemOutcome::kFailed) == 0;
-  return clean ? kExitOk : kExitFailures;
+  if (status.counts.Count(ItemOutcome::kFailed) > 0) return kExitFailures;
+  const BackfillState state = status.backfill.state;
+  return !catalog::IsFinal(state) || state == BackfillState::kSucceeded ? kExitOk : kExitFailures;
 }
 
 // Drives the backfill in this process with a worker pool of its own until it needs no
@@ -364,12 +382,33 @@ catalog::AssetFilter Scope(const BackfillCommands& flags) {
   return scope;
 }
 
-int PrintBackfill(const Result<catalog::Backfill>& backfill, bool json, const char* verb) {
+// After pause, resume --detach or cancel: the state the backfill is in now, in words.
+int PrintBackfill(const Result<catalog::Backfill>& backfill, bool json) {
   if (!backfill) return ReportError(backfill.error());
   if (json) {
     PrintJson(backfill::BackfillJson(*backfill));
-  } else {
-    fmt::print("Backfill {} {}: now {}\n", backfill->id, verb, catalog::Name(backfill->state));
+    return kExitOk;
+  }
+  const int64_t id = backfill->id;
+  switch (backfill->state) {
+    case BackfillState::kPaused:
+      fmt::print(
+          "Backfill {} paused: nothing new starts, jobs not started yet went back to its plan "
+          "and running ones finish; `reprise backfill resume {}` carries on.\n",
+          id, id);
+      break;
+    case BackfillState::kRunning:
+      fmt::print("Backfill {} running; any `reprise worker` or `reprise serve` drives it.\n", id);
+      break;
+    case BackfillState::kCancelling:
+      fmt::print(
+          "Backfill {} cancelling: its waiting items are cancelled and its running jobs stop at "
+          "their next heartbeat.\n",
+          id);
+      break;
+    default:
+      fmt::print("Backfill {} {}.\n", id, StateWords(backfill->state));
+      break;
   }
   return kExitOk;
 }
@@ -380,23 +419,26 @@ int RunList(app::App& app, const BackfillCommands& flags) {
   if (flags.json) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto& backfill : *backfills) {
-      auto status = app.backfills().GetStatus(backfill.id, {});
+      auto status = app.backfills().GetStatus(backfill.id, Scope(flags));
       if (!status) return ReportError(status.error());
       doc.push_back(backfill::StatusJson(*status));
     }
     PrintJson(doc);
     return kExitOk;
   }
-  Table table({"ID", "STATE", "MODE", "STAGES", "DONE", "FAILED", "CREATED"});
+  // DONE counts processed and skipped items; failed and cancelled ones are apart.
+  Table table({"ID", "STATE", "MODE", "STAGES", "DONE", "FAILED", "CANCELLED", "CREATED"});
   for (const auto& backfill : *backfills) {
-    auto status = app.backfills().GetStatus(backfill.id, {});
+    auto status = app.backfills().GetStatus(backfill.id, Scope(flags));
     if (!status) return ReportError(status.error());
+    const auto& counts = status->counts;
     std::vector<std::string> stages;
     for (const auto& stage : backfill.stages) stages.push_back(stage.stage);
     table.AddRow({std::to_string(backfill.id), std::string(catalog::Name(backfill.state)),
                   std::string(catalog::Name(backfill.mode)), JoinNames(stages),
-                  fmt::format("{}/{}", status->counts.Ended(), status->counts.total),
-                  std::to_string(status->counts.Count(ItemOutcome::kFailed)),
+                  fmt::format("{}/{}", counts.Done(), counts.total),
+                  std::to_string(counts.Count(ItemOutcome::kFailed)),
+                  std::to_string(counts.Count(ItemOutcome::kCancelled)),
                   FormatRfc3339(backfill.created_at)});
   }
   if (table.empty()) {
@@ -415,7 +457,7 @@ int RunStatus(app::App& app, const BackfillCommands& flags) {
   } else {
     PrintSummary(*status);
   }
-  return kExitOk;
+  return ExitCodeFor(*status);
 }
 
 int RunDiff(app::App& app, const BackfillCommands& flags) {
@@ -457,12 +499,15 @@ void AddSelectionOptions(CLI::App& command, BackfillCommands& flags) {
       ->type_name("EXPR");
 }
 
-void PrintRollback(const catalog::RollbackResult& result, const std::string& stage, bool dry_run) {
+void PrintRollback(const backfill::RollbackReport& result, const std::string& stage, bool dry_run) {
   fmt::print(
       "Rollback of {}{}: {} of {} asset(s){}; {} without a current result, {} without an "
       "earlier one\n",
       stage, dry_run ? " (dry run: nothing was changed)" : "", result.rolled_back, result.assets,
       dry_run ? " would go back" : " went back", result.no_current, result.no_earlier);
+  if (std::string warning = backfill::RollbackWarning(result, dry_run); !warning.empty()) {
+    fmt::print("Note: {}.\n", warning);
+  }
   if (result.items.empty()) return;
   Table table({"ASSET", "FROM RECIPE", "TO RECIPE"});
   for (const auto& item : result.items) {
@@ -597,16 +642,14 @@ std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands
   if (commands.status->parsed()) return RunStatus(app, commands);
   if (commands.diff->parsed()) return RunDiff(app, commands);
   if (commands.pause->parsed()) {
-    return PrintBackfill(app.backfills().Pause(commands.id, Scope(commands)), commands.json,
-                         "paused");
+    return PrintBackfill(app.backfills().Pause(commands.id, Scope(commands)), commands.json);
   }
   if (commands.cancel->parsed()) {
-    return PrintBackfill(app.backfills().Cancel(commands.id, Scope(commands)), commands.json,
-                         "cancel requested");
+    return PrintBackfill(app.backfills().Cancel(commands.id, Scope(commands)), commands.json);
   }
   if (commands.resume->parsed()) {
     auto resumed = app.backfills().Resume(commands.id, Scope(commands));
-    if (commands.detach || !resumed) return PrintBackfill(resumed, commands.json, "resumed");
+    if (commands.detach || !resumed) return PrintBackfill(resumed, commands.json);
     if (!commands.json) fmt::print("Backfill {} resumed\n", commands.id);
     return Drive(app, commands.id, commands, *signals);
   }

@@ -434,21 +434,32 @@ int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) 
   scope.owner = owner;
   auto stats = app.catalog().GetQueueStats(scope);
   if (!stats) return ReportError(stats.error());
+  auto waiting = app.backfills().Undispatched(scope);
+  if (!waiting) return ReportError(waiting.error());
   const int64_t now = app.clock().NowMicros();
+  auto doc = app::QueueStatsJson(*stats, now);
+  doc["backfills_waiting"] = app::BackfillBacklogJson(*waiting);
   if (json) {
-    PrintJson(app::QueueStatsJson(*stats, now));
+    PrintJson(doc);
     return kExitOk;
   }
-  auto doc = app::QueueStatsJson(*stats, now);
   Table depth({"STAGE", "QUEUED", "RUNNING", "FAILED"});
   for (const auto& [stage, counts] : doc["depth"].items()) {
     depth.AddRow(
         {stage, counts["queued"].dump(), counts["running"].dump(), counts["failed"].dump()});
   }
   if (depth.empty()) {
-    fmt::print("The queue is empty.\n");
+    fmt::print("{}\n", waiting->empty() ? "The queue is empty." : "No job is queued or running.");
   } else {
     depth.Print(stdout);
+  }
+  // Detached backfills put their items into the queue a few at a time.
+  for (const auto& backfill : *waiting) {
+    fmt::print("backfill {}{}: {} item(s) over {} asset(s) waiting for dispatch{}\n",
+               backfill.backfill_id,
+               backfill.state == catalog::BackfillState::kPaused ? " (paused)" : "", backfill.items,
+               backfill.assets,
+               backfill.state == catalog::BackfillState::kPaused ? " once it is resumed" : "");
   }
   fmt::print("\noldest waiting  {}\n", Age(stats->oldest_queued_at, now));
   fmt::print("quarantined     {}\n", stats->quarantined);

@@ -423,7 +423,8 @@ TEST_F(BackfillTest, ItemsEndWithWhatTheirJobsDid) {
   EXPECT_EQ(RunQueuedJobs({"thumbnail"}), 3);
   auto step = driver.Step();
   ASSERT_TRUE(step);
-  EXPECT_EQ(step->state, BackfillState::kSucceeded) << "every item ended";
+  EXPECT_EQ(step->state, BackfillState::kCompletedWithFailures)
+      << "every item ended, and three failed: not a success";
   auto counts = Counts(backfill.id);
   EXPECT_EQ(counts.Count(ItemOutcome::kProcessed), 2);
   EXPECT_EQ(counts.skipped_by_reason, (std::map<std::string, int64_t>{{"current", 1}}));
@@ -434,7 +435,136 @@ TEST_F(BackfillTest, ItemsEndWithWhatTheirJobsDid) {
   ASSERT_TRUE(status);
   nlohmann::json doc = StatusJson(*status);
   EXPECT_EQ(doc["progress"]["failed_by_code"]["io"]["count"], 3);
-  EXPECT_EQ(doc["state"], "succeeded");
+  EXPECT_EQ(doc["state"], "completed_with_failures");
+  EXPECT_EQ(doc["progress"]["done"], 3) << "processed and skipped only";
+  EXPECT_EQ(doc["progress"]["ended"], 6);
+}
+
+TEST_F(BackfillTest, OnlyABackfillWhoseEveryItemWasProcessedOrSkippedSucceeds) {
+  AddAssets(2);
+  catalog::Backfill clean = Start(Thumbnails());
+  Driver first = MakeDriver(clean.id);
+  EXPECT_EQ(RunToEnd(first), BackfillState::kSucceeded);
+
+  // An item whose job was cancelled on its own (`reprise jobs cancel`) did not succeed.
+  AddAssets(2);
+  catalog::Backfill interrupted = Start(Thumbnails());
+  Driver second = MakeDriver(interrupted.id, "second");
+  ASSERT_TRUE(second.Step());
+  catalog::JobFilter queued;
+  queued.state = JobState::kQueued;
+  auto jobs = library_.catalog().ListJobs(queued, {});
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->items.size(), 2u);
+  ASSERT_TRUE(library_.catalog().CancelJob(jobs->items[0].id, {}));
+  EXPECT_EQ(RunToEnd(second), BackfillState::kCompletedWithFailures);
+  auto counts = Counts(interrupted.id);
+  EXPECT_EQ(counts.Count(ItemOutcome::kCancelled), 1);
+  EXPECT_EQ(counts.Count(ItemOutcome::kProcessed), 1);
+  EXPECT_TRUE(catalog::IsFinal(BackfillState::kCompletedWithFailures));
+  EXPECT_EQ(
+      catalog::ParseBackfillState("completed_with_failures").value_or(BackfillState::kPlanned),
+      BackfillState::kCompletedWithFailures);
+}
+
+TEST_F(BackfillTest, FinishedBackfillsRefuseToBeSteeredInPlainWords) {
+  AddAssets(2);
+  catalog::Backfill with_failures = Start(Thumbnails());
+  Driver driver = MakeDriver(with_failures.id);
+  ASSERT_TRUE(driver.Step());
+  EXPECT_EQ(RunQueuedJobs({"thumbnail"}), 2);
+  auto ended = driver.Step();
+  ASSERT_TRUE(ended);
+  ASSERT_EQ(ended->state, BackfillState::kCompletedWithFailures);
+
+  const std::string id = std::to_string(with_failures.id);
+  auto message = [](const Result<catalog::Backfill>& refused) {
+    EXPECT_FALSE(refused);
+    if (refused) return std::string();
+    EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+    return refused.error().message;
+  };
+  EXPECT_EQ(message(service_->Resume(with_failures.id, {})),
+            "backfill " + id + " has already completed with failures; it cannot be resumed");
+  EXPECT_EQ(message(service_->Cancel(with_failures.id, {})),
+            "backfill " + id + " has already completed with failures; it cannot be cancelled");
+  EXPECT_EQ(message(service_->Pause(with_failures.id, {})),
+            "backfill " + id + " has already completed with failures; it cannot be paused");
+
+  Request probes = Thumbnails(BackfillMode::kAll);
+  probes.stages = {"probe"};
+  catalog::Backfill succeeded = Start(probes);
+  Driver other = MakeDriver(succeeded.id, "other");
+  ASSERT_EQ(RunToEnd(other), BackfillState::kSucceeded);
+  EXPECT_EQ(message(service_->Cancel(succeeded.id, {})),
+            "backfill " + std::to_string(succeeded.id) +
+                " has already succeeded; it cannot be cancelled");
+
+  catalog::Backfill paused = Start(probes);
+  ASSERT_TRUE(service_->Pause(paused.id, {}));
+  EXPECT_EQ(message(service_->Pause(paused.id, {})),
+            "backfill " + std::to_string(paused.id) + " is already paused");
+  ASSERT_TRUE(service_->Cancel(paused.id, {}));
+  EXPECT_EQ(message(service_->Resume(paused.id, {})),
+            "backfill " + std::to_string(paused.id) + " was cancelled; it cannot be resumed");
+}
+
+TEST_F(BackfillTest, ItemsOfRunningAndPausedBackfillsNotDispatchedYetAreReported) {
+  AddAssets(3, "alice");
+  AddAssets(1, "bob");
+  Request request;
+  request.stages = {"probe", "thumbnail"};
+  request.concurrency = 1;
+  catalog::Backfill running = Start(request);
+  Driver driver = MakeDriver(running.id);
+  ASSERT_TRUE(driver.Step());  // one asset's job; the cap holds back the others
+  catalog::Backfill paused = Start(request);
+  ASSERT_TRUE(service_->Pause(paused.id, {}));
+  catalog::Backfill cancelled = Start(request);
+  ASSERT_TRUE(service_->Cancel(cancelled.id, {}));
+
+  auto waiting = service_->Undispatched({});
+  ASSERT_TRUE(waiting) << waiting.error().ToString();
+  ASSERT_EQ(waiting->size(), 2u);
+  EXPECT_EQ((*waiting)[0].backfill_id, running.id);
+  EXPECT_EQ((*waiting)[0].state, BackfillState::kRunning);
+  EXPECT_EQ((*waiting)[0].items, 6);
+  EXPECT_EQ((*waiting)[0].assets, 3);
+  EXPECT_EQ((*waiting)[1].backfill_id, paused.id);
+  EXPECT_EQ((*waiting)[1].state, BackfillState::kPaused);
+  EXPECT_EQ((*waiting)[1].items, 6) << "the first asset's pairs were already queued";
+  catalog::AssetFilter bob;
+  bob.owner = "bob";
+  auto bobs = service_->Undispatched(bob);
+  ASSERT_TRUE(bobs);
+  ASSERT_EQ(bobs->size(), 2u);
+  EXPECT_EQ((*bobs)[0].items, 2);
+}
+
+TEST_F(BackfillTest, RollbackSaysWhenTodaysRecipeWillRebuildWhatItRestored) {
+  auto ids = AddAssets(3);
+  const std::string today = registry_.Recipe("thumbnail");
+  for (const auto& id : ids) Record(id, "thumbnail", "r-old");
+  for (const auto& id : ids) MakeCurrent(id, "thumbnail");
+
+  Selection all;
+  auto back = service_->Rollback("thumbnail", all, "", "", /*dry_run=*/false, 10);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(back->rolled_back, 3);
+  EXPECT_EQ(back->todays_recipe, today);
+  EXPECT_EQ(back->outdated_by_today, 3) << "built by r-old; today's config builds " << today;
+  EXPECT_EQ(back->outdated_recipes, std::vector<std::string>{"r-old"});
+  nlohmann::json doc = RollbackJson(*back, false);
+  EXPECT_EQ(doc["todays_recipe"], today);
+  EXPECT_EQ(doc["outdated_by_todays_recipe"], 3);
+  EXPECT_NE(doc["warning"].get<std::string>().find("r-old"), std::string::npos) << doc.dump();
+
+  // Forward again to today's recipe: nothing it restored will be rebuilt.
+  auto forward = service_->Rollback("thumbnail", all, today, "", false, 10);
+  ASSERT_TRUE(forward);
+  EXPECT_EQ(forward->rolled_back, 3);
+  EXPECT_EQ(forward->outdated_by_today, 0);
+  EXPECT_TRUE(RollbackJson(*forward, false)["warning"].is_null());
 }
 
 TEST_F(BackfillTest, ModeAllForcesCurrentResultsToBeRebuilt) {

@@ -147,6 +147,18 @@ TEST_F(BackfillCliTest, RollbackBringsBackTheResultsOfTheRecipeBeforeABackfill) 
   json plan = RunJson({"rollback", "thumbnail", "--dry-run"});
   EXPECT_EQ(plan["rolled_back"], 3) << "the videos and the image; the audio file has none";
   EXPECT_EQ(plan["assets"], 4);
+  EXPECT_EQ(plan["todays_recipe"], before) << "the config is back to the old width";
+  EXPECT_EQ(plan["outdated_by_todays_recipe"], 0);
+  EXPECT_TRUE(plan["warning"].is_null());
+  // With the new width still configured, what it brings back would be rebuilt.
+  json warned = RunJson({"rollback", "thumbnail", "--dry-run"}, 0, bumped);
+  EXPECT_EQ(warned["todays_recipe"], after);
+  EXPECT_EQ(warned["outdated_by_todays_recipe"], 3);
+  ASSERT_TRUE(warned["warning"].is_string()) << warned.dump(2);
+  EXPECT_NE(warned["warning"].get<std::string>().find(before), std::string::npos);
+  CommandResult warned_text = Run({"rollback", "thumbnail", "--dry-run"}, bumped);
+  EXPECT_NE(warned_text.out.find("would rebuild them"), std::string::npos) << warned_text.out;
+  EXPECT_NE(warned_text.out.find(after), std::string::npos) << warned_text.out;
   CommandResult refused = Run({"rollback", "thumbnail"});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_NE(refused.err.find("--yes"), std::string::npos);
@@ -159,6 +171,87 @@ TEST_F(BackfillCliTest, RollbackBringsBackTheResultsOfTheRecipeBeforeABackfill) 
   // The old result's picture is still there to serve, with the old width.
   json picture = ProbePicture(BlobPath(current["blobs"][0]["key"]));
   EXPECT_EQ(picture["width"], 320);
+}
+
+TEST_F(BackfillCliTest, ABackfillWithFailedItemsSaysSoInItsStateTextJsonAndExitCode) {
+  Ready();
+  json video = RunJson({"assets", "list", "--kind", "video"})[0];
+  std::string asset = video["id"];
+  // Its original is gone: both of its stages fail (not_found).
+  std::string original = BlobPath(video["original"]["key"]);
+  fs::rename(original, original + "-moved");
+
+  json status = RunJson({"backfill", "probe", "thumbnail", "--all", "--yes"}, 1);
+  EXPECT_EQ(status["state"], "completed_with_failures") << status.dump(2);
+  EXPECT_EQ(status["progress"]["outcomes"]["failed"], 2);
+  EXPECT_EQ(status["progress"]["done"], 6) << "processed and skipped only";
+  EXPECT_EQ(status["progress"]["failed_by_code"]["not_found"]["examples"], json::array({asset}))
+      << "one asset failing in two stages is one example";
+  std::string id = std::to_string(status["id"].get<int64_t>());
+
+  CommandResult text = Run({"backfill", "status", id});
+  EXPECT_EQ(text.exit_code, 1) << "some item failed\n" << text.output;
+  EXPECT_NE(text.out.find("completed with failures"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find(asset + "," + asset), std::string::npos) << text.out;
+  EXPECT_EQ(RunJson({"backfill", "status", id}, 1)["state"], "completed_with_failures");
+  CommandResult list = Run({"backfill", "list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("completed_with_failures"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("succeeded"), std::string::npos) << list.out;
+
+  CommandResult cancel = Run({"backfill", "cancel", id});
+  EXPECT_EQ(cancel.exit_code, 1);
+  EXPECT_NE(cancel.err.find("backfill " + id +
+                            " has already completed with failures; it cannot be cancelled"),
+            std::string::npos)
+      << cancel.err;
+}
+
+TEST_F(BackfillCliTest, ItemsWaitingForDispatchShowInTheQueueAndCancelledOnesApartFromDone) {
+  Ready();
+  json started = RunJson({"backfill", "probe", "thumbnail", "--all", "--detach", "--yes"});
+  int64_t number = started["id"];
+  std::string id = std::to_string(number);
+
+  // Nobody drives it yet: no job is queued for it, but its items wait.
+  json queue = RunJson({"queue"});
+  ASSERT_EQ(queue["backfills_waiting"].size(), 1u) << queue.dump(2);
+  EXPECT_EQ(queue["backfills_waiting"][0]["backfill_id"], number);
+  EXPECT_EQ(queue["backfills_waiting"][0]["state"], "running");
+  EXPECT_EQ(queue["backfills_waiting"][0]["items"], 8);
+  EXPECT_EQ(queue["backfills_waiting"][0]["assets"], 4);
+  CommandResult shown = Run({"queue"});
+  EXPECT_NE(shown.out.find("backfill " + id + ": 8 item(s) over 4 asset(s) waiting for dispatch"),
+            std::string::npos)
+      << shown.out;
+
+  CommandResult status = Run({"backfill", "status", id});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.out.find("Backfill " + id + " running, started "), std::string::npos)
+      << status.out;
+  CommandResult paused = Run({"backfill", "pause", id});
+  EXPECT_EQ(paused.exit_code, 0) << paused.output;
+  EXPECT_NE(paused.out.find("Backfill " + id + " paused"), std::string::npos) << paused.out;
+  EXPECT_EQ(paused.out.find("now paused"), std::string::npos) << paused.out;
+  EXPECT_EQ(RunJson({"queue"})["backfills_waiting"][0]["state"], "paused");
+
+  json cancelled = RunJson({"backfill", "cancel", id});
+  EXPECT_EQ(cancelled["state"], "cancelled");
+  EXPECT_TRUE(RunJson({"queue"})["backfills_waiting"].empty());
+  CommandResult list = Run({"backfill", "list"});
+  EXPECT_NE(list.out.find("0/8"), std::string::npos) << "nothing was done\n" << list.out;
+  EXPECT_EQ(list.out.find("8/8"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("CANCELLED"), std::string::npos) << list.out;
+  json listed = RunJson({"backfill", "list"});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["progress"]["done"], 0);
+  EXPECT_EQ(listed[0]["progress"]["outcomes"]["cancelled"], 8);
+
+  CommandResult resume = Run({"backfill", "resume", id});
+  EXPECT_EQ(resume.exit_code, 1);
+  EXPECT_NE(resume.err.find("backfill " + id + " was cancelled; it cannot be resumed"),
+            std::string::npos)
+      << resume.err;
 }
 
 TEST_F(BackfillCliTest, BadFiltersAndOptionsAreUsageErrorsNamingTheFlag) {

@@ -686,9 +686,10 @@ Result<BackfillCounts> SqliteBackfills::Count(int64_t id) {
     }));
   }
   for (const auto& [code, n] : counts.failed_by_code) {
+    // Distinct assets: one failing in several stages has an item per stage.
     auto select = db_.Prepare(
         "SELECT asset_id FROM backfill_items WHERE backfill_id = ? AND outcome = 'failed'"
-        " AND error_code = ? ORDER BY rowid LIMIT 3");
+        " AND error_code = ? GROUP BY asset_id ORDER BY MIN(rowid) LIMIT 3");
     if (!select) return Fail(std::move(select.error()));
     select->BindInt64(id).BindText(code);
     REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
@@ -700,6 +701,28 @@ Result<BackfillCounts> SqliteBackfills::Count(int64_t id) {
   if (!active) return Fail(std::move(active.error()));
   counts.active_jobs = *active;
   return counts;
+}
+
+Result<std::vector<BackfillBacklog>> SqliteBackfills::CountUndispatched(
+    const std::vector<BackfillState>& states, const AssetFilter& scope) {
+  nlohmann::json wanted = nlohmann::json::array();
+  for (auto state : states) wanted.push_back(Name(state));
+  auto select = db_.Prepare(
+      "SELECT b.id, b.state, COUNT(*), COUNT(DISTINCT i.asset_id) FROM backfills b"
+      " JOIN backfill_items i ON i.backfill_id = b.id AND i.outcome = 'pending'"
+      " WHERE b.state IN (SELECT value FROM json_each(?))"
+      " AND (? IS NULL OR i.asset_id IN (SELECT id FROM assets WHERE owner = ?))"
+      " GROUP BY b.id ORDER BY b.id");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindText(wanted.dump()).BindOptionalText(scope.owner).BindOptionalText(scope.owner);
+  std::vector<BackfillBacklog> backlog;
+  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
+    auto state = ParseBackfillState(select->Text(1));
+    if (!state) return Fail(state.error().Wrap(Describe(select->Int64(0))));
+    backlog.push_back({select->Int64(0), *state, select->Int64(2), select->Int64(3)});
+    return true;
+  }));
+  return backlog;
 }
 
 Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,

@@ -41,6 +41,8 @@ class SqliteBackfills {
   [[nodiscard]] Result<DispatchResult> Dispatch(int64_t id, const DispatchRequest& request);
   [[nodiscard]] Result<int64_t> Withdraw(int64_t id, bool cancel);
   [[nodiscard]] Result<BackfillCounts> Count(int64_t id);
+  [[nodiscard]] Result<std::vector<BackfillBacklog>> CountUndispatched(
+      const std::vector<BackfillState>& states, const AssetFilter& scope);
   [[nodiscard]] Result<std::vector<BackfillItem>> ListItems(int64_t id,
                                                             std::optional<ItemOutcome> outcome,
                                                             int64_t offset, int limit);

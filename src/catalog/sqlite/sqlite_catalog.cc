@@ -985,6 +985,12 @@ Result<BackfillCounts> SqliteCatalog::CountBackfillItems(int64_t id) {
                        [&](SqliteBackfills& b) { return b.Count(id); });
 }
 
+Result<std::vector<BackfillBacklog>> SqliteCatalog::CountUndispatchedBackfillItems(
+    const std::vector<BackfillState>& states, const AssetFilter& scope) {
+  return WithBackfills(false, "counting the undispatched items of backfills",
+                       [&](SqliteBackfills& b) { return b.CountUndispatched(states, scope); });
+}
+
 Result<std::vector<BackfillItem>> SqliteCatalog::ListBackfillItems(
     int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) {
   return WithBackfills(false, "listing the items of backfill " + std::to_string(id),

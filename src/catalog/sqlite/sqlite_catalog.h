@@ -109,6 +109,8 @@ class SqliteCatalog final : public Catalog {
                                                         const DispatchRequest& request) override;
   [[nodiscard]] Result<int64_t> WithdrawBackfillJobs(int64_t id, bool cancel) override;
   [[nodiscard]] Result<BackfillCounts> CountBackfillItems(int64_t id) override;
+  [[nodiscard]] Result<std::vector<BackfillBacklog>> CountUndispatchedBackfillItems(
+      const std::vector<BackfillState>& states, const AssetFilter& scope) override;
   [[nodiscard]] Result<std::vector<BackfillItem>> ListBackfillItems(
       int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) override;
   [[nodiscard]] Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,

@@ -45,6 +45,7 @@ Result<RollbackResult> Rollback(SqliteConnection& db, int64_t now, const Rollbac
         if (static_cast<int>(result.items.size()) < request.preview) result.items.push_back(item);
         if (!request.dry_run) switches.push_back(std::move(item));
         ++result.rolled_back;
+        ++result.to_recipes[row.Text(4)];
       }
       return true;
     }));
