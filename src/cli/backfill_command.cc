@@ -414,6 +414,7 @@ int RunStatus(app::App& app, const BackfillCommands& flags) {
     PrintJson(backfill::StatusJson(*status));
   } else {
     PrintSummary(*status);
+    if (auto note = backfill::DriverNote(*status); !note.empty()) fmt::print("  {}\n", note);
   }
   return kExitOk;
 }
