@@ -80,6 +80,41 @@ Result<std::vector<std::string>> CheckedStages(const std::vector<std::string>& s
 
 std::string Describe(int64_t job_id) { return "job " + std::to_string(job_id); }
 
+// An asset's active stages: the job holding each, and the stages of its queued jobs.
+struct ActiveStages {
+  std::map<std::string, int64_t> holder;
+  std::map<int64_t, std::vector<std::string>> queued;  // by job id, so the first is oldest
+};
+
+Result<ActiveStages> ReadActiveStages(SqliteConnection& db, const std::string& asset_id) {
+  auto select = db.Prepare(
+      "SELECT s.stage, s.job_id, j.state = 'queued' FROM job_stages s JOIN jobs j"
+      " ON j.id = s.job_id WHERE s.asset_id = ? AND s.active = 1");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindText(asset_id);
+  ActiveStages active;
+  REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+    active.holder[row.Text(0)] = row.Int64(1);
+    if (row.Int64(2) != 0) active.queued[row.Int64(1)].push_back(row.Text(0));
+    return true;
+  }));
+  return active;
+}
+
+// Moves a queued job's stage to another job of the asset: its row (with its force flag)
+// and the backfill item it serves follow it.
+Result<void> MoveStage(SqliteConnection& db, const std::string& stage, int64_t from, int64_t to) {
+  for (const char* sql : {"UPDATE job_stages SET job_id = ? WHERE job_id = ? AND stage = ?",
+                          "UPDATE backfill_items SET job_id = ? WHERE job_id = ? AND stage = ?"
+                          " AND outcome = 'queued'"}) {
+    auto move = db.Prepare(sql);
+    if (!move) return Fail(std::move(move.error()));
+    move->BindInt64(to).BindInt64(from).BindText(stage);
+    REPRISE_TRY(move->Run());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
@@ -97,25 +132,12 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     if (!row) return Fail(std::move(row.error()));
     if (!*row) return Fail(ErrorCode::kNotFound, "asset " + job.asset_id + " not found");
   }
-  // The asset's active stages by the job holding them, queued jobs apart.
-  std::map<std::string, int64_t> holder;
-  std::map<int64_t, std::vector<std::string>> queued_jobs;  // by id, so the first is oldest
-  {
-    // The explicit check that gives merge semantics; the unique index behind it turns a
-    // bug here into kConflict instead of a duplicate.
-    auto select = db_.Prepare(
-        "SELECT s.stage, s.job_id, j.state = 'queued' FROM job_stages s JOIN jobs j"
-        " ON j.id = s.job_id WHERE s.asset_id = ? AND s.active = 1");
-    if (!select) return Fail(std::move(select.error()));
-    select->BindText(job.asset_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row) return Fail(std::move(row.error()));
-      if (!*row) break;
-      holder[select->Text(0)] = select->Int64(1);
-      if (select->Int64(2) != 0) queued_jobs[select->Int64(1)].push_back(select->Text(0));
-    }
-  }
+  // The explicit check that gives merge semantics; the unique index behind it turns a
+  // bug here into kConflict instead of a duplicate.
+  auto active = ReadActiveStages(db_, job.asset_id);
+  if (!active) return Fail(std::move(active.error()));
+  std::map<std::string, int64_t>& holder = active->holder;
+  std::map<int64_t, std::vector<std::string>>& queued_jobs = active->queued;
   // separate: a queued job holding a stage not asked for cannot take this job's stages.
   auto only_asked = [&](const std::vector<std::string>& held) {
     return std::all_of(held.begin(), held.end(), [&](const std::string& stage) {
@@ -197,15 +219,7 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     REPRISE_TRY(insert->Run());
   }
   for (const auto& stage : result.moved) {
-    // The stage's row (with its force flag) and the backfill item it serves follow it.
-    for (const char* sql : {"UPDATE job_stages SET job_id = ? WHERE job_id = ? AND stage = ?",
-                            "UPDATE backfill_items SET job_id = ? WHERE job_id = ? AND stage = ?"
-                            " AND outcome = 'queued'"}) {
-      auto move = db_.Prepare(sql);
-      if (!move) return Fail(std::move(move.error()));
-      move->BindInt64(result.job_id).BindInt64(holder[stage]).BindText(stage);
-      REPRISE_TRY(move->Run());
-    }
+    REPRISE_TRY(MoveStage(db_, stage, holder[stage], result.job_id));
   }
   for (const auto& stage : result.enqueued) {
     auto insert = db_.Prepare(
