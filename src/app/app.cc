@@ -68,13 +68,14 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
   app->ingestor_ =
       std::make_unique<ingest::Ingestor>(*app->catalog_, *app->blobs_, app->clock_, app->log_);
   App* self = app.get();
-  app->processor_ = std::make_unique<queue::Processor>(*app->catalog_, app->registry_, app->clock_,
-                                                       [self](int concurrency) {
-                                                         auto options = self->WorkerDefaults();
-                                                         if (concurrency > 0)
-                                                           options.concurrency = concurrency;
-                                                         return self->NewWorker(std::move(options));
-                                                       });
+  app->processor_ = std::make_unique<queue::Processor>(
+      *app->catalog_, app->registry_, app->clock_,
+      [self](int concurrency, const std::vector<std::string>& stages) {
+        auto options = self->WorkerDefaults();
+        if (concurrency > 0) options.concurrency = concurrency;
+        options.stages = stages;
+        return self->NewWorker(std::move(options));
+      });
   auto costs = backfill::ParseCostModels(config.costs);
   if (!costs) return Fail(costs.error().Wrap("config"));
   app->backfills_ = std::make_unique<backfill::Service>(
@@ -83,10 +84,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log) {
   return app;
 }
 
-std::unique_ptr<backfill::Pump> App::NewBackfillPump() {
+std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {
   return std::make_unique<backfill::Pump>(
       *catalog_, clock_, log_, queue::MakeWorkerId(++workers_made_) + "/backfills",
-      Micros(config_.queue.poll_seconds), Micros(config_.queue.lease_seconds));
+      Micros(config_.queue.poll_seconds),
+      lease_micros > 0 ? lease_micros : Micros(config_.queue.lease_seconds));
 }
 
 catalog::NewJob App::IngestJob() const {

@@ -50,7 +50,9 @@ class App {
   // A worker pool over this app's catalog, blob store and registry (not started).
   std::unique_ptr<queue::Worker> NewWorker(queue::WorkerOptions options);
   // Drives backfills nobody drives (started detached, or whose driver died); not started.
-  std::unique_ptr<backfill::Pump> NewBackfillPump();
+  // Its driver leases last `lease_micros` (0: queue.lease_seconds), the lease of the
+  // workers beside it, so a killed process's backfill is taken over as soon as its jobs.
+  std::unique_ptr<backfill::Pump> NewBackfillPump(int64_t lease_micros = 0);
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}

@@ -171,7 +171,8 @@ nlohmann::json QueueStatsJson(const catalog::QueueStats& stats, int64_t now_micr
          {"started_at", TimeJson(job.started_at)},
          {"running_seconds", static_cast<double>(now_micros - job.started_at) / 1e6},
          {"lease_expires_at", TimeJson(job.lease_expires_at)},
-         {"lease_left_seconds", static_cast<double>(job.lease_expires_at - now_micros) / 1e6}});
+         {"lease_left_seconds", static_cast<double>(job.lease_expires_at - now_micros) / 1e6},
+         {"lease_expired", job.lease_expires_at < now_micros}});
   }
   nlohmann::json oldest = nullptr;
   if (stats.oldest_queued_at > 0) {

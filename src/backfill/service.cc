@@ -317,10 +317,9 @@ Result<Status> Service::GetStatus(int64_t id, const catalog::AssetFilter& scope)
   if (!backfill) return Fail(std::move(backfill.error()));
   auto counts = catalog_.CountBackfillItems(id);
   if (!counts) return Fail(std::move(counts.error()));
-  Status status{std::move(*backfill), std::move(*counts), 0};
+  Status status{std::move(*backfill), std::move(*counts), 0, clock_.NowMicros()};
   if (status.backfill.started_at > 0) {
-    int64_t end =
-        status.backfill.finished_at > 0 ? status.backfill.finished_at : clock_.NowMicros();
+    int64_t end = status.backfill.finished_at > 0 ? status.backfill.finished_at : status.now_micros;
     status.elapsed_seconds = static_cast<double>(end - status.backfill.started_at) / 1e6;
   }
   return status;
@@ -475,6 +474,34 @@ nlohmann::json BackfillJson(const catalog::Backfill& backfill) {
       {"finished_at", time(backfill.finished_at)}};
 }
 
+namespace {
+
+bool NeedsDriver(const catalog::Backfill& backfill) {
+  return backfill.state == BackfillState::kRunning || backfill.state == BackfillState::kCancelling;
+}
+
+bool Driven(const Status& status) {
+  // As Catalog::ListUndrivenBackfills sees it: a lease holds up to its expiry instant.
+  return !status.backfill.driver.empty() && status.backfill.driver_expires_at >= status.now_micros;
+}
+
+}  // namespace
+
+std::string DriverNote(const Status& status) {
+  const auto& backfill = status.backfill;
+  if (!NeedsDriver(backfill)) return "";
+  if (Driven(status)) {
+    return fmt::format("driven by {} (lease {})", backfill.driver,
+                       catalog::DescribeLease(backfill.driver_expires_at, status.now_micros));
+  }
+  if (backfill.driver.empty()) {
+    return "no process drives it: waiting for a worker (`reprise worker`, `reprise serve`) or "
+           "`backfill resume` to take it over";
+  }
+  return fmt::format("its driver {} stopped: lease {} to take it over", backfill.driver,
+                     catalog::DescribeLease(backfill.driver_expires_at, status.now_micros));
+}
+
 nlohmann::json StatusJson(const Status& status) {
   const auto& counts = status.counts;
   nlohmann::json outcomes = nlohmann::json::object();
@@ -501,6 +528,15 @@ nlohmann::json StatusJson(const Status& status) {
                      {"failed_by_code", failed},
                      {"active_jobs", counts.active_jobs},
                      {"elapsed_seconds", status.elapsed_seconds}};
+  doc["driver_lease"] = nullptr;
+  if (NeedsDriver(status.backfill)) {
+    doc["driver_lease"] = {
+        {"expires_at", status.backfill.driver.empty()
+                           ? nlohmann::json(nullptr)
+                           : nlohmann::json(FormatRfc3339(status.backfill.driver_expires_at))},
+        {"waiting_for_worker", !Driven(status)},
+        {"note", DriverNote(status)}};
+  }
   return doc;
 }
 

@@ -69,7 +69,14 @@ struct Status {
   catalog::Backfill backfill;
   catalog::BackfillCounts counts;
   double elapsed_seconds = 0;
+  int64_t now_micros = 0;  // when it was read, for the driver's lease
 };
+
+// Who moves a running or cancelling backfill forward, in one line: its driver and the
+// lease left, or that nobody does (never adopted, released, or its driver's lease expired
+// because the process died) and it waits for a worker (`reprise worker`, `serve`) or
+// `backfill resume` to take it over. Empty in other states.
+std::string DriverNote(const Status& status);
 
 struct Diff {
   int64_t frozen = 0;              // items in the frozen plan

@@ -115,7 +115,10 @@ class Catalog {
   // to the higher of the two; run_after to the earlier; it keeps its max_attempts and
   // backfill) or form a new job. A repeated stage counts once. kNotFound for an unknown
   // asset or backfill; kInvalidArgument for no stages, an empty stage name or
-  // max_attempts < 1.
+  // max_attempts < 1. With job.separate the job holds none but the given stages: it
+  // joins only a queued job holding nothing else, and a stage waiting in a queued job
+  // together with others moves out of it into this one (EnqueueResult::moved); stages
+  // of a running job stay there (already_active).
   [[nodiscard]] virtual Result<EnqueueResult> Enqueue(const NewJob& job) = 0;
   // Leases up to max_jobs due queued jobs (run_after <= now), highest priority first,
   // then earliest run_after, then lowest id: each becomes kRunning with lease_owner and
@@ -135,7 +138,8 @@ class Catalog {
   // kQueued: retry_stages must be a non-empty subset of the job's stages (else
   // kInvalidArgument); the other stages leave the job; run_after 0 means now; attempts
   // stay as they are and the job is queued even when they reached max_attempts (the
-  // worker decides when to give up). kRunning is kInvalidArgument.
+  // worker decides when to give up). kRunning is kInvalidArgument. A succeeded job keeps
+  // no error (last_error_* of earlier attempts are cleared).
   [[nodiscard]] virtual Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
                                                const JobOutcome& outcome) = 0;
   // FinishJob, then ClaimJobs(next), in one transaction: a busy worker pays one commit

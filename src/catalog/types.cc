@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace reprise::catalog {
 namespace {
 
@@ -132,6 +134,15 @@ Result<StageStatus> ParseStageStatus(std::string_view text) {
 }
 Result<JobState> ParseJobState(std::string_view text) {
   return ParseIn(kJobStateNames, "job state", text);
+}
+
+std::string DescribeLease(int64_t expires_at_micros, int64_t now_micros) {
+  // As the reaper sees it: a lease holds up to and including its expiry instant.
+  if (expires_at_micros >= now_micros) {
+    return fmt::format("{:.1f} s left", static_cast<double>(expires_at_micros - now_micros) / 1e6);
+  }
+  return fmt::format("expired {:.1f} s ago, waiting for a worker",
+                     static_cast<double>(now_micros - expires_at_micros) / 1e6);
 }
 
 }  // namespace reprise::catalog

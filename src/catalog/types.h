@@ -190,6 +190,11 @@ enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
 std::string_view Name(JobState state);
 Result<JobState> ParseJobState(std::string_view text);
 
+// A lease (a job's, a backfill driver's) as people read it at `now_micros`: "3.2 s left",
+// or once past its expiry "expired 6.5 s ago, waiting for a worker": its holder stopped
+// renewing it (killed, stalled) and the next worker to look takes the work over.
+std::string DescribeLease(int64_t expires_at_micros, int64_t now_micros);
+
 // Live work (ingest, API calls) outranks backfills; workers keep a share of their slots
 // for jobs at or above kLivePriority.
 inline constexpr int kLivePriority = 100;
@@ -206,12 +211,20 @@ struct NewJob {
   // in mode "all" rebuilds what it selected). A forced stage merged into a queued job
   // stays forced; the job's other stages do not become forced.
   bool force = false;
+  // The asset keeps its status while the job runs (a backfill with --skip-reset) instead
+  // of showing `processing`; once the results are in, the status is recomputed as always.
+  // Merged into a queued job, the job keeps the status only if both asks said so.
+  bool keep_status = false;
+  // The job holds only these stages, so a worker that runs nothing else (`reprise process
+  // --stage`) can take it: see Catalog::Enqueue.
+  bool separate = false;
 };
 
 struct EnqueueResult {
   int64_t job_id = 0;    // the job now holding the enqueued stages; 0 when none was enqueued
   bool created = false;  // a new job row was inserted
   std::vector<std::string> enqueued;        // stages added to a new or a merged job
+  std::vector<std::string> moved;           // separate: taken out of another queued job
   std::vector<std::string> already_active;  // already queued or running for the asset
 };
 
@@ -236,8 +249,9 @@ struct Job {
   std::string last_error_message;
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  int64_t started_at = 0;   // first claim
-  int64_t finished_at = 0;  // succeeded, failed or cancelled
+  int64_t started_at = 0;    // first claim
+  int64_t finished_at = 0;   // succeeded, failed or cancelled
+  bool keep_status = false;  // see NewJob::keep_status
 };
 
 struct ClaimRequest {

@@ -456,6 +456,7 @@ int RunStatus(app::App& app, const BackfillCommands& flags) {
     PrintJson(backfill::StatusJson(*status));
   } else {
     PrintSummary(*status);
+    if (auto note = backfill::DriverNote(*status); !note.empty()) fmt::print("  {}\n", note);
   }
   return ExitCodeFor(*status);
 }

@@ -253,7 +253,7 @@ int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& s
   auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
   if (auto started = worker->Start(); !started) return ReportError(started.error());
   // Backfills nobody drives (detached, or whose foreground run stopped) go on here.
-  auto pump = app.NewBackfillPump();
+  auto pump = app.NewBackfillPump(worker->options().lease_micros);
   pump->SetOnDispatch([&worker] { worker->Wake(); });
   pump->Start();
   queue::ServeUntilSignalled(*worker, signals, app.log());
@@ -288,7 +288,7 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
   }
   std::unique_ptr<backfill::Pump> pump;
   if (workers) {
-    pump = app.NewBackfillPump();
+    pump = app.NewBackfillPump(worker->options().lease_micros);
     pump->SetOnDispatch([&worker] { worker->Wake(); });
     pump->Start();
   }
@@ -344,8 +344,8 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
       } else {
         std::string detail;
         if (job.state == catalog::JobState::kRunning) {
-          detail = fmt::format("{} (lease {} left)", job.lease_owner,
-                               HumanSeconds(static_cast<double>(job.lease_expires_at - now) / 1e6));
+          detail = fmt::format("{} (lease {})", job.lease_owner,
+                               catalog::DescribeLease(job.lease_expires_at, now));
         } else if (job.state == catalog::JobState::kQueued && job.run_after > now) {
           detail = "retry in " + HumanSeconds(static_cast<double>(job.run_after - now) / 1e6);
         }
@@ -466,11 +466,10 @@ int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) 
   fmt::print("running         {}\n", stats->running.size());
   if (!stats->running.empty()) {
     fmt::print("\n");
-    Table running({"JOB", "ASSET", "STAGES", "WORKER", "RUNNING", "LEASE LEFT"});
+    Table running({"JOB", "ASSET", "STAGES", "WORKER", "RUNNING", "LEASE"});
     for (const auto& job : stats->running) {
       running.AddRow({std::to_string(job.job_id), job.asset_id, JoinNames(job.stages), job.worker,
-                      Age(job.started_at, now),
-                      HumanSeconds(static_cast<double>(job.lease_expires_at - now) / 1e6)});
+                      Age(job.started_at, now), catalog::DescribeLease(job.lease_expires_at, now)});
     }
     running.Print(stdout);
   }

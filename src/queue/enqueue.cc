@@ -26,6 +26,7 @@ Result<EnqueueDueCounts> EnqueueDue(catalog::Catalog& catalog, const stages::Reg
       job.priority = options.priority;
       job.max_attempts = options.max_attempts;
       job.backfill_id = options.backfill_id;
+      job.separate = options.separate;
       for (size_t i = 0; i < selected->size(); ++i) {
         auto status = (*statuses)[i];
         std::string name((*selected)[i]->Name());
@@ -41,10 +42,11 @@ Result<EnqueueDueCounts> EnqueueDue(catalog::Catalog& catalog, const stages::Reg
       if (!enqueued) return Fail(enqueued.error().Wrap("cannot enqueue asset " + asset.id));
       if (enqueued->created) {
         ++counts.jobs_created;
-      } else if (!enqueued->enqueued.empty()) {
+      } else if (!enqueued->enqueued.empty() || !enqueued->moved.empty()) {
         ++counts.jobs_merged;
       }
-      counts.stages_enqueued += static_cast<int64_t>(enqueued->enqueued.size());
+      counts.stages_enqueued +=
+          static_cast<int64_t>(enqueued->enqueued.size() + enqueued->moved.size());
       counts.stages_already_active += static_cast<int64_t>(enqueued->already_active.size());
       if (on_due) on_due(DueAsset{asset, job.stages, *enqueued});
     }

@@ -30,6 +30,9 @@ struct EnqueueDueOptions {
   int priority = catalog::kLivePriority;
   int max_attempts = 5;
   std::optional<int64_t> backfill_id;
+  // Jobs hold only selected stages (catalog::NewJob::separate): for a pool that runs
+  // nothing else.
+  bool separate = false;
 };
 
 struct EnqueueDueCounts {

@@ -142,7 +142,8 @@ Result<catalog::AssetStatus> Executor::ComputeStatus(const std::string& asset_id
 
 Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
                                        const std::vector<const stages::Stage*>& due,
-                                       const stages::RunOptions& options) {
+                                       const stages::RunOptions& options,
+                                       StatusWhileRunning while_running) {
   int64_t started = clock_.MonotonicMicros();
   AssetReport report;
   report.asset_id = asset.id;
@@ -152,7 +153,9 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     report.status = *status;
     return report;
   }
-  REPRISE_TRY(catalog_.SetAssetStatus(asset.id, catalog::AssetStatus::kProcessing));
+  if (while_running == StatusWhileRunning::kProcessing) {
+    REPRISE_TRY(catalog_.SetAssetStatus(asset.id, catalog::AssetStatus::kProcessing));
+  }
 
   std::vector<int64_t> rows;
   std::vector<std::unique_ptr<AttemptSink>> sinks;

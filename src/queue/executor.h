@@ -42,6 +42,10 @@ struct AssetReport {
   stages::RunStats stats;
 };
 
+// What the asset's status shows while its stages run: `processing`, or what it was until
+// the new results are in (a backfill with --skip-reset, catalog::NewJob::keep_status).
+enum class StatusWhileRunning { kProcessing, kKeep };
+
 class Executor {
  public:
   Executor(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
@@ -55,10 +59,12 @@ class Executor {
   // Runs `due` on `asset`. Errors only when the catalog itself fails; stage failures
   // are reported in AssetReport and recorded on their derivative rows. `options` carry
   // the decode-progress hook a worker uses to renew its lease and notice cancellation
-  // (an error from it fails the stages still being fed with that error).
-  [[nodiscard]] Result<AssetReport> RunAsset(const catalog::Asset& asset,
-                                             const std::vector<const stages::Stage*>& due,
-                                             const stages::RunOptions& options = {});
+  // (an error from it fails the stages still being fed with that error). Either way the
+  // status is recomputed from the results at the end.
+  [[nodiscard]] Result<AssetReport> RunAsset(
+      const catalog::Asset& asset, const std::vector<const stages::Stage*>& due,
+      const stages::RunOptions& options = {},
+      StatusWhileRunning while_running = StatusWhileRunning::kProcessing);
 
   // Closes attempts of `stages` on the asset that are still marked running although no
   // worker runs them any more (their worker was killed, or lost its lease): each becomes

@@ -32,8 +32,8 @@ Error RowError(const catalog::Derivative& row) {
 }
 
 struct TrackedAsset {
-  std::vector<std::string> stages;  // due stages
-  std::set<int64_t> jobs;           // the jobs holding them
+  std::set<std::string> stages;  // due, and any other stage of the jobs below
+  std::set<int64_t> jobs;        // the jobs holding its due stages
 };
 
 }  // namespace
@@ -71,7 +71,7 @@ struct ProcessSession::State {
 
   Result<void> StartPool() {
     if (worker) return {};
-    worker = make_worker(options.concurrency);
+    worker = make_worker(options.concurrency, options.stages);
     if (!worker) return Fail(ErrorCode::kInternal, "no worker pool");
     worker->SetObserver([this](const JobReport& report) {
       if (!report.outcome || !IsFinal(*report.outcome)) return;
@@ -120,15 +120,24 @@ Result<void> ProcessSession::Add(const catalog::AssetFilter& filter) {
   enqueue.include_failed = s.options.retry_failed;
   enqueue.priority = catalog::kLivePriority;
   enqueue.max_attempts = s.options.max_attempts;
+  enqueue.separate = !s.options.stages.empty();
   const size_t jobs_before = s.remaining.size();
   auto counts = EnqueueDue(s.catalog, s.registry, enqueue, [&](const DueAsset& due) {
     auto& tracked = s.assets[due.asset.id];
-    for (const auto& stage : due.due) {
-      if (std::find(tracked.stages.begin(), tracked.stages.end(), stage) == tracked.stages.end())
-        tracked.stages.push_back(stage);
-    }
+    // The summary looks at every stage these jobs hold: whatever they run is reported.
+    tracked.stages.insert(due.due.begin(), due.due.end());
     std::set<int64_t> jobs;
-    if (due.result.job_id != 0) jobs.insert(due.result.job_id);
+    if (due.result.job_id != 0) {
+      jobs.insert(due.result.job_id);
+      if (!due.result.created && tracking) {
+        auto merged = s.catalog.GetJob(due.result.job_id, {});
+        if (!merged) {
+          tracking = Fail(merged.error());
+          return;
+        }
+        tracked.stages.insert(merged->stages.begin(), merged->stages.end());
+      }
+    }
     if (!due.result.already_active.empty() && tracking) {
       // Stages queued or running before this run (by ingest, another process): wait for
       // the jobs that hold them too.
@@ -147,6 +156,7 @@ Result<void> ProcessSession::Add(const catalog::AssetFilter& filter) {
           for (const auto& stage : due.result.already_active) {
             if (std::find(job.stages.begin(), job.stages.end(), stage) != job.stages.end()) {
               jobs.insert(job.id);
+              tracked.stages.insert(job.stages.begin(), job.stages.end());
             }
           }
         }
@@ -226,7 +236,8 @@ Result<ProcessSummary> ProcessSession::Wait(
     summary.jobs_failed = s.progress.failures;
   }
 
-  // What became of each due (asset, stage): the newest attempt this run wrote.
+  // What became of each stage the waited-for jobs held (the due ones, and any other such a
+  // job ran too): the newest attempt this run wrote.
   for (const auto& [asset_id, tracked] : s.assets) {
     auto rows = s.catalog.ListDerivatives(asset_id);
     if (!rows) return Fail(rows.error());

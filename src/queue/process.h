@@ -9,6 +9,15 @@
 // enqueued twice. Transient failures are retried by the queue's policy before they
 // count as failures here.
 //
+// With a stage list only those stages run here. Jobs run whole (a job's stages share one
+// decode pass, one lease and one attempt count), so the selected stages get jobs of their
+// own: a due stage waiting in a queued job beside stages not selected moves out of it
+// (catalog::NewJob::separate), the rest stays queued for any worker, and this run's pool
+// claims only jobs made of selected stages. A job another worker is already running is
+// waited for and runs whole there. The summary lists every stage that has a result
+// written on the assets of this run since it began, selected or not, so nothing that
+// ran is left out.
+//
 // Begin() starts the pool first and Add() brings assets in as they arrive, so work can
 // start while more is still being found (`reprise ingest --process` adds each file as
 // soon as it is stored); Run() is Begin, Add(options.filter), Wait.
@@ -100,9 +109,11 @@ class ProcessSession {
 
 class Processor {
  public:
-  // Makes the in-process pool: `concurrency` slots (0: the configured default), every
-  // other setting from the configuration.
-  using WorkerFactory = std::function<std::unique_ptr<Worker>(int concurrency)>;
+  // Makes the in-process pool: `concurrency` slots (0: the configured default), claiming
+  // only jobs whose every stage is in `stages` (empty: any job; WorkerOptions::stages),
+  // every other setting from the configuration.
+  using WorkerFactory = std::function<std::unique_ptr<Worker>(
+      int concurrency, const std::vector<std::string>& stages)>;
 
   Processor(catalog::Catalog& catalog, const stages::Registry& registry, const Clock& clock,
             WorkerFactory make_worker)

@@ -80,7 +80,12 @@ Result<void> Worker::Start() {
     if (!known) return Fail(known.error());
   }
   if (options_.heartbeat_micros <= 0) options_.heartbeat_micros = options_.lease_micros / 3;
-  if (options_.reap_micros <= 0) options_.reap_micros = options_.lease_micros / 2;
+  // A lease's expiry is absolute (set by whoever holds it, with its own lease), so how
+  // late a dead worker's job is requeued depends only on how often someone looks: every
+  // poll, so recovery takes about one lease plus one poll whatever lease this worker has.
+  if (options_.reap_micros <= 0) {
+    options_.reap_micros = std::min(options_.poll_micros, options_.lease_micros / 2);
+  }
   if (options_.worker_id.empty()) options_.worker_id = MakeWorkerId(0);
   const int n = options_.concurrency;
   double share = std::clamp(options_.reserved_live_share, 0.0, 1.0);
@@ -347,7 +352,9 @@ void Worker::Execute(Executor& executor, JobRun& run) {
   stages::RunOptions options;
   options.on_progress = [this, &run](const media::PassProgress&) { return OnProgress(run); };
   run.last_renew = run.last_renew_ok = clock_.MonotonicMicros();
-  auto ran = executor.RunAsset(*asset, due, options);
+  auto ran = executor.RunAsset(
+      *asset, due, options,
+      job.keep_status ? StatusWhileRunning::kKeep : StatusWhileRunning::kProcessing);
   if (run.report.lease_lost) {
     // Another worker owns the job now; whatever this run recorded stays as history.
     log_->warn("job={} lease lost while running: leaving it to its new owner", job.id);

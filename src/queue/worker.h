@@ -20,8 +20,9 @@
 // transient. An exception escaping a job fails it (kInternal); an exception escaping a
 // slot's loop is logged and the slot carries on.
 //
-// Any slot reaps expired leases (Catalog::ReapExpiredLeases) every reap interval, so a
-// job of a worker killed with SIGKILL runs again once its lease expires.
+// Any slot reaps expired leases (Catalog::ReapExpiredLeases) every reap interval (by
+// default the poll interval, at most half the lease), so a job of a worker killed with
+// SIGKILL is requeued about one poll after its lease expires and runs again.
 //
 // Shutdown: StopClaiming() lets running jobs finish; Abort() makes them stop at their
 // next decode progress and gives their leases back (ReleaseJob: queued again, attempt
@@ -62,7 +63,7 @@ struct WorkerOptions {
   int64_t lease_micros = 30'000'000;
   int64_t heartbeat_micros = 0;     // 0: lease / 3
   int64_t poll_micros = 1'000'000;  // idle slots look for work this often (Wake() sooner)
-  int64_t reap_micros = 0;          // 0: lease / 2
+  int64_t reap_micros = 0;          // 0: the poll interval, at most lease / 2
   double reserved_live_share = 0.25;
   // Attempts a job may use: the lower of this and the job's own max_attempts.
   int max_attempts = 5;

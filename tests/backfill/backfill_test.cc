@@ -13,7 +13,11 @@
 #include "backfill/driver.h"
 #include "backfill/pump.h"
 #include "backfill/service.h"
+#include "core/random.h"
+#include "queue/worker.h"
+#include "tests/queue/scripted_stage.h"
 #include "tests/support/library.h"
+#include "tests/support/media_suite.h"
 #include "tests/support/stage_registry.h"
 
 namespace reprise::backfill {
@@ -733,6 +737,92 @@ TEST_F(BackfillTest, RollbackMakesTheEarlierResultCurrentAgainAndADryRunChangesN
   ASSERT_TRUE(statuses);
   EXPECT_EQ((*statuses)[0], catalog::StageStatus::kOutdated);
 }
+
+// --skip-reset with a real worker on a real file: a scripted stage holds the job at its
+// first packet, so the test reads the asset's status while the job is running.
+class SkipResetTest : public testing::MediaSuite, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(registry_.Add(std::make_unique<queue::ScriptedStage>("gate", 1, script_)));
+    ASSERT_TRUE(registry_.Seal());
+  }
+  void TearDown() override { script_.Open(); }
+
+  catalog::AssetStatus AssetStatus(const std::string& id) {
+    auto asset = library_.catalog().GetAsset(id, {});
+    EXPECT_TRUE(asset) << asset.error().ToString();
+    return asset ? asset->status : catalog::AssetStatus::kPending;
+  }
+
+  SystemClock clock_;
+  SeededRandom random_{7};
+  queue::StageScript script_;
+  testing::LocalLibrary library_;
+  stages::Registry registry_;
+};
+
+TEST_P(SkipResetTest, TheAssetShowsProcessingWhileItsJobRunsOnlyWithoutSkipReset) {
+  const bool skip_reset = GetParam();
+  auto asset = library_.Ingest(samples_->LongMp4());
+  queue::Executor executor(library_.catalog(), library_.blobs(), registry_, clock_,
+                           MakeNullLogger());
+  auto first = executor.RunAsset(asset, registry_.All());
+  ASSERT_TRUE(first) << first.error().ToString();
+  ASSERT_EQ(AssetStatus(asset.id), catalog::AssetStatus::kReady);
+
+  Service service(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger(),
+                  std::map<std::string, CostModel>{}, 1);
+  Request request;
+  request.stages = {"gate"};
+  request.mode = BackfillMode::kAll;  // rebuild the current result
+  request.skip_reset = skip_reset;
+  auto plan = service.DryRun(request, "", 10);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  auto backfill = service.Start(request, "", *plan);
+  ASSERT_TRUE(backfill) << backfill.error().ToString();
+
+  script_.BlockRuns({2});  // run 1 built the first result
+  queue::WorkerOptions options;
+  options.worker_id = "w";
+  options.poll_micros = 2'000;
+  queue::Worker worker(
+      library_.catalog(),
+      [this] {
+        return std::make_unique<queue::Executor>(library_.catalog(), library_.blobs(), registry_,
+                                                 clock_, MakeNullLogger());
+      },
+      registry_, clock_, random_, MakeNullLogger(), options);
+  ASSERT_TRUE(worker.Start());
+  Driver driver(library_.catalog(), clock_, MakeNullLogger(), "driver", backfill->id);
+  auto step = driver.Step();
+  ASSERT_TRUE(step) << step.error().ToString();
+  ASSERT_EQ(step->dispatched_jobs, 1);
+  ASSERT_TRUE(script_.WaitBlocked(1)) << "the worker never reached the stage";
+
+  // The job is running, held at the stage's first packet.
+  EXPECT_EQ(AssetStatus(asset.id),
+            skip_reset ? catalog::AssetStatus::kReady : catalog::AssetStatus::kProcessing);
+
+  script_.Open();
+  ASSERT_TRUE(worker.WaitIdle(60'000'000));
+  for (int round = 0; round < 1000 && step && step->driving; ++round) {
+    ASSERT_TRUE(worker.WaitIdle(60'000'000));
+    step = driver.Step();
+  }
+  ASSERT_TRUE(step) << step.error().ToString();
+  EXPECT_EQ(step->state, BackfillState::kSucceeded);
+  worker.Shutdown();
+  EXPECT_EQ(script_.runs(), 2);
+  // Once the new result is in, the status comes from the results either way.
+  EXPECT_EQ(AssetStatus(asset.id), catalog::AssetStatus::kReady);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backfill, SkipResetTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? std::string("SkipReset")
+                                                   : std::string("Reset");
+                         });
 
 }  // namespace
 }  // namespace reprise::backfill

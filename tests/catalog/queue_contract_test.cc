@@ -119,6 +119,40 @@ TEST_P(CatalogContractTest, InsertAssetWithJobIsAllOrNothing) {
 // ---------------------------------------------------------------------------------------
 // Enqueue: uniqueness and merging
 
+// `process --stage`: a separate job takes its stages out of a queued job holding others,
+// joins a queued job holding only its stages, and leaves a running job's stages alone.
+TEST_P(CatalogContractTest, ASeparateJobHoldsOnlyItsStages) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  int64_t ingest = Ok(catalog_->Enqueue(MakeJob("a1", {"probe", "thumbnail", "hls"}))).job_id;
+  NewJob separate = MakeJob("a1", {"probe", "thumbnail", "waveform"});
+  separate.separate = true;
+  EnqueueResult result = Ok(catalog_->Enqueue(separate));
+  EXPECT_TRUE(result.created);
+  EXPECT_NE(result.job_id, ingest);
+  EXPECT_EQ(result.enqueued, Stages{"waveform"});
+  EXPECT_EQ(result.moved, (Stages{"probe", "thumbnail"}));
+  EXPECT_TRUE(result.already_active.empty());
+  EXPECT_EQ(Ok(catalog_->GetJob(ingest, {})).stages, Stages{"hls"});
+  EXPECT_EQ(Ok(catalog_->GetJob(result.job_id, {})).stages,
+            (Stages{"probe", "thumbnail", "waveform"}));
+
+  // Asked again with one more stage: it joins that job, which holds nothing else.
+  separate.stages = {"probe", "thumbnail", "waveform", "cover"};
+  EnqueueResult again = Ok(catalog_->Enqueue(separate));
+  EXPECT_EQ(again.job_id, result.job_id);
+  EXPECT_EQ(again.enqueued, Stages{"cover"});
+  EXPECT_EQ(again.already_active, (Stages{"probe", "thumbnail", "waveform"}));
+
+  // A running job runs whole: its stages stay with it.
+  std::vector<Job> running = Ok(catalog_->ClaimJobs(Claimer("w1", 2)));
+  ASSERT_EQ(running.size(), 2u);
+  separate.stages = {"hls"};
+  EnqueueResult busy = Ok(catalog_->Enqueue(separate));
+  EXPECT_EQ(busy.job_id, 0);
+  EXPECT_EQ(busy.already_active, Stages{"hls"});
+  EXPECT_TRUE(busy.moved.empty());
+}
+
 TEST_P(CatalogContractTest, EnqueueMergesIntoTheQueuedJobAndNeverDuplicates) {
   Ok(catalog_->InsertAsset(MakeAsset("a1")));
   NewJob backfill = MakeJob("a1", {"probe", "thumbnail"}, kBackfillPriority);
@@ -442,6 +476,23 @@ TEST_P(CatalogContractTest, ReaperRequeuesExpiredLeasesAndFailsTheLastAttempt) {
   EXPECT_TRUE(fresh.created);
   EXPECT_EQ(fresh.enqueued, Stages{"probe"});
   EXPECT_EQ(Ok(catalog_->ReapExpiredLeases()), 0);
+}
+
+TEST_P(CatalogContractTest, ASucceededJobKeepsNoErrorOfAnEarlierAttempt) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  int64_t id = Ok(catalog_->Enqueue(MakeJob("a1", {"probe"}))).job_id;
+  ASSERT_EQ(Ok(catalog_->ClaimJobs(Claimer("w1"))).size(), 1u);
+  clock_.Advance(31 * kSecond);
+  EXPECT_EQ(Ok(catalog_->ReapExpiredLeases()), 1);
+  EXPECT_EQ(Ok(catalog_->GetJob(id, {})).last_error_code, "unavailable");
+
+  ASSERT_EQ(Ok(catalog_->ClaimJobs(Claimer("w2"))).size(), 1u);
+  Ok(catalog_->FinishJob(id, "w2", Outcome(JobState::kSucceeded)));
+  Job done = Ok(catalog_->GetJob(id, {}));
+  EXPECT_EQ(done.state, JobState::kSucceeded);
+  EXPECT_EQ(done.attempts, 2);
+  EXPECT_EQ(done.last_error_code, "");
+  EXPECT_EQ(done.last_error_message, "") << "not \"lease of worker w1 expired\"";
 }
 
 TEST_P(CatalogContractTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt) {

@@ -61,5 +61,14 @@ TEST(CatalogTypes, ParseRejectsUnknownTextListingValidValues) {
             std::string::npos);
 }
 
+TEST(CatalogTypes, ALeaseReadsAsTimeLeftOrAsExpiredAndWaitingForAWorker) {
+  constexpr int64_t kNow = 1'000'000'000;
+  EXPECT_EQ(DescribeLease(kNow + 3'240'000, kNow), "3.2 s left");
+  // What `jobs list` showed as "(lease -6.51 s left)" for a killed worker's job.
+  EXPECT_EQ(DescribeLease(kNow - 6'510'000, kNow), "expired 6.5 s ago, waiting for a worker");
+  EXPECT_EQ(DescribeLease(kNow, kNow), "0.0 s left") << "it holds up to its expiry instant";
+  EXPECT_EQ(DescribeLease(kNow - 1, kNow), "expired 0.0 s ago, waiting for a worker");
+}
+
 }  // namespace
 }  // namespace reprise::catalog

@@ -21,11 +21,13 @@ class ProcessTest : public testing::MediaSuite {
     ASSERT_TRUE(library_.Open(clock_));
     ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
                                            std::make_unique<ScriptedStage>("gate", 1, script_)));
-    processor_ =
-        std::make_unique<Processor>(library_.catalog(), registry_, clock_, [this](int slots) {
+    processor_ = std::make_unique<Processor>(
+        library_.catalog(), registry_, clock_,
+        [this](int slots, const std::vector<std::string>& stages) {
           WorkerOptions options;
           options.worker_id = "process";
           options.concurrency = slots > 0 ? slots : 2;
+          options.stages = stages;
           options.poll_micros = 5'000;
           return std::make_unique<Worker>(
               library_.catalog(),
@@ -83,6 +85,71 @@ TEST_F(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->assets_run, 0);
   EXPECT_EQ(again->jobs, 0);
+}
+
+// `process --stage probe,thumbnail` while ingest's job for the asset is still queued with
+// gate too: only the named stages run, gate stays queued for any worker, and the summary
+// lists what ran. Before, the queued job ran whole: gate ran and was left out of the
+// summary.
+TEST_F(ProcessTest, OnlyTheNamedStagesRunEvenWhenAQueuedJobHoldsOthers) {
+  std::string id = Ingest(samples_->H264AacMp4(), {"probe", "thumbnail", "gate"});
+  ProcessOptions options;
+  options.stages = {"probe", "thumbnail"};
+  auto summary = processor_->Run(options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(script_.runs(), 0) << "gate was not asked for";
+  EXPECT_EQ(summary->jobs, 1);
+  EXPECT_EQ(summary->jobs_failed, 0);
+  EXPECT_EQ(summary->stages.size(), 2u);
+  EXPECT_EQ(summary->stages["probe"].done, 1);
+  EXPECT_EQ(summary->stages["thumbnail"].done, 1);
+
+  // gate waits in the job ingest queued, for whoever runs it.
+  catalog::JobFilter queued;
+  queued.state = catalog::JobState::kQueued;
+  auto jobs = library_.catalog().ListJobs(queued, {"", 10});
+  ASSERT_TRUE(jobs) << jobs.error().ToString();
+  ASSERT_EQ(jobs->items.size(), 1u);
+  EXPECT_EQ(jobs->items[0].stages, std::vector<std::string>{"gate"});
+  EXPECT_EQ(jobs->items[0].asset_id, id);
+
+  // Asked for next, gate runs from that job and is listed.
+  options.stages = {"gate"};
+  auto rest = processor_->Run(options);
+  ASSERT_TRUE(rest) << rest.error().ToString();
+  EXPECT_EQ(script_.runs(), 1);
+  EXPECT_EQ(rest->jobs, 1);
+  EXPECT_EQ(rest->stages["gate"].done, 1);
+}
+
+// A job a process run waits for may hold stages it did not select (a worker elsewhere is
+// already running it whole): whatever such a job ran is listed in the summary too.
+TEST_F(ProcessTest, TheSummaryListsEveryStageAWaitedForJobRan) {
+  Ingest(samples_->H264AacMp4(), {"probe", "gate"});
+  script_.BlockRuns({1});
+  catalog::ClaimRequest claim;
+  claim.worker_id = "elsewhere";
+  auto held = library_.catalog().ClaimJobs(claim);
+  ASSERT_TRUE(held && held->size() == 1u);
+  std::thread elsewhere([&] {
+    Executor executor(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger());
+    catalog::Asset asset = *library_.catalog().GetAsset((*held)[0].asset_id, {});
+    ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe", "gate"})));
+    ASSERT_TRUE(library_.catalog().FinishJob((*held)[0].id, "elsewhere", {}));
+  });
+  ASSERT_TRUE(script_.WaitBlocked(1));
+  ProcessOptions options;
+  options.stages = {"probe"};
+  auto session = processor_->Begin(options);
+  ASSERT_TRUE(session) << session.error().ToString();
+  ASSERT_TRUE((*session)->Add({}));
+  script_.Open();
+  auto summary = (*session)->Wait();
+  elsewhere.join();
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->jobs, 1) << "the running job holding probe is waited for";
+  EXPECT_EQ(summary->stages["probe"].done, 1);
+  EXPECT_EQ(summary->stages["gate"].done, 1) << "it ran in that job: listed although not asked";
 }
 
 TEST_F(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {

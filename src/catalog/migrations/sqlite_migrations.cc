@@ -245,11 +245,21 @@ DROP INDEX derivatives_history;
 CREATE INDEX derivatives_history ON derivatives (asset_id, stage, recipe, id);
 )sql";
 
+// Version 5: a job may leave its asset's status alone while it runs (a backfill started
+// with --skip-reset), so the worker that claims it knows not to show `processing`.
+constexpr std::string_view kKeepStatusUp = R"sql(
+ALTER TABLE jobs ADD COLUMN keep_status INTEGER NOT NULL DEFAULT 0;
+)sql";
+constexpr std::string_view kKeepStatusDown = R"sql(
+ALTER TABLE jobs DROP COLUMN keep_status;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
     {3, "backfill", kBackfillUp, kBackfillDown},
     {4, "scan index", kScanIndexUp, kScanIndexDown},
+    {5, "keep status", kKeepStatusUp, kKeepStatusDown},
 };
 
 }  // namespace

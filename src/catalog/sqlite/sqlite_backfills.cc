@@ -547,6 +547,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
     job.max_attempts = request.max_attempts;
     job.backfill_id = id;
     job.force = request.force;
+    job.keep_status = !request.mark_processing;
     auto enqueued = jobs.Enqueue(job);
     if (!enqueued) return Fail(std::move(enqueued.error()));
     for (const auto& [rowid, stage] : items) {

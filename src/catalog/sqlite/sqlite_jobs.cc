@@ -1,6 +1,7 @@
 #include "catalog/sqlite/sqlite_jobs.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -34,6 +35,7 @@ Result<Job> ReadJob(const Statement& row) {
   job.updated_at = row.Int64(15);
   job.started_at = row.OptionalInt64(16).value_or(0);
   job.finished_at = row.OptionalInt64(17).value_or(0);
+  job.keep_status = row.Int64(18) != 0;
   return job;
 }
 
@@ -78,6 +80,41 @@ Result<std::vector<std::string>> CheckedStages(const std::vector<std::string>& s
 
 std::string Describe(int64_t job_id) { return "job " + std::to_string(job_id); }
 
+// An asset's active stages: the job holding each, and the stages of its queued jobs.
+struct ActiveStages {
+  std::map<std::string, int64_t> holder;
+  std::map<int64_t, std::vector<std::string>> queued;  // by job id, so the first is oldest
+};
+
+Result<ActiveStages> ReadActiveStages(SqliteConnection& db, const std::string& asset_id) {
+  auto select = db.Prepare(
+      "SELECT s.stage, s.job_id, j.state = 'queued' FROM job_stages s JOIN jobs j"
+      " ON j.id = s.job_id WHERE s.asset_id = ? AND s.active = 1");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindText(asset_id);
+  ActiveStages active;
+  REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+    active.holder[row.Text(0)] = row.Int64(1);
+    if (row.Int64(2) != 0) active.queued[row.Int64(1)].push_back(row.Text(0));
+    return true;
+  }));
+  return active;
+}
+
+// Moves a queued job's stage to another job of the asset: its row (with its force flag)
+// and the backfill item it serves follow it.
+Result<void> MoveStage(SqliteConnection& db, const std::string& stage, int64_t from, int64_t to) {
+  for (const char* sql : {"UPDATE job_stages SET job_id = ? WHERE job_id = ? AND stage = ?",
+                          "UPDATE backfill_items SET job_id = ? WHERE job_id = ? AND stage = ?"
+                          " AND outcome = 'queued'"}) {
+    auto move = db.Prepare(sql);
+    if (!move) return Fail(std::move(move.error()));
+    move->BindInt64(to).BindInt64(from).BindText(stage);
+    REPRISE_TRY(move->Run());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
@@ -87,7 +124,6 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     return Fail(ErrorCode::kInvalidArgument,
                 "max_attempts must be at least 1, got " + std::to_string(job.max_attempts));
   }
-  std::set<std::string> active;
   {
     auto exists = db_.Prepare("SELECT 1 FROM assets WHERE id = ?");
     if (!exists) return Fail(std::move(exists.error()));
@@ -96,27 +132,40 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     if (!row) return Fail(std::move(row.error()));
     if (!*row) return Fail(ErrorCode::kNotFound, "asset " + job.asset_id + " not found");
   }
-  {
-    // The explicit check that gives merge semantics; the unique index behind it turns a
-    // bug here into kConflict instead of a duplicate.
-    auto select = db_.Prepare("SELECT stage FROM job_stages WHERE asset_id = ? AND active = 1");
-    if (!select) return Fail(std::move(select.error()));
-    select->BindText(job.asset_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row) return Fail(std::move(row.error()));
-      if (!*row) break;
-      active.insert(select->Text(0));
-    }
-  }
+  // The explicit check that gives merge semantics; the unique index behind it turns a
+  // bug here into kConflict instead of a duplicate.
+  auto active = ReadActiveStages(db_, job.asset_id);
+  if (!active) return Fail(std::move(active.error()));
+  std::map<std::string, int64_t>& holder = active->holder;
+  std::map<int64_t, std::vector<std::string>>& queued_jobs = active->queued;
+  // separate: a queued job holding a stage not asked for cannot take this job's stages.
+  auto only_asked = [&](const std::vector<std::string>& held) {
+    return std::all_of(held.begin(), held.end(), [&](const std::string& stage) {
+      return std::find(stages->begin(), stages->end(), stage) != stages->end();
+    });
+  };
   EnqueueResult result;
   for (auto& stage : *stages) {
-    (active.count(stage) != 0 ? result.already_active : result.enqueued).push_back(stage);
+    if (holder.count(stage) == 0) {
+      result.enqueued.push_back(stage);
+    } else if (job.separate && queued_jobs.count(holder[stage]) != 0 &&
+               !only_asked(queued_jobs[holder[stage]])) {
+      result.moved.push_back(stage);
+    } else {
+      result.already_active.push_back(stage);
+    }
   }
-  if (result.enqueued.empty()) return result;
+  if (result.enqueued.empty() && result.moved.empty()) return result;
 
   const int64_t run_after = job.run_after == 0 ? now_ : job.run_after;
-  {
+  if (job.separate) {
+    for (const auto& [id, held] : queued_jobs) {
+      if (only_asked(held)) {
+        result.job_id = id;
+        break;
+      }
+    }
+  } else {
     // By asset: through jobs_claim this would walk every queued job of a large backfill.
     auto queued = db_.Prepare(
         "SELECT id FROM jobs INDEXED BY jobs_asset WHERE asset_id = ? AND state = 'queued'"
@@ -129,24 +178,30 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
   }
   if (result.job_id != 0) {
     // Merging: the job keeps its backfill and max_attempts; it runs as soon and as urgently
-    // as the more demanding of the two asks.
+    // as the more demanding of the two asks, and keeps the asset's status only if both
+    // asked for that.
     auto merge = db_.Prepare(
         "UPDATE jobs SET priority = MAX(priority, ?), run_after = MIN(run_after, ?),"
-        " updated_at = ? WHERE id = ?");
+        " keep_status = MIN(keep_status, ?), updated_at = ? WHERE id = ?");
     if (!merge) return Fail(std::move(merge.error()));
-    merge->BindInt64(job.priority).BindInt64(run_after).BindInt64(now_).BindInt64(result.job_id);
+    merge->BindInt64(job.priority)
+        .BindInt64(run_after)
+        .BindInt64(job.keep_status ? 1 : 0)
+        .BindInt64(now_)
+        .BindInt64(result.job_id);
     REPRISE_TRY(merge->Run());
   } else {
     auto insert = db_.Prepare(
         "INSERT INTO jobs (asset_id, priority, state, attempts, max_attempts, run_after,"
-        " backfill_id, created_at, updated_at) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?)"
-        " RETURNING id");
+        " backfill_id, keep_status, created_at, updated_at)"
+        " VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) RETURNING id");
     if (!insert) return Fail(std::move(insert.error()));
     insert->BindText(job.asset_id)
         .BindInt64(job.priority)
         .BindInt64(job.max_attempts)
         .BindInt64(run_after)
         .BindOptionalInt64(job.backfill_id)
+        .BindInt64(job.keep_status ? 1 : 0)
         .BindInt64(now_)
         .BindInt64(now_);
     auto row = insert->Step();
@@ -162,6 +217,9 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
     result.job_id = insert->Int64(0);
     result.created = true;
     REPRISE_TRY(insert->Run());
+  }
+  for (const auto& stage : result.moved) {
+    REPRISE_TRY(MoveStage(db_, stage, holder[stage], result.job_id));
   }
   for (const auto& stage : result.enqueued) {
     auto insert = db_.Prepare(
@@ -270,18 +328,24 @@ Result<bool> SqliteJobs::Renew(int64_t job_id, std::string_view worker_id, int64
 Result<void> SqliteJobs::End(int64_t job_id, JobState state, const std::string& error_code,
                              const std::string& error_message) {
   {
+    // A failed or cancelled job keeps the last error it met when it ends without one of
+    // its own; a succeeded job keeps none (an earlier attempt's "lease expired" is history,
+    // not a detail of a job that worked).
     auto update = db_.Prepare(
         "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires_at = NULL,"
         " finished_at = ?, updated_at = ?,"
-        " last_error_code = CASE WHEN ? = '' THEN last_error_code ELSE ? END,"
-        " last_error_message = CASE WHEN ? = '' THEN last_error_message ELSE ? END"
-        " WHERE id = ?");
+        " last_error_code = CASE WHEN ? THEN '' WHEN ? = '' THEN last_error_code ELSE ? END,"
+        " last_error_message = CASE WHEN ? THEN '' WHEN ? = '' THEN last_error_message"
+        " ELSE ? END WHERE id = ?");
     if (!update) return Fail(std::move(update.error()));
+    const int64_t succeeded = state == JobState::kSucceeded ? 1 : 0;
     update->BindText(Name(state))
         .BindInt64(now_)
         .BindInt64(now_)
+        .BindInt64(succeeded)
         .BindText(error_code)
         .BindText(error_code)
+        .BindInt64(succeeded)
         .BindText(error_code)
         .BindText(error_message)
         .BindInt64(job_id);

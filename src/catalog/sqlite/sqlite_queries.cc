@@ -178,7 +178,7 @@ SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& fil
 const std::string_view kJobColumns =
     "j.id, j.asset_id, a.owner, j.priority, j.state, j.attempts, j.max_attempts, j.run_after,"
     " j.lease_owner, j.lease_expires_at, j.cancel_requested, j.backfill_id, j.last_error_code,"
-    " j.last_error_message, j.created_at, j.updated_at, j.started_at, j.finished_at";
+    " j.last_error_message, j.created_at, j.updated_at, j.started_at, j.finished_at, j.keep_status";
 
 std::string EncodeJobCursor(int64_t job_id) { return HexEncode("job:" + std::to_string(job_id)); }
 

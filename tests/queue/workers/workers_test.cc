@@ -197,6 +197,25 @@ class WorkerProcessTest : public ::testing::Test {
     EXPECT_GT(assets, 0);
   }
 
+  // Starts worker `name` with `lease` and expects it to adopt backfill `id` (left without
+  // a driver) and finish it.
+  void ExpectAdoptedAndFinished(int64_t id, const std::string& name, const std::string& lease) {
+    auto worker = StartWorker(name, {"--concurrency", "2", "--lease", lease});
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    catalog::BackfillState state = catalog::BackfillState::kRunning;
+    while (std::chrono::steady_clock::now() < deadline &&
+           state == catalog::BackfillState::kRunning) {
+      auto backfill = Catalog().GetBackfill(id, {});
+      ASSERT_TRUE(backfill) << backfill.error().ToString();
+      state = backfill->state;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    worker->Signal(SIGTERM);
+    ASSERT_EQ(worker->Wait(std::chrono::seconds(60)), 0) << Log(name);
+    ASSERT_EQ(state, catalog::BackfillState::kSucceeded) << Log(name);
+    EXPECT_NE(Log(name).find("event=adopted"), std::string::npos) << Log(name);
+  }
+
   // job id -> how many times a worker log says it started.
   std::map<int64_t, int> Starts(const std::vector<std::string>& names) {
     std::map<int64_t, int> starts;
@@ -362,19 +381,7 @@ TEST_F(WorkerProcessTest, ABackfillWhoseEveryProcessWasKilledFinishesAfterAResta
   EXPECT_EQ(counts.total, 80);
   EXPECT_LT(counts.Ended(), 80) << "killed before the end";
 
-  auto restarted = StartWorker("restarted", {"--concurrency", "2", "--lease", "1"});
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  catalog::BackfillState state = catalog::BackfillState::kRunning;
-  while (std::chrono::steady_clock::now() < deadline && state == catalog::BackfillState::kRunning) {
-    auto backfill_now = Catalog().GetBackfill(id, {});
-    ASSERT_TRUE(backfill_now);
-    state = backfill_now->state;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  restarted->Signal(SIGTERM);
-  ASSERT_EQ(restarted->Wait(std::chrono::seconds(60)), 0) << Log("restarted");
-  ASSERT_EQ(state, catalog::BackfillState::kSucceeded) << Log("restarted");
-  EXPECT_NE(Log("restarted").find("event=adopted"), std::string::npos) << Log("restarted");
+  ASSERT_NO_FATAL_FAILURE(ExpectAdoptedAndFinished(id, "restarted", "1"));
 
   auto ended = Catalog().CountBackfillItems(id);
   ASSERT_TRUE(ended);
@@ -397,6 +404,99 @@ TEST_F(WorkerProcessTest, ABackfillWhoseEveryProcessWasKilledFinishesAfterAResta
     EXPECT_EQ(done, (std::map<std::string, int>{{"probe", 2}, {"thumbnail", 2}})) << asset.id;
   }
   ExpectOneCurrentResultEach({"probe", "thumbnail"});
+}
+
+// Recovery follows the lease of the process that died, not the survivor's settings: the
+// killed worker ran with --lease 2, the rescuer, started right after the kill, with the
+// default lease (30 s). Before, the rescuer reaped at its start (too early: the lease still
+// held) and then every half of its own lease, so the killed job waited about 15 s; now it
+// is requeued one poll after its lease expires.
+TEST_F(WorkerProcessTest, AKilledWorkersJobIsFinishedByAnotherWithinAboutOneLease) {
+  constexpr double kLeaseSeconds = 2;
+  Ingest(MakeMedia(40), 40);
+  auto doomed = StartWorker("doomed", {"--concurrency", "1", "--lease", "2"});
+  std::vector<Job> held = FreezeMidJob(*doomed, /*mid_stage=*/true);
+  ASSERT_EQ(held.size(), 1u);
+  // Killed at once: frozen, it might hold the catalog's write lock.
+  doomed->Signal(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_EQ(doomed->Wait(std::chrono::seconds(30)), 128 + SIGKILL);
+
+  auto rescuer = StartWorker("rescuer", {"--concurrency", "2"});
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(60))) << Log("rescuer");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  RecordProperty("recovered_seconds", std::to_string(seconds));
+  auto job = Catalog().GetJob(held[0].id, {});
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kSucceeded);
+  EXPECT_EQ(job->attempts, 2);
+  EXPECT_EQ(job->last_error_message, "") << "a succeeded job keeps no \"lease expired\"";
+  // The lease, one poll, the other jobs and slack for a loaded machine: well under the
+  // 15 s the rescuer's own reap interval used to add.
+  EXPECT_LT(seconds, 3 * kLeaseSeconds) << Log("rescuer");
+  rescuer->Signal(SIGTERM);
+  ASSERT_EQ(rescuer->Wait(std::chrono::seconds(60)), 0) << Log("rescuer");
+}
+
+// A detached backfill driven by a `reprise worker --lease 2` that is killed: its driver's
+// lease lasts that worker's lease (it lasted queue.lease_seconds, 30 s, whatever --lease
+// said), `backfill status` says it waits for a worker, and another worker takes it over.
+TEST_F(WorkerProcessTest, AKilledWorkersBackfillIsTakenOverAfterItsLeaseAndSaysSoMeanwhile) {
+  constexpr double kLeaseSeconds = 2;
+  Ingest(MakeMedia(40), 40);
+  auto first = StartWorker("first", {"--concurrency", "2"});
+  ASSERT_TRUE(WaitAllFinal(std::chrono::seconds(90)));
+  first->Signal(SIGTERM);
+  ASSERT_EQ(first->Wait(std::chrono::seconds(60)), 0) << Log("first");
+
+  auto started = Run({"backfill", "probe", "thumbnail", "--all", "--yes", "--detach",
+                      "--concurrency", "1", "--delay", "0.05"});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  auto list = Catalog().ListBackfills({}, 10);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  const int64_t id = list->front().id;
+
+  auto doomed = StartWorker("doomed", {"--concurrency", "1", "--lease", "2"});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  catalog::Backfill driven;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto backfill = Catalog().GetBackfill(id, {});
+    auto counts = Catalog().CountBackfillItems(id);
+    ASSERT_TRUE(backfill && counts);
+    if (!backfill->driver.empty() && counts->Ended() >= 4) {
+      driven = *backfill;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  doomed->Signal(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_EQ(doomed->Wait(std::chrono::seconds(30)), 128 + SIGKILL);
+  ASSERT_FALSE(driven.driver.empty()) << Log("doomed");
+  ASSERT_EQ(driven.state, catalog::BackfillState::kRunning);
+
+  // Nobody renews the driver's lease now: it runs out after about one lease.
+  deadline = killed + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         Catalog().GetBackfill(id, {}).value_or(driven).driver_expires_at >= clock_.NowMicros()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  RecordProperty("driver_lease_expired_seconds", std::to_string(seconds));
+  EXPECT_LT(seconds, 3 * kLeaseSeconds);
+  auto status = Run({"backfill", "status", std::to_string(id)});
+  EXPECT_NE(status.out.find("lease expired"), std::string::npos) << status.output;
+  EXPECT_NE(status.out.find("waiting for a worker to take it over"), std::string::npos)
+      << status.output;
+  auto json = Run({"backfill", "status", std::to_string(id), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["driver_lease"]["waiting_for_worker"], true)
+      << json.out;
+
+  ASSERT_NO_FATAL_FAILURE(ExpectAdoptedAndFinished(id, "rescuer", "2"));
 }
 
 class WorkerSigtermTest : public WorkerProcessTest,
