@@ -72,6 +72,10 @@ Error AvError(int averror, ErrorCode code, std::string_view what) {
   return Error{code, std::string(what) + ": " + text, "averror:" + std::to_string(averror)};
 }
 
+ErrorCode InputDataCode(int averror, ErrorCode otherwise) {
+  return averror == AVERROR_INVALIDDATA ? ErrorCode::kUnsupportedMedia : otherwise;
+}
+
 bool IsAgain(int averror) { return averror == AVERROR(EAGAIN); }
 
 bool IsEof(int averror) { return averror == AVERROR_EOF; }

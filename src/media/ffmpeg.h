@@ -89,6 +89,10 @@ IoPtr NewIo(int buffer_size, bool writable, void* opaque, IoReadFn read, IoWrite
 
 // "what: <av_strerror text>" with origin "averror:N".
 Error AvError(int averror, ErrorCode code, std::string_view what);
+// The code of a libav failure on data that came from the input (a copied packet being
+// muxed, say): AVERROR_INVALIDDATA blames the input, kUnsupportedMedia (permanent, never
+// retried), whichever step noticed it; anything else is `otherwise`.
+ErrorCode InputDataCode(int averror, ErrorCode otherwise = ErrorCode::kInternal);
 
 bool IsAgain(int averror);
 bool IsEof(int averror);
