@@ -589,6 +589,10 @@ bool RunsWork(const BackfillCommands& commands) {
          (commands.resume->parsed() && !commands.detach);
 }
 
+bool StartsBackfill(const BackfillCommands& commands) {
+  return commands.start->parsed() && commands.start->get_subcommands().empty() && !commands.dry_run;
+}
+
 std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands,
                                        queue::ShutdownSignals* signals) {
   if (commands.rollback->parsed()) return RunRollback(app, commands);

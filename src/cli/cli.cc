@@ -848,6 +848,8 @@ int Dispatch(int argc, char** argv) {
 
   auto config = LoadConfig({global.config_path, global.data_dir, ProcessEnvironment()});
   if (!config) return ReportError(config.error());
+  for (const auto& warning : config->warnings)
+    fmt::print(stderr, "reprise: warning: {}\n", warning);
   if (global.log_level) config->log_level = *global.log_level;
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
@@ -857,7 +859,12 @@ int Dispatch(int argc, char** argv) {
     (*log)->set_level(spdlog::level::warn);
   }
 
-  auto app = app::App::Open(*config, *log);
+  // Only commands that write may create a catalog; the rest report a missing one, so a
+  // mistyped path is never taken for an empty library.
+  bool writes =
+      *ingest_cmd || *process_cmd || *worker_cmd || *serve_cmd || StartsBackfill(*backfill_cmds);
+  auto app = app::App::Open(*config, *log,
+                            writes ? app::App::Access::kCreate : app::App::Access::kExisting);
   if (!app) {
     fmt::print(stderr, "reprise: {}\n", app.error().ToString());
     return app.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitEnvironment;
