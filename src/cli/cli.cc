@@ -121,13 +121,17 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
   nlohmann::json ingest_json = flags.json ? app::IngestSummaryJson(summary) : nlohmann::json();
   if (!flags.json) {
     if (summary.items.size() <= 50) {
-      Table table({"RESULT", "ASSET", "KIND", "SIZE", "FILE"});
+      // The SHA-256 shortened (--json and `assets show` have it whole), the CID whole.
+      Table table({"RESULT", "ASSET", "KIND", "SIZE", "SHA-256", "CID", "FILE"});
       for (const auto& item : summary.items) {
         std::string result(ingest::Name(item.outcome));
         if (item.outcome == ingest::Outcome::kSkipped) result += " (" + item.skip_reason + ")";
-        table.AddRow({result, item.asset ? item.asset->id : "-",
-                      item.asset ? std::string(catalog::Name(item.asset->media.kind)) : "-",
-                      item.bytes > 0 ? HumanBytes(item.bytes) : "-", item.path});
+        const catalog::Asset* asset = item.asset ? &*item.asset : nullptr;
+        table.AddRow({result, asset ? asset->id : "-",
+                      asset ? std::string(catalog::Name(asset->media.kind)) : "-",
+                      item.bytes > 0 ? HumanBytes(item.bytes) : "-",
+                      asset ? asset->sha256_hex.substr(0, 12) : "-", asset ? asset->cid : "-",
+                      item.path});
       }
       if (!table.empty()) table.Print(stdout);
       fmt::print("\n");
@@ -315,6 +319,7 @@ struct JobsListFlags {
   std::optional<std::string> asset;
   std::optional<std::string> owner;
   int limit = 100;
+  std::string cursor;  // from an earlier page's "--cursor C"
   bool json = false;
 };
 
@@ -333,6 +338,7 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
   nlohmann::json items = nlohmann::json::array();
   int64_t shown = 0;
   catalog::PageRequest page;
+  page.cursor = flags.cursor;
   do {
     page.limit =
         flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
@@ -362,12 +368,21 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
     }
     page.cursor = batch->next_cursor;
   } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
+  // The limit stopped the listing before the end: say so, and how to see the rest.
+  std::string more;
+  if (!page.cursor.empty()) {
+    more = fmt::format(
+        "{} of more jobs shown; use --limit N (0: all) or --cursor {} for the next page", shown,
+        page.cursor);
+  }
   if (flags.json) {
     PrintJson(items);
+    if (!more.empty()) fmt::print(stderr, "reprise: {}\n", more);
   } else if (table.empty()) {
     fmt::print("No jobs match.\n");
   } else {
     table.Print(stdout);
+    if (!more.empty()) fmt::print("{}\n", more);
   }
   return kExitOk;
 }
@@ -497,7 +512,7 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
   if (!filter) return ReportError(filter.error());
 
   // Streams page by page; --json prints one JSON array without holding every asset.
-  Table table({"ID", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
+  Table table({"ID", "OWNER", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
   int64_t shown = 0;
   bool first = true;
   if (flags.json) fmt::print("[");
@@ -512,7 +527,7 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
         fmt::print("{}\n  {}", first ? "" : ",", app::AssetJson(asset).dump());
         first = false;
       } else {
-        table.AddRow({asset.id, std::string(catalog::Name(asset.media.kind)),
+        table.AddRow({asset.id, asset.owner, std::string(catalog::Name(asset.media.kind)),
                       std::string(catalog::Name(asset.status)),
                       Dash(asset.media.duration_seconds, "{:.2f}s"), Dimensions(asset.media),
                       HumanBytes(asset.size_bytes), FormatRfc3339(asset.created_at).substr(0, 19),
@@ -748,8 +763,13 @@ int Dispatch(int argc, char** argv) {
       ->type_name("ID");
   jobs_list_cmd->add_option("--owner", jobs_list_flags.owner, "Only this owner's jobs")
       ->type_name("ID");
-  jobs_list_cmd->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all)")
+  jobs_list_cmd
+      ->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all) [default 100]")
       ->check(CLI::NonNegativeNumber);
+  jobs_list_cmd
+      ->add_option("--cursor", jobs_list_flags.cursor,
+                   "Go on after an earlier listing (the cursor it printed)")
+      ->type_name("C");
   jobs_list_cmd->add_flag("--json", jobs_list_flags.json, "Print a JSON array");
   JobsRetryFlags jobs_retry_flags;
   auto* jobs_retry_cmd =

@@ -88,5 +88,48 @@ TEST_F(CliTest, DataBeatsTheConfigFilesUrlsButNotTheEnvironmentsAndWarns) {
   EXPECT_FALSE(Contains(quiet.err, "warning")) << quiet.err;
 }
 
+// ---- item 17: columns and pages -----------------------------------------------------
+
+TEST_F(CliTest, AssetsListShowsTheOwnerAndIngestShowsTheHashes) {
+  CommandResult ingest = Run({"ingest", Library({samples_->Wav()}), "--owner", "carol"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
+  json asset = RunJson({"assets", "list"})[0];
+  std::string sha256 = asset["sha256"];
+  std::string cid = asset["cid"];
+  ASSERT_EQ(sha256.size(), 64u);
+  EXPECT_TRUE(Contains(ingest.out, "SHA-256")) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, sha256.substr(0, 12))) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, cid)) << ingest.out;
+
+  CommandResult list = Run({"assets", "list"});
+  EXPECT_TRUE(Contains(list.out, "OWNER")) << list.out;
+  EXPECT_TRUE(Contains(list.out, "carol")) << list.out;
+}
+
+TEST_F(CliTest, JobsListSaysWhenItStopsAndPagesOnWithACursor) {
+  json ingest =
+      RunJson({"ingest", Library({samples_->Wav(), samples_->Mp3(), samples_->AudioOnlyM4a()})});
+  ASSERT_EQ(ingest["summary"]["added"], 3);
+
+  CommandResult first = Run({"jobs", "list", "--limit", "2"});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(Contains(first.output, "2 of more jobs shown")) << first.output;
+  auto at = first.output.find("--cursor ");
+  ASSERT_NE(at, std::string::npos) << first.output;
+  std::string cursor = first.output.substr(at + 9);
+  cursor = cursor.substr(0, cursor.find_first_of(" \n)"));
+  ASSERT_FALSE(cursor.empty());
+
+  json page1 = RunJson({"jobs", "list", "--limit", "2"});
+  json page2 = RunJson({"jobs", "list", "--limit", "2", "--cursor", cursor});
+  ASSERT_EQ(page1.size(), 2u);
+  ASSERT_EQ(page2.size(), 1u);
+  EXPECT_LT(page2[0]["id"], page1[1]["id"]) << "newest first, the next page goes on";
+  CommandResult last = Run({"jobs", "list", "--limit", "2", "--cursor", cursor});
+  EXPECT_FALSE(Contains(last.output, "of more jobs shown")) << last.output;
+  CommandResult all = Run({"jobs", "list"});
+  EXPECT_FALSE(Contains(all.output, "of more jobs shown")) << all.output;
+}
+
 }  // namespace
 }  // namespace reprise
