@@ -537,10 +537,23 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
     }
     page.cursor = batch->next_cursor;
   } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
+  std::vector<backfill::EmptyCause> causes;
+  if (shown == 0) {
+    backfill::Selection selection;
+    selection.owner = flags.owner;
+    selection.status = flags.status;
+    selection.kind = flags.kind;
+    auto explained = backfill::ExplainEmptySelection(app.catalog(), selection, "");
+    if (!explained) return ReportError(explained.error());
+    causes = std::move(*explained);
+  }
   if (flags.json) {
     fmt::print("{}]\n", first ? "" : "\n");
+    // The array stays an array; the reason goes beside it.
+    if (!causes.empty())
+      fmt::print(stderr, "reprise: {}\n", EmptyCausesText("no assets match", causes));
   } else if (table.empty()) {
-    fmt::print("No assets match.\n");
+    fmt::print("{}\n", EmptyCausesText("No assets match", causes));
   } else {
     table.Print(stdout);
   }

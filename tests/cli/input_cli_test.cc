@@ -131,5 +131,44 @@ TEST_F(CliTest, JobsListSaysWhenItStopsAndPagesOnWithACursor) {
   EXPECT_FALSE(Contains(all.output, "of more jobs shown")) << all.output;
 }
 
+// ---- item 13: empty selections ------------------------------------------------------
+
+TEST_F(CliTest, AnEmptySelectionNamesTheFilterThatEmptiedIt) {
+  ASSERT_EQ(Run({"ingest", samples_->Wav(), "--owner", "alice"}).exit_code, 0);
+  ASSERT_EQ(Run({"ingest", samples_->Mp3(), "--owner", "bob"}).exit_code, 0);
+
+  CommandResult owner = Run({"assets", "list", "--owner", "bobb"});
+  EXPECT_EQ(owner.exit_code, 0) << owner.output;
+  EXPECT_TRUE(Contains(owner.output, "owner bobb has no assets")) << owner.output;
+  EXPECT_TRUE(Contains(owner.output, "alice")) << owner.output;
+  EXPECT_TRUE(Contains(owner.output, "bob 1")) << owner.output;
+
+  CommandResult status = Run({"backfill", "thumbnail", "--dry-run", "--status", "failed"});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_TRUE(Contains(status.output, "no asset has status failed")) << status.output;
+  EXPECT_TRUE(Contains(status.output, "pending 2")) << status.output;
+  EXPECT_TRUE(Contains(status.output, "--failed")) << status.output;
+
+  json plan = RunJson({"backfill", "thumbnail", "--dry-run", "--owner", "bobb"});
+  ASSERT_TRUE(plan.contains("empty_because")) << plan.dump(2);
+  ASSERT_EQ(plan["empty_because"].size(), 1u) << plan.dump(2);
+  EXPECT_EQ(plan["empty_because"][0]["filter"], "--owner");
+  EXPECT_EQ(plan["empty_because"][0]["present"], json({{"alice", 1}, {"bob", 1}}));
+
+  // A run (not a dry run) says it too, in its JSON.
+  json run = RunJson({"backfill", "thumbnail", "--yes", "--kind", "video"});
+  ASSERT_TRUE(run["plan"].contains("empty_because")) << run.dump(2);
+  EXPECT_EQ(run["plan"]["empty_because"][0]["filter"], "--kind");
+  EXPECT_EQ(run["plan"]["empty_because"][0]["present"], json({{"audio", 2}}));
+
+  // Two filters that each select nothing are both named.
+  json both = RunJson({"backfill", "thumbnail", "--dry-run", "--owner", "bobb", "--kind", "video"});
+  ASSERT_EQ(both["empty_because"].size(), 2u) << both.dump(2);
+
+  // A selection that is not empty has no such key.
+  json some = RunJson({"backfill", "thumbnail", "--dry-run", "--owner", "bob"});
+  EXPECT_FALSE(some.contains("empty_because")) << some.dump(2);
+}
+
 }  // namespace
 }  // namespace reprise
