@@ -7,6 +7,7 @@
 #include "blob/fs/fs_blob_store.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "media/ffmpeg.h"
+#include "media/libav_log.h"
 #include "stages/builtin.h"
 
 namespace reprise::app {
@@ -78,6 +79,7 @@ Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stag
 
 Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access access) {
   media::InitFfmpeg();
+  media::RouteLibavLog(log);
   std::unique_ptr<App> app(new App(config, std::move(log)));
   REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages));
 

@@ -650,6 +650,11 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
         note = "error: " + l["error"]["code"].get<std::string>() + ": " +
                l["error"]["message"].get<std::string>();
       }
+      const auto& metadata = l["metadata"];
+      if (metadata.is_object() && metadata.contains("libav_warnings")) {
+        note += fmt::format("{}libav warnings: {} (--log-level debug shows them)",
+                            note.empty() ? "" : "; ", metadata["libav_warnings"].dump());
+      }
     }
     table.AddRow({d["stage"].get<std::string>(), d["status"].get<std::string>(),
                   std::to_string(d["version"].get<int>()), d["recipe"].get<std::string>(), latest,

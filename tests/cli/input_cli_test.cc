@@ -170,5 +170,64 @@ TEST_F(CliTest, AnEmptySelectionNamesTheFilterThatEmptiedIt) {
   EXPECT_FALSE(some.contains("empty_because")) << some.dump(2);
 }
 
+// ---- item 15: libav's log -----------------------------------------------------------
+
+// Lines of `text` that look like libav's own log lines ("[h264 @ 0x...] ...").
+std::vector<std::string> LibavLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (Contains(line, " @ 0x") || Contains(line, "[h264") || Contains(line, "[aac")) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+TEST_F(CliTest, LibavLinesStayOffStderrAndAreCountedOnTheDerivative) {
+  json ingest = RunJson({"ingest", Library({samples_->ScrambledMp4()})});
+  ASSERT_EQ(ingest["summary"]["added"], 1) << ingest.dump(2);
+  std::string id = ingest["items"][0]["asset"]["id"];
+
+  CommandResult process = Run({"process", "--stage", "thumbnail", "--stage", "hls"});
+  EXPECT_TRUE(LibavLines(process.err).empty()) << process.err;
+
+  json detail = RunJson({"assets", "show", id});
+  int64_t warnings = 0;
+  for (const auto& d : detail["derivatives"]) {
+    if (d["latest"].is_null()) continue;
+    const json& metadata = d["latest"]["metadata"];
+    if (metadata.contains("libav_warnings")) warnings += metadata["libav_warnings"].get<int64_t>();
+  }
+  EXPECT_GT(warnings, 0) << detail.dump(2);
+  EXPECT_TRUE(Contains(Run({"assets", "show", id}).out, "libav warnings"));
+
+  // At debug level they are there, with the asset they came from.
+  CommandResult debug = Run({"--log-level", "debug", "backfill", "hls", "--all", "--yes"});
+  bool attributed = false;
+  std::istringstream lines(debug.err);
+  std::string line;
+  while (std::getline(lines, line)) {
+    attributed |= Contains(line, "debug") && Contains(line, "libav") && Contains(line, id);
+  }
+  EXPECT_TRUE(attributed) << debug.err;
+}
+
+TEST_F(CliTest, APlaylistIsRefusedWithItsReason) {
+  std::string library = input_.Join("playlists");
+  fs::create_directories(library);
+  testing::WriteFile(library + "/list.m3u8",
+                     "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n/etc/passwd\n"
+                     "#EXT-X-ENDLIST\n");
+  testing::WriteFile(library + "/list.ffconcat", "ffconcat version 1.0\nfile '/etc/passwd'\n");
+  CommandResult ingest = Run({"ingest", library});
+  EXPECT_EQ(ingest.exit_code, 1) << ingest.output;
+  EXPECT_TRUE(Contains(ingest.err, "list.m3u8")) << ingest.err;
+  EXPECT_TRUE(Contains(ingest.err, "reference other files")) << ingest.err;
+  EXPECT_TRUE(Contains(ingest.err, "list.ffconcat")) << ingest.err;
+  EXPECT_FALSE(Contains(ingest.err, "allocate memory")) << ingest.err;
+}
+
 }  // namespace
 }  // namespace reprise
