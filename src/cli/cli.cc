@@ -652,8 +652,8 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
       }
       const auto& metadata = l["metadata"];
       if (metadata.is_object() && metadata.contains("libav_warnings")) {
-        note += fmt::format("{}libav warnings: {} (--log-level debug shows them)",
-                            note.empty() ? "" : "; ", metadata["libav_warnings"].dump());
+        note += fmt::format("{}libav warnings: {}", note.empty() ? "" : "; ",
+                            metadata["libav_warnings"].dump());
       }
     }
     table.AddRow({d["stage"].get<std::string>(), d["status"].get<std::string>(),
