@@ -723,7 +723,8 @@ int Dispatch(int argc, char** argv) {
   cli.set_help_all_flag("--help-all", "Show help for every command");
   GlobalFlags global;
   cli.add_option("--data", global.data_dir,
-                 "Data directory (catalog and blobs) [env REPRISE_DATA, default ./reprise-data]")
+                 "Data directory (catalog and blobs; beats the URLs of a --config file, not those "
+                 "of the environment) [env REPRISE_DATA, default ./reprise-data]")
       ->type_name("DIR");
   cli.add_option("--config", global.config_path,
                  "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]")
@@ -861,7 +862,8 @@ int Dispatch(int argc, char** argv) {
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
-      "usage or unknown id, 3 the catalog or blob store cannot be opened.\n");
+      "usage or unknown id, 3 the catalog or blob store cannot be opened (or does not exist:\n"
+      "only commands that write create one).\n");
 
   try {
     cli.parse(argc, argv);

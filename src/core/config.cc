@@ -283,6 +283,7 @@ void ResolveUrl(Config& config, std::string& url, std::string& from, const char*
   }
   std::string ignored = url;
   url.clear();
+  if (ignored == (config.*resolved)()) return;  // the same place either way
   config.warnings.push_back(fmt::format("{} {} overrides {} ({}): the {} is {}",
                                         config.data_dir_from, config.data_dir, from, ignored, what,
                                         (config.*resolved)()));

@@ -70,6 +70,13 @@ TEST(Config, DataBeatsTheUrlsOfAGivenFileButNotOfItsOwnOrTheEnvironments) {
   EXPECT_EQ(own->ResolvedBlobUrl(), "fs:/own/blobs");
   EXPECT_TRUE(own->warnings.empty());
 
+  // A URL that names the data directory's own place is no conflict.
+  WriteFile(elsewhere.Join("same.toml"),
+            "[catalog]\nurl = \"sqlite:" + data.path() + "/catalog.db\"\n");
+  auto same = LoadConfig({elsewhere.Join("same.toml"), data.path(), {}});
+  ASSERT_TRUE(same) << same.error().ToString();
+  EXPECT_TRUE(same->warnings.empty()) << same->warnings[0];
+
   // No data directory given: the file's URLs hold.
   auto plain = LoadConfig({elsewhere.Join("r.toml"), std::nullopt, {}});
   ASSERT_TRUE(plain) << plain.error().ToString();
