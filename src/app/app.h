@@ -25,10 +25,17 @@ namespace reprise::app {
 
 class App {
  public:
-  // Opens the backends (creating the data directory and the catalog schema as needed).
-  // kInvalidArgument for an unknown scheme or bad stage params, kIo/kUnavailable when a
-  // backend cannot be opened.
-  static Result<std::unique_ptr<App>> Open(const Config& config, Logger log);
+  // kCreate (commands that write): a missing catalog, its folder and the blob store are
+  // created. kExisting (commands that only read): nothing is created; a missing catalog
+  // or blob store is kNotFound naming the path and the setting it came from, so a
+  // mistyped path is not taken for an empty library.
+  enum class Access { kCreate, kExisting };
+
+  // Opens the backends (creating them as `access` allows) and brings the catalog schema
+  // up to date. kInvalidArgument for an unknown scheme or bad stage params, kNotFound
+  // (kExisting) for a missing backend, kIo/kUnavailable when a backend cannot be opened.
+  static Result<std::unique_ptr<App>> Open(const Config& config, Logger log,
+                                           Access access = Access::kCreate);
 
   const Config& config() const { return config_; }
   catalog::Catalog& catalog() { return *catalog_; }

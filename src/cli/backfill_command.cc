@@ -331,9 +331,21 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
   auto& service = app.backfills();
   auto plan = service.DryRun(*request, "", flags.preview);
   if (!plan) return ReportError(plan.error());
+  // No asset selected: say which filter emptied the selection.
+  std::vector<backfill::EmptyCause> empty;
+  if (plan->assets_seen == 0) {
+    auto explained = backfill::ExplainEmptySelection(app.catalog(), request->selection, "");
+    if (!explained) return ReportError(explained.error());
+    empty = std::move(*explained);
+  }
+  nlohmann::json plan_json = backfill::PlanJson(*plan);
+  if (!empty.empty()) plan_json["empty_because"] = backfill::EmptyCausesJson(empty);
+  if (!empty.empty() && !flags.json) {
+    fmt::print("{}\n", EmptyCausesText("Nothing selected", empty));
+  }
   if (flags.dry_run) {
     if (flags.json) {
-      PrintJson(backfill::PlanJson(*plan));
+      PrintJson(plan_json);
     } else {
       PrintPlan(*plan, true);
     }
@@ -341,7 +353,7 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
   }
   if (plan->items == 0) {
     if (flags.json) {
-      PrintJson({{"backfill", nullptr}, {"plan", backfill::PlanJson(*plan)}});
+      PrintJson({{"backfill", nullptr}, {"plan", plan_json}});
     } else {
       PrintPlan(*plan, false);
       fmt::print(
@@ -633,6 +645,10 @@ bool RunsWork(const BackfillCommands& commands) {
   bool start = commands.start->parsed() && commands.start->get_subcommands().empty();
   return (start && !commands.dry_run && !commands.detach) ||
          (commands.resume->parsed() && !commands.detach);
+}
+
+bool StartsBackfill(const BackfillCommands& commands) {
+  return commands.start->parsed() && commands.start->get_subcommands().empty() && !commands.dry_run;
 }
 
 std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands,

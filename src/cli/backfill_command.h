@@ -22,6 +22,9 @@ struct BackfillCommands;
 std::shared_ptr<BackfillCommands> AddBackfillCommands(CLI::App& cli);
 // True when the chosen command runs work in this process (and so watches signals).
 bool RunsWork(const BackfillCommands& commands);
+// True when the chosen command starts a backfill (not a dry run), the one backfill
+// command that may create a missing catalog.
+bool StartsBackfill(const BackfillCommands& commands);
 // The exit code of the chosen backfill command, or nullopt when none was chosen.
 // `signals` must be set when RunsWork().
 std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands,

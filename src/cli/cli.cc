@@ -121,13 +121,17 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
   nlohmann::json ingest_json = flags.json ? app::IngestSummaryJson(summary) : nlohmann::json();
   if (!flags.json) {
     if (summary.items.size() <= 50) {
-      Table table({"RESULT", "ASSET", "KIND", "SIZE", "FILE"});
+      // The SHA-256 shortened (--json and `assets show` have it whole), the CID whole.
+      Table table({"RESULT", "ASSET", "KIND", "SIZE", "SHA-256", "CID", "FILE"});
       for (const auto& item : summary.items) {
         std::string result(ingest::Name(item.outcome));
         if (item.outcome == ingest::Outcome::kSkipped) result += " (" + item.skip_reason + ")";
-        table.AddRow({result, item.asset ? item.asset->id : "-",
-                      item.asset ? std::string(catalog::Name(item.asset->media.kind)) : "-",
-                      item.bytes > 0 ? HumanBytes(item.bytes) : "-", item.path});
+        const catalog::Asset* asset = item.asset ? &*item.asset : nullptr;
+        table.AddRow({result, asset ? asset->id : "-",
+                      asset ? std::string(catalog::Name(asset->media.kind)) : "-",
+                      item.bytes > 0 ? HumanBytes(item.bytes) : "-",
+                      asset ? asset->sha256_hex.substr(0, 12) : "-", asset ? asset->cid : "-",
+                      item.path});
       }
       if (!table.empty()) table.Print(stdout);
       fmt::print("\n");
@@ -315,6 +319,7 @@ struct JobsListFlags {
   std::optional<std::string> asset;
   std::optional<std::string> owner;
   int limit = 100;
+  std::string cursor;  // from an earlier page's "--cursor C"
   bool json = false;
 };
 
@@ -333,6 +338,7 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
   nlohmann::json items = nlohmann::json::array();
   int64_t shown = 0;
   catalog::PageRequest page;
+  page.cursor = flags.cursor;
   do {
     page.limit =
         flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
@@ -362,12 +368,21 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
     }
     page.cursor = batch->next_cursor;
   } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
+  // The limit stopped the listing before the end: say so, and how to see the rest.
+  std::string more;
+  if (!page.cursor.empty()) {
+    more = fmt::format(
+        "{} of more jobs shown; use --limit N (0: all) or --cursor {} for the next page", shown,
+        page.cursor);
+  }
   if (flags.json) {
     PrintJson(items);
+    if (!more.empty()) fmt::print(stderr, "reprise: {}\n", more);
   } else if (table.empty()) {
     fmt::print("No jobs match.\n");
   } else {
     table.Print(stdout);
+    if (!more.empty()) fmt::print("{}\n", more);
   }
   return kExitOk;
 }
@@ -507,7 +522,7 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
   if (!filter) return ReportError(filter.error());
 
   // Streams page by page; --json prints one JSON array without holding every asset.
-  Table table({"ID", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
+  Table table({"ID", "OWNER", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
   int64_t shown = 0;
   bool first = true;
   if (flags.json) fmt::print("[");
@@ -522,7 +537,7 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
         fmt::print("{}\n  {}", first ? "" : ",", app::AssetJson(asset).dump());
         first = false;
       } else {
-        table.AddRow({asset.id, std::string(catalog::Name(asset.media.kind)),
+        table.AddRow({asset.id, asset.owner, std::string(catalog::Name(asset.media.kind)),
                       std::string(catalog::Name(asset.status)),
                       Dash(asset.media.duration_seconds, "{:.2f}s"), Dimensions(asset.media),
                       HumanBytes(asset.size_bytes), FormatRfc3339(asset.created_at).substr(0, 19),
@@ -532,10 +547,23 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
     }
     page.cursor = batch->next_cursor;
   } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
+  std::vector<backfill::EmptyCause> causes;
+  if (shown == 0) {
+    backfill::Selection selection;
+    selection.owner = flags.owner;
+    selection.status = flags.status;
+    selection.kind = flags.kind;
+    auto explained = backfill::ExplainEmptySelection(app.catalog(), selection, "");
+    if (!explained) return ReportError(explained.error());
+    causes = std::move(*explained);
+  }
   if (flags.json) {
     fmt::print("{}]\n", first ? "" : "\n");
+    // The array stays an array; the reason goes beside it.
+    if (!causes.empty())
+      fmt::print(stderr, "reprise: {}\n", EmptyCausesText("no assets match", causes));
   } else if (table.empty()) {
-    fmt::print("No assets match.\n");
+    fmt::print("{}\n", EmptyCausesText("No assets match", causes));
   } else {
     table.Print(stdout);
   }
@@ -632,6 +660,11 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
         note = "error: " + l["error"]["code"].get<std::string>() + ": " +
                l["error"]["message"].get<std::string>();
       }
+      const auto& metadata = l["metadata"];
+      if (metadata.is_object() && metadata.contains("libav_warnings")) {
+        note += fmt::format("{}libav warnings: {}", note.empty() ? "" : "; ",
+                            metadata["libav_warnings"].dump());
+      }
     }
     table.AddRow({d["stage"].get<std::string>(), d["status"].get<std::string>(),
                   std::to_string(d["version"].get<int>()), d["recipe"].get<std::string>(), latest,
@@ -700,7 +733,8 @@ int Dispatch(int argc, char** argv) {
   cli.set_help_all_flag("--help-all", "Show help for every command");
   GlobalFlags global;
   cli.add_option("--data", global.data_dir,
-                 "Data directory (catalog and blobs) [env REPRISE_DATA, default ./reprise-data]")
+                 "Data directory (catalog and blobs; beats the URLs of a --config file, not those "
+                 "of the environment) [env REPRISE_DATA, default ./reprise-data]")
       ->type_name("DIR");
   cli.add_option("--config", global.config_path,
                  "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]")
@@ -758,8 +792,13 @@ int Dispatch(int argc, char** argv) {
       ->type_name("ID");
   jobs_list_cmd->add_option("--owner", jobs_list_flags.owner, "Only this owner's jobs")
       ->type_name("ID");
-  jobs_list_cmd->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all)")
+  jobs_list_cmd
+      ->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all) [default 100]")
       ->check(CLI::NonNegativeNumber);
+  jobs_list_cmd
+      ->add_option("--cursor", jobs_list_flags.cursor,
+                   "Go on after an earlier listing (the cursor it printed)")
+      ->type_name("C");
   jobs_list_cmd->add_flag("--json", jobs_list_flags.json, "Print a JSON array");
   JobsRetryFlags jobs_retry_flags;
   auto* jobs_retry_cmd =
@@ -833,7 +872,8 @@ int Dispatch(int argc, char** argv) {
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
-      "usage or unknown id, 3 the catalog or blob store cannot be opened.\n");
+      "usage or unknown id, 3 the catalog or blob store cannot be opened (or does not exist:\n"
+      "only commands that write create one).\n");
 
   try {
     cli.parse(argc, argv);
@@ -858,6 +898,8 @@ int Dispatch(int argc, char** argv) {
 
   auto config = LoadConfig({global.config_path, global.data_dir, ProcessEnvironment()});
   if (!config) return ReportError(config.error());
+  for (const auto& warning : config->warnings)
+    fmt::print(stderr, "reprise: warning: {}\n", warning);
   if (global.log_level) config->log_level = *global.log_level;
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
@@ -867,7 +909,12 @@ int Dispatch(int argc, char** argv) {
     (*log)->set_level(spdlog::level::warn);
   }
 
-  auto app = app::App::Open(*config, *log);
+  // Only commands that write may create a catalog; the rest report a missing one, so a
+  // mistyped path is never taken for an empty library.
+  bool writes =
+      *ingest_cmd || *process_cmd || *worker_cmd || *serve_cmd || StartsBackfill(*backfill_cmds);
+  auto app = app::App::Open(*config, *log,
+                            writes ? app::App::Access::kCreate : app::App::Access::kExisting);
   if (!app) {
     fmt::print(stderr, "reprise: {}\n", app.error().ToString());
     return app.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitEnvironment;

@@ -31,4 +31,13 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string EmptyCausesText(const std::string& lead,
+                            const std::vector<backfill::EmptyCause>& causes) {
+  if (causes.empty()) return lead + ".";
+  if (causes.size() == 1) return lead + ": " + causes[0].message + ".";
+  std::string text = lead + ":";
+  for (const auto& cause : causes) text += "\n  " + cause.message;
+  return text;
+}
+
 }  // namespace reprise::cli

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backfill/empty_selection.h"
 #include "core/error.h"
 
 namespace reprise::cli {
@@ -24,5 +25,8 @@ int ReportError(const Error& error);
 // "1:02.5" since `from_micros` at `now_micros`; "-" when from is unset.
 std::string Age(int64_t from_micros, int64_t now_micros);
 std::string JoinNames(const std::vector<std::string>& names);
+// "<lead>: <cause>." or, for several causes, one per line below the lead.
+std::string EmptyCausesText(const std::string& lead,
+                            const std::vector<backfill::EmptyCause>& causes);
 
 }  // namespace reprise::cli

@@ -267,7 +267,39 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
   return doc;
 }
 
+// The catalog.url / blob.url of a config file gives way to a data directory named on the
+// command line or in the environment, unless the file is that directory's own; a URL
+// from the environment does not (config.h).
+void ResolveUrl(Config& config, std::string& url, std::string& from, const char* what,
+                std::string (Config::*resolved)() const, bool file_in_data_dir) {
+  bool data_given = config.data_dir_from == "--data" || config.data_dir_from == "REPRISE_DATA";
+  if (url.empty() || !data_given) return;
+  bool from_env = from.rfind("REPRISE_", 0) == 0;
+  if (!from_env && file_in_data_dir) return;
+  if (from_env) {
+    config.warnings.push_back(fmt::format("{} ({}) is used for the {}; {} {} is not", from, url,
+                                          what, config.data_dir_from, config.data_dir));
+    return;
+  }
+  std::string ignored = url;
+  url.clear();
+  if (ignored == (config.*resolved)()) return;  // the same place either way
+  config.warnings.push_back(fmt::format("{} {} overrides {} ({}): the {} is {}",
+                                        config.data_dir_from, config.data_dir, from, ignored, what,
+                                        (config.*resolved)()));
+  from.clear();
+}
+
+std::string UrlOrigin(const Config& config, const std::string& from) {
+  if (!from.empty()) return from;
+  return config.data_dir_from.empty() ? "the default data directory" : config.data_dir_from;
+}
+
 }  // namespace
+
+std::string Config::CatalogUrlOrigin() const { return UrlOrigin(*this, catalog_url_from); }
+
+std::string Config::BlobUrlOrigin() const { return UrlOrigin(*this, blob_url_from); }
 
 std::string Config::ResolvedCatalogUrl() const {
   return catalog_url.empty() ? "sqlite:" + data_dir + "/catalog.db" : catalog_url;
@@ -297,8 +329,14 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   };
 
   // The data directory decides where the default config file is looked for.
-  if (auto data = env_value("REPRISE_DATA")) config.data_dir = *data;
-  if (sources.data_dir) config.data_dir = *sources.data_dir;
+  if (auto data = env_value("REPRISE_DATA")) {
+    config.data_dir = *data;
+    config.data_dir_from = "REPRISE_DATA";
+  }
+  if (sources.data_dir) {
+    config.data_dir = *sources.data_dir;
+    config.data_dir_from = "--data";
+  }
 
   std::optional<std::string> path = sources.config_path;
   if (!path) path = env_value("REPRISE_CONFIG");
@@ -333,13 +371,26 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
       REPRISE_TRY(Apply(TomlToJson(table), config, *path));
       config.source_file = *path;
       // The environment and the flag still beat the file for the data directory.
-      if (env_value("REPRISE_DATA") || sources.data_dir) config.data_dir = data_before;
+      if (env_value("REPRISE_DATA") || sources.data_dir) {
+        config.data_dir = data_before;
+      } else if (table.contains("data_dir")) {
+        config.data_dir_from = "data_dir in " + *path;
+      }
+      if (!config.catalog_url.empty()) config.catalog_url_from = "catalog.url in " + *path;
+      if (!config.blob_url.empty()) config.blob_url_from = "blob.url in " + *path;
     }
   }
 
   auto env_table = EnvironmentTable(sources.env);
   if (!env_table) return Fail(env_table.error());
   REPRISE_TRY(Apply(*env_table, config, "environment"));
+  if (env_value("REPRISE_CATALOG_URL")) config.catalog_url_from = "REPRISE_CATALOG_URL";
+  if (env_value("REPRISE_BLOB_URL")) config.blob_url_from = "REPRISE_BLOB_URL";
+  const bool file_in_data_dir = path && *path == config.data_dir + "/reprise.toml";
+  ResolveUrl(config, config.catalog_url, config.catalog_url_from, "catalog",
+             &Config::ResolvedCatalogUrl, file_in_data_dir);
+  ResolveUrl(config, config.blob_url, config.blob_url_from, "blob store", &Config::ResolvedBlobUrl,
+             file_in_data_dir);
   // Checked once everything is applied: the file may set one and the environment the other.
   if (config.queue.backoff_max_seconds < config.queue.backoff_base_seconds) {
     return Fail(ErrorCode::kInvalidArgument,

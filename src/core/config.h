@@ -3,6 +3,15 @@
 // Precedence, lowest first: built-in defaults, the config file, REPRISE_* environment
 // variables, command-line flags (applied by the caller after Load()).
 //
+// The catalog and blob store live under the data directory unless a URL places them
+// elsewhere. A data directory given on the command line (--data) or in the environment
+// (REPRISE_DATA) is more specific than a config file named by --config, REPRISE_CONFIG
+// or found in the working directory, so it beats that file's catalog.url / blob.url (the
+// data directory's own reprise.toml is part of that library: its URLs hold). A URL in
+// the environment (REPRISE_CATALOG_URL, REPRISE_BLOB_URL) names that one backend
+// explicitly and beats any data directory. When a setting loses to another, it is said
+// in Config::warnings.
+//
 // The file is the first of: the explicit path (--config / REPRISE_CONFIG), ./reprise.toml,
 // {data_dir}/reprise.toml; none is fine. An explicit path that does not exist is an error.
 //
@@ -70,6 +79,19 @@ struct Config {
   std::vector<std::string> pipeline_stages;
   // The file that was read, empty when none.
   std::string source_file;
+  // Where data_dir, catalog_url and blob_url were set ("--data", "REPRISE_DATA",
+  // "catalog.url in FILE", ...); empty for the built-in default.
+  std::string data_dir_from;
+  std::string catalog_url_from;
+  std::string blob_url_from;
+  // Settings that were given but lost to another (a file's catalog.url to --data), in
+  // sentences for the user; the CLI prints them as warnings.
+  std::vector<std::string> warnings;
+
+  // Where the catalog / blob store URL came from, for messages: the URL's origin, or the
+  // data directory's when the URL is the default under it ("--data").
+  [[nodiscard]] std::string CatalogUrlOrigin() const;
+  [[nodiscard]] std::string BlobUrlOrigin() const;
 
   // catalog_url/blob_url with the defaults filled in.
   [[nodiscard]] std::string ResolvedCatalogUrl() const;

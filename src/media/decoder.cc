@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "media/libav_log.h"
+
 namespace reprise::media {
 
 Result<std::unique_ptr<Decoder>> Decoder::Open(const AVStream& stream, int threads) {
@@ -16,6 +18,7 @@ Result<std::unique_ptr<Decoder>> Decoder::Open(const AVStream& stream, int threa
   if (rc < 0) return Fail(AvError(rc, ErrorCode::kUnsupportedMedia, "cannot set up the " + what));
   context->pkt_timebase = stream.time_base;
   context->thread_count = threads;
+  AttachLibavLogScope(*context);  // before open: frame threads copy the context
   rc = avcodec_open2(context.get(), codec, nullptr);
   if (rc < 0) return Fail(AvError(rc, ErrorCode::kUnsupportedMedia, "cannot open the " + what));
   return std::unique_ptr<Decoder>(new Decoder(std::move(context), stream.time_base));

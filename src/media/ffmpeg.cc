@@ -9,6 +9,8 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
+#include "media/libav_log.h"
+
 namespace reprise::media {
 namespace {
 
@@ -20,7 +22,13 @@ T* OrAbort(T* allocated) {
 
 }  // namespace
 
-void InitFfmpeg(bool quiet) { av_log_set_level(quiet ? AV_LOG_QUIET : AV_LOG_ERROR); }
+void InitFfmpeg(bool quiet) {
+  // Warnings reach the callback, which counts them in a LibavLogScope and writes them
+  // to the routed logger, if any; libav itself prints nothing.
+  av_log_set_level(AV_LOG_WARNING);
+  InstallLibavLogCallback();
+  if (quiet) RouteLibavLog(nullptr);
+}
 
 void InputFormatDeleter::operator()(AVFormatContext* context) const {
   avformat_close_input(&context);
@@ -70,6 +78,10 @@ Error AvError(int averror, ErrorCode code, std::string_view what) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(averror, text, sizeof text);
   return Error{code, std::string(what) + ": " + text, "averror:" + std::to_string(averror)};
+}
+
+ErrorCode InputDataCode(int averror, ErrorCode otherwise) {
+  return averror == AVERROR_INVALIDDATA ? ErrorCode::kUnsupportedMedia : otherwise;
 }
 
 bool IsAgain(int averror) { return averror == AVERROR(EAGAIN); }

@@ -8,7 +8,8 @@
 // and IsEof(), never reported as errors.
 //
 // InitFfmpeg() must be called once at start-up (app/, tests) before any other media
-// call; it sets libav's global log level. It is idempotent and thread-safe.
+// call; it routes libav's log through libav_log.h (nothing reaches stderr directly). It
+// is idempotent and thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ extern "C" {
 
 namespace reprise::media {
 
-// Quiet: libav prints nothing; otherwise it prints errors only (its warnings about
-// slightly odd inputs are noise next to our own error reporting).
+// libav's lines go to the logger named by RouteLibavLog() (libav_log.h), never straight
+// to stderr; quiet also unroutes them. Either way they are counted in LibavLogScopes.
 void InitFfmpeg(bool quiet = false);
 
 struct InputFormatDeleter {
@@ -89,6 +90,10 @@ IoPtr NewIo(int buffer_size, bool writable, void* opaque, IoReadFn read, IoWrite
 
 // "what: <av_strerror text>" with origin "averror:N".
 Error AvError(int averror, ErrorCode code, std::string_view what);
+// The code of a libav failure on data that came from the input (a copied packet being
+// muxed, say): AVERROR_INVALIDDATA blames the input, kUnsupportedMedia (permanent, never
+// retried), whichever step noticed it; anything else is `otherwise`.
+ErrorCode InputDataCode(int averror, ErrorCode otherwise = ErrorCode::kInternal);
 
 bool IsAgain(int averror);
 bool IsEof(int averror);

@@ -144,7 +144,7 @@ int HlsWriter::WriteToSpool(void* opaque, uint8_t* buffer, int size) {
 
 Result<void> HlsWriter::IoResult(int rc, std::string_view what) {
   if (io_error_) return Fail(*io_error_);
-  if (rc < 0) return Fail(AvError(rc, ErrorCode::kInternal, what));
+  if (rc < 0) return Fail(AvError(rc, InputDataCode(rc), what));
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 
 extern "C" {
 #include <libavutil/mem.h>
@@ -15,6 +16,14 @@ namespace {
 // Big enough that demuxing a local file costs few reader calls, small enough that many
 // concurrent jobs stay cheap.
 constexpr int kIoBufferSize = 64 * 1024;
+
+// Demuxers whose input is a list of other files or URLs: never opened (see Open()).
+bool ReferencesOtherFiles(const AVInputFormat& format) {
+  for (std::string_view name : {"hls", "applehttp", "concat", "dash"}) {
+    if (format.name == name) return true;
+  }
+  return false;
+}
 
 int RefuseNestedOpen(AVFormatContext* /*format*/, AVIOContext** /*io*/, const char* /*url*/,
                      int /*flags*/, AVDictionary** /*options*/) {
@@ -100,6 +109,15 @@ Result<std::unique_ptr<Input>> Input::Open(ByteReader& reader) {
     if (input->io_error_) return Fail(input->io_error_->Wrap("cannot read " + name));
     if (reader.Size() == 0) return not_media("the file is empty");
     return not_media("no demuxer recognises the content");
+  }
+
+  // Refused by name: opening one would fail anyway (nothing nested may be opened, see
+  // below), but with libav's own error for the first reference, e.g. ENOMEM.
+  if (ReferencesOtherFiles(*detected)) {
+    return Fail(ErrorCode::kUnsupportedMedia,
+                name + " is a playlist (" + detected->name +
+                    "): playlist/concat files that reference other files are not ingested; "
+                    "ingest the files it names instead");
   }
 
   AVFormatContext* format = avformat_alloc_context();

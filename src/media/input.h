@@ -12,7 +12,9 @@
 //                     input is empty, or it has no audio/video stream (ingest skips these
 //                     as "not_media"; test with IsNotMedia());
 //   kUnsupportedMedia with an "averror:N" origin: a recognised container that is corrupt
-//                     or truncated.
+//                     or truncated;
+//   kUnsupportedMedia without origin: a playlist or concat list (HLS, DASH, ffconcat),
+//                     which names other files and is refused as such, unopened.
 // An Input is used by one thread at a time and must not outlive its reader.
 #pragma once
 

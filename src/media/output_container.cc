@@ -157,7 +157,7 @@ Result<void> OutputContainer::WritePacket(AVPacket& packet, int stream, AVRation
   int rc = av_interleaved_write_frame(format_.get(), &packet);
   if (rc < 0) {
     if (spool_->error()) return Fail(*spool_->error());
-    return Fail(AvError(rc, ErrorCode::kInternal, "muxer " + Name() + " refuses a packet"));
+    return Fail(AvError(rc, InputDataCode(rc), "muxer " + Name() + " refuses a packet"));
   }
   return {};
 }
@@ -170,7 +170,7 @@ Result<int64_t> OutputContainer::Finish() {
   int rc = av_write_trailer(format_.get());
   if (rc >= 0) avio_flush(io_.get());
   if (spool_->error()) return Fail(*spool_->error());
-  if (rc < 0) return Fail(AvError(rc, ErrorCode::kInternal, "muxer " + Name() + " cannot finish"));
+  if (rc < 0) return Fail(AvError(rc, InputDataCode(rc), "muxer " + Name() + " cannot finish"));
   trailer_written_ = true;
   return spool_->size();
 }

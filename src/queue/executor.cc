@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "blob/keys.h"
+#include "media/libav_log.h"
 #include "stages/runner.h"
 
 namespace reprise::queue {
@@ -173,6 +174,13 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
   // Any error opening or running the input fails every stage with the same reason.
   std::vector<stages::StageOutcome> outcomes;
   std::optional<Error> input_error;
+  // libav's complaints about this input go to the debug log with the asset, and their
+  // number onto each derivative of the run (they share one decode of the input).
+  std::string stage_names;
+  for (const auto* stage : due) {
+    stage_names += (stage_names.empty() ? "" : ",") + std::string(stage->Name());
+  }
+  media::LibavLogScope libav_log("asset " + asset.id + " stages " + stage_names);
   auto input = blobs_.Open(asset.original_key);
   if (!input) {
     input_error = input.error().Wrap("cannot open original of asset " + asset.id);
@@ -200,6 +208,9 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
       outcome.error = input_error;
     } else {
       outcome = stages::ToDerivativeOutcome(std::move(outcomes.at(i)), sinks[i]->written());
+    }
+    if (libav_log.warnings() > 0 && outcome.metadata.is_object()) {
+      outcome.metadata["libav_warnings"] = libav_log.warnings();
     }
     if (outcome.state != DerivativeState::kDone) {
       // A failed or skipped attempt keeps no files; the current result is elsewhere.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "media/input.h"
+#include "media/libav_log.h"
 #include "media/probe.h"
 
 namespace reprise::stages {
@@ -213,9 +214,11 @@ Result<RunReport> RunStages(ByteReader& original, std::span<const StageTask> tas
   size_t done = 0;
   std::vector<std::thread> finishing;
   std::vector<std::pair<size_t, bool>> here;
+  media::LibavLogScope* libav_log = media::LibavLogScope::Current();
   for (const auto& [i, input_ended] : to_finish) {
     try {
       finishing.emplace_back([&, i = i, input_ended = input_ended] {
+        media::LibavLogScope::Enter scope(libav_log);
         finish(i, input_ended);
         std::lock_guard lock(mutex);
         ++done;

@@ -88,6 +88,8 @@ TEST_F(DuplicatesCliTest, GroupsTheSameRecordingAcrossEncodingsWithinAnOwner) {
 }
 
 TEST_F(DuplicatesCliTest, SaysSoWhenNothingIsFingerprinted) {
+  // A reading command needs a catalog (it never creates one); `process` makes it.
+  ASSERT_EQ(Run({"process"}).exit_code, 0);
   CommandResult text = Run({"assets", "duplicates"});
   EXPECT_EQ(text.exit_code, 0) << text.output;
   EXPECT_NE(text.out.find("No asset has a fingerprint"), std::string::npos) << text.out;

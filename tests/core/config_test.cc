@@ -36,6 +36,54 @@ TEST(Config, FileInDataDirIsReadAndStageParamsKept) {
   EXPECT_EQ(config->source_file, dir.Join("reprise.toml"));
 }
 
+TEST(Config, DataBeatsTheUrlsOfAGivenFileButNotOfItsOwnOrTheEnvironments) {
+  TempDir data;
+  TempDir elsewhere;
+  WriteFile(elsewhere.Join("r.toml"),
+            "[catalog]\nurl = \"sqlite:/file/catalog.db\"\n[blob]\nurl = \"fs:/file/blobs\"\n");
+  // A file given with --config: --data wins, and says so.
+  auto config = LoadConfig({elsewhere.Join("r.toml"), data.path(), {}});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->ResolvedCatalogUrl(), "sqlite:" + data.path() + "/catalog.db");
+  EXPECT_EQ(config->ResolvedBlobUrl(), "fs:" + data.path() + "/blobs");
+  ASSERT_EQ(config->warnings.size(), 2u);
+  EXPECT_NE(config->warnings[0].find("--data " + data.path() + " overrides catalog.url in"),
+            std::string::npos)
+      << config->warnings[0];
+  EXPECT_EQ(config->CatalogUrlOrigin(), "--data");
+
+  // REPRISE_DATA likewise; the environment's URL beats both, and says so.
+  auto env =
+      LoadConfig({elsewhere.Join("r.toml"),
+                  std::nullopt,
+                  {{"REPRISE_DATA", data.path()}, {"REPRISE_CATALOG_URL", "sqlite:/env.db"}}});
+  ASSERT_TRUE(env) << env.error().ToString();
+  EXPECT_EQ(env->ResolvedCatalogUrl(), "sqlite:/env.db");
+  EXPECT_EQ(env->CatalogUrlOrigin(), "REPRISE_CATALOG_URL");
+  EXPECT_EQ(env->ResolvedBlobUrl(), "fs:" + data.path() + "/blobs");
+  ASSERT_EQ(env->warnings.size(), 2u);
+
+  // The data directory's own file: its URLs hold, without a warning.
+  WriteFile(data.Join("reprise.toml"), "[blob]\nurl = \"fs:/own/blobs\"\n");
+  auto own = LoadConfig({std::nullopt, data.path(), {}});
+  ASSERT_TRUE(own) << own.error().ToString();
+  EXPECT_EQ(own->ResolvedBlobUrl(), "fs:/own/blobs");
+  EXPECT_TRUE(own->warnings.empty());
+
+  // A URL that names the data directory's own place is no conflict.
+  WriteFile(elsewhere.Join("same.toml"),
+            "[catalog]\nurl = \"sqlite:" + data.path() + "/catalog.db\"\n");
+  auto same = LoadConfig({elsewhere.Join("same.toml"), data.path(), {}});
+  ASSERT_TRUE(same) << same.error().ToString();
+  EXPECT_TRUE(same->warnings.empty()) << same->warnings[0];
+
+  // No data directory given: the file's URLs hold.
+  auto plain = LoadConfig({elsewhere.Join("r.toml"), std::nullopt, {}});
+  ASSERT_TRUE(plain) << plain.error().ToString();
+  EXPECT_EQ(plain->ResolvedCatalogUrl(), "sqlite:/file/catalog.db");
+  EXPECT_TRUE(plain->warnings.empty());
+}
+
 TEST(Config, EnvironmentBeatsFileAndFlagBeatsEnvironment) {
   TempDir dir;
   TempDir other;

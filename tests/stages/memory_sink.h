@@ -4,10 +4,15 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "stages/runner.h"
 #include "stages/stage.h"
+#include "tests/media/media_test_util.h"
 
 namespace reprise::stages {
 
@@ -41,5 +46,16 @@ class MemorySink final : public OutputSink {
     std::string data_;
   };
 };
+
+// Runs `stage` alone on the file at `path`, writing into `sink`; its outcome (an empty
+// one, with a test failure, when the run itself fails).
+inline StageOutcome RunAlone(const Stage& stage, const std::string& path, MemorySink& sink) {
+  auto reader = testing::OpenOrDie(path);
+  StageTask task{&stage, &sink};
+  auto report = RunStages(*reader, std::span(&task, 1));
+  EXPECT_TRUE(report.has_value()) << (report ? "" : report.error().ToString());
+  if (!report) return {};
+  return report->outcomes[0];
+}
 
 }  // namespace reprise::stages

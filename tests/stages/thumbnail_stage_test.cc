@@ -30,12 +30,7 @@ class ThumbnailStageTest : public testing::MediaSuite {
 
   // Runs the thumbnail stage alone on `path`.
   static StageOutcome Run(const std::string& path, const ThumbnailStage& stage, MemorySink& sink) {
-    auto reader = testing::OpenOrDie(path);
-    StageTask task{&stage, &sink};
-    auto report = RunStages(*reader, std::span(&task, 1));
-    EXPECT_TRUE(report.has_value()) << (report ? "" : report.error().ToString());
-    if (!report) return {};
-    return report->outcomes[0];
+    return RunAlone(stage, path, sink);
   }
 
   // The thumbnail written to `sink`, decoded to RGB.

@@ -1,5 +1,7 @@
 #include "tests/support/media_samples.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -218,6 +220,27 @@ const std::string& MediaSamples::TruncatedMp4() {
   return Make("truncated.mp4", [&whole](const std::string& path) {
     std::string bytes = ReadFile(whole);
     WriteFile(path, bytes.substr(0, bytes.size() / 2));
+  });
+}
+
+const std::string& MediaSamples::ScrambledMp4() {
+  const std::string& whole = LongMp4();
+  return Make("scrambled.mp4", [&whole](const std::string& path) {
+    std::string bytes = ReadFile(whole);
+    size_t type = bytes.find("mdat");
+    ASSERT_NE(type, std::string::npos) << whole << " has no mdat box";
+    ASSERT_GE(type, 4u);
+    size_t box_size = 0;
+    for (size_t i = type - 4; i < type; ++i)
+      box_size = box_size << 8 | static_cast<uint8_t>(bytes[i]);
+    size_t payload = type + 4;
+    size_t end = std::min(bytes.size(), type - 4 + box_size);
+    ASSERT_GT(end, payload + 3) << "mdat of " << whole << " is empty";
+    std::mt19937 random(11);
+    for (size_t i = payload + (end - payload) / 3; i < payload + 2 * (end - payload) / 3; ++i) {
+      bytes[i] = static_cast<char>(random() & 0xff);
+    }
+    WriteFile(path, bytes);
   });
 }
 

@@ -85,6 +85,10 @@ class MediaSamples {
   const std::string& ZeroBytes();
   const std::string& RandomBytesMp4();
   const std::string& TruncatedMp4();
+  // LongMp4 with the middle third of its media data (mdat) overwritten by seeded random
+  // bytes: it probes like the original (its index is intact), but decoding and remuxing
+  // its middle meet invalid data.
+  const std::string& ScrambledMp4();
 
   const TempDir& dir() const { return dir_; }
 

@@ -312,8 +312,9 @@ SqliteCatalog::SqliteCatalog(std::string path, const Clock& clock,
 
 SqliteCatalog::~SqliteCatalog() = default;
 
-Result<std::unique_ptr<Catalog>> SqliteCatalog::Open(const std::string& path, const Clock& clock) {
-  auto connection = SqliteConnection::Open(path);
+Result<std::unique_ptr<Catalog>> SqliteCatalog::Open(const std::string& path, const Clock& clock,
+                                                     bool create) {
+  auto connection = SqliteConnection::Open(path, create);
   if (!connection) return Fail(std::move(connection.error()));
   auto migrations = SqliteMigrations();
   auto migrated =

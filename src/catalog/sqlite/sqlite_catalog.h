@@ -1,7 +1,8 @@
 // The embedded catalog: one SQLite file in WAL mode (see sqlite_connection.h for the
-// pragmas). Open() creates the file when missing and brings its schema up to the newest
-// migration this build knows (sqlite_migrator.h); a file written by a newer reprise is
-// refused with kConflict, a path that cannot be opened read-write with kIo.
+// pragmas). Open() creates the file when missing (unless told not to: then a missing
+// file is kNotFound) and brings its schema up to the newest migration this build knows
+// (sqlite_migrator.h); a file written by a newer reprise is refused with kConflict, a
+// path that cannot be opened read-write with kIo.
 //
 // Threads: each SqliteCatalog owns one connection and a mutex around it, so calls from
 // many threads are serialised. That is also what SQLite would do for writers anyway; it
@@ -33,7 +34,8 @@ class SqliteConnection;
 class SqliteCatalog final : public Catalog {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
-                                                             const Clock& clock);
+                                                             const Clock& clock,
+                                                             bool create = true);
   ~SqliteCatalog() override;
   SqliteCatalog(const SqliteCatalog&) = delete;
   SqliteCatalog& operator=(const SqliteCatalog&) = delete;

@@ -1,6 +1,7 @@
 #include "catalog/sqlite/sqlite_connection.h"
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -177,14 +178,20 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* db, const char* schema, i
   return SQLITE_OK;
 }
 
-Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
+                                                                 bool create) {
   const std::string context = "cannot open catalog " + path;
   sqlite3* raw = nullptr;
   // NOMUTEX: the owner serialises access, so SQLite's own per-call mutex is redundant.
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   SqlitePtr db(raw);
+  if (rc != SQLITE_OK && !create && (rc & 0xff) == SQLITE_CANTOPEN) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      return Fail(ErrorCode::kNotFound, "no catalog at " + path, "sqlite:" + std::to_string(rc));
+    }
+  }
   if (rc != SQLITE_OK) return Fail(SqliteError(db.get(), rc, context));
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_handler(db.get(), BusyWait, nullptr);

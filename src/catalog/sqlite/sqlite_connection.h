@@ -87,7 +87,9 @@ class Statement {
 
 class SqliteConnection {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path);
+  // `create`: a missing file is created; otherwise it is kNotFound.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path,
+                                                                      bool create = true);
 
   sqlite3* get() const { return db_.get(); }
   const std::string& path() const { return path_; }
