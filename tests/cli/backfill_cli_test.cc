@@ -172,6 +172,11 @@ TEST_F(BackfillCliTest, BadFiltersAndOptionsAreUsageErrorsNamingTheFlag) {
            {{"backfill", "thumbnail", "--kind", "hologram", "--dry-run"}, "hologram"},
            {{"backfill", "thumbnail", "--missing", "--failed", "--dry-run"}, "--missing"},
            {{"backfill", "no-such-stage", "--dry-run"}, "no-such-stage"},
+           // The has() of a stage that is not registered is refused, naming the stages.
+           {{"backfill", "thumbnail", "--where", "not has(thumbnial)", "--dry-run"},
+            "has(thumbnial)"},
+           {{"backfill", "thumbnail", "--where", "not has(thumbnial)", "--dry-run"},
+            "probe, thumbnail, cover"},
            {{"backfill", "--dry-run"}, "--all-stages"},
            {{"backfill", "status", "99"}, "99"}}) {
     CommandResult result = Run(args);
