@@ -328,7 +328,8 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
     } else {
       ++diff.only_live;
       if (diff.examples.size() < 10) {
-        diff.examples.push_back({pair.asset_id, stage, decision.reason, pair.current_recipe});
+        diff.examples.push_back({pair.asset_id, stage, decision.reason,
+                                 pair.FromRecipe((*stages)[pair.stage_index].recipe)});
       }
     }
     return true;
