@@ -96,6 +96,8 @@ Result<StepResult> Driver::Step() {
       static_cast<int>(Number(backfill->options, "priority", catalog::kBackfillPriority));
   request.max_attempts = static_cast<int>(Number(backfill->options, "max_attempts", 5));
   request.force = backfill->mode == catalog::BackfillMode::kAll;
+  // Quarantined content in the plan was asked for: the worker must not leave it alone.
+  if (Flag(backfill->options, "include_quarantined")) request.force_reasons = {"quarantined"};
   request.mark_processing = !Flag(backfill->options, "skip_reset");
 
   if (backfill->state == BackfillState::kCancelling) {

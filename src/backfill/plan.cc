@@ -6,47 +6,49 @@
 namespace reprise::backfill {
 
 using catalog::BackfillMode;
-using catalog::DerivativeState;
 using catalog::PairDecision;
 using catalog::StagePair;
+using catalog::StageStatus;
 
 namespace {
 
 PairDecision Select(std::string reason) { return {PairDecision::kSelect, std::move(reason)}; }
 PairDecision Leave(std::string reason) { return {PairDecision::kLeave, std::move(reason)}; }
 
+// Which statuses a mode selects (skipped never: the stage does not apply).
+bool Selects(BackfillMode mode, StageStatus status, bool include_quarantined) {
+  switch (status) {
+    case StageStatus::kMissing:
+      return mode != BackfillMode::kFailed;
+    case StageStatus::kOutdated:
+      return mode == BackfillMode::kOutdated || mode == BackfillMode::kAll;
+    case StageStatus::kFailed:
+      return mode == BackfillMode::kFailed || mode == BackfillMode::kAll;
+    case StageStatus::kQuarantined:
+      return include_quarantined && (mode == BackfillMode::kFailed || mode == BackfillMode::kAll);
+    case StageStatus::kCurrent:
+      return mode == BackfillMode::kAll;
+    case StageStatus::kSkipped:
+      break;
+  }
+  return false;
+}
+
 }  // namespace
 
 PairDecision Classify(const StagePair& pair, const std::string& today_recipe, BackfillMode mode,
                       bool include_quarantined) {
   if (pair.active) return Leave("already_active");
-  const bool not_applicable = pair.latest == DerivativeState::kSkipped;
-  const bool current = pair.current_recipe == today_recipe;
-  const bool quarantined = pair.quarantined && !current;
-  const bool failed = pair.latest == DerivativeState::kFailed;
-  const bool has_result = !pair.current_recipe.empty();
-  const std::string skip_reason =
-      pair.latest_skip_reason.empty() ? "not_applicable" : pair.latest_skip_reason;
-
-  if (mode == BackfillMode::kAll) {
-    if (quarantined && !not_applicable && !include_quarantined) return Leave("quarantined");
-    if (current || not_applicable) return Select("rebuild");
-    if (quarantined) return Select("quarantined");
-    if (failed) return Select("failed");
-    return Select(has_result ? "outdated" : "missing");
+  const StageStatus status = catalog::StatusOf(pair, today_recipe);
+  if (status == StageStatus::kSkipped) {
+    PairDecision left =
+        Leave(pair.latest_skip_reason.empty() ? "not_applicable" : pair.latest_skip_reason);
+    left.not_applicable = true;
+    return left;
   }
-  if (not_applicable) return Leave(skip_reason);
-  if (current) return Leave("current");
-  if (quarantined) {
-    if (mode == BackfillMode::kFailed && include_quarantined) return Select("quarantined");
-    return Leave("quarantined");
-  }
-  if (mode == BackfillMode::kFailed) return failed ? Select("failed") : Leave("not_failed");
-  if (failed) return Leave("failed");
-  if (has_result) {
-    return mode == BackfillMode::kOutdated ? Select("outdated") : Leave("has_result");
-  }
-  return Select("missing");
+  std::string name(catalog::Name(status));
+  if (!Selects(mode, status, include_quarantined)) return Leave(std::move(name));
+  return Select(status == StageStatus::kCurrent ? "rebuild" : std::move(name));
 }
 
 PairDecision Selector::operator()(const StagePair& pair) {
@@ -113,18 +115,17 @@ PairDecision PlanBuilder::Add(const StagePair& pair) {
   StagePlan& stage = report_.stages.at(pair.stage_index);
   if (decision.action == PairDecision::kLeave) {
     ++stage.left_by_reason[decision.reason];
+    if (decision.not_applicable) ++stage.not_applicable[decision.reason];
     return decision;
   }
   ++stage.selected;
   ++stage.selected_by_reason[decision.reason];
-  if (!pair.current_recipe.empty() && pair.current_recipe != stage.recipe) {
-    ++stage.outdated_from[pair.current_recipe];
-  }
+  std::string from = pair.FromRecipe(stage.recipe);
+  if (!from.empty() && from != stage.recipe) ++stage.outdated_from[from];
   if (pair.duration_seconds) stage.media_seconds += *pair.duration_seconds;
   ++report_.items;
   if (static_cast<int>(report_.first_items.size()) < preview_) {
-    report_.first_items.push_back(
-        {pair.asset_id, stage.stage, decision.reason, pair.current_recipe});
+    report_.first_items.push_back({pair.asset_id, stage.stage, decision.reason, std::move(from)});
   }
   return decision;
 }
@@ -170,6 +171,7 @@ nlohmann::json PlanJson(const PlanReport& report) {
                       {"selected_by_reason", stage.selected_by_reason},
                       {"outdated_from", stage.outdated_from},
                       {"left_by_reason", stage.left_by_reason},
+                      {"not_applicable", stage.not_applicable},
                       {"media_seconds", stage.media_seconds},
                       {"history_samples", stage.history.samples},
                       {"estimated_seconds", stage.estimated_seconds},

@@ -1,20 +1,34 @@
 // Which (asset, stage) pairs a backfill selects, and the dry-run report of a selection.
 //
 // Classify() is the one rule, applied per pair to what the catalog reports
-// (catalog::StagePair) with the status precedence of catalog::StageStatus:
-//   not applicable (latest attempt skipped) > current > quarantined > failed > outdated
-//   > missing.
+// (catalog::StagePair). A pair a job holds now is left as "already_active"; every other
+// pair has the status catalog::StatusOf gives it, in the vocabulary of
+// catalog::StageStatus that `reprise stages` counts with:
+//   missing      never attempted (no result of any recipe)
+//   outdated     the latest result came from another recipe than today's, whatever its
+//                outcome: built, failed, or skipped
+//   failed       today's recipe's latest attempt failed
+//   skipped      today's recipe decided the stage does not apply (its skip reason)
+//   current      built by today's recipe
+//   quarantined  today's recipe failed on this content too often
 // Per mode:
-//   outdated  selects missing and outdated                (reasons "missing", "outdated")
-//   missing   selects missing only                        ("missing")
-//   failed    selects failed                              ("failed")
-//   all       selects every pair                          ("rebuild", "missing", ...)
-// and leaves the others with a reason: "already_active" (a job holds the pair now; it
-// comes first), "current", "quarantined" (selected only with include_quarantined),
-// "failed" (the latest attempt failed: use mode failed), "has_result" (mode missing, an
-// older result exists), "not_failed" (mode failed), or the stage's own skip reason
-// ("no_audio_stream", ...) when it does not apply. Mode all leaves only active and
-// (without include_quarantined) quarantined pairs.
+//   outdated  selects missing and outdated                   (reasons "missing", "outdated")
+//   missing   selects missing only                           ("missing")
+//   failed    selects failed, and quarantined only with include_quarantined
+//                                                            ("failed", "quarantined")
+//   all       selects every pair but skipped ones, quarantined ones only with
+//             include_quarantined   ("rebuild" for current ones, else the status name)
+// Every pair a mode does not select is left with its status name as the reason ("current",
+// "outdated", "missing", "failed", "quarantined"), or, when the stage does not apply, with
+// the stage's own skip reason ("no_video_stream", ...) and marked not applicable
+// (PairDecision::not_applicable, StagePlan::not_applicable) — in every mode, mode all
+// included: forcing a rebuild cannot make a stage apply.
+//
+// An older recipe's skip or failure is outdated, so mode outdated selects it: under
+// today's recipe the stage may decide differently (a new param can make it apply, or
+// succeed), and until it has run with today's recipe nothing says it would not. Its item
+// names that older recipe as from_recipe (StagePair::FromRecipe). Failures of today's
+// recipe are not retried by mode outdated: that is what mode failed is for.
 //
 // Selector adds the limit: at most `limit` assets, counted when their first pair is
 // selected; the scan stops at the first pair of the asset after the last one.
@@ -78,8 +92,10 @@ struct StagePlan {
   std::string recipe;
   int64_t selected = 0;
   std::map<std::string, int64_t> selected_by_reason;
-  std::map<std::string, int64_t> outdated_from;  // recipe -> pairs built by it
+  std::map<std::string, int64_t> outdated_from;  // FromRecipe -> selected pairs moving from it
   std::map<std::string, int64_t> left_by_reason;
+  // The part of left_by_reason the stage does not apply to, by skip reason.
+  std::map<std::string, int64_t> not_applicable;
   double media_seconds = 0;  // of the selected pairs' assets (where known)
   catalog::StageHistory history;
   double estimated_seconds = 0;  // of work, before dividing by concurrency

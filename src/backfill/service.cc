@@ -139,11 +139,13 @@ Result<std::vector<catalog::StageRecipe>> Service::Recipes(
 
 namespace {
 
-// has(STAGE) naming no registered stage is a typo, not an empty selection.
+// has(STAGE) naming no registered stage is a typo, not an empty selection: refused with
+// the registered stages (docs/WHERE.md).
 Result<void> CheckStagesNamed(const catalog::WhereExpr& expr, const stages::Registry& registry) {
-  if (expr.kind == catalog::WhereExpr::Kind::kHas && registry.Find(expr.stage) == nullptr) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "--where: has(" + expr.stage + ") names no registered stage");
+  if (expr.kind == catalog::WhereExpr::Kind::kHas) {
+    if (auto known = registry.Select({expr.stage}); !known) {
+      return Fail(known.error().Wrap("--where: has(" + expr.stage + ")"));
+    }
   }
   for (const auto& child : expr.children) REPRISE_TRY(CheckStagesNamed(*child, registry));
   return {};
@@ -369,7 +371,8 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
     } else {
       ++diff.only_live;
       if (diff.examples.size() < 10) {
-        diff.examples.push_back({pair.asset_id, stage, decision.reason, pair.current_recipe});
+        diff.examples.push_back({pair.asset_id, stage, decision.reason,
+                                 pair.FromRecipe((*stages)[pair.stage_index].recipe)});
       }
     }
     return true;

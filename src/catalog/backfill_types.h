@@ -60,16 +60,33 @@ struct StagePair {
   std::optional<DerivativeState> latest;
   std::string latest_skip_reason;
   std::string latest_error_code;
+  // Recipe of the latest result of any recipe (the finished attempt with the highest
+  // id, whatever its outcome); empty when the pair was never attempted.
+  std::string result_recipe;
   bool quarantined = false;  // the content is quarantined for (stage, today's recipe)
   bool active = false;       // a queued or running job holds the pair now
+
+  // The recipe a rebuild moves away from: the current result's, or, without one, the
+  // latest result's when another recipe than today's made it (an older recipe's skip or
+  // failure); empty when neither.
+  [[nodiscard]] std::string FromRecipe(std::string_view today_recipe) const {
+    if (!current_recipe.empty()) return current_recipe;
+    return result_recipe == today_recipe ? std::string() : result_recipe;
+  }
 };
+
+// The StageStatus rule of types.h applied to a scanned pair, with the same precedence
+// as Catalog::GetStageStatuses and CountStageStatuses (the contract tests hold all three
+// to the same answers). `active` is not a status: the planner looks at it first.
+StageStatus StatusOf(const StagePair& pair, std::string_view today_recipe);
 
 // What a planner makes of a pair: leave it out, put it in the plan with a reason, or
 // stop the scan (a limit was reached).
 struct PairDecision {
   enum Action { kLeave, kSelect, kStop };
   Action action = kLeave;
-  std::string reason;  // kSelect: missing, outdated, failed, rebuild
+  std::string reason;           // kSelect: missing, outdated, failed, quarantined, rebuild
+  bool not_applicable = false;  // kLeave: the stage does not apply; reason: its skip reason
 };
 
 struct NewBackfill {
@@ -152,7 +169,10 @@ struct DispatchRequest {
   int max_active = 0;
   int priority = kBackfillPriority;
   int max_attempts = 5;
-  bool force = false;           // mode all: the stages run even when current
+  bool force = false;  // mode all: the stages run even when current
+  // Items selected for one of these reasons run forced as well (with include_quarantined:
+  // "quarantined", so content selected explicitly runs despite its quarantine).
+  std::vector<std::string> force_reasons;
   bool mark_processing = true;  // the asset shows as processing until its job ends
 };
 

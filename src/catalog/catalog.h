@@ -229,7 +229,9 @@ class Catalog {
   // Enqueues, in plan order, one job per asset for the pending items of up to
   // request.max_assets assets (all its pending stages at once, with the backfill's id):
   // the items become queued with the job's id; pairs already queued or running
-  // elsewhere are skipped ("already_active"). kConflict unless the backfill is running.
+  // elsewhere are skipped ("already_active"). The stages of items whose reason is in
+  // request.force_reasons (all of them with request.force) are enqueued forced.
+  // kConflict unless the backfill is running.
   [[nodiscard]] virtual Result<DispatchResult> DispatchBackfill(int64_t id,
                                                                 const DispatchRequest& request) = 0;
   // Takes back the work of the backfill that has not started: its queued jobs are

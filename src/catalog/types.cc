@@ -109,6 +109,16 @@ Result<BackfillMode> ParseBackfillMode(std::string_view text) {
 Result<BackfillState> ParseBackfillState(std::string_view text) {
   return ParseIn(kBackfillStateNames, "backfill state", text);
 }
+StageStatus StatusOf(const StagePair& pair, std::string_view today_recipe) {
+  if (pair.latest == DerivativeState::kSkipped) return StageStatus::kSkipped;
+  if (!pair.current_recipe.empty() && pair.current_recipe == today_recipe) {
+    return StageStatus::kCurrent;
+  }
+  if (pair.quarantined) return StageStatus::kQuarantined;
+  if (pair.latest == DerivativeState::kFailed) return StageStatus::kFailed;
+  if (!pair.current_recipe.empty() || !pair.result_recipe.empty()) return StageStatus::kOutdated;
+  return StageStatus::kMissing;
+}
 Result<ItemOutcome> ParseItemOutcome(std::string_view text) {
   return ParseIn(kItemOutcomeNames, "item outcome", text);
 }

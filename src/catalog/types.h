@@ -156,14 +156,25 @@ struct DerivativeOutcome {
   std::optional<MediaSummary> asset_media;
 };
 
-// How one asset stands for one stage given today's recipe.
+// How one asset stands for one stage given today's recipe. A *result* is a finished
+// attempt (done, failed or skipped); an attempt still pending or running is none. The
+// first that holds wins:
+//   skipped      the latest result of today's recipe is a skip: it does not apply
+//                (the skip reason says why)
+//   current      the current result was built by today's recipe
+//   quarantined  the content failed too often with today's recipe; left alone until
+//                its content or the recipe changes
+//   failed       the latest result of today's recipe failed
+//   outdated     any other result: the current one, or (with none current) an older
+//                recipe's skip or failure, came from another recipe than today's
+//   missing      never attempted: no result of any recipe
 enum class StageStatus {
-  kCurrent,      // current result built by today's recipe
-  kOutdated,     // current result built by another recipe
-  kMissing,      // no result at all
-  kFailed,       // latest attempt with today's recipe failed
-  kSkipped,      // today's recipe does not apply (skip reason recorded)
-  kQuarantined,  // failed too often with today's recipe; skipped until content or recipe change
+  kCurrent,
+  kOutdated,
+  kMissing,
+  kFailed,
+  kSkipped,
+  kQuarantined,
 };
 std::string_view Name(StageStatus status);
 Result<StageStatus> ParseStageStatus(std::string_view text);

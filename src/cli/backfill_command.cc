@@ -187,9 +187,18 @@ void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
       why += fmt::format(" [{} from recipe {} to {}]", n, recipe, stage.recipe);
     }
     int64_t left = 0;
+    std::map<std::string, int64_t> other = stage.left_by_reason;
     for (const auto& [reason, n] : stage.left_by_reason) left += n;
+    for (const auto& [reason, n] : stage.not_applicable) {
+      if ((other[reason] -= n) <= 0) other.erase(reason);
+    }
+    std::string why_not = other.empty() ? "" : Counts(other);
+    if (!stage.not_applicable.empty()) {
+      why_not +=
+          (why_not.empty() ? "" : "; ") + ("not applicable: " + Counts(stage.not_applicable));
+    }
     table.AddRow({stage.stage, std::to_string(stage.selected), why, std::to_string(left),
-                  Counts(stage.left_by_reason)});
+                  why_not.empty() ? "-" : why_not});
   }
   table.Print(stdout);
   std::string basis;

@@ -84,14 +84,19 @@ class BackfillTest : public ::testing::Test {
   // gets a result of today's recipe (or fails, for stages in `failing`), then the job
   // succeeds (or fails). Returns the jobs run.
   int RunQueuedJobs(const std::set<std::string>& failing = {}) {
+    auto jobs = ClaimAll();
+    for (const auto& job : jobs) FinishJob(job, failing);
+    return static_cast<int>(jobs.size());
+  }
+
+  // Every due job, claimed by worker "w".
+  std::vector<catalog::Job> ClaimAll() {
     catalog::ClaimRequest claim;
     claim.worker_id = "w";
     claim.max_jobs = 1000;
     auto jobs = library_.catalog().ClaimJobs(claim);
     EXPECT_TRUE(jobs) << jobs.error().ToString();
-    if (!jobs) return 0;
-    for (const auto& job : *jobs) FinishJob(job, failing);
-    return static_cast<int>(jobs->size());
+    return jobs.value_or(std::vector<catalog::Job>{});
   }
 
   void FinishJob(const catalog::Job& job, const std::set<std::string>& failing = {}) {
@@ -577,16 +582,106 @@ TEST_F(BackfillTest, ModeAllForcesCurrentResultsToBeRebuilt) {
   catalog::Backfill backfill = Start(Thumbnails(BackfillMode::kAll));
   Driver driver = MakeDriver(backfill.id);
   ASSERT_TRUE(driver.Step());
-  catalog::ClaimRequest claim;
-  claim.worker_id = "w";
-  claim.max_jobs = 10;
-  auto jobs = library_.catalog().ClaimJobs(claim);
-  ASSERT_TRUE(jobs);
-  ASSERT_EQ(jobs->size(), 2u);
-  for (const auto& job : *jobs) {
+  auto jobs = ClaimAll();
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
     EXPECT_EQ(job.forced, std::vector<std::string>{"thumbnail"});
     EXPECT_EQ(job.priority, catalog::kBackfillPriority);
     EXPECT_EQ(job.backfill_id, backfill.id);
+    FinishJob(job);
+  }
+  EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);
+  EXPECT_EQ(Counts(backfill.id).Count(ItemOutcome::kProcessed), 2);
+}
+
+// Issue 11 item 4 and 5: after a recipe change, results of the old recipe are outdated
+// whatever their outcome (an old skip or failure is not "missing"), and a pair today's
+// recipe skipped is not applicable in every mode, mode all included.
+TEST_F(BackfillTest, OldSkipsAndFailuresAreOutdatedAndTodaysSkipsAreNotApplicableInEveryMode) {
+  auto ids = AddAssets(7);
+  const std::string today = registry_.Recipe("thumbnail");
+  Record(ids[0], "thumbnail", "older");                                      // outdated
+  Record(ids[1], "thumbnail", "older", catalog::DerivativeState::kSkipped);  // outdated
+  Record(ids[2], "thumbnail", "older", catalog::DerivativeState::kFailed);   // outdated
+  Record(ids[3], "thumbnail", today, catalog::DerivativeState::kSkipped);    // not applicable
+  Record(ids[4], "thumbnail", today, catalog::DerivativeState::kFailed);     // failed
+  MakeCurrent(ids[5], "thumbnail");                                          // current
+  // ids[6]: never attempted                                                   // missing
+
+  auto counts = library_.catalog().CountStageStatuses({"thumbnail", today}, {});
+  ASSERT_TRUE(counts) << counts.error().ToString();
+  EXPECT_EQ(counts->outdated, 3);
+  EXPECT_EQ(counts->missing, 1);
+  EXPECT_EQ(counts->skipped, 1);
+  EXPECT_EQ(counts->failed, 1);
+  EXPECT_EQ(counts->current, 1);
+
+  using Counts = std::map<std::string, int64_t>;
+  auto plan = [&](BackfillMode mode) {
+    auto report = service_->DryRun(Thumbnails(mode), "", 10);
+    EXPECT_TRUE(report) << report.error().ToString();
+    return report.value_or(PlanReport{}).stages.at(0);
+  };
+  StagePlan outdated = plan(BackfillMode::kOutdated);
+  EXPECT_EQ(outdated.selected_by_reason, (Counts{{"missing", 1}, {"outdated", 3}}));
+  EXPECT_EQ(outdated.outdated_from, (Counts{{"older", 3}}));
+  EXPECT_EQ(outdated.left_by_reason,
+            (Counts{{"current", 1}, {"failed", 1}, {"no_video_stream", 1}}));
+
+  StagePlan missing = plan(BackfillMode::kMissing);
+  EXPECT_EQ(missing.selected_by_reason, (Counts{{"missing", 1}}));
+  EXPECT_EQ(missing.left_by_reason,
+            (Counts{{"current", 1}, {"failed", 1}, {"no_video_stream", 1}, {"outdated", 3}}));
+
+  StagePlan failed = plan(BackfillMode::kFailed);
+  EXPECT_EQ(failed.selected_by_reason, (Counts{{"failed", 1}}));
+  EXPECT_EQ(failed.left_by_reason,
+            (Counts{{"current", 1}, {"missing", 1}, {"no_video_stream", 1}, {"outdated", 3}}));
+
+  StagePlan all = plan(BackfillMode::kAll);
+  EXPECT_EQ(all.selected_by_reason,
+            (Counts{{"failed", 1}, {"missing", 1}, {"outdated", 3}, {"rebuild", 1}}));
+  EXPECT_EQ(all.left_by_reason, (Counts{{"no_video_stream", 1}}));
+
+  // The frozen plan of mode all holds the same pairs: the not applicable one is not in it.
+  catalog::Backfill backfill = Start(Thumbnails(BackfillMode::kAll));
+  auto items = library_.catalog().ListBackfillItems(backfill.id, std::nullopt, 0, 100);
+  ASSERT_TRUE(items);
+  std::map<std::string, std::pair<std::string, std::string>> planned;  // asset -> reason, from
+  for (const auto& item : *items) planned[item.asset_id] = {item.reason, item.from_recipe};
+  EXPECT_EQ(planned.size(), 6u);
+  EXPECT_EQ(planned.count(ids[3]), 0u);
+  EXPECT_EQ(planned[ids[1]], (std::pair<std::string, std::string>{"outdated", "older"}));
+  EXPECT_EQ(planned[ids[2]], (std::pair<std::string, std::string>{"outdated", "older"}));
+  EXPECT_EQ(planned[ids[5]], (std::pair<std::string, std::string>{"rebuild", today}));
+}
+
+// Issue 11 item 6: quarantined pairs selected explicitly (--failed --include-quarantined)
+// are dispatched forced, so the worker runs them instead of finishing them as not due;
+// the failed pairs beside them are not forced.
+TEST_F(BackfillTest, QuarantinedPairsSelectedExplicitlyAreDispatchedForced) {
+  auto ids = AddAssets(2);
+  const std::string today = registry_.Recipe("thumbnail");
+  Record(ids[0], "thumbnail", today, catalog::DerivativeState::kFailed);
+  auto entered = library_.catalog().QuarantineIfRepeated(ids[0], "thumbnail", today, 1);
+  ASSERT_TRUE(entered && *entered);
+  Record(ids[1], "thumbnail", today, catalog::DerivativeState::kFailed);
+  ASSERT_TRUE(library_.catalog().QuarantineIfRepeated(ids[1], "thumbnail", today, 2));
+
+  Request request = Thumbnails(BackfillMode::kFailed);
+  auto plain = service_->DryRun(request, "", 10);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->stages[0].left_by_reason.at("quarantined"), 1) << "not without asking";
+  request.include_quarantined = true;
+  catalog::Backfill backfill = Start(request);
+  Driver driver = MakeDriver(backfill.id);
+  ASSERT_TRUE(driver.Step());
+  auto jobs = ClaimAll();
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
+    std::vector<std::string> expected;
+    if (job.asset_id == ids[0]) expected = {"thumbnail"};
+    EXPECT_EQ(job.forced, expected) << job.asset_id;
     FinishJob(job);
   }
   EXPECT_EQ(RunToEnd(driver), BackfillState::kSucceeded);

@@ -18,11 +18,17 @@ StagePair Pair(const std::string& situation) {
   StagePair pair;
   pair.asset_id = "a";
   if (situation == "missing") return pair;
+  pair.result_recipe = kToday;
   if (situation == "current") {
     pair.current_recipe = kToday;
     pair.latest = DerivativeState::kDone;
   } else if (situation == "outdated") {
     pair.current_recipe = "older";
+    pair.result_recipe = "older";
+  } else if (situation == "skipped_by_older_recipe") {
+    pair.result_recipe = "older";
+  } else if (situation == "failed_by_older_recipe") {
+    pair.result_recipe = "older";
   } else if (situation == "failed") {
     pair.latest = DerivativeState::kFailed;
     pair.latest_error_code = "io";
@@ -37,6 +43,7 @@ StagePair Pair(const std::string& situation) {
     pair.quarantined = true;
   } else if (situation == "active") {
     pair.current_recipe = "older";
+    pair.result_recipe = "older";
     pair.active = true;
   }
   return pair;
@@ -48,9 +55,11 @@ std::string Decide(const std::string& situation, BackfillMode mode, bool quarant
   return action + decision.reason;
 }
 
-TEST(Classify, OutdatedSelectsMissingAndOtherRecipes) {
+TEST(Classify, OutdatedSelectsMissingAndOtherRecipesWhateverTheirOutcome) {
   EXPECT_EQ(Decide("missing", BackfillMode::kOutdated), "select missing");
   EXPECT_EQ(Decide("outdated", BackfillMode::kOutdated), "select outdated");
+  EXPECT_EQ(Decide("skipped_by_older_recipe", BackfillMode::kOutdated), "select outdated");
+  EXPECT_EQ(Decide("failed_by_older_recipe", BackfillMode::kOutdated), "select outdated");
   EXPECT_EQ(Decide("current", BackfillMode::kOutdated), "leave current");
   EXPECT_EQ(Decide("failed", BackfillMode::kOutdated), "leave failed");
   EXPECT_EQ(Decide("failed_with_older_result", BackfillMode::kOutdated), "leave failed");
@@ -59,31 +68,45 @@ TEST(Classify, OutdatedSelectsMissingAndOtherRecipes) {
   EXPECT_EQ(Decide("active", BackfillMode::kOutdated), "leave already_active");
 }
 
-TEST(Classify, MissingSelectsOnlyPairsWithoutAnyResult) {
+TEST(Classify, MissingSelectsOnlyPairsNeverAttempted) {
   EXPECT_EQ(Decide("missing", BackfillMode::kMissing), "select missing");
-  EXPECT_EQ(Decide("outdated", BackfillMode::kMissing), "leave has_result");
+  EXPECT_EQ(Decide("outdated", BackfillMode::kMissing), "leave outdated");
+  EXPECT_EQ(Decide("skipped_by_older_recipe", BackfillMode::kMissing), "leave outdated");
+  EXPECT_EQ(Decide("failed_by_older_recipe", BackfillMode::kMissing), "leave outdated");
   EXPECT_EQ(Decide("current", BackfillMode::kMissing), "leave current");
   EXPECT_EQ(Decide("failed", BackfillMode::kMissing), "leave failed");
 }
 
-TEST(Classify, FailedSelectsFailuresAndQuarantineOnlyWhenAsked) {
+TEST(Classify, FailedSelectsTodaysFailuresAndQuarantineOnlyWhenAsked) {
   EXPECT_EQ(Decide("failed", BackfillMode::kFailed), "select failed");
   EXPECT_EQ(Decide("failed_with_older_result", BackfillMode::kFailed), "select failed");
-  EXPECT_EQ(Decide("missing", BackfillMode::kFailed), "leave not_failed");
+  EXPECT_EQ(Decide("failed_by_older_recipe", BackfillMode::kFailed), "leave outdated");
+  EXPECT_EQ(Decide("missing", BackfillMode::kFailed), "leave missing");
   EXPECT_EQ(Decide("current", BackfillMode::kFailed), "leave current");
   EXPECT_EQ(Decide("quarantined", BackfillMode::kFailed), "leave quarantined");
   EXPECT_EQ(Decide("quarantined", BackfillMode::kFailed, true), "select quarantined");
 }
 
-TEST(Classify, AllRebuildsEverythingButActiveAndQuarantinedPairs) {
+TEST(Classify, AllRebuildsEverythingButActiveQuarantinedAndNotApplicablePairs) {
   EXPECT_EQ(Decide("current", BackfillMode::kAll), "select rebuild");
-  EXPECT_EQ(Decide("not_applicable", BackfillMode::kAll), "select rebuild");
+  EXPECT_EQ(Decide("not_applicable", BackfillMode::kAll), "leave no_audio_stream");
   EXPECT_EQ(Decide("missing", BackfillMode::kAll), "select missing");
   EXPECT_EQ(Decide("outdated", BackfillMode::kAll), "select outdated");
+  EXPECT_EQ(Decide("skipped_by_older_recipe", BackfillMode::kAll), "select outdated");
   EXPECT_EQ(Decide("failed", BackfillMode::kAll), "select failed");
   EXPECT_EQ(Decide("active", BackfillMode::kAll), "leave already_active");
   EXPECT_EQ(Decide("quarantined", BackfillMode::kAll), "leave quarantined");
   EXPECT_EQ(Decide("quarantined", BackfillMode::kAll, true), "select quarantined");
+}
+
+TEST(Classify, NotApplicableIsMarkedInEveryMode) {
+  for (auto mode : {BackfillMode::kOutdated, BackfillMode::kMissing, BackfillMode::kFailed,
+                    BackfillMode::kAll}) {
+    PairDecision decision = Classify(Pair("not_applicable"), kToday, mode, true);
+    EXPECT_EQ(decision.action, PairDecision::kLeave) << Name(mode);
+    EXPECT_TRUE(decision.not_applicable) << Name(mode);
+    EXPECT_FALSE(Classify(Pair("current"), kToday, mode, true).not_applicable) << Name(mode);
+  }
 }
 
 TEST(Classify, AQuarantineEntryDoesNotHideAResultOfTodaysRecipe) {
@@ -136,6 +159,25 @@ TEST(PlanBuilder, EstimatesFromHistoryPerMediaMinuteAndCosts) {
   EXPECT_DOUBLE_EQ(report.estimated_seconds, 9);             // over 2 workers
   EXPECT_DOUBLE_EQ(report.estimated_cost, 3 * 0.5 + 6 * 0.25);
   EXPECT_DOUBLE_EQ(report.estimated_bytes, 3000);
+}
+
+TEST(PlanBuilder, CountsNotApplicablePairsApartAndOlderSkipsAsOutdatedFromTheirRecipe) {
+  PlanBuilder builder({{"thumbnail", kToday}}, BackfillMode::kAll, false, std::nullopt, 10);
+  for (const char* situation : {"not_applicable", "not_applicable", "skipped_by_older_recipe"}) {
+    builder.Add(Pair(situation));
+  }
+  PlanReport report = builder.Finish({}, {}, 1);
+  const StagePlan& stage = report.stages.at(0);
+  using Counts = std::map<std::string, int64_t>;
+  EXPECT_EQ(stage.selected_by_reason, (Counts{{"outdated", 1}}));
+  EXPECT_EQ(stage.outdated_from, (Counts{{"older", 1}}));
+  EXPECT_EQ(stage.left_by_reason, (Counts{{"no_audio_stream", 2}}));
+  EXPECT_EQ(stage.not_applicable, (Counts{{"no_audio_stream", 2}}));
+  ASSERT_EQ(report.first_items.size(), 1u);
+  EXPECT_EQ(report.first_items[0].from_recipe, "older");
+  nlohmann::json doc = PlanJson(report)["stages"][0];
+  EXPECT_EQ(doc["not_applicable"], nlohmann::json({{"no_audio_stream", 2}}));
+  EXPECT_EQ(doc["left_by_reason"], nlohmann::json({{"no_audio_stream", 2}}));
 }
 
 TEST(CostModels, UnknownKeysAndNegativePricesAreRefused) {

@@ -40,6 +40,8 @@ inline std::string BackendName(const ::testing::TestParamInfo<CatalogBackend>& i
 // How test listings show the parameter (ctest names carry it): the backend's name, not
 // the struct's raw bytes.
 inline void PrintTo(const CatalogBackend& backend, std::ostream* out) { *out << backend.name; }
+// Failures show statuses by name.
+inline void PrintTo(StageStatus status, std::ostream* out) { *out << Name(status); }
 
 // Unwraps a Result or ends the test with the error and where it happened (gtest reports a
 // thrown exception as a failure of the running test).

@@ -23,20 +23,22 @@ namespace {
 // a quarantine entry for the stage and today's recipe.
 StageStatus ExpectedStatus(const std::vector<Derivative>& history, const StageRecipe& stage,
                            bool quarantined = false) {
-  const Derivative* latest = nullptr;
+  const Derivative* latest = nullptr;  // of today's recipe
   const Derivative* current = nullptr;
+  bool attempted = false;  // a finished attempt of any recipe
   for (const auto& d : history) {
     if (d.stage != stage.stage) continue;
     if (d.current) current = &d;
     bool final = d.state == DerivativeState::kDone || d.state == DerivativeState::kFailed ||
                  d.state == DerivativeState::kSkipped;
+    attempted = attempted || final;
     if (latest == nullptr && final && d.recipe == stage.recipe) latest = &d;
   }
   if (latest != nullptr && latest->state == DerivativeState::kSkipped) return StageStatus::kSkipped;
   if (current != nullptr && current->recipe == stage.recipe) return StageStatus::kCurrent;
   if (quarantined) return StageStatus::kQuarantined;
   if (latest != nullptr && latest->state == DerivativeState::kFailed) return StageStatus::kFailed;
-  if (current != nullptr) return StageStatus::kOutdated;
+  if (current != nullptr || attempted) return StageStatus::kOutdated;
   return StageStatus::kMissing;
 }
 
@@ -581,11 +583,14 @@ TEST_P(CatalogContractTest, StageStatusCoversEveryCase) {
   const std::vector<StatusCase> cases = {
       {"nothing", {}, StageStatus::kMissing},
       {"only_running", {{"new", 'r'}}, StageStatus::kMissing},
+      {"old_running_only", {{"old", 'r'}}, StageStatus::kMissing},
       {"done", {{"new", 'd'}}, StageStatus::kCurrent},
       {"done_old_recipe", {{"old", 'd'}}, StageStatus::kOutdated},
       {"old_done_new_running", {{"old", 'd'}, {"new", 'r'}}, StageStatus::kOutdated},
       {"failed", {{"new", 'f'}}, StageStatus::kFailed},
-      {"failed_old_recipe_only", {{"old", 'f'}}, StageStatus::kMissing},
+      {"failed_old_recipe_only", {{"old", 'f'}}, StageStatus::kOutdated},
+      {"old_failed_new_running", {{"old", 'f'}, {"new", 'r'}}, StageStatus::kOutdated},
+      {"new_failed_then_old_failed", {{"new", 'f'}, {"old", 'f'}}, StageStatus::kFailed},
       {"old_done_new_failed", {{"old", 'd'}, {"new", 'f'}}, StageStatus::kFailed},
       {"done_then_failed", {{"new", 'd'}, {"new", 'f'}}, StageStatus::kCurrent},
       {"failed_then_done", {{"new", 'f'}, {"new", 'd'}}, StageStatus::kCurrent},
@@ -593,7 +598,9 @@ TEST_P(CatalogContractTest, StageStatusCoversEveryCase) {
       {"old_done_new_skipped", {{"old", 'd'}, {"new", 's'}}, StageStatus::kSkipped},
       {"done_then_skipped", {{"new", 'd'}, {"new", 's'}}, StageStatus::kSkipped},
       {"skipped_then_done", {{"new", 's'}, {"new", 'd'}}, StageStatus::kCurrent},
-      {"skipped_old_recipe", {{"old", 's'}}, StageStatus::kMissing},
+      {"skipped_old_recipe", {{"old", 's'}}, StageStatus::kOutdated},
+      {"old_done_then_old_skipped", {{"old", 'd'}, {"old", 's'}}, StageStatus::kOutdated},
+      {"new_skipped_then_old_done", {{"new", 's'}, {"old", 'd'}}, StageStatus::kSkipped},
       {"new_done_then_old_done", {{"new", 'd'}, {"old", 'd'}}, StageStatus::kOutdated},
       {"failed_then_running", {{"new", 'f'}, {"new", 'r'}}, StageStatus::kFailed},
   };
@@ -617,7 +624,7 @@ TEST_P(CatalogContractTest, StageStatusCoversEveryCase) {
     ASSERT_EQ(statuses.size(), 3u);
     EXPECT_EQ(statuses[0], c.expected) << Name(statuses[0]) << " != " << Name(c.expected);
     EXPECT_EQ(statuses[1], StageStatus::kFailed);
-    EXPECT_EQ(statuses[2], StageStatus::kMissing);
+    EXPECT_EQ(statuses[2], StageStatus::kOutdated) << "the latest probe result is another recipe's";
     EXPECT_EQ(ExpectedStatus(Ok(catalog_->ListDerivatives(c.name)), today), c.expected)
         << "the test's own reference rule disagrees";
     Add(expected_counts, c.expected);
@@ -625,6 +632,28 @@ TEST_P(CatalogContractTest, StageStatusCoversEveryCase) {
   StageCounts counts = Ok(catalog_->CountStageStatuses(today, {}));
   EXPECT_TRUE(counts == expected_counts) << Describe(counts) << " vs " << Describe(expected_counts);
   EXPECT_TRUE(Ok(catalog_->GetStageStatuses("done", {})).empty());
+
+  // A backfill's scan reports each pair so that StatusOf gives the same status, and names
+  // the recipe an outdated pair moves from even when its latest result is an old skip.
+  std::map<std::string, std::string> from;
+  std::vector<StagePair> pairs;
+  Ok(catalog_->ScanStagePairs({today}, {}, [&](const StagePair& pair) {
+    pairs.push_back(pair);  // the catalog is not called back from inside its scan
+    from[pair.asset_id] = pair.FromRecipe(today.recipe);
+    return true;
+  }));
+  EXPECT_EQ(pairs.size(), cases.size());
+  for (const auto& pair : pairs) {
+    EXPECT_EQ(StatusOf(pair, today.recipe),
+              Ok(catalog_->GetStageStatuses(pair.asset_id, {today}))[0])
+        << pair.asset_id;
+  }
+  EXPECT_EQ(from["skipped_old_recipe"], "old");
+  EXPECT_EQ(from["failed_old_recipe_only"], "old");
+  EXPECT_EQ(from["done_old_recipe"], "old");
+  EXPECT_EQ(from["old_running_only"], "") << "a running attempt is no result";
+  EXPECT_EQ(from["nothing"], "");
+  EXPECT_EQ(from["failed"], "") << "today's recipe is no recipe to move from";
 }
 
 TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHistories) {
@@ -751,6 +780,15 @@ TEST_P(CatalogContractTest, CountStageStatusesAgreesWithBruteForceOverRandomHist
         EXPECT_TRUE(counted == expected) << stage << "@" << recipe << " filter " << f << ": "
                                          << Describe(counted) << " vs " << Describe(expected);
       }
+      // The scan a backfill plans from gives every pair the same status.
+      size_t scanned = 0;
+      Ok(catalog_->ScanStagePairs({today}, {}, [&](const StagePair& pair) {
+        ++scanned;
+        EXPECT_EQ(StatusOf(pair, recipe), per_asset[pair.asset_id])
+            << pair.asset_id << " " << stage << "@" << recipe;
+        return true;
+      }));
+      EXPECT_EQ(scanned, ids.size());
     }
   }
   // The random histories must actually exercise every class.

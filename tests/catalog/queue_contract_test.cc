@@ -1012,9 +1012,9 @@ TEST_P(CatalogContractTest, QuarantineCountsFailuresOfTheSameContentAcrossAssets
   EXPECT_EQ(entries[0].error_message, "fourth");
   EXPECT_EQ(entries[0].created_at, quarantined_at);
 
-  // A new recipe starts afresh.
+  // A new recipe starts afresh: the failures of r1 are outdated, not quarantined.
   const StageRecipe bumped{"thumbnail", "r2"};
-  EXPECT_EQ(Ok(catalog_->GetStageStatuses("mine", {bumped}))[0], StageStatus::kMissing);
+  EXPECT_EQ(Ok(catalog_->GetStageStatuses("mine", {bumped}))[0], StageStatus::kOutdated);
   EXPECT_FALSE(Ok(catalog_->QuarantineIfRepeated("mine", "thumbnail", "r2", 3)));
 
   ExpectCode(catalog_->QuarantineIfRepeated("nope", "thumbnail", "r1", 3), ErrorCode::kNotFound);

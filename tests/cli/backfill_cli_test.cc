@@ -2,12 +2,33 @@
 // with generated media. The plan, the dry run (which must leave the catalog file
 // byte-identical), the confirmation rule, a foreground run, idempotence, a detached run
 // picked up by a worker, and the steering commands.
+#include <cstdint>
 #include <fstream>
+#include <random>
 
 #include "tests/cli/cli_fixture.h"
 
 namespace reprise {
 namespace {
+
+// A copy of the MP4 at `source` whose media data (the payload of its mdat box) is
+// replaced by seeded random bytes: it probes as H.264 + AAC (the moov box is intact), but
+// no frame decodes, so its thumbnail fails with unsupported_media.
+std::string ScrambledMp4(const std::string& source, const std::string& path) {
+  std::string bytes = testing::ReadFile(source);
+  std::mt19937 random(11);
+  for (size_t at = 0; at + 8 <= bytes.size();) {
+    uint64_t size = 0;
+    for (size_t i = 0; i < 4; ++i) size = size << 8 | static_cast<unsigned char>(bytes[at + i]);
+    if (size < 8 || at + size > bytes.size()) break;
+    if (bytes.compare(at + 4, 4, "mdat") == 0) {
+      for (size_t i = at + 8; i < at + size; ++i) bytes[i] = static_cast<char>(random());
+    }
+    at += size;
+  }
+  testing::WriteFile(path, bytes);
+  return path;
+}
 
 class BackfillCliTest : public CliTest {
  protected:
@@ -42,9 +63,9 @@ TEST_F(BackfillCliTest, DryRunShowsThePlanAndLeavesTheCatalogByteIdentical) {
       plan["stages"][0]["stage"] == "thumbnail" ? plan["stages"][0] : plan["stages"][1];
   json probe = plan["stages"][0]["stage"] == "probe" ? plan["stages"][0] : plan["stages"][1];
   EXPECT_EQ(thumbnail["selected"], 4) << "the recipe changed for all four";
-  EXPECT_EQ(thumbnail["selected_by_reason"]["outdated"], 3);
-  EXPECT_EQ(thumbnail["selected_by_reason"]["missing"], 1)
-      << "the audio file's skip was for the old recipe: with the new one it has no answer";
+  EXPECT_EQ(thumbnail["selected_by_reason"]["outdated"], 4)
+      << "the audio file's skip came from the old recipe: outdated, not missing";
+  EXPECT_FALSE(thumbnail["selected_by_reason"].contains("missing"));
   EXPECT_EQ(probe["selected"], 0);
   EXPECT_EQ(probe["left_by_reason"]["current"], 4);
   EXPECT_GE(thumbnail["history_samples"], 3) << "estimates come from past runs";
@@ -67,9 +88,9 @@ TEST_F(BackfillCliTest, WithoutATerminalItStartsOnlyWithYesThenRunsToTheEndOnce)
 
   json status = RunJson({"backfill", "probe", "thumbnail", "--all", "--yes", "--concurrency", "2"});
   EXPECT_EQ(status["state"], "succeeded");
-  EXPECT_EQ(status["progress"]["total"], 8);
+  EXPECT_EQ(status["progress"]["total"], 7) << "the audio file's thumbnail does not apply";
   EXPECT_EQ(status["progress"]["outcomes"]["processed"], 7);
-  EXPECT_EQ(status["progress"]["skipped_by_reason"]["no_video_stream"], 1);
+  EXPECT_EQ(status["progress"]["outcomes"]["skipped"], 0);
   // Every pair was rebuilt once: the current probe is the second attempt of its recipe.
   json assets = RunJson({"assets", "list"});
   ASSERT_EQ(assets.size(), 4u);
@@ -254,6 +275,93 @@ TEST_F(BackfillCliTest, ItemsWaitingForDispatchShowInTheQueueAndCancelledOnesApa
       << resume.err;
 }
 
+// Issue 11 items 4 and 5, as the issue saw them: after a thumbnail param changes, the
+// audio files' skips and the broken video's failure were made by the old recipe, so they
+// are outdated (not missing) in `stages`, in the plan and in every mode's selection; once
+// rebuilt, today's skips are not applicable in every mode, --all included.
+TEST_F(BackfillCliTest, AParamChangeMakesSkippedAndFailedResultsOutdatedNotMissing) {
+  std::string broken = ScrambledMp4(samples_->H264AacMp4(), input_.Join("broken.mp4"));
+  std::string library = Library({samples_->H264AacMp4(), samples_->Vp9OpusWebm(), samples_->Mp3(),
+                                 samples_->AudioOnlyM4a(), broken});
+  ASSERT_EQ(Run({"ingest", library}).exit_code, 0);
+  ASSERT_EQ(Run({"process"}).exit_code, 1) << "the broken video's thumbnail fails";
+  const std::vector<std::string> bumped = {"REPRISE_STAGES_THUMBNAIL_WIDTH=480"};
+  // The thumbnail row of `reprise stages`, as "current=N outdated=N ...".
+  auto counts = [&](const std::vector<std::string>& env) {
+    std::string text;
+    for (const auto& stage : RunJson({"stages"}, 0, env)) {
+      if (stage["name"] != "thumbnail") continue;
+      for (const char* key :
+           {"current", "outdated", "missing", "failed", "skipped", "quarantined"}) {
+        text += (text.empty() ? "" : " ") + std::string(key) + "=" + stage["counts"][key].dump();
+      }
+    }
+    return text;
+  };
+  EXPECT_EQ(counts({}), "current=2 outdated=0 missing=0 failed=1 skipped=2 quarantined=0");
+  EXPECT_EQ(counts(bumped), "current=0 outdated=5 missing=0 failed=0 skipped=0 quarantined=0");
+
+  json outdated = RunJson({"backfill", "thumbnail", "--dry-run"}, 0, bumped)["stages"][0];
+  EXPECT_EQ(outdated["selected"], 5);
+  EXPECT_EQ(outdated["selected_by_reason"], (json{{"outdated", 5}}));
+  ASSERT_EQ(outdated["outdated_from"].size(), 1u) << outdated.dump();
+  EXPECT_EQ(outdated["outdated_from"].begin().value(), 5) << "all five from the old recipe";
+  for (const char* mode : {"--missing", "--failed"}) {
+    json plan = RunJson({"backfill", "thumbnail", mode, "--dry-run"}, 0, bumped)["stages"][0];
+    EXPECT_EQ(plan["selected"], 0) << mode;
+    EXPECT_EQ(plan["left_by_reason"], (json{{"outdated", 5}})) << mode;
+  }
+
+  json ran = RunJson({"backfill", "thumbnail", "--yes"}, 1, bumped);
+  EXPECT_EQ(ran["progress"]["outcomes"]["processed"], 2);
+  EXPECT_EQ(ran["progress"]["skipped_by_reason"], (json{{"no_video_stream", 2}}));
+  EXPECT_EQ(ran["progress"]["outcomes"]["failed"], 1);
+  EXPECT_EQ(counts(bumped), "current=2 outdated=0 missing=0 failed=1 skipped=2 quarantined=0");
+
+  json all = RunJson({"backfill", "thumbnail", "--all", "--dry-run"}, 0, bumped)["stages"][0];
+  EXPECT_EQ(all["selected_by_reason"], (json{{"rebuild", 2}, {"failed", 1}}));
+  EXPECT_EQ(all["left_by_reason"], (json{{"no_video_stream", 2}}));
+  EXPECT_EQ(all["not_applicable"], (json{{"no_video_stream", 2}}));
+  CommandResult text = Run({"backfill", "thumbnail", "--all", "--dry-run"}, bumped);
+  EXPECT_NE(text.out.find("not applicable: no_video_stream 2"), std::string::npos) << text.out;
+  json failed = RunJson({"backfill", "thumbnail", "--failed", "--dry-run"}, 0, bumped)["stages"][0];
+  EXPECT_EQ(failed["selected_by_reason"], (json{{"failed", 1}}));
+}
+
+// Issue 11 item 6: quarantined content selected explicitly runs (through the real
+// worker), rather than ending as skipped "not_due".
+TEST_F(BackfillCliTest, FailedWithIncludeQuarantinedRunsTheQuarantinedPairs) {
+  std::string broken = ScrambledMp4(samples_->H264AacMp4(), input_.Join("broken.mp4"));
+  std::string library = Library({samples_->Vp9OpusWebm(), broken});
+  const std::vector<std::string> once = {"REPRISE_QUEUE_QUARANTINE_AFTER=1"};
+  ASSERT_EQ(Run({"ingest", library}).exit_code, 0);
+  ASSERT_EQ(Run({"process"}, once).exit_code, 1);
+  json stages = RunJson({"stages"}, 0, once);
+  ASSERT_EQ(stages[1]["name"], "thumbnail");
+  EXPECT_EQ(stages[1]["counts"]["quarantined"], 1);
+
+  json plain = RunJson({"backfill", "thumbnail", "--failed", "--dry-run"}, 0, once)["stages"][0];
+  EXPECT_EQ(plain["selected"], 0);
+  EXPECT_EQ(plain["left_by_reason"]["quarantined"], 1);
+  CommandResult nothing = Run({"backfill", "thumbnail", "--failed", "--yes"}, once);
+  EXPECT_EQ(nothing.exit_code, 0) << nothing.output;
+  EXPECT_NE(nothing.out.find("Nothing to do"), std::string::npos) << nothing.out;
+
+  json status =
+      RunJson({"backfill", "thumbnail", "--failed", "--include-quarantined", "--yes"}, 1, once);
+  EXPECT_EQ(status["progress"]["total"], 1);
+  EXPECT_EQ(status["progress"]["outcomes"]["skipped"], 0) << status.dump();
+  EXPECT_EQ(status["progress"]["outcomes"]["failed"], 1) << "it ran, and failed again";
+  EXPECT_TRUE(status["progress"]["failed_by_code"].contains("unsupported_media")) << status.dump();
+  std::string id;
+  for (const auto& asset : RunJson({"assets", "list"})) {
+    if (asset["original"]["name"] == "broken.mp4") id = asset["id"];
+  }
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(FindStage(RunJson({"assets", "show", id}), "thumbnail")["history"].size(), 2u)
+      << "a second attempt was made";
+}
+
 TEST_F(BackfillCliTest, BadFiltersAndOptionsAreUsageErrorsNamingTheFlag) {
   Ready();
   for (const auto& [args, word] : std::vector<std::pair<std::vector<std::string>, std::string>>{
@@ -265,6 +373,11 @@ TEST_F(BackfillCliTest, BadFiltersAndOptionsAreUsageErrorsNamingTheFlag) {
            {{"backfill", "thumbnail", "--kind", "hologram", "--dry-run"}, "hologram"},
            {{"backfill", "thumbnail", "--missing", "--failed", "--dry-run"}, "--missing"},
            {{"backfill", "no-such-stage", "--dry-run"}, "no-such-stage"},
+           // The has() of a stage that is not registered is refused, naming the stages.
+           {{"backfill", "thumbnail", "--where", "not has(thumbnial)", "--dry-run"},
+            "has(thumbnial)"},
+           {{"backfill", "thumbnail", "--where", "not has(thumbnial)", "--dry-run"},
+            "probe, thumbnail, cover"},
            {{"backfill", "--dry-run"}, "--all-stages"},
            {{"backfill", "status", "99"}, "99"}}) {
     CommandResult result = Run(args);

@@ -108,7 +108,8 @@ TEST_F(CliTest, IngestProcessShowAndReprocessAfterARecipeChange) {
   const std::vector<std::string> narrower = {"REPRISE_STAGES_THUMBNAIL_WIDTH=160"};
   json outdated = RunJson({"stages"}, 0, narrower);
   EXPECT_EQ(outdated[0]["counts"]["current"], 3) << "probe is untouched";
-  EXPECT_EQ(outdated[1]["counts"]["outdated"], 2);
+  EXPECT_EQ(outdated[1]["counts"]["outdated"], 3) << "the audio file's skip is the old recipe's";
+  EXPECT_EQ(outdated[1]["counts"]["missing"], 0);
   EXPECT_NE(outdated[1]["recipe"], stages[1]["recipe"]);
   json rerun = RunJson({"process"}, 0, narrower);
   EXPECT_EQ(rerun["stages"]["thumbnail"]["done"], 2);

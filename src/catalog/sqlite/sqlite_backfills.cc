@@ -80,8 +80,8 @@ Result<Backfill> ReadBackfill(const Statement& row) {
 // The outer walk reads the assets of the filter in plan order, (created_at, id), which
 // the assets_created index gives without a sort. It is cut into chunks of kScanChunk
 // assets, and for each chunk one lookup per table fetches what decides each (asset,
-// stage) pair's status (types.h StageStatus): the derivative rows — the current row C
-// and the finished attempts of today's recipe, of which the latest is L —, the active
+// stage) pair's status (types.h StageStatus): the derivative rows — the current row C,
+// the latest finished attempt R of any recipe and L of today's recipe —, the active
 // job stages, and quarantine entries. Each lookup descends its index once per asset (or
 // content), not once per pair, and takes the keys sorted so neighbouring descents share
 // pages. derivatives_history covers every column read here (migration 4), so no table
@@ -163,9 +163,11 @@ class PairScanner {
 
   // What the lookups found for one pair; turned into a StagePair when visited.
   struct Slot {
-    static constexpr int kNoCurrent = -1;
+    static constexpr int kNone = -1;
     static constexpr int kTodays = -2;
-    int current = kNoCurrent;  // kTodays, or an index into other_recipes_
+    int current = kNone;  // kTodays, or an index into other_recipes_
+    int result = kNone;   // the same, for the latest result of any recipe
+    int64_t result_id = 0;
     std::optional<DerivativeState> latest;
     int64_t latest_id = 0;
     std::string latest_skip_reason;
@@ -230,13 +232,8 @@ class PairScanner {
       for (size_t s = 0; s < stages_.size(); ++s) {
         const Slot& slot = slots_[i * stages_.size() + s];
         visiting_.stage_index = s;
-        if (slot.current == Slot::kTodays) {
-          visiting_.current_recipe.assign(stages_[s].recipe);
-        } else if (slot.current >= 0) {
-          visiting_.current_recipe.assign(other_recipes_[static_cast<size_t>(slot.current)]);
-        } else {
-          visiting_.current_recipe.clear();
-        }
+        AssignRecipe(visiting_.current_recipe, slot.current, s);
+        AssignRecipe(visiting_.result_recipe, slot.result, s);
         visiting_.latest = slot.latest;
         visiting_.latest_skip_reason.assign(slot.latest_skip_reason);
         visiting_.latest_error_code.assign(slot.latest_error_code);
@@ -273,27 +270,45 @@ class PairScanner {
     });
   }
 
-  // A row of kChunkDerivatives: C sets the current recipe whatever its state; a finished
-  // attempt of today's recipe with the highest id so far becomes L.
+  // Sets `recipe` from a Slot's recipe reference (kNone, kTodays or an index).
+  void AssignRecipe(std::string& recipe, int ref, size_t stage) const {
+    if (ref == Slot::kTodays) {
+      recipe.assign(stages_[stage].recipe);
+    } else if (ref >= 0) {
+      recipe.assign(other_recipes_[static_cast<size_t>(ref)]);
+    } else {
+      recipe.clear();
+    }
+  }
+
+  // A row of kChunkDerivatives: C sets the current recipe whatever its state; the finished
+  // attempt with the highest id so far is the latest result R (any recipe), and among
+  // those of today's recipe L.
   Result<void> AddDerivative(Slot& slot, size_t stage, const Statement& row) {
     std::string_view recipe = row.TextView(3);
     const bool todays = recipe == stages_[stage].recipe;
-    if (row.Int64(4) != 0) {
-      if (todays) {
-        slot.current = Slot::kTodays;
-      } else {
-        slot.current = static_cast<int>(other_recipes_.size());
-        other_recipes_.emplace_back(recipe);
+    int ref = Slot::kNone;  // the row's recipe, kept once for C and R
+    auto recipe_ref = [&] {
+      if (ref == Slot::kNone) {
+        ref = todays ? Slot::kTodays : static_cast<int>(other_recipes_.size());
+        if (!todays) other_recipes_.emplace_back(recipe);
       }
-    }
+      return ref;
+    };
+    if (row.Int64(4) != 0) slot.current = recipe_ref();
     const int64_t id = row.Int64(2);
-    if (!todays || id <= slot.latest_id) return {};
+    if (id <= slot.result_id && (!todays || id <= slot.latest_id)) return {};
     auto state = ParseDerivativeState(row.TextView(5));
     if (!state) return Fail(std::move(state.error()));
     if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
         *state != DerivativeState::kSkipped) {
       return {};
     }
+    if (id > slot.result_id) {
+      slot.result_id = id;
+      slot.result = recipe_ref();
+    }
+    if (!todays || id <= slot.latest_id) return {};
     slot.latest_id = id;
     slot.latest = *state;
     slot.latest_skip_reason.assign(row.TextView(6));
@@ -308,9 +323,43 @@ class PairScanner {
   bool any_active_ = false;
   std::vector<ChunkAsset> chunk_;
   std::vector<Slot> slots_;                 // chunk_.size() x stages_.size(), asset-major
-  std::vector<std::string> other_recipes_;  // current recipes other than today's
+  std::vector<std::string> other_recipes_;  // C's and R's recipes other than today's
   StagePair visiting_;                      // reused: its strings keep their buffers
 };
+
+// A pending item of a backfill, as Dispatch collects it.
+struct PendingItem {
+  int64_t rowid = 0;
+  std::string stage;
+  bool forced = false;
+};
+
+// One job for an asset's pending items: the unforced stages, then the forced ones merged
+// into the same job (NewJob::force covers every stage of one call).
+Result<EnqueueResult> EnqueueItems(SqliteJobs& jobs, int64_t backfill_id,
+                                   const std::string& asset_id,
+                                   const std::vector<PendingItem>& items,
+                                   const DispatchRequest& request) {
+  EnqueueResult enqueued;
+  for (bool forced : {false, true}) {
+    NewJob job;
+    job.asset_id = asset_id;
+    for (const auto& item : items) {
+      if (item.forced == forced) job.stages.push_back(item.stage);
+    }
+    if (job.stages.empty()) continue;
+    job.priority = request.priority;
+    job.max_attempts = request.max_attempts;
+    job.backfill_id = backfill_id;
+    job.force = forced;
+    job.keep_status = !request.mark_processing;
+    auto part = jobs.Enqueue(job);
+    if (!part) return Fail(std::move(part.error()));
+    if (part->job_id != 0) enqueued.job_id = part->job_id;
+    enqueued.enqueued.insert(enqueued.enqueued.end(), part->enqueued.begin(), part->enqueued.end());
+  }
+  return enqueued;
+}
 
 double Median(std::vector<double> values) {
   if (values.empty()) return 0;
@@ -367,7 +416,7 @@ Result<Backfill> SqliteBackfills::Create(const NewBackfill& backfill, const Asse
     if (decision.action != PairDecision::kSelect) return true;
     const StageRecipe& stage = backfill.stages[pair.stage_index];
     std::optional<std::string> from;
-    if (!pair.current_recipe.empty()) from = pair.current_recipe;
+    if (std::string recipe = pair.FromRecipe(stage.recipe); !recipe.empty()) from = recipe;
     // Prepared per row: a cached statement, bound afresh each time.
     auto insert_item = db_.Prepare(
         "INSERT INTO backfill_items (backfill_id, asset_id, stage, reason, from_recipe,"
@@ -509,10 +558,10 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   if (request.max_active > 0) budget = std::min<int64_t>(budget, request.max_active - *active);
   // The pending items of the next assets, collected before anything changes (the scan
   // walks the index the updates below rewrite).
-  std::vector<std::pair<std::string, std::vector<std::pair<int64_t, std::string>>>> assets;
+  std::vector<std::pair<std::string, std::vector<PendingItem>>> assets;
   {
     auto select = db_.Prepare(
-        "SELECT rowid, asset_id, stage FROM backfill_items"
+        "SELECT rowid, asset_id, stage, reason FROM backfill_items"
         " WHERE backfill_id = ? AND outcome = 'pending' ORDER BY rowid");
     if (!select) return Fail(std::move(select.error()));
     select->BindInt64(id);
@@ -523,9 +572,13 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
       std::string asset_id = select->Text(1);
       if (assets.empty() || assets.back().first != asset_id) {
         if (static_cast<int64_t>(assets.size()) >= budget) break;
-        assets.emplace_back(asset_id, std::vector<std::pair<int64_t, std::string>>{});
+        assets.emplace_back(asset_id, std::vector<PendingItem>{});
       }
-      assets.back().second.emplace_back(select->Int64(0), select->Text(2));
+      const std::string reason = select->Text(3);
+      bool forced = request.force ||
+                    std::find(request.force_reasons.begin(), request.force_reasons.end(), reason) !=
+                        request.force_reasons.end();
+      assets.back().second.push_back({select->Int64(0), select->Text(2), forced});
     }
   }
   DispatchResult result;
@@ -540,35 +593,28 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   }
   SqliteJobs jobs(db_, now_);
   for (const auto& [asset_id, items] : assets) {
-    NewJob job;
-    job.asset_id = asset_id;
-    for (const auto& item : items) job.stages.push_back(item.second);
-    job.priority = request.priority;
-    job.max_attempts = request.max_attempts;
-    job.backfill_id = id;
-    job.force = request.force;
-    job.keep_status = !request.mark_processing;
-    auto enqueued = jobs.Enqueue(job);
-    if (!enqueued) return Fail(std::move(enqueued.error()));
-    for (const auto& [rowid, stage] : items) {
-      bool queued = std::find(enqueued->enqueued.begin(), enqueued->enqueued.end(), stage) !=
-                    enqueued->enqueued.end();
+    auto job = EnqueueItems(jobs, id, asset_id, items, request);
+    if (!job) return Fail(std::move(job.error()));
+    const EnqueueResult& enqueued = *job;
+    for (const auto& item : items) {
+      bool queued = std::find(enqueued.enqueued.begin(), enqueued.enqueued.end(), item.stage) !=
+                    enqueued.enqueued.end();
       auto update = db_.Prepare(
           "UPDATE backfill_items SET outcome = ?, job_id = ?, skip_reason = ?, updated_at = ?,"
           " after_derivative = ? WHERE rowid = ?");
       if (!update) return Fail(std::move(update.error()));
       std::optional<int64_t> job_id;
-      if (queued) job_id = enqueued->job_id;
+      if (queued) job_id = enqueued.job_id;
       update->BindText(queued ? "queued" : "skipped")
           .BindOptionalInt64(job_id)
           .BindText(queued ? "" : "already_active")
           .BindInt64(now_)
           .BindInt64(newest_derivative)
-          .BindInt64(rowid);
+          .BindInt64(item.rowid);
       REPRISE_TRY(update->Run());
       ++(queued ? result.items_queued : result.items_skipped);
     }
-    if (!enqueued->enqueued.empty()) {
+    if (!enqueued.enqueued.empty()) {
       ++result.jobs;
       if (request.mark_processing) {
         auto mark =

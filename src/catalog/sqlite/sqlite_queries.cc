@@ -134,9 +134,11 @@ SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& fil
   // The rule (types.h StageStatus), with L the latest finished attempt of today's recipe,
   // C the current row and Q a quarantine entry for the asset's content and today's recipe:
   // L skipped -> skipped; C built by today's recipe -> current; Q -> quarantined;
-  // L failed -> failed; any C -> outdated; else missing. Written as a simple CASE on L
-  // so its subquery runs once per asset; C and Q come from joins on the partial unique
-  // index of current rows and the quarantine key. "LIMIT -1" keeps SQLite from
+  // L failed -> failed; any C, or a finished attempt of any recipe -> outdated; else
+  // missing. Written as a simple CASE on L so its subquery runs once per asset; C and Q
+  // come from joins on the partial unique index of current rows and the quarantine key;
+  // the EXISTS of a finished attempt runs only for pairs with no C and reads
+  // derivatives_history alone (it covers state). "LIMIT -1" keeps SQLite from
   // flattening the inner query into the aggregate, which would evaluate the correlated
   // subquery once per reference; counting with COUNT(CASE ...) needs no sort, so the
   // pass streams.
@@ -159,7 +161,9 @@ SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& fil
       " WHEN q.sha256 IS NOT NULL THEN 'quarantined' ELSE 'failed' END"
       " ELSE CASE WHEN c.recipe = ? THEN 'current'"
       " WHEN q.sha256 IS NOT NULL THEN 'quarantined'"
-      " WHEN c.recipe IS NOT NULL THEN 'outdated' ELSE 'missing' END"
+      " WHEN c.recipe IS NOT NULL THEN 'outdated'"
+      " WHEN EXISTS (SELECT 1 FROM derivatives h WHERE h.asset_id = a.id AND h.stage = ?"
+      " AND h.state IN ('done', 'failed', 'skipped')) THEN 'outdated' ELSE 'missing' END"
       " END AS cls"
       " FROM assets a"
       " LEFT JOIN derivatives c"
@@ -168,7 +172,7 @@ SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& fil
       " ON q.sha256 = a.sha256 AND q.stage = ? AND q.recipe = ?" +
       where.sql + " LIMIT -1) classified";
   query.binds = {stage.stage, stage.recipe, stage.recipe, stage.recipe,
-                 stage.stage, stage.stage,  stage.recipe};
+                 stage.stage, stage.stage,  stage.stage,  stage.recipe};
   for (auto& value : where.binds) query.binds.push_back(std::move(value));
   return query;
 }
