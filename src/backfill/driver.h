@@ -39,6 +39,10 @@ struct StepResult {
   bool driving = true;  // false once the backfill needs no driver (final, planned)
 };
 
+// How often a foreground run (`reprise backfill` without --detach) steps its driver;
+// dispatching happens only at steps, so estimates count with it.
+inline constexpr int64_t kForegroundPollMicros = 100'000;
+
 class Driver {
  public:
   Driver(catalog::Catalog& catalog, const Clock& clock, Logger log, std::string driver_id,

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "backfill/driver.h"
 #include "catalog/where.h"
 #include "core/clock.h"
 
@@ -164,6 +165,18 @@ Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
   return filter;
 }
 
+Result<StageRuns> Service::PastRuns(const catalog::StageRecipe& stage) {
+  auto own = catalog_.GetStageHistory(stage.stage, stage.recipe, kHistorySamples);
+  if (!own) return Fail(std::move(own.error()));
+  if (own->samples > 0) return StageRuns{*own, HistorySource::kRecipe};
+  // Today's recipe has not run yet: any recipe's runs are a better guess than none, and
+  // the plan says where they come from.
+  auto any = catalog_.GetStageHistory(stage.stage, "", kHistorySamples);
+  if (!any) return Fail(std::move(any.error()));
+  if (any->samples > 0) return StageRuns{*any, HistorySource::kOtherRecipes};
+  return StageRuns{*any, HistorySource::kNone};
+}
+
 Result<PlanReport> Service::DryRun(const Request& request, const std::string& scope_owner,
                                    int preview) {
   auto stages = Recipes(request.stages);
@@ -174,14 +187,18 @@ Result<PlanReport> Service::DryRun(const Request& request, const std::string& sc
   REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
     return builder.Add(pair).action != catalog::PairDecision::kStop;
   }));
-  std::map<std::string, catalog::StageHistory> history;
+  std::map<std::string, StageRuns> history;
   for (const auto& stage : *stages) {
-    auto past = catalog_.GetStageHistory(stage.stage, kHistorySamples);
-    if (!past) return Fail(std::move(past.error()));
-    history[stage.stage] = *past;
+    auto runs = PastRuns(stage);
+    if (!runs) return Fail(std::move(runs.error()));
+    history[stage.stage] = *runs;
   }
-  int concurrency = request.concurrency > 0 ? request.concurrency : default_concurrency_;
-  return builder.Finish(history, costs_, concurrency);
+  Pacing pacing;
+  pacing.concurrency = request.concurrency > 0 ? request.concurrency : default_concurrency_;
+  pacing.rate_per_second = request.rate_per_second;
+  pacing.delay_seconds = request.delay_seconds;
+  pacing.poll_seconds = static_cast<double>(kForegroundPollMicros) / 1e6;
+  return builder.Finish(history, costs_, pacing);
 }
 
 Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {

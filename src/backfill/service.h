@@ -112,6 +112,8 @@ class Service {
 
  private:
   Result<std::vector<catalog::StageRecipe>> Recipes(const std::vector<std::string>& names) const;
+  // The stage's past runs for estimates: today's recipe's, else other recipes'.
+  Result<StageRuns> PastRuns(const catalog::StageRecipe& stage);
   Result<catalog::AssetFilter> ScopedFilter(const Selection& selection,
                                             const std::string& scope_owner) const;
 

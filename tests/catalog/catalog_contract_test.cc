@@ -440,6 +440,30 @@ TEST_P(CatalogContractTest, AttemptsCountEarlierAttemptsOfTheSameRecipe) {
   EXPECT_EQ(Ok(catalog_->CompleteDerivative(fourth, Done())).attempts, 4);
 }
 
+TEST_P(CatalogContractTest, StageHistoryIsOfOneRecipeOrOfAnyAndOnlySuccesses) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  // Runs of hls: three of recipe fast (1, 2, 6 s), one of veryslow (10 s), one failed.
+  auto run = [&](const char* recipe, int seconds, bool done) {
+    int64_t id = Ok(catalog_->StartDerivative("a1", "hls", 1, recipe, {}));
+    clock_.Advance(seconds * kSecond);
+    Ok(catalog_->CompleteDerivative(id, done ? Done() : Failed()));
+  };
+  run("fast", 1, true);
+  run("fast", 2, true);
+  run("fast", 6, true);
+  run("veryslow", 10, true);
+  run("veryslow", 50, false);
+  StageHistory fast = Ok(catalog_->GetStageHistory("hls", "fast", 10));
+  EXPECT_EQ(fast.samples, 3);
+  EXPECT_DOUBLE_EQ(fast.median_seconds, 2);
+  StageHistory slow = Ok(catalog_->GetStageHistory("hls", "veryslow", 10));
+  EXPECT_EQ(slow.samples, 1);
+  EXPECT_DOUBLE_EQ(slow.median_seconds, 10);
+  EXPECT_EQ(Ok(catalog_->GetStageHistory("hls", "", 10)).samples, 4);
+  EXPECT_EQ(Ok(catalog_->GetStageHistory("hls", "", 2)).samples, 2) << "the latest ones";
+  EXPECT_EQ(Ok(catalog_->GetStageHistory("hls", "medium", 10)).samples, 0);
+}
+
 TEST_P(CatalogContractTest, CompleteDerivativeRecordsTheOutcome) {
   Ok(catalog_->InsertAsset(MakeAsset("a1")));
   const int64_t started_at = clock_.NowMicros();

@@ -47,7 +47,7 @@ TEST_F(BackfillCliTest, DryRunShowsThePlanAndLeavesTheCatalogByteIdentical) {
       << "the audio file's skip was for the old recipe: with the new one it has no answer";
   EXPECT_EQ(probe["selected"], 0);
   EXPECT_EQ(probe["left_by_reason"]["current"], 4);
-  EXPECT_GE(thumbnail["history_samples"], 3) << "estimates come from past runs";
+  EXPECT_GE(thumbnail["history"]["samples"], 3) << "estimates come from past runs";
   EXPECT_GT(plan["estimated_seconds"].get<double>(), 0);
 
   CommandResult text = Run({"backfill", "thumbnail", "--dry-run"}, bumped);

@@ -738,13 +738,15 @@ Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
   return items;
 }
 
-Result<StageHistory> SqliteBackfills::History(std::string_view stage, int samples) {
+Result<StageHistory> SqliteBackfills::History(std::string_view stage, std::string_view recipe,
+                                              int samples) {
   auto select = db_.Prepare(
       "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM derivatives d"
-      " JOIN assets a ON a.id = d.asset_id WHERE d.stage = ? AND d.state = 'done'"
-      " AND d.started_at IS NOT NULL AND d.finished_at IS NOT NULL ORDER BY d.id DESC LIMIT ?");
+      " JOIN assets a ON a.id = d.asset_id WHERE d.stage = ? AND (? = '' OR d.recipe = ?)"
+      " AND d.state = 'done' AND d.started_at IS NOT NULL AND d.finished_at IS NOT NULL"
+      " ORDER BY d.id DESC LIMIT ?");
   if (!select) return Fail(std::move(select.error()));
-  select->BindText(stage).BindInt64(std::max(samples, 1));
+  select->BindText(stage).BindText(recipe).BindText(recipe).BindInt64(std::max(samples, 1));
   std::vector<double> seconds;
   std::vector<double> per_minute;
   std::vector<double> bytes;

@@ -1004,9 +1004,10 @@ Result<RollbackResult> SqliteCatalog::RollbackDerivatives(const RollbackRequest&
   return result;
 }
 
-Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, int samples) {
+Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, std::string_view recipe,
+                                                    int samples) {
   return WithBackfills(false, "reading the history of stage " + std::string(stage),
-                       [&](SqliteBackfills& b) { return b.History(stage, samples); });
+                       [&](SqliteBackfills& b) { return b.History(stage, recipe, samples); });
 }
 
 }  // namespace reprise::catalog
