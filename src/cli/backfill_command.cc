@@ -279,7 +279,7 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
   backfill::Driver driver(app.catalog(), app.clock(), app.log(), options.worker_id + "/driver", id,
                           options.lease_micros);
 
-  ProgressBar bar(stdout);
+  ProgressBar bar(stdout, app.log());
   const int64_t started_at = app.clock().MonotonicMicros();
   int64_t last_status = 0;
   bool interrupted = false;
