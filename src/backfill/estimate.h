@@ -8,7 +8,10 @@
 // too: summing the stages of a job would count the pass once per stage. A job is
 // estimated at its slowest stage instead. That is exact when the history comes from
 // passes of the same stages, and low by the other stages' own work when each stage's
-// history comes from passes of it alone (the decoding is still counted once).
+// history comes from passes of it alone (the decoding is still counted once). For jobs
+// of one stage the service takes, where there are any, the runs of that stage alone in
+// its pass (catalog::StageHistoryQuery::alone), so a stage is not charged with the
+// others' work of earlier full passes.
 //
 // The wall time then follows the Driver (driver.h): at most `concurrency` jobs at once,
 // starts no faster than the token bucket of `rate_per_second` (full at the start, holding

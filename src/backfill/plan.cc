@@ -155,6 +155,7 @@ PlanReport PlanBuilder::Finish(const std::map<std::string, StageRuns>& history,
     if (auto found = history.find(stage.stage); found != history.end()) {
       stage.history = found->second.history;
       stage.history_source = found->second.source;
+      stage.history_alone = found->second.alone;
     }
     const auto& past = stage.history;
     times.push_back({past.median_seconds, past.median_seconds_per_media_minute});
@@ -183,7 +184,8 @@ nlohmann::json PlanJson(const PlanReport& report) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& stage : report.stages) {
     nlohmann::json history = {{"samples", stage.history.samples},
-                              {"source", Name(stage.history_source)}};
+                              {"source", Name(stage.history_source)},
+                              {"alone", stage.history_alone}};
     stages.push_back({{"stage", stage.stage},
                       {"recipe", stage.recipe},
                       {"selected", stage.selected},

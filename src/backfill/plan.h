@@ -84,6 +84,7 @@ std::string_view Name(HistorySource source);  // "recipe", "other_recipes", "non
 struct StageRuns {
   catalog::StageHistory history;
   HistorySource source = HistorySource::kNone;
+  bool alone = false;  // only runs in which the stage was alone in its pass
 };
 
 struct StagePlan {
@@ -96,6 +97,7 @@ struct StagePlan {
   double media_seconds = 0;  // of the selected pairs' assets (where known)
   catalog::StageHistory history;
   HistorySource history_source = HistorySource::kNone;
+  bool history_alone = false;
   double estimated_seconds = 0;  // of work, as if the stage ran alone
   double estimated_cost = 0;
   double estimated_bytes = 0;

@@ -165,16 +165,25 @@ Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
   return filter;
 }
 
-Result<StageRuns> Service::PastRuns(const catalog::StageRecipe& stage) {
-  auto own = catalog_.GetStageHistory(stage.stage, stage.recipe, kHistorySamples);
-  if (!own) return Fail(std::move(own.error()));
-  if (own->samples > 0) return StageRuns{*own, HistorySource::kRecipe};
-  // Today's recipe has not run yet: any recipe's runs are a better guess than none, and
-  // the plan says where they come from.
-  auto any = catalog_.GetStageHistory(stage.stage, "", kHistorySamples);
-  if (!any) return Fail(std::move(any.error()));
-  if (any->samples > 0) return StageRuns{*any, HistorySource::kOtherRecipes};
-  return StageRuns{*any, HistorySource::kNone};
+Result<StageRuns> Service::PastRuns(const catalog::StageRecipe& stage, bool alone) {
+  // Today's recipe first; when it has not run yet, any recipe's runs are a better guess
+  // than none, and the plan says where they come from. Within each, runs of the stage
+  // alone in its pass first when the jobs will run it alone (runs beside other stages
+  // also hold their work).
+  for (auto source : {HistorySource::kRecipe, HistorySource::kOtherRecipes}) {
+    catalog::StageHistoryQuery query;
+    query.stage = stage.stage;
+    query.recipe = source == HistorySource::kRecipe ? stage.recipe : "";
+    query.samples = kHistorySamples;
+    for (bool only_alone : {true, false}) {
+      if (only_alone && !alone) continue;
+      query.alone = only_alone;
+      auto past = catalog_.GetStageHistory(query);
+      if (!past) return Fail(std::move(past.error()));
+      if (past->samples > 0) return StageRuns{*past, source, only_alone};
+    }
+  }
+  return StageRuns{};
 }
 
 Result<PlanReport> Service::DryRun(const Request& request, const std::string& scope_owner,
@@ -189,7 +198,7 @@ Result<PlanReport> Service::DryRun(const Request& request, const std::string& sc
   }));
   std::map<std::string, StageRuns> history;
   for (const auto& stage : *stages) {
-    auto runs = PastRuns(stage);
+    auto runs = PastRuns(stage, /*alone=*/stages->size() == 1);
     if (!runs) return Fail(std::move(runs.error()));
     history[stage.stage] = *runs;
   }

@@ -201,6 +201,7 @@ void PrintEstimate(const backfill::PlanReport& plan) {
         runs = "no past runs (its time is not counted)";
         break;
     }
+    if (stage.history_alone) runs += " (the stage alone in its pass)";
     basis += fmt::format("{}{}: {}", basis.empty() ? "" : "; ", stage.stage, runs);
   }
   fmt::print("  based on {}\n", basis);

@@ -111,8 +111,9 @@ TEST(PlanBuilder, TheEstimateCountsThePacingAndSaysWhereItsHistoryComesFrom) {
 
   nlohmann::json json = PlanJson(report);
   EXPECT_EQ(json["stages"][1]["history"],
-            nlohmann::json({{"samples", 7}, {"source", "other_recipes"}}));
-  EXPECT_EQ(json["stages"][2]["history"], nlohmann::json({{"samples", 0}, {"source", "none"}}));
+            nlohmann::json({{"samples", 7}, {"source", "other_recipes"}, {"alone", false}}));
+  EXPECT_EQ(json["stages"][2]["history"],
+            nlohmann::json({{"samples", 0}, {"source", "none"}, {"alone", false}}));
   EXPECT_DOUBLE_EQ(json["delay_seconds"].get<double>(), 2.0);
   EXPECT_DOUBLE_EQ(json["pacing_seconds"].get<double>(), 8.0);
 }

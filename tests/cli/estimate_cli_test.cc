@@ -71,7 +71,8 @@ TEST_F(EstimateCliTest, APacedBackfillTakesWhatItsDryRunEstimatedWithin30Percent
 TEST_F(EstimateCliTest, TheDryRunSaysWhoseHistoryTheEstimateComesFrom) {
   Ingest();
   json none = RunJson({"backfill", "thumbnail", "--dry-run"}, 0, {kPipeline});
-  EXPECT_EQ(Stage(none, "thumbnail")["history"], json({{"samples", 0}, {"source", "none"}}));
+  EXPECT_EQ(Stage(none, "thumbnail")["history"],
+            json({{"samples", 0}, {"source", "none"}, {"alone", false}}));
   CommandResult text = Run({"backfill", "thumbnail", "--dry-run"}, {kPipeline});
   EXPECT_NE(text.out.find("thumbnail: no past runs"), std::string::npos) << text.out;
 

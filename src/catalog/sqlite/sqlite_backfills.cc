@@ -738,15 +738,23 @@ Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
   return items;
 }
 
-Result<StageHistory> SqliteBackfills::History(std::string_view stage, std::string_view recipe,
-                                              int samples) {
+Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
+  // Alone: no other attempt on the asset overlaps this one (the stages of one pass all
+  // start before it and end after it).
   auto select = db_.Prepare(
       "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM derivatives d"
       " JOIN assets a ON a.id = d.asset_id WHERE d.stage = ? AND (? = '' OR d.recipe = ?)"
       " AND d.state = 'done' AND d.started_at IS NOT NULL AND d.finished_at IS NOT NULL"
+      " AND (? = 0 OR NOT EXISTS (SELECT 1 FROM derivatives o WHERE o.asset_id = d.asset_id"
+      " AND o.id <> d.id AND o.started_at < d.finished_at"
+      " AND COALESCE(o.finished_at, o.started_at) > d.started_at))"
       " ORDER BY d.id DESC LIMIT ?");
   if (!select) return Fail(std::move(select.error()));
-  select->BindText(stage).BindText(recipe).BindText(recipe).BindInt64(std::max(samples, 1));
+  select->BindText(query.stage)
+      .BindText(query.recipe)
+      .BindText(query.recipe)
+      .BindInt64(query.alone ? 1 : 0)
+      .BindInt64(std::max(query.samples, 1));
   std::vector<double> seconds;
   std::vector<double> per_minute;
   std::vector<double> bytes;

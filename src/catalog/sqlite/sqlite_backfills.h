@@ -44,8 +44,7 @@ class SqliteBackfills {
   [[nodiscard]] Result<std::vector<BackfillItem>> ListItems(int64_t id,
                                                             std::optional<ItemOutcome> outcome,
                                                             int64_t offset, int limit);
-  [[nodiscard]] Result<StageHistory> History(std::string_view stage, std::string_view recipe,
-                                             int samples);
+  [[nodiscard]] Result<StageHistory> History(const StageHistoryQuery& query);
 
  private:
   [[nodiscard]] Result<int64_t> CountActiveJobs(int64_t id);

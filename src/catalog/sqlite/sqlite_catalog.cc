@@ -1004,10 +1004,9 @@ Result<RollbackResult> SqliteCatalog::RollbackDerivatives(const RollbackRequest&
   return result;
 }
 
-Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, std::string_view recipe,
-                                                    int samples) {
-  return WithBackfills(false, "reading the history of stage " + std::string(stage),
-                       [&](SqliteBackfills& b) { return b.History(stage, recipe, samples); });
+Result<StageHistory> SqliteCatalog::GetStageHistory(const StageHistoryQuery& query) {
+  return WithBackfills(false, "reading the history of stage " + query.stage,
+                       [&](SqliteBackfills& b) { return b.History(query); });
 }
 
 }  // namespace reprise::catalog
