@@ -182,7 +182,8 @@ struct StageHistoryQuery {
   std::string recipe;  // empty: any recipe
   // Only attempts during which no other derivative of the asset was running: a job runs
   // all its stages in one pass and each is recorded over the whole pass, so an attempt
-  // made beside other stages also holds their work.
+  // made beside other stages also holds their work. Looked for among the latest
+  // 50 x `samples` attempts.
   bool alone = false;
   int samples = 200;  // the latest ones
 };
