@@ -74,10 +74,9 @@ double JobTally::WorkSeconds(const std::vector<StageTime>& stages) const {
 double PacedSeconds(int64_t jobs, double seconds_per_job, const Pacing& pacing) {
   if (jobs <= 0) return 0;
   const double poll = std::max(pacing.poll_seconds, 0.0);
-  // The driver starts a job at its first step after the delay has passed, and it steps
-  // every `poll` counting from the previous start: the delay is rounded up to steps.
-  double delay = std::max(pacing.delay_seconds, 0.0);
-  if (delay > 0 && poll > 0) delay = std::ceil(delay / poll - 1e-9) * poll;
+  // A foreground driver steps when the delay or the rate allows the next start
+  // (Driver::MicrosUntilNextStart), so pacing is not rounded up to its polls.
+  const double delay = std::max(pacing.delay_seconds, 0.0);
   const double rate = std::max(pacing.rate_per_second, 0.0);
   const double burst = std::max(1.0, rate);
   double tokens = burst;

@@ -15,8 +15,9 @@
 //
 // The wall time then follows the Driver (driver.h): at most `concurrency` jobs at once,
 // starts no faster than the token bucket of `rate_per_second` (full at the start, holding
-// max(1, rate) starts) and at least `delay_seconds` apart, each start made at a step of a
-// driver that steps every `poll_seconds`. Jobs are taken as all of the mean length.
+// max(1, rate) starts) and at least `delay_seconds` apart, and a slot freed by a job
+// filled at the driver's next step, `poll_seconds` apart. Jobs are taken as all of the
+// mean length.
 #pragma once
 
 #include <cstdint>

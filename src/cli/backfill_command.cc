@@ -305,7 +305,9 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
       }
     }
     if (!step->driving) break;
-    if (signals.Wait(backfill::kForegroundPollMicros) != 0) {
+    const int64_t wait = driver.MicrosUntilNextStart();
+    if (signals.Wait(wait > 0 ? std::min(wait, backfill::kForegroundPollMicros)
+                              : backfill::kForegroundPollMicros) != 0) {
       interrupted = true;
       break;
     }

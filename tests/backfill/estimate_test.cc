@@ -35,8 +35,8 @@ TEST(PacedSeconds, ADelayLeavesAtLeastJobsMinusOneDelays) {
   EXPECT_DOUBLE_EQ(PacedSeconds(10, 0.1, Paced(4, 0, 2.0)), 9 * 2.0 + 0.1);
   // Long jobs on one slot: the work does.
   EXPECT_DOUBLE_EQ(PacedSeconds(3, 5.0, Paced(1, 0, 2.0)), 15);
-  // The driver starts only at its steps: a 0.25 s delay with 0.1 s steps is 0.3 s.
-  EXPECT_NEAR(PacedSeconds(3, 0, Paced(1, 0, 0.25, 0.1)), 2 * 0.3 + 0.05, 1e-9);
+  // The driver steps when a start is due: a delay is not rounded up to its polls.
+  EXPECT_NEAR(PacedSeconds(3, 0, Paced(1, 0, 0.25, 0.1)), 2 * 0.25 + 0.05, 1e-9);
   EXPECT_DOUBLE_EQ(PacingSeconds(10, Paced(4, 0, 2.0)), 18);
 }
 
