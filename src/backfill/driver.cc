@@ -51,6 +51,7 @@ int64_t Driver::Allowance(const catalog::Backfill& backfill) {
   const double delay = Number(backfill.options, "delay_seconds", 0);
   if (delay > 0) allowed = now >= next_start_at_ ? 1 : 0;
   const double rate = Number(backfill.options, "rate_per_second", 0);
+  rate_ = rate;
   if (rate > 0) {
     const double burst = std::max(1.0, rate);
     if (tokens_ < 0) {
@@ -62,6 +63,16 @@ int64_t Driver::Allowance(const catalog::Backfill& backfill) {
     allowed = std::min<int64_t>(allowed, static_cast<int64_t>(std::floor(tokens_)));
   }
   return allowed;
+}
+
+int64_t Driver::MicrosUntilNextStart() const {
+  int64_t wait = std::max<int64_t>(0, next_start_at_ - clock_.NowMicros());
+  if (tokens_ >= 0 && tokens_ < 1 && rate_ > 0) {
+    const int64_t since = clock_.NowMicros() - tokens_at_;
+    const auto refill = static_cast<int64_t>((1 - tokens_) / rate_ * 1e6);
+    wait = std::max(wait, refill - since);
+  }
+  return std::max<int64_t>(wait, 0);
 }
 
 void Driver::Spend(const catalog::Backfill& backfill, int64_t starts) {

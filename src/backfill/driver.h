@@ -40,6 +40,11 @@ struct StepResult {
   bool driving = true;  // false once the backfill needs no driver (final, planned)
 };
 
+// How often a foreground run (`reprise backfill` without --detach) steps its driver at
+// most apart (sooner when the pacing allows a start sooner); a slot freed by a job is
+// filled at the next step, so estimates count with it.
+inline constexpr int64_t kForegroundPollMicros = 100'000;
+
 class Driver {
  public:
   Driver(catalog::Catalog& catalog, const Clock& clock, Logger log, std::string driver_id,
@@ -52,6 +57,9 @@ class Driver {
   [[nodiscard]] Result<StepResult> Step();
   // Gives the lease back (also done by the destructor).
   void Release();
+  // How long until the delay or the rate allows the next start (0: now, or no pacing), so
+  // a caller can step at that moment instead of up to a poll later.
+  [[nodiscard]] int64_t MicrosUntilNextStart() const;
 
   [[nodiscard]] int64_t backfill_id() const { return backfill_id_; }
 
@@ -69,6 +77,7 @@ class Driver {
   bool held_ = false;
   // Token bucket for the start rate, and the earliest next start for the delay.
   double tokens_ = -1;  // -1: not started (the bucket starts full)
+  double rate_ = 0;     // as of the last Allowance()
   int64_t tokens_at_ = 0;
   int64_t next_start_at_ = 0;
 };

@@ -120,6 +120,7 @@ PairDecision PlanBuilder::Add(const StagePair& pair) {
   }
   ++stage.selected;
   ++stage.selected_by_reason[decision.reason];
+  jobs_.Add(pair.asset_id, pair.stage_index, pair.duration_seconds);
   std::string from = pair.FromRecipe(stage.recipe);
   if (!from.empty() && from != stage.recipe) ++stage.outdated_from[from];
   if (pair.duration_seconds) stage.media_seconds += *pair.duration_seconds;
@@ -130,23 +131,38 @@ PairDecision PlanBuilder::Add(const StagePair& pair) {
   return decision;
 }
 
-PlanReport PlanBuilder::Finish(const std::map<std::string, catalog::StageHistory>& history,
-                               const std::map<std::string, CostModel>& costs, int concurrency) {
+std::string_view Name(HistorySource source) {
+  switch (source) {
+    case HistorySource::kRecipe:
+      return "recipe";
+    case HistorySource::kOtherRecipes:
+      return "other_recipes";
+    case HistorySource::kNone:
+      break;
+  }
+  return "none";
+}
+
+PlanReport PlanBuilder::Finish(const std::map<std::string, StageRuns>& history,
+                               const std::map<std::string, CostModel>& costs,
+                               const Pacing& pacing) {
   report_.assets_selected = selector_.assets_selected();
   report_.limited = selector_.limited();
-  report_.concurrency = std::max(concurrency, 1);
-  double work_seconds = 0;
+  report_.concurrency = std::max(pacing.concurrency, 1);
+  report_.rate_per_second = pacing.rate_per_second;
+  report_.delay_seconds = pacing.delay_seconds;
+  std::vector<StageTime> times;
   for (auto& stage : report_.stages) {
-    auto found = history.find(stage.stage);
-    if (found != history.end()) stage.history = found->second;
-    const double media_minutes = stage.media_seconds / 60.0;
-    const auto& past = stage.history;
-    if (past.median_seconds_per_media_minute > 0 && media_minutes > 0) {
-      stage.estimated_seconds = past.median_seconds_per_media_minute * media_minutes;
-    } else {
-      stage.estimated_seconds = past.median_seconds * static_cast<double>(stage.selected);
+    if (auto found = history.find(stage.stage); found != history.end()) {
+      stage.history = found->second.history;
+      stage.history_source = found->second.source;
+      stage.history_alone = found->second.alone;
     }
+    const auto& past = stage.history;
+    times.push_back({past.median_seconds, past.median_seconds_per_media_minute});
+    stage.estimated_seconds = jobs_.StageSeconds(times.size() - 1, times.back());
     stage.estimated_bytes = past.median_bytes * static_cast<double>(stage.selected);
+    const double media_minutes = stage.media_seconds / 60.0;
     if (auto cost = costs.find(stage.stage); cost != costs.end()) {
       const CostModel& model = cost->second;
       stage.estimated_cost =
@@ -154,17 +170,23 @@ PlanReport PlanBuilder::Finish(const std::map<std::string, catalog::StageHistory
           model.per_media_minute * media_minutes +
           model.per_1k_tokens * model.tokens_per_media_minute * media_minutes / 1000.0;
     }
-    work_seconds += stage.estimated_seconds;
     report_.estimated_cost += stage.estimated_cost;
     report_.estimated_bytes += stage.estimated_bytes;
   }
-  report_.estimated_seconds = work_seconds / report_.concurrency;
+  const int64_t jobs = jobs_.jobs();
+  report_.work_seconds = jobs_.WorkSeconds(times);
+  const double per_job = jobs > 0 ? report_.work_seconds / static_cast<double>(jobs) : 0;
+  report_.estimated_seconds = PacedSeconds(jobs, per_job, pacing);
+  report_.pacing_seconds = PacingSeconds(jobs, pacing);
   return report_;
 }
 
 nlohmann::json PlanJson(const PlanReport& report) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& stage : report.stages) {
+    nlohmann::json history = {{"samples", stage.history.samples},
+                              {"source", Name(stage.history_source)},
+                              {"alone", stage.history_alone}};
     stages.push_back({{"stage", stage.stage},
                       {"recipe", stage.recipe},
                       {"selected", stage.selected},
@@ -173,7 +195,7 @@ nlohmann::json PlanJson(const PlanReport& report) {
                       {"left_by_reason", stage.left_by_reason},
                       {"not_applicable", stage.not_applicable},
                       {"media_seconds", stage.media_seconds},
-                      {"history_samples", stage.history.samples},
+                      {"history", history},
                       {"estimated_seconds", stage.estimated_seconds},
                       {"estimated_cost", stage.estimated_cost},
                       {"estimated_bytes", stage.estimated_bytes}});
@@ -192,6 +214,10 @@ nlohmann::json PlanJson(const PlanReport& report) {
           {"limited", report.limited},
           {"first_items", items},
           {"concurrency", report.concurrency},
+          {"rate_per_second", report.rate_per_second},
+          {"delay_seconds", report.delay_seconds},
+          {"work_seconds", report.work_seconds},
+          {"pacing_seconds", report.pacing_seconds},
           {"estimated_seconds", report.estimated_seconds},
           {"estimated_cost", report.estimated_cost},
           {"estimated_bytes", report.estimated_bytes}};

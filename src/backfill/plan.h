@@ -38,10 +38,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "backfill/estimate.h"
 #include "catalog/backfill_types.h"
 #include "catalog/catalog.h"
 #include "core/error.h"
@@ -87,6 +89,18 @@ struct CostModel {
 // kInvalidArgument for an unknown key or a negative or non-numeric value.
 Result<std::map<std::string, CostModel>> ParseCostModels(const nlohmann::json& costs);
 
+// Whose past runs a stage's estimate comes from: today's recipe's; other recipes' when
+// today's has none yet (a recipe change can make a stage much slower or faster); or
+// none at all, when the stage's time is left out of the estimate.
+enum class HistorySource { kRecipe, kOtherRecipes, kNone };
+std::string_view Name(HistorySource source);  // "recipe", "other_recipes", "none"
+
+struct StageRuns {
+  catalog::StageHistory history;
+  HistorySource source = HistorySource::kNone;
+  bool alone = false;  // only runs in which the stage was alone in its pass
+};
+
 struct StagePlan {
   std::string stage;
   std::string recipe;
@@ -98,7 +112,9 @@ struct StagePlan {
   std::map<std::string, int64_t> not_applicable;
   double media_seconds = 0;  // of the selected pairs' assets (where known)
   catalog::StageHistory history;
-  double estimated_seconds = 0;  // of work, before dividing by concurrency
+  HistorySource history_source = HistorySource::kNone;
+  bool history_alone = false;
+  double estimated_seconds = 0;  // of work, as if the stage ran alone
   double estimated_cost = 0;
   double estimated_bytes = 0;
 };
@@ -118,7 +134,11 @@ struct PlanReport {
   bool limited = false;
   std::vector<PlanItem> first_items;
   int concurrency = 1;
-  double estimated_seconds = 0;  // wall time at `concurrency`
+  double rate_per_second = 0;
+  double delay_seconds = 0;
+  double work_seconds = 0;       // of all jobs, one decode pass per asset (estimate.h)
+  double pacing_seconds = 0;     // the least the rate and the delay allow, work aside
+  double estimated_seconds = 0;  // wall time of the run, paced (estimate.h)
   double estimated_cost = 0;
   double estimated_bytes = 0;
 };
@@ -132,12 +152,13 @@ class PlanBuilder {
 
   // Feed every scanned pair; returns the selector's decision.
   catalog::PairDecision Add(const catalog::StagePair& pair);
-  // Estimates from history (per stage), costs and concurrency.
-  PlanReport Finish(const std::map<std::string, catalog::StageHistory>& history,
-                    const std::map<std::string, CostModel>& costs, int concurrency);
+  // Estimates from history (per stage), costs and the run's pacing.
+  PlanReport Finish(const std::map<std::string, StageRuns>& history,
+                    const std::map<std::string, CostModel>& costs, const Pacing& pacing);
 
  private:
   Selector selector_;
+  JobTally jobs_;
   PlanReport report_;
   int preview_;
   std::string last_asset_;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "backfill/driver.h"
 #include "catalog/where.h"
 #include "core/clock.h"
 
@@ -211,6 +212,27 @@ Result<catalog::AssetFilter> Service::ScopedFilter(const Selection& selection,
   return filter;
 }
 
+Result<StageRuns> Service::PastRuns(const catalog::StageRecipe& stage, bool alone) {
+  // Today's recipe first; when it has not run yet, any recipe's runs are a better guess
+  // than none, and the plan says where they come from. Within each, runs of the stage
+  // alone in its pass first when the jobs will run it alone (runs beside other stages
+  // also hold their work).
+  for (auto source : {HistorySource::kRecipe, HistorySource::kOtherRecipes}) {
+    catalog::StageHistoryQuery query;
+    query.stage = stage.stage;
+    query.recipe = source == HistorySource::kRecipe ? stage.recipe : "";
+    query.samples = kHistorySamples;
+    for (bool only_alone : {true, false}) {
+      if (only_alone && !alone) continue;
+      query.alone = only_alone;
+      auto past = catalog_.GetStageHistory(query);
+      if (!past) return Fail(std::move(past.error()));
+      if (past->samples > 0) return StageRuns{*past, source, only_alone};
+    }
+  }
+  return StageRuns{};
+}
+
 Result<PlanReport> Service::DryRun(const Request& request, const std::string& scope_owner,
                                    int preview) {
   auto stages = Recipes(request.stages);
@@ -221,14 +243,18 @@ Result<PlanReport> Service::DryRun(const Request& request, const std::string& sc
   REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
     return builder.Add(pair).action != catalog::PairDecision::kStop;
   }));
-  std::map<std::string, catalog::StageHistory> history;
+  std::map<std::string, StageRuns> history;
   for (const auto& stage : *stages) {
-    auto past = catalog_.GetStageHistory(stage.stage, kHistorySamples);
-    if (!past) return Fail(std::move(past.error()));
-    history[stage.stage] = *past;
+    auto runs = PastRuns(stage, /*alone=*/stages->size() == 1);
+    if (!runs) return Fail(std::move(runs.error()));
+    history[stage.stage] = *runs;
   }
-  int concurrency = request.concurrency > 0 ? request.concurrency : default_concurrency_;
-  return builder.Finish(history, costs_, concurrency);
+  Pacing pacing;
+  pacing.concurrency = request.concurrency > 0 ? request.concurrency : default_concurrency_;
+  pacing.rate_per_second = request.rate_per_second;
+  pacing.delay_seconds = request.delay_seconds;
+  pacing.poll_seconds = static_cast<double>(kForegroundPollMicros) / 1e6;
+  return builder.Finish(history, costs_, pacing);
 }
 
 Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {

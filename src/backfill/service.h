@@ -136,6 +136,9 @@ class Service {
 
  private:
   Result<std::vector<catalog::StageRecipe>> Recipes(const std::vector<std::string>& names) const;
+  // The stage's past runs for estimates: today's recipe's, else other recipes'; with
+  // `alone` (the jobs run this stage only), its runs alone in their pass first.
+  Result<StageRuns> PastRuns(const catalog::StageRecipe& stage, bool alone);
   Result<catalog::AssetFilter> ScopedFilter(const Selection& selection,
                                             const std::string& scope_owner) const;
   // SetBackfillState, with a refusal (kConflict) that says in words why the backfill

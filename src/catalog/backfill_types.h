@@ -212,6 +212,18 @@ struct RollbackResult {
   std::map<std::string, int64_t> to_recipes;
 };
 
+// Which past runs of a stage GetStageHistory takes.
+struct StageHistoryQuery {
+  std::string stage;
+  std::string recipe;  // empty: any recipe
+  // Only attempts during which no other derivative of the asset was running: a job runs
+  // all its stages in one pass and each is recorded over the whole pass, so an attempt
+  // made beside other stages also holds their work. Looked for among the latest
+  // 50 x `samples` attempts.
+  bool alone = false;
+  int samples = 200;  // the latest ones
+};
+
 // Past runs of a stage, for estimates: medians over the latest successful attempts.
 struct StageHistory {
   int64_t samples = 0;

@@ -255,9 +255,8 @@ class Catalog {
   // kInvalidArgument for an empty stage.
   [[nodiscard]] virtual Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,
                                                                    const AssetFilter& filter) = 0;
-  // Medians over the latest `samples` successful attempts of the stage (any recipe).
-  [[nodiscard]] virtual Result<StageHistory> GetStageHistory(std::string_view stage,
-                                                             int samples) = 0;
+  // Medians over the latest successful attempts that `query` takes.
+  [[nodiscard]] virtual Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) = 0;
 };
 
 }  // namespace reprise::catalog

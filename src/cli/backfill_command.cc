@@ -176,6 +176,38 @@ std::string Counts(const std::map<std::string, int64_t>& counts) {
 
 std::string Money(double amount) { return fmt::format("{:.2f}", amount); }
 
+// The estimate, with the pacing that bounds it and whose past runs it comes from.
+void PrintEstimate(const backfill::PlanReport& plan) {
+  std::string pacing;
+  if (plan.rate_per_second > 0) pacing += fmt::format(", --rate {:.2f}/s", plan.rate_per_second);
+  if (plan.delay_seconds > 0) pacing += fmt::format(", --delay {:.2f} s", plan.delay_seconds);
+  if (!pacing.empty()) {
+    pacing += fmt::format(" (the pacing alone takes {})", HumanSeconds(plan.pacing_seconds));
+  }
+  fmt::print("Estimate: {} at concurrency {}{}; {} of work in {} job(s); cost {}, storage {}\n",
+             HumanSeconds(plan.estimated_seconds), plan.concurrency, pacing,
+             HumanSeconds(plan.work_seconds), plan.assets_selected, Money(plan.estimated_cost),
+             HumanBytes(static_cast<int64_t>(plan.estimated_bytes)));
+  std::string basis;
+  for (const auto& stage : plan.stages) {
+    std::string runs = fmt::format("{} past run(s) of ", stage.history.samples);
+    switch (stage.history_source) {
+      case backfill::HistorySource::kRecipe:
+        runs += "today's recipe";
+        break;
+      case backfill::HistorySource::kOtherRecipes:
+        runs += "other recipes (today's has none yet)";
+        break;
+      case backfill::HistorySource::kNone:
+        runs = "no past runs (its time is not counted)";
+        break;
+    }
+    if (stage.history_alone) runs += " (the stage alone in its pass)";
+    basis += fmt::format("{}{}: {}", basis.empty() ? "" : "; ", stage.stage, runs);
+  }
+  fmt::print("  based on {}\n", basis);
+}
+
 void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
   fmt::print("Backfill plan{}\n", dry_run ? " (dry run: nothing was changed)" : "");
   fmt::print("  {} asset(s) looked at, {} selected{}, {} item(s) to process\n", plan.assets_seen,
@@ -201,14 +233,7 @@ void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
                   why_not.empty() ? "-" : why_not});
   }
   table.Print(stdout);
-  std::string basis;
-  for (const auto& stage : plan.stages) {
-    basis += fmt::format("{}{} {} past run(s)", basis.empty() ? "" : ", ", stage.stage,
-                         stage.history.samples);
-  }
-  fmt::print("Estimate: {} at concurrency {}, cost {}, storage {} (from {})\n",
-             HumanSeconds(plan.estimated_seconds), plan.concurrency, Money(plan.estimated_cost),
-             HumanBytes(static_cast<int64_t>(plan.estimated_bytes)), basis);
+  PrintEstimate(plan);
   if (!plan.first_items.empty()) {
     fmt::print("First {} item(s):\n", plan.first_items.size());
     Table items({"ASSET", "STAGE", "REASON", "FROM RECIPE"});
@@ -282,7 +307,7 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
   backfill::Driver driver(app.catalog(), app.clock(), app.log(), options.worker_id + "/driver", id,
                           options.lease_micros);
 
-  ProgressBar bar(stdout);
+  ProgressBar bar(stdout, app.log());
   const int64_t started_at = app.clock().MonotonicMicros();
   int64_t last_status = 0;
   bool interrupted = false;
@@ -307,7 +332,9 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
       }
     }
     if (!step->driving) break;
-    if (signals.Wait(100'000) != 0) {
+    const int64_t wait = driver.MicrosUntilNextStart();
+    if (signals.Wait(wait > 0 ? std::min(wait, backfill::kForegroundPollMicros)
+                              : backfill::kForegroundPollMicros) != 0) {
       interrupted = true;
       break;
     }

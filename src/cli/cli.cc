@@ -60,7 +60,8 @@ std::function<bool()> Interrupted(queue::ShutdownSignals& signals) {
 
 // Waits for a processor session with a progress bar (none with --json) and prints its
 // summary as a table, or returns it for the caller's JSON. The exit code.
-int WaitAndReport(queue::ProcessSession& session, bool json, nlohmann::json* json_out);
+int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
+                  nlohmann::json* json_out);
 
 // `signals`: set when flags.process.
 int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* signals) {
@@ -107,7 +108,7 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
     };
   }
 
-  ProgressBar bar(stdout);
+  ProgressBar bar(stdout, app.log());
   auto summary = app.ingestor().IngestPaths(flags.paths, options, [&](const ingest::Progress& p) {
     if (flags.json) return;
     std::string name = p.current.substr(p.current.find_last_of('/') + 1);
@@ -163,15 +164,16 @@ int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* s
   if (session_error) return ReportError(*session_error);
   nlohmann::json process_json;
   if (!flags.json) fmt::print("\n");
-  int process_code = WaitAndReport(*session, flags.json, &process_json);
+  int process_code = WaitAndReport(*session, app.log(), flags.json, &process_json);
   if (flags.json) PrintJson({{"ingest", ingest_json}, {"process", process_json}});
   return std::max(ingest_code, process_code);
 }
 
 // ---- process -----------------------------------------------------------------------
 
-int WaitAndReport(queue::ProcessSession& session, bool json, nlohmann::json* json_out) {
-  ProgressBar bar(stdout);
+int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
+                  nlohmann::json* json_out) {
+  ProgressBar bar(stdout, log);
   auto summary = session.Wait([&](const queue::ProcessProgress& p) {
     if (!json) bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
   });
@@ -227,7 +229,7 @@ int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals&
   if (!session) return ReportError(session.error());
   if (auto added = (*session)->Add(options.filter); !added) return ReportError(added.error());
   nlohmann::json json;
-  int code = WaitAndReport(**session, flags.json, &json);
+  int code = WaitAndReport(**session, app.log(), flags.json, &json);
   if (flags.json && !json.is_null()) PrintJson(json);
   return code;
 }
@@ -903,7 +905,7 @@ int Dispatch(int argc, char** argv) {
   if (global.log_level) config->log_level = *global.log_level;
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
-  // Per-asset logs would interleave with the progress bar; warnings still show.
+  // Per-asset info lines would bury the progress bar; warnings still show, above it.
   if ((*ingest_cmd || *process_cmd || RunsWork(*backfill_cmds)) && !global.log_level &&
       config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);

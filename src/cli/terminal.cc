@@ -49,12 +49,19 @@ void Table::Print(std::FILE* out) const {
   for (const auto& row : rows_) print_row(row);
 }
 
-ProgressBar::ProgressBar(std::FILE* out) : out_(out), enabled_(::isatty(::fileno(out)) != 0) {}
+ProgressBar::ProgressBar(std::FILE* out, const Logger& log)
+    : out_(out), enabled_(::isatty(::fileno(out)) != 0) {
+  if (enabled_) hold_ = std::make_unique<LineHold>(log, *this);
+}
 
-ProgressBar::~ProgressBar() { Clear(); }
+ProgressBar::~ProgressBar() {
+  hold_.reset();  // no log line comes through the bar any more
+  Clear();
+}
 
 void ProgressBar::Update(int64_t done, int64_t total, const std::string& detail) {
   if (!enabled_) return;
+  std::lock_guard lock(mutex_);
   int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now().time_since_epoch())
                     .count();
@@ -67,18 +74,33 @@ void ProgressBar::Update(int64_t done, int64_t total, const std::string& detail)
   int filled = static_cast<int>(fraction * kBarWidth);
   std::string bar = "[" + std::string(static_cast<size_t>(filled), '#') +
                     std::string(static_cast<size_t>(kBarWidth - filled), '.') + "]";
-  std::string line = fmt::format("{} {:3.0f}% {}/{} {}", bar, fraction * 100, done, total, detail);
-  if (static_cast<int>(line.size()) > columns - 1) line.resize(static_cast<size_t>(columns - 1));
-  fmt::print(out_, "\r\033[K{}", line);
+  line_ = fmt::format("{} {:3.0f}% {}/{} {}", bar, fraction * 100, done, total, detail);
+  if (static_cast<int>(line_.size()) > columns - 1) line_.resize(static_cast<size_t>(columns - 1));
+  fmt::print(out_, "\r\033[K{}", line_);
   std::fflush(out_);
   drawn_ = true;
 }
 
 void ProgressBar::Clear() {
+  std::lock_guard lock(mutex_);
+  Erase();
+  drawn_ = false;
+}
+
+void ProgressBar::PrintAbove(const std::function<void()>& print) {
+  std::lock_guard lock(mutex_);
+  Erase();
+  print();
+  if (drawn_) {
+    fmt::print(out_, "{}", line_);
+    std::fflush(out_);
+  }
+}
+
+void ProgressBar::Erase() {
   if (!drawn_) return;
   fmt::print(out_, "\r\033[K");
   std::fflush(out_);
-  drawn_ = false;
 }
 
 }  // namespace reprise::cli

@@ -5,8 +5,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/console_sink.h"
+#include "core/log.h"
 
 namespace reprise::cli {
 
@@ -25,10 +31,12 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-class ProgressBar {
+// While drawn, the bar holds the last line of the terminal: the lines `log` writes are
+// printed above it (core/console_sink.h), never into it. Thread-safe.
+class ProgressBar final : public HeldLine {
  public:
   // Draws to `out` only when it is a terminal.
-  explicit ProgressBar(std::FILE* out);
+  ProgressBar(std::FILE* out, const Logger& log);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
@@ -39,11 +47,18 @@ class ProgressBar {
   // Erases the bar so a summary can be printed in its place.
   void Clear();
 
+  void PrintAbove(const std::function<void()>& print) override;
+
  private:
+  void Erase();  // with mutex_ held
+
   std::FILE* out_;
   bool enabled_;
+  std::mutex mutex_;
   bool drawn_ = false;
+  std::string line_;  // as last drawn
   int64_t last_draw_micros_ = 0;
+  std::unique_ptr<LineHold> hold_;  // last: let go first
 };
 
 }  // namespace reprise::cli

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "core/console_sink.h"
+
 namespace reprise {
 
 Result<Logger> MakeStderrLogger(std::string_view level) {
@@ -11,7 +13,9 @@ Result<Logger> MakeStderrLogger(std::string_view level) {
     return Fail(ErrorCode::kInvalidArgument, "unknown log level '" + std::string(level) +
                                                  "' (use trace, debug, info, warn, error or off)");
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  // Through a ConsoleSink, so a progress bar can keep log lines out of its line.
+  auto sink =
+      std::make_shared<ConsoleSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   auto logger = std::make_shared<spdlog::logger>("reprise", sink);
   logger->set_level(parsed);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

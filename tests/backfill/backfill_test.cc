@@ -329,10 +329,13 @@ TEST_F(BackfillTest, RateAndDelayFollowTheClock) {
     return step ? step->dispatched_jobs : -1;
   };
   EXPECT_EQ(dispatched(by_rate), 2) << "a full bucket of one second's starts";
+  EXPECT_EQ(by_rate.MicrosUntilNextStart(), kSecond / 2) << "when to step next";
   EXPECT_EQ(dispatched(by_rate), 0);
   clock_.Advance(kSecond / 2);
+  EXPECT_EQ(by_rate.MicrosUntilNextStart(), 0);
   EXPECT_EQ(dispatched(by_rate), 1);
   clock_.Advance(kSecond / 4);
+  EXPECT_EQ(by_rate.MicrosUntilNextStart(), kSecond / 4);
   EXPECT_EQ(dispatched(by_rate), 0);
   clock_.Advance(10 * kSecond);
   EXPECT_EQ(dispatched(by_rate), 2) << "the bucket holds one second's worth at most";
@@ -345,6 +348,7 @@ TEST_F(BackfillTest, RateAndDelayFollowTheClock) {
   EXPECT_EQ(dispatched(by_delay), 1);
   EXPECT_EQ(dispatched(by_delay), 0);
   clock_.Advance(4 * kSecond);
+  EXPECT_EQ(by_delay.MicrosUntilNextStart(), kSecond);
   EXPECT_EQ(dispatched(by_delay), 0);
   clock_.Advance(kSecond);
   EXPECT_EQ(dispatched(by_delay), 1);

@@ -150,13 +150,16 @@ TEST(PlanBuilder, EstimatesFromHistoryPerMediaMinuteAndCosts) {
   CostModel cost;
   cost.per_asset = 0.5;
   cost.per_media_minute = 0.25;
-  PlanReport report = builder.Finish({{"transcript", history}}, {{"transcript", cost}}, 2);
+  Pacing pacing;
+  pacing.concurrency = 2;
+  PlanReport report = builder.Finish({{"transcript", {history, HistorySource::kRecipe}}},
+                                     {{"transcript", cost}}, pacing);
   ASSERT_EQ(report.stages.size(), 1u);
   EXPECT_EQ(report.items, 3);
   EXPECT_EQ(report.first_items.size(), 1u);
   EXPECT_DOUBLE_EQ(report.stages[0].media_seconds, 360);
   EXPECT_DOUBLE_EQ(report.stages[0].estimated_seconds, 18);  // 6 media minutes x 3 s
-  EXPECT_DOUBLE_EQ(report.estimated_seconds, 9);             // over 2 workers
+  EXPECT_DOUBLE_EQ(report.estimated_seconds, 12);            // 3 jobs of 6 s on 2 slots
   EXPECT_DOUBLE_EQ(report.estimated_cost, 3 * 0.5 + 6 * 0.25);
   EXPECT_DOUBLE_EQ(report.estimated_bytes, 3000);
 }

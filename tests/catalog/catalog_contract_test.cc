@@ -442,6 +442,46 @@ TEST_P(CatalogContractTest, AttemptsCountEarlierAttemptsOfTheSameRecipe) {
   EXPECT_EQ(Ok(catalog_->CompleteDerivative(fourth, Done())).attempts, 4);
 }
 
+TEST_P(CatalogContractTest, StageHistoryIsOfOneRecipeOrOfAnyAndOnlySuccesses) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  // Runs of hls: three of recipe fast (1, 2, 6 s), one of veryslow (10 s), one failed.
+  auto run = [&](const char* recipe, int seconds, bool done) {
+    int64_t id = Ok(catalog_->StartDerivative("a1", "hls", 1, recipe, {}));
+    clock_.Advance(seconds * kSecond);
+    Ok(catalog_->CompleteDerivative(id, done ? Done() : Failed()));
+  };
+  run("fast", 1, true);
+  run("fast", 2, true);
+  run("fast", 6, true);
+  run("veryslow", 10, true);
+  run("veryslow", 50, false);
+  auto history = [&](const char* recipe, int samples, bool alone = false) {
+    return Ok(catalog_->GetStageHistory({"hls", recipe, alone, samples}));
+  };
+  StageHistory fast = history("fast", 10);
+  EXPECT_EQ(fast.samples, 3);
+  EXPECT_DOUBLE_EQ(fast.median_seconds, 2);
+  StageHistory slow = history("veryslow", 10);
+  EXPECT_EQ(slow.samples, 1);
+  EXPECT_DOUBLE_EQ(slow.median_seconds, 10);
+  EXPECT_EQ(history("", 10).samples, 4);
+  EXPECT_EQ(history("", 2).samples, 2) << "the latest ones";
+  EXPECT_EQ(history("medium", 10).samples, 0);
+
+  // A pass of hls and probe together: both are recorded over the whole pass, so that
+  // run of hls is not one of hls alone.
+  int64_t hls = Ok(catalog_->StartDerivative("a1", "hls", 1, "fast", {}));
+  int64_t probe = Ok(catalog_->StartDerivative("a1", "probe", 1, "p1", {}));
+  clock_.Advance(30 * kSecond);
+  Ok(catalog_->CompleteDerivative(hls, Done()));
+  Ok(catalog_->CompleteDerivative(probe, Done()));
+  EXPECT_EQ(history("fast", 10).samples, 4);
+  StageHistory alone = history("fast", 10, true);
+  EXPECT_EQ(alone.samples, 3);
+  EXPECT_DOUBLE_EQ(alone.median_seconds, 2);
+  EXPECT_EQ(Ok(catalog_->GetStageHistory({"probe", "p1", true, 10})).samples, 0);
+}
+
 TEST_P(CatalogContractTest, CompleteDerivativeRecordsTheOutcome) {
   Ok(catalog_->InsertAsset(MakeAsset("a1")));
   const int64_t started_at = clock_.NowMicros();

@@ -68,7 +68,7 @@ TEST_F(BackfillCliTest, DryRunShowsThePlanAndLeavesTheCatalogByteIdentical) {
   EXPECT_FALSE(thumbnail["selected_by_reason"].contains("missing"));
   EXPECT_EQ(probe["selected"], 0);
   EXPECT_EQ(probe["left_by_reason"]["current"], 4);
-  EXPECT_GE(thumbnail["history_samples"], 3) << "estimates come from past runs";
+  EXPECT_GE(thumbnail["history"]["samples"], 3) << "estimates come from past runs";
   EXPECT_GT(plan["estimated_seconds"].get<double>(), 0);
 
   CommandResult text = Run({"backfill", "thumbnail", "--dry-run"}, bumped);

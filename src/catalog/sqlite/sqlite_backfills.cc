@@ -808,13 +808,30 @@ Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
   return items;
 }
 
-Result<StageHistory> SqliteBackfills::History(std::string_view stage, int samples) {
+Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
+  // Alone: no other attempt on the asset overlaps this one (the stages of one pass all
+  // start before it and end after it). Looked for among the latest kLookBack samples
+  // only, so that a library processed in full passes (none alone) costs a bounded number
+  // of lookups.
+  constexpr int64_t kLookBack = 50;
+  const int64_t samples = std::max(query.samples, 1);
   auto select = db_.Prepare(
-      "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM derivatives d"
-      " JOIN assets a ON a.id = d.asset_id WHERE d.stage = ? AND d.state = 'done'"
-      " AND d.started_at IS NOT NULL AND d.finished_at IS NOT NULL ORDER BY d.id DESC LIMIT ?");
+      "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM"
+      " (SELECT id, asset_id, started_at, finished_at, bytes FROM derivatives"
+      "  WHERE stage = ? AND (? = '' OR recipe = ?) AND state = 'done'"
+      "  AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?) d"
+      " JOIN assets a ON a.id = d.asset_id"
+      " WHERE ? = 0 OR NOT EXISTS (SELECT 1 FROM derivatives o WHERE o.asset_id = d.asset_id"
+      " AND o.id <> d.id AND o.started_at < d.finished_at"
+      " AND COALESCE(o.finished_at, o.started_at) > d.started_at)"
+      " ORDER BY d.id DESC LIMIT ?");
   if (!select) return Fail(std::move(select.error()));
-  select->BindText(stage).BindInt64(std::max(samples, 1));
+  select->BindText(query.stage)
+      .BindText(query.recipe)
+      .BindText(query.recipe)
+      .BindInt64(query.alone ? samples * kLookBack : samples)
+      .BindInt64(query.alone ? 1 : 0)
+      .BindInt64(samples);
   std::vector<double> seconds;
   std::vector<double> per_minute;
   std::vector<double> bytes;

@@ -46,7 +46,7 @@ class SqliteBackfills {
   [[nodiscard]] Result<std::vector<BackfillItem>> ListItems(int64_t id,
                                                             std::optional<ItemOutcome> outcome,
                                                             int64_t offset, int limit);
-  [[nodiscard]] Result<StageHistory> History(std::string_view stage, int samples);
+  [[nodiscard]] Result<StageHistory> History(const StageHistoryQuery& query);
 
  private:
   [[nodiscard]] Result<int64_t> CountActiveJobs(int64_t id);

@@ -1011,9 +1011,9 @@ Result<RollbackResult> SqliteCatalog::RollbackDerivatives(const RollbackRequest&
   return result;
 }
 
-Result<StageHistory> SqliteCatalog::GetStageHistory(std::string_view stage, int samples) {
-  return WithBackfills(false, "reading the history of stage " + std::string(stage),
-                       [&](SqliteBackfills& b) { return b.History(stage, samples); });
+Result<StageHistory> SqliteCatalog::GetStageHistory(const StageHistoryQuery& query) {
+  return WithBackfills(false, "reading the history of stage " + query.stage,
+                       [&](SqliteBackfills& b) { return b.History(query); });
 }
 
 }  // namespace reprise::catalog

@@ -117,7 +117,7 @@ class SqliteCatalog final : public Catalog {
       int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) override;
   [[nodiscard]] Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,
                                                            const AssetFilter& filter) override;
-  [[nodiscard]] Result<StageHistory> GetStageHistory(std::string_view stage, int samples) override;
+  [[nodiscard]] Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) override;
 
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
