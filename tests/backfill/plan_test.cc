@@ -169,7 +169,7 @@ TEST(PlanBuilder, CountsNotApplicablePairsApartAndOlderSkipsAsOutdatedFromTheirR
   for (const char* situation : {"not_applicable", "not_applicable", "skipped_by_older_recipe"}) {
     builder.Add(Pair(situation));
   }
-  PlanReport report = builder.Finish({}, {}, 1);
+  PlanReport report = builder.Finish({}, {}, Pacing{});
   const StagePlan& stage = report.stages.at(0);
   using Counts = std::map<std::string, int64_t>;
   EXPECT_EQ(stage.selected_by_reason, (Counts{{"outdated", 1}}));
