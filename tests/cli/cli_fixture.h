@@ -56,6 +56,14 @@ class CliTest : public ::testing::Test {
     return dir;
   }
 
+  // A copy of the file at `path` named `name` (tests that need a sample under another
+  // name, e.g. to find its asset by name).
+  std::string CopyAs(const std::string& path, const std::string& name) {
+    std::string copy = input_.Join(name);
+    fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
+    return copy;
+  }
+
   // ffprobe's view of a picture file: {width, height, codec_name}.
   static json ProbePicture(const std::string& path) {
     auto result = testing::RunCommand({"ffprobe", "-v", "error", "-show_entries",

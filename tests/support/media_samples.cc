@@ -223,23 +223,44 @@ const std::string& MediaSamples::TruncatedMp4() {
   });
 }
 
+namespace {
+
+// Overwrites the part [from, to) (fractions) of the payload of every mdat box in the MP4
+// `bytes` with seeded random bytes; the boxes around (the index) stay intact.
+void ScrambleMediaData(std::string& bytes, double from, double to) {
+  std::mt19937 random(11);
+  for (size_t at = 0; at + 8 <= bytes.size();) {
+    uint64_t size = 0;
+    for (size_t i = 0; i < 4; ++i) size = size << 8 | static_cast<uint8_t>(bytes[at + i]);
+    if (size < 8 || at + size > bytes.size()) break;
+    if (bytes.compare(at + 4, 4, "mdat") == 0) {
+      const auto payload = static_cast<double>(size - 8);
+      const size_t begin = at + 8 + static_cast<size_t>(payload * from);
+      const size_t end = at + 8 + static_cast<size_t>(payload * to);
+      for (size_t i = begin; i < end; ++i) bytes[i] = static_cast<char>(random() & 0xff);
+    }
+    at += size;
+  }
+}
+
+}  // namespace
+
 const std::string& MediaSamples::ScrambledMp4() {
   const std::string& whole = LongMp4();
   return Make("scrambled.mp4", [&whole](const std::string& path) {
     std::string bytes = ReadFile(whole);
-    size_t type = bytes.find("mdat");
-    ASSERT_NE(type, std::string::npos) << whole << " has no mdat box";
-    ASSERT_GE(type, 4u);
-    size_t box_size = 0;
-    for (size_t i = type - 4; i < type; ++i)
-      box_size = box_size << 8 | static_cast<uint8_t>(bytes[i]);
-    size_t payload = type + 4;
-    size_t end = std::min(bytes.size(), type - 4 + box_size);
-    ASSERT_GT(end, payload + 3) << "mdat of " << whole << " is empty";
-    std::mt19937 random(11);
-    for (size_t i = payload + (end - payload) / 3; i < payload + 2 * (end - payload) / 3; ++i) {
-      bytes[i] = static_cast<char>(random() & 0xff);
-    }
+    ASSERT_NE(bytes.find("mdat"), std::string::npos) << whole << " has no mdat box";
+    ScrambleMediaData(bytes, 1.0 / 3, 2.0 / 3);
+    WriteFile(path, bytes);
+  });
+}
+
+const std::string& MediaSamples::UndecodableMp4() {
+  const std::string& whole = H264AacMp4();
+  return Make("undecodable.mp4", [&whole](const std::string& path) {
+    std::string bytes = ReadFile(whole);
+    ASSERT_NE(bytes.find("mdat"), std::string::npos) << whole << " has no mdat box";
+    ScrambleMediaData(bytes, 0, 1);
     WriteFile(path, bytes);
   });
 }

@@ -89,6 +89,9 @@ class MediaSamples {
   // bytes: it probes like the original (its index is intact), but decoding and remuxing
   // its middle meet invalid data.
   const std::string& ScrambledMp4();
+  // H264AacMp4 with all of its media data overwritten by seeded random bytes: it probes
+  // as H.264 + AAC, but no frame decodes, so thumbnail and audio fail (unsupported_media).
+  const std::string& UndecodableMp4();
 
   const TempDir& dir() const { return dir_; }
 
