@@ -374,8 +374,9 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
   std::string more;
   if (!page.cursor.empty()) {
     more = fmt::format(
-        "{} of more jobs shown; use --limit N (0: all) or --cursor {} for the next page", shown,
-        page.cursor);
+        "{} jobs shown, and more match: use --limit N (0: all), or --cursor {} for the next "
+        "page",
+        shown, page.cursor);
   }
   if (flags.json) {
     PrintJson(items);

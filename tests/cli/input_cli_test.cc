@@ -113,7 +113,7 @@ TEST_F(CliTest, JobsListSaysWhenItStopsAndPagesOnWithACursor) {
 
   CommandResult first = Run({"jobs", "list", "--limit", "2"});
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_TRUE(Contains(first.output, "2 of more jobs shown")) << first.output;
+  EXPECT_TRUE(Contains(first.output, "2 jobs shown, and more match")) << first.output;
   auto at = first.output.find("--cursor ");
   ASSERT_NE(at, std::string::npos) << first.output;
   std::string cursor = first.output.substr(at + 9);
@@ -126,9 +126,9 @@ TEST_F(CliTest, JobsListSaysWhenItStopsAndPagesOnWithACursor) {
   ASSERT_EQ(page2.size(), 1u);
   EXPECT_LT(page2[0]["id"], page1[1]["id"]) << "newest first, the next page goes on";
   CommandResult last = Run({"jobs", "list", "--limit", "2", "--cursor", cursor});
-  EXPECT_FALSE(Contains(last.output, "of more jobs shown")) << last.output;
+  EXPECT_FALSE(Contains(last.output, "jobs shown, and more match")) << last.output;
   CommandResult all = Run({"jobs", "list"});
-  EXPECT_FALSE(Contains(all.output, "of more jobs shown")) << all.output;
+  EXPECT_FALSE(Contains(all.output, "jobs shown, and more match")) << all.output;
 }
 
 // ---- item 13: empty selections ------------------------------------------------------
