@@ -43,6 +43,13 @@ Result<void> CheckTimestamp(int64_t timestamp, int64_t now_micros, std::chrono::
   return {};
 }
 
+// The signed content is "<id>.<timestamp>.<body>"; a received timestamp is hashed as the
+// text it arrived as, which is what its sender signed.
+Sha256Digest MacOf(const WebhookSecret& secret, std::string_view id, std::string_view timestamp,
+                   std::string_view body) {
+  return HmacSha256(secret.key(), {id, ".", timestamp, ".", body});
+}
+
 }  // namespace
 
 Result<WebhookSecret> WebhookSecret::Parse(std::string_view text) {
@@ -72,9 +79,7 @@ std::string WebhookSecret::ToString() const {
 
 std::string SignWebhook(const WebhookSecret& secret, std::string_view id, int64_t timestamp,
                         std::string_view body) {
-  const std::string seconds = std::to_string(timestamp);
-  const Sha256Digest mac = HmacSha256(secret.key(), {id, ".", seconds, ".", body});
-  return "v1," + Base64Encode(mac);
+  return "v1," + Base64Encode(MacOf(secret, id, std::to_string(timestamp), body));
 }
 
 Result<void> VerifyWebhook(std::span<const WebhookSecret> secrets, const WebhookHeaders& headers,
@@ -95,7 +100,7 @@ Result<void> VerifyWebhook(std::span<const WebhookSecret> secrets, const Webhook
   std::vector<Sha256Digest> expected;
   expected.reserve(secrets.size());
   for (const WebhookSecret& secret : secrets) {
-    expected.push_back(HmacSha256(secret.key(), {headers.id, ".", headers.timestamp, ".", body}));
+    expected.push_back(MacOf(secret, headers.id, headers.timestamp, body));
   }
   int v1 = 0, other_versions = 0, malformed = 0;
   std::string_view rest = headers.signature;
