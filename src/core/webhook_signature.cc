@@ -86,7 +86,7 @@ Result<void> VerifyWebhook(std::span<const WebhookSecret> secrets, const Webhook
                            std::string_view body, int64_t now_micros,
                            std::chrono::seconds tolerance) {
   if (secrets.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "no webhook secret is configured to verify with");
+    return Fail(ErrorCode::kInternal, "no webhook secret is configured to verify with");
   }
   for (auto [name, value] : {std::pair{kWebhookIdHeader, headers.id},
                              std::pair{kWebhookTimestampHeader, headers.timestamp},

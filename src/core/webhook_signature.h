@@ -12,9 +12,10 @@
 // timestamp is within `tolerance` of now in either direction (replays and clock skew).
 // Entries of other versions ("v1a", "v2") and malformed entries are skipped, as the
 // reference libraries do; they only fail a message that has no matching v1 entry, and the
-// error then says what was seen. Every failure is kInvalidArgument with a message naming
-// the check that failed; the HTTP adapter answers 401 for all of them. Whether an id was
-// seen before (the idempotency no-op) needs storage and is the caller's job.
+// error then says what was seen. Every rejected message is kInvalidArgument with a message
+// naming the check that failed (the HTTP adapter answers 401); an empty list of secrets is
+// the receiver's configuration mistake, kInternal. Whether an id was seen before (the
+// idempotency no-op) needs storage and is the caller's job.
 //
 // This lives in core, not http: it is bytes and HMAC only (no sockets, no HTTP types),
 // and both the HTTP receiver and the delivery worker call it.

@@ -160,9 +160,12 @@ TEST_F(WebhookVerify, RejectsATimestampThatIsNotWholeSeconds) {
   }
 }
 
-TEST_F(WebhookVerify, RejectsWhenNoSecretIsConfigured) {
+TEST_F(WebhookVerify, FailsAsInternalWhenNoSecretIsConfigured) {
   secrets_.clear();
-  ExpectRejected(Verify(kVectorSignature), "no webhook secret is configured");
+  auto result = Verify(kVectorSignature);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kInternal);  // the receiver's mistake, not the sender's
+  EXPECT_THAT(result.error().message, HasSubstr("no webhook secret is configured"));
 }
 
 TEST(WebhookSecret, ParsesWithOrWithoutPaddingAndPrintsPadded) {
