@@ -13,6 +13,8 @@
 #include "cli/backfill_command.h"
 #include "cli/common.h"
 #include "cli/duplicates_command.h"
+#include "cli/ingest_command.h"
+#include "cli/process_command.h"
 #include "cli/terminal.h"
 #include "core/clock.h"
 #include "http/server.h"
@@ -36,205 +38,8 @@ std::string Dimensions(const catalog::MediaSummary& media) {
   return fmt::format("{}x{}", *media.width, *media.height);
 }
 
-// ---- ingest ------------------------------------------------------------------------
-
-struct IngestFlags {
-  std::vector<std::string> paths;
-  std::optional<std::string> owner;
-  bool process = false;  // and build the due derivatives of what was ingested
-  bool json = false;
-};
-
-struct ProcessFlags {
-  std::vector<std::string> stages;
-  std::optional<std::string> owner;
-  int concurrency = 0;
-  bool retry_failed = false;
-  bool json = false;
-};
-
-// The interrupt check a ProcessOptions needs: SIGINT/SIGTERM since the last call.
-std::function<bool()> Interrupted(queue::ShutdownSignals& signals) {
-  return [&signals] { return signals.Wait(0) != 0; };
-}
-
-// Waits for a processor session with a progress bar (none with --json) and prints its
-// summary as a table, or returns it for the caller's JSON. The exit code.
-int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
-                  nlohmann::json* json_out);
-
-// `signals`: set when flags.process.
-int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* signals) {
-  ingest::Options options;
-  options.owner = flags.owner.value_or(app.config().owner);
-  options.source = catalog::AssetSource::kScan;
-  options.max_file_bytes = app.config().max_ingest_bytes;
-  options.job = app.IngestJob();
-
-  // --process: what `reprise process` does, on the assets this ingest brings (new or
-  // already there), started file by file: each asset's due stages are enqueued as soon
-  // as it is stored, so the pool works while the next files are still being copied.
-  // The session enqueues them, not the ingest transaction; a crash in between leaves
-  // the asset with missing derivatives, which `process` or a backfill finds.
-  // A first SIGINT/SIGTERM while files are still being copied stops the ingest after the
-  // current file and is then handed to the session, which stops its pool gracefully.
-  bool stop_pending = false;  // outlives the session, whose interrupt check reads it
-  std::unique_ptr<queue::ProcessSession> session;
-  std::optional<Error> session_error;
-  if (flags.process) {
-    options.stop_requested = [&] {
-      stop_pending = stop_pending || signals->Wait(0) != 0;
-      return stop_pending;
-    };
-    queue::ProcessOptions process;
-    process.max_attempts = app.config().queue.max_attempts;
-    process.interrupted = [&, more = Interrupted(*signals)] {
-      if (stop_pending) {
-        stop_pending = false;
-        return true;
-      }
-      return more();
-    };
-    auto begun = app.processor().Begin(process);
-    if (!begun) return ReportError(begun.error());
-    session = std::move(*begun);
-    options.job = {};
-    options.on_item = [&](const ingest::ItemResult& item) {
-      if (!item.asset || session_error) return;
-      catalog::AssetFilter filter;
-      filter.owner = options.owner;
-      filter.ids = {item.asset->id};
-      if (auto added = session->Add(filter); !added) session_error = added.error();
-    };
-  }
-
-  ProgressBar bar(stdout, app.log());
-  auto summary = app.ingestor().IngestPaths(flags.paths, options, [&](const ingest::Progress& p) {
-    if (flags.json) return;
-    std::string name = p.current.substr(p.current.find_last_of('/') + 1);
-    bar.Update(
-        p.files_done, p.files_total,
-        fmt::format("files  {}/{}  {}", HumanBytes(p.bytes_done), HumanBytes(p.bytes_total), name));
-  });
-  bar.Clear();
-
-  int ingest_code = summary.errors > 0 ? kExitFailures : kExitOk;
-  nlohmann::json ingest_json = flags.json ? app::IngestSummaryJson(summary) : nlohmann::json();
-  if (!flags.json) {
-    if (summary.items.size() <= 50) {
-      // The SHA-256 shortened (--json and `assets show` have it whole), the CID whole.
-      Table table({"RESULT", "ASSET", "KIND", "SIZE", "SHA-256", "CID", "FILE"});
-      for (const auto& item : summary.items) {
-        std::string result(ingest::Name(item.outcome));
-        if (item.outcome == ingest::Outcome::kSkipped) result += " (" + item.skip_reason + ")";
-        const catalog::Asset* asset = item.asset ? &*item.asset : nullptr;
-        table.AddRow({result, asset ? asset->id : "-",
-                      asset ? std::string(catalog::Name(asset->media.kind)) : "-",
-                      item.bytes > 0 ? HumanBytes(item.bytes) : "-",
-                      asset ? asset->sha256_hex.substr(0, 12) : "-", asset ? asset->cid : "-",
-                      item.path});
-      }
-      if (!table.empty()) table.Print(stdout);
-      fmt::print("\n");
-    }
-    std::string skipped;
-    for (const auto& [reason, count] : summary.skipped) {
-      skipped += fmt::format("{}{}: {}", skipped.empty() ? "  (" : ", ", reason, count);
-    }
-    if (!skipped.empty()) skipped += ")";
-    fmt::print("Ingest summary\n");
-    fmt::print("  added            {}\n", summary.added);
-    fmt::print("  already existed  {}\n", summary.existed);
-    fmt::print("  skipped          {}{}\n", summary.SkippedTotal(), skipped);
-    fmt::print("  errors           {}\n", summary.errors);
-    fmt::print("  total bytes      {}\n", HumanBytes(summary.bytes));
-    fmt::print("  elapsed          {}\n", HumanSeconds(summary.elapsed_seconds));
-    for (const auto& item : summary.items) {
-      if (item.error) fmt::print(stderr, "error: {}: {}\n", item.path, item.error->ToString());
-    }
-    if (summary.not_started > 0) {
-      fmt::print(stderr, "interrupted: {} file(s) not ingested\n", summary.not_started);
-    }
-  }
-  if (!flags.process) {
-    if (flags.json) PrintJson(ingest_json);
-    return ingest_code;
-  }
-
-  if (session_error) return ReportError(*session_error);
-  nlohmann::json process_json;
-  if (!flags.json) fmt::print("\n");
-  int process_code = WaitAndReport(*session, app.log(), flags.json, &process_json);
-  if (flags.json) PrintJson({{"ingest", ingest_json}, {"process", process_json}});
-  return std::max(ingest_code, process_code);
-}
-
-// ---- process -----------------------------------------------------------------------
-
-int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
-                  nlohmann::json* json_out) {
-  ProgressBar bar(stdout, log);
-  auto summary = session.Wait([&](const queue::ProcessProgress& p) {
-    if (!json) bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
-  });
-  bar.Clear();
-  if (!summary) return ReportError(summary.error());
-
-  if (json) {
-    *json_out = app::ProcessSummaryJson(*summary);
-  } else {
-    fmt::print("Processed {} of {} asset(s) with due stages ({} job(s)) in {}\n",
-               summary->assets_run, summary->assets_seen, summary->jobs,
-               HumanSeconds(summary->elapsed_seconds));
-    Table table({"STAGE", "DONE", "FAILED", "SKIPPED"});
-    for (const auto& [stage, tally] : summary->stages) {
-      std::string skipped;
-      int64_t total = 0;
-      for (const auto& [reason, count] : tally.skipped) {
-        total += count;
-        skipped += fmt::format("{}{}: {}", skipped.empty() ? " (" : ", ", reason, count);
-      }
-      if (!skipped.empty()) skipped += ")";
-      table.AddRow({stage, std::to_string(tally.done), std::to_string(tally.failed),
-                    std::to_string(total) + skipped});
-    }
-    if (!table.empty()) table.Print(stdout);
-    for (const auto& [stage, count] : summary->quarantined) {
-      fmt::print("quarantined: {} asset(s) not run for {} (see `reprise queue`)\n", count, stage);
-    }
-    for (const auto& failure : summary->failures) {
-      fmt::print(stderr, "failed: asset {} stage {}: {}\n", failure.asset_id, failure.stage,
-                 failure.error.ToString());
-    }
-    if (summary->interrupted) {
-      fmt::print(stderr,
-                 "interrupted: {} job(s) left in the queue; `reprise worker` or `reprise "
-                 "process` finishes them\n",
-                 summary->jobs_left);
-    }
-  }
-  bool clean = summary->failures.empty() && summary->jobs_failed == 0 && !summary->interrupted;
-  return clean ? kExitOk : kExitFailures;
-}
-
-int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
-  queue::ProcessOptions options;
-  options.stages = flags.stages;
-  options.filter.owner = flags.owner;
-  options.retry_failed = flags.retry_failed;
-  options.concurrency = flags.concurrency;
-  options.max_attempts = app.config().queue.max_attempts;
-  options.interrupted = Interrupted(signals);
-  auto session = app.processor().Begin(options);
-  if (!session) return ReportError(session.error());
-  if (auto added = (*session)->Add(options.filter); !added) return ReportError(added.error());
-  nlohmann::json json;
-  int code = WaitAndReport(**session, app.log(), flags.json, &json);
-  if (flags.json && !json.is_null()) PrintJson(json);
-  return code;
-}
-
-// ---- worker ------------------------------------------------------------------------
+// ---- worker
+// ------------------------------------------------------------------------
 
 struct WorkerFlags {
   int concurrency = 0;
@@ -258,7 +63,8 @@ queue::WorkerOptions WorkerOptionsFrom(app::App& app, const WorkerFlags& flags) 
 int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
   auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
   if (auto started = worker->Start(); !started) return ReportError(started.error());
-  // Backfills nobody drives (detached, or whose foreground run stopped) go on here.
+  // Backfills nobody drives (detached, or whose foreground run stopped) go on
+  // here.
   auto pump = app.NewBackfillPump(worker->options().lease_micros);
   pump->SetOnDispatch([&worker] { worker->Wake(); });
   pump->Start();
@@ -267,7 +73,8 @@ int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& s
   return kExitOk;
 }
 
-// ---- serve -------------------------------------------------------------------------
+// ---- serve
+// -------------------------------------------------------------------------
 
 struct ServeFlags {
   std::optional<std::string> listen;
@@ -275,9 +82,10 @@ struct ServeFlags {
   WorkerFlags worker;
 };
 
-// The HTTP server and, unless turned off, a worker pool in the same process, until
-// SIGTERM/SIGINT: then the pool shuts down gracefully first (no new claims, running jobs
-// get the grace period) and the server stops last, so health checks answer throughout.
+// The HTTP server and, unless turned off, a worker pool in the same process,
+// until SIGTERM/SIGINT: then the pool shuts down gracefully first (no new
+// claims, running jobs get the grace period) and the server stops last, so
+// health checks answer throughout.
 int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
   auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
   if (!address) return ReportError(address.error());
@@ -313,7 +121,8 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
   return kExitOk;
 }
 
-// ---- jobs and queue ----------------------------------------------------------------
+// ---- jobs and queue
+// ----------------------------------------------------------------
 
 struct JobsListFlags {
   std::optional<std::string> state;
@@ -370,11 +179,13 @@ int RunJobsList(app::App& app, const JobsListFlags& flags) {
     }
     page.cursor = batch->next_cursor;
   } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  // The limit stopped the listing before the end: say so, and how to see the rest.
+  // The limit stopped the listing before the end: say so, and how to see the
+  // rest.
   std::string more;
   if (!page.cursor.empty()) {
     more = fmt::format(
-        "{} jobs shown, and more match: use --limit N (0: all), or --cursor {} for the next "
+        "{} jobs shown, and more match: use --limit N (0: all), "
+        "or --cursor {} for the next "
         "page",
         shown, page.cursor);
   }
@@ -494,7 +305,8 @@ int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) 
   return kExitOk;
 }
 
-// ---- assets ------------------------------------------------------------------------
+// ---- assets
+// ------------------------------------------------------------------------
 
 struct ListFlags {
   std::optional<std::string> status;
@@ -524,7 +336,8 @@ int RunAssetsList(app::App& app, const ListFlags& flags) {
   auto filter = MakeFilter(flags);
   if (!filter) return ReportError(filter.error());
 
-  // Streams page by page; --json prints one JSON array without holding every asset.
+  // Streams page by page; --json prints one JSON array without holding every
+  // asset.
   Table table({"ID", "OWNER", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
   int64_t shown = 0;
   bool first = true;
@@ -647,8 +460,8 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
                     HumanBytes(blob["size"].get<int64_t>()) + ")";
         }
       } else {
-        // Many files (HLS segments): the entry point, the last file written (a master
-        // or media playlist), and how many more; --json lists them all.
+        // Many files (HLS segments): the entry point, the last file written (a
+        // master or media playlist), and how many more; --json lists them all.
         int64_t total = 0;
         for (const auto& blob : blobs) total += blob["size"].get<int64_t>();
         output = blobs.back()["key"].get<std::string>() + " + " + std::to_string(blobs.size() - 1) +
@@ -677,7 +490,8 @@ int RunAssetsShow(app::App& app, const ShowFlags& flags) {
   return kExitOk;
 }
 
-// ---- stages ------------------------------------------------------------------------
+// ---- stages
+// ------------------------------------------------------------------------
 
 int RunStages(app::App& app, const std::optional<std::string>& owner, bool json) {
   catalog::AssetFilter filter;
@@ -701,12 +515,14 @@ int RunStages(app::App& app, const std::optional<std::string>& owner, bool json)
   return kExitOk;
 }
 
-// ---- main --------------------------------------------------------------------------
+// ---- main
+// --------------------------------------------------------------------------
 
 void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
   command
       .add_option("--concurrency", flags.concurrency,
-                  "Jobs run side by side [config queue.concurrency, default: one per CPU core]")
+                  "Jobs run side by side [config queue.concurrency, default: "
+                  "one per CPU core]")
       ->check(CLI::PositiveNumber);
   command
       .add_option("--stages", flags.stages,
@@ -715,12 +531,14 @@ void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
       ->type_name("S,...");
   command
       .add_option("--lease", flags.lease_seconds,
-                  "Seconds a claimed job is held without progress [config queue.lease_seconds]")
+                  "Seconds a claimed job is held without progress [config "
+                  "queue.lease_seconds]")
       ->check(CLI::Range(0.05, 86400.0))
       ->type_name("SECONDS");
   command
       .add_option("--grace", flags.grace_seconds,
-                  "On SIGTERM, seconds running jobs may take before they are released [config "
+                  "On SIGTERM, seconds running jobs may take before they are "
+                  "released [config "
                   "queue.grace_seconds]")
       ->check(CLI::Range(0.0, 86400.0))
       ->type_name("SECONDS");
@@ -728,54 +546,43 @@ void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
 
 int Dispatch(int argc, char** argv) {
   CLI::App cli{
-      "reprise: a self-hosted media pipeline that ingests video and audio, builds their\n"
-      "derivatives (metadata, thumbnails, ...) and knows which are missing, failed or\n"
-      "built by an older recipe, so reprocessing a whole library is one command.\n",
+      "reprise: a self-hosted media pipeline that ingests video and "
+      "audio, builds their\n"
+      "derivatives (metadata, thumbnails, ...) and knows which are "
+      "missing, failed or\n"
+      "built by an older recipe, so reprocessing a whole library is "
+      "one command.\n",
       "reprise"};
   cli.require_subcommand(1);
   cli.set_help_all_flag("--help-all", "Show help for every command");
   GlobalFlags global;
   cli.add_option("--data", global.data_dir,
-                 "Data directory (catalog and blobs; beats the URLs of a --config file, not those "
+                 "Data directory (catalog and blobs; beats the URLs of a --config "
+                 "file, not those "
                  "of the environment) [env REPRISE_DATA, default ./reprise-data]")
       ->type_name("DIR");
   cli.add_option("--config", global.config_path,
-                 "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]")
+                 "Config file [env REPRISE_CONFIG, default ./reprise.toml or "
+                 "DATA/reprise.toml]")
       ->type_name("FILE");
   cli.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->type_name("LEVEL");
 
   IngestFlags ingest_flags;
-  auto* ingest_cmd = cli.add_subcommand("ingest", "Add media files and folders (recursively)");
-  ingest_cmd->add_option("paths", ingest_flags.paths, "Files or directories")->required();
-  ingest_cmd->add_option("--owner", ingest_flags.owner, "Owner of the new assets [config owner]")
-      ->type_name("ID");
-  ingest_cmd->add_flag("--process", ingest_flags.process,
-                       "Then build their due derivatives and wait, as `process` does");
-  ingest_cmd->add_flag("--json", ingest_flags.json, "Print the result as JSON");
-
+  auto* ingest_cmd = AddIngestCommand(cli, ingest_flags);
   ProcessFlags process_flags;
-  auto* process_cmd = cli.add_subcommand("process", "Run the due stages on every asset");
-  process_cmd->add_option("--stage", process_flags.stages, "Only these stages (repeatable)");
-  process_cmd->add_option("--owner", process_flags.owner, "Only this owner's assets")
-      ->type_name("ID");
-  process_cmd->add_flag("--retry-failed", process_flags.retry_failed,
-                        "Also rerun stages whose last attempt failed");
-  process_cmd
-      ->add_option("--concurrency", process_flags.concurrency,
-                   "Worker slots in this process [config queue.concurrency, default: "
-                   "one per CPU core]")
-      ->check(CLI::PositiveNumber);
-  process_cmd->add_flag("--json", process_flags.json, "Print the summary as JSON");
+  auto* process_cmd = AddProcessCommand(cli, process_flags);
 
   WorkerFlags worker_flags;
-  auto* worker_cmd = cli.add_subcommand(
-      "worker", "Run queued jobs until SIGTERM/SIGINT (any number of workers may share a catalog)");
+  auto* worker_cmd = cli.add_subcommand("worker",
+                                        "Run queued jobs until SIGTERM/SIGINT (any "
+                                        "number of workers may share a catalog)");
   AddWorkerOptions(*worker_cmd, worker_flags);
 
   ServeFlags serve_flags;
-  auto* serve_cmd = cli.add_subcommand(
-      "serve", "Serve HTTP (health checks now, the API later) with a worker pool until stopped");
+  auto* serve_cmd = cli.add_subcommand("serve",
+                                       "Serve HTTP (health checks now, the API "
+                                       "later) with a worker pool until stopped");
   serve_cmd
       ->add_option("--listen", serve_flags.listen,
                    "Address to listen on [config server.listen, default 127.0.0.1:8080]")
@@ -815,8 +622,10 @@ int Dispatch(int argc, char** argv) {
   int64_t cancel_id = 0;
   std::optional<std::string> cancel_owner;
   bool cancel_json = false;
-  auto* jobs_cancel_cmd = jobs_cmd->add_subcommand(
-      "cancel", "Cancel a queued job, or ask a running one to stop at its next heartbeat");
+  auto* jobs_cancel_cmd =
+      jobs_cmd->add_subcommand("cancel",
+                               "Cancel a queued job, or ask a running one to stop at its next "
+                               "heartbeat");
   jobs_cancel_cmd->add_option("id", cancel_id, "Job id")->required();
   jobs_cancel_cmd->add_option("--owner", cancel_owner, "Only if it belongs to this owner")
       ->type_name("ID");
@@ -824,8 +633,9 @@ int Dispatch(int argc, char** argv) {
 
   std::optional<std::string> queue_owner;
   bool queue_json = false;
-  auto* queue_cmd = cli.add_subcommand(
-      "queue", "Queue depth per stage, oldest waiting job, running jobs, quarantine count");
+  auto* queue_cmd = cli.add_subcommand("queue",
+                                       "Queue depth per stage, oldest waiting job, "
+                                       "running jobs, quarantine count");
   queue_cmd->add_option("--owner", queue_owner, "Count only this owner's jobs")->type_name("ID");
   queue_cmd->add_flag("--json", queue_json, "Print JSON");
 
@@ -860,22 +670,33 @@ int Dispatch(int argc, char** argv) {
   cli.footer(
       "Examples:\n"
       "  reprise ingest ~/Videos ./clip.mp4     add media files and folders\n"
-      "  reprise process                        build every due derivative and wait\n"
+      "  reprise process                        build every due derivative and "
+      "wait\n"
       "  reprise worker --concurrency 4         run queued jobs until stopped\n"
-      "  reprise serve --listen 0.0.0.0:8080    HTTP and a worker pool until stopped\n"
-      "  reprise queue                          queue depth, running jobs, quarantine\n"
+      "  reprise serve --listen 0.0.0.0:8080    HTTP and a worker pool until "
+      "stopped\n"
+      "  reprise queue                          queue depth, running jobs, "
+      "quarantine\n"
       "  reprise jobs list --state failed       what failed, and why\n"
       "  reprise jobs retry --failed            queue every failed job again\n"
       "  reprise assets list --kind video       what is in the library\n"
-      "  reprise assets show ID                 one asset: metadata and derivatives\n"
-      "  reprise assets duplicates              assets whose audio is the same recording\n"
-      "  reprise stages                         per stage: current/outdated/missing/failed\n"
-      "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
-      "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
+      "  reprise assets show ID                 one asset: metadata and "
+      "derivatives\n"
+      "  reprise assets duplicates              assets whose audio is the same "
+      "recording\n"
+      "  reprise stages                         per stage: "
+      "current/outdated/missing/failed\n"
+      "  reprise backfill thumbnail --dry-run   what a backfill would do, and "
+      "its cost\n"
+      "  reprise backfill --all-stages --yes    rebuild whatever is missing or "
+      "outdated\n"
       "\n"
-      "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
-      "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
-      "usage or unknown id, 3 the catalog or blob store cannot be opened (or does not exist:\n"
+      "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 "
+      "some item\n"
+      "failed, was interrupted or is in the wrong state (retrying a running "
+      "job), 2 bad\n"
+      "usage or unknown id, 3 the catalog or blob store cannot be opened (or "
+      "does not exist:\n"
       "only commands that write create one).\n");
 
   try {
@@ -889,8 +710,8 @@ int Dispatch(int argc, char** argv) {
     return kExitUsage;
   }
 
-  // Before anything starts a thread: every thread must inherit the blocked mask so the
-  // signals reach the signalfd (see queue/signals.h).
+  // Before anything starts a thread: every thread must inherit the blocked mask
+  // so the signals reach the signalfd (see queue/signals.h).
   std::unique_ptr<queue::ShutdownSignals> signals;
   if (*worker_cmd || *process_cmd || *serve_cmd || RunsWork(*backfill_cmds) ||
       (*ingest_cmd && ingest_flags.process)) {
@@ -906,14 +727,15 @@ int Dispatch(int argc, char** argv) {
   if (global.log_level) config->log_level = *global.log_level;
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
-  // Per-asset info lines would bury the progress bar; warnings still show, above it.
+  // Per-asset info lines would bury the progress bar; warnings still show,
+  // above it.
   if ((*ingest_cmd || *process_cmd || RunsWork(*backfill_cmds)) && !global.log_level &&
       config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);
   }
 
-  // Only commands that write may create a catalog; the rest report a missing one, so a
-  // mistyped path is never taken for an empty library.
+  // Only commands that write may create a catalog; the rest report a missing
+  // one, so a mistyped path is never taken for an empty library.
   bool writes =
       *ingest_cmd || *process_cmd || *worker_cmd || *serve_cmd || StartsBackfill(*backfill_cmds);
   auto app = app::App::Open(*config, *log,
