@@ -15,9 +15,10 @@
 #include "cli/duplicates_command.h"
 #include "cli/ingest_command.h"
 #include "cli/process_command.h"
+#include "cli/serve_command.h"
 #include "cli/terminal.h"
+#include "cli/worker_command.h"
 #include "core/clock.h"
-#include "http/server.h"
 #include "queue/signals.h"
 
 namespace reprise::cli {
@@ -36,89 +37,6 @@ std::string Dash(const std::optional<double>& value, const char* format) {
 std::string Dimensions(const catalog::MediaSummary& media) {
   if (!media.width || !media.height) return "-";
   return fmt::format("{}x{}", *media.width, *media.height);
-}
-
-// ---- worker
-// ------------------------------------------------------------------------
-
-struct WorkerFlags {
-  int concurrency = 0;
-  std::vector<std::string> stages;
-  std::optional<double> lease_seconds;
-  std::optional<double> grace_seconds;
-};
-
-queue::WorkerOptions WorkerOptionsFrom(app::App& app, const WorkerFlags& flags) {
-  auto options = app.WorkerDefaults();
-  if (flags.concurrency > 0) options.concurrency = flags.concurrency;
-  options.stages = flags.stages;
-  if (flags.lease_seconds) {
-    options.lease_micros = static_cast<int64_t>(*flags.lease_seconds * 1e6);
-    if (app.config().queue.heartbeat_seconds <= 0) options.heartbeat_micros = 0;  // lease / 3
-  }
-  if (flags.grace_seconds) options.grace_micros = static_cast<int64_t>(*flags.grace_seconds * 1e6);
-  return options;
-}
-
-int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
-  auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
-  if (auto started = worker->Start(); !started) return ReportError(started.error());
-  // Backfills nobody drives (detached, or whose foreground run stopped) go on
-  // here.
-  auto pump = app.NewBackfillPump(worker->options().lease_micros);
-  pump->SetOnDispatch([&worker] { worker->Wake(); });
-  pump->Start();
-  queue::ServeUntilSignalled(*worker, signals, app.log());
-  pump->Stop();
-  return kExitOk;
-}
-
-// ---- serve
-// -------------------------------------------------------------------------
-
-struct ServeFlags {
-  std::optional<std::string> listen;
-  bool no_workers = false;
-  WorkerFlags worker;
-};
-
-// The HTTP server and, unless turned off, a worker pool in the same process,
-// until SIGTERM/SIGINT: then the pool shuts down gracefully first (no new
-// claims, running jobs get the grace period) and the server stops last, so
-// health checks answer throughout.
-int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
-  auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
-  if (!address) return ReportError(address.error());
-  std::unique_ptr<queue::Worker> worker;
-  bool workers = app.config().server.workers && !flags.no_workers;
-  if (workers) {
-    worker = app.NewWorker(WorkerOptionsFrom(app, flags.worker));
-    if (auto started = worker->Start(); !started) return ReportError(started.error());
-  }
-  http::Server server(app.catalog(), app.blobs(), app.log());
-  if (auto started = server.Start(address->first, address->second); !started) {
-    if (worker) worker->Shutdown();
-    return ReportError(started.error());
-  }
-  std::unique_ptr<backfill::Pump> pump;
-  if (workers) {
-    pump = app.NewBackfillPump(worker->options().lease_micros);
-    pump->SetOnDispatch([&worker] { worker->Wake(); });
-    pump->Start();
-  }
-  app.log()->info("serving on http://{}:{} ({})", address->first, server.port(),
-                  workers ? fmt::format("{} worker slot(s)", worker->options().concurrency)
-                          : std::string("no workers"));
-  if (worker) {
-    queue::ServeUntilSignalled(*worker, signals, app.log());
-  } else {
-    while (signals.Wait(-1) == 0) {
-    }
-  }
-  if (pump) pump->Stop();
-  server.Stop();
-  app.log()->info("server stopped");
-  return kExitOk;
 }
 
 // ---- jobs and queue
@@ -518,32 +436,6 @@ int RunStages(app::App& app, const std::optional<std::string>& owner, bool json)
 // ---- main
 // --------------------------------------------------------------------------
 
-void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
-  command
-      .add_option("--concurrency", flags.concurrency,
-                  "Jobs run side by side [config queue.concurrency, default: "
-                  "one per CPU core]")
-      ->check(CLI::PositiveNumber);
-  command
-      .add_option("--stages", flags.stages,
-                  "Only take jobs whose stages are all in this list (comma-separated)")
-      ->delimiter(',')
-      ->type_name("S,...");
-  command
-      .add_option("--lease", flags.lease_seconds,
-                  "Seconds a claimed job is held without progress [config "
-                  "queue.lease_seconds]")
-      ->check(CLI::Range(0.05, 86400.0))
-      ->type_name("SECONDS");
-  command
-      .add_option("--grace", flags.grace_seconds,
-                  "On SIGTERM, seconds running jobs may take before they are "
-                  "released [config "
-                  "queue.grace_seconds]")
-      ->check(CLI::Range(0.0, 86400.0))
-      ->type_name("SECONDS");
-}
-
 int Dispatch(int argc, char** argv) {
   CLI::App cli{
       "reprise: a self-hosted media pipeline that ingests video and "
@@ -574,22 +466,9 @@ int Dispatch(int argc, char** argv) {
   auto* process_cmd = AddProcessCommand(cli, process_flags);
 
   WorkerFlags worker_flags;
-  auto* worker_cmd = cli.add_subcommand("worker",
-                                        "Run queued jobs until SIGTERM/SIGINT (any "
-                                        "number of workers may share a catalog)");
-  AddWorkerOptions(*worker_cmd, worker_flags);
-
+  auto* worker_cmd = AddWorkerCommand(cli, worker_flags);
   ServeFlags serve_flags;
-  auto* serve_cmd = cli.add_subcommand("serve",
-                                       "Serve HTTP (health checks now, the API "
-                                       "later) with a worker pool until stopped");
-  serve_cmd
-      ->add_option("--listen", serve_flags.listen,
-                   "Address to listen on [config server.listen, default 127.0.0.1:8080]")
-      ->type_name("HOST:PORT");
-  serve_cmd->add_flag("--no-workers", serve_flags.no_workers,
-                      "Serve HTTP only; run jobs in separate `reprise worker` processes");
-  AddWorkerOptions(*serve_cmd, serve_flags.worker);
+  auto* serve_cmd = AddServeCommand(cli, serve_flags);
 
   auto* jobs_cmd = cli.add_subcommand("jobs", "List, retry and cancel queued work");
   jobs_cmd->require_subcommand(1);
