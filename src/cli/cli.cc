@@ -14,7 +14,9 @@
 #include "cli/common.h"
 #include "cli/duplicates_command.h"
 #include "cli/ingest_command.h"
+#include "cli/jobs_command.h"
 #include "cli/process_command.h"
+#include "cli/queue_command.h"
 #include "cli/serve_command.h"
 #include "cli/terminal.h"
 #include "cli/worker_command.h"
@@ -37,190 +39,6 @@ std::string Dash(const std::optional<double>& value, const char* format) {
 std::string Dimensions(const catalog::MediaSummary& media) {
   if (!media.width || !media.height) return "-";
   return fmt::format("{}x{}", *media.width, *media.height);
-}
-
-// ---- jobs and queue
-// ----------------------------------------------------------------
-
-struct JobsListFlags {
-  std::optional<std::string> state;
-  std::optional<std::string> stage;
-  std::optional<std::string> asset;
-  std::optional<std::string> owner;
-  int limit = 100;
-  std::string cursor;  // from an earlier page's "--cursor C"
-  bool json = false;
-};
-
-int RunJobsList(app::App& app, const JobsListFlags& flags) {
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  filter.asset_id = flags.asset;
-  if (flags.state) {
-    auto state = catalog::ParseJobState(*flags.state);
-    if (!state) return ReportError(state.error());
-    filter.state = *state;
-  }
-  const int64_t now = app.clock().NowMicros();
-  Table table({"ID", "STATE", "PRIO", "TRIES", "ASSET", "STAGES", "UPDATED", "DETAIL"});
-  nlohmann::json items = nlohmann::json::array();
-  int64_t shown = 0;
-  catalog::PageRequest page;
-  page.cursor = flags.cursor;
-  do {
-    page.limit =
-        flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
-    auto batch = app.catalog().ListJobs(filter, page);
-    if (!batch) return ReportError(batch.error());
-    for (const auto& job : batch->items) {
-      if (flags.json) {
-        items.push_back(app::JobJson(job));
-      } else {
-        std::string detail;
-        if (job.state == catalog::JobState::kRunning) {
-          detail = fmt::format("{} (lease {})", job.lease_owner,
-                               catalog::DescribeLease(job.lease_expires_at, now));
-        } else if (job.state == catalog::JobState::kQueued && job.run_after > now) {
-          detail = "retry in " + HumanSeconds(static_cast<double>(job.run_after - now) / 1e6);
-        }
-        if (!job.last_error_code.empty()) {
-          detail +=
-              (detail.empty() ? "" : "; ") + job.last_error_code + ": " + job.last_error_message;
-        }
-        table.AddRow({std::to_string(job.id), std::string(catalog::Name(job.state)),
-                      std::to_string(job.priority),
-                      fmt::format("{}/{}", job.attempts, job.max_attempts), job.asset_id,
-                      JoinNames(job.stages), Age(job.updated_at, now) + " ago", detail});
-      }
-      ++shown;
-    }
-    page.cursor = batch->next_cursor;
-  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  // The limit stopped the listing before the end: say so, and how to see the
-  // rest.
-  std::string more;
-  if (!page.cursor.empty()) {
-    more = fmt::format(
-        "{} jobs shown, and more match: use --limit N (0: all), "
-        "or --cursor {} for the next "
-        "page",
-        shown, page.cursor);
-  }
-  if (flags.json) {
-    PrintJson(items);
-    if (!more.empty()) fmt::print(stderr, "reprise: {}\n", more);
-  } else if (table.empty()) {
-    fmt::print("No jobs match.\n");
-  } else {
-    table.Print(stdout);
-    if (!more.empty()) fmt::print("{}\n", more);
-  }
-  return kExitOk;
-}
-
-struct JobsRetryFlags {
-  std::optional<int64_t> id;
-  bool failed = false;
-  std::optional<std::string> stage;
-  std::optional<std::string> owner;
-  bool json = false;
-};
-
-int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
-  if (flags.id.has_value() == flags.failed) {
-    return ReportError({ErrorCode::kInvalidArgument, "give a job ID or --failed, not both", ""});
-  }
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  if (flags.id) {
-    catalog::AssetFilter scope;
-    scope.owner = flags.owner;
-    auto job = app.catalog().GetJob(*flags.id, scope);
-    if (!job) return ReportError(job.error());
-    if (job->state != catalog::JobState::kFailed && job->state != catalog::JobState::kCancelled) {
-      return ReportError({ErrorCode::kConflict,
-                          fmt::format("job {} is {}; only failed or cancelled jobs can be retried",
-                                      job->id, catalog::Name(job->state)),
-                          ""});
-    }
-    filter.job_id = job->id;
-    filter.stage.reset();
-  } else {
-    filter.state = catalog::JobState::kFailed;
-  }
-  auto retried = app.catalog().RetryJobs(filter);
-  if (!retried) return ReportError(retried.error());
-  if (flags.json) {
-    PrintJson({{"retried", *retried}});
-  } else {
-    fmt::print("Requeued {} job(s).\n", *retried);
-  }
-  return kExitOk;
-}
-
-int RunJobsCancel(app::App& app, int64_t id, const std::optional<std::string>& owner, bool json) {
-  catalog::AssetFilter scope;
-  scope.owner = owner;
-  auto state = app.catalog().CancelJob(id, scope);
-  if (!state) return ReportError(state.error());
-  if (json) {
-    PrintJson({{"id", id}, {"state", catalog::Name(*state)}});
-  } else if (*state == catalog::JobState::kCancelled) {
-    fmt::print("Job {} cancelled.\n", id);
-  } else {
-    fmt::print("Job {} is {}: its worker stops it at its next heartbeat.\n", id,
-               catalog::Name(*state));
-  }
-  return kExitOk;
-}
-
-int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) {
-  catalog::AssetFilter scope;
-  scope.owner = owner;
-  auto stats = app.catalog().GetQueueStats(scope);
-  if (!stats) return ReportError(stats.error());
-  auto waiting = app.backfills().Undispatched(scope);
-  if (!waiting) return ReportError(waiting.error());
-  const int64_t now = app.clock().NowMicros();
-  auto doc = app::QueueStatsJson(*stats, now);
-  doc["backfills_waiting"] = app::BackfillBacklogJson(*waiting);
-  if (json) {
-    PrintJson(doc);
-    return kExitOk;
-  }
-  Table depth({"STAGE", "QUEUED", "RUNNING", "FAILED"});
-  for (const auto& [stage, counts] : doc["depth"].items()) {
-    depth.AddRow(
-        {stage, counts["queued"].dump(), counts["running"].dump(), counts["failed"].dump()});
-  }
-  if (depth.empty()) {
-    fmt::print("{}\n", waiting->empty() ? "The queue is empty." : "No job is queued or running.");
-  } else {
-    depth.Print(stdout);
-  }
-  // Detached backfills put their items into the queue a few at a time.
-  for (const auto& backfill : *waiting) {
-    fmt::print("backfill {}{}: {} item(s) over {} asset(s) waiting for dispatch{}\n",
-               backfill.backfill_id,
-               backfill.state == catalog::BackfillState::kPaused ? " (paused)" : "", backfill.items,
-               backfill.assets,
-               backfill.state == catalog::BackfillState::kPaused ? " once it is resumed" : "");
-  }
-  fmt::print("\noldest waiting  {}\n", Age(stats->oldest_queued_at, now));
-  fmt::print("quarantined     {}\n", stats->quarantined);
-  fmt::print("running         {}\n", stats->running.size());
-  if (!stats->running.empty()) {
-    fmt::print("\n");
-    Table running({"JOB", "ASSET", "STAGES", "WORKER", "RUNNING", "LEASE"});
-    for (const auto& job : stats->running) {
-      running.AddRow({std::to_string(job.job_id), job.asset_id, JoinNames(job.stages), job.worker,
-                      Age(job.started_at, now), catalog::DescribeLease(job.lease_expires_at, now)});
-    }
-    running.Print(stdout);
-  }
-  return kExitOk;
 }
 
 // ---- assets
@@ -470,53 +288,10 @@ int Dispatch(int argc, char** argv) {
   ServeFlags serve_flags;
   auto* serve_cmd = AddServeCommand(cli, serve_flags);
 
-  auto* jobs_cmd = cli.add_subcommand("jobs", "List, retry and cancel queued work");
-  jobs_cmd->require_subcommand(1);
-  JobsListFlags jobs_list_flags;
-  auto* jobs_list_cmd = jobs_cmd->add_subcommand("list", "List jobs, newest first");
-  jobs_list_cmd->add_option("--state", jobs_list_flags.state,
-                            "queued, running, succeeded, failed or cancelled");
-  jobs_list_cmd->add_option("--stage", jobs_list_flags.stage, "Jobs holding this stage");
-  jobs_list_cmd->add_option("--asset", jobs_list_flags.asset, "Jobs of this asset")
-      ->type_name("ID");
-  jobs_list_cmd->add_option("--owner", jobs_list_flags.owner, "Only this owner's jobs")
-      ->type_name("ID");
-  jobs_list_cmd
-      ->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all) [default 100]")
-      ->check(CLI::NonNegativeNumber);
-  jobs_list_cmd
-      ->add_option("--cursor", jobs_list_flags.cursor,
-                   "Go on after an earlier listing (the cursor it printed)")
-      ->type_name("C");
-  jobs_list_cmd->add_flag("--json", jobs_list_flags.json, "Print a JSON array");
-  JobsRetryFlags jobs_retry_flags;
-  auto* jobs_retry_cmd =
-      jobs_cmd->add_subcommand("retry", "Queue a failed or cancelled job (or all failed) again");
-  jobs_retry_cmd->add_option("id", jobs_retry_flags.id, "Job id");
-  jobs_retry_cmd->add_flag("--failed", jobs_retry_flags.failed, "Every failed job (with filters)");
-  jobs_retry_cmd->add_option("--stage", jobs_retry_flags.stage, "Only jobs holding this stage");
-  jobs_retry_cmd->add_option("--owner", jobs_retry_flags.owner, "Only this owner's jobs")
-      ->type_name("ID");
-  jobs_retry_cmd->add_flag("--json", jobs_retry_flags.json, "Print JSON");
-  int64_t cancel_id = 0;
-  std::optional<std::string> cancel_owner;
-  bool cancel_json = false;
-  auto* jobs_cancel_cmd =
-      jobs_cmd->add_subcommand("cancel",
-                               "Cancel a queued job, or ask a running one to stop at its next "
-                               "heartbeat");
-  jobs_cancel_cmd->add_option("id", cancel_id, "Job id")->required();
-  jobs_cancel_cmd->add_option("--owner", cancel_owner, "Only if it belongs to this owner")
-      ->type_name("ID");
-  jobs_cancel_cmd->add_flag("--json", cancel_json, "Print JSON");
-
-  std::optional<std::string> queue_owner;
-  bool queue_json = false;
-  auto* queue_cmd = cli.add_subcommand("queue",
-                                       "Queue depth per stage, oldest waiting job, "
-                                       "running jobs, quarantine count");
-  queue_cmd->add_option("--owner", queue_owner, "Count only this owner's jobs")->type_name("ID");
-  queue_cmd->add_flag("--json", queue_json, "Print JSON");
+  JobsFlags jobs_flags;
+  auto* jobs_cmd = AddJobsCommand(cli, jobs_flags);
+  QueueFlags queue_flags;
+  auto* queue_cmd = AddQueueCommand(cli, queue_flags);
 
   auto backfill_cmds = AddBackfillCommands(cli);
 
@@ -629,10 +404,8 @@ int Dispatch(int argc, char** argv) {
   if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
   if (*serve_cmd) return RunServe(**app, serve_flags, *signals);
   if (auto code = RunBackfillCommands(**app, *backfill_cmds, signals.get())) return *code;
-  if (*jobs_list_cmd) return RunJobsList(**app, jobs_list_flags);
-  if (*jobs_retry_cmd) return RunJobsRetry(**app, jobs_retry_flags);
-  if (*jobs_cancel_cmd) return RunJobsCancel(**app, cancel_id, cancel_owner, cancel_json);
-  if (*queue_cmd) return RunQueue(**app, queue_owner, queue_json);
+  if (*jobs_cmd) return RunJobs(**app, jobs_flags);
+  if (*queue_cmd) return RunQueue(**app, queue_flags);
   if (*list_cmd) return RunAssetsList(**app, list_flags);
   if (*show_cmd) return RunAssetsShow(**app, show_flags);
   if (*duplicates_cmd) return RunDuplicates(**app, duplicates_flags);
