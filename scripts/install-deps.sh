@@ -16,18 +16,32 @@ packages=(
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
   # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports
   clang-16 libclang-rt-16-dev llvm-16
+  # interop tests: the reference Standard Webhooks library runs on node (npm packages below)
+  nodejs
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Debian ships npm as a package of its own; a NodeSource nodejs (as on some images)
+# brings npm with it and conflicts with Debian's, so ask for npm only when there is none.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "Installing Debian packages: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages the interop tests judge reprise with, pinned by their lock files; installed
+# once (npm ci) and again only when a lock file changes.
+cd "$(dirname "$0")/.."
+for lock in tests/interop/*/package-lock.json; do
+  dir=$(dirname "$lock")
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$lock" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "Installing npm packages in $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done

@@ -2,20 +2,24 @@
 
 #include <cstdio>
 #include <exception>
-#include <iostream>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "app/app.h"
-#include "app/views.h"
+#include "cli/assets_command.h"
 #include "cli/backfill_command.h"
 #include "cli/common.h"
-#include "cli/duplicates_command.h"
-#include "cli/terminal.h"
-#include "core/clock.h"
-#include "http/server.h"
+#include "cli/ingest_command.h"
+#include "cli/jobs_command.h"
+#include "cli/process_command.h"
+#include "cli/queue_command.h"
+#include "cli/serve_command.h"
+#include "cli/stages_command.h"
+#include "cli/worker_command.h"
 #include "queue/signals.h"
 
 namespace reprise::cli {
@@ -27,834 +31,52 @@ struct GlobalFlags {
   std::optional<std::string> log_level;
 };
 
-std::string Dash(const std::optional<double>& value, const char* format) {
-  return value ? fmt::format(fmt::runtime(format), *value) : "-";
-}
-
-std::string Dimensions(const catalog::MediaSummary& media) {
-  if (!media.width || !media.height) return "-";
-  return fmt::format("{}x{}", *media.width, *media.height);
-}
-
-// ---- ingest ------------------------------------------------------------------------
-
-struct IngestFlags {
-  std::vector<std::string> paths;
-  std::optional<std::string> owner;
-  bool process = false;  // and build the due derivatives of what was ingested
-  bool json = false;
-};
-
-struct ProcessFlags {
-  std::vector<std::string> stages;
-  std::optional<std::string> owner;
-  int concurrency = 0;
-  bool retry_failed = false;
-  bool json = false;
-};
-
-// The interrupt check a ProcessOptions needs: SIGINT/SIGTERM since the last call.
-std::function<bool()> Interrupted(queue::ShutdownSignals& signals) {
-  return [&signals] { return signals.Wait(0) != 0; };
-}
-
-// Waits for a processor session with a progress bar (none with --json) and prints its
-// summary as a table, or returns it for the caller's JSON. The exit code.
-int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
-                  nlohmann::json* json_out);
-
-// `signals`: set when flags.process.
-int RunIngest(app::App& app, const IngestFlags& flags, queue::ShutdownSignals* signals) {
-  ingest::Options options;
-  options.owner = flags.owner.value_or(app.config().owner);
-  options.source = catalog::AssetSource::kScan;
-  options.max_file_bytes = app.config().max_ingest_bytes;
-  options.job = app.IngestJob();
-
-  // --process: what `reprise process` does, on the assets this ingest brings (new or
-  // already there), started file by file: each asset's due stages are enqueued as soon
-  // as it is stored, so the pool works while the next files are still being copied.
-  // The session enqueues them, not the ingest transaction; a crash in between leaves
-  // the asset with missing derivatives, which `process` or a backfill finds.
-  // A first SIGINT/SIGTERM while files are still being copied stops the ingest after the
-  // current file and is then handed to the session, which stops its pool gracefully.
-  bool stop_pending = false;  // outlives the session, whose interrupt check reads it
-  std::unique_ptr<queue::ProcessSession> session;
-  std::optional<Error> session_error;
-  if (flags.process) {
-    options.stop_requested = [&] {
-      stop_pending = stop_pending || signals->Wait(0) != 0;
-      return stop_pending;
-    };
-    queue::ProcessOptions process;
-    process.max_attempts = app.config().queue.max_attempts;
-    process.interrupted = [&, more = Interrupted(*signals)] {
-      if (stop_pending) {
-        stop_pending = false;
-        return true;
-      }
-      return more();
-    };
-    auto begun = app.processor().Begin(process);
-    if (!begun) return ReportError(begun.error());
-    session = std::move(*begun);
-    options.job = {};
-    options.on_item = [&](const ingest::ItemResult& item) {
-      if (!item.asset || session_error) return;
-      catalog::AssetFilter filter;
-      filter.owner = options.owner;
-      filter.ids = {item.asset->id};
-      if (auto added = session->Add(filter); !added) session_error = added.error();
-    };
-  }
-
-  ProgressBar bar(stdout, app.log());
-  auto summary = app.ingestor().IngestPaths(flags.paths, options, [&](const ingest::Progress& p) {
-    if (flags.json) return;
-    std::string name = p.current.substr(p.current.find_last_of('/') + 1);
-    bar.Update(
-        p.files_done, p.files_total,
-        fmt::format("files  {}/{}  {}", HumanBytes(p.bytes_done), HumanBytes(p.bytes_total), name));
-  });
-  bar.Clear();
-
-  int ingest_code = summary.errors > 0 ? kExitFailures : kExitOk;
-  nlohmann::json ingest_json = flags.json ? app::IngestSummaryJson(summary) : nlohmann::json();
-  if (!flags.json) {
-    if (summary.items.size() <= 50) {
-      // The SHA-256 shortened (--json and `assets show` have it whole), the CID whole.
-      Table table({"RESULT", "ASSET", "KIND", "SIZE", "SHA-256", "CID", "FILE"});
-      for (const auto& item : summary.items) {
-        std::string result(ingest::Name(item.outcome));
-        if (item.outcome == ingest::Outcome::kSkipped) result += " (" + item.skip_reason + ")";
-        const catalog::Asset* asset = item.asset ? &*item.asset : nullptr;
-        table.AddRow({result, asset ? asset->id : "-",
-                      asset ? std::string(catalog::Name(asset->media.kind)) : "-",
-                      item.bytes > 0 ? HumanBytes(item.bytes) : "-",
-                      asset ? asset->sha256_hex.substr(0, 12) : "-", asset ? asset->cid : "-",
-                      item.path});
-      }
-      if (!table.empty()) table.Print(stdout);
-      fmt::print("\n");
-    }
-    std::string skipped;
-    for (const auto& [reason, count] : summary.skipped) {
-      skipped += fmt::format("{}{}: {}", skipped.empty() ? "  (" : ", ", reason, count);
-    }
-    if (!skipped.empty()) skipped += ")";
-    fmt::print("Ingest summary\n");
-    fmt::print("  added            {}\n", summary.added);
-    fmt::print("  already existed  {}\n", summary.existed);
-    fmt::print("  skipped          {}{}\n", summary.SkippedTotal(), skipped);
-    fmt::print("  errors           {}\n", summary.errors);
-    fmt::print("  total bytes      {}\n", HumanBytes(summary.bytes));
-    fmt::print("  elapsed          {}\n", HumanSeconds(summary.elapsed_seconds));
-    for (const auto& item : summary.items) {
-      if (item.error) fmt::print(stderr, "error: {}: {}\n", item.path, item.error->ToString());
-    }
-    if (summary.not_started > 0) {
-      fmt::print(stderr, "interrupted: {} file(s) not ingested\n", summary.not_started);
-    }
-  }
-  if (!flags.process) {
-    if (flags.json) PrintJson(ingest_json);
-    return ingest_code;
-  }
-
-  if (session_error) return ReportError(*session_error);
-  nlohmann::json process_json;
-  if (!flags.json) fmt::print("\n");
-  int process_code = WaitAndReport(*session, app.log(), flags.json, &process_json);
-  if (flags.json) PrintJson({{"ingest", ingest_json}, {"process", process_json}});
-  return std::max(ingest_code, process_code);
-}
-
-// ---- process -----------------------------------------------------------------------
-
-int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
-                  nlohmann::json* json_out) {
-  ProgressBar bar(stdout, log);
-  auto summary = session.Wait([&](const queue::ProcessProgress& p) {
-    if (!json) bar.Update(p.jobs_done, p.jobs_total, fmt::format("jobs  {} failed", p.failures));
-  });
-  bar.Clear();
-  if (!summary) return ReportError(summary.error());
-
-  if (json) {
-    *json_out = app::ProcessSummaryJson(*summary);
-  } else {
-    fmt::print("Processed {} of {} asset(s) with due stages ({} job(s)) in {}\n",
-               summary->assets_run, summary->assets_seen, summary->jobs,
-               HumanSeconds(summary->elapsed_seconds));
-    Table table({"STAGE", "DONE", "FAILED", "SKIPPED"});
-    for (const auto& [stage, tally] : summary->stages) {
-      std::string skipped;
-      int64_t total = 0;
-      for (const auto& [reason, count] : tally.skipped) {
-        total += count;
-        skipped += fmt::format("{}{}: {}", skipped.empty() ? " (" : ", ", reason, count);
-      }
-      if (!skipped.empty()) skipped += ")";
-      table.AddRow({stage, std::to_string(tally.done), std::to_string(tally.failed),
-                    std::to_string(total) + skipped});
-    }
-    if (!table.empty()) table.Print(stdout);
-    for (const auto& [stage, count] : summary->quarantined) {
-      fmt::print("quarantined: {} asset(s) not run for {} (see `reprise queue`)\n", count, stage);
-    }
-    for (const auto& failure : summary->failures) {
-      fmt::print(stderr, "failed: asset {} stage {}: {}\n", failure.asset_id, failure.stage,
-                 failure.error.ToString());
-    }
-    if (summary->interrupted) {
-      fmt::print(stderr,
-                 "interrupted: {} job(s) left in the queue; `reprise worker` or `reprise "
-                 "process` finishes them\n",
-                 summary->jobs_left);
-    }
-  }
-  bool clean = summary->failures.empty() && summary->jobs_failed == 0 && !summary->interrupted;
-  return clean ? kExitOk : kExitFailures;
-}
-
-int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
-  queue::ProcessOptions options;
-  options.stages = flags.stages;
-  options.filter.owner = flags.owner;
-  options.retry_failed = flags.retry_failed;
-  options.concurrency = flags.concurrency;
-  options.max_attempts = app.config().queue.max_attempts;
-  options.interrupted = Interrupted(signals);
-  auto session = app.processor().Begin(options);
-  if (!session) return ReportError(session.error());
-  if (auto added = (*session)->Add(options.filter); !added) return ReportError(added.error());
-  nlohmann::json json;
-  int code = WaitAndReport(**session, app.log(), flags.json, &json);
-  if (flags.json && !json.is_null()) PrintJson(json);
-  return code;
-}
-
-// ---- worker ------------------------------------------------------------------------
-
-struct WorkerFlags {
-  int concurrency = 0;
-  std::vector<std::string> stages;
-  std::optional<double> lease_seconds;
-  std::optional<double> grace_seconds;
-};
-
-queue::WorkerOptions WorkerOptionsFrom(app::App& app, const WorkerFlags& flags) {
-  auto options = app.WorkerDefaults();
-  if (flags.concurrency > 0) options.concurrency = flags.concurrency;
-  options.stages = flags.stages;
-  if (flags.lease_seconds) {
-    options.lease_micros = static_cast<int64_t>(*flags.lease_seconds * 1e6);
-    if (app.config().queue.heartbeat_seconds <= 0) options.heartbeat_micros = 0;  // lease / 3
-  }
-  if (flags.grace_seconds) options.grace_micros = static_cast<int64_t>(*flags.grace_seconds * 1e6);
-  return options;
-}
-
-int RunWorker(app::App& app, const WorkerFlags& flags, queue::ShutdownSignals& signals) {
-  auto worker = app.NewWorker(WorkerOptionsFrom(app, flags));
-  if (auto started = worker->Start(); !started) return ReportError(started.error());
-  // Backfills nobody drives (detached, or whose foreground run stopped) go on here.
-  auto pump = app.NewBackfillPump(worker->options().lease_micros);
-  pump->SetOnDispatch([&worker] { worker->Wake(); });
-  pump->Start();
-  queue::ServeUntilSignalled(*worker, signals, app.log());
-  pump->Stop();
-  return kExitOk;
-}
-
-// ---- serve -------------------------------------------------------------------------
-
-struct ServeFlags {
-  std::optional<std::string> listen;
-  bool no_workers = false;
-  WorkerFlags worker;
-};
-
-// The HTTP server and, unless turned off, a worker pool in the same process, until
-// SIGTERM/SIGINT: then the pool shuts down gracefully first (no new claims, running jobs
-// get the grace period) and the server stops last, so health checks answer throughout.
-int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
-  auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
-  if (!address) return ReportError(address.error());
-  std::unique_ptr<queue::Worker> worker;
-  bool workers = app.config().server.workers && !flags.no_workers;
-  if (workers) {
-    worker = app.NewWorker(WorkerOptionsFrom(app, flags.worker));
-    if (auto started = worker->Start(); !started) return ReportError(started.error());
-  }
-  http::Server server(app.catalog(), app.blobs(), app.log());
-  if (auto started = server.Start(address->first, address->second); !started) {
-    if (worker) worker->Shutdown();
-    return ReportError(started.error());
-  }
-  std::unique_ptr<backfill::Pump> pump;
-  if (workers) {
-    pump = app.NewBackfillPump(worker->options().lease_micros);
-    pump->SetOnDispatch([&worker] { worker->Wake(); });
-    pump->Start();
-  }
-  app.log()->info("serving on http://{}:{} ({})", address->first, server.port(),
-                  workers ? fmt::format("{} worker slot(s)", worker->options().concurrency)
-                          : std::string("no workers"));
-  if (worker) {
-    queue::ServeUntilSignalled(*worker, signals, app.log());
-  } else {
-    while (signals.Wait(-1) == 0) {
-    }
-  }
-  if (pump) pump->Stop();
-  server.Stop();
-  app.log()->info("server stopped");
-  return kExitOk;
-}
-
-// ---- jobs and queue ----------------------------------------------------------------
-
-struct JobsListFlags {
-  std::optional<std::string> state;
-  std::optional<std::string> stage;
-  std::optional<std::string> asset;
-  std::optional<std::string> owner;
-  int limit = 100;
-  std::string cursor;  // from an earlier page's "--cursor C"
-  bool json = false;
-};
-
-int RunJobsList(app::App& app, const JobsListFlags& flags) {
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  filter.asset_id = flags.asset;
-  if (flags.state) {
-    auto state = catalog::ParseJobState(*flags.state);
-    if (!state) return ReportError(state.error());
-    filter.state = *state;
-  }
-  const int64_t now = app.clock().NowMicros();
-  Table table({"ID", "STATE", "PRIO", "TRIES", "ASSET", "STAGES", "UPDATED", "DETAIL"});
-  nlohmann::json items = nlohmann::json::array();
-  int64_t shown = 0;
-  catalog::PageRequest page;
-  page.cursor = flags.cursor;
-  do {
-    page.limit =
-        flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
-    auto batch = app.catalog().ListJobs(filter, page);
-    if (!batch) return ReportError(batch.error());
-    for (const auto& job : batch->items) {
-      if (flags.json) {
-        items.push_back(app::JobJson(job));
-      } else {
-        std::string detail;
-        if (job.state == catalog::JobState::kRunning) {
-          detail = fmt::format("{} (lease {})", job.lease_owner,
-                               catalog::DescribeLease(job.lease_expires_at, now));
-        } else if (job.state == catalog::JobState::kQueued && job.run_after > now) {
-          detail = "retry in " + HumanSeconds(static_cast<double>(job.run_after - now) / 1e6);
-        }
-        if (!job.last_error_code.empty()) {
-          detail +=
-              (detail.empty() ? "" : "; ") + job.last_error_code + ": " + job.last_error_message;
-        }
-        table.AddRow({std::to_string(job.id), std::string(catalog::Name(job.state)),
-                      std::to_string(job.priority),
-                      fmt::format("{}/{}", job.attempts, job.max_attempts), job.asset_id,
-                      JoinNames(job.stages), Age(job.updated_at, now) + " ago", detail});
-      }
-      ++shown;
-    }
-    page.cursor = batch->next_cursor;
-  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  // The limit stopped the listing before the end: say so, and how to see the rest.
-  std::string more;
-  if (!page.cursor.empty()) {
-    more = fmt::format(
-        "{} jobs shown, and more match: use --limit N (0: all), or --cursor {} for the next "
-        "page",
-        shown, page.cursor);
-  }
-  if (flags.json) {
-    PrintJson(items);
-    if (!more.empty()) fmt::print(stderr, "reprise: {}\n", more);
-  } else if (table.empty()) {
-    fmt::print("No jobs match.\n");
-  } else {
-    table.Print(stdout);
-    if (!more.empty()) fmt::print("{}\n", more);
-  }
-  return kExitOk;
-}
-
-struct JobsRetryFlags {
-  std::optional<int64_t> id;
-  bool failed = false;
-  std::optional<std::string> stage;
-  std::optional<std::string> owner;
-  bool json = false;
-};
-
-int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
-  if (flags.id.has_value() == flags.failed) {
-    return ReportError({ErrorCode::kInvalidArgument, "give a job ID or --failed, not both", ""});
-  }
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  if (flags.id) {
-    catalog::AssetFilter scope;
-    scope.owner = flags.owner;
-    auto job = app.catalog().GetJob(*flags.id, scope);
-    if (!job) return ReportError(job.error());
-    if (job->state != catalog::JobState::kFailed && job->state != catalog::JobState::kCancelled) {
-      return ReportError({ErrorCode::kConflict,
-                          fmt::format("job {} is {}; only failed or cancelled jobs can be retried",
-                                      job->id, catalog::Name(job->state)),
-                          ""});
-    }
-    filter.job_id = job->id;
-    filter.stage.reset();
-  } else {
-    filter.state = catalog::JobState::kFailed;
-  }
-  auto retried = app.catalog().RetryJobs(filter);
-  if (!retried) return ReportError(retried.error());
-  if (flags.json) {
-    PrintJson({{"retried", *retried}});
-  } else {
-    fmt::print("Requeued {} job(s).\n", *retried);
-  }
-  return kExitOk;
-}
-
-int RunJobsCancel(app::App& app, int64_t id, const std::optional<std::string>& owner, bool json) {
-  catalog::AssetFilter scope;
-  scope.owner = owner;
-  auto state = app.catalog().CancelJob(id, scope);
-  if (!state) return ReportError(state.error());
-  if (json) {
-    PrintJson({{"id", id}, {"state", catalog::Name(*state)}});
-  } else if (*state == catalog::JobState::kCancelled) {
-    fmt::print("Job {} cancelled.\n", id);
-  } else {
-    fmt::print("Job {} is {}: its worker stops it at its next heartbeat.\n", id,
-               catalog::Name(*state));
-  }
-  return kExitOk;
-}
-
-int RunQueue(app::App& app, const std::optional<std::string>& owner, bool json) {
-  catalog::AssetFilter scope;
-  scope.owner = owner;
-  auto stats = app.catalog().GetQueueStats(scope);
-  if (!stats) return ReportError(stats.error());
-  auto waiting = app.backfills().Undispatched(scope);
-  if (!waiting) return ReportError(waiting.error());
-  const int64_t now = app.clock().NowMicros();
-  auto doc = app::QueueStatsJson(*stats, now);
-  doc["backfills_waiting"] = app::BackfillBacklogJson(*waiting);
-  if (json) {
-    PrintJson(doc);
-    return kExitOk;
-  }
-  Table depth({"STAGE", "QUEUED", "RUNNING", "FAILED"});
-  for (const auto& [stage, counts] : doc["depth"].items()) {
-    depth.AddRow(
-        {stage, counts["queued"].dump(), counts["running"].dump(), counts["failed"].dump()});
-  }
-  if (depth.empty()) {
-    fmt::print("{}\n", waiting->empty() ? "The queue is empty." : "No job is queued or running.");
-  } else {
-    depth.Print(stdout);
-  }
-  // Detached backfills put their items into the queue a few at a time.
-  for (const auto& backfill : *waiting) {
-    fmt::print("backfill {}{}: {} item(s) over {} asset(s) waiting for dispatch{}\n",
-               backfill.backfill_id,
-               backfill.state == catalog::BackfillState::kPaused ? " (paused)" : "", backfill.items,
-               backfill.assets,
-               backfill.state == catalog::BackfillState::kPaused ? " once it is resumed" : "");
-  }
-  fmt::print("\noldest waiting  {}\n", Age(stats->oldest_queued_at, now));
-  fmt::print("quarantined     {}\n", stats->quarantined);
-  fmt::print("running         {}\n", stats->running.size());
-  if (!stats->running.empty()) {
-    fmt::print("\n");
-    Table running({"JOB", "ASSET", "STAGES", "WORKER", "RUNNING", "LEASE"});
-    for (const auto& job : stats->running) {
-      running.AddRow({std::to_string(job.job_id), job.asset_id, JoinNames(job.stages), job.worker,
-                      Age(job.started_at, now), catalog::DescribeLease(job.lease_expires_at, now)});
-    }
-    running.Print(stdout);
-  }
-  return kExitOk;
-}
-
-// ---- assets ------------------------------------------------------------------------
-
-struct ListFlags {
-  std::optional<std::string> status;
-  std::optional<std::string> kind;
-  std::optional<std::string> owner;
-  int limit = 0;
-  bool json = false;
-};
-
-Result<catalog::AssetFilter> MakeFilter(const ListFlags& flags) {
-  catalog::AssetFilter filter;
-  filter.owner = flags.owner;
-  if (flags.status) {
-    auto status = catalog::ParseAssetStatus(*flags.status);
-    if (!status) return Fail(status.error());
-    filter.status = *status;
-  }
-  if (flags.kind) {
-    auto kind = catalog::ParseAssetKind(*flags.kind);
-    if (!kind) return Fail(kind.error());
-    filter.kind = *kind;
-  }
-  return filter;
-}
-
-int RunAssetsList(app::App& app, const ListFlags& flags) {
-  auto filter = MakeFilter(flags);
-  if (!filter) return ReportError(filter.error());
-
-  // Streams page by page; --json prints one JSON array without holding every asset.
-  Table table({"ID", "OWNER", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
-  int64_t shown = 0;
-  bool first = true;
-  if (flags.json) fmt::print("[");
-  catalog::PageRequest page;
-  page.limit = 500;
-  do {
-    if (flags.limit > 0) page.limit = static_cast<int>(std::min<int64_t>(500, flags.limit - shown));
-    auto batch = app.catalog().ListAssets(*filter, page);
-    if (!batch) return ReportError(batch.error());
-    for (const auto& asset : batch->items) {
-      if (flags.json) {
-        fmt::print("{}\n  {}", first ? "" : ",", app::AssetJson(asset).dump());
-        first = false;
-      } else {
-        table.AddRow({asset.id, asset.owner, std::string(catalog::Name(asset.media.kind)),
-                      std::string(catalog::Name(asset.status)),
-                      Dash(asset.media.duration_seconds, "{:.2f}s"), Dimensions(asset.media),
-                      HumanBytes(asset.size_bytes), FormatRfc3339(asset.created_at).substr(0, 19),
-                      asset.original_name});
-      }
-      ++shown;
-    }
-    page.cursor = batch->next_cursor;
-  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  std::vector<backfill::EmptyCause> causes;
-  if (shown == 0) {
-    backfill::Selection selection;
-    selection.owner = flags.owner;
-    selection.status = flags.status;
-    selection.kind = flags.kind;
-    auto explained = backfill::ExplainEmptySelection(app.catalog(), selection, "");
-    if (!explained) return ReportError(explained.error());
-    causes = std::move(*explained);
-  }
-  if (flags.json) {
-    fmt::print("{}]\n", first ? "" : "\n");
-    // The array stays an array; the reason goes beside it.
-    if (!causes.empty())
-      fmt::print(stderr, "reprise: {}\n", EmptyCausesText("no assets match", causes));
-  } else if (table.empty()) {
-    fmt::print("{}\n", EmptyCausesText("No assets match", causes));
-  } else {
-    table.Print(stdout);
-  }
-  return kExitOk;
-}
-
-struct ShowFlags {
-  std::string id;
-  std::optional<std::string> owner;
-  bool json = false;
-};
-
-void PrintStreams(const nlohmann::json& probe) {
-  if (!probe.is_object() || !probe.contains("streams")) return;
-  Table table({"#", "TYPE", "CODEC", "DETAIL"});
-  for (const auto& s : probe["streams"]) {
-    std::string detail;
-    auto get = [&](const char* key) -> std::string {
-      if (!s.contains(key) || s[key].is_null()) return "";
-      return s[key].is_string() ? s[key].get<std::string>() : s[key].dump();
-    };
-    std::string type = get("type");
-    if (type == "video") {
-      detail = get("width") + "x" + get("height");
-      if (!get("frame_rate").empty()) detail += " " + get("frame_rate") + " fps";
-      if (!get("pixel_format").empty()) detail += " " + get("pixel_format");
-      if (get("rotation") != "0" && !get("rotation").empty())
-        detail += " rotation " + get("rotation");
-      if (get("attached_picture") == "true") detail += " (cover)";
-    } else if (type == "audio") {
-      detail = get("sample_rate") + " Hz " + get("channel_layout");
-    }
-    if (!get("language").empty()) detail += " [" + get("language") + "]";
-    table.AddRow({get("index"), type,
-                  get("codec") + (get("profile").empty() ? "" : " (" + get("profile") + ")"),
-                  detail});
-  }
-  table.Print(stdout);
-}
-
-int RunAssetsShow(app::App& app, const ShowFlags& flags) {
-  catalog::AssetFilter scope;
-  scope.owner = flags.owner;
-  auto asset = app.catalog().GetAsset(flags.id, scope);
-  if (!asset) return ReportError(asset.error());
-  auto detail = app::AssetDetailJson(app.catalog(), app.registry(), *asset);
-  if (!detail) return ReportError(detail.error());
-  if (flags.json) {
-    PrintJson(*detail);
-    return kExitOk;
-  }
-  const auto& a = *asset;
-  fmt::print("Asset {}\n", a.id);
-  fmt::print("  owner      {}\n", a.owner);
-  fmt::print("  kind       {}\n", catalog::Name(a.media.kind));
-  fmt::print("  status     {}\n", catalog::Name(a.status));
-  fmt::print("  file       {} ({})\n", a.original_name, HumanBytes(a.size_bytes));
-  fmt::print("  source     {} {}\n", catalog::Name(a.source), a.source_uri);
-  fmt::print("  container  {}\n", a.media.container.empty() ? "-" : a.media.container);
-  fmt::print("  duration   {}\n", Dash(a.media.duration_seconds, "{:.3f} s"));
-  fmt::print("  size       {}\n", Dimensions(a.media));
-  fmt::print("  sha256     {}\n", a.sha256_hex);
-  fmt::print("  cid        {}\n", a.cid);
-  fmt::print("  created    {}\n\n", FormatRfc3339(a.created_at));
-  PrintStreams((*detail)["probe"]);
-  fmt::print("\n");
-  Table table({"STAGE", "STATUS", "VERSION", "RECIPE", "LATEST", "OUTPUT", "NOTE"});
-  for (const auto& d : (*detail)["derivatives"]) {
-    std::string latest = d["latest"].is_null() ? "-" : d["latest"]["state"].get<std::string>();
-    std::string output = "-";
-    std::string note;
-    if (!d["current"].is_null()) {
-      output.clear();
-      const auto& blobs = d["current"]["blobs"];
-      if (blobs.size() <= 3) {
-        for (const auto& blob : blobs) {
-          output += (output.empty() ? "" : " ") + blob["key"].get<std::string>() + " (" +
-                    HumanBytes(blob["size"].get<int64_t>()) + ")";
-        }
-      } else {
-        // Many files (HLS segments): the entry point, the last file written (a master
-        // or media playlist), and how many more; --json lists them all.
-        int64_t total = 0;
-        for (const auto& blob : blobs) total += blob["size"].get<int64_t>();
-        output = blobs.back()["key"].get<std::string>() + " + " + std::to_string(blobs.size() - 1) +
-                 " files (" + HumanBytes(total) + ")";
-      }
-      if (output.empty()) output = "metadata";
-    }
-    if (!d["latest"].is_null()) {
-      const auto& l = d["latest"];
-      if (l.contains("skip_reason")) note = "skipped: " + l["skip_reason"].get<std::string>();
-      if (l.contains("error")) {
-        note = "error: " + l["error"]["code"].get<std::string>() + ": " +
-               l["error"]["message"].get<std::string>();
-      }
-      const auto& metadata = l["metadata"];
-      if (metadata.is_object() && metadata.contains("libav_warnings")) {
-        note += fmt::format("{}libav warnings: {}", note.empty() ? "" : "; ",
-                            metadata["libav_warnings"].dump());
-      }
-    }
-    table.AddRow({d["stage"].get<std::string>(), d["status"].get<std::string>(),
-                  std::to_string(d["version"].get<int>()), d["recipe"].get<std::string>(), latest,
-                  output, note});
-  }
-  table.Print(stdout);
-  return kExitOk;
-}
-
-// ---- stages ------------------------------------------------------------------------
-
-int RunStages(app::App& app, const std::optional<std::string>& owner, bool json) {
-  catalog::AssetFilter filter;
-  filter.owner = owner;
-  auto doc = app::StagesJson(app.catalog(), app.registry(), filter);
-  if (!doc) return ReportError(doc.error());
-  if (json) {
-    PrintJson(*doc);
-    return kExitOk;
-  }
-  Table table({"STAGE", "VERSION", "RECIPE", "CURRENT", "OUTDATED", "MISSING", "FAILED", "SKIPPED",
-               "QUARANTINED", "PARAMS"});
-  for (const auto& s : *doc) {
-    const auto& c = s["counts"];
-    table.AddRow({s["name"].get<std::string>(), std::to_string(s["version"].get<int>()),
-                  s["recipe"].get<std::string>(), c["current"].dump(), c["outdated"].dump(),
-                  c["missing"].dump(), c["failed"].dump(), c["skipped"].dump(),
-                  c["quarantined"].dump(), s["params"].dump()});
-  }
-  table.Print(stdout);
-  return kExitOk;
-}
-
-// ---- main --------------------------------------------------------------------------
-
-void AddWorkerOptions(CLI::App& command, WorkerFlags& flags) {
-  command
-      .add_option("--concurrency", flags.concurrency,
-                  "Jobs run side by side [config queue.concurrency, default: one per CPU core]")
-      ->check(CLI::PositiveNumber);
-  command
-      .add_option("--stages", flags.stages,
-                  "Only take jobs whose stages are all in this list (comma-separated)")
-      ->delimiter(',')
-      ->type_name("S,...");
-  command
-      .add_option("--lease", flags.lease_seconds,
-                  "Seconds a claimed job is held without progress [config queue.lease_seconds]")
-      ->check(CLI::Range(0.05, 86400.0))
-      ->type_name("SECONDS");
-  command
-      .add_option("--grace", flags.grace_seconds,
-                  "On SIGTERM, seconds running jobs may take before they are released [config "
-                  "queue.grace_seconds]")
-      ->check(CLI::Range(0.0, 86400.0))
-      ->type_name("SECONDS");
-}
-
-int Dispatch(int argc, char** argv) {
-  CLI::App cli{
-      "reprise: a self-hosted media pipeline that ingests video and audio, builds their\n"
-      "derivatives (metadata, thumbnails, ...) and knows which are missing, failed or\n"
-      "built by an older recipe, so reprocessing a whole library is one command.\n",
-      "reprise"};
-  cli.require_subcommand(1);
-  cli.set_help_all_flag("--help-all", "Show help for every command");
+// Every command group's flags and its node in the parsed command line.
+struct Commands {
   GlobalFlags global;
-  cli.add_option("--data", global.data_dir,
+  IngestFlags ingest;
+  ProcessFlags process;
+  WorkerFlags worker;
+  ServeFlags serve;
+  JobsFlags jobs;
+  QueueFlags queue;
+  AssetsFlags assets;
+  StagesFlags stages;
+  CLI::App* ingest_command = nullptr;
+  CLI::App* process_command = nullptr;
+  CLI::App* worker_command = nullptr;
+  CLI::App* serve_command = nullptr;
+  CLI::App* jobs_command = nullptr;
+  CLI::App* queue_command = nullptr;
+  CLI::App* assets_command = nullptr;
+  CLI::App* stages_command = nullptr;
+  std::shared_ptr<BackfillCommands> backfill;
+};
+
+void AddGlobalOptions(CLI::App& cli, GlobalFlags& flags) {
+  cli.add_option("--data", flags.data_dir,
                  "Data directory (catalog and blobs; beats the URLs of a --config file, not those "
                  "of the environment) [env REPRISE_DATA, default ./reprise-data]")
       ->type_name("DIR");
-  cli.add_option("--config", global.config_path,
+  cli.add_option("--config", flags.config_path,
                  "Config file [env REPRISE_CONFIG, default ./reprise.toml or DATA/reprise.toml]")
       ->type_name("FILE");
-  cli.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
+  cli.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error or off")
       ->type_name("LEVEL");
+}
 
-  IngestFlags ingest_flags;
-  auto* ingest_cmd = cli.add_subcommand("ingest", "Add media files and folders (recursively)");
-  ingest_cmd->add_option("paths", ingest_flags.paths, "Files or directories")->required();
-  ingest_cmd->add_option("--owner", ingest_flags.owner, "Owner of the new assets [config owner]")
-      ->type_name("ID");
-  ingest_cmd->add_flag("--process", ingest_flags.process,
-                       "Then build their due derivatives and wait, as `process` does");
-  ingest_cmd->add_flag("--json", ingest_flags.json, "Print the result as JSON");
-
-  ProcessFlags process_flags;
-  auto* process_cmd = cli.add_subcommand("process", "Run the due stages on every asset");
-  process_cmd->add_option("--stage", process_flags.stages, "Only these stages (repeatable)");
-  process_cmd->add_option("--owner", process_flags.owner, "Only this owner's assets")
-      ->type_name("ID");
-  process_cmd->add_flag("--retry-failed", process_flags.retry_failed,
-                        "Also rerun stages whose last attempt failed");
-  process_cmd
-      ->add_option("--concurrency", process_flags.concurrency,
-                   "Worker slots in this process [config queue.concurrency, default: "
-                   "one per CPU core]")
-      ->check(CLI::PositiveNumber);
-  process_cmd->add_flag("--json", process_flags.json, "Print the summary as JSON");
-
-  WorkerFlags worker_flags;
-  auto* worker_cmd = cli.add_subcommand(
-      "worker", "Run queued jobs until SIGTERM/SIGINT (any number of workers may share a catalog)");
-  AddWorkerOptions(*worker_cmd, worker_flags);
-
-  ServeFlags serve_flags;
-  auto* serve_cmd = cli.add_subcommand(
-      "serve", "Serve HTTP (health checks now, the API later) with a worker pool until stopped");
-  serve_cmd
-      ->add_option("--listen", serve_flags.listen,
-                   "Address to listen on [config server.listen, default 127.0.0.1:8080]")
-      ->type_name("HOST:PORT");
-  serve_cmd->add_flag("--no-workers", serve_flags.no_workers,
-                      "Serve HTTP only; run jobs in separate `reprise worker` processes");
-  AddWorkerOptions(*serve_cmd, serve_flags.worker);
-
-  auto* jobs_cmd = cli.add_subcommand("jobs", "List, retry and cancel queued work");
-  jobs_cmd->require_subcommand(1);
-  JobsListFlags jobs_list_flags;
-  auto* jobs_list_cmd = jobs_cmd->add_subcommand("list", "List jobs, newest first");
-  jobs_list_cmd->add_option("--state", jobs_list_flags.state,
-                            "queued, running, succeeded, failed or cancelled");
-  jobs_list_cmd->add_option("--stage", jobs_list_flags.stage, "Jobs holding this stage");
-  jobs_list_cmd->add_option("--asset", jobs_list_flags.asset, "Jobs of this asset")
-      ->type_name("ID");
-  jobs_list_cmd->add_option("--owner", jobs_list_flags.owner, "Only this owner's jobs")
-      ->type_name("ID");
-  jobs_list_cmd
-      ->add_option("--limit", jobs_list_flags.limit, "Show at most N jobs (0: all) [default 100]")
-      ->check(CLI::NonNegativeNumber);
-  jobs_list_cmd
-      ->add_option("--cursor", jobs_list_flags.cursor,
-                   "Go on after an earlier listing (the cursor it printed)")
-      ->type_name("C");
-  jobs_list_cmd->add_flag("--json", jobs_list_flags.json, "Print a JSON array");
-  JobsRetryFlags jobs_retry_flags;
-  auto* jobs_retry_cmd =
-      jobs_cmd->add_subcommand("retry", "Queue a failed or cancelled job (or all failed) again");
-  jobs_retry_cmd->add_option("id", jobs_retry_flags.id, "Job id");
-  jobs_retry_cmd->add_flag("--failed", jobs_retry_flags.failed, "Every failed job (with filters)");
-  jobs_retry_cmd->add_option("--stage", jobs_retry_flags.stage, "Only jobs holding this stage");
-  jobs_retry_cmd->add_option("--owner", jobs_retry_flags.owner, "Only this owner's jobs")
-      ->type_name("ID");
-  jobs_retry_cmd->add_flag("--json", jobs_retry_flags.json, "Print JSON");
-  int64_t cancel_id = 0;
-  std::optional<std::string> cancel_owner;
-  bool cancel_json = false;
-  auto* jobs_cancel_cmd = jobs_cmd->add_subcommand(
-      "cancel", "Cancel a queued job, or ask a running one to stop at its next heartbeat");
-  jobs_cancel_cmd->add_option("id", cancel_id, "Job id")->required();
-  jobs_cancel_cmd->add_option("--owner", cancel_owner, "Only if it belongs to this owner")
-      ->type_name("ID");
-  jobs_cancel_cmd->add_flag("--json", cancel_json, "Print JSON");
-
-  std::optional<std::string> queue_owner;
-  bool queue_json = false;
-  auto* queue_cmd = cli.add_subcommand(
-      "queue", "Queue depth per stage, oldest waiting job, running jobs, quarantine count");
-  queue_cmd->add_option("--owner", queue_owner, "Count only this owner's jobs")->type_name("ID");
-  queue_cmd->add_flag("--json", queue_json, "Print JSON");
-
-  auto backfill_cmds = AddBackfillCommands(cli);
-
-  auto* assets_cmd = cli.add_subcommand("assets", "List and inspect assets");
-  assets_cmd->require_subcommand(1);
-  ListFlags list_flags;
-  auto* list_cmd = assets_cmd->add_subcommand("list", "List assets, oldest first");
-  list_cmd->add_option("--status", list_flags.status, "pending, processing, ready or failed");
-  list_cmd->add_option("--kind", list_flags.kind, "video, audio or image");
-  list_cmd->add_option("--owner", list_flags.owner, "Only this owner's assets")->type_name("ID");
-  list_cmd->add_option("--limit", list_flags.limit, "Show at most N assets")
-      ->check(CLI::NonNegativeNumber);
-  list_cmd->add_flag("--json", list_flags.json, "Print a JSON array");
-  ShowFlags show_flags;
-  auto* show_cmd = assets_cmd->add_subcommand("show", "Show one asset with its derivatives");
-  show_cmd->add_option("id", show_flags.id, "Asset id")->required();
-  show_cmd->add_option("--owner", show_flags.owner, "Only if it belongs to this owner");
-  show_cmd->add_flag("--json", show_flags.json, "Print JSON");
-  DuplicatesFlags duplicates_flags;
-  auto* duplicates_cmd = AddDuplicatesCommand(*assets_cmd, duplicates_flags);
-
-  std::optional<std::string> stages_owner;
-  bool stages_json = false;
-  auto* stages_cmd =
-      cli.add_subcommand("stages", "Each stage with its recipe and how many assets are current");
-  stages_cmd->add_option("--owner", stages_owner, "Count only this owner's assets");
-  stages_cmd->add_flag("--json", stages_json, "Print JSON");
+// In the order `--help` lists them.
+void AddCommands(CLI::App& cli, Commands& c) {
+  AddGlobalOptions(cli, c.global);
+  c.ingest_command = AddIngestCommand(cli, c.ingest);
+  c.process_command = AddProcessCommand(cli, c.process);
+  c.worker_command = AddWorkerCommand(cli, c.worker);
+  c.serve_command = AddServeCommand(cli, c.serve);
+  c.jobs_command = AddJobsCommand(cli, c.jobs);
+  c.queue_command = AddQueueCommand(cli, c.queue);
+  c.backfill = AddBackfillCommands(cli);
+  c.assets_command = AddAssetsCommand(cli, c.assets);
+  c.stages_command = AddStagesCommand(cli, c.stages);
 
   // Set last: subcommands would otherwise inherit it.
   cli.footer(
@@ -877,7 +99,50 @@ int Dispatch(int argc, char** argv) {
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
       "usage or unknown id, 3 the catalog or blob store cannot be opened (or does not exist:\n"
       "only commands that write create one).\n");
+}
 
+// The chosen command runs work in this process, so it watches SIGINT/SIGTERM.
+bool RunsWork(const Commands& c) {
+  return *c.worker_command || *c.process_command || *c.serve_command || RunsWork(*c.backfill) ||
+         (*c.ingest_command && c.ingest.process);
+}
+
+// Per-asset info lines would bury the progress bar of these.
+bool ShowsProgress(const Commands& c) {
+  return *c.ingest_command || *c.process_command || RunsWork(*c.backfill);
+}
+
+// Only commands that write may create a catalog; the rest report a missing one, so a
+// mistyped path is never taken for an empty library.
+bool Writes(const Commands& c) {
+  return *c.ingest_command || *c.process_command || *c.worker_command || *c.serve_command ||
+         StartsBackfill(*c.backfill);
+}
+
+// `signals` is set when RunsWork(c).
+int Run(app::App& app, Commands& c, queue::ShutdownSignals* signals) {
+  if (*c.ingest_command) return RunIngest(app, c.ingest, signals);
+  if (*c.process_command) return RunProcess(app, c.process, *signals);
+  if (*c.worker_command) return RunWorker(app, c.worker, *signals);
+  if (*c.serve_command) return RunServe(app, c.serve, *signals);
+  if (auto code = RunBackfillCommands(app, *c.backfill, signals)) return *code;
+  if (*c.jobs_command) return RunJobs(app, c.jobs);
+  if (*c.queue_command) return RunQueue(app, c.queue);
+  if (*c.assets_command) return RunAssets(app, c.assets);
+  if (*c.stages_command) return RunStages(app, c.stages);
+  return kExitUsage;
+}
+
+int Dispatch(int argc, char** argv) {
+  CLI::App cli{
+      "reprise: a self-hosted media pipeline that ingests video and audio, builds their\n"
+      "derivatives (metadata, thumbnails, ...) and knows which are missing, failed or\n"
+      "built by an older recipe, so reprocessing a whole library is one command.\n",
+      "reprise"};
+  cli.require_subcommand(1);
+  cli.set_help_all_flag("--help-all", "Show help for every command");
+  Commands c;
+  AddCommands(cli, c);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -892,51 +157,31 @@ int Dispatch(int argc, char** argv) {
   // Before anything starts a thread: every thread must inherit the blocked mask so the
   // signals reach the signalfd (see queue/signals.h).
   std::unique_ptr<queue::ShutdownSignals> signals;
-  if (*worker_cmd || *process_cmd || *serve_cmd || RunsWork(*backfill_cmds) ||
-      (*ingest_cmd && ingest_flags.process)) {
+  if (RunsWork(c)) {
     auto watched = queue::ShutdownSignals::Watch();
     if (!watched) return ReportError(watched.error());
     signals = std::move(*watched);
   }
 
-  auto config = LoadConfig({global.config_path, global.data_dir, ProcessEnvironment()});
+  auto config = LoadConfig({c.global.config_path, c.global.data_dir, ProcessEnvironment()});
   if (!config) return ReportError(config.error());
   for (const auto& warning : config->warnings)
     fmt::print(stderr, "reprise: warning: {}\n", warning);
-  if (global.log_level) config->log_level = *global.log_level;
+  if (c.global.log_level) config->log_level = *c.global.log_level;
   auto log = MakeStderrLogger(config->log_level);
   if (!log) return ReportError(log.error());
-  // Per-asset info lines would bury the progress bar; warnings still show, above it.
-  if ((*ingest_cmd || *process_cmd || RunsWork(*backfill_cmds)) && !global.log_level &&
-      config->log_level == "info") {
+  if (ShowsProgress(c) && !c.global.log_level && config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);
   }
 
-  // Only commands that write may create a catalog; the rest report a missing one, so a
-  // mistyped path is never taken for an empty library.
-  bool writes =
-      *ingest_cmd || *process_cmd || *worker_cmd || *serve_cmd || StartsBackfill(*backfill_cmds);
   auto app = app::App::Open(*config, *log,
-                            writes ? app::App::Access::kCreate : app::App::Access::kExisting);
+                            Writes(c) ? app::App::Access::kCreate : app::App::Access::kExisting);
   if (!app) {
     fmt::print(stderr, "reprise: {}\n", app.error().ToString());
     return app.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitEnvironment;
   }
 
-  if (*ingest_cmd) return RunIngest(**app, ingest_flags, signals.get());
-  if (*process_cmd) return RunProcess(**app, process_flags, *signals);
-  if (*worker_cmd) return RunWorker(**app, worker_flags, *signals);
-  if (*serve_cmd) return RunServe(**app, serve_flags, *signals);
-  if (auto code = RunBackfillCommands(**app, *backfill_cmds, signals.get())) return *code;
-  if (*jobs_list_cmd) return RunJobsList(**app, jobs_list_flags);
-  if (*jobs_retry_cmd) return RunJobsRetry(**app, jobs_retry_flags);
-  if (*jobs_cancel_cmd) return RunJobsCancel(**app, cancel_id, cancel_owner, cancel_json);
-  if (*queue_cmd) return RunQueue(**app, queue_owner, queue_json);
-  if (*list_cmd) return RunAssetsList(**app, list_flags);
-  if (*show_cmd) return RunAssetsShow(**app, show_flags);
-  if (*duplicates_cmd) return RunDuplicates(**app, duplicates_flags);
-  if (*stages_cmd) return RunStages(**app, stages_owner, stages_json);
-  return kExitUsage;
+  return Run(**app, c, signals.get());
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// Byte-stream contracts shared by every layer: a seekable reader (a local file, a blob
-// in the store, later an HTTP body) and a writer. Media decoding reads through
-// ByteReader so nothing above the blob layer needs a file path.
+// Byte-stream contracts shared by every layer: a forward-only source (an upload as it
+// arrives, a download), a seekable reader (a local file, a blob in the store) and a
+// writer. Media decoding reads through ByteReader so nothing above the blob layer needs
+// a file path; ingest takes any ByteSource, so a stream is read exactly once.
 //
-// Read() returns the number of bytes read; 0 means end of stream. Errors are kIo.
+// Read() returns the number of bytes read; 0 means end of stream. Errors are kIo for
+// files and blobs; a source over a network may say kUnavailable or kCancelled.
 // Implementations are not thread-safe; use one per thread.
 #pragma once
 
@@ -16,16 +18,22 @@
 
 namespace reprise {
 
-class ByteReader {
+// Read-once: no seeking, size unknown until the end.
+class ByteSource {
  public:
-  virtual ~ByteReader() = default;
+  virtual ~ByteSource() = default;
   [[nodiscard]] virtual Result<size_t> Read(std::span<std::byte> buffer) = 0;
+  // Human-readable name for error messages (a path, a blob key, an upload).
+  [[nodiscard]] virtual std::string Name() const = 0;
+};
+
+// A source that can also seek and usually knows its size.
+class ByteReader : public ByteSource {
+ public:
   // Moves the read position to `offset` bytes from the start.
   [[nodiscard]] virtual Result<void> Seek(int64_t offset) = 0;
   // Total size in bytes, or -1 when unknown (a stream).
   [[nodiscard]] virtual int64_t Size() const = 0;
-  // Human-readable name for error messages (a path, a blob key).
-  [[nodiscard]] virtual std::string Name() const = 0;
 };
 
 class ByteWriter {

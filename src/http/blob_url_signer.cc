@@ -1,13 +1,9 @@
 #include "http/blob_url_signer.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <cstdint>
 
 #include "blob/keys.h"
+#include "core/crypto.h"
 
 namespace reprise::http {
 namespace {
@@ -16,17 +12,19 @@ constexpr std::string_view kDomain = "reprise-blob-url/v1\n";
 constexpr size_t kSigChars = 43;  // 32 bytes in unpadded base64url
 constexpr size_t kMaxExpiresDigits = 19;
 
-std::string Base64Url(const unsigned char* bytes, size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes, static_cast<int>(size));
-  out.resize(static_cast<size_t>(written));
+// RFC 4648 section 5: the URL-safe alphabet, without padding.
+std::string Base64Url(std::span<const uint8_t> bytes) {
+  std::string out = Base64Encode(bytes);
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) {
     if (c == '+') c = '-';
     if (c == '/') c = '_';
   }
   return out;
+}
+
+std::span<const uint8_t> Bytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
 bool IsBase64Url(char c) {
@@ -68,15 +66,8 @@ BlobUrlSigner::BlobUrlSigner(std::string secret, const Clock& clock)
     : secret_(std::move(secret)), clock_(clock) {}
 
 std::string BlobUrlSigner::Signature(std::string_view key, std::string_view expires) const {
-  std::string message;
-  message.reserve(kDomain.size() + key.size() + 1 + expires.size());
-  message.append(kDomain).append(key).append("\n").append(expires);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-       &mac_size);
-  return Base64Url(mac.data(), mac_size);
+  Sha256Digest mac = HmacSha256(Bytes(secret_), {kDomain, key, "\n", expires});
+  return Base64Url(mac);
 }
 
 Result<std::string> BlobUrlSigner::Sign(std::string_view key, std::chrono::seconds ttl) const {
@@ -109,7 +100,7 @@ Result<void> BlobUrlSigner::Verify(std::string_view key, std::string_view expire
     }
   }
   std::string expected = Signature(key, expires);
-  if (CRYPTO_memcmp(expected.data(), sig.data(), kSigChars) != 0) {
+  if (!ConstantTimeEqual(Bytes(expected), Bytes(sig))) {
     return Fail(ErrorCode::kPermissionDenied, "the blob URL's signature does not match");
   }
   // 19 digits without a sign can exceed int64; such a far future never expires here.

@@ -63,12 +63,106 @@ ItemResult ErrorItem(const std::string& path, Error error) {
   return item;
 }
 
-ItemResult SkipItem(const std::string& path, std::string reason) {
+ItemResult SkipItem(const std::string& path, std::string reason, int64_t bytes = 0) {
   ItemResult item;
   item.path = path;
   item.outcome = Outcome::kSkipped;
   item.skip_reason = std::move(reason);
+  item.bytes = bytes;
   return item;
+}
+
+// One fixed buffer per copy, whatever the size of the input.
+constexpr size_t kCopyBufferBytes = size_t{1} << 20;
+
+// The tighter of two limits where 0 means none.
+int64_t SmallerLimit(int64_t a, int64_t b) {
+  if (a <= 0) return std::max<int64_t>(b, 0);
+  if (b <= 0) return a;
+  return std::min(a, b);
+}
+
+struct Copied {
+  Sha256Digest digest{};
+  int64_t bytes = 0;
+  bool too_large = false;  // more than the limit arrived; copying stopped there
+};
+
+// Copies `in` into `out` while hashing it: one pass, one buffer, never more than `limit`
+// bytes written (0: no limit). The source's errors come back as they are; the writer's
+// say "cannot store <name>".
+Result<Copied> CopyAndHash(ByteSource& in, ByteWriter& out, int64_t limit,
+                           const std::function<void(int64_t)>& on_bytes, const std::string& name) {
+  Sha256 hash;
+  std::vector<std::byte> buffer(kCopyBufferBytes);
+  Copied copied;
+  while (true) {
+    auto n = in.Read(buffer);
+    if (!n) return Fail(n.error());
+    if (*n == 0) break;
+    if (limit > 0 && copied.bytes + static_cast<int64_t>(*n) > limit) {
+      copied.too_large = true;
+      copied.bytes += static_cast<int64_t>(*n);
+      return copied;
+    }
+    std::span<const std::byte> chunk(buffer.data(), *n);
+    hash.Update(chunk);
+    if (auto w = out.Write(chunk); !w) return Fail(w.error().Wrap("cannot store " + name));
+    copied.bytes += static_cast<int64_t>(*n);
+    if (on_bytes) on_bytes(copied.bytes);
+  }
+  copied.digest = hash.Finish();
+  return copied;
+}
+
+// Publishes the copy under `key` unless that content is stored already (another owner,
+// an earlier run), in which case the copy is dropped. True when this call stored it.
+Result<bool> CommitUnlessStored(blob::BlobStore& blobs, std::unique_ptr<blob::BlobWriter> writer,
+                                const std::string& key, const std::string& name) {
+  auto exists = blobs.Exists(key);
+  if (!exists) return Fail(exists.error());
+  if (*exists) return false;
+  auto committed = writer->Commit(key);
+  if (!committed) return Fail(committed.error().Wrap("cannot store " + name));
+  return true;
+}
+
+// Media is recognised by its content: the summary, or empty when libavformat does not
+// recognise the bytes or finds nothing playable. A recognised container that fails to
+// open is broken media: an error (kUnsupportedMedia) naming the reader.
+Result<std::optional<catalog::MediaSummary>> Recognise(ByteReader& in) {
+  auto info = media::ProbeReader(in);
+  if (!info) {
+    if (media::IsNotMedia(info.error())) return std::optional<catalog::MediaSummary>();
+    return Fail(info.error());
+  }
+  auto summary = stages::Summarize(*info);
+  if (summary.kind == catalog::AssetKind::kUnknown) return std::optional<catalog::MediaSummary>();
+  return std::optional<catalog::MediaSummary>(std::move(summary));
+}
+
+// Recognise() on a stored blob, its errors naming the stream.
+Result<std::optional<catalog::MediaSummary>> ProbeStored(blob::BlobStore& blobs,
+                                                         const std::string& key,
+                                                         const std::string& name) {
+  auto reader = blobs.Open(key);
+  if (!reader) return Fail(reader.error().Wrap("cannot read back " + name));
+  auto summary = Recognise(**reader);
+  if (!summary) return Fail(summary.error().Wrap(name));
+  return summary;
+}
+
+// The record for copied content: everything but where it came from and what it holds.
+catalog::NewAsset AssetFor(const Options& options, const Copied& copied) {
+  catalog::NewAsset asset;
+  asset.id = AssetIdFor(options.owner, copied.digest);
+  asset.owner = options.owner;
+  asset.source = options.source;
+  asset.sha256_hex = HexLower(copied.digest);
+  asset.cid = CidV1Raw(copied.digest);
+  asset.size_bytes = copied.bytes;
+  asset.original_key = blob::OriginalKey(copied.digest);
+  return asset;
 }
 
 }  // namespace
@@ -104,75 +198,85 @@ ItemResult Ingestor::IngestFile(const std::string& path, const Options& options,
     return SkipItem(path, "too_large");
   }
 
-  // Unrecognised bytes are skipped; a recognised container that fails to open is broken
-  // media and an error.
-  auto info = media::ProbeReader(in);
-  if (!info) {
-    if (media::IsNotMedia(info.error())) return SkipItem(path, "not_media");
-    return ErrorItem(path, info.error());  // its message names the file
-  }
-  auto summary = stages::Summarize(*info);
-  if (summary.kind == catalog::AssetKind::kUnknown) return SkipItem(path, "not_media");
+  // Probed before copying, as the file can be read twice: what is not media is never
+  // written to the store.
+  auto summary = Recognise(in);
+  if (!summary) return ErrorItem(path, summary.error());  // its message names the file
+  if (!summary->has_value()) return SkipItem(path, "not_media");
 
   // One streaming pass: hash and copy together.
   if (auto rewound = in.Seek(0); !rewound) return ErrorItem(path, rewound.error());
   auto writer = blobs_.NewWriter();
   if (!writer) return ErrorItem(path, writer.error().Wrap("cannot store " + path));
-  Sha256 hash;
-  std::vector<std::byte> buffer(1 << 20);
-  int64_t bytes = 0;
-  while (true) {
-    auto n = in.Read(buffer);
-    if (!n) return ErrorItem(path, n.error());
-    if (*n == 0) break;
-    std::span<const std::byte> chunk(buffer.data(), *n);
-    hash.Update(chunk);
-    if (auto w = (*writer)->Write(chunk); !w) {
-      return ErrorItem(path, w.error().Wrap("cannot store " + path));
-    }
-    bytes += static_cast<int64_t>(*n);
-    if (on_bytes) on_bytes(bytes);
-  }
-  auto digest = hash.Finish();
-  std::string key = blob::OriginalKey(digest);
+  auto copied = CopyAndHash(in, **writer, options.max_file_bytes, on_bytes, path);
+  if (!copied) return ErrorItem(path, copied.error());
+  if (copied->too_large) return SkipItem(path, "too_large");  // the file grew meanwhile
+  std::string key = blob::OriginalKey(copied->digest);
+  auto committed = CommitUnlessStored(blobs_, std::move(*writer), key, path);
+  if (!committed) return ErrorItem(path, committed.error());
 
-  // Content already stored (another owner, an earlier run): drop the copy.
-  auto exists = blobs_.Exists(key);
-  if (!exists) return ErrorItem(path, exists.error());
-  if (!*exists) {
-    auto committed = (*writer)->Commit(key);
-    if (!committed) return ErrorItem(path, committed.error().Wrap("cannot store " + path));
-  }
-  writer->reset();
-
-  catalog::NewAsset asset;
-  asset.id = AssetIdFor(options.owner, digest);
-  asset.owner = options.owner;
-  asset.source = options.source;
-  asset.sha256_hex = HexLower(digest);
-  asset.cid = CidV1Raw(digest);
-  asset.size_bytes = bytes;
-  asset.original_key = key;
+  catalog::NewAsset asset = AssetFor(options, *copied);
   asset.original_name = fs::path(path).filename().string();
   std::error_code ec;
   auto absolute = fs::absolute(path, ec);
   asset.source_uri = "file://" + (ec ? path : absolute.lexically_normal().string());
-  asset.media = summary;
+  asset.media = **summary;
+  return Record(path, std::move(asset), options);
+}
 
+ItemResult Ingestor::IngestStream(ByteSource& source, const StreamInfo& info,
+                                  const Options& options,
+                                  const std::function<void(int64_t)>& on_bytes) {
+  const std::string& name = info.name;
+  auto writer = blobs_.NewWriter();
+  if (!writer) return ErrorItem(name, writer.error().Wrap("cannot store " + name));
+  auto copied = CopyAndHash(source, **writer, SmallerLimit(options.max_file_bytes, info.max_bytes),
+                            on_bytes, name);
+  // Leaving early drops the writer, which removes its temporary.
+  if (!copied) return ErrorItem(name, copied.error());
+  if (copied->too_large) return SkipItem(name, "too_large", copied->bytes);
+  if (copied->bytes == 0) return SkipItem(name, "not_media");
+
+  std::string key = blob::OriginalKey(copied->digest);
+  auto committed = CommitUnlessStored(blobs_, std::move(*writer), key, name);
+  if (!committed) return ErrorItem(name, committed.error());
+
+  // Probed from the stored copy: the stream itself cannot be read twice. What is not
+  // media is known from the bytes alone, so a copy this call stored is deleted again
+  // (no asset can refer to it); a blob that was already there is left alone.
+  auto summary = ProbeStored(blobs_, key, name);
+  bool content_refused = !summary && summary.error().code == ErrorCode::kUnsupportedMedia;
+  if (*committed && (content_refused || (summary && !summary->has_value()))) {
+    if (auto deleted = blobs_.Delete(key); !deleted) {
+      log_->warn("ingest {}: cannot delete {}: {}", name, key, deleted.error().ToString());
+    }
+  }
+  if (!summary) return ErrorItem(name, summary.error());
+  if (!summary->has_value()) return SkipItem(name, "not_media", copied->bytes);
+
+  catalog::NewAsset asset = AssetFor(options, *copied);
+  asset.original_name = info.original_name;
+  asset.source_uri = info.source_uri;
+  asset.media = **summary;
+  return Record(name, std::move(asset), options);
+}
+
+ItemResult Ingestor::Record(const std::string& name, catalog::NewAsset asset,
+                            const Options& options) {
   auto inserted = [&]() -> Result<catalog::InsertAssetResult> {
     if (options.job.stages.empty()) return catalog_.InsertAsset(asset);
     catalog::NewJob job = options.job;
     job.asset_id = asset.id;
     return catalog_.InsertAssetWithJob(asset, job);
   }();
-  if (!inserted) return ErrorItem(path, inserted.error().Wrap("cannot record " + path));
+  if (!inserted) return ErrorItem(name, inserted.error().Wrap("cannot record " + name));
 
   ItemResult item;
-  item.path = path;
+  item.path = name;
   item.outcome = inserted->created ? Outcome::kAdded : Outcome::kExisted;
   item.asset = std::move(inserted->asset);
-  item.bytes = bytes;
-  log_->debug("ingest {} -> {} ({})", path, item.asset->id, Name(item.outcome));
+  item.bytes = asset.size_bytes;
+  log_->debug("ingest {} -> {} ({})", name, item.asset->id, Name(item.outcome));
   return item;
 }
 

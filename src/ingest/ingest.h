@@ -1,4 +1,4 @@
-// Ingest: turns files on disk into assets.
+// Ingest: turns files on disk, and byte streams (uploads, downloads), into assets.
 //
 // For each file: recognise media by its content (libavformat, never the extension),
 // then copy it into the blob store while computing its SHA-256 in the same streaming
@@ -8,6 +8,15 @@
 // transaction, so no asset ever waits without its work queued. A file that is not media
 // is skipped ("not_media"); one that is unreadable or broken media is an error naming
 // the file. Neither stops the others.
+//
+// A stream (IngestStream) is read exactly once, never rewound: it is copied into a
+// temporary blob while its SHA-256 is computed, with the size limit enforced as bytes
+// arrive (over it: the temporary is dropped and the item skipped "too_large"); then the
+// copy is committed under its content key and probed from the stored blob, through the
+// BlobStore interface. Bytes that turn out not to be media (or to be broken media) are
+// deleted again if this call stored them, so nothing is left behind; content already
+// stored is never deleted. A source that fails mid-way leaves no blob and no asset.
+// Memory stays one fixed buffer whatever the size.
 //
 // Thread-safety: an Ingestor may serve one call at a time.
 #pragma once
@@ -31,12 +40,22 @@ enum class Outcome { kAdded, kExisted, kSkipped, kError };
 std::string_view Name(Outcome outcome);
 
 struct ItemResult {
-  std::string path;
+  std::string path;  // the file, or StreamInfo::name
   Outcome outcome = Outcome::kError;
   std::string skip_reason;              // kSkipped: "not_media", "too_large"
   std::optional<Error> error;           // kError
   std::optional<catalog::Asset> asset;  // kAdded / kExisted
-  int64_t bytes = 0;                    // bytes read from the file
+  int64_t bytes = 0;                    // bytes read from the file or stream
+};
+
+// What a stream is, for the asset record and for messages.
+struct StreamInfo {
+  std::string name;           // ItemResult::path and error context, e.g. "upload clip.mp4"
+  std::string original_name;  // the name the client gave, may be empty
+  std::string source_uri;     // where it came from (a URL), may be empty
+  // Per-call limit in bytes; 0: none. The smaller of this and Options::max_file_bytes
+  // applies.
+  int64_t max_bytes = 0;
 };
 
 struct Options {
@@ -87,6 +106,11 @@ class Ingestor {
   ItemResult IngestFile(const std::string& path, const Options& options,
                         const std::function<void(int64_t)>& on_bytes = nullptr);
 
+  // Ingests a stream read once, front to back (see the top of this file). `on_bytes` as
+  // for IngestFile. Options::on_item and stop_requested are not consulted.
+  ItemResult IngestStream(ByteSource& source, const StreamInfo& info, const Options& options,
+                          const std::function<void(int64_t)>& on_bytes = nullptr);
+
   // Ingests files and directories (recursively, in sorted order). A path that does not
   // exist is an error item; the rest go on.
   Summary IngestPaths(const std::vector<std::string>& paths, const Options& options,
@@ -97,6 +121,8 @@ class Ingestor {
   blob::BlobStore& blobs_;
   const Clock& clock_;
   Logger log_;
+
+  ItemResult Record(const std::string& name, catalog::NewAsset asset, const Options& options);
 };
 
 }  // namespace reprise::ingest

@@ -42,10 +42,24 @@ LibavLogScope* ScopeOf(void* avcl) {
   return static_cast<LibavLogScope*>(static_cast<AVCodecContext*>(avcl)->opaque);
 }
 
+// Whether a line may be about the input's data. The scaler, the resampler and encoders
+// warn about how reprise drives them (swscale's "deprecated pixel format used" for every
+// JPEG-range picture of a clean file), which says nothing about the asset: those lines
+// are logged but not counted. Demuxers, decoders, parsers, bitstream filters and muxers
+// (a remux meets the input's packets) are counted.
+bool AboutTheInput(void* avcl) {
+  if (avcl == nullptr) return true;
+  const AVClass* cls = *static_cast<const AVClass* const*>(avcl);
+  if (cls == nullptr) return true;
+  AVClassCategory category = cls->get_category != nullptr ? cls->get_category(avcl) : cls->category;
+  return category != AV_CLASS_CATEGORY_SWSCALER && category != AV_CLASS_CATEGORY_SWRESAMPLER &&
+         category != AV_CLASS_CATEGORY_ENCODER;
+}
+
 void OnLibavLog(void* avcl, int level, const char* format, va_list args) {
   if (level > AV_LOG_WARNING || level > av_log_get_level()) return;
   LibavLogScope* scope = ScopeOf(avcl);
-  if (scope != nullptr) scope->Count();
+  if (scope != nullptr && AboutTheInput(avcl)) scope->Count();
   Logger log = RoutedLogger();
   if (!log || !log->should_log(spdlog::level::debug)) return;
   char line[1024];

@@ -9,8 +9,10 @@
 //
 // A LibavLogScope says what the lines are about: while one is active on a thread, lines
 // logged on that thread, and by decoders opened on it (from their own worker threads
-// too), carry its context ("asset X stages Y") and are counted, so the executor can
-// record how many a run produced on its derivatives. Lines outside any scope are logged
+// too), carry its context ("asset X stages Y"); those that may be about the input's data
+// (all but the scaler's, the resampler's and encoders', which are about how reprise drives
+// them) are counted, so the executor can record how many a run produced on its
+// derivatives. Lines outside any scope are logged
 // without context and counted nowhere.
 //
 // Thread-safe: the callback may run on any libav thread; counts are atomic.
@@ -38,7 +40,7 @@ class LibavLogScope {
   LibavLogScope& operator=(const LibavLogScope&) = delete;
 
   const std::string& context() const { return context_; }
-  // libav lines at warning level or worse seen in this scope so far.
+  // libav lines about the input, at warning level or worse, seen in this scope so far.
   int64_t warnings() const { return warnings_.load(std::memory_order_relaxed); }
   void Count() { warnings_.fetch_add(1, std::memory_order_relaxed); }
 

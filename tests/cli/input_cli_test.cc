@@ -214,6 +214,23 @@ TEST_F(CliTest, LibavLinesStayOffStderrAndAreCountedOnTheDerivative) {
   EXPECT_TRUE(attributed) << debug.err;
 }
 
+// A clean file has nothing to count: the scaler's and encoders' notes about how reprise
+// drives them (e.g. swscale's "deprecated pixel format used" for JPEG-range pictures) are
+// not warnings about the asset.
+TEST_F(CliTest, ACleanFileBuildsEveryStageWithoutLibavWarnings) {
+  json ingest = RunJson({"ingest", Library({samples_->RotatedPhoneMp4()})});
+  ASSERT_EQ(ingest["summary"]["added"], 1) << ingest.dump(2);
+  std::string id = ingest["items"][0]["asset"]["id"];
+  CommandResult process = Run({"process"});
+  EXPECT_EQ(process.exit_code, 0) << process.output;
+  json detail = RunJson({"assets", "show", id});
+  for (const auto& d : detail["derivatives"]) {
+    if (d["latest"].is_null()) continue;
+    EXPECT_FALSE(d["latest"]["metadata"].contains("libav_warnings"))
+        << d["stage"] << ": " << d["latest"]["metadata"].dump();
+  }
+}
+
 TEST_F(CliTest, APlaylistIsRefusedWithItsReason) {
   std::string library = input_.Join("playlists");
   fs::create_directories(library);

@@ -28,6 +28,7 @@ extern "C" {
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
 #include "tests/support/media_suite.h"
+#include "tests/support/resident_memory.h"
 
 namespace reprise::stages {
 namespace {
@@ -389,54 +390,6 @@ double CpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-int64_t ResidentKib() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0;
-  int64_t resident = 0;
-  statm >> pages >> resident;
-  return resident * sysconf(_SC_PAGESIZE) / 1024;
-}
-
-// The highest resident set size seen while it lives (sampled every 2 ms), so a test
-// can bound what one piece of work adds whatever earlier tests left as the process's
-// peak.
-class ResidentPeak {
- public:
-  ResidentPeak() : peak_(ResidentKib()), sampler_([this] { Sample(); }) {}
-  ~ResidentPeak() { Stop(); }
-  int64_t Stop() {
-    stop_ = true;
-    if (sampler_.joinable()) sampler_.join();
-    return peak_;
-  }
-
- private:
-  void Sample() {
-    while (!stop_) {
-      peak_ = std::max(peak_.load(), ResidentKib());
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-
-  std::atomic<int64_t> peak_;
-  std::atomic<bool> stop_{false};
-  std::thread sampler_;
-};
-
-// AddressSanitizer keeps freed memory in quarantine (256 MiB by default), so resident
-// memory says nothing of what the code holds there.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kFreedMemoryIsQuarantined = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kFreedMemoryIsQuarantined = true;
-#else
-constexpr bool kFreedMemoryIsQuarantined = false;
-#endif
-#else
-constexpr bool kFreedMemoryIsQuarantined = false;
-#endif
-
 // Two minutes of 96 kHz stereo make a 46 MB WAV: both files are spooled to disk and
 // streamed to the sink, so the process never holds either (its resident memory grows
 // far less than the WAV's size).
@@ -449,10 +402,10 @@ TEST_F(AudioStageTest, LongInputKeepsMemoryFlat) {
   CountingSink sink;
   auto reader = testing::OpenOrDie(source);
   StageTask task{stage.get(), &sink};
-  int64_t resident_before = ResidentKib();
+  int64_t resident_before = testing::ResidentKib();
   double cpu_before = CpuSeconds();
   auto wall = std::chrono::steady_clock::now();
-  ResidentPeak peak;
+  testing::ResidentPeak peak;
   auto report = RunStages(*reader, std::span(&task, 1));
   int64_t grown_kib = peak.Stop() - resident_before;
   double wall_seconds =
@@ -469,7 +422,8 @@ TEST_F(AudioStageTest, LongInputKeepsMemoryFlat) {
   EXPECT_NEAR(static_cast<double>(sink.sizes["audio.mp3"]), kSeconds * 24000.0, 4096.0);
   std::cout << kSeconds << " s of 96 kHz stereo: " << wall_seconds << " s wall, " << cpu_seconds
             << " s CPU, resident memory grew by at most " << grown_kib << " KiB\n";
-  if (kFreedMemoryIsQuarantined) GTEST_SKIP() << "resident memory is not measured under ASan";
+  if (testing::kFreedMemoryIsQuarantined)
+    GTEST_SKIP() << "resident memory is not measured under ASan";
   // The MP3 thread's queue may hold 8 MiB of decoded samples (the decode runs ahead of
   // the MP3 encode by design); the rest is codec and I/O buffers. Two minutes of 96 kHz
   // stereo float would be 92 MiB.

@@ -1,0 +1,63 @@
+#include "cli/serve_command.h"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/common.h"
+#include "http/server.h"
+
+namespace reprise::cli {
+
+CLI::App* AddServeCommand(CLI::App& cli, ServeFlags& flags) {
+  auto* command = cli.add_subcommand(
+      "serve", "Serve HTTP (health checks now, the API later) with a worker pool until stopped");
+  command
+      ->add_option("--listen", flags.listen,
+                   "Address to listen on [config server.listen, default 127.0.0.1:8080]")
+      ->type_name("HOST:PORT");
+  command->add_flag("--no-workers", flags.no_workers,
+                    "Serve HTTP only; run jobs in separate `reprise worker` processes");
+  AddWorkerOptions(*command, flags.worker);
+  return command;
+}
+
+// The HTTP server and, unless turned off, a worker pool in the same process, until
+// SIGTERM/SIGINT: then the pool shuts down gracefully first (no new claims, running jobs
+// get the grace period) and the server stops last, so health checks answer throughout.
+int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
+  auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
+  if (!address) return ReportError(address.error());
+  std::unique_ptr<queue::Worker> worker;
+  bool workers = app.config().server.workers && !flags.no_workers;
+  if (workers) {
+    worker = app.NewWorker(WorkerOptionsFrom(app, flags.worker));
+    if (auto started = worker->Start(); !started) return ReportError(started.error());
+  }
+  http::Server server(app.catalog(), app.blobs(), app.log());
+  if (auto started = server.Start(address->first, address->second); !started) {
+    if (worker) worker->Shutdown();
+    return ReportError(started.error());
+  }
+  std::unique_ptr<backfill::Pump> pump;
+  if (workers) {
+    pump = app.NewBackfillPump(worker->options().lease_micros);
+    pump->SetOnDispatch([&worker] { worker->Wake(); });
+    pump->Start();
+  }
+  app.log()->info("serving on http://{}:{} ({})", address->first, server.port(),
+                  workers ? fmt::format("{} worker slot(s)", worker->options().concurrency)
+                          : std::string("no workers"));
+  if (worker) {
+    queue::ServeUntilSignalled(*worker, signals, app.log());
+  } else {
+    while (signals.Wait(-1) == 0) {
+    }
+  }
+  if (pump) pump->Stop();
+  server.Stop();
+  app.log()->info("server stopped");
+  return kExitOk;
+}
+
+}  // namespace reprise::cli

@@ -1,0 +1,43 @@
+#include "cli/stages_command.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "app/views.h"
+#include "cli/common.h"
+#include "cli/terminal.h"
+
+namespace reprise::cli {
+
+CLI::App* AddStagesCommand(CLI::App& cli, StagesFlags& flags) {
+  auto* command =
+      cli.add_subcommand("stages", "Each stage with its recipe and how many assets are current");
+  command->add_option("--owner", flags.owner, "Count only this owner's assets");
+  command->add_flag("--json", flags.json, "Print JSON");
+  return command;
+}
+
+int RunStages(app::App& app, const StagesFlags& flags) {
+  catalog::AssetFilter filter;
+  filter.owner = flags.owner;
+  auto doc = app::StagesJson(app.catalog(), app.registry(), filter);
+  if (!doc) return ReportError(doc.error());
+  if (flags.json) {
+    PrintJson(*doc);
+    return kExitOk;
+  }
+  Table table({"STAGE", "VERSION", "RECIPE", "CURRENT", "OUTDATED", "MISSING", "FAILED", "SKIPPED",
+               "QUARANTINED", "PARAMS"});
+  for (const auto& s : *doc) {
+    const auto& c = s["counts"];
+    table.AddRow({s["name"].get<std::string>(), std::to_string(s["version"].get<int>()),
+                  s["recipe"].get<std::string>(), c["current"].dump(), c["outdated"].dump(),
+                  c["missing"].dump(), c["failed"].dump(), c["skipped"].dump(),
+                  c["quarantined"].dump(), s["params"].dump()});
+  }
+  table.Print(stdout);
+  return kExitOk;
+}
+
+}  // namespace reprise::cli
