@@ -1,6 +1,7 @@
 #include "app/views.h"
 
 #include "core/clock.h"
+#include "core/error_json.h"
 #include "queue/executor.h"
 
 namespace reprise::app {
@@ -8,12 +9,6 @@ namespace {
 
 nlohmann::json OptionalJson(const auto& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-nlohmann::json ErrorJson(const Error& error) {
-  nlohmann::json out = {{"code", ErrorCodeName(error.code)}, {"message", error.message}};
-  if (!error.origin.empty()) out["origin"] = error.origin;
-  return out;
 }
 
 nlohmann::json TimeJson(int64_t micros) {

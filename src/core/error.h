@@ -24,6 +24,9 @@ enum class ErrorCode {
   kConflict,
   kCancelled,
   kInternal,
+  // The caller is known (or needs no identity) but may not do this: a signed URL whose
+  // signature does not match or whose time is up. HTTP 403.
+  kPermissionDenied,
 };
 
 // Stable lower_snake name used in JSON output and logs ("unsupported_media").

@@ -4,29 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/error_response.h"
+
 namespace reprise::http {
 namespace {
-
-int StatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kUnsupportedMedia:
-      return 415;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kCancelled:
-      return 409;
-    case ErrorCode::kUnavailable:
-    case ErrorCode::kIo:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
 
 void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
   response.status = status;
@@ -35,11 +16,7 @@ void SendJson(httplib::Response& response, int status, const nlohmann::json& bod
 
 void SendError(httplib::Response& response, int status, const Error& error,
                nlohmann::json details = nlohmann::json::object()) {
-  if (!error.origin.empty()) details["origin"] = error.origin;
-  SendJson(
-      response, status,
-      {{"error",
-        {{"code", ErrorCodeName(error.code)}, {"message", error.message}, {"details", details}}}});
+  SendJson(response, status, ErrorBody(error, std::move(details)));
 }
 
 }  // namespace
@@ -89,7 +66,7 @@ void Server::Routes() {
         } catch (...) {
         }
         log_->error("http handler threw: {}", what);
-        SendError(response, StatusFor(ErrorCode::kInternal),
+        SendError(response, HttpStatus(ErrorCode::kInternal),
                   Error{ErrorCode::kInternal, "internal error", ""});
       });
 }

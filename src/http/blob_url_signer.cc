@@ -1,0 +1,135 @@
+#include "http/blob_url_signer.h"
+
+#include <cstdint>
+
+#include "blob/keys.h"
+#include "core/crypto.h"
+
+namespace reprise::http {
+namespace {
+
+constexpr std::string_view kDomain = "reprise-blob-url/v1\n";
+constexpr size_t kSigChars = 43;  // 32 bytes in unpadded base64url
+constexpr size_t kMaxExpiresDigits = 19;
+
+// RFC 4648 section 5: the URL-safe alphabet, without padding.
+std::string Base64Url(std::span<const uint8_t> bytes) {
+  std::string out = Base64Encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+std::span<const uint8_t> Bytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+bool IsBase64Url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
+bool IsUnreserved(char c) { return IsBase64Url(c) || c == '.' || c == '~'; }
+
+// Canonical decimal Unix seconds: 1-19 digits, no sign, no leading zero.
+bool IsCanonicalSeconds(std::string_view text) {
+  if (text.empty() || text.size() > kMaxExpiresDigits) return false;
+  if (text.size() > 1 && text.front() == '0') return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+int64_t NowSeconds(const Clock& clock) {
+  int64_t micros = clock.NowMicros();
+  int64_t seconds = micros / 1'000'000;
+  return micros % 1'000'000 < 0 ? seconds - 1 : seconds;  // floor, also before 1970
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlobUrlSigner>> BlobUrlSigner::Create(std::string secret,
+                                                             const Clock& clock) {
+  if (secret.size() < kMinSecretBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the blob URL secret has " + std::to_string(secret.size()) + " bytes; at least " +
+                    std::to_string(kMinSecretBytes) + " are needed");
+  }
+  return std::unique_ptr<BlobUrlSigner>(new BlobUrlSigner(std::move(secret), clock));
+}
+
+BlobUrlSigner::BlobUrlSigner(std::string secret, const Clock& clock)
+    : secret_(std::move(secret)), clock_(clock) {}
+
+std::string BlobUrlSigner::Signature(std::string_view key, std::string_view expires) const {
+  Sha256Digest mac = HmacSha256(Bytes(secret_), {kDomain, key, "\n", expires});
+  return Base64Url(mac);
+}
+
+Result<std::string> BlobUrlSigner::Sign(std::string_view key, std::chrono::seconds ttl) const {
+  REPRISE_TRY(blob::ValidateKey(key));
+  if (ttl.count() <= 0 || ttl > kMaxTtl) {
+    return Fail(ErrorCode::kInvalidArgument, "a signed blob URL lives between 1 second and " +
+                                                 std::to_string(kMaxTtl.count()) +
+                                                 " seconds, not " + std::to_string(ttl.count()));
+  }
+  std::string expires = std::to_string(NowSeconds(clock_) + ttl.count());
+  return std::string(kRoutePrefix) + PercentEncodeKey(key) + "?expires=" + expires +
+         "&sig=" + Signature(key, expires);
+}
+
+Result<void> BlobUrlSigner::Verify(std::string_view key, std::string_view expires,
+                                   std::string_view sig) const {
+  REPRISE_TRY(blob::ValidateKey(key));
+  if (!IsCanonicalSeconds(expires)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the blob URL's expires must be Unix seconds in plain digits");
+  }
+  if (sig.size() != kSigChars) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the blob URL's sig must be " + std::to_string(kSigChars) +
+                    " base64url characters, not " + std::to_string(sig.size()));
+  }
+  for (char c : sig) {
+    if (!IsBase64Url(c)) {
+      return Fail(ErrorCode::kInvalidArgument, "the blob URL's sig is not base64url");
+    }
+  }
+  std::string expected = Signature(key, expires);
+  if (!ConstantTimeEqual(Bytes(expected), Bytes(sig))) {
+    return Fail(ErrorCode::kPermissionDenied, "the blob URL's signature does not match");
+  }
+  // 19 digits without a sign can exceed int64; such a far future never expires here.
+  uint64_t until = 0;
+  for (char c : expires) until = until * 10 + static_cast<uint64_t>(c - '0');
+  int64_t now = NowSeconds(clock_);
+  if (now >= 0 && static_cast<uint64_t>(now) > until) {
+    return Fail(
+        ErrorCode::kPermissionDenied,
+        "the blob URL expired at " + FormatRfc3339(static_cast<int64_t>(until) * 1'000'000));
+  }
+  return {};
+}
+
+std::string PercentEncodeKey(std::string_view key) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (IsUnreserved(c) || c == '/') {
+      out.push_back(c);
+    } else {
+      auto byte = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0x0f]);
+    }
+  }
+  return out;
+}
+
+}  // namespace reprise::http
