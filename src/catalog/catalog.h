@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +52,9 @@ class Catalog {
   [[nodiscard]] virtual Result<AssetPage> ListAssets(const AssetFilter& filter,
                                                      const PageRequest& page) = 0;
   [[nodiscard]] virtual Result<int64_t> CountAssets(const AssetFilter& filter) = 0;
+  // The assets `filter` selects, counted per owner (owners with none are absent).
+  [[nodiscard]] virtual Result<std::map<std::string, int64_t>> CountAssetsByOwner(
+      const AssetFilter& filter) = 0;
   // Sets the status and updated_at; kNotFound for an unknown asset.
   [[nodiscard]] virtual Result<void> SetAssetStatus(std::string_view id, AssetStatus status) = 0;
 

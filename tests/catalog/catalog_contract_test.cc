@@ -246,6 +246,11 @@ TEST_P(CatalogContractTest, ListAndCountAreScopedByOwner) {
   nobody.owner = "carol";
   EXPECT_TRUE(Ok(catalog_->ListAssets(nobody, {})).items.empty());
   EXPECT_EQ(Ok(catalog_->CountAssets(nobody)), 0);
+
+  std::map<std::string, int64_t> by_owner = Ok(catalog_->CountAssetsByOwner({}));
+  EXPECT_EQ(by_owner, (std::map<std::string, int64_t>{{"alice", 5}, {"bob", 3}}));
+  EXPECT_EQ(Ok(catalog_->CountAssetsByOwner(bob)), (std::map<std::string, int64_t>{{"bob", 3}}));
+  EXPECT_TRUE(Ok(catalog_->CountAssetsByOwner(nobody)).empty());
 }
 
 TEST_P(CatalogContractTest, PaginationWalksEveryAssetExactlyOnceUnderEveryFilter) {

@@ -400,6 +400,26 @@ Result<int64_t> SqliteCatalog::CountAssets(const AssetFilter& filter) {
   return result;
 }
 
+Result<std::map<std::string, int64_t>> SqliteCatalog::CountAssetsByOwner(
+    const AssetFilter& filter) {
+  SqlQuery query = CountAssetsByOwnerQuery(filter);
+  std::lock_guard lock(mu_);
+  std::map<std::string, int64_t> counts;
+  auto run = [&]() -> Result<void> {
+    auto select = connection_->Prepare(query.sql);
+    if (!select) return Fail(std::move(select.error()));
+    select->BindAll(query.binds);
+    return select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      counts[row.Text(0)] = row.Int64(1);
+      return true;
+    });
+  };
+  if (auto result = run(); !result) {
+    return Fail(InContext(std::move(result.error()), "counting assets per owner"));
+  }
+  return counts;
+}
+
 Result<void> SqliteCatalog::SetAssetStatus(std::string_view id, AssetStatus status) {
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;

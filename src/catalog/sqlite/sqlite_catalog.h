@@ -48,6 +48,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<AssetPage> ListAssets(const AssetFilter& filter,
                                              const PageRequest& page) override;
   [[nodiscard]] Result<int64_t> CountAssets(const AssetFilter& filter) override;
+  [[nodiscard]] Result<std::map<std::string, int64_t>> CountAssetsByOwner(
+      const AssetFilter& filter) override;
   [[nodiscard]] Result<void> SetAssetStatus(std::string_view id, AssetStatus status) override;
 
   [[nodiscard]] Result<int64_t> StartDerivative(std::string_view asset_id, std::string_view stage,

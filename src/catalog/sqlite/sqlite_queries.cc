@@ -130,6 +130,12 @@ SqlQuery CountAssetsQuery(const AssetFilter& filter) {
   return query;
 }
 
+SqlQuery CountAssetsByOwnerQuery(const AssetFilter& filter) {
+  SqlQuery query = AssetWhere(filter);
+  query.sql = "SELECT a.owner, COUNT(*) FROM assets a" + query.sql + " GROUP BY a.owner";
+  return query;
+}
+
 SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& filter) {
   // The rule (types.h StageStatus), with L the latest finished attempt of today's recipe,
   // C the current row and Q a quarantine entry for the asset's content and today's recipe:

@@ -47,6 +47,7 @@ SqlQuery AssetConditions(const AssetFilter& filter);
 [[nodiscard]] Result<SqlQuery> ListAssetsQuery(const AssetFilter& filter, std::string_view cursor,
                                                int limit);
 SqlQuery CountAssetsQuery(const AssetFilter& filter);
+SqlQuery CountAssetsByOwnerQuery(const AssetFilter& filter);
 
 // One row of six counts (current, outdated, missing, failed, skipped, quarantined)
 // classifying every asset matching `filter` for one stage and today's recipe, in one
