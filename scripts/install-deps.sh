@@ -10,10 +10,14 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsqlite3-dev libssl-dev libexpected-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
+  # the HTTP API: URL import and outgoing webhooks (libcurl), /metrics (prometheus-cpp)
+  libcurl4-openssl-dev prometheus-cpp-dev
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev
   # tests and tools: the ffmpeg CLI generates sample and test media
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  # HTTP benchmarks (bench/)
+  wrk
   # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports
   clang-16 libclang-rt-16-dev llvm-16
   # interop tests: the reference Standard Webhooks library runs on node (npm packages below)

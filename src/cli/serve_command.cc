@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/common.h"
+#include "http/api.h"
 #include "http/server.h"
 
 namespace reprise::cli {
@@ -34,7 +35,10 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     worker = app.NewWorker(WorkerOptionsFrom(app, flags.worker));
     if (auto started = worker->Start(); !started) return ReportError(started.error());
   }
-  http::Server server(app.catalog(), app.blobs(), app.log());
+  http::Router router(http::Router::Options{}, app.log());
+  http::ApiContext context{app};
+  http::AddApiRoutes(router, context);
+  http::Server server(router, http::ServerOptions{}, app.log());
   if (auto started = server.Start(address->first, address->second); !started) {
     if (worker) worker->Shutdown();
     return ReportError(started.error());

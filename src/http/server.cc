@@ -2,74 +2,12 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
-#include "http/error_response.h"
-
 namespace reprise::http {
-namespace {
 
-void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
-  response.status = status;
-  response.set_content(body.dump(), "application/json");
-}
-
-void SendError(httplib::Response& response, int status, const Error& error,
-               nlohmann::json details = nlohmann::json::object()) {
-  SendJson(response, status, ErrorBody(error, std::move(details)));
-}
-
-}  // namespace
-
-Server::Server(catalog::Catalog& catalog, blob::BlobStore& blobs, Logger log)
-    : catalog_(catalog), blobs_(blobs), log_(std::move(log)) {}
+Server::Server(Router& router, ServerOptions options, Logger log)
+    : router_(router), options_(options), log_(std::move(log)) {}
 
 Server::~Server() { Stop(); }
-
-void Server::Routes() {
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-    SendJson(response, 200, {{"status", "ok"}});
-  });
-
-  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
-    auto version = catalog_.SchemaVersion();
-    if (!version) {
-      SendError(response, 503, version.error().Wrap("catalog " + catalog_.Describe()),
-                {{"component", "catalog"}});
-      return;
-    }
-    if (auto probed = blob::CheckReadWrite(blobs_, "health/readyz"); !probed) {
-      SendError(response, 503, probed.error().Wrap("blob store " + blobs_.Describe()),
-                {{"component", "blob_store"}});
-      return;
-    }
-    SendJson(response, 200,
-             {{"status", "ready"},
-              {"catalog", {{"backend", catalog_.Describe()}, {"schema_version", *version}}},
-              {"blob_store", {{"backend", blobs_.Describe()}}}});
-  });
-
-  server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (response.status == 404) {
-      SendError(
-          response, 404,
-          Error{ErrorCode::kNotFound, "no route for " + request.method + " " + request.path, ""});
-    }
-  });
-  server_->set_exception_handler(
-      [this](const httplib::Request&, httplib::Response& response, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log_->error("http handler threw: {}", what);
-        SendError(response, HttpStatus(ErrorCode::kInternal),
-                  Error{ErrorCode::kInternal, "internal error", ""});
-      });
-}
 
 Result<void> Server::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
@@ -79,7 +17,12 @@ Result<void> Server::Start(const std::string& host, int port) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  Routes();
+  int threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_read_timeout(options_.read_timeout_seconds, 0);
+  server_->set_write_timeout(options_.write_timeout_seconds, 0);
+  server_->set_keep_alive_timeout(options_.keep_alive_seconds);
+  router_.Mount(*server_);
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
     if (port_ < 0) return Fail(ErrorCode::kUnavailable, "cannot bind " + host + ":0");
@@ -98,6 +41,10 @@ Result<void> Server::Start(const std::string& host, int port) {
 void Server::Stop() {
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text) {

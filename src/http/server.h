@@ -1,11 +1,6 @@
-// The HTTP front end of `reprise serve`. For now it answers the health endpoints that
-// load balancers and orchestrators poll; the /api/v1 surface comes with the API issue and
-// plugs its routes in here.
-//
-//   GET /healthz  200 {"status":"ok"} while the process serves requests (liveness)
-//   GET /readyz   200 {"status":"ready","catalog":..,"blob_store":..} when the catalog
-//                 answers and the blob store can be written and read back; otherwise
-//                 503 with the one error shape {"error":{"code","message","details"}}
+// The HTTP server of `reprise serve`: a cpp-httplib listener with the Router's routes
+// mounted, on a pool of worker threads (long-lived requests such as server-sent events
+// each hold one, so the pool is larger than the core count).
 //
 // Start() binds before returning (so port 0 picks a free port, reported by port()) and
 // serves on a background thread until Stop() or destruction. Thread-safe.
@@ -15,10 +10,9 @@
 #include <string>
 #include <thread>
 
-#include "blob/blob_store.h"
-#include "catalog/catalog.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "http/router.h"
 
 namespace httplib {
 class Server;
@@ -26,9 +20,17 @@ class Server;
 
 namespace reprise::http {
 
+struct ServerOptions {
+  int threads = 64;               // concurrent requests served
+  int read_timeout_seconds = 30;  // a client that sends nothing for this long is dropped
+  int write_timeout_seconds = 30;
+  int keep_alive_seconds = 5;
+};
+
 class Server {
  public:
-  Server(catalog::Catalog& catalog, blob::BlobStore& blobs, Logger log);
+  // `router` must outlive the server.
+  Server(Router& router, ServerOptions options, Logger log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -40,10 +42,8 @@ class Server {
   [[nodiscard]] int port() const { return port_; }
 
  private:
-  void Routes();
-
-  catalog::Catalog& catalog_;
-  blob::BlobStore& blobs_;
+  Router& router_;
+  ServerOptions options_;
   Logger log_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
@@ -52,5 +52,7 @@ class Server {
 
 // "127.0.0.1:8080" -> host, port; kInvalidArgument otherwise.
 Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text);
+// True for loopback hosts: "127.x.y.z", "::1", "localhost".
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace reprise::http

@@ -1,5 +1,5 @@
-// The health endpoints against a real SQLite catalog and blob directory, over a real
-// socket on loopback.
+// The server and its router over a real socket on loopback, with the health endpoints
+// against a real SQLite catalog and blob directory.
 #include "http/server.h"
 
 #include <httplib.h>
@@ -9,38 +9,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "tests/support/test_support.h"
+#include "tests/support/api_server.h"
 
 namespace reprise::http {
 namespace {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto catalog = catalog::SqliteCatalog::Open(dir_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(catalog) << catalog.error().ToString();
-    catalog_ = std::move(*catalog);
-    auto blobs = blob::FsBlobStore::Open(dir_.Join("blobs"));
-    ASSERT_TRUE(blobs) << blobs.error().ToString();
-    blobs_ = std::move(*blobs);
-    server_ = std::make_unique<Server>(*catalog_, *blobs_, MakeNullLogger());
-    ASSERT_TRUE(server_->Start("127.0.0.1", 0));
-    ASSERT_GT(server_->port(), 0);
-  }
+  void SetUp() override { ASSERT_TRUE(api_.ok()); }
 
-  httplib::Result Get(const std::string& path) {
-    httplib::Client client("127.0.0.1", server_->port());
-    client.set_connection_timeout(5);
-    return client.Get(path.c_str());
-  }
+  httplib::Result Get(const std::string& path) { return api_.Client()->Get(path.c_str()); }
 
-  testing::TempDir dir_;
-  FakeClock clock_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
-  std::unique_ptr<Server> server_;
+  testing::ApiServer api_;
 };
 
 TEST_F(HttpServerTest, HealthzAnswersOk) {
@@ -57,12 +37,12 @@ TEST_F(HttpServerTest, ReadyzReportsBackendsWhenTheyWork) {
   auto body = nlohmann::json::parse(response->body);
   EXPECT_EQ(body["status"], "ready");
   EXPECT_GE(body["catalog"]["schema_version"].get<int>(), 1);
-  EXPECT_EQ(body["blob_store"]["backend"], blobs_->Describe());
+  EXPECT_EQ(body["blob_store"]["backend"], api_.app().blobs().Describe());
 }
 
 TEST_F(HttpServerTest, ReadyzIs503WithTheErrorShapeWhenTheBlobStoreCannotWrite) {
   // A folder where the probe blob must go: the atomic rename onto it fails.
-  std::filesystem::create_directories(dir_.Join("blobs/health/readyz/x"));
+  std::filesystem::create_directories(api_.config().data_dir + "/blobs/health/readyz/x");
   auto response = Get("/readyz");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 503);

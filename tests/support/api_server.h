@@ -1,0 +1,93 @@
+// A real `reprise serve` API in the test process: an App on a fresh data directory
+// (SQLite catalog, blob directory, the built-in stages), every route of AddApiRoutes on
+// a Router, and a Server listening on 127.0.0.1 at a free port. Requests go over real
+// HTTP on loopback with cpp-httplib's client. Header-only; link reprise_http.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "core/config.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "tests/support/test_support.h"
+
+namespace reprise::testing {
+
+class ApiServer {
+ public:
+  // `configure` adjusts the Config before the App opens; `router_options` sets the
+  // authenticator and limits (default: no tokens, every request is an admin).
+  explicit ApiServer(std::function<void(Config&)> configure = {},
+                     http::Router::Options router_options = {}) {
+    config_.data_dir = dir_.Join("data");
+    config_.server.workers = false;
+    if (configure) configure(config_);
+    auto app = app::App::Open(config_, MakeNullLogger());
+    if (!app) {
+      ADD_FAILURE() << app.error().ToString();
+      return;
+    }
+    app_ = std::move(*app);
+    router_ = std::make_unique<http::Router>(std::move(router_options), MakeNullLogger());
+    context_ = std::make_unique<http::ApiContext>(http::ApiContext{*app_});
+    http::AddApiRoutes(*router_, *context_);
+    server_ = std::make_unique<http::Server>(*router_, http::ServerOptions{}, MakeNullLogger());
+    if (auto started = server_->Start("127.0.0.1", 0); !started) {
+      ADD_FAILURE() << started.error().ToString();
+    }
+  }
+  ~ApiServer() {
+    if (server_) server_->Stop();
+  }
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  bool ok() const { return server_ && server_->port() > 0; }
+  app::App& app() { return *app_; }
+  http::Router& router() { return *router_; }
+  const Config& config() const { return config_; }
+  const TempDir& dir() const { return dir_; }
+  int port() const { return server_->port(); }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+  // A client for this server; with a token, every request carries it as a bearer token.
+  std::unique_ptr<httplib::Client> Client(const std::string& token = {}) const {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port());
+    client->set_connection_timeout(5);
+    client->set_read_timeout(30);
+    if (!token.empty()) client->set_bearer_token_auth(token.c_str());
+    return client;
+  }
+
+ private:
+  TempDir dir_;
+  Config config_;
+  std::unique_ptr<app::App> app_;
+  std::unique_ptr<http::Router> router_;
+  std::unique_ptr<http::ApiContext> context_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// The body of a response parsed as JSON (a test failure and null when it is not).
+inline nlohmann::json JsonOf(const httplib::Result& response) {
+  if (!response) {
+    ADD_FAILURE() << "no response: " << httplib::to_string(response.error());
+    return nullptr;
+  }
+  try {
+    return nlohmann::json::parse(response->body);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not JSON (" << e.what() << "): " << response->body;
+    return nullptr;
+  }
+}
+
+}  // namespace reprise::testing
