@@ -36,8 +36,12 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     if (auto started = worker->Start(); !started) return ReportError(started.error());
   }
   http::Router router(http::Router::Options{}, app.log());
-  http::ApiContext context{app};
-  http::AddApiRoutes(router, context);
+  auto context = http::MakeApiContext(app);
+  if (!context) {
+    if (worker) worker->Shutdown();
+    return ReportError(context.error());
+  }
+  http::AddApiRoutes(router, *context);
   http::Server server(router, http::ServerOptions{}, app.log());
   if (auto started = server.Start(address->first, address->second); !started) {
     if (worker) worker->Shutdown();

@@ -177,6 +177,8 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
           config.server.listen = subvalue.get<std::string>();
         } else if (sub == "workers" && subvalue.is_boolean()) {
           config.server.workers = subvalue.get<bool>();
+        } else if (sub == "url_secret" && subvalue.is_string()) {
+          config.server.url_secret = subvalue.get<std::string>();
         } else {
           return Fail(ErrorCode::kInvalidArgument,
                       where + ": unknown or mistyped setting server." + sub);
@@ -240,6 +242,8 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["server"]["listen"] = value;
     } else if (key == "server_workers") {
       doc["server"]["workers"] = ParseScalar(value);
+    } else if (key == "server_url_secret") {
+      doc["server"]["url_secret"] = value;
     } else if (key == "pipeline_stages") {
       nlohmann::json names = nlohmann::json::array();
       for (size_t start = 0; start <= value.size();) {

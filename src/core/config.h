@@ -55,6 +55,9 @@ struct QueueConfig {
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   bool workers = true;                    // run a worker pool inside the server
+  // HMAC secret of signed blob URLs (at least 32 bytes). Empty: a random one kept in
+  // DATA_DIR/url-secret, created on first use; servers sharing a library share this.
+  std::string url_secret;
 };
 
 struct Config {

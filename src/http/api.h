@@ -3,14 +3,24 @@
 // mounted on one Router by AddApiRoutes.
 #pragma once
 
+#include <memory>
+
 #include "app/app.h"
+#include "http/blob_url_signer.h"
 #include "http/router.h"
 
 namespace reprise::http {
 
 struct ApiContext {
   app::App& app;
+  std::unique_ptr<BlobUrlSigner> signer;  // signs the blob URLs the API hands out
 };
+
+// The context of `app`'s API: the URL secret from server.url_secret, else from
+// DATA_DIR/url-secret, which is created (mode 0600, 32 random bytes as hex) when
+// missing. kInvalidArgument for a configured secret under 32 bytes; kIo when the file
+// cannot be read or written.
+[[nodiscard]] Result<ApiContext> MakeApiContext(app::App& app);
 
 // Every route group below.
 void AddApiRoutes(Router& router, ApiContext& context);

@@ -37,7 +37,12 @@ class ApiServer {
     }
     app_ = std::move(*app);
     router_ = std::make_unique<http::Router>(std::move(router_options), MakeNullLogger());
-    context_ = std::make_unique<http::ApiContext>(http::ApiContext{*app_});
+    auto context = http::MakeApiContext(*app_);
+    if (!context) {
+      ADD_FAILURE() << context.error().ToString();
+      return;
+    }
+    context_ = std::make_unique<http::ApiContext>(std::move(*context));
     http::AddApiRoutes(*router_, *context_);
     server_ = std::make_unique<http::Server>(*router_, http::ServerOptions{}, MakeNullLogger());
     if (auto started = server_->Start("127.0.0.1", 0); !started) {
@@ -53,6 +58,7 @@ class ApiServer {
   bool ok() const { return server_ && server_->port() > 0; }
   app::App& app() { return *app_; }
   http::Router& router() { return *router_; }
+  http::ApiContext& context() { return *context_; }
   const Config& config() const { return config_; }
   const TempDir& dir() const { return dir_; }
   int port() const { return server_->port(); }
