@@ -108,6 +108,10 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
+  app->backfill_service_ = std::make_unique<services::Backfills>(
+      *app->backfills_, *app->catalog_, app->clock_, config.queue.max_attempts);
+  app->process_service_ = std::make_unique<services::Process>(
+      *app->processor_, *app->catalog_, app->registry_, config.queue.max_attempts);
   return app;
 }
 

@@ -19,6 +19,8 @@
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
+#include "services/backfills.h"
+#include "services/process.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -48,6 +50,9 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  // What the command line and the API call for backfills, rollbacks and process runs.
+  services::Backfills& backfill_service() { return *backfill_service_; }
+  services::Process& process_service() { return *process_service_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -75,6 +80,8 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<services::Backfills> backfill_service_;
+  std::unique_ptr<services::Process> process_service_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

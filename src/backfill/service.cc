@@ -345,12 +345,22 @@ Result<Status> Service::GetStatus(int64_t id, const catalog::AssetFilter& scope)
   if (!backfill) return Fail(std::move(backfill.error()));
   auto counts = catalog_.CountBackfillItems(id);
   if (!counts) return Fail(std::move(counts.error()));
-  Status status{std::move(*backfill), std::move(*counts), 0, clock_.NowMicros()};
+  return MakeStatus(std::move(*backfill), std::move(*counts), clock_.NowMicros());
+}
+
+Status MakeStatus(catalog::Backfill backfill, catalog::BackfillCounts counts, int64_t now_micros) {
+  Status status{std::move(backfill), std::move(counts), 0, now_micros};
   if (status.backfill.started_at > 0) {
     int64_t end = status.backfill.finished_at > 0 ? status.backfill.finished_at : status.now_micros;
     status.elapsed_seconds = static_cast<double>(end - status.backfill.started_at) / 1e6;
   }
   return status;
+}
+
+std::optional<double> RemainingSeconds(int64_t ended, int64_t total, double elapsed_seconds) {
+  if (ended <= 0 || elapsed_seconds <= 0 || total <= ended) return std::nullopt;
+  const double rate = static_cast<double>(ended) / elapsed_seconds;
+  return static_cast<double>(total - ended) / rate;
 }
 
 Result<std::vector<catalog::Backfill>> Service::List(const catalog::AssetFilter& scope, int limit) {
@@ -556,7 +566,13 @@ nlohmann::json StatusJson(const Status& status) {
                      {"skipped_by_reason", counts.skipped_by_reason},
                      {"failed_by_code", failed},
                      {"active_jobs", counts.active_jobs},
-                     {"elapsed_seconds", status.elapsed_seconds}};
+                     {"elapsed_seconds", status.elapsed_seconds},
+                     {"eta_seconds", nullptr}};
+  if (status.backfill.state == BackfillState::kRunning) {
+    if (auto eta = RemainingSeconds(counts.Ended(), counts.total, status.elapsed_seconds)) {
+      doc["progress"]["eta_seconds"] = *eta;
+    }
+  }
   doc["driver_lease"] = nullptr;
   if (NeedsDriver(status.backfill)) {
     doc["driver_lease"] = {

@@ -72,6 +72,14 @@ struct Status {
   int64_t now_micros = 0;  // when it was read, for the driver's lease
 };
 
+// The status of `backfill` with `counts`, read at `now_micros`: elapsed_seconds runs
+// from its start to its end, or to now while it has not ended.
+Status MakeStatus(catalog::Backfill backfill, catalog::BackfillCounts counts, int64_t now_micros);
+
+// Seconds until the items not ended yet end, at the rate items ended over
+// `elapsed_seconds`; nullopt before any item ended (no rate yet) or with nothing left.
+std::optional<double> RemainingSeconds(int64_t ended, int64_t total, double elapsed_seconds);
+
 // Who moves a running or cancelling backfill forward, in one line: its driver and the
 // lease left, or that nobody does (never adopted, released, or its driver's lease expired
 // because the process died) and it waits for a worker (`reprise worker`, `serve`) or
@@ -156,6 +164,10 @@ class Service {
   int default_concurrency_;
 };
 
+// The backfill, its plan, its progress (outcomes, skip reasons, error codes with example
+// assets, active jobs, elapsed_seconds and, while it runs, eta_seconds) and its driver's
+// lease. elapsed_seconds (until it ends), eta_seconds and driver_lease are measured
+// against the time the status was read.
 nlohmann::json StatusJson(const Status& status);
 nlohmann::json BackfillJson(const catalog::Backfill& backfill);
 nlohmann::json DiffJson(const Diff& diff);

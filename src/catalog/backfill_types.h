@@ -232,4 +232,16 @@ struct StageHistory {
   double median_bytes = 0;
 };
 
+// A backfill with its counters (Catalog::ListBackfillsWithCounts).
+struct BackfillWithCounts {
+  Backfill backfill;
+  BackfillCounts counts;
+};
+
+// A page of backfills, newest first.
+struct BackfillPage {
+  std::vector<BackfillWithCounts> items;
+  std::string next_cursor;  // empty when there is no more
+};
+
 }  // namespace reprise::catalog

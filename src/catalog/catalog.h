@@ -261,6 +261,14 @@ class Catalog {
                                                                    const AssetFilter& filter) = 0;
   // Medians over the latest successful attempts that `query` takes.
   [[nodiscard]] virtual Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) = 0;
+
+  // ---- Backfill pages (the API's and `backfill list`'s one read) ---------------------
+  // Backfills newest first, each with its counts as CountBackfillItems gives them, read
+  // in one transaction with a fixed number of queries whatever the page size: only those
+  // of scope.owner when it is set; at most page.limit (1..1000) after page.cursor, which
+  // is empty or a next_cursor this call returned (kInvalidArgument otherwise).
+  [[nodiscard]] virtual Result<BackfillPage> ListBackfillsWithCounts(const AssetFilter& scope,
+                                                                     const PageRequest& page) = 0;
 };
 
 }  // namespace reprise::catalog

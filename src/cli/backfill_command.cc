@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -65,35 +64,6 @@ struct BackfillCommands {
 
 namespace {
 
-// "5/s", "300/m", "2.5" (per second) -> starts per second.
-Result<double> ParseRate(const std::string& text) {
-  std::string number = text;
-  double divisor = 1;
-  if (auto slash = text.find('/'); slash != std::string::npos) {
-    number = text.substr(0, slash);
-    std::string unit = text.substr(slash + 1);
-    if (unit == "s") {
-      divisor = 1;
-    } else if (unit == "m") {
-      divisor = 60;
-    } else if (unit == "h") {
-      divisor = 3600;
-    } else {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "--rate " + text + ": the unit after '/' is s, m or h (e.g. 5/s, 300/m)");
-    }
-  }
-  try {
-    size_t used = 0;
-    double value = std::stod(number, &used);
-    if (used != number.size() || !(value > 0) || !std::isfinite(value)) throw std::out_of_range("");
-    return value / divisor;
-  } catch (const std::exception&) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "--rate " + text + ": expected a positive number of starts, e.g. 5/s or 300/m");
-  }
-}
-
 Result<std::vector<std::string>> ReadIds(const std::string& path) {
   std::ifstream file;
   std::istream* in = &std::cin;
@@ -129,42 +99,41 @@ Result<bool> Confirm(const std::string& what) {
   return std::getline(std::cin, answer) && answer == "yes";
 }
 
-Result<backfill::Request> BuildRequest(BackfillCommands& flags, const app::App& app) {
-  backfill::Request request;
-  if (flags.all_stages == !flags.stages.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "name the stages to backfill, or --all-stages");
-  }
-  if (!flags.all_stages) request.stages = flags.stages;
+// The command line acts as an admin, narrowed by --owner where a command has one.
+services::Caller Cli() { return services::Caller::Admin("cli"); }
+
+Result<services::BackfillSpec> BuildSpec(BackfillCommands& flags) {
+  services::BackfillSpec spec;
+  spec.stages = flags.stages;
+  spec.all_stages = flags.all_stages;
   int modes = int{flags.outdated} + int{flags.missing} + int{flags.failed} + int{flags.all};
   if (modes > 1) {
     return Fail(ErrorCode::kInvalidArgument,
                 "choose one of --outdated, --missing, --failed and --all");
   }
-  request.mode = flags.missing  ? BackfillMode::kMissing
-                 : flags.failed ? BackfillMode::kFailed
-                 : flags.all    ? BackfillMode::kAll
-                                : BackfillMode::kOutdated;
-  request.include_quarantined = flags.include_quarantined;
-  request.selection = flags.selection;
+  spec.mode = flags.missing  ? BackfillMode::kMissing
+              : flags.failed ? BackfillMode::kFailed
+              : flags.all    ? BackfillMode::kAll
+                             : BackfillMode::kOutdated;
+  spec.include_quarantined = flags.include_quarantined;
+  spec.selection = flags.selection;
   if (flags.ids_from) {
     auto ids = ReadIds(*flags.ids_from);
     if (!ids) return Fail(std::move(ids.error()));
-    request.selection.ids.insert(request.selection.ids.end(), ids->begin(), ids->end());
+    spec.selection.ids.insert(spec.selection.ids.end(), ids->begin(), ids->end());
   }
-  request.limit = flags.limit;
-  request.concurrency = flags.concurrency;
+  spec.limit = flags.limit;
+  spec.concurrency = flags.concurrency;
   if (flags.rate) {
-    auto rate = ParseRate(*flags.rate);
+    auto rate = services::ParseRate(*flags.rate, "--rate");
     if (!rate) return Fail(std::move(rate.error()));
-    request.rate_per_second = *rate;
+    spec.rate_per_second = *rate;
   }
-  request.delay_seconds = flags.delay;
-  request.priority = flags.priority;
-  request.max_attempts = app.config().queue.max_attempts;
-  request.skip_reset = flags.skip_reset;
-  // Checked here so a bad filter is a usage error before anything is scanned.
-  if (auto filter = request.selection.ToFilter(); !filter) return Fail(std::move(filter.error()));
-  return request;
+  spec.delay_seconds = flags.delay;
+  spec.priority = flags.priority;
+  spec.skip_reset = flags.skip_reset;
+  spec.preview = flags.preview;
+  return spec;
 }
 
 std::string Counts(const std::map<std::string, int64_t>& counts) {
@@ -297,7 +266,7 @@ int ExitCodeFor(const backfill::Status& status) {
 // `reprise worker` or `backfill resume` takes it up again).
 int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
           queue::ShutdownSignals& signals) {
-  auto& service = app.backfills();
+  auto& service = app.backfill_service();
   auto options = app.WorkerDefaults();
   if (flags.concurrency > 0) options.concurrency = flags.concurrency;
   // This pool serves the backfill the user is watching; live work has its own workers.
@@ -319,12 +288,12 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
     const int64_t now = app.clock().MonotonicMicros();
     if (!flags.json && (now - last_status >= 250'000 || !step->driving)) {
       last_status = now;
-      if (auto status = service.GetStatus(id, {}); status) {
+      if (auto status = service.GetStatus(Cli(), id); status) {
         const int64_t done = status->counts.Ended();
         const double seconds = static_cast<double>(now - started_at) / 1e6;
         const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-        const int64_t left = status->counts.total - done;
-        std::string eta = rate > 0 ? HumanSeconds(static_cast<double>(left) / rate) : "-";
+        auto left = backfill::RemainingSeconds(done, status->counts.total, seconds);
+        std::string eta = left ? HumanSeconds(*left) : "-";
         bar.Update(
             done, status->counts.total,
             fmt::format("{} {:.1f}/s ETA {} failed {}", catalog::Name(status->backfill.state), rate,
@@ -344,7 +313,7 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
   worker->Shutdown([&] { return signals.Wait(0) != 0; });
   if (!step) return ReportError(step.error());
 
-  auto status = service.GetStatus(id, {});
+  auto status = service.GetStatus(Cli(), id);
   if (!status) return ReportError(status.error());
   if (flags.json) {
     PrintJson(backfill::StatusJson(*status));
@@ -362,26 +331,18 @@ int Drive(app::App& app, int64_t id, const BackfillCommands& flags,
 }
 
 int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* signals) {
-  auto request = BuildRequest(flags, app);
-  if (!request) return ReportError(request.error());
-  auto& service = app.backfills();
-  auto plan = service.DryRun(*request, "", flags.preview);
-  if (!plan) return ReportError(plan.error());
-  // No asset selected: say which filter emptied the selection.
-  std::vector<backfill::EmptyCause> empty;
-  if (plan->assets_seen == 0) {
-    auto explained = backfill::ExplainEmptySelection(app.catalog(), request->selection, "");
-    if (!explained) return ReportError(explained.error());
-    empty = std::move(*explained);
-  }
-  nlohmann::json plan_json = backfill::PlanJson(*plan);
-  if (!empty.empty()) plan_json["empty_because"] = backfill::EmptyCausesJson(empty);
-  if (!empty.empty() && !flags.json) {
-    fmt::print("{}\n", EmptyCausesText("Nothing selected", empty));
+  auto spec = BuildSpec(flags);
+  if (!spec) return ReportError(spec.error());
+  auto& service = app.backfill_service();
+  auto planned = service.Plan(Cli(), *spec);
+  if (!planned) return ReportError(planned.error());
+  const backfill::PlanReport* plan = &planned->report;
+  if (!planned->empty_because.empty() && !flags.json) {
+    fmt::print("{}\n", EmptyCausesText("Nothing selected", planned->empty_because));
   }
   if (flags.dry_run) {
     if (flags.json) {
-      PrintJson(plan_json);
+      PrintJson(services::PlanJson(*planned));
     } else {
       PrintPlan(*plan, true);
     }
@@ -389,7 +350,7 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
   }
   if (plan->items == 0) {
     if (flags.json) {
-      PrintJson({{"backfill", nullptr}, {"plan", plan_json}});
+      PrintJson({{"backfill", nullptr}, {"plan", services::PlanJson(*planned)}});
     } else {
       PrintPlan(*plan, false);
       fmt::print(
@@ -407,7 +368,7 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
       return kExitFailures;
     }
   }
-  auto backfill = service.Start(*request, "", *plan);
+  auto backfill = service.Start(Cli(), *planned);
   if (!backfill) return ReportError(backfill.error());
   if (flags.detach) {
     if (flags.json) {
@@ -422,12 +383,6 @@ int RunStart(app::App& app, BackfillCommands& flags, queue::ShutdownSignals* sig
   }
   if (!flags.json) fmt::print("Backfill {}: {} item(s)\n", backfill->id, plan->items);
   return Drive(app, backfill->id, flags, *signals);
-}
-
-catalog::AssetFilter Scope(const BackfillCommands& flags) {
-  catalog::AssetFilter scope;
-  scope.owner = flags.owner;
-  return scope;
 }
 
 // After pause, resume --detach or cancel: the state the backfill is in now, in words.
@@ -461,25 +416,23 @@ int PrintBackfill(const Result<catalog::Backfill>& backfill, bool json) {
   return kExitOk;
 }
 
+// `backfill list` shows the newest ones.
+constexpr int kListLimit = 100;
+
 int RunList(app::App& app, const BackfillCommands& flags) {
-  auto backfills = app.backfills().List(Scope(flags), 100);
-  if (!backfills) return ReportError(backfills.error());
+  catalog::PageRequest page;
+  page.limit = kListLimit;
+  auto listed = app.backfill_service().List(Cli(), flags.owner, page);
+  if (!listed) return ReportError(listed.error());
   if (flags.json) {
-    nlohmann::json doc = nlohmann::json::array();
-    for (const auto& backfill : *backfills) {
-      auto status = app.backfills().GetStatus(backfill.id, Scope(flags));
-      if (!status) return ReportError(status.error());
-      doc.push_back(backfill::StatusJson(*status));
-    }
-    PrintJson(doc);
+    PrintJson(services::StatusListJson(*listed));
     return kExitOk;
   }
   // DONE counts processed and skipped items; failed and cancelled ones are apart.
   Table table({"ID", "STATE", "MODE", "STAGES", "DONE", "FAILED", "CANCELLED", "CREATED"});
-  for (const auto& backfill : *backfills) {
-    auto status = app.backfills().GetStatus(backfill.id, Scope(flags));
-    if (!status) return ReportError(status.error());
-    const auto& counts = status->counts;
+  for (const auto& status : listed->items) {
+    const auto& backfill = status.backfill;
+    const auto& counts = status.counts;
     std::vector<std::string> stages;
     for (const auto& stage : backfill.stages) stages.push_back(stage.stage);
     table.AddRow({std::to_string(backfill.id), std::string(catalog::Name(backfill.state)),
@@ -498,7 +451,7 @@ int RunList(app::App& app, const BackfillCommands& flags) {
 }
 
 int RunStatus(app::App& app, const BackfillCommands& flags) {
-  auto status = app.backfills().GetStatus(flags.id, Scope(flags));
+  auto status = app.backfill_service().GetStatus(Cli(), flags.id, flags.owner);
   if (!status) return ReportError(status.error());
   if (flags.json) {
     PrintJson(backfill::StatusJson(*status));
@@ -510,7 +463,7 @@ int RunStatus(app::App& app, const BackfillCommands& flags) {
 }
 
 int RunDiff(app::App& app, const BackfillCommands& flags) {
-  auto diff = app.backfills().GetDiff(flags.id, Scope(flags));
+  auto diff = app.backfill_service().GetDiff(Cli(), flags.id, flags.owner);
   if (!diff) return ReportError(diff.error());
   if (flags.json) {
     PrintJson(backfill::DiffJson(*diff));
@@ -566,15 +519,19 @@ void PrintRollback(const backfill::RollbackReport& result, const std::string& st
 }
 
 int RunRollback(app::App& app, BackfillCommands& flags) {
-  backfill::Selection selection = flags.selection;
+  services::RollbackSpec spec;
+  spec.stage = flags.rollback_stage;
+  spec.selection = flags.selection;
+  spec.to_recipe = flags.to_recipe;
+  spec.preview = flags.preview;
   if (flags.ids_from) {
     auto ids = ReadIds(*flags.ids_from);
     if (!ids) return ReportError(ids.error());
-    selection.ids.insert(selection.ids.end(), ids->begin(), ids->end());
+    spec.selection.ids.insert(spec.selection.ids.end(), ids->begin(), ids->end());
   }
-  auto& service = app.backfills();
-  auto plan =
-      service.Rollback(flags.rollback_stage, selection, flags.to_recipe, "", true, flags.preview);
+  auto& service = app.backfill_service();
+  spec.dry_run = true;
+  auto plan = service.Rollback(Cli(), spec);
   if (!plan) return ReportError(plan.error());
   if (flags.dry_run || plan->rolled_back == 0) {
     if (flags.json) {
@@ -593,8 +550,8 @@ int RunRollback(app::App& app, BackfillCommands& flags) {
       return kExitFailures;
     }
   }
-  auto done =
-      service.Rollback(flags.rollback_stage, selection, flags.to_recipe, "", false, flags.preview);
+  spec.dry_run = false;
+  auto done = service.Rollback(Cli(), spec);
   if (!done) return ReportError(done.error());
   if (flags.json) {
     PrintJson(backfill::RollbackJson(*done, false));
@@ -694,14 +651,15 @@ std::optional<int> RunBackfillCommands(app::App& app, BackfillCommands& commands
   if (commands.list->parsed()) return RunList(app, commands);
   if (commands.status->parsed()) return RunStatus(app, commands);
   if (commands.diff->parsed()) return RunDiff(app, commands);
+  auto& service = app.backfill_service();
   if (commands.pause->parsed()) {
-    return PrintBackfill(app.backfills().Pause(commands.id, Scope(commands)), commands.json);
+    return PrintBackfill(service.Pause(Cli(), commands.id, commands.owner), commands.json);
   }
   if (commands.cancel->parsed()) {
-    return PrintBackfill(app.backfills().Cancel(commands.id, Scope(commands)), commands.json);
+    return PrintBackfill(service.Cancel(Cli(), commands.id, commands.owner), commands.json);
   }
   if (commands.resume->parsed()) {
-    auto resumed = app.backfills().Resume(commands.id, Scope(commands));
+    auto resumed = service.Resume(Cli(), commands.id, commands.owner);
     if (commands.detach || !resumed) return PrintBackfill(resumed, commands.json);
     if (!commands.json) fmt::print("Backfill {} resumed\n", commands.id);
     return Drive(app, commands.id, commands, *signals);

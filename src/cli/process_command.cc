@@ -74,16 +74,14 @@ int WaitAndReport(queue::ProcessSession& session, const Logger& log, bool json,
 }
 
 int RunProcess(app::App& app, const ProcessFlags& flags, queue::ShutdownSignals& signals) {
-  queue::ProcessOptions options;
-  options.stages = flags.stages;
-  options.filter.owner = flags.owner;
-  options.retry_failed = flags.retry_failed;
-  options.concurrency = flags.concurrency;
-  options.max_attempts = app.config().queue.max_attempts;
-  options.interrupted = Interrupted(signals);
-  auto session = app.processor().Begin(options);
+  services::ProcessSpec spec;
+  spec.stages = flags.stages;
+  spec.owner = flags.owner;
+  spec.retry_failed = flags.retry_failed;
+  spec.concurrency = flags.concurrency;
+  auto session =
+      app.process_service().Begin(services::Caller::Admin("cli"), spec, Interrupted(signals));
   if (!session) return ReportError(session.error());
-  if (auto added = (*session)->Add(options.filter); !added) return ReportError(added.error());
   nlohmann::json json;
   int code = WaitAndReport(**session, app.log(), flags.json, &json);
   if (flags.json && !json.is_null()) PrintJson(json);

@@ -120,6 +120,9 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<RollbackResult> RollbackDerivatives(const RollbackRequest& request,
                                                            const AssetFilter& filter) override;
   [[nodiscard]] Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) override;
+  // sqlite_backfill_pages.cc
+  [[nodiscard]] Result<BackfillPage> ListBackfillsWithCounts(const AssetFilter& scope,
+                                                             const PageRequest& page) override;
 
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
