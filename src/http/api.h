@@ -31,4 +31,20 @@ void AddApiRoutes(Router& router, ApiContext& context);
 //               naming the component in details.component
 void AddHealthRoutes(Router& router, ApiContext& context);
 
+// POST /api/v1/backfills            the options of `reprise backfill` as JSON; dry_run
+//                                    answers the plan (200), else 202 + Location
+// GET  /api/v1/backfills             `backfill list --json` (?limit, ?cursor, ?owner);
+//                                    the next page in Link / X-Next-Cursor
+// GET  /api/v1/backfills/{id}        `backfill status --json`
+// GET  /api/v1/backfills/{id}/diff   `backfill diff --json`
+// POST /api/v1/backfills/{id}/pause|resume|cancel   the backfill after the move (409
+//                                    when its state does not allow it)
+// POST /api/v1/rollbacks             `reprise rollback` as JSON (dry_run)
+// POST /api/v1/process               enqueues what is due; 202 with the counts
+void AddBackfillRoutes(Router& router, ApiContext& context);
+
+// Seed 001's POST /api/v1/samples/reprocess: {filter_status, limit, skip_reset, dry_run,
+// broken_links_only} -> {message, total_samples, status}, a backfill of every stage.
+void AddReprocessRoutes(Router& router, ApiContext& context);
+
 }  // namespace reprise::http
