@@ -176,6 +176,20 @@ Result<catalog::PageRequest> PageFrom(const RouteRequest& request) {
   return page;
 }
 
+// A route on one backfill: {id} parsed, `call` made for the request's caller, its result
+// answered as `view` shows it.
+template <class Call, class View>
+Handler OnBackfill(Call call, View view) {
+  return [call, view](RouteRequest& request, httplib::Response& response) -> Result<void> {
+    auto id = PositiveId(request.Param("id"), "backfill id");
+    if (!id) return Fail(std::move(id.error()));
+    auto result = call(request.caller, *id);
+    if (!result) return Fail(std::move(result.error()));
+    SendJson(response, 200, view(*result));
+    return {};
+  };
+}
+
 }  // namespace
 
 void AddBackfillRoutes(Router& router, ApiContext& context) {
@@ -229,42 +243,27 @@ void AddBackfillRoutes(Router& router, ApiContext& context) {
                return {};
              });
 
+  using services::Caller;
   router.Add("GET", "/api/v1/backfills/{id}",
-             [&backfills](RouteRequest& request, httplib::Response& response) -> Result<void> {
-               auto id = PositiveId(request.Param("id"), "backfill id");
-               if (!id) return Fail(std::move(id.error()));
-               auto status = backfills.GetStatus(request.caller, *id);
-               if (!status) return Fail(std::move(status.error()));
-               SendJson(response, 200, backfill::StatusJson(*status));
-               return {};
-             });
-
+             OnBackfill([&backfills](const Caller& caller,
+                                     int64_t id) { return backfills.GetStatus(caller, id); },
+                        backfill::StatusJson));
   router.Add("GET", "/api/v1/backfills/{id}/diff",
-             [&backfills](RouteRequest& request, httplib::Response& response) -> Result<void> {
-               auto id = PositiveId(request.Param("id"), "backfill id");
-               if (!id) return Fail(std::move(id.error()));
-               auto diff = backfills.GetDiff(request.caller, *id);
-               if (!diff) return Fail(std::move(diff.error()));
-               SendJson(response, 200, backfill::DiffJson(*diff));
-               return {};
-             });
-
-  using Move = Result<catalog::Backfill> (services::Backfills::*)(
-      const services::Caller&, int64_t, const std::optional<std::string>&);
-  for (auto [verb, move] : {std::pair<const char*, Move>{"pause", &services::Backfills::Pause},
-                            std::pair<const char*, Move>{"resume", &services::Backfills::Resume},
-                            std::pair<const char*, Move>{"cancel", &services::Backfills::Cancel}}) {
-    router.Add("POST", std::string("/api/v1/backfills/{id}/") + verb,
-               [&backfills, move = move](RouteRequest& request,
-                                         httplib::Response& response) -> Result<void> {
-                 auto id = PositiveId(request.Param("id"), "backfill id");
-                 if (!id) return Fail(std::move(id.error()));
-                 auto moved = (backfills.*move)(request.caller, *id, std::nullopt);
-                 if (!moved) return Fail(std::move(moved.error()));
-                 SendJson(response, 200, backfill::BackfillJson(*moved));
-                 return {};
-               });
-  }
+             OnBackfill([&backfills](const Caller& caller,
+                                     int64_t id) { return backfills.GetDiff(caller, id); },
+                        backfill::DiffJson));
+  router.Add("POST", "/api/v1/backfills/{id}/pause",
+             OnBackfill([&backfills](const Caller& caller,
+                                     int64_t id) { return backfills.Pause(caller, id); },
+                        backfill::BackfillJson));
+  router.Add("POST", "/api/v1/backfills/{id}/resume",
+             OnBackfill([&backfills](const Caller& caller,
+                                     int64_t id) { return backfills.Resume(caller, id); },
+                        backfill::BackfillJson));
+  router.Add("POST", "/api/v1/backfills/{id}/cancel",
+             OnBackfill([&backfills](const Caller& caller,
+                                     int64_t id) { return backfills.Cancel(caller, id); },
+                        backfill::BackfillJson));
 
   router.Add("POST", "/api/v1/rollbacks",
              [&backfills](RouteRequest& request, httplib::Response& response) -> Result<void> {

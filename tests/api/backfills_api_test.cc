@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/api_server.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::http {
 namespace {
@@ -33,14 +33,8 @@ Router::Options TwoOwnersAndAnAdmin() {
   return options;
 }
 
-class BackfillsApiTest : public ::testing::Test {
+class BackfillsApiTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() { samples_ = new testing::MediaSamples(); }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
     ASSERT_TRUE(api_.ok());
     // Owner a: two videos and a sound; owner b: one video.
@@ -79,15 +73,12 @@ class BackfillsApiTest : public ::testing::Test {
     return body.is_object() ? body["error"].value("message", "") : "";
   }
 
-  static testing::MediaSamples* samples_;
   // The pump of `serve` looks for undriven backfills every queue.poll_seconds.
   testing::ApiServer api_{[](Config& config) { config.queue.poll_seconds = 0.05; },
                           TwoOwnersAndAnAdmin()};
   std::vector<std::string> a_videos_;
   std::string b_video_;
 };
-
-testing::MediaSamples* BackfillsApiTest::samples_ = nullptr;
 
 TEST_F(BackfillsApiTest, ADryRunAnswersThePlanOfTheCommandLineAndStartsNothing) {
   auto response =

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/api_server.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 
 namespace reprise::http {
 namespace {
@@ -36,14 +36,8 @@ constexpr const char* kBrokenLinks =
   -H "Content-Type: application/json" \
   -d '{"broken_links_only": true}')";
 
-class ReprocessApiTest : public ::testing::Test {
+class ReprocessApiTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() { samples_ = new testing::MediaSamples(); }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void SetUp() override {
     ASSERT_TRUE(api_.ok());
     for (const std::string* path :
@@ -72,12 +66,9 @@ class ReprocessApiTest : public ::testing::Test {
 
   json Backfills() { return JsonOf(api_.Client()->Get("/api/v1/backfills")); }
 
-  static testing::MediaSamples* samples_;
   testing::ApiServer api_;  // no tokens: the seed's curls carry none
   std::vector<std::string> ids_;
 };
-
-testing::MediaSamples* ReprocessApiTest::samples_ = nullptr;
 
 TEST_F(ReprocessApiTest, ADryRunCountsTheSamplesUpToTheLimitAndStartsNothing) {
   json answer = Curl(kDryRun);
