@@ -30,6 +30,8 @@ void AddApiRoutes(Router& router, ApiContext& context);
 //               answers and the blob store can be written and read back; otherwise 503
 //               naming the component in details.component
 void AddHealthRoutes(Router& router, ApiContext& context);
+// GET /api/v1/openapi.json  the OpenAPI document (http/openapi.h), public
+void AddOpenApiRoutes(Router& router, ApiContext& context);
 
 // POST /api/v1/backfills            the options of `reprise backfill` as JSON; dry_run
 //                                    answers the plan (200), else 202 + Location
