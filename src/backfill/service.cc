@@ -89,28 +89,28 @@ Result<Selection> Selection::FromJson(const nlohmann::json& doc) {
   return selection;
 }
 
-Result<catalog::AssetFilter> Selection::ToFilter() const {
+Result<catalog::AssetFilter> Selection::ToFilter(const FilterNames& names) const {
   catalog::AssetFilter filter;
   filter.owner = owner;
-  auto parsed_status = ParseOptional(status, &catalog::ParseAssetStatus, "--status");
+  auto parsed_status = ParseOptional(status, &catalog::ParseAssetStatus, std::string(names.status));
   if (!parsed_status) return Fail(std::move(parsed_status.error()));
   filter.status = *parsed_status;
-  auto parsed_kind = ParseOptional(kind, &catalog::ParseAssetKind, "--kind");
+  auto parsed_kind = ParseOptional(kind, &catalog::ParseAssetKind, std::string(names.kind));
   if (!parsed_kind) return Fail(std::move(parsed_kind.error()));
   filter.kind = *parsed_kind;
-  auto parsed_source = ParseOptional(source, &catalog::ParseAssetSource, "--source");
+  auto parsed_source = ParseOptional(source, &catalog::ParseAssetSource, std::string(names.source));
   if (!parsed_source) return Fail(std::move(parsed_source.error()));
   filter.source = *parsed_source;
   filter.ids = ids;
-  auto after = ParseOptional(created_after, &ParseTimeBound, "--created-after");
+  auto after = ParseOptional(created_after, &ParseTimeBound, std::string(names.created_after));
   if (!after) return Fail(std::move(after.error()));
   filter.created_after = *after;
-  auto before = ParseOptional(created_before, &ParseTimeBound, "--created-before");
+  auto before = ParseOptional(created_before, &ParseTimeBound, std::string(names.created_before));
   if (!before) return Fail(std::move(before.error()));
   filter.created_before = *before;
   if (where) {
     auto expr = catalog::ParseWhere(*where);
-    if (!expr) return Fail(expr.error().Wrap("--where"));
+    if (!expr) return Fail(expr.error().Wrap(std::string(names.where)));
     filter.where = std::move(*expr);
   }
   return filter;

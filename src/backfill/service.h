@@ -33,6 +33,17 @@
 
 namespace reprise::backfill {
 
+// How errors name the filters: as the command line's flags ("--where") or as the
+// fields of an API body ("field 'where'").
+struct FilterNames {
+  std::string_view status, kind, source, created_after, created_before, where;
+};
+inline constexpr FilterNames kFlagNames{"--status",        "--kind",           "--source",
+                                        "--created-after", "--created-before", "--where"};
+inline constexpr FilterNames kFieldNames{"field 'status'",         "field 'kind'",
+                                         "field 'source'",         "field 'created_after'",
+                                         "field 'created_before'", "field 'where'"};
+
 // Filters as given; every one set must hold (AND).
 struct Selection {
   std::optional<std::string> owner;
@@ -46,8 +57,8 @@ struct Selection {
 
   [[nodiscard]] nlohmann::json ToJson() const;
   static Result<Selection> FromJson(const nlohmann::json& doc);
-  // The catalog filter; kInvalidArgument naming the filter that is wrong.
-  [[nodiscard]] Result<catalog::AssetFilter> ToFilter() const;
+  // The catalog filter; kInvalidArgument naming the filter that is wrong as `names` do.
+  [[nodiscard]] Result<catalog::AssetFilter> ToFilter(const FilterNames& names = kFlagNames) const;
 };
 
 struct Request {

@@ -96,6 +96,7 @@ Result<services::BackfillSpec> BackfillSpecFrom(const nlohmann::json& body, bool
              "preview"});
   if (!fields) return Fail(std::move(fields.error()));
   services::BackfillSpec spec;
+  spec.filter_names = &backfill::kFieldNames;
   REPRISE_TRY(Read(fields->Strings("stages"), spec.stages));
   REPRISE_TRY(Read(fields->Bool("all_stages"), spec.all_stages));
   std::optional<std::string> mode;
@@ -140,6 +141,7 @@ Result<services::RollbackSpec> RollbackSpecFrom(const nlohmann::json& body) {
                             "source", "ids", "created_after", "created_before", "where"});
   if (!fields) return Fail(std::move(fields.error()));
   services::RollbackSpec spec;
+  spec.filter_names = &backfill::kFieldNames;
   REPRISE_TRY(Read(fields->String("stage"), spec.stage));
   if (spec.stage.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "field 'stage' names the stage to roll back");

@@ -39,6 +39,7 @@ Result<ReprocessRequest> ReprocessRequestFrom(const std::string& raw) {
       *body, {"filter_status", "limit", "skip_reset", "dry_run", "broken_links_only"});
   if (!fields) return Fail(std::move(fields.error()));
   ReprocessRequest request;
+  request.spec.filter_names = &backfill::kFieldNames;
   request.spec.all_stages = true;
   request.spec.mode = catalog::BackfillMode::kAll;
   auto status = fields->String("filter_status");

@@ -69,7 +69,9 @@ Result<BackfillPlan> Backfills::Plan(const Caller& caller, const BackfillSpec& s
   request.max_attempts = max_attempts_;
   request.skip_reset = spec.skip_reset;
   // Checked first so that a bad filter is refused before anything is scanned.
-  if (auto filter = request.selection.ToFilter(); !filter) return Fail(std::move(filter.error()));
+  if (auto filter = request.selection.ToFilter(*spec.filter_names); !filter) {
+    return Fail(std::move(filter.error()));
+  }
   auto report = service_.DryRun(request, plan.owner, spec.preview);
   if (!report) return Fail(std::move(report.error()));
   plan.report = std::move(*report);
@@ -141,6 +143,9 @@ Result<backfill::RollbackReport> Backfills::Rollback(const Caller& caller,
                                                      const RollbackSpec& spec) {
   auto owner = caller.OwnerForNew(spec.owner, "");
   if (!owner) return Fail(std::move(owner.error()));
+  if (auto filter = spec.selection.ToFilter(*spec.filter_names); !filter) {
+    return Fail(std::move(filter.error()));
+  }
   return service_.Rollback(spec.stage, spec.selection, spec.to_recipe, *owner, spec.dry_run,
                            spec.preview);
 }

@@ -51,6 +51,8 @@ struct BackfillSpec {
   int priority = catalog::kBackfillPriority;
   bool skip_reset = false;
   int preview = 10;  // items shown in the plan
+  // How a bad filter is named: as a flag, or as a field of an API body.
+  const backfill::FilterNames* filter_names = &backfill::kFlagNames;
 };
 
 // "5/s", "300/m", "2/h" or "2.5" (per second) as starts per second; kInvalidArgument
@@ -73,6 +75,7 @@ struct RollbackSpec {
   std::string to_recipe;             // empty: the result before the current one
   bool dry_run = false;
   int preview = 10;
+  const backfill::FilterNames* filter_names = &backfill::kFlagNames;  // as BackfillSpec's
 };
 
 struct BackfillStatusPage {

@@ -232,8 +232,9 @@ TEST_F(BackfillsApiTest, MalformedBodiesAnswer400NamingWhatIsWrong) {
            {R"({"stages": ["thumbnail"], "rate": "5/week"})", "rate"},
            {R"({"stages": ["thumbnail"], "rate": [5]})", "rate"},
            {R"({"stages": ["thumbnail"], "delay": -1})", "delay"},
-           {R"({"stages": ["thumbnail"], "where": "duration >"})", "where"},
-           {R"({"stages": ["thumbnail"], "kind": "hologram"})", "hologram"},
+           {R"({"stages": ["thumbnail"], "where": "duration >"})", "field 'where'"},
+           {R"({"stages": ["thumbnail"], "kind": "hologram"})", "field 'kind'"},
+           {R"({"stages": ["thumbnail"], "created_after": "yesterday"})", "field 'created_after'"},
            {R"({"stages": ["no-such-stage"]})", "no-such-stage"},
            {R"({})", "all_stages"},
            {R"({"stages": ["thumbnail"],)", "JSON"},
@@ -250,7 +251,8 @@ TEST_F(BackfillsApiTest, MalformedBodiesAnswer400NamingWhatIsWrong) {
            {R"({"dry_run": true})", "stage"},
            {R"({"stage": "thumbnail", "to": "x"})", "'to'"},
            {R"({"stage": 3})", "stage"},
-           {R"({"stage": "no-such-stage", "dry_run": true})", "no-such-stage"}}) {
+           {R"({"stage": "no-such-stage", "dry_run": true})", "no-such-stage"},
+           {R"({"stage": "thumbnail", "status": "done"})", "field 'status'"}}) {
     auto response = Post("tokA", "/api/v1/rollbacks", body);
     EXPECT_EQ(StatusOf(response), 400) << body << ": " << response->body;
     EXPECT_NE(ErrorMessage(response).find(word), std::string::npos) << response->body;
@@ -323,6 +325,18 @@ TEST_F(BackfillsApiTest, ProcessEnqueuesWhatIsDueOnTheCallersAssetsAndAnswersAtO
   json b = JsonOf(Post("admin", "/api/v1/process", R"({"owner": "b", "retry_failed": true})"));
   EXPECT_EQ(b["assets_seen"], 1);
   EXPECT_EQ(b["jobs_created"], 1);
+}
+
+TEST_F(BackfillsApiTest, SeedReprocessingWithATokenReprocessesOnlyThatOwnersSamples) {
+  json mine = JsonOf(Post("tokB", "/api/v1/samples/reprocess", R"({"dry_run": true})"));
+  EXPECT_EQ(mine["total_samples"], 1) << mine.dump();
+  auto started = Post("tokA", "/api/v1/samples/reprocess", "{}");
+  ASSERT_EQ(StatusOf(started), 200) << started->body;
+  EXPECT_EQ(JsonOf(started)["total_samples"], 3);
+  const std::string location = started->get_header_value("Location");
+  EXPECT_EQ(JsonOf(Get("tokA", location))["owner"], "a");
+  EXPECT_EQ(StatusOf(Get("tokB", location)), 404);
+  EXPECT_EQ(JsonOf(Get("tokB", "/api/v1/backfills")), json::array());
 }
 
 }  // namespace
