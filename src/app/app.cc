@@ -108,6 +108,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
+  app->tokens_ = std::make_unique<services::TokensService>(*app->catalog_, app->clock_, app->log_);
   return app;
 }
 

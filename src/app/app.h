@@ -19,6 +19,7 @@
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
+#include "services/tokens_service.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -48,6 +49,7 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  services::TokensService& tokens() { return *tokens_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -75,6 +77,7 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<services::TokensService> tokens_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).
