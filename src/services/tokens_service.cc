@@ -14,23 +14,10 @@ constexpr size_t kRandomBytes = 32;
 constexpr size_t kEncodedBytes = 43;  // 32 bytes in unpadded base64url
 constexpr size_t kMaxLabel = 200;
 
-std::string Base64UrlNoPad(std::span<const uint8_t> bytes) {
-  std::string text = Base64Encode(bytes);
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  for (char& c : text) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return text;
-}
-
 bool ShapedLikeToken(std::string_view token) {
   if (token.size() != TokensService::kPrefix.size() + kEncodedBytes) return false;
   if (!token.starts_with(TokensService::kPrefix)) return false;
-  return std::all_of(token.begin() + TokensService::kPrefix.size(), token.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
+  return std::all_of(token.begin() + TokensService::kPrefix.size(), token.end(), IsBase64UrlChar);
 }
 
 Result<void> CheckLabel(const std::string& value, const char* what) {
@@ -91,7 +78,7 @@ Result<CreatedToken> TokensService::Create(const Caller& caller, const std::stri
   REPRISE_TRY(CheckLabel(name, "name"));
   auto bytes = RandomBytes(kRandomBytes);
   if (!bytes) return Fail(bytes.error());
-  std::string token = std::string(kPrefix) + Base64UrlNoPad(*bytes);
+  std::string token = std::string(kPrefix) + Base64UrlEncode(*bytes);
 
   catalog::NewApiToken row;
   row.name = !name.empty() ? name : (!owner.empty() ? owner : "admin");
