@@ -69,6 +69,9 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   return ApiContext{app, std::move(*signer)};
 }
 
-void AddApiRoutes(Router& router, ApiContext& context) { AddHealthRoutes(router, context); }
+void AddApiRoutes(Router& router, ApiContext& context) {
+  AddHealthRoutes(router, context);
+  AddTokenRoutes(router, context);
+}
 
 }  // namespace reprise::http

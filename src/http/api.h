@@ -31,4 +31,10 @@ void AddApiRoutes(Router& router, ApiContext& context);
 //               naming the component in details.component
 void AddHealthRoutes(Router& router, ApiContext& context);
 
+// GET    /api/v1/tokens       admin: every token, as `reprise tokens list --json`
+// POST   /api/v1/tokens       admin: {owner?, admin?, name?} -> 201, the token's view plus
+//                             "token" (shown this once; Cache-Control: no-store)
+// DELETE /api/v1/tokens/{id}  admin: revokes it -> 200 its view; 404 for an unknown id
+void AddTokenRoutes(Router& router, ApiContext& context);
+
 }  // namespace reprise::http
