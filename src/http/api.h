@@ -30,6 +30,8 @@ void AddApiRoutes(Router& router, ApiContext& context);
 //               answers and the blob store can be written and read back; otherwise 503
 //               naming the component in details.component
 void AddHealthRoutes(Router& router, ApiContext& context);
+// GET /api/v1/openapi.json  the OpenAPI document (http/openapi.h), public
+void AddOpenApiRoutes(Router& router, ApiContext& context);
 
 // GET    /api/v1/tokens       admin: every token, as `reprise tokens list --json`
 // POST   /api/v1/tokens       admin: {owner?, admin?, name?} -> 201, the token's view plus
