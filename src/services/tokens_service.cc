@@ -89,6 +89,7 @@ Result<CreatedToken> TokensService::Create(const Caller& caller, const std::stri
   if (!record) return Fail(record.error());
   {
     std::lock_guard lock(mu_);
+    ++generation_;  // a count read before this insert must not be kept
     any_active_ = true;
     any_active_expires_ = clock_.MonotonicMicros() + options_.cache_micros;
   }
@@ -110,6 +111,7 @@ Result<catalog::ApiToken> TokensService::Revoke(const Caller& caller, int64_t id
 
 void TokensService::Forget(int64_t id) {
   std::lock_guard lock(mu_);
+  ++generation_;  // a row read before the revocation must not be kept
   std::erase_if(cache_, [id](const auto& item) { return item.second.id == id; });
   any_active_expires_ = 0;  // this may have been the last active token
 }
@@ -139,8 +141,10 @@ Result<Caller> TokensService::Authenticate(std::string_view token) {
   Entry entry;
   bool due = false;
   bool cached = false;
+  uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
+    generation = generation_;
     auto it = cache_.find(key);
     if (it != cache_.end() && it->second.expires > clock_.MonotonicMicros()) {
       cached = true;
@@ -166,7 +170,7 @@ Result<Caller> TokensService::Authenticate(std::string_view token) {
     entry.last_touch = row->last_used_at;
     due = TouchDue(entry, now);
     std::lock_guard lock(mu_);
-    Remember(key, entry);
+    if (generation == generation_) Remember(key, entry);
   }
   if (entry.revoked) return Fail(Unknown());
   if (due) {
@@ -178,16 +182,20 @@ Result<Caller> TokensService::Authenticate(std::string_view token) {
 }
 
 Result<bool> TokensService::AnyActive() {
+  uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
     if (any_active_expires_ > clock_.MonotonicMicros()) return any_active_;
+    generation = generation_;
   }
   auto count = catalog_.CountActiveApiTokens();
   if (!count) return Fail(count.error().Wrap("counting API tokens"));
   std::lock_guard lock(mu_);
-  any_active_ = *count > 0;
-  any_active_expires_ = clock_.MonotonicMicros() + options_.cache_micros;
-  return any_active_;
+  if (generation == generation_) {
+    any_active_ = *count > 0;
+    any_active_expires_ = clock_.MonotonicMicros() + options_.cache_micros;
+  }
+  return *count > 0;
 }
 
 Result<Caller> TokensService::CallerOf(std::string_view token, bool open_allowed) {

@@ -12,10 +12,11 @@
 // that is not shaped like one is refused without touching the catalog; a known token is
 // remembered in a small in-process cache keyed by its hash for Options::cache_micros
 // (5 s), so a revocation made elsewhere (`reprise tokens revoke` in another process)
-// takes effect on a running server within that time, and at once when made through
-// this object. A newly created token works at once (unknown hashes are never cached).
-// Last use is written to the catalog at most once per Options::touch_every_micros (60 s)
-// per token and server, never once per request; a failed write is logged, not fatal.
+// takes effect on a running server within that time, and for every request that starts
+// after Revoke() returns when made through this object. A newly created token works at once
+// (unknown hashes are never cached). Last use is written to the catalog at most once per
+// Options::touch_every_micros (60 s) per token and server, never once per request; a failed write
+// is logged, not fatal.
 //
 // Open mode: a server on loopback with no active token treats a request without a token
 // as an admin (CallerOf). Whether any token is active is read from the catalog and kept
@@ -116,6 +117,10 @@ class TokensService final {
   std::unordered_map<std::string, Entry> cache_;  // key: the raw SHA-256 of the token
   bool any_active_ = false;
   int64_t any_active_expires_ = 0;  // monotonic; 0: not known
+  // Bumped by every Create and Revoke here: an answer read from the catalog before one of
+  // them is returned but not remembered, so a concurrent request cannot cache a token
+  // this object just revoked.
+  uint64_t generation_ = 0;
 };
 
 }  // namespace reprise::services
