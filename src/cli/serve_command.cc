@@ -37,9 +37,9 @@ Result<http::Router::Options> AuthOptions(app::App& app, const std::string& host
   if (!any) return Fail(any.error());
   if (!*any && !loopback) {
     return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("refusing to serve on {}:{} without API tokens: every request would "
-                            "be an admin. Create one first with `reprise tokens create --owner "
-                            "ID` (or `--admin`), or listen on 127.0.0.1",
+                fmt::format("refusing to serve on {}:{} without API tokens (an address beyond "
+                            "loopback needs them). Create one first with `reprise tokens create "
+                            "--owner ID` (or `--admin`), or listen on 127.0.0.1",
                             host, port));
   }
   if (!*any) {
