@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -63,8 +64,9 @@ std::string MadeUpPath(const std::string& pattern) {
   return std::regex_replace(path, std::regex(R"(\{[A-Za-z_]+\})"), "9999999");
 }
 
-httplib::Result Send(const ApiServer& api, const http::RouteInfo& route,
-                     const std::optional<std::string>& authorization) {
+// A request to `route` at a made-up path, with a JSON body unless it is a GET.
+httplib::Request MakeRequest(const http::RouteInfo& route,
+                             const std::optional<std::string>& authorization) {
   httplib::Request request;
   request.method = route.method;
   request.path = MadeUpPath(route.pattern);
@@ -73,7 +75,27 @@ httplib::Result Send(const ApiServer& api, const http::RouteInfo& route,
     request.headers.emplace("Content-Type", "application/json");
     request.body = "{}";
   }
-  return api.Client()->send(request);
+  return request;
+}
+
+httplib::Result Send(const ApiServer& api, const http::RouteInfo& route,
+                     const std::optional<std::string>& authorization) {
+  return api.Client()->send(MakeRequest(route, authorization));
+}
+
+// The status of a request that got past authentication, read from the response head
+// alone: a route that streams (server-sent events) never ends its body.
+int StatusOnly(const ApiServer& api, const http::RouteInfo& route,
+               const std::string& authorization) {
+  httplib::Request request = MakeRequest(route, authorization);
+  int status = -1;
+  request.response_handler = [&status](const httplib::Response& response) {
+    status = response.status;
+    return false;  // stop after the head
+  };
+  auto ignored = api.Client()->send(request);
+  (void)ignored;
+  return status;
 }
 
 std::string Describe(const http::RouteInfo& route, const std::optional<std::string>& header) {
@@ -147,20 +169,22 @@ TEST_F(AuthMatrixTest, AnOwnerTokenOnAnAdminRouteIsForbiddenAndAdminPassesEveryR
   for (const auto& route : Guarded()) {
     for (const auto& token : {alice_, bob_}) {
       const std::string context = Describe(route, "Bearer " + token);
-      auto response = Send(server_.api(), route, "Bearer " + token);
-      ASSERT_TRUE(response) << context;
       if (route.access == Access::kAdmin) {
+        auto response = Send(server_.api(), route, "Bearer " + token);
+        ASSERT_TRUE(response) << context;
         EXPECT_EQ(response->status, 403) << context << ": " << response->body;
         ExpectErrorShape(response, "permission_denied", context);
       } else {
-        EXPECT_NE(response->status, 401) << context << ": " << response->body;
+        int status = StatusOnly(server_.api(), route, "Bearer " + token);
+        EXPECT_GT(status, 0) << context;
+        EXPECT_NE(status, 401) << context;
       }
     }
     for (const std::string& header : {"Bearer " + admin_, "bearer " + admin_}) {
-      auto response = Send(server_.api(), route, header);
-      ASSERT_TRUE(response);
-      EXPECT_NE(response->status, 401) << Describe(route, header) << ": " << response->body;
-      EXPECT_NE(response->status, 403) << Describe(route, header) << ": " << response->body;
+      int status = StatusOnly(server_.api(), route, header);
+      EXPECT_GT(status, 0) << Describe(route, header);
+      EXPECT_NE(status, 401) << Describe(route, header);
+      EXPECT_NE(status, 403) << Describe(route, header);
     }
     admin_routes += route.access == Access::kAdmin ? 1 : 0;
   }
