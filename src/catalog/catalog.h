@@ -261,6 +261,14 @@ class Catalog {
                                                                    const AssetFilter& filter) = 0;
   // Medians over the latest successful attempts that `query` takes.
   [[nodiscard]] virtual Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) = 0;
+
+  // ---- Deleting assets ------------------------------------------------------------------
+  // Deletes the asset and with it (in the same transaction) its derivative rows, its
+  // jobs and its backfill items; assets naming it as their parent keep their record,
+  // parent_id cleared. Returns true when another asset still has the same content (its
+  // original blob must stay). The blobs are the caller's to remove. kNotFound unless it
+  // exists within `scope`; kConflict while a job of it runs (nothing changes then).
+  [[nodiscard]] virtual Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) = 0;
 };
 
 }  // namespace reprise::catalog

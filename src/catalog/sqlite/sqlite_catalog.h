@@ -121,6 +121,9 @@ class SqliteCatalog final : public Catalog {
                                                            const AssetFilter& filter) override;
   [[nodiscard]] Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) override;
 
+  // sqlite_assets_delete.cc
+  [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
+
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
   // of `mode`; an error gets `what` as context.
