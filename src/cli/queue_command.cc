@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "app/views.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
+#include "services/queue_service.h"
 
 namespace reprise::cli {
 
@@ -19,19 +19,16 @@ CLI::App* AddQueueCommand(CLI::App& cli, QueueFlags& flags) {
 }
 
 int RunQueue(app::App& app, const QueueFlags& flags) {
-  catalog::AssetFilter scope;
-  scope.owner = flags.owner;
-  auto stats = app.catalog().GetQueueStats(scope);
-  if (!stats) return ReportError(stats.error());
-  auto waiting = app.backfills().Undispatched(scope);
-  if (!waiting) return ReportError(waiting.error());
-  const int64_t now = app.clock().NowMicros();
-  auto doc = app::QueueStatsJson(*stats, now);
-  doc["backfills_waiting"] = app::BackfillBacklogJson(*waiting);
+  auto view = app.queue().Get(services::Caller::Admin("cli"), flags.owner);
+  if (!view) return ReportError(view.error());
+  auto doc = services::QueueJson(*view);
   if (flags.json) {
     PrintJson(doc);
     return kExitOk;
   }
+  const auto* stats = &view->stats;
+  const auto* waiting = &view->waiting;
+  const int64_t now = view->now_micros;
   Table depth({"STAGE", "QUEUED", "RUNNING", "FAILED"});
   for (const auto& [stage, counts] : doc["depth"].items()) {
     depth.AddRow(
