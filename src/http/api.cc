@@ -66,9 +66,13 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   }
   auto signer = BlobUrlSigner::Create(std::move(secret), app.clock());
   if (!signer) return Fail(signer.error().Wrap("server.url_secret"));
-  return ApiContext{app, std::move(*signer)};
+  return ApiContext{app, std::move(*signer), {}};
 }
 
-void AddApiRoutes(Router& router, ApiContext& context) { AddHealthRoutes(router, context); }
+void AddApiRoutes(Router& router, ApiContext& context) {
+  AddHealthRoutes(router, context);
+  AddAssetRoutes(router, context);
+  AddJobRoutes(router, context);
+}
 
 }  // namespace reprise::http
