@@ -71,6 +71,7 @@ Result<ApiContext> MakeApiContext(app::App& app) {
 
 void AddApiRoutes(Router& router, ApiContext& context) {
   AddHealthRoutes(router, context);
+  AddOpenApiRoutes(router, context);
   AddAssetRoutes(router, context);
   AddJobRoutes(router, context);
 }

@@ -43,6 +43,8 @@ void AddApiRoutes(Router& router, ApiContext& context);
 //               answers and the blob store can be written and read back; otherwise 503
 //               naming the component in details.component
 void AddHealthRoutes(Router& router, ApiContext& context);
+// GET /api/v1/openapi.json  the OpenAPI document (http/openapi.h), public
+void AddOpenApiRoutes(Router& router, ApiContext& context);
 
 // GET    /api/v1/assets         ?status&kind&source&owner&created_after&created_before&where
 //                               &cursor&limit (1..1000, default 100): {items, next_cursor,
