@@ -283,6 +283,14 @@ class Catalog {
   // Records that the token was used at `used_at` (last_used_at never moves backwards);
   // kNotFound for an unknown id.
   [[nodiscard]] virtual Result<void> TouchApiToken(int64_t id, int64_t used_at) = 0;
+
+  // ---- Deleting assets ------------------------------------------------------------------
+  // Deletes the asset and with it (in the same transaction) its derivative rows, its
+  // jobs and its backfill items; assets naming it as their parent keep their record,
+  // parent_id cleared. Returns true when another asset still has the same content (its
+  // original blob must stay). The blobs are the caller's to remove. kNotFound unless it
+  // exists within `scope`; kConflict while a job of it runs (nothing changes then).
+  [[nodiscard]] virtual Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) = 0;
 };
 
 }  // namespace reprise::catalog
