@@ -3,29 +3,21 @@
 // function with the request's caller and answers the view `reprise ... --json` prints.
 #include <httplib.h>
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 
 #include "http/api.h"
 #include "http/json_body.h"
+#include "http/query_params.h"
 #include "services/backfills.h"
 #include "services/process.h"
+#include "services/views.h"
 
 namespace reprise::http {
 namespace {
 
-constexpr int kDefaultListLimit = 100;
-
-Result<int64_t> PositiveId(std::string_view text, std::string_view what) {
-  int64_t id = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (error != std::errc() || end != text.data() + text.size() || id < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string(what) + " '" + std::string(text) + "' is not a positive integer");
-  }
-  return id;
-}
+constexpr int64_t kDefaultPage = 100;
+constexpr int64_t kMaxPage = 1000;
 
 // Reads one optional field into `out` (left alone when absent).
 template <class T>
@@ -166,30 +158,31 @@ Result<services::ProcessSpec> ProcessSpecFrom(const std::string& raw) {
   return spec;
 }
 
-Result<catalog::PageRequest> PageFrom(const RouteRequest& request) {
+// GET /api/v1/backfills: `backfill list --json`'s items, a page at a time.
+Result<nlohmann::json> ListBackfills(services::Backfills& backfills, RouteRequest& request,
+                                     const QueryParams& query) {
+  auto limit = query.Int("limit", 1, kMaxPage);
+  if (!limit) return Fail(std::move(limit.error()));
   catalog::PageRequest page;
-  page.limit = kDefaultListLimit;
-  if (auto limit = request.Query("limit")) {
-    auto parsed = PositiveId(*limit, "limit");
-    if (!parsed) return Fail(std::move(parsed.error()));
-    page.limit = static_cast<int>(std::min<int64_t>(*parsed, 1000));
-  }
-  page.cursor = request.Query("cursor").value_or("");
-  return page;
+  page.limit = static_cast<int>(limit->value_or(kDefaultPage));
+  page.cursor = query.String("cursor").value_or("");
+  auto listed = backfills.List(request.caller, query.String("owner"), page);
+  if (!listed) return Fail(QueryError(std::move(listed.error())));
+  return services::PageJson(services::StatusListJson(*listed), listed->next_cursor);
 }
 
 // A route on one backfill: {id} parsed, `call` made for the request's caller, its result
 // answered as `view` shows it.
 template <class Call, class View>
 Handler OnBackfill(Call call, View view) {
-  return [call, view](RouteRequest& request, httplib::Response& response) -> Result<void> {
-    auto id = PositiveId(request.Param("id"), "backfill id");
-    if (!id) return Fail(std::move(id.error()));
-    auto result = call(request.caller, *id);
-    if (!result) return Fail(std::move(result.error()));
-    SendJson(response, 200, view(*result));
-    return {};
-  };
+  return JsonHandler(
+      {}, [call, view](RouteRequest& request, const QueryParams&) -> Result<nlohmann::json> {
+        auto id = PathId(request.Param("id"), "backfill id");
+        if (!id) return Fail(std::move(id.error()));
+        auto result = call(request.caller, *id);
+        if (!result) return Fail(std::move(result.error()));
+        return view(*result);
+      });
 }
 
 }  // namespace
@@ -225,25 +218,10 @@ void AddBackfillRoutes(Router& router, ApiContext& context) {
       });
 
   router.Add("GET", "/api/v1/backfills",
-             [&backfills](RouteRequest& request, httplib::Response& response) -> Result<void> {
-               auto page = PageFrom(request);
-               if (!page) return Fail(std::move(page.error()));
-               auto listed = backfills.List(request.caller, request.Query("owner"), *page);
-               if (!listed) return Fail(std::move(listed.error()));
-               // The body is the array `backfill list --json` prints; the next page is
-               // in the Link header (RFC 8288) and X-Next-Cursor.
-               if (!listed->next_cursor.empty()) {
-                 std::string next = "/api/v1/backfills?cursor=" + listed->next_cursor +
-                                    "&limit=" + std::to_string(page->limit);
-                 if (auto owner = request.Query("owner")) {
-                   next += "&owner=" + httplib::detail::encode_query_param(*owner);
-                 }
-                 response.set_header("Link", "<" + next + ">; rel=\"next\"");
-                 response.set_header("X-Next-Cursor", listed->next_cursor);
-               }
-               SendJson(response, 200, services::StatusListJson(*listed));
-               return {};
-             });
+             JsonHandler({"owner", "cursor", "limit"},
+                         [&backfills](RouteRequest& request, const QueryParams& query) {
+                           return ListBackfills(backfills, request, query);
+                         }));
 
   using services::Caller;
   router.Add("GET", "/api/v1/backfills/{id}",

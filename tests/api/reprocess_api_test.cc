@@ -64,7 +64,7 @@ class ReprocessApiTest : public testing::MediaSuite {
     }
   }
 
-  json Backfills() { return JsonOf(api_.Client()->Get("/api/v1/backfills")); }
+  json Backfills() { return JsonOf(api_.Client()->Get("/api/v1/backfills"))["items"]; }
 
   testing::ApiServer api_;  // no tokens: the seed's curls carry none
   std::vector<std::string> ids_;
