@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/api/api_fixture.h"
 #include "tests/support/api_server.h"
 #include "tests/support/media_suite.h"
 
@@ -21,17 +22,6 @@ namespace {
 
 using nlohmann::json;
 using testing::JsonOf;
-
-Router::Options TwoOwnersAndAnAdmin() {
-  Router::Options options;
-  options.authenticate = [](std::string_view token) -> Result<services::Caller> {
-    if (token == "tokA") return services::Caller::Owner("a", "tokA");
-    if (token == "tokB") return services::Caller::Owner("b", "tokB");
-    if (token == "admin") return services::Caller::Admin("admin");
-    return Fail(ErrorCode::kNotFound, "unknown token");
-  };
-  return options;
-}
 
 class BackfillsApiTest : public testing::MediaSuite {
  protected:
@@ -75,7 +65,7 @@ class BackfillsApiTest : public testing::MediaSuite {
 
   // The pump of `serve` looks for undriven backfills every queue.poll_seconds.
   testing::ApiServer api_{[](Config& config) { config.queue.poll_seconds = 0.05; },
-                          TwoOwnersAndAnAdmin()};
+                          testing::TwoOwnerTokens()};
   std::vector<std::string> a_videos_;
   std::string b_video_;
 };
