@@ -108,6 +108,13 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
+  app->imports_ = std::make_unique<services::ImportService>(
+      *app->catalog_, app->clock_, services::ImportSettingsFrom(config, app->IngestJob()));
+  auto webhooks = services::WebhookReceiver::Create(config.webhook_sources, config.owner,
+                                                    *app->imports_, app->clock_);
+  if (!webhooks) return Fail(webhooks.error().Wrap("config"));
+  app->webhooks_ = std::move(*webhooks);
+  app->media_ = std::make_unique<services::MediaService>(*app->catalog_, *app->imports_);
   return app;
 }
 
@@ -116,6 +123,12 @@ std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {
       *catalog_, clock_, log_, queue::MakeWorkerId(++workers_made_) + "/backfills",
       Micros(config_.queue.poll_seconds),
       lease_micros > 0 ? lease_micros : Micros(config_.queue.lease_seconds));
+}
+
+std::unique_ptr<services::ImportRunner> App::NewImportRunner() {
+  return std::make_unique<services::ImportRunner>(
+      *catalog_, *blobs_, clock_, log_, *imports_,
+      queue::MakeWorkerId(++workers_made_) + "/imports");
 }
 
 catalog::NewJob App::IngestJob() const {

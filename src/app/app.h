@@ -19,6 +19,10 @@
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
+#include "services/import_runner.h"
+#include "services/import_service.h"
+#include "services/media_service.h"
+#include "services/webhook_receiver.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -48,6 +52,9 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  services::ImportService& imports() { return *imports_; }
+  services::WebhookReceiver& webhooks() { return *webhooks_; }
+  const services::MediaService& media() const { return *media_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -60,6 +67,9 @@ class App {
   // Its driver leases last `lease_micros` (0: queue.lease_seconds), the lease of the
   // workers beside it, so a killed process's backfill is taken over as soon as its jobs.
   std::unique_ptr<backfill::Pump> NewBackfillPump(int64_t lease_micros = 0);
+  // Runs URL imports ([import] concurrency threads) once started; not started. It is
+  // woken whenever imports() queues one, until it is destroyed.
+  std::unique_ptr<services::ImportRunner> NewImportRunner();
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -75,6 +85,9 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<services::ImportService> imports_;
+  std::unique_ptr<services::WebhookReceiver> webhooks_;
+  std::unique_ptr<services::MediaService> media_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

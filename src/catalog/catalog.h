@@ -293,8 +293,9 @@ class Catalog {
   [[nodiscard]] virtual Result<void> RenewImport(std::string_view id, std::string_view runner,
                                                  int64_t bytes, int64_t lease_micros) = 0;
   // Ends a held import as kDone (with the asset) or kFailed (with the error) and returns
-  // it. kConflict when `runner` does not hold it; kInvalidArgument for another outcome
-  // state, a done one without asset or a failed one without error.
+  // it; kQueued gives it back (a runner shutting down): queued again, the attempt not
+  // counted. kConflict when `runner` does not hold it; kInvalidArgument for kDownloading,
+  // a done one without asset or a failed one without error.
   [[nodiscard]] virtual Result<Import> FinishImport(std::string_view id, std::string_view runner,
                                                     const ImportOutcome& outcome) = 0;
   // Remembers a verified webhook delivery and inserts `imports` in the same transaction;

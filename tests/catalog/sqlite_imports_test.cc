@@ -122,6 +122,20 @@ TEST_F(SqliteImportsTest, AClaimHoldsALeaseThatAnotherRunnerTakesOverOnlyAfterIt
   EXPECT_TRUE(finished->lease_owner.empty());
 }
 
+TEST_F(SqliteImportsTest, AReleasedImportIsQueuedAgainWithoutCountingTheAttempt) {
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
+  ASSERT_TRUE(catalog_->ClaimImport("runner-1", kSecond, 3));
+  ImportOutcome release;
+  release.state = ImportState::kQueued;
+  auto released = catalog_->FinishImport("imp_a", "runner-1", release);
+  ASSERT_TRUE(released) << released.error().ToString();
+  EXPECT_EQ(released->state, ImportState::kQueued);
+  EXPECT_EQ(released->attempts, 0);
+  ImportOutcome downloading;
+  downloading.state = ImportState::kDownloading;
+  EXPECT_FALSE(catalog_->FinishImport("imp_a", "runner-1", downloading));
+}
+
 TEST_F(SqliteImportsTest, AnImportInterruptedTooOftenIsFailed) {
   ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
   for (int attempt = 1; attempt <= 2; ++attempt) {

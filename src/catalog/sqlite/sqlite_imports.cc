@@ -252,10 +252,11 @@ Result<void> SqliteCatalog::RenewImport(std::string_view id, std::string_view ru
 Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view runner,
                                            const ImportOutcome& outcome) {
   const bool done = outcome.state == ImportState::kDone;
-  if (!(done && !outcome.asset_id.empty()) &&
-      !(outcome.state == ImportState::kFailed && outcome.error)) {
+  const bool failed = outcome.state == ImportState::kFailed;
+  const bool released = outcome.state == ImportState::kQueued;
+  if (!(done && !outcome.asset_id.empty()) && !(failed && outcome.error) && !released) {
     return Fail(ErrorCode::kInvalidArgument,
-                "an import finishes done with its asset or failed with its error");
+                "an import finishes done with its asset, failed with its error, or queued");
   }
   return WithImports(
       true, "finishing import " + std::string(id),
@@ -263,13 +264,15 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
         REPRISE_TRY(CheckHeld(db, id, runner));
         auto update = db.Prepare(
             "UPDATE imports SET state = ?, asset_id = ?, error_code = ?, error_message = ?,"
-            " bytes = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?");
+            " bytes = ?, attempts = attempts - ?, lease_owner = NULL, lease_expires_at = NULL,"
+            " updated_at = ? WHERE id = ?");
         if (!update) return Fail(std::move(update.error()));
         update->BindText(Name(outcome.state))
             .BindOptionalText(done ? std::optional<std::string>(outcome.asset_id) : std::nullopt)
-            .BindText(done ? "" : ErrorCodeName(outcome.error->code))
-            .BindText(done ? "" : outcome.error->message)
-            .BindInt64(outcome.bytes)
+            .BindText(failed ? ErrorCodeName(outcome.error->code) : "")
+            .BindText(failed ? outcome.error->message : "")
+            .BindInt64(released ? 0 : outcome.bytes)
+            .BindInt64(released ? 1 : 0)
             .BindInt64(now)
             .BindText(id);
         REPRISE_TRY(update->Run());
