@@ -11,7 +11,7 @@
 #include "services/caller.h"
 #include "tests/support/api_server.h"
 #include "tests/support/fetch_server.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 #include "tests/support/wait_until.h"
 
 namespace reprise::testing {
@@ -28,13 +28,8 @@ inline http::Router::Options ImportTestAuth() {
   return options;
 }
 
-class ImportApiTest : public ::testing::Test {
+class ImportApiTest : public MediaSuite {
  protected:
-  static void SetUpTestSuite() { samples_ = new MediaSamples(); }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
   void TearDown() override {
     if (runner_) runner_->Stop();
     if (worker_) worker_->Shutdown();
@@ -78,12 +73,10 @@ class ImportApiTest : public ::testing::Test {
     config.queue.poll_seconds = 0.05;
   }
 
-  static MediaSamples* samples_;
   FetchServer files_;
   std::unique_ptr<ApiServer> api_;
   std::unique_ptr<services::ImportRunner> runner_;
   std::unique_ptr<queue::Worker> worker_;
 };
-inline MediaSamples* ImportApiTest::samples_ = nullptr;
 
 }  // namespace reprise::testing

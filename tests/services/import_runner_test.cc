@@ -11,7 +11,7 @@
 #include "app/app.h"
 #include "core/byte_pipe.h"
 #include "tests/support/fetch_server.h"
-#include "tests/support/media_samples.h"
+#include "tests/support/media_suite.h"
 #include "tests/support/test_support.h"
 #include "tests/support/wait_until.h"
 
@@ -26,14 +26,8 @@ ImportRequest UrlRequest(std::string url) {
   return request;
 }
 
-class ImportRunnerTest : public ::testing::Test {
+class ImportRunnerTest : public testing::MediaSuite {
  protected:
-  static void SetUpTestSuite() { samples_ = new testing::MediaSamples(); }
-  static void TearDownTestSuite() {
-    delete samples_;
-    samples_ = nullptr;
-  }
-
   void Open(const std::function<void(Config&)>& configure = {}) {
     Config config;
     config.data_dir = dir_.Join("data");
@@ -66,13 +60,11 @@ class ImportRunnerTest : public ::testing::Test {
     return import.value_or(catalog::Import{});
   }
 
-  static testing::MediaSamples* samples_;
   testing::TempDir dir_;
   FetchServer server_;
   std::unique_ptr<app::App> app_;
   std::unique_ptr<ImportRunner> runner_;
 };
-testing::MediaSamples* ImportRunnerTest::samples_ = nullptr;
 
 TEST_F(ImportRunnerTest, ADownloadBecomesAnAssetWithItsStagesQueuedAndTheImportsMetadata) {
   Open();
