@@ -109,7 +109,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
   app->imports_ = std::make_unique<services::ImportService>(
-      *app->catalog_, app->clock_, services::ImportSettingsFrom(config, app->IngestJob()));
+      *app->catalog_, services::ImportSettingsFrom(config, app->IngestJob()));
   auto webhooks = services::WebhookReceiver::Create(config.webhook_sources, config.owner,
                                                     *app->imports_, app->clock_);
   if (!webhooks) return Fail(webhooks.error().Wrap("config"));

@@ -114,7 +114,9 @@ std::optional<catalog::ImportOutcome> ImportRunner::Run(const catalog::Import& i
   options.max_file_bytes = settings_.fetch.max_bytes;
   options.job = settings_.job;
   int64_t renewed_at = clock_.MonotonicMicros();
-  const int64_t renew_every = std::max<int64_t>(1, settings_.lease_micros / 3);
+  // Progress is worth a write a second; the lease needs one per third of it.
+  const int64_t renew_every =
+      std::max<int64_t>(1, std::min<int64_t>(1'000'000, settings_.lease_micros / 3));
   auto on_bytes = [&](int64_t bytes) {
     int64_t now = clock_.MonotonicMicros();
     if (lease_lost || now - renewed_at < renew_every) return;

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/crypto.h"
-#include "core/error_json.h"
 
 namespace reprise::services {
 namespace {

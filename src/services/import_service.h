@@ -28,7 +28,6 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
-#include "core/clock.h"
 #include "core/config.h"
 #include "net/url_fetcher.h"
 #include "services/caller.h"
@@ -69,8 +68,8 @@ nlohmann::json ImportJson(const catalog::Import& import);
 
 class ImportService final {
  public:
-  ImportService(catalog::Catalog& catalog, const Clock& clock, ImportSettings settings)
-      : catalog_(catalog), clock_(clock), settings_(std::move(settings)) {}
+  ImportService(catalog::Catalog& catalog, ImportSettings settings)
+      : catalog_(catalog), settings_(std::move(settings)) {}
 
   // Validates and queues an import (see the top of this file).
   [[nodiscard]] Result<catalog::Import> Request(
@@ -116,7 +115,6 @@ class ImportService final {
   }
 
   catalog::Catalog& catalog_;
-  const Clock& clock_;
   ImportSettings settings_;
   mutable std::mutex on_queued_mu_;
   std::function<void()> on_queued_;  // guarded by on_queued_mu_
