@@ -271,6 +271,8 @@ CREATE TABLE api_tokens (
 )sql";
 constexpr std::string_view kApiTokensDown = R"sql(
 DROP TABLE api_tokens;
+)sql";
+
 // Version 7: URL imports, downloaded in the background under a lease like a job's; the
 // asset is linked once the download is stored (its id derives from the content, unknown
 // before). webhooks_received remembers each verified delivery so a replay is a no-op.
