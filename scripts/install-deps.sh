@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
   # the HTTP API: URL import and outgoing webhooks (libcurl), /metrics (prometheus-cpp)
   libcurl4-openssl-dev prometheus-cpp-dev
+  # the API tests replay the seeds' curl examples with the curl command itself
+  curl
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev
   # tests and tools: the ffmpeg CLI generates sample and test media

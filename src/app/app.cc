@@ -110,6 +110,13 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
       app->WorkerDefaults().concurrency);
   app->tokens_ = std::make_unique<services::TokensService>(*app->catalog_, app->clock_, app->log_);
   app->MakeServices();
+  app->imports_ = std::make_unique<services::ImportService>(
+      *app->catalog_, services::ImportSettingsFrom(config, app->IngestJob()));
+  auto webhooks = services::WebhookReceiver::Create(config.webhook_sources, config.owner,
+                                                    *app->imports_, app->clock_);
+  if (!webhooks) return Fail(webhooks.error().Wrap("config"));
+  app->webhooks_ = std::move(*webhooks);
+  app->media_ = std::make_unique<services::MediaService>(*app->catalog_, *app->imports_);
   return app;
 }
 
@@ -134,6 +141,12 @@ std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {
       *catalog_, clock_, log_, queue::MakeWorkerId(++workers_made_) + "/backfills",
       Micros(config_.queue.poll_seconds),
       lease_micros > 0 ? lease_micros : Micros(config_.queue.lease_seconds));
+}
+
+std::unique_ptr<services::ImportRunner> App::NewImportRunner() {
+  return std::make_unique<services::ImportRunner>(
+      *catalog_, *blobs_, clock_, log_, *imports_,
+      queue::MakeWorkerId(++workers_made_) + "/imports");
 }
 
 catalog::NewJob App::IngestJob() const {

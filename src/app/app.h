@@ -22,12 +22,16 @@
 #include "services/assets_service.h"
 #include "services/backfills.h"
 #include "services/duplicates_service.h"
+#include "services/import_runner.h"
+#include "services/import_service.h"
 #include "services/ingest_service.h"
 #include "services/jobs_service.h"
+#include "services/media_service.h"
 #include "services/process.h"
 #include "services/queue_service.h"
 #include "services/stages_service.h"
 #include "services/tokens_service.h"
+#include "services/webhook_receiver.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -69,6 +73,9 @@ class App {
   // What the command line and the API call for backfills, rollbacks and process runs.
   services::Backfills& backfill_service() { return *backfill_service_; }
   services::Process& process_service() { return *process_service_; }
+  services::ImportService& imports() { return *imports_; }
+  services::WebhookReceiver& webhooks() { return *webhooks_; }
+  const services::MediaService& media() const { return *media_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -81,6 +88,9 @@ class App {
   // Its driver leases last `lease_micros` (0: queue.lease_seconds), the lease of the
   // workers beside it, so a killed process's backfill is taken over as soon as its jobs.
   std::unique_ptr<backfill::Pump> NewBackfillPump(int64_t lease_micros = 0);
+  // Runs URL imports ([import] concurrency threads) once started; not started. It is
+  // woken whenever imports() queues one, until it is destroyed.
+  std::unique_ptr<services::ImportRunner> NewImportRunner();
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -106,6 +116,9 @@ class App {
   std::unique_ptr<services::DuplicatesService> duplicates_;
   std::unique_ptr<services::Backfills> backfill_service_;
   std::unique_ptr<services::Process> process_service_;
+  std::unique_ptr<services::ImportService> imports_;
+  std::unique_ptr<services::WebhookReceiver> webhooks_;
+  std::unique_ptr<services::MediaService> media_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

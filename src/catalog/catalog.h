@@ -25,6 +25,8 @@
 
 #include "catalog/backfill_types.h"
 #include "catalog/token_types.h"
+
+#include "catalog/import_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
 
@@ -298,6 +300,46 @@ class Catalog {
   // is empty or a next_cursor this call returned (kInvalidArgument otherwise).
   [[nodiscard]] virtual Result<BackfillPage> ListBackfillsWithCounts(const AssetFilter& scope,
                                                                      const PageRequest& page) = 0;
+
+  // ---- URL imports ----------------------------------------------------------------------
+  // A download runs under a lease like a job's: the runner that claimed it renews the
+  // lease with each progress report, and an import whose lease expired (its server was
+  // killed) is claimed again by the next runner to look. Times come from the clock.
+
+  // Inserts a queued import (created_at = updated_at = now). kConflict for an id in use;
+  // kInvalidArgument for an empty id, owner or url.
+  [[nodiscard]] virtual Result<Import> InsertImport(const NewImport& import) = 0;
+  // kNotFound unless it exists and, when scope.owner is set, belongs to that owner.
+  [[nodiscard]] virtual Result<Import> GetImport(std::string_view id, const AssetFilter& scope) = 0;
+  // Imports of scope.owner (every owner when unset) in one of `states` (any when empty),
+  // newest first, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<Import>> ListImports(
+      const AssetFilter& scope, const std::vector<ImportState>& states, int limit) = 0;
+  // The newest done import that produced `asset_id` (its name and metadata are the
+  // asset's), nullopt when none did.
+  [[nodiscard]] virtual Result<std::optional<Import>> FindImportOfAsset(
+      std::string_view asset_id) = 0;
+  // Takes the oldest import that is queued, or downloading with an expired lease:
+  // kDownloading, lease_owner = runner, lease until now + lease_micros, attempts + 1,
+  // bytes 0. An expired one that already had `max_attempts` claims is failed instead
+  // ("unavailable": its downloads kept being interrupted). nullopt when none is due.
+  [[nodiscard]] virtual Result<std::optional<Import>> ClaimImport(std::string_view runner,
+                                                                  int64_t lease_micros,
+                                                                  int max_attempts) = 0;
+  // Records progress and extends the lease to now + lease_micros. kConflict when
+  // `runner` no longer holds it (it must stop and not finish the import).
+  [[nodiscard]] virtual Result<void> RenewImport(std::string_view id, std::string_view runner,
+                                                 int64_t bytes, int64_t lease_micros) = 0;
+  // Ends a held import as kDone (with the asset) or kFailed (with the error) and returns
+  // it; kQueued gives it back (a runner shutting down): queued again, the attempt not
+  // counted. kConflict when `runner` does not hold it; kInvalidArgument for kDownloading,
+  // a done one without asset or a failed one without error.
+  [[nodiscard]] virtual Result<Import> FinishImport(std::string_view id, std::string_view runner,
+                                                    const ImportOutcome& outcome) = 0;
+  // Remembers a verified webhook delivery and inserts `imports` in the same transaction;
+  // false (and nothing inserted) when (source, webhook_id) was received before.
+  [[nodiscard]] virtual Result<bool> RecordWebhook(const ReceivedWebhook& webhook,
+                                                   const std::vector<NewImport>& imports) = 0;
 };
 
 }  // namespace reprise::catalog

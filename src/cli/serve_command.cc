@@ -82,6 +82,9 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     if (worker) worker->Shutdown();
     return ReportError(started.error());
   }
+  // URL imports are downloaded by the server itself, with or without stage workers.
+  auto imports = app.NewImportRunner();
+  imports->Start();
   std::unique_ptr<backfill::Pump> pump;
   if (workers) {
     pump = app.NewBackfillPump(worker->options().lease_micros);
@@ -99,6 +102,7 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
   }
   if (pump) pump->Stop();
   server.Stop();
+  imports->Stop();  // downloads under way are queued again for the next server
   app.log()->info("server stopped");
   return kExitOk;
 }

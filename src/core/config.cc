@@ -125,6 +125,90 @@ Result<void> ApplyQueue(const nlohmann::json& table, QueueConfig& queue, const s
   return {};
 }
 
+Result<void> ApplyImport(const nlohmann::json& table, ImportConfig& import,
+                         const std::string& where) {
+  for (const auto& [key, value] : table.items()) {
+    const std::string name = where + ": import." + key;
+    if (key == "allow_private_addresses") {
+      // The environment gives 1 or 0 as often as true or false.
+      if (value.is_boolean()) {
+        import.allow_private_addresses = value.get<bool>();
+      } else if (value.is_number_integer() && (value == 0 || value == 1)) {
+        import.allow_private_addresses = value.get<int>() == 1;
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, name + " must be true or false");
+      }
+      continue;
+    }
+    struct Setting {
+      const char* name;
+      double min;
+      double max;
+      bool integer;
+    };
+    constexpr Setting kSettings[] = {
+        {"max_bytes", 0, 9.2e18, true},
+        {"connect_timeout_seconds", 0.001, 3600, false},
+        {"timeout_seconds", 0.001, 86400, false},
+        {"concurrency", 1, 256, true},
+    };
+    const Setting* found = nullptr;
+    for (const auto& setting : kSettings) {
+      if (key == setting.name) found = &setting;
+    }
+    if (found == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting import." + key);
+    }
+    if (!value.is_number() || (found->integer && !value.is_number_integer())) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  name + " must be " + (found->integer ? "an integer" : "a number"));
+    }
+    double number = value.get<double>();
+    if (!(number >= found->min && number <= found->max)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} must be between {} and {}", name, found->min, found->max));
+    }
+    if (key == "max_bytes") import.max_bytes = value.get<int64_t>();
+    if (key == "connect_timeout_seconds") import.connect_timeout_seconds = number;
+    if (key == "timeout_seconds") import.timeout_seconds = number;
+    if (key == "concurrency") import.concurrency = value.get<int>();
+  }
+  return {};
+}
+
+// [webhooks.sources.NAME] tables: secret (or secrets) and owner. Other [webhooks] keys
+// are refused by name.
+Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const std::string& where) {
+  for (const auto& [key, value] : table.items()) {
+    if (key != "sources" || !value.is_object()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + ": unknown or mistyped setting webhooks." + key);
+    }
+    for (const auto& [source, settings] : value.items()) {
+      const std::string prefix = where + ": webhooks.sources." + source;
+      if (!settings.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, prefix + " must be a table");
+      }
+      WebhookSourceConfig& out = config.webhook_sources[source];
+      for (const auto& [sub, subvalue] : settings.items()) {
+        if (sub == "secret" && subvalue.is_string()) {
+          out.secrets = {subvalue.get<std::string>()};
+        } else if (sub == "secrets" && subvalue.is_array() &&
+                   std::all_of(subvalue.begin(), subvalue.end(),
+                               [](const nlohmann::json& s) { return s.is_string(); })) {
+          out.secrets = subvalue.get<std::vector<std::string>>();
+        } else if (sub == "owner" && subvalue.is_string()) {
+          out.owner = subvalue.get<std::string>();
+        } else {
+          return Fail(ErrorCode::kInvalidArgument, prefix + ": unknown or mistyped setting " + sub +
+                                                       " (secret, secrets and owner are known)");
+        }
+      }
+    }
+  }
+  return {};
+}
+
 // Applies one table of settings (from the file or the environment) onto `config`.
 Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string& where) {
   for (const auto& [key, value] : doc.items()) {
@@ -204,6 +288,16 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
         return Fail(ErrorCode::kInvalidArgument, where + ": [queue] must be a table");
       }
       REPRISE_TRY(ApplyQueue(value, config.queue, where));
+    } else if (key == "import") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [import] must be a table");
+      }
+      REPRISE_TRY(ApplyImport(value, config.import, where));
+    } else if (key == "webhooks") {
+      if (!value.is_object()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": [webhooks] must be a table");
+      }
+      REPRISE_TRY(ApplyWebhooks(value, config, where));
     } else if (key == "stages") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [stages] must be a table");
@@ -255,6 +349,8 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
         start = comma + 1;
       }
       doc["pipeline"]["stages"] = names;
+    } else if (key.rfind("import_", 0) == 0 && key.size() > 7) {
+      doc["import"][key.substr(7)] = ParseScalar(value);
     } else if (key.rfind("queue_", 0) == 0 && key.size() > 6) {
       doc["queue"][key.substr(6)] = ParseScalar(value);
     } else if (key.rfind("stages_", 0) == 0) {

@@ -17,7 +17,8 @@
 //
 // Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
 // REPRISE_BLOB_URL, REPRISE_QUEUE_<SETTING> (e.g. REPRISE_QUEUE_LEASE_SECONDS=5) for the
-// [queue] table, REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and for stage
+// [queue] table, REPRISE_IMPORT_<SETTING> for [import] (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1),
+// REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and for stage
 // params REPRISE_STAGES_<STAGE>_<PARAM> (e.g. REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read
 // as TOML scalars (480, 1.5, true, or a bare string). Stage names contain no '_', so the first '_'
 // after the stage name starts the param name.
@@ -60,6 +61,23 @@ struct ServerConfig {
   std::string url_secret;
 };
 
+// The [import] table: downloads of URL imports (net/url_fetcher.h).
+struct ImportConfig {
+  int64_t max_bytes = int64_t{4} << 30;  // largest download; 0: no limit
+  double connect_timeout_seconds = 10;
+  double timeout_seconds = 600;  // the whole download, redirects included
+  int concurrency = 2;           // downloads at once per server
+  // Lets imports reach loopback, private, link-local and other non-public addresses
+  // (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1); tests and closed networks only.
+  bool allow_private_addresses = false;
+};
+
+// One [webhooks.sources.NAME] table: a sender whose signed callbacks reprise accepts.
+struct WebhookSourceConfig {
+  std::vector<std::string> secrets;  // "whsec_..." (`secret`, or a list `secrets` in rotation)
+  std::string owner;                 // owner of the assets its callbacks import
+};
+
 struct Config {
   std::string data_dir = "./reprise-data";
   std::string owner = "local";  // owner of assets ingested from the command line
@@ -72,6 +90,9 @@ struct Config {
   int64_t max_ingest_bytes = 0;
   QueueConfig queue;
   ServerConfig server;
+  ImportConfig import;
+  // [webhooks.sources.NAME]: incoming webhook senders by name ("replicate").
+  std::map<std::string, WebhookSourceConfig> webhook_sources;
   // The [costs] table: per-stage price lists for backfill estimates,
   // {"transcript": {"per_media_minute": 0.006}} (checked by backfill::ParseCostModels).
   nlohmann::json costs = nlohmann::json::object();

@@ -77,6 +77,9 @@ void AddApiRoutes(Router& router, ApiContext& context) {
   AddJobRoutes(router, context);
   AddBackfillRoutes(router, context);
   AddReprocessRoutes(router, context);
+  AddImportRoutes(router, context);
+  AddMediaRoutes(router, context);
+  AddIncomingWebhookRoutes(router, context);
 }
 
 }  // namespace reprise::http

@@ -85,4 +85,19 @@ void AddBackfillRoutes(Router& router, ApiContext& context);
 // broken_links_only} -> {message, total_samples, status}, a backfill of every stage.
 void AddReprocessRoutes(Router& router, ApiContext& context);
 
+// POST /api/v1/assets/import-from-url {url, name?, kind?, metadata?, parent_id?, owner?}
+//      202 + Location /api/v1/imports/{id}: {"id", "asset_id", "import_job_id" (all the
+//      import id, docs/adr/0003-import-ids.md), "status": "importing", "import"}
+// GET  /api/v1/imports/{id}   the import (services::ImportJson)
+void AddImportRoutes(Router& router, ApiContext& context);
+
+// Seed 004, verbatim (services/media_service.h): POST /api/v1/media/import-from-url,
+// GET /api/v1/media/ (and without the slash), GET /api/v1/media/{id}.
+void AddMediaRoutes(Router& router, ApiContext& context);
+
+// POST /api/v1/webhooks/{source} (public; Standard Webhooks signature of the source's
+// secret): 200 with the receipt; 401 for a missing or bad signature or an old timestamp
+// (nothing stored); 404 for an unconfigured source (services/webhook_receiver.h).
+void AddIncomingWebhookRoutes(Router& router, ApiContext& context);
+
 }  // namespace reprise::http

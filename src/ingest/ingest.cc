@@ -257,6 +257,7 @@ ItemResult Ingestor::IngestStream(ByteSource& source, const StreamInfo& info,
   catalog::NewAsset asset = AssetFor(options, *copied);
   asset.original_name = info.original_name;
   asset.source_uri = info.source_uri;
+  asset.parent_id = info.parent_id;
   asset.media = **summary;
   return Record(name, std::move(asset), options);
 }

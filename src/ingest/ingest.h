@@ -53,6 +53,7 @@ struct StreamInfo {
   std::string name;           // ItemResult::path and error context, e.g. "upload clip.mp4"
   std::string original_name;  // the name the client gave, may be empty
   std::string source_uri;     // where it came from (a URL), may be empty
+  std::optional<std::string> parent_id;  // the asset this one derives from, if any
   // Per-call limit in bytes; 0: none. The smaller of this and Options::max_file_bytes
   // applies.
   int64_t max_bytes = 0;

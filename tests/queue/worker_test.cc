@@ -17,6 +17,7 @@
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
 #include "tests/support/stage_registry.h"
+#include "tests/support/wait_until.h"
 
 namespace reprise::queue {
 namespace {
@@ -30,16 +31,7 @@ class FixedRandom final : public Random {
   double Uniform() override { return 0.999; }
 };
 
-// Waits (real time, with a deadline) until `condition` holds.
-template <class F>
-bool WaitUntil(F condition, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using testing::WaitUntil;
 
 class WorkerTest : public testing::MediaSuite {
  protected:

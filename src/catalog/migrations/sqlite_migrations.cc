@@ -273,6 +273,50 @@ constexpr std::string_view kApiTokensDown = R"sql(
 DROP TABLE api_tokens;
 )sql";
 
+// Version 7: URL imports, downloaded in the background under a lease like a job's; the
+// asset is linked once the download is stored (its id derives from the content, unknown
+// before). webhooks_received remembers each verified delivery so a replay is a no-op.
+// Rows keep their import when the asset or parent goes (SET NULL).
+constexpr std::string_view kImportsUp = R"sql(
+CREATE TABLE imports (
+  id               TEXT    NOT NULL PRIMARY KEY,
+  owner            TEXT    NOT NULL,
+  source           TEXT    NOT NULL,
+  url              TEXT    NOT NULL,
+  name             TEXT    NOT NULL DEFAULT '',
+  kind             TEXT    NOT NULL DEFAULT '',
+  metadata         TEXT    NOT NULL DEFAULT '{}',
+  parent_id        TEXT    REFERENCES assets (id) ON DELETE SET NULL,
+  state            TEXT    NOT NULL,
+  bytes            BIGINT  NOT NULL DEFAULT 0,
+  error_code       TEXT    NOT NULL DEFAULT '',
+  error_message    TEXT    NOT NULL DEFAULT '',
+  asset_id         TEXT    REFERENCES assets (id) ON DELETE SET NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  lease_owner      TEXT,
+  lease_expires_at BIGINT,
+  created_at       BIGINT  NOT NULL,
+  updated_at       BIGINT  NOT NULL
+);
+CREATE INDEX imports_due ON imports (state, created_at, id);
+CREATE INDEX imports_owner ON imports (owner, created_at);
+CREATE INDEX imports_asset ON imports (asset_id);
+CREATE TABLE webhooks_received (
+  source      TEXT   NOT NULL,
+  webhook_id  TEXT   NOT NULL,
+  event       TEXT   NOT NULL DEFAULT '',
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (source, webhook_id)
+);
+)sql";
+constexpr std::string_view kImportsDown = R"sql(
+DROP TABLE webhooks_received;
+DROP INDEX imports_asset;
+DROP INDEX imports_owner;
+DROP INDEX imports_due;
+DROP TABLE imports;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -280,6 +324,7 @@ constexpr Migration kMigrations[] = {
     {4, "scan index", kScanIndexUp, kScanIndexDown},
     {5, "keep status", kKeepStatusUp, kKeepStatusDown},
     {6, "api tokens", kApiTokensUp, kApiTokensDown},
+    {7, "imports", kImportsUp, kImportsDown},
 };
 
 }  // namespace

@@ -134,6 +134,23 @@ class SqliteCatalog final : public Catalog {
   // sqlite_assets_delete.cc
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
 
+  // URL imports: sqlite_imports.cc.
+  [[nodiscard]] Result<Import> InsertImport(const NewImport& import) override;
+  [[nodiscard]] Result<Import> GetImport(std::string_view id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<std::vector<Import>> ListImports(const AssetFilter& scope,
+                                                        const std::vector<ImportState>& states,
+                                                        int limit) override;
+  [[nodiscard]] Result<std::optional<Import>> FindImportOfAsset(std::string_view asset_id) override;
+  [[nodiscard]] Result<std::optional<Import>> ClaimImport(std::string_view runner,
+                                                          int64_t lease_micros,
+                                                          int max_attempts) override;
+  [[nodiscard]] Result<void> RenewImport(std::string_view id, std::string_view runner,
+                                         int64_t bytes, int64_t lease_micros) override;
+  [[nodiscard]] Result<Import> FinishImport(std::string_view id, std::string_view runner,
+                                            const ImportOutcome& outcome) override;
+  [[nodiscard]] Result<bool> RecordWebhook(const ReceivedWebhook& webhook,
+                                           const std::vector<NewImport>& imports) override;
+
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
   // of `mode`; an error gets `what` as context.
@@ -141,6 +158,10 @@ class SqliteCatalog final : public Catalog {
   auto WithBackfills(bool write, const std::string& what, Body&& body);
 
   SqliteCatalog(std::string path, const Clock& clock, std::unique_ptr<SqliteConnection> connection);
+
+  // Runs `body(db, now)` under the lock in one transaction (sqlite_imports.cc).
+  template <class Body>
+  auto WithImports(bool write, const std::string& what, Body&& body);
 
   const std::string path_;
   const Clock& clock_;

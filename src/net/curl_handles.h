@@ -1,0 +1,31 @@
+// Every libcurl handle reprise holds, behind one deleter each: nothing else calls a
+// curl cleanup function. CurlGlobal() runs curl_global_init once per process (thread-safe
+// since 7.84, and guarded by a function-local static for older builds).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace reprise::net {
+
+struct CurlEasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* handle) const { curl_url_cleanup(handle); }
+};
+using CurlUrlPtr = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
+// Text libcurl allocated (curl_url_get).
+struct CurlFreeDeleter {
+  void operator()(char* text) const { curl_free(text); }
+};
+using CurlStringPtr = std::unique_ptr<char, CurlFreeDeleter>;
+
+// Initialises libcurl for the process the first time it is called; later calls are free.
+void CurlGlobal();
+
+}  // namespace reprise::net
