@@ -347,5 +347,64 @@ TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   EXPECT_LT(grown_kib, 16 * 1024);
 }
 
+// Pushed in small pieces, as an HTTP server hands a body over: the same asset as pulled.
+TEST_F(IngestStreamTest, APushedSessionGivesTheSameAssetAsAPulledStream) {
+  std::string bytes = testing::ReadFile(samples_->H264AacMp4());
+  StreamSession session = ingestor_->BeginStream(Upload("clip.mp4"), Owner("alice"));
+  for (size_t at = 0; at < bytes.size(); at += 4093) {
+    std::string_view piece = std::string_view(bytes).substr(at, 4093);
+    auto written = session.Write(std::as_bytes(std::span(piece.data(), piece.size())));
+    ASSERT_TRUE(written) << written.error().ToString();
+    ASSERT_TRUE(*written);
+  }
+  EXPECT_EQ(session.bytes(), static_cast<int64_t>(bytes.size()));
+  ItemResult pushed = session.Finish();
+  ASSERT_EQ(pushed.outcome, Outcome::kAdded) << Describe(pushed);
+  ItemResult pulled = Stream(bytes, 70000, Owner("alice"));
+  ASSERT_EQ(pulled.outcome, Outcome::kExisted) << Describe(pulled);
+  EXPECT_EQ(pulled.asset->id, pushed.asset->id);
+  EXPECT_EQ(pushed.asset->sha256_hex, HexLower(Sha256Of(bytes)));
+  EXPECT_EQ(CountAllBlobs(), 1);
+}
+
+// The limit cuts the stream off at the write that passes it: the temporary is gone at
+// once, before the caller stops sending.
+TEST_F(IngestStreamTest, APushedSessionIsCutOffAtTheWriteThatPassesTheLimit) {
+  Options options = Owner("o");
+  options.max_file_bytes = 10000;
+  StreamSession session = ingestor_->BeginStream(Upload("big.wav"), options);
+  std::string piece(6000, 'x');
+  auto bytes = std::as_bytes(std::span(piece.data(), piece.size()));
+  auto first = session.Write(bytes);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first);
+  auto second = session.Write(bytes);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);
+  EXPECT_TRUE(session.too_large());
+  EXPECT_EQ(CountTemporaries(), 0);
+  ItemResult item = session.Finish();
+  EXPECT_EQ(item.skip_reason, "too_large");
+  EXPECT_EQ(CountAllBlobs(), 0);
+  EXPECT_EQ(CountAssets(), 0);
+}
+
+// A completer that refuses the record (a parent the caller cannot see) leaves nothing.
+TEST_F(IngestStreamTest, ACompleterThatRefusesLeavesNoBlobAndNoAsset) {
+  std::string bytes = testing::ReadFile(samples_->Mp3());
+  StreamSession session = ingestor_->BeginStream(Upload("a.mp3"), Owner("o"));
+  ASSERT_TRUE(session.Write(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+  catalog::AssetKind seen = catalog::AssetKind::kUnknown;
+  ItemResult item = session.Finish([&](catalog::NewAsset& asset) -> Result<void> {
+    seen = asset.media.kind;
+    return Fail(ErrorCode::kNotFound, "parent asset p1 not found");
+  });
+  EXPECT_EQ(seen, catalog::AssetKind::kAudio) << "the completer sees the probed record";
+  ASSERT_EQ(item.outcome, Outcome::kError);
+  EXPECT_EQ(item.error->code, ErrorCode::kNotFound);
+  EXPECT_EQ(CountAllBlobs(), 0);
+  EXPECT_EQ(CountAssets(), 0);
+}
+
 }  // namespace
 }  // namespace reprise::ingest
