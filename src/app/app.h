@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "ingest/ingest.h"
+#include "metrics/metrics.h"
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
@@ -48,6 +49,9 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  // The process's Prometheus metrics: its gauges read this app's catalog at scrape time,
+  // and every worker pool NewWorker() makes counts its jobs in it.
+  metrics::Metrics& metrics() { return *metrics_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -75,6 +79,7 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<metrics::Metrics> metrics_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

@@ -69,6 +69,11 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   return ApiContext{app, std::move(*signer)};
 }
 
-void AddApiRoutes(Router& router, ApiContext& context) { AddHealthRoutes(router, context); }
+void AddApiRoutes(Router& router, ApiContext& context) {
+  AddHealthRoutes(router, context);
+  AddUploadRoutes(router, context);
+  AddBlobRoutes(router, context);
+  AddMetricsRoutes(router, context);
+}
 
 }  // namespace reprise::http
