@@ -52,9 +52,10 @@ void AddUploadRoutes(Router& router, ApiContext& context);
 void AddBlobRoutes(Router& router, ApiContext& context);
 
 // GET /metrics   the Prometheus text exposition of app.metrics() (metrics/metrics.h).
-//   Public, like /healthz: it shows counts and route patterns, never an id, owner or
-//   path, and scrapers usually hold no token; put it behind the network edge like the
-//   health checks. Also makes the router report every request to the metrics.
+//   Public, like /healthz: it shows counts, route patterns, stage names and backfill
+//   ids, never an asset id, an owner or a raw path, and scrapers usually hold no
+//   token; keep it behind the network edge like the health checks. Also makes the
+//   router report every request to the metrics.
 void AddMetricsRoutes(Router& router, ApiContext& context);
 
 }  // namespace reprise::http

@@ -11,6 +11,7 @@
 #include "app/views.h"
 #include "core/hash.h"
 #include "tests/support/api_server.h"
+#include "tests/support/generated_wav.h"
 #include "tests/support/media_suite.h"
 #include "tests/support/resident_memory.h"
 
@@ -31,52 +32,6 @@ Router::Options WithTokens() {
   };
   return options;
 }
-
-// The bytes of a WAV file of `size` bytes (48 kHz stereo s16, seeded noise), made up as
-// they are sent: nothing of it is held whole.
-class WavStream {
- public:
-  explicit WavStream(int64_t size) : size_(size) {
-    auto le = [&](uint32_t v, int bytes) {
-      for (int i = 0; i < bytes; ++i) header_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    };
-    auto data_bytes = static_cast<uint32_t>(size - 44);
-    header_ = "RIFF";
-    le(36 + data_bytes, 4);
-    header_ += "WAVEfmt ";
-    le(16, 4);
-    le(1, 2);
-    le(2, 2);
-    le(48000, 4);
-    le(48000 * 4, 4);
-    le(4, 2);
-    le(16, 2);
-    header_ += "data";
-    le(data_bytes, 4);
-  }
-
-  // Fills the next piece (at most 64 KiB) into `chunk`; false at the end.
-  bool Next(std::string& chunk) {
-    if (offset_ >= size_) return false;
-    chunk.resize(static_cast<size_t>(std::min<int64_t>(size_ - offset_, 64 * 1024)));
-    for (char& c : chunk) {
-      if (offset_ < 44) {
-        c = header_[static_cast<size_t>(offset_)];
-      } else {
-        state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-        c = static_cast<char>(state_ >> 56);
-      }
-      ++offset_;
-    }
-    return true;
-  }
-
- private:
-  int64_t size_;
-  int64_t offset_ = 0;
-  uint64_t state_ = 99;
-  std::string header_;
-};
 
 class UploadTest : public testing::MediaSuite {
  protected:
@@ -363,8 +318,8 @@ TEST_F(UploadTest, ALargeUploadKeepsTheServersMemoryBounded) {
   testing::ApiServer api;
   ASSERT_TRUE(api.ok());
   constexpr int64_t kSize = int64_t{200} << 20;
-  WavStream wav(kSize);
-  std::string chunk;
+  testing::GeneratedWav wav(kSize);
+  std::vector<std::byte> chunk(64 * 1024);
   auto client = api.Client();
   client->set_read_timeout(120);
   client->set_write_timeout(120);
@@ -373,11 +328,12 @@ TEST_F(UploadTest, ALargeUploadKeepsTheServersMemoryBounded) {
   auto response = client->Post(
       "/api/v1/assets?name=long.wav",
       [&](size_t, httplib::DataSink& sink) {
-        if (!wav.Next(chunk)) {
+        auto n = wav.Read(chunk);
+        if (!n || *n == 0) {
           sink.done();
-          return true;
+          return n.has_value();
         }
-        return sink.write(chunk.data(), chunk.size());
+        return sink.write(reinterpret_cast<const char*>(chunk.data()), *n);
       },
       "audio/wav");
   int64_t grown_kib = peak.Stop() - before;

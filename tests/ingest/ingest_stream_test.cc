@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "ingest/ingest.h"
+#include "tests/support/generated_wav.h"
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
 #include "tests/support/resident_memory.h"
@@ -48,54 +49,6 @@ class ChunkedSource final : public ByteSource {
   size_t chunk_;
   std::optional<size_t> fail_after_;
   size_t offset_ = 0;
-};
-
-// A WAV file of `size` bytes made up as it is read: a 44-byte header for 48 kHz stereo
-// s16, then seeded pseudo-random samples. Nothing of it is ever held whole.
-class GeneratedWav final : public ByteSource {
- public:
-  explicit GeneratedWav(int64_t size) : size_(size) {
-    auto le32 = [&](uint32_t v) {
-      for (int i = 0; i < 4; ++i) header_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    };
-    auto le16 = [&](uint16_t v) {
-      header_.push_back(static_cast<char>(v & 0xff));
-      header_.push_back(static_cast<char>(v >> 8));
-    };
-    auto data_bytes = static_cast<uint32_t>(size - 44);
-    header_ = "RIFF";
-    le32(36 + data_bytes);
-    header_ += "WAVEfmt ";
-    le32(16);
-    le16(1);  // PCM
-    le16(2);
-    le32(48000);
-    le32(48000 * 4);
-    le16(4);
-    le16(16);
-    header_ += "data";
-    le32(data_bytes);
-  }
-
-  Result<size_t> Read(std::span<std::byte> buffer) override {
-    size_t n = static_cast<size_t>(std::min<int64_t>(size_ - offset_, buffer.size()));
-    for (size_t i = 0; i < n; ++i, ++offset_) {
-      if (offset_ < 44) {
-        buffer[i] = static_cast<std::byte>(header_[offset_]);
-      } else {
-        state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-        buffer[i] = static_cast<std::byte>(state_ >> 56);
-      }
-    }
-    return n;
-  }
-  std::string Name() const override { return "generated wav"; }
-
- private:
-  int64_t size_;
-  int64_t offset_ = 0;
-  uint64_t state_ = 12345;
-  std::string header_;
 };
 
 class IngestStreamTest : public testing::MediaSuite {
@@ -317,7 +270,7 @@ TEST_F(IngestStreamTest, ANewStreamQueuesItsJobWithTheAsset) {
 // copy buffer: nothing holds the stream, and nothing reads it twice.
 TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   constexpr int64_t kSize = 200'000'000;
-  GeneratedWav source(kSize);
+  testing::GeneratedWav source(kSize);
   int64_t resident_before = testing::ResidentKib();
   testing::ResidentPeak peak;
   ItemResult item = ingestor_->IngestStream(source, Upload("long.wav"), Owner("o"));
@@ -327,7 +280,7 @@ TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   EXPECT_EQ(item.asset->media.kind, catalog::AssetKind::kAudio);
 
   // The hash covers every byte: a second, independent pass over the same generator.
-  GeneratedWav again(kSize);
+  testing::GeneratedWav again(kSize);
   Sha256 hash;
   std::vector<std::byte> buffer(1 << 16);
   while (true) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace reprise::testing {
 
@@ -49,34 +50,33 @@ inline std::vector<PromSample> ParsePromText(const std::string& text) {
   return samples;
 }
 
+// True when `sample` is a series named `name` whose labels include `labels`.
+inline bool PromMatches(const PromSample& sample, const std::string& name,
+                        const std::map<std::string, std::string>& labels) {
+  if (sample.name != name) return false;
+  for (const auto& [key, value] : labels) {
+    auto it = sample.labels.find(key);
+    if (it == sample.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
 // The value of the series `name` whose labels include `labels`, summed over the series
 // that match (0 when none does).
 inline double PromValue(const std::vector<PromSample>& samples, const std::string& name,
                         const std::map<std::string, std::string>& labels = {}) {
   double sum = 0;
   for (const auto& sample : samples) {
-    if (sample.name != name) continue;
-    bool match = true;
-    for (const auto& [key, value] : labels) {
-      auto it = sample.labels.find(key);
-      if (it == sample.labels.end() || it->second != value) match = false;
-    }
-    if (match) sum += sample.value;
+    if (PromMatches(sample, name, labels)) sum += sample.value;
   }
   return sum;
 }
 
-// True when a series named `name` with exactly these labels among its own exists.
+// True when a series named `name` whose labels include `labels` exists.
 inline bool PromHas(const std::vector<PromSample>& samples, const std::string& name,
                     const std::map<std::string, std::string>& labels = {}) {
   for (const auto& sample : samples) {
-    if (sample.name != name) continue;
-    bool match = true;
-    for (const auto& [key, value] : labels) {
-      auto it = sample.labels.find(key);
-      if (it == sample.labels.end() || it->second != value) match = false;
-    }
-    if (match) return true;
+    if (PromMatches(sample, name, labels)) return true;
   }
   return false;
 }
