@@ -241,9 +241,13 @@ TEST_F(UploadTest, OverTheLimitIs413WithOrWithoutContentLengthAndStoresNothing) 
   auto declared = client->Post("/api/v1/assets?name=big.mp4", bytes, "video/mp4");
   ExpectErrorCode(declared, 413, "payload_too_large");
   EXPECT_EQ(JsonOf(declared)["error"]["details"]["limit"], bytes.size() - 1);
+  EXPECT_NE(declared->body.find("declares"), std::string::npos)
+      << "refused on its Content-Length, before reading: " << declared->body;
 
   auto chunked = PostChunked(*api.Client(), "/api/v1/assets?name=big.mp4", bytes, "video/mp4");
   ExpectErrorCode(chunked, 413, "payload_too_large");
+  EXPECT_NE(chunked->body.find("passed"), std::string::npos)
+      << "cut off as it arrived: " << chunked->body;
 
   auto multipart = api.Client()->Post(
       "/api/v1/assets", httplib::MultipartFormDataItems{{"file", bytes, "big.mp4", "video/mp4"}});
