@@ -66,7 +66,7 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   }
   auto signer = BlobUrlSigner::Create(std::move(secret), app.clock());
   if (!signer) return Fail(signer.error().Wrap("server.url_secret"));
-  return ApiContext{app, std::move(*signer)};
+  return ApiContext{app, std::move(*signer), {}};
 }
 
 void AddApiRoutes(Router& router, ApiContext& context) {
@@ -74,6 +74,10 @@ void AddApiRoutes(Router& router, ApiContext& context) {
   AddUploadRoutes(router, context);
   AddBlobRoutes(router, context);
   AddMetricsRoutes(router, context);
+  AddOpenApiRoutes(router, context);
+  AddTokenRoutes(router, context);
+  AddAssetRoutes(router, context);
+  AddJobRoutes(router, context);
 }
 
 }  // namespace reprise::http

@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "app/views.h"
 #include "http/api.h"
 #include "http/json_body.h"
 #include "services/upload_service.h"
@@ -199,8 +198,9 @@ void ReadMultipart(const httplib::ContentReader& reader, BodyFeed& feed,
 void AddUploadRoutes(Router& router, ApiContext& context) {
   router.AddStream(
       "POST", "/api/v1/assets",
-      [&app = context.app](RouteRequest& call, httplib::Response& response,
-                           const httplib::ContentReader& reader) -> Result<void> {
+      [&context](RouteRequest& call, httplib::Response& response,
+                 const httplib::ContentReader& reader) -> Result<void> {
+        app::App& app = context.app;
         services::UploadDeps deps{app.catalog(),
                                   app.blobs(),
                                   app.clock(),
@@ -243,11 +243,14 @@ void AddUploadRoutes(Router& router, ApiContext& context) {
           SendTooLarge(response, uploaded.error(), deps.max_bytes);
           return {};
         }
-        auto view = app::AssetDetailJson(app.catalog(), app.registry(), uploaded->asset);
+        // The document GET /api/v1/assets/{id} answers, signed file URLs included.
+        auto view = context.app.assets().Show(
+            call.caller, uploaded->asset.id, std::nullopt,
+            [&signer = *context.signer](std::string_view key) { return signer.Sign(key); });
         if (!view) return Fail(view.error());
-        (*view)["created"] = uploaded->created;
+        view->json["created"] = uploaded->created;
         response.set_header("Location", "/api/v1/assets/" + uploaded->asset.id);
-        SendJson(response, uploaded->created ? 201 : 200, *view);
+        SendJson(response, uploaded->created ? 201 : 200, view->json);
         return {};
       });
 }

@@ -254,12 +254,32 @@ constexpr std::string_view kKeepStatusDown = R"sql(
 ALTER TABLE jobs DROP COLUMN keep_status;
 )sql";
 
+// Version 6: API tokens for `reprise serve`. Only the SHA-256 of a token is stored (the
+// token itself is shown once, when created); authentication looks a token up by that
+// hash. A revoked token keeps its row (revoked_at set) so `tokens list` shows its history.
+constexpr std::string_view kApiTokensUp = R"sql(
+CREATE TABLE api_tokens (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  name         TEXT    NOT NULL,
+  owner        TEXT    NOT NULL DEFAULT '',
+  admin        INTEGER NOT NULL DEFAULT 0,
+  token_sha256 TEXT    NOT NULL UNIQUE,
+  created_at   BIGINT  NOT NULL,
+  last_used_at BIGINT,
+  revoked_at   BIGINT
+);
+)sql";
+constexpr std::string_view kApiTokensDown = R"sql(
+DROP TABLE api_tokens;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
     {3, "backfill", kBackfillUp, kBackfillDown},
     {4, "scan index", kScanIndexUp, kScanIndexDown},
     {5, "keep status", kKeepStatusUp, kKeepStatusDown},
+    {6, "api tokens", kApiTokensUp, kApiTokensDown},
 };
 
 }  // namespace

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,5 +90,24 @@ class ChildProcess {
   std::string log_path_;
   std::optional<int> status_;
 };
+
+// The port a `reprise serve` child logged ("serving on http://HOST:PORT"), polling its log
+// until `timeout`; 0 when it never said so or exited first.
+inline int WaitForServingPort(ChildProcess& server,
+                              std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const std::regex serving(R"(serving on http://[^ ]*:([0-9]+))");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(server.log_path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string log = text.str();
+    std::smatch match;
+    if (std::regex_search(log, match, serving)) return std::stoi(match[1]);
+    if (server.Wait(std::chrono::seconds(0))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
 
 }  // namespace reprise::testing
