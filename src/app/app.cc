@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/app_metrics.h"
 #include "blob/fs/fs_blob_store.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "media/ffmpeg.h"
@@ -108,6 +109,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
+  app->metrics_ = std::make_unique<metrics::Metrics>();
+  app->metrics_->SetCollector([self] { return CollectSnapshot(*self->catalog_, self->clock_); });
   app->tokens_ = std::make_unique<services::TokensService>(*app->catalog_, app->clock_, app->log_);
   app->MakeServices();
   app->imports_ = std::make_unique<services::ImportService>(
@@ -180,8 +183,10 @@ std::unique_ptr<queue::Worker> App::NewWorker(queue::WorkerOptions options) {
   auto make_executor = [this] {
     return std::make_unique<queue::Executor>(*catalog_, *blobs_, registry_, clock_, log_);
   };
-  return std::make_unique<queue::Worker>(*catalog_, std::move(make_executor), registry_, clock_,
-                                         random_, log_, std::move(options));
+  auto worker = std::make_unique<queue::Worker>(*catalog_, std::move(make_executor), registry_,
+                                                clock_, random_, log_, std::move(options));
+  ObserveWorker(*metrics_, *worker);
+  return worker;
 }
 
 }  // namespace reprise::app

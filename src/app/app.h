@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "ingest/ingest.h"
+#include "metrics/metrics.h"
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
@@ -61,6 +62,9 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  // The process's Prometheus metrics: its gauges read this app's catalog at scrape time,
+  // and every worker pool NewWorker() makes counts its jobs in it.
+  metrics::Metrics& metrics() { return *metrics_; }
   services::TokensService& tokens() { return *tokens_; }
 
   // The services the command line and the HTTP API call (services/).
@@ -107,6 +111,7 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<services::TokensService> tokens_;
   std::unique_ptr<services::AssetsService> assets_;
   std::unique_ptr<services::IngestService> ingest_;

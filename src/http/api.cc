@@ -71,6 +71,9 @@ Result<ApiContext> MakeApiContext(app::App& app) {
 
 void AddApiRoutes(Router& router, ApiContext& context) {
   AddHealthRoutes(router, context);
+  AddUploadRoutes(router, context);
+  AddBlobRoutes(router, context);
+  AddMetricsRoutes(router, context);
   AddOpenApiRoutes(router, context);
   AddTokenRoutes(router, context);
   AddAssetRoutes(router, context);

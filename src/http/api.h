@@ -100,4 +100,31 @@ void AddMediaRoutes(Router& router, ApiContext& context);
 // (nothing stored); 404 for an unconfigured source (services/webhook_receiver.h).
 void AddIncomingWebhookRoutes(Router& router, ApiContext& context);
 
+// POST /api/v1/assets   an upload, read while it arrives (services/upload_service.h):
+//   the body is the file itself (its name from ?name= or Content-Disposition) or
+//   multipart/form-data with a `file` part and optional `name`, `kind`, `metadata` (JSON
+//   object) and `parent_id` parts; raw bodies take those as query parameters, and
+//   ?owner= names the owner (admins). 201 with the asset document (app::AssetDetailJson
+//   plus "created": true), 200 with "created": false when the owner had the content
+//   already; 413 payload_too_large past ingest.max_file_bytes (declared or as it
+//   arrives), 415 for what is not media, 400 for a bad field or a body cut short.
+void AddUploadRoutes(Router& router, ApiContext& context);
+
+// GET|HEAD /blobs/{key...}?expires=&sig=   a blob by signed URL (no token): 400 for a
+//   malformed URL, 403 for a wrong signature or an expired one, 404 for a missing blob.
+//   Streamed from the blob store in 64 KiB pieces. One `Range` (http/byte_range.h): 206
+//   with Content-Range, 416 when it selects nothing; several ranges or a malformed one
+//   get the whole blob (a Range header httplib itself cannot parse is answered 416 by
+//   httplib before the route runs). `ETag` (a digest of key and size: keys are never
+//   rewritten with other bytes) and `If-None-Match` -> 304; Content-Type by the key's
+//   extension (http/content_type.h); Accept-Ranges: bytes.
+void AddBlobRoutes(Router& router, ApiContext& context);
+
+// GET /metrics   the Prometheus text exposition of app.metrics() (metrics/metrics.h).
+//   Public, like /healthz: it shows counts, route patterns, stage names and backfill
+//   ids, never an asset id, an owner or a raw path, and scrapers usually hold no
+//   token; keep it behind the network edge like the health checks. Also makes the
+//   router report every request to the metrics.
+void AddMetricsRoutes(Router& router, ApiContext& context);
+
 }  // namespace reprise::http

@@ -239,6 +239,21 @@ void Router::Serve(const Route& route, const httplib::Request& request, httplib:
 }
 
 void Router::Unmatched(const httplib::Request& request, httplib::Response& response) const {
+  // Reported to the observer too, under no pattern: a scan of unknown paths shows in the
+  // metrics without a series per path.
+  auto started = std::chrono::steady_clock::now();
+  struct Report {
+    const Router& router;
+    const httplib::Request& request;
+    httplib::Response& response;
+    std::chrono::steady_clock::time_point started;
+    ~Report() {
+      if (!router.observer_) return;
+      router.observer_(
+          RouteInfo{request.method, "", Access::kPublic}, response.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+  } report{*this, request, response, started};
   std::string allowed;
   for (const auto& route : routes_) {
     if (std::regex_match(request.path, route.regex)) {

@@ -1,5 +1,8 @@
 #include "http/server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <httplib.h>
 
 #include <chrono>
@@ -14,16 +17,21 @@ Server::~Server() { Stop(); }
 Result<void> Server::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server
-  // on a busy port binds too and silently shares its connections.
+  // on a busy port binds too and silently shares its connections. TCP_NODELAY (inherited
+  // by accepted sockets): httplib writes headers and body apart, and Nagle's algorithm
+  // against the client's delayed ACK held every small answer back ~40 ms.
   server_->set_socket_options([](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
   });
+  server_->set_tcp_nodelay(true);
   int threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_read_timeout(options_.read_timeout_seconds, 0);
   server_->set_write_timeout(options_.write_timeout_seconds, 0);
   server_->set_keep_alive_timeout(options_.keep_alive_seconds);
+  server_->set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max_requests));
   router_.Mount(*server_);
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);

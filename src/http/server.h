@@ -25,6 +25,9 @@ struct ServerOptions {
   int read_timeout_seconds = 30;  // a client that sends nothing for this long is dropped
   int write_timeout_seconds = 30;
   int keep_alive_seconds = 5;
+  // Requests one connection may carry (httplib's default of 5 made clients reconnect
+  // all the time).
+  int keep_alive_max_requests = 1000;
 };
 
 class Server {

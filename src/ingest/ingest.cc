@@ -88,31 +88,46 @@ struct Copied {
   bool too_large = false;  // more than the limit arrived; copying stopped there
 };
 
+// Hashes and stores bytes in the order they come: the one pass shared by files, pulled
+// streams and pushed ones. The writer's errors say "cannot store <name>".
+class HashingCopy {
+ public:
+  HashingCopy(std::string name, std::function<void(int64_t)> on_bytes)
+      : name_(std::move(name)), on_bytes_(std::move(on_bytes)) {}
+
+  Result<void> Add(ByteWriter& out, std::span<const std::byte> chunk) {
+    hash_.Update(chunk);
+    if (auto w = out.Write(chunk); !w) return Fail(w.error().Wrap("cannot store " + name_));
+    bytes_ += static_cast<int64_t>(chunk.size());
+    if (on_bytes_) on_bytes_(bytes_);
+    return {};
+  }
+  [[nodiscard]] int64_t bytes() const { return bytes_; }
+  Copied Finish() { return Copied{hash_.Finish(), bytes_, false}; }
+
+ private:
+  std::string name_;
+  std::function<void(int64_t)> on_bytes_;
+  Sha256 hash_;
+  int64_t bytes_ = 0;
+};
+
 // Copies `in` into `out` while hashing it: one pass, one buffer, never more than `limit`
-// bytes written (0: no limit). The source's errors come back as they are; the writer's
-// say "cannot store <name>".
+// bytes written (0: no limit). The source's errors come back as they are.
 Result<Copied> CopyAndHash(ByteSource& in, ByteWriter& out, int64_t limit,
                            const std::function<void(int64_t)>& on_bytes, const std::string& name) {
-  Sha256 hash;
+  HashingCopy copy(name, on_bytes);
   std::vector<std::byte> buffer(kCopyBufferBytes);
-  Copied copied;
   while (true) {
     auto n = in.Read(buffer);
     if (!n) return Fail(n.error());
     if (*n == 0) break;
-    if (limit > 0 && copied.bytes + static_cast<int64_t>(*n) > limit) {
-      copied.too_large = true;
-      copied.bytes += static_cast<int64_t>(*n);
-      return copied;
+    if (limit > 0 && copy.bytes() + static_cast<int64_t>(*n) > limit) {
+      return Copied{{}, copy.bytes() + static_cast<int64_t>(*n), true};
     }
-    std::span<const std::byte> chunk(buffer.data(), *n);
-    hash.Update(chunk);
-    if (auto w = out.Write(chunk); !w) return Fail(w.error().Wrap("cannot store " + name));
-    copied.bytes += static_cast<int64_t>(*n);
-    if (on_bytes) on_bytes(copied.bytes);
+    REPRISE_TRY(copy.Add(out, std::span<const std::byte>(buffer.data(), *n)));
   }
-  copied.digest = hash.Finish();
-  return copied;
+  return copy.Finish();
 }
 
 // Publishes the copy under `key` unless that content is stored already (another owner,
@@ -224,42 +239,138 @@ ItemResult Ingestor::IngestFile(const std::string& path, const Options& options,
   return Record(path, std::move(asset), options);
 }
 
-ItemResult Ingestor::IngestStream(ByteSource& source, const StreamInfo& info,
-                                  const Options& options,
-                                  const std::function<void(int64_t)>& on_bytes) {
-  const std::string& name = info.name;
-  auto writer = blobs_.NewWriter();
-  if (!writer) return ErrorItem(name, writer.error().Wrap("cannot store " + name));
-  auto copied = CopyAndHash(source, **writer, SmallerLimit(options.max_file_bytes, info.max_bytes),
-                            on_bytes, name);
-  // Leaving early drops the writer, which removes its temporary.
-  if (!copied) return ErrorItem(name, copied.error());
-  if (copied->too_large) return SkipItem(name, "too_large", copied->bytes);
-  if (copied->bytes == 0) return SkipItem(name, "not_media");
+struct StreamSession::State {
+  State(Ingestor& owner, const StreamInfo& stream, const Options& opts,
+        const std::function<void(int64_t)>& on_bytes)
+      : ingestor(owner),
+        info(stream),
+        options(opts),
+        limit(SmallerLimit(opts.max_file_bytes, stream.max_bytes)),
+        copy(stream.name, on_bytes) {}
 
-  std::string key = blob::OriginalKey(copied->digest);
-  auto committed = CommitUnlessStored(blobs_, std::move(*writer), key, name);
+  Ingestor& ingestor;
+  StreamInfo info;
+  Options options;
+  int64_t limit;
+  HashingCopy copy;
+  std::unique_ptr<blob::BlobWriter> writer;
+  std::optional<Error> error;  // sticky: the first failure
+  std::vector<std::byte> pending;
+};
+
+StreamSession::StreamSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+StreamSession::StreamSession(StreamSession&&) noexcept = default;
+StreamSession::~StreamSession() = default;
+
+Result<void> StreamSession::Flush() {
+  State& s = *state_;
+  if (s.pending.empty()) return {};
+  auto added = s.copy.Add(*s.writer, s.pending);
+  s.pending.clear();
+  if (!added) {
+    s.error = added.error();
+    return Fail(added.error());
+  }
+  return {};
+}
+
+Result<bool> StreamSession::Write(std::span<const std::byte> data) {
+  State& s = *state_;
+  if (s.error) return Fail(*s.error);
+  if (too_large_) return false;
+  received_ += static_cast<int64_t>(data.size());
+  if (s.limit > 0 && received_ > s.limit) {
+    too_large_ = true;
+    s.writer.reset();  // removes the temporary now, not when the request ends
+    s.pending = {};
+    return false;
+  }
+  if (s.pending.empty() && data.size() >= kCopyBufferBytes) {
+    auto added = s.copy.Add(*s.writer, data);
+    if (!added) s.error = added.error();
+    if (!added) return Fail(added.error());
+    return true;
+  }
+  while (!data.empty()) {
+    size_t take = std::min(data.size(), kCopyBufferBytes - s.pending.size());
+    s.pending.insert(s.pending.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
+    data = data.subspan(take);
+    if (s.pending.size() == kCopyBufferBytes) REPRISE_TRY(Flush());
+  }
+  return true;
+}
+
+ItemResult StreamSession::Finish(const Completer& complete) {
+  State& s = *state_;
+  const std::string& name = s.info.name;
+  if (s.error) return ErrorItem(name, *s.error);
+  if (too_large_) return SkipItem(name, "too_large", received_);
+  if (auto flushed = Flush(); !flushed) return ErrorItem(name, flushed.error());
+  if (received_ == 0) return SkipItem(name, "not_media");
+  Copied copied = s.copy.Finish();
+  blob::BlobStore& blobs = s.ingestor.blobs_;
+
+  std::string key = blob::OriginalKey(copied.digest);
+  auto committed = CommitUnlessStored(blobs, std::move(s.writer), key, name);
   if (!committed) return ErrorItem(name, committed.error());
 
   // Probed from the stored copy: the stream itself cannot be read twice. What is not
   // media is known from the bytes alone, so a copy this call stored is deleted again
-  // (no asset can refer to it); a blob that was already there is left alone.
-  auto summary = ProbeStored(blobs_, key, name);
+  // (no asset can refer to it); a blob that was already there is left alone. So is a
+  // record the completer refuses.
+  auto summary = ProbeStored(blobs, key, name);
+  catalog::NewAsset asset = AssetFor(s.options, copied);
+  asset.original_name = s.info.original_name;
+  asset.source_uri = s.info.source_uri;
+  asset.parent_id = s.info.parent_id;
+  std::optional<Error> refused;
+  if (summary && summary->has_value()) {
+    asset.media = **summary;
+    if (complete) {
+      if (auto completed = complete(asset); !completed) refused = completed.error();
+    }
+  }
   bool content_refused = !summary && summary.error().code == ErrorCode::kUnsupportedMedia;
-  if (*committed && (content_refused || (summary && !summary->has_value()))) {
-    if (auto deleted = blobs_.Delete(key); !deleted) {
-      log_->warn("ingest {}: cannot delete {}: {}", name, key, deleted.error().ToString());
+  if (*committed && (content_refused || refused || (summary && !summary->has_value()))) {
+    if (auto deleted = blobs.Delete(key); !deleted) {
+      s.ingestor.log_->warn("ingest {}: cannot delete {}: {}", name, key,
+                            deleted.error().ToString());
     }
   }
   if (!summary) return ErrorItem(name, summary.error());
-  if (!summary->has_value()) return SkipItem(name, "not_media", copied->bytes);
+  if (!summary->has_value()) return SkipItem(name, "not_media", copied.bytes);
+  if (refused) return ErrorItem(name, *refused);
+  return s.ingestor.Record(name, std::move(asset), s.options);
+}
 
-  catalog::NewAsset asset = AssetFor(options, *copied);
-  asset.original_name = info.original_name;
-  asset.source_uri = info.source_uri;
-  asset.parent_id = info.parent_id;
-  asset.media = **summary;
-  return Record(name, std::move(asset), options);
+StreamSession Ingestor::BeginStream(const StreamInfo& info, const Options& options,
+                                    const std::function<void(int64_t)>& on_bytes) {
+  auto state = std::make_unique<StreamSession::State>(*this, info, options, on_bytes);
+  auto writer = blobs_.NewWriter();
+  if (writer) {
+    state->writer = std::move(*writer);
+    state->pending.reserve(kCopyBufferBytes);
+  } else {
+    state->error = writer.error().Wrap("cannot store " + info.name);
+  }
+  return StreamSession(std::move(state));
+}
+
+ItemResult Ingestor::IngestStream(ByteSource& source, const StreamInfo& info,
+                                  const Options& options,
+                                  const std::function<void(int64_t)>& on_bytes) {
+  StreamSession session = BeginStream(info, options, on_bytes);
+  std::vector<std::byte> buffer(kCopyBufferBytes);
+  while (true) {
+    auto n = source.Read(buffer);
+    // Leaving early drops the session, which removes its temporary.
+    if (!n) return ErrorItem(info.name, n.error());
+    if (*n == 0) break;
+    auto written = session.Write(std::span<const std::byte>(buffer.data(), *n));
+    if (!written) return ErrorItem(info.name, written.error());
+    if (!*written) break;
+  }
+  return session.Finish();
 }
 
 ItemResult Ingestor::Record(const std::string& name, catalog::NewAsset asset,

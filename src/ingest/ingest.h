@@ -18,7 +18,14 @@
 // stored is never deleted. A source that fails mid-way leaves no blob and no asset.
 // Memory stays one fixed buffer whatever the size.
 //
-// Thread-safety: an Ingestor may serve one call at a time.
+// A stream that is pushed rather than pulled (an HTTP upload, whose server hands the body
+// over chunk by chunk) goes through a StreamSession from BeginStream(): Write() each chunk
+// as it arrives, then Finish(). It is the same single pass as IngestStream (which is a
+// pull loop over a session), with the limit checked on every Write(), so a body is cut
+// off as soon as it passes the limit.
+//
+// Thread-safety: an Ingestor may serve one call at a time; a StreamSession is used by one
+// thread at a time and holds the Ingestor until it is finished or destroyed.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +104,44 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+class Ingestor;
+
+// One stream being ingested as it is pushed in (see the top of this file). Destroying a
+// session that was not finished drops its temporary blob: nothing is left behind.
+class StreamSession final {
+ public:
+  // Fills in, or refuses, the record of new content after it was probed and before it is
+  // inserted (a parent, refs, a kind the caller insists on). Its error becomes the item's
+  // and the copy is dropped like bytes that are not media.
+  using Completer = std::function<Result<void>(catalog::NewAsset&)>;
+
+  StreamSession(StreamSession&&) noexcept;
+  StreamSession& operator=(StreamSession&&) = delete;
+  ~StreamSession();
+
+  // Hashes and stores the next bytes (buffered in one fixed buffer). True while the
+  // stream is within its limit; false from the chunk that passes it on: the temporary is
+  // dropped at once, nothing more is stored and Finish() answers "too_large". Errors of
+  // the blob store name the stream; after one, Write() repeats it.
+  [[nodiscard]] Result<bool> Write(std::span<const std::byte> data);
+  // Bytes received so far (also those past the limit).
+  [[nodiscard]] int64_t bytes() const { return received_; }
+  [[nodiscard]] bool too_large() const { return too_large_; }
+  // Ends the stream: commits the copy under its content key, probes it from the store and
+  // records the asset, as IngestStream does. Call once.
+  ItemResult Finish(const Completer& complete = nullptr);
+
+ private:
+  friend class Ingestor;
+  struct State;
+  explicit StreamSession(std::unique_ptr<State> state);
+  Result<void> Flush();
+
+  std::unique_ptr<State> state_;
+  int64_t received_ = 0;
+  bool too_large_ = false;
+};
+
 class Ingestor {
  public:
   Ingestor(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock, Logger log)
@@ -112,6 +157,11 @@ class Ingestor {
   ItemResult IngestStream(ByteSource& source, const StreamInfo& info, const Options& options,
                           const std::function<void(int64_t)>& on_bytes = nullptr);
 
+  // Starts a stream to be pushed in chunk by chunk (Options::on_item and stop_requested
+  // are not consulted). `on_bytes` is told the bytes stored so far after each buffer.
+  StreamSession BeginStream(const StreamInfo& info, const Options& options,
+                            const std::function<void(int64_t)>& on_bytes = nullptr);
+
   // Ingests files and directories (recursively, in sorted order). A path that does not
   // exist is an error item; the rest go on.
   Summary IngestPaths(const std::vector<std::string>& paths, const Options& options,
@@ -123,6 +173,7 @@ class Ingestor {
   const Clock& clock_;
   Logger log_;
 
+  friend class StreamSession;
   ItemResult Record(const std::string& name, catalog::NewAsset asset, const Options& options);
 };
 

@@ -22,6 +22,14 @@ std::string CommaList(const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::string_view OutcomeName(const JobReport& report) {
+  if (report.lease_lost) return "lease_lost";
+  if (report.released) return "released";
+  if (!report.outcome) return "unfinished";
+  if (*report.outcome == catalog::JobState::kQueued) return "retry";
+  return catalog::Name(*report.outcome);
+}
+
 std::string MakeWorkerId(int n) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
@@ -279,13 +287,7 @@ std::vector<catalog::Job> Worker::RunClaimed(Executor& executor, const std::stri
   }
   run.report.seconds = static_cast<double>(clock_.MonotonicMicros() - started) / 1e6;
 
-  std::string outcome = run.report.lease_lost ? "lease_lost"
-                        : run.report.released ? "released"
-                        : run.report.outcome  ? std::string(catalog::Name(*run.report.outcome))
-                                              : "unfinished";
-  if (run.report.outcome == catalog::JobState::kQueued && !run.report.released) {
-    outcome = "retry";
-  }
+  std::string_view outcome = OutcomeName(run.report);
   std::string error = run.report.error ? " error=\"" + run.report.error->ToString() + "\"" : "";
   auto level = run.report.outcome == catalog::JobState::kSucceeded || run.report.released
                    ? spdlog::level::info
@@ -293,13 +295,15 @@ std::vector<catalog::Job> Worker::RunClaimed(Executor& executor, const std::stri
   log_->log(level, "job={} event=finish asset={} stages={} ran={} outcome={} duration={:.3f}s{}",
             job.id, job.asset_id, CommaList(job.stages), CommaList(run.report.ran), outcome,
             run.report.seconds, error);
-  if (observer_) {
+  auto notify = [&](const Observer& observer) {
     try {
-      observer_(run.report);
+      observer(run.report);
     } catch (const std::exception& e) {
       log_->error("job={} observer threw: {}", job.id, e.what());
     }
-  }
+  };
+  if (observer_) notify(observer_);
+  for (const auto& observer : more_observers_) notify(observer);
   return std::move(run.next_jobs);
 }
 

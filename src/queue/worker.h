@@ -93,6 +93,11 @@ struct JobReport {
   double seconds = 0;
 };
 
+// How a job's lease ended, for logs and metrics: "succeeded", "failed", "cancelled",
+// "retry" (queued again with a backoff), "released" (given back on shutdown),
+// "lease_lost" or "unfinished".
+std::string_view OutcomeName(const JobReport& report);
+
 class Worker {
  public:
   // One Executor per slot (an Executor serves one call at a time).
@@ -105,8 +110,11 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Called on a slot thread after each job; set before Start().
+  // Called on a slot thread after each job; set before Start(). SetObserver replaces the
+  // one observer of the caller that drives the pool (`reprise process`); AddObserver adds
+  // another that runs after it (metrics). Observers must be quick: a slot waits for them.
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
+  void AddObserver(Observer observer) { more_observers_.push_back(std::move(observer)); }
 
   // Starts the slots. kInvalidArgument for a stage filter naming an unknown stage, no
   // slots or a non-positive lease; kConflict when already started.
@@ -158,6 +166,7 @@ class Worker {
   RetryPolicy retry_;
   int reserved_slots_ = 0;
   Observer observer_;
+  std::vector<Observer> more_observers_;
 
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_claiming_{false};

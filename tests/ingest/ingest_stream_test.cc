@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "ingest/ingest.h"
+#include "tests/support/generated_wav.h"
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
 #include "tests/support/resident_memory.h"
@@ -48,54 +49,6 @@ class ChunkedSource final : public ByteSource {
   size_t chunk_;
   std::optional<size_t> fail_after_;
   size_t offset_ = 0;
-};
-
-// A WAV file of `size` bytes made up as it is read: a 44-byte header for 48 kHz stereo
-// s16, then seeded pseudo-random samples. Nothing of it is ever held whole.
-class GeneratedWav final : public ByteSource {
- public:
-  explicit GeneratedWav(int64_t size) : size_(size) {
-    auto le32 = [&](uint32_t v) {
-      for (int i = 0; i < 4; ++i) header_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    };
-    auto le16 = [&](uint16_t v) {
-      header_.push_back(static_cast<char>(v & 0xff));
-      header_.push_back(static_cast<char>(v >> 8));
-    };
-    auto data_bytes = static_cast<uint32_t>(size - 44);
-    header_ = "RIFF";
-    le32(36 + data_bytes);
-    header_ += "WAVEfmt ";
-    le32(16);
-    le16(1);  // PCM
-    le16(2);
-    le32(48000);
-    le32(48000 * 4);
-    le16(4);
-    le16(16);
-    header_ += "data";
-    le32(data_bytes);
-  }
-
-  Result<size_t> Read(std::span<std::byte> buffer) override {
-    size_t n = static_cast<size_t>(std::min<int64_t>(size_ - offset_, buffer.size()));
-    for (size_t i = 0; i < n; ++i, ++offset_) {
-      if (offset_ < 44) {
-        buffer[i] = static_cast<std::byte>(header_[offset_]);
-      } else {
-        state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-        buffer[i] = static_cast<std::byte>(state_ >> 56);
-      }
-    }
-    return n;
-  }
-  std::string Name() const override { return "generated wav"; }
-
- private:
-  int64_t size_;
-  int64_t offset_ = 0;
-  uint64_t state_ = 12345;
-  std::string header_;
 };
 
 class IngestStreamTest : public testing::MediaSuite {
@@ -317,7 +270,7 @@ TEST_F(IngestStreamTest, ANewStreamQueuesItsJobWithTheAsset) {
 // copy buffer: nothing holds the stream, and nothing reads it twice.
 TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   constexpr int64_t kSize = 200'000'000;
-  GeneratedWav source(kSize);
+  testing::GeneratedWav source(kSize);
   int64_t resident_before = testing::ResidentKib();
   testing::ResidentPeak peak;
   ItemResult item = ingestor_->IngestStream(source, Upload("long.wav"), Owner("o"));
@@ -327,7 +280,7 @@ TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   EXPECT_EQ(item.asset->media.kind, catalog::AssetKind::kAudio);
 
   // The hash covers every byte: a second, independent pass over the same generator.
-  GeneratedWav again(kSize);
+  testing::GeneratedWav again(kSize);
   Sha256 hash;
   std::vector<std::byte> buffer(1 << 16);
   while (true) {
@@ -345,6 +298,65 @@ TEST_F(IngestStreamTest, ALargeStreamIsStoredInBoundedMemory) {
   if (testing::kFreedMemoryIsQuarantined) GTEST_SKIP() << "not measured under ASan";
   // One 1 MiB copy buffer, FFmpeg's probe buffers, SQLite's page cache: well under 16 MiB.
   EXPECT_LT(grown_kib, 16 * 1024);
+}
+
+// Pushed in small pieces, as an HTTP server hands a body over: the same asset as pulled.
+TEST_F(IngestStreamTest, APushedSessionGivesTheSameAssetAsAPulledStream) {
+  std::string bytes = testing::ReadFile(samples_->H264AacMp4());
+  StreamSession session = ingestor_->BeginStream(Upload("clip.mp4"), Owner("alice"));
+  for (size_t at = 0; at < bytes.size(); at += 4093) {
+    std::string_view piece = std::string_view(bytes).substr(at, 4093);
+    auto written = session.Write(std::as_bytes(std::span(piece.data(), piece.size())));
+    ASSERT_TRUE(written) << written.error().ToString();
+    ASSERT_TRUE(*written);
+  }
+  EXPECT_EQ(session.bytes(), static_cast<int64_t>(bytes.size()));
+  ItemResult pushed = session.Finish();
+  ASSERT_EQ(pushed.outcome, Outcome::kAdded) << Describe(pushed);
+  ItemResult pulled = Stream(bytes, 70000, Owner("alice"));
+  ASSERT_EQ(pulled.outcome, Outcome::kExisted) << Describe(pulled);
+  EXPECT_EQ(pulled.asset->id, pushed.asset->id);
+  EXPECT_EQ(pushed.asset->sha256_hex, HexLower(Sha256Of(bytes)));
+  EXPECT_EQ(CountAllBlobs(), 1);
+}
+
+// The limit cuts the stream off at the write that passes it: the temporary is gone at
+// once, before the caller stops sending.
+TEST_F(IngestStreamTest, APushedSessionIsCutOffAtTheWriteThatPassesTheLimit) {
+  Options options = Owner("o");
+  options.max_file_bytes = 10000;
+  StreamSession session = ingestor_->BeginStream(Upload("big.wav"), options);
+  std::string piece(6000, 'x');
+  auto bytes = std::as_bytes(std::span(piece.data(), piece.size()));
+  auto first = session.Write(bytes);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first);
+  auto second = session.Write(bytes);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);
+  EXPECT_TRUE(session.too_large());
+  EXPECT_EQ(CountTemporaries(), 0);
+  ItemResult item = session.Finish();
+  EXPECT_EQ(item.skip_reason, "too_large");
+  EXPECT_EQ(CountAllBlobs(), 0);
+  EXPECT_EQ(CountAssets(), 0);
+}
+
+// A completer that refuses the record (a parent the caller cannot see) leaves nothing.
+TEST_F(IngestStreamTest, ACompleterThatRefusesLeavesNoBlobAndNoAsset) {
+  std::string bytes = testing::ReadFile(samples_->Mp3());
+  StreamSession session = ingestor_->BeginStream(Upload("a.mp3"), Owner("o"));
+  ASSERT_TRUE(session.Write(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+  catalog::AssetKind seen = catalog::AssetKind::kUnknown;
+  ItemResult item = session.Finish([&](catalog::NewAsset& asset) -> Result<void> {
+    seen = asset.media.kind;
+    return Fail(ErrorCode::kNotFound, "parent asset p1 not found");
+  });
+  EXPECT_EQ(seen, catalog::AssetKind::kAudio) << "the completer sees the probed record";
+  ASSERT_EQ(item.outcome, Outcome::kError);
+  EXPECT_EQ(item.error->code, ErrorCode::kNotFound);
+  EXPECT_EQ(CountAllBlobs(), 0);
+  EXPECT_EQ(CountAssets(), 0);
 }
 
 }  // namespace
