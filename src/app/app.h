@@ -19,6 +19,8 @@
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
+#include "services/event_bell.h"
+#include "services/webhook_runner.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -48,6 +50,8 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  // Rung by the catalog after each commit of this process that wrote events.
+  services::EventBell& event_bell() { return *event_bell_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -60,6 +64,9 @@ class App {
   // Its driver leases last `lease_micros` (0: queue.lease_seconds), the lease of the
   // workers beside it, so a killed process's backfill is taken over as soon as its jobs.
   std::unique_ptr<backfill::Pump> NewBackfillPump(int64_t lease_micros = 0);
+  // Sends outgoing webhooks from the [webhooks] config (not started). kInvalidArgument
+  // for a configured subscription whose secret is not a whsec_ secret.
+  Result<std::unique_ptr<services::WebhookRunner>> NewWebhookRunner();
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -69,6 +76,8 @@ class App {
   SystemClock clock_;
   SeededRandom random_ = SeededRandom::FromEntropy();
   std::atomic<int> workers_made_{0};  // the n of worker ids host:pid:n
+  // Before catalog_: the catalog's listener rings it until the catalog is gone.
+  std::unique_ptr<services::EventBell> event_bell_ = std::make_unique<services::EventBell>();
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<blob::BlobStore> blobs_;
   stages::Registry registry_;

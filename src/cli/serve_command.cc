@@ -47,6 +47,16 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     if (worker) worker->Shutdown();
     return ReportError(started.error());
   }
+  // Outgoing webhooks: workers only write delivery rows; this thread sends them.
+  auto webhooks = app.NewWebhookRunner();
+  if (webhooks) {
+    if (auto started = (*webhooks)->Start(); !started) webhooks = Fail(started.error());
+  }
+  if (!webhooks) {
+    if (worker) worker->Shutdown();
+    server.Stop();
+    return ReportError(webhooks.error());
+  }
   std::unique_ptr<backfill::Pump> pump;
   if (workers) {
     pump = app.NewBackfillPump(worker->options().lease_micros);
@@ -63,6 +73,7 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     }
   }
   if (pump) pump->Stop();
+  (*webhooks)->Stop();
   server.Stop();
   app.log()->info("server stopped");
   return kExitOk;

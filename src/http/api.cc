@@ -69,6 +69,10 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   return ApiContext{app, std::move(*signer)};
 }
 
-void AddApiRoutes(Router& router, ApiContext& context) { AddHealthRoutes(router, context); }
+void AddApiRoutes(Router& router, ApiContext& context) {
+  AddHealthRoutes(router, context);
+  AddEventRoutes(router, context);
+  AddWebhookRoutes(router, context);
+}
 
 }  // namespace reprise::http
