@@ -82,6 +82,8 @@ class Receiver {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the listener runs would be lost (httplib 0.11), and it runs at once.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~Receiver() {
     server_.stop();
