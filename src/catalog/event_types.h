@@ -4,7 +4,9 @@
 // An event reports one state change and is written in the transaction that makes it
 // (an outbox): a change that rolls back leaves no event, and a committed change always
 // has its event. Ids increase in commit order and are never reused, so "every event
-// after id N" is a complete, resumable cursor.
+// after id N" is a complete, resumable cursor. (SQLite has one writer at a time, which
+// gives commit order for free; a PostgreSQL backend must keep that promise too, e.g. by
+// serialising event inserts, since its sequences hand out ids before commit.)
 //
 // Event types and what their `data` holds:
 //   asset.created      {kind, source, original_name}
