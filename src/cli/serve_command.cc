@@ -29,6 +29,13 @@ CLI::App* AddServeCommand(CLI::App& cli, ServeFlags& flags) {
 int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& signals) {
   auto address = http::ParseListenAddress(flags.listen.value_or(app.config().server.listen));
   if (!address) return ReportError(address.error());
+  // Outgoing webhooks: workers only write delivery rows; this thread sends them. Started
+  // first, so the configured subscriptions exist before the first event they want.
+  auto webhooks = app.NewWebhookRunner();
+  if (webhooks) {
+    if (auto started = (*webhooks)->Start(); !started) webhooks = Fail(started.error());
+  }
+  if (!webhooks) return ReportError(webhooks.error());
   std::unique_ptr<queue::Worker> worker;
   bool workers = app.config().server.workers && !flags.no_workers;
   if (workers) {
@@ -46,16 +53,6 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
   if (auto started = server.Start(address->first, address->second); !started) {
     if (worker) worker->Shutdown();
     return ReportError(started.error());
-  }
-  // Outgoing webhooks: workers only write delivery rows; this thread sends them.
-  auto webhooks = app.NewWebhookRunner();
-  if (webhooks) {
-    if (auto started = (*webhooks)->Start(); !started) webhooks = Fail(started.error());
-  }
-  if (!webhooks) {
-    if (worker) worker->Shutdown();
-    server.Stop();
-    return ReportError(webhooks.error());
   }
   std::unique_ptr<backfill::Pump> pump;
   if (workers) {

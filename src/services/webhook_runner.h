@@ -11,6 +11,9 @@
 // leased while in flight, so several servers on one catalog never send one at once, and
 // one whose sender died is sent again when its lease ends (at least once).
 //
+// Deliveries are sent one at a time, so a receiver that hangs delays the others by up to
+// the send timeout per attempt; the attempt log shows it.
+//
 // The thread wakes when this process commits an event (EventBell), when the next retry
 // is due, or every idle_poll for other processes' work. It also prunes events older
 // than event_retention once an hour.

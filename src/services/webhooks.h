@@ -34,7 +34,8 @@ struct NewSubscriptionRequest {
 // {"id", "owner", "url", "events", "description", "origin", "created_at", "updated_at"}:
 // never the secret.
 nlohmann::json SubscriptionJson(const catalog::WebhookSubscription& subscription);
-// {"id", "event_id", "event_type", "state", "attempts", "next_attempt_at"?,
+// {"id", "webhook_id" (the webhook-id header sent), "event_id", "event_type", "state",
+//  "attempts", "next_attempt_at"?,
 //  "last_status"?, "last_error", "created_at", "finished_at"?, "attempt_log": [...]}
 nlohmann::json DeliveryJson(const catalog::WebhookDelivery& delivery);
 
