@@ -30,22 +30,6 @@ using testing::TempDir;
 
 constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// The port the server logged ("serving on http://127.0.0.1:PORT").
-int WaitForPort(ChildProcess& server) {
-  std::regex serving(R"(serving on http://127\.0\.0\.1:([0-9]+))");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch match;
-    std::string log = testing::ReadFile(server.log_path());
-    if (std::regex_search(log, match, serving)) return std::stoi(match[1]);
-    if (server.Wait(std::chrono::seconds(0))) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ADD_FAILURE() << "the server never said where it listens: "
-                << testing::ReadFile(server.log_path());
-  return 0;
-}
-
 TEST(ServeWebhooks, AProcessedUploadReachesTheConfiguredReceiverSignedAndIsInTheEventLog) {
   // The receiver: keeps what it got, verified with the core verifier.
   std::mutex mutex;
@@ -92,7 +76,7 @@ TEST(ServeWebhooks, AProcessedUploadReachesTheConfiguredReceiverSignedAndIsInThe
                        "--concurrency", "1"},
                       env, logs.Join("serve.log"));
   ASSERT_TRUE(server.started());
-  const int port = WaitForPort(server);
+  const int port = testing::WaitForServingPort(server);
   ASSERT_GT(port, 0);
   {
     std::unique_lock lock(mutex);

@@ -539,20 +539,7 @@ INSTANTIATE_TEST_SUITE_P(Grace, WorkerSigtermTest, ::testing::Values("30", "0"),
 // queue, and SIGTERM stops both cleanly.
 class ServeTest : public WorkerProcessTest {
  protected:
-  // The port the server logged ("serving on http://127.0.0.1:PORT"), within a deadline.
-  int WaitForPort(ChildProcess& server) {
-    std::regex serving(R"(serving on http://127\.0\.0\.1:([0-9]+))");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
-      std::string log = testing::ReadFile(server.log_path());
-      if (std::regex_search(log, match, serving)) return std::stoi(match[1]);
-      if (server.Wait(std::chrono::seconds(0))) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "the server never said where it listens: " << Log("serve");
-    return 0;
-  }
+  int WaitForPort(ChildProcess& server) { return testing::WaitForServingPort(server); }
 };
 
 TEST_F(ServeTest, AnswersHealthChecksRunsQueuedJobsAndStopsOnSigterm) {
