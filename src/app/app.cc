@@ -112,7 +112,21 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);
+  app->tokens_ = std::make_unique<services::TokensService>(*app->catalog_, app->clock_, app->log_);
+  app->MakeServices();
   return app;
+}
+
+void App::MakeServices() {
+  assets_ = std::make_unique<services::AssetsService>(*catalog_, *blobs_, registry_, log_);
+  ingest_ = std::make_unique<services::IngestService>(
+      *ingestor_, *processor_,
+      services::IngestDefaults{config_.owner, config_.max_ingest_bytes, config_.queue.max_attempts,
+                               IngestJob()});
+  jobs_ = std::make_unique<services::JobsService>(*catalog_);
+  queue_ = std::make_unique<services::QueueService>(*catalog_, *backfills_, clock_);
+  stages_ = std::make_unique<services::StagesService>(*catalog_, registry_);
+  duplicates_ = std::make_unique<services::DuplicatesService>(*catalog_);
 }
 
 Result<std::unique_ptr<services::WebhookRunner>> App::NewWebhookRunner() {

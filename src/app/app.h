@@ -1,7 +1,7 @@
 // App: the one place that constructs concrete classes. It reads the Config, picks the
 // catalog and blob backends by URL scheme ("sqlite:", "fs:"; "postgres:" and "s3:" come
-// with the scale-out work), fills the stage registry, and owns the services that the
-// CLI and (later) the HTTP API call. Nothing else names a backend class.
+// with the scale-out work), fills the stage registry, and owns the services (services/)
+// that the CLI and the HTTP API call. Nothing else names a backend class.
 #pragma once
 
 #include <atomic>
@@ -19,7 +19,14 @@
 #include "queue/executor.h"
 #include "queue/process.h"
 #include "queue/worker.h"
+#include "services/assets_service.h"
+#include "services/duplicates_service.h"
 #include "services/event_bell.h"
+#include "services/ingest_service.h"
+#include "services/jobs_service.h"
+#include "services/queue_service.h"
+#include "services/stages_service.h"
+#include "services/tokens_service.h"
 #include "services/webhook_runner.h"
 #include "stages/registry.h"
 
@@ -50,6 +57,15 @@ class App {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   queue::Processor& processor() { return *processor_; }
   backfill::Service& backfills() { return *backfills_; }
+  services::TokensService& tokens() { return *tokens_; }
+
+  // The services the command line and the HTTP API call (services/).
+  services::AssetsService& assets() { return *assets_; }
+  services::IngestService& ingest() { return *ingest_; }
+  services::JobsService& jobs() { return *jobs_; }
+  services::QueueService& queue() { return *queue_; }
+  services::StagesService& stages() { return *stages_; }
+  services::DuplicatesService& duplicates() { return *duplicates_; }
   // Rung by the catalog after each commit of this process that wrote events.
   services::EventBell& event_bell() { return *event_bell_; }
 
@@ -70,6 +86,7 @@ class App {
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
+  void MakeServices();  // once the backends are open
 
   Config config_;
   Logger log_;
@@ -84,6 +101,13 @@ class App {
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
   std::unique_ptr<backfill::Service> backfills_;
+  std::unique_ptr<services::TokensService> tokens_;
+  std::unique_ptr<services::AssetsService> assets_;
+  std::unique_ptr<services::IngestService> ingest_;
+  std::unique_ptr<services::JobsService> jobs_;
+  std::unique_ptr<services::QueueService> queue_;
+  std::unique_ptr<services::StagesService> stages_;
+  std::unique_ptr<services::DuplicatesService> duplicates_;
 };
 
 // Builds the registry from the [stages] config (shared by App and the tests).

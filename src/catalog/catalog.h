@@ -25,6 +25,7 @@
 
 #include "catalog/backfill_types.h"
 #include "catalog/event_types.h"
+#include "catalog/token_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
 
@@ -262,6 +263,35 @@ class Catalog {
                                                                    const AssetFilter& filter) = 0;
   // Medians over the latest successful attempts that `query` takes.
   [[nodiscard]] virtual Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) = 0;
+
+  // ---- API tokens -----------------------------------------------------------------------
+  // Rows of the bearer tokens `reprise serve` accepts, keyed by the SHA-256 of the token
+  // (token_types.h); a revoked token keeps its row. Times come from the catalog's clock.
+
+  // Inserts an active token (created_at = now) and returns it. kInvalidArgument when
+  // sha256_hex is not 64 lower-case hex digits or a non-admin token has no owner;
+  // kConflict when a token with that hash exists.
+  [[nodiscard]] virtual Result<ApiToken> InsertApiToken(const NewApiToken& token) = 0;
+  // The token whose hash is `sha256_hex`, revoked or not; kNotFound when there is none.
+  [[nodiscard]] virtual Result<ApiToken> FindApiToken(std::string_view sha256_hex) = 0;
+  // Every token, revoked ones included, by id ascending (creation order).
+  [[nodiscard]] virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;
+  // How many tokens are not revoked.
+  [[nodiscard]] virtual Result<int64_t> CountActiveApiTokens() = 0;
+  // Sets revoked_at = now unless already set (revoking twice keeps the first time) and
+  // returns the row; kNotFound for an unknown id.
+  [[nodiscard]] virtual Result<ApiToken> RevokeApiToken(int64_t id) = 0;
+  // Records that the token was used at `used_at` (last_used_at never moves backwards);
+  // kNotFound for an unknown id.
+  [[nodiscard]] virtual Result<void> TouchApiToken(int64_t id, int64_t used_at) = 0;
+
+  // ---- Deleting assets ------------------------------------------------------------------
+  // Deletes the asset and with it (in the same transaction) its derivative rows, its
+  // jobs and its backfill items; assets naming it as their parent keep their record,
+  // parent_id cleared. Returns true when another asset still has the same content (its
+  // original blob must stay). The blobs are the caller's to remove. kNotFound unless it
+  // exists within `scope`; kConflict while a job of it runs (nothing changes then).
+  [[nodiscard]] virtual Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) = 0;
 
   // ---- Events and outgoing webhooks ---------------------------------------------------
   // The event log (catalog/event_types.h) is written by the state changes above, in

@@ -6,10 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "app/views.h"
-#include "backfill/empty_selection.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
+#include "services/views.h"
 
 namespace reprise::cli {
 namespace {
@@ -23,69 +22,32 @@ std::string Dimensions(const catalog::MediaSummary& media) {
   return fmt::format("{}x{}", *media.width, *media.height);
 }
 
-Result<catalog::AssetFilter> MakeFilter(const AssetsListFlags& flags) {
-  catalog::AssetFilter filter;
-  filter.owner = flags.owner;
-  if (flags.status) {
-    auto status = catalog::ParseAssetStatus(*flags.status);
-    if (!status) return Fail(status.error());
-    filter.status = *status;
-  }
-  if (flags.kind) {
-    auto kind = catalog::ParseAssetKind(*flags.kind);
-    if (!kind) return Fail(kind.error());
-    filter.kind = *kind;
-  }
-  return filter;
-}
-
 int RunAssetsList(app::App& app, const AssetsListFlags& flags) {
-  auto filter = MakeFilter(flags);
-  if (!filter) return ReportError(filter.error());
-
   // Streams page by page; --json prints one JSON array without holding every asset.
   Table table({"ID", "OWNER", "KIND", "STATUS", "DURATION", "SIZE", "BYTES", "CREATED", "NAME"});
-  int64_t shown = 0;
   bool first = true;
-  if (flags.json) fmt::print("[");
-  catalog::PageRequest page;
-  page.limit = 500;
-  do {
-    if (flags.limit > 0) page.limit = static_cast<int>(std::min<int64_t>(500, flags.limit - shown));
-    auto batch = app.catalog().ListAssets(*filter, page);
-    if (!batch) return ReportError(batch.error());
-    for (const auto& asset : batch->items) {
-      if (flags.json) {
-        fmt::print("{}\n  {}", first ? "" : ",", app::AssetJson(asset).dump());
-        first = false;
-      } else {
+  auto scan = app.assets().Scan(
+      services::Caller::Admin("cli"), flags.selection, flags.limit,
+      [&](const catalog::Asset& asset) {
+        if (flags.json) {
+          fmt::print("{}\n  {}", first ? "[" : ",", services::AssetJson(asset).dump());
+          first = false;
+          return;
+        }
         table.AddRow({asset.id, asset.owner, std::string(catalog::Name(asset.media.kind)),
                       std::string(catalog::Name(asset.status)),
                       Dash(asset.media.duration_seconds, "{:.2f}s"), Dimensions(asset.media),
                       HumanBytes(asset.size_bytes), FormatRfc3339(asset.created_at).substr(0, 19),
                       asset.original_name});
-      }
-      ++shown;
-    }
-    page.cursor = batch->next_cursor;
-  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  std::vector<backfill::EmptyCause> causes;
-  if (shown == 0) {
-    backfill::Selection selection;
-    selection.owner = flags.owner;
-    selection.status = flags.status;
-    selection.kind = flags.kind;
-    auto explained = backfill::ExplainEmptySelection(app.catalog(), selection, "");
-    if (!explained) return ReportError(explained.error());
-    causes = std::move(*explained);
-  }
+      });
+  if (!scan) return ReportError(scan.error());
   if (flags.json) {
-    fmt::print("{}]\n", first ? "" : "\n");
+    fmt::print("{}]\n", first ? "[" : "\n");
     // The array stays an array; the reason goes beside it.
-    if (!causes.empty())
-      fmt::print(stderr, "reprise: {}\n", EmptyCausesText("no assets match", causes));
+    if (!scan->empty.empty())
+      fmt::print(stderr, "reprise: {}\n", EmptyCausesText("no assets match", scan->empty));
   } else if (table.empty()) {
-    fmt::print("{}\n", EmptyCausesText("No assets match", causes));
+    fmt::print("{}\n", EmptyCausesText("No assets match", scan->empty));
   } else {
     table.Print(stdout);
   }
@@ -172,17 +134,13 @@ void PrintDerivatives(const nlohmann::json& derivatives) {
 }
 
 int RunAssetsShow(app::App& app, const AssetsShowFlags& flags) {
-  catalog::AssetFilter scope;
-  scope.owner = flags.owner;
-  auto asset = app.catalog().GetAsset(flags.id, scope);
-  if (!asset) return ReportError(asset.error());
-  auto detail = app::AssetDetailJson(app.catalog(), app.registry(), *asset);
+  auto detail = app.assets().Show(services::Caller::Admin("cli"), flags.id, flags.owner);
   if (!detail) return ReportError(detail.error());
   if (flags.json) {
-    PrintJson(*detail);
+    PrintJson(detail->json);
     return kExitOk;
   }
-  const auto& a = *asset;
+  const auto& a = detail->asset;
   fmt::print("Asset {}\n", a.id);
   fmt::print("  owner      {}\n", a.owner);
   fmt::print("  kind       {}\n", catalog::Name(a.media.kind));
@@ -195,9 +153,22 @@ int RunAssetsShow(app::App& app, const AssetsShowFlags& flags) {
   fmt::print("  sha256     {}\n", a.sha256_hex);
   fmt::print("  cid        {}\n", a.cid);
   fmt::print("  created    {}\n\n", FormatRfc3339(a.created_at));
-  PrintStreams((*detail)["probe"]);
+  PrintStreams(detail->json["probe"]);
   fmt::print("\n");
-  PrintDerivatives((*detail)["derivatives"]);
+  PrintDerivatives(detail->json["derivatives"]);
+  return kExitOk;
+}
+
+int RunAssetsDelete(app::App& app, const AssetsDeleteFlags& flags) {
+  auto deleted = app.assets().Delete(services::Caller::Admin("cli"), flags.id, flags.owner);
+  if (!deleted) return ReportError(deleted.error());
+  if (flags.json) {
+    PrintJson(services::DeletedAssetJson(*deleted));
+  } else {
+    fmt::print(
+        "Deleted asset {} and {} file(s){}.\n", deleted->id, deleted->blobs_deleted,
+        deleted->original_kept ? " (the original stays: another asset has the same content)" : "");
+  }
   return kExitOk;
 }
 
@@ -207,9 +178,19 @@ CLI::App* AddAssetsCommand(CLI::App& cli, AssetsFlags& flags) {
   auto* command = cli.add_subcommand("assets", "List and inspect assets");
   command->require_subcommand(1);
   auto* list = command->add_subcommand("list", "List assets, oldest first");
-  list->add_option("--status", flags.list.status, "pending, processing, ready or failed");
-  list->add_option("--kind", flags.list.kind, "video, audio or image");
-  list->add_option("--owner", flags.list.owner, "Only this owner's assets")->type_name("ID");
+  auto& selection = flags.list.selection;
+  list->add_option("--status", selection.status, "pending, processing, ready or failed");
+  list->add_option("--kind", selection.kind, "video, audio or image");
+  list->add_option("--owner", selection.owner, "Only this owner's assets")->type_name("ID");
+  list->add_option("--source", selection.source, "upload, url, webhook or scan");
+  list->add_option("--created-after", selection.created_after,
+                   "Created at or after (RFC 3339 or date)")
+      ->type_name("TIME");
+  list->add_option("--created-before", selection.created_before,
+                   "Created before (RFC 3339 or date)")
+      ->type_name("TIME");
+  list->add_option("--where", selection.where, "Probe metadata and tags (docs/WHERE.md)")
+      ->type_name("EXPR");
   list->add_option("--limit", flags.list.limit, "Show at most N assets")
       ->check(CLI::NonNegativeNumber);
   list->add_flag("--json", flags.list.json, "Print a JSON array");
@@ -217,15 +198,23 @@ CLI::App* AddAssetsCommand(CLI::App& cli, AssetsFlags& flags) {
   show->add_option("id", flags.show.id, "Asset id")->required();
   show->add_option("--owner", flags.show.owner, "Only if it belongs to this owner");
   show->add_flag("--json", flags.show.json, "Print JSON");
+  auto* remove = command->add_subcommand(
+      "delete", "Delete an asset, its derivatives and jobs, and its files (refused while it runs)");
+  remove->add_option("id", flags.remove.id, "Asset id")->required();
+  remove->add_option("--owner", flags.remove.owner, "Only if it belongs to this owner")
+      ->type_name("ID");
+  remove->add_flag("--json", flags.remove.json, "Print JSON");
   flags.duplicates_command = AddDuplicatesCommand(*command, flags.duplicates);
   flags.list_command = list;
   flags.show_command = show;
+  flags.delete_command = remove;
   return command;
 }
 
 int RunAssets(app::App& app, const AssetsFlags& flags) {
   if (flags.list_command->parsed()) return RunAssetsList(app, flags.list);
   if (flags.show_command->parsed()) return RunAssetsShow(app, flags.show);
+  if (flags.delete_command->parsed()) return RunAssetsDelete(app, flags.remove);
   if (flags.duplicates_command->parsed()) return RunDuplicates(app, flags.duplicates);
   return kExitUsage;
 }

@@ -1,6 +1,7 @@
-// `reprise assets list|show|duplicates`: lists assets oldest first (cursor-paged, with the
-// reason when nothing matches), shows one asset with its streams and derivatives, and
-// finds duplicate recordings (cli/duplicates_command.h).
+// `reprise assets list|show|delete|duplicates`: lists assets oldest first (with the
+// backfill filters, and the reason when nothing matches), shows one asset with its
+// streams and derivatives, deletes one with its files, and finds duplicate recordings
+// (cli/duplicates_command.h). The rules are services::AssetsService's.
 #pragma once
 
 #include <optional>
@@ -9,14 +10,13 @@
 #include <CLI/CLI.hpp>
 
 #include "app/app.h"
+#include "backfill/service.h"
 #include "cli/duplicates_command.h"
 
 namespace reprise::cli {
 
 struct AssetsListFlags {
-  std::optional<std::string> status;
-  std::optional<std::string> kind;
-  std::optional<std::string> owner;
+  backfill::Selection selection;  // --status, --kind, --owner, ... as `backfill` takes them
   int limit = 0;
   bool json = false;
 };
@@ -27,12 +27,20 @@ struct AssetsShowFlags {
   bool json = false;
 };
 
+struct AssetsDeleteFlags {
+  std::string id;
+  std::optional<std::string> owner;
+  bool json = false;
+};
+
 struct AssetsFlags {
   CLI::App* list_command = nullptr;
   CLI::App* show_command = nullptr;
+  CLI::App* delete_command = nullptr;
   CLI::App* duplicates_command = nullptr;
   AssetsListFlags list;
   AssetsShowFlags show;
+  AssetsDeleteFlags remove;
   DuplicatesFlags duplicates;
 };
 

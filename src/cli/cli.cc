@@ -19,6 +19,7 @@
 #include "cli/queue_command.h"
 #include "cli/serve_command.h"
 #include "cli/stages_command.h"
+#include "cli/tokens_command.h"
 #include "cli/worker_command.h"
 #include "queue/signals.h"
 
@@ -42,6 +43,7 @@ struct Commands {
   QueueFlags queue;
   AssetsFlags assets;
   StagesFlags stages;
+  TokensFlags tokens;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
   CLI::App* worker_command = nullptr;
@@ -50,6 +52,7 @@ struct Commands {
   CLI::App* queue_command = nullptr;
   CLI::App* assets_command = nullptr;
   CLI::App* stages_command = nullptr;
+  CLI::App* tokens_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
 
@@ -77,6 +80,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.backfill = AddBackfillCommands(cli);
   c.assets_command = AddAssetsCommand(cli, c.assets);
   c.stages_command = AddStagesCommand(cli, c.stages);
+  c.tokens_command = AddTokensCommand(cli, c.tokens);
 
   // Set last: subcommands would otherwise inherit it.
   cli.footer(
@@ -94,6 +98,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise stages                         per stage: current/outdated/missing/failed\n"
       "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
       "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
+      "  reprise tokens create --owner alice    a bearer token for the HTTP API\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
@@ -116,7 +121,7 @@ bool ShowsProgress(const Commands& c) {
 // mistyped path is never taken for an empty library.
 bool Writes(const Commands& c) {
   return *c.ingest_command || *c.process_command || *c.worker_command || *c.serve_command ||
-         StartsBackfill(*c.backfill);
+         StartsBackfill(*c.backfill) || CreatesToken(c.tokens);
 }
 
 // `signals` is set when RunsWork(c).
@@ -130,6 +135,7 @@ int Run(app::App& app, Commands& c, queue::ShutdownSignals* signals) {
   if (*c.queue_command) return RunQueue(app, c.queue);
   if (*c.assets_command) return RunAssets(app, c.assets);
   if (*c.stages_command) return RunStages(app, c.stages);
+  if (*c.tokens_command) return RunTokens(app, c.tokens);
   return kExitUsage;
 }
 

@@ -4,41 +4,12 @@
 
 #include <fmt/core.h>
 
-#include "app/duplicates.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 
 namespace reprise::cli {
-namespace {
-
-nlohmann::json ReportJson(const app::DuplicateReport& report) {
-  nlohmann::json groups = nlohmann::json::array();
-  for (const auto& group : report.groups) {
-    nlohmann::json assets = nlohmann::json::array();
-    for (const auto& asset : group.assets) {
-      assets.push_back(
-          {{"id", asset.asset_id},
-           {"name", asset.name},
-           {"duration_seconds", asset.duration_seconds ? nlohmann::json(*asset.duration_seconds)
-                                                       : nlohmann::json(nullptr)}});
-    }
-    nlohmann::json pairs = nlohmann::json::array();
-    for (const auto& pair : group.pairs) {
-      pairs.push_back({{"a", pair.a}, {"b", pair.b}, {"similarity", pair.similarity}});
-    }
-    groups.push_back({{"assets", assets}, {"pairs", pairs}});
-  }
-  return {{"threshold", report.threshold},
-          {"fingerprinted", report.fingerprinted},
-          {"unreadable", report.unreadable},
-          {"candidates", report.candidates},
-          {"groups", groups}};
-}
-
-}  // namespace
-
 CLI::App* AddDuplicatesCommand(CLI::App& assets, DuplicatesFlags& flags) {
-  flags.threshold = app::kDefaultDuplicateThreshold;
+  flags.threshold = services::kDefaultDuplicateThreshold;
   auto* command = assets.add_subcommand(
       "duplicates",
       "Groups of assets whose audio is the same recording (needs the fingerprint stage)");
@@ -52,12 +23,10 @@ CLI::App* AddDuplicatesCommand(CLI::App& assets, DuplicatesFlags& flags) {
 }
 
 int RunDuplicates(app::App& app, const DuplicatesFlags& flags) {
-  catalog::AssetFilter filter;
-  filter.owner = flags.owner;
-  auto report = app::FindDuplicates(app.catalog(), filter, flags.threshold);
+  auto report = app.duplicates().Find(services::Caller::Admin("cli"), flags.owner, flags.threshold);
   if (!report) return ReportError(report.error());
   if (flags.json) {
-    PrintJson(ReportJson(*report));
+    PrintJson(services::DuplicatesJson(*report));
     return kExitOk;
   }
   if (report->fingerprinted == 0) {

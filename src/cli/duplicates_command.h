@@ -1,5 +1,5 @@
 // `reprise assets duplicates [--threshold T] [--owner ID] [--json]`: groups of assets
-// whose audio is the same or near-same recording (app/duplicates.h), from the current
+// whose audio is the same or near-same recording (services/duplicates_service.h), from the current
 // results of the fingerprint stage.
 #pragma once
 
@@ -13,7 +13,7 @@
 namespace reprise::cli {
 
 struct DuplicatesFlags {
-  double threshold = 0;  // set from app::kDefaultDuplicateThreshold
+  double threshold = 0;  // set from services::kDefaultDuplicateThreshold
   std::optional<std::string> owner;
   bool json = false;
 };

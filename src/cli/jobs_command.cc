@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "app/views.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
+#include "services/views.h"
 
 namespace reprise::cli {
 namespace {
@@ -36,53 +36,25 @@ std::vector<std::string> JobRow(const catalog::Job& job, int64_t now) {
 }
 
 int RunJobsList(app::App& app, const JobsListFlags& flags) {
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  filter.asset_id = flags.asset;
-  if (flags.state) {
-    auto state = catalog::ParseJobState(*flags.state);
-    if (!state) return ReportError(state.error());
-    filter.state = *state;
+  services::JobQuery query{flags.state, flags.stage, flags.asset, flags.owner};
+  auto list = app.jobs().List(services::Caller::Admin("cli"), query, flags.cursor, flags.limit);
+  if (!list) return ReportError(list.error());
+  if (flags.json) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& job : list->items) items.push_back(services::JobJson(job));
+    PrintJson(items);
+    if (!list->more.empty()) fmt::print(stderr, "reprise: {}\n", list->more);
+    return kExitOk;
+  }
+  if (list->items.empty()) {
+    fmt::print("No jobs match.\n");
+    return kExitOk;
   }
   const int64_t now = app.clock().NowMicros();
   Table table({"ID", "STATE", "PRIO", "TRIES", "ASSET", "STAGES", "UPDATED", "DETAIL"});
-  nlohmann::json items = nlohmann::json::array();
-  int64_t shown = 0;
-  catalog::PageRequest page;
-  page.cursor = flags.cursor;
-  do {
-    page.limit =
-        flags.limit > 0 ? static_cast<int>(std::min<int64_t>(500, flags.limit - shown)) : 500;
-    auto batch = app.catalog().ListJobs(filter, page);
-    if (!batch) return ReportError(batch.error());
-    for (const auto& job : batch->items) {
-      if (flags.json) {
-        items.push_back(app::JobJson(job));
-      } else {
-        table.AddRow(JobRow(job, now));
-      }
-      ++shown;
-    }
-    page.cursor = batch->next_cursor;
-  } while (!page.cursor.empty() && (flags.limit == 0 || shown < flags.limit));
-  // The limit stopped the listing before the end: say so, and how to see the rest.
-  std::string more;
-  if (!page.cursor.empty()) {
-    more = fmt::format(
-        "{} jobs shown, and more match: use --limit N (0: all), or --cursor {} for the next "
-        "page",
-        shown, page.cursor);
-  }
-  if (flags.json) {
-    PrintJson(items);
-    if (!more.empty()) fmt::print(stderr, "reprise: {}\n", more);
-  } else if (table.empty()) {
-    fmt::print("No jobs match.\n");
-  } else {
-    table.Print(stdout);
-    if (!more.empty()) fmt::print("{}\n", more);
-  }
+  for (const auto& job : list->items) table.AddRow(JobRow(job, now));
+  table.Print(stdout);
+  if (!list->more.empty()) fmt::print("{}\n", list->more);
   return kExitOk;
 }
 
@@ -90,29 +62,12 @@ int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
   if (flags.id.has_value() == flags.failed) {
     return ReportError({ErrorCode::kInvalidArgument, "give a job ID or --failed, not both", ""});
   }
-  catalog::JobFilter filter;
-  filter.owner = flags.owner;
-  filter.stage = flags.stage;
-  if (flags.id) {
-    catalog::AssetFilter scope;
-    scope.owner = flags.owner;
-    auto job = app.catalog().GetJob(*flags.id, scope);
-    if (!job) return ReportError(job.error());
-    if (job->state != catalog::JobState::kFailed && job->state != catalog::JobState::kCancelled) {
-      return ReportError({ErrorCode::kConflict,
-                          fmt::format("job {} is {}; only failed or cancelled jobs can be retried",
-                                      job->id, catalog::Name(job->state)),
-                          ""});
-    }
-    filter.job_id = job->id;
-    filter.stage.reset();
-  } else {
-    filter.state = catalog::JobState::kFailed;
-  }
-  auto retried = app.catalog().RetryJobs(filter);
+  const auto caller = services::Caller::Admin("cli");
+  auto retried = flags.id ? app.jobs().Retry(caller, *flags.id, flags.owner)
+                          : app.jobs().RetryFailed(caller, {flags.stage, flags.owner});
   if (!retried) return ReportError(retried.error());
   if (flags.json) {
-    PrintJson({{"retried", *retried}});
+    PrintJson(services::RetriedJson(*retried));
   } else {
     fmt::print("Requeued {} job(s).\n", *retried);
   }
@@ -120,12 +75,10 @@ int RunJobsRetry(app::App& app, const JobsRetryFlags& flags) {
 }
 
 int RunJobsCancel(app::App& app, const JobsCancelFlags& flags) {
-  catalog::AssetFilter scope;
-  scope.owner = flags.owner;
-  auto state = app.catalog().CancelJob(flags.id, scope);
+  auto state = app.jobs().Cancel(services::Caller::Admin("cli"), flags.id, flags.owner);
   if (!state) return ReportError(state.error());
   if (flags.json) {
-    PrintJson({{"id", flags.id}, {"state", catalog::Name(*state)}});
+    PrintJson(services::CancelledJson(flags.id, *state));
   } else if (*state == catalog::JobState::kCancelled) {
     fmt::print("Job {} cancelled.\n", flags.id);
   } else {

@@ -1,6 +1,7 @@
 // `reprise serve [--listen HOST:PORT] [--no-workers] [worker options]`: the HTTP server
 // (http/server.h) and, unless turned off, a worker pool in the same process, until
-// SIGTERM/SIGINT.
+// SIGTERM/SIGINT. Requests authenticate with the catalog's API tokens; without any, only
+// a loopback address is served (every request an admin) and any other is refused.
 #pragma once
 
 #include <optional>

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "app/views.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 
@@ -19,9 +18,7 @@ CLI::App* AddStagesCommand(CLI::App& cli, StagesFlags& flags) {
 }
 
 int RunStages(app::App& app, const StagesFlags& flags) {
-  catalog::AssetFilter filter;
-  filter.owner = flags.owner;
-  auto doc = app::StagesJson(app.catalog(), app.registry(), filter);
+  auto doc = app.stages().List(services::Caller::Admin("cli"), flags.owner);
   if (!doc) return ReportError(doc.error());
   if (flags.json) {
     PrintJson(*doc);

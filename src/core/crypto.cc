@@ -31,6 +31,21 @@ std::string Base64Encode(std::span<const uint8_t> bytes) {
   return out;
 }
 
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  std::string out = Base64Encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+bool IsBase64UrlChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
   // EVP_DecodeBlock skips surrounding whitespace, needs padding and decodes the padding
   // as zero bytes: validate first, pad, then drop what the padding produced.

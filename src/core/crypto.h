@@ -1,7 +1,7 @@
 // Small cryptographic helpers over OpenSSL's libcrypto, shared by everything that signs
 // or verifies with a secret (Standard Webhooks, signed blob URLs): RFC 4648 base64 with
-// the standard alphabet, HMAC-SHA256 over a message given in parts, a constant-time
-// comparison, and random bytes from the operating system's CSPRNG.
+// the standard alphabet (and unpadded base64url), HMAC-SHA256 over a message given in parts, a
+// constant-time comparison, and random bytes from the operating system's CSPRNG.
 //
 // Base64Decode is strict: only A-Z a-z 0-9 + / and up to two trailing '=' are accepted,
 // no whitespace, no '=' inside. Padding is optional (so "QQ" and "QQ==" both decode to
@@ -27,6 +27,10 @@ namespace reprise {
 
 // Standard alphabet, always padded with '='.
 std::string Base64Encode(std::span<const uint8_t> bytes);
+// RFC 4648 section 5: the URL-safe alphabet ('-' and '_'), without padding.
+std::string Base64UrlEncode(std::span<const uint8_t> bytes);
+// True for the 64 characters of the URL-safe alphabet.
+bool IsBase64UrlChar(char c);
 [[nodiscard]] Result<std::vector<uint8_t>> Base64Decode(std::string_view text);
 
 // HMAC-SHA256 of the concatenation of `parts`, without building the concatenation.

@@ -66,11 +66,15 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   }
   auto signer = BlobUrlSigner::Create(std::move(secret), app.clock());
   if (!signer) return Fail(signer.error().Wrap("server.url_secret"));
-  return ApiContext{app, std::move(*signer)};
+  return ApiContext{app, std::move(*signer), {}};
 }
 
 void AddApiRoutes(Router& router, ApiContext& context) {
   AddHealthRoutes(router, context);
+  AddOpenApiRoutes(router, context);
+  AddTokenRoutes(router, context);
+  AddAssetRoutes(router, context);
+  AddJobRoutes(router, context);
   AddEventRoutes(router, context);
   AddWebhookRoutes(router, context);
 }

@@ -12,27 +12,11 @@ constexpr std::string_view kDomain = "reprise-blob-url/v1\n";
 constexpr size_t kSigChars = 43;  // 32 bytes in unpadded base64url
 constexpr size_t kMaxExpiresDigits = 19;
 
-// RFC 4648 section 5: the URL-safe alphabet, without padding.
-std::string Base64Url(std::span<const uint8_t> bytes) {
-  std::string out = Base64Encode(bytes);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
 std::span<const uint8_t> Bytes(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-bool IsBase64Url(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
-
-bool IsUnreserved(char c) { return IsBase64Url(c) || c == '.' || c == '~'; }
+bool IsUnreserved(char c) { return IsBase64UrlChar(c) || c == '.' || c == '~'; }
 
 // Canonical decimal Unix seconds: 1-19 digits, no sign, no leading zero.
 bool IsCanonicalSeconds(std::string_view text) {
@@ -67,7 +51,7 @@ BlobUrlSigner::BlobUrlSigner(std::string secret, const Clock& clock)
 
 std::string BlobUrlSigner::Signature(std::string_view key, std::string_view expires) const {
   Sha256Digest mac = HmacSha256(Bytes(secret_), {kDomain, key, "\n", expires});
-  return Base64Url(mac);
+  return Base64UrlEncode(mac);
 }
 
 Result<std::string> BlobUrlSigner::Sign(std::string_view key, std::chrono::seconds ttl) const {
@@ -95,7 +79,7 @@ Result<void> BlobUrlSigner::Verify(std::string_view key, std::string_view expire
                     " base64url characters, not " + std::to_string(sig.size()));
   }
   for (char c : sig) {
-    if (!IsBase64Url(c)) {
+    if (!IsBase64UrlChar(c)) {
       return Fail(ErrorCode::kInvalidArgument, "the blob URL's sig is not base64url");
     }
   }

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <chrono>
 
 #include "core/crypto.h"
@@ -39,6 +40,17 @@ void SendUnauthenticated(httplib::Response& response, const std::string& message
              {{"code", "unauthenticated"},
               {"message", message},
               {"details", nlohmann::json::object()}}}});
+}
+
+// RFC 6750 section 2.1: "Bearer" (any case), one space, a token without whitespace.
+bool BearerToken(std::string_view header, std::string_view& token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  }
+  token = header.substr(kScheme.size());
+  return token.find_first_of(" \t") == std::string_view::npos;
 }
 
 bool TakesBody(const std::string& method) {
@@ -152,18 +164,21 @@ void Router::Serve(const Route& route, const httplib::Request& request, httplib:
     if (!options_.authenticate) {
       call.caller = services::Caller::Admin("no-auth");
     } else {
-      auto header = request.get_header_value("Authorization");
-      constexpr std::string_view kBearer = "Bearer ";
-      if (header.size() <= kBearer.size() || !std::string_view(header).starts_with(kBearer)) {
-        SendUnauthenticated(response, "this route needs 'Authorization: Bearer <token>'");
+      std::string_view token;
+      const bool has_header = request.has_header("Authorization");
+      const auto& header = request.get_header_value("Authorization");
+      if (has_header && !BearerToken(header, token)) {
+        SendUnauthenticated(response, "malformed Authorization header: expected 'Bearer <token>'");
         return finish();
       }
-      auto caller = options_.authenticate(std::string_view(header).substr(kBearer.size()));
+      auto caller = options_.authenticate(token);
       if (!caller) {
         if (caller.error().code == ErrorCode::kUnavailable) {
           SendError(response, caller.error());
         } else {
-          SendUnauthenticated(response, "the bearer token is unknown or revoked");
+          SendUnauthenticated(response, has_header
+                                            ? "the bearer token is unknown or revoked"
+                                            : "this route needs 'Authorization: Bearer <token>'");
         }
         return finish();
       }

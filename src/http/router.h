@@ -5,10 +5,13 @@
 // - taken the request id from `X-Request-Id` (kept when it is 1..128 characters of
 //   [A-Za-z0-9._:-], generated otherwise) and echoed it on the response;
 // - authenticated the caller for Access::kCaller / kAdmin routes from
-//   `Authorization: Bearer <token>`: no or an unknown token answers 401 with
-//   `WWW-Authenticate: Bearer` and code "unauthenticated"; a non-admin on a kAdmin route
-//   answers 403. With no authenticator configured every request is an admin (the server
-//   refuses to listen beyond loopback that way);
+//   `Authorization: Bearer <token>` (scheme case-insensitive): the authenticator is asked
+//   with the token, or with an empty token when the request carries none (it may answer
+//   a caller even then: a server open on loopback). An error from it answers 401 with
+//   `WWW-Authenticate: Bearer` and code "unauthenticated" (503 for kUnavailable); a
+//   malformed Authorization header answers that 401 without asking. A non-admin on a
+//   kAdmin route answers 403. With no authenticator configured every request is an admin
+//   (the server refuses to listen beyond loopback that way);
 // - checked `Content-Length` against the body limit (413 "payload_too_large") for routes
 //   that take a body, and for Add(...) routes read the whole body into RouteRequest::body
 //   (AddStream routes read it themselves as it arrives, through the ContentReader).
@@ -77,7 +80,8 @@ struct RouteInfo {
 
 class Router {
  public:
-  // Maps a bearer token to its caller: kNotFound (or any error) means 401.
+  // Maps a bearer token (empty: the request has none) to its caller: kNotFound (any
+  // error but kUnavailable) means 401.
   using Authenticator = std::function<Result<services::Caller>(std::string_view token)>;
   // Called once per answered request with the matched route (pattern "" when none
   // matched), the status and the seconds it took.

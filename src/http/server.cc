@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 namespace reprise::http {
 
 Server::Server(Router& router, ServerOptions options, Logger log)
@@ -34,6 +36,9 @@ Result<void> Server::Start(const std::string& host, int port) {
     port_ = port;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs, so a Stop() right after
+  // Start() would hang: return only once it runs (microseconds).
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(100));
   log_->info("http listening on {}:{}", host, port_);
   return {};
 }

@@ -35,6 +35,20 @@ TEST(Base64, EncodesRfc4648Vectors) {
   for (auto [plain, encoded] : kRfc4648) EXPECT_EQ(Base64Encode(Bytes(plain)), encoded) << plain;
 }
 
+TEST(Base64, UrlSafeEncodingUsesDashAndUnderscoreWithoutPadding) {
+  for (auto [plain, encoded] : kRfc4648) {
+    std::string unpadded(encoded);
+    while (!unpadded.empty() && unpadded.back() == '=') unpadded.pop_back();
+    EXPECT_EQ(Base64UrlEncode(Bytes(plain)), unpadded) << plain;
+  }
+  // 0xfb 0xff 0xbf is "+/+/" in the standard alphabet.
+  const std::vector<uint8_t> high = {0xfb, 0xff, 0xbf, 0xfe};
+  EXPECT_EQ(Base64Encode(high), "+/+//g==");
+  EXPECT_EQ(Base64UrlEncode(high), "-_-__g");
+  for (char c : Base64UrlEncode(high)) EXPECT_TRUE(IsBase64UrlChar(c)) << c;
+  for (char c : std::string("+/= .")) EXPECT_FALSE(IsBase64UrlChar(c)) << c;
+}
+
 TEST(Base64, DecodesRfc4648VectorsWithAndWithoutPadding) {
   for (auto [plain, encoded] : kRfc4648) {
     EXPECT_EQ(Decoded(encoded), plain) << encoded;

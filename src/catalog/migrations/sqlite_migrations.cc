@@ -254,8 +254,27 @@ constexpr std::string_view kKeepStatusDown = R"sql(
 ALTER TABLE jobs DROP COLUMN keep_status;
 )sql";
 
-// Versions 6 and 7 belong to work landing beside this (tokens, URL imports); their
-// entries here are placeholders that the merge replaces.
+// Version 6: API tokens for `reprise serve`. Only the SHA-256 of a token is stored (the
+// token itself is shown once, when created); authentication looks a token up by that
+// hash. A revoked token keeps its row (revoked_at set) so `tokens list` shows its history.
+constexpr std::string_view kApiTokensUp = R"sql(
+CREATE TABLE api_tokens (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  name         TEXT    NOT NULL,
+  owner        TEXT    NOT NULL DEFAULT '',
+  admin        INTEGER NOT NULL DEFAULT 0,
+  token_sha256 TEXT    NOT NULL UNIQUE,
+  created_at   BIGINT  NOT NULL,
+  last_used_at BIGINT,
+  revoked_at   BIGINT
+);
+)sql";
+constexpr std::string_view kApiTokensDown = R"sql(
+DROP TABLE api_tokens;
+)sql";
+
+// Version 7 belongs to URL imports, landing beside this; its entry here is a placeholder
+// that the merge replaces.
 // Version 8: the event log and outgoing webhooks. Events are written in the transaction
 // of the change they report (an outbox); AUTOINCREMENT keeps ids increasing and never
 // reused after pruning, so a client's Last-Event-ID stays a valid cursor. A delivery
@@ -332,7 +351,7 @@ constexpr Migration kMigrations[] = {
     {3, "backfill", kBackfillUp, kBackfillDown},
     {4, "scan index", kScanIndexUp, kScanIndexDown},
     {5, "keep status", kKeepStatusUp, kKeepStatusDown},
-    {6, "reserved 6", "", ""},
+    {6, "api tokens", kApiTokensUp, kApiTokensDown},
     {7, "reserved 7", "", ""},
     {8, "events", kEventsUp, kEventsDown},
 };

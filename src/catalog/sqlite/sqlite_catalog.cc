@@ -303,18 +303,6 @@ Result<InsertAssetResult> InsertAssetIn(SqliteConnection& db, const NewAsset& as
   return InsertAssetResult{std::move(*stored), created};
 }
 
-// Runs `body` in one transaction: committed when it succeeds, rolled back when it fails.
-template <class Body>
-std::invoke_result_t<Body> InTransaction(SqliteConnection& db, Transaction::Mode mode,
-                                         Body&& body) {
-  auto txn = Transaction::Begin(db, mode);
-  if (!txn) return Fail(std::move(txn.error()));
-  auto result = body();
-  if (!result) return result;
-  REPRISE_TRY(txn->Commit());
-  return result;
-}
-
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(std::string path, const Clock& clock,

@@ -121,6 +121,16 @@ class SqliteCatalog final : public Catalog {
                                                            const AssetFilter& filter) override;
   [[nodiscard]] Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) override;
 
+  // API tokens (sqlite_tokens.cc).
+  [[nodiscard]] Result<ApiToken> InsertApiToken(const NewApiToken& token) override;
+  [[nodiscard]] Result<ApiToken> FindApiToken(std::string_view sha256_hex) override;
+  [[nodiscard]] Result<std::vector<ApiToken>> ListApiTokens() override;
+  [[nodiscard]] Result<int64_t> CountActiveApiTokens() override;
+  [[nodiscard]] Result<ApiToken> RevokeApiToken(int64_t id) override;
+  [[nodiscard]] Result<void> TouchApiToken(int64_t id, int64_t used_at) override;
+  // sqlite_assets_delete.cc
+  [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
+
   [[nodiscard]] Result<std::vector<Event>> ListEvents(const EventQuery& query) override;
   [[nodiscard]] Result<int64_t> LatestEventId() override;
   [[nodiscard]] Result<int64_t> PruneEvents(int64_t before_micros) override;

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -147,5 +148,17 @@ class Transaction {
   explicit Transaction(SqliteConnection* connection) : connection_(connection) {}
   SqliteConnection* connection_;  // null once committed, rolled back or moved from
 };
+
+// Runs `body` in one transaction: committed when it succeeds, rolled back when it fails.
+template <class Body>
+std::invoke_result_t<Body> InTransaction(SqliteConnection& db, Transaction::Mode mode,
+                                         Body&& body) {
+  auto txn = Transaction::Begin(db, mode);
+  if (!txn) return Fail(std::move(txn.error()));
+  auto result = body();
+  if (!result) return result;
+  REPRISE_TRY(txn->Commit());
+  return result;
+}
 
 }  // namespace reprise::catalog

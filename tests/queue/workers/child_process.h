@@ -11,15 +11,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include "tests/support/test_support.h"
 
 extern char** environ;
 
@@ -93,19 +91,22 @@ class ChildProcess {
   std::optional<int> status_;
 };
 
-// The port a `reprise serve` child logged ("serving on http://127.0.0.1:PORT"), within a
-// minute; 0 (and a test failure showing its log) when it never did or it exited.
-inline int WaitForServingPort(ChildProcess& server) {
-  std::regex serving(R"(serving on http://127\.0\.0\.1:([0-9]+))");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+// The port a `reprise serve` child logged ("serving on http://HOST:PORT"), polling its log
+// until `timeout`; 0 when it never said so or exited first.
+inline int WaitForServingPort(ChildProcess& server,
+                              std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const std::regex serving(R"(serving on http://[^ ]*:([0-9]+))");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(server.log_path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string log = text.str();
     std::smatch match;
-    std::string log = ReadFile(server.log_path());
     if (std::regex_search(log, match, serving)) return std::stoi(match[1]);
     if (server.Wait(std::chrono::seconds(0))) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ADD_FAILURE() << "the server never said where it listens: " << ReadFile(server.log_path());
   return 0;
 }
 

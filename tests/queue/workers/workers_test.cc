@@ -539,7 +539,12 @@ INSTANTIATE_TEST_SUITE_P(Grace, WorkerSigtermTest, ::testing::Values("30", "0"),
 // queue, and SIGTERM stops both cleanly.
 class ServeTest : public WorkerProcessTest {
  protected:
-  int WaitForPort(ChildProcess& server) { return testing::WaitForServingPort(server); }
+  // The port the server logged ("serving on http://127.0.0.1:PORT"), within a deadline.
+  int WaitForPort(ChildProcess& server) {
+    int port = testing::WaitForServingPort(server);
+    if (port == 0) ADD_FAILURE() << "the server never said where it listens: " << Log("serve");
+    return port;
+  }
 };
 
 TEST_F(ServeTest, AnswersHealthChecksRunsQueuedJobsAndStopsOnSigterm) {

@@ -13,6 +13,9 @@
 // Cost: memory about 8 bytes per fingerprint frame (8 KB per asset at the stage's
 // default 120 s), time linear in the frames plus the candidate pairs scored.
 // Fingerprints of another algorithm than the first one seen are counted and skipped.
+//
+// DuplicatesService is what `reprise assets duplicates` and `GET /api/v1/duplicates`
+// call: the report over the caller's assets, and DuplicatesJson its one JSON view.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +23,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "services/caller.h"
 
-namespace reprise::app {
+namespace reprise::services {
 
 struct DuplicateMember {
   std::string asset_id;
@@ -58,4 +64,23 @@ inline constexpr size_t kMaxPostings = 1000;
                                                      const catalog::AssetFilter& filter,
                                                      double threshold = kDefaultDuplicateThreshold);
 
-}  // namespace reprise::app
+// {threshold, fingerprinted, unreadable, candidates, groups: [{assets: [{id, name,
+// duration_seconds}], pairs: [{a, b, similarity}]}]}
+nlohmann::json DuplicatesJson(const DuplicateReport& report);
+
+class DuplicatesService final {
+ public:
+  explicit DuplicatesService(catalog::Catalog& catalog) : catalog_(catalog) {}
+
+  // The groups among the assets `caller` sees (narrowed to `only_owner`).
+  // kPermissionDenied for a non-admin naming another owner; kInvalidArgument for a
+  // threshold outside (0, 1].
+  [[nodiscard]] Result<DuplicateReport> Find(const Caller& caller,
+                                             const std::optional<std::string>& only_owner,
+                                             double threshold = kDefaultDuplicateThreshold);
+
+ private:
+  catalog::Catalog& catalog_;
+};
+
+}  // namespace reprise::services

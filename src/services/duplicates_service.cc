@@ -1,4 +1,4 @@
-#include "app/duplicates.h"
+#include "services/duplicates_service.h"
 
 #include <algorithm>
 #include <numeric>
@@ -7,7 +7,7 @@
 
 #include "stages/fingerprint_stage.h"
 
-namespace reprise::app {
+namespace reprise::services {
 namespace {
 
 constexpr int kKeyShift = 12;  // the index keeps a frame's upper 20 bits
@@ -115,4 +115,36 @@ Result<DuplicateReport> FindDuplicates(catalog::Catalog& catalog,
   return report;
 }
 
-}  // namespace reprise::app
+nlohmann::json DuplicatesJson(const DuplicateReport& report) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& group : report.groups) {
+    nlohmann::json assets = nlohmann::json::array();
+    for (const auto& asset : group.assets) {
+      assets.push_back(
+          {{"id", asset.asset_id},
+           {"name", asset.name},
+           {"duration_seconds", asset.duration_seconds ? nlohmann::json(*asset.duration_seconds)
+                                                       : nlohmann::json(nullptr)}});
+    }
+    nlohmann::json pairs = nlohmann::json::array();
+    for (const auto& pair : group.pairs) {
+      pairs.push_back({{"a", pair.a}, {"b", pair.b}, {"similarity", pair.similarity}});
+    }
+    groups.push_back({{"assets", assets}, {"pairs", pairs}});
+  }
+  return {{"threshold", report.threshold},
+          {"fingerprinted", report.fingerprinted},
+          {"unreadable", report.unreadable},
+          {"candidates", report.candidates},
+          {"groups", groups}};
+}
+
+Result<DuplicateReport> DuplicatesService::Find(const Caller& caller,
+                                                const std::optional<std::string>& only_owner,
+                                                double threshold) {
+  auto scope = caller.Scope(only_owner);
+  if (!scope) return Fail(scope.error());
+  return FindDuplicates(catalog_, *scope, threshold);
+}
+
+}  // namespace reprise::services

@@ -1,0 +1,205 @@
+// GET /api/v1/assets, GET|DELETE /api/v1/assets/{id}, .../derivatives/{stage} and
+// GET /api/v1/duplicates over real HTTP on loopback, with two owners' tokens and an admin.
+#include <httplib.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/api/api_fixture.h"
+
+namespace reprise::testing {
+namespace {
+
+using nlohmann::json;
+
+// Checks that `url` is the signed blob URL of `key` and that the server's signer accepts it.
+void ExpectSignedUrl(const http::BlobUrlSigner& signer, const json& url, const std::string& key) {
+  ASSERT_TRUE(url.is_string()) << "no url for " << key;
+  const std::string text = url.get<std::string>();
+  const std::string head = "/blobs/" + key + "?expires=";
+  ASSERT_EQ(text.rfind(head, 0), 0u) << text;
+  auto amp = text.find("&sig=", head.size());
+  ASSERT_NE(amp, std::string::npos) << text;
+  std::string expires = text.substr(head.size(), amp - head.size());
+  std::string sig = text.substr(amp + 5);
+  auto verified = signer.Verify(key, expires, sig);
+  EXPECT_TRUE(verified) << text << ": " << verified.error().ToString();
+  EXPECT_FALSE(signer.Verify(key + "x", expires, sig));
+}
+
+TEST_F(ApiTest, AssetListFiltersPagesAndScopesByOwner) {
+  auto a = Ingest({samples_->Wav(), samples_->Mp3()}, "a");
+  auto b = Ingest({samples_->PngImage()}, "b");
+
+  json all = JsonOf(Get("/api/v1/assets"));
+  ASSERT_EQ(all["items"].size(), 3u) << all.dump(2);
+  EXPECT_TRUE(all["next_cursor"].is_null());
+
+  json mine = JsonOf(Get("/api/v1/assets", "tokA"));
+  ASSERT_EQ(mine["items"].size(), 2u);
+  for (const auto& item : mine["items"]) EXPECT_EQ(item["owner"], "a");
+  json theirs = JsonOf(Get("/api/v1/assets", "tokB"));
+  ASSERT_EQ(theirs["items"].size(), 1u);
+  EXPECT_EQ(theirs["items"][0]["id"], b[0]);
+
+  // Admin narrowing; a non-admin cannot widen.
+  json narrowed = JsonOf(Get("/api/v1/assets?owner=b"));
+  ASSERT_EQ(narrowed["items"].size(), 1u);
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets?owner=b", "tokA"), 403));
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets?owner=a", "tokA"), 200));
+
+  // Filters and cursor paging.
+  json first = JsonOf(Get("/api/v1/assets?kind=audio&limit=1"));
+  ASSERT_EQ(first["items"].size(), 1u);
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  json second = JsonOf(
+      Get("/api/v1/assets?kind=audio&limit=1&cursor=" + first["next_cursor"].get<std::string>()));
+  ASSERT_EQ(second["items"].size(), 1u);
+  EXPECT_TRUE(second["next_cursor"].is_null());
+  EXPECT_EQ(first["items"][0]["id"], a[0]);
+  EXPECT_EQ(second["items"][0]["id"], a[1]);
+  json where = JsonOf(Get("/api/v1/assets?where=duration%20%3E%201.8"));
+  ASSERT_EQ(where["items"].size(), 1u) << where.dump(2);  // the 2 s MP3, not the 1.5 s WAV
+  EXPECT_EQ(where["items"][0]["id"], a[1]);
+  json dated = JsonOf(Get("/api/v1/assets?created_after=2000-01-01&source=scan"));
+  EXPECT_EQ(dated["items"].size(), 3u);
+
+  // Nothing matches: the reason comes along.
+  json none = JsonOf(Get("/api/v1/assets?status=ready", "tokB"));
+  EXPECT_TRUE(none["items"].empty());
+  ASSERT_EQ(none["empty_selection"].size(), 1u) << none.dump(2);
+  EXPECT_EQ(none["empty_selection"][0]["filter"], "--status");
+  EXPECT_EQ(none["empty_selection"][0]["present"], json({{"pending", 1}}));
+}
+
+TEST_F(ApiTest, AssetListRefusesMalformedQueriesNamingTheParameter) {
+  Ingest({samples_->Wav()}, "a");
+  struct Case {
+    std::string query;
+    std::string named;
+  };
+  for (const auto& c : std::vector<Case>{{"status=done", "query parameter 'status'"},
+                                         {"kind=smell", "query parameter 'kind'"},
+                                         {"source=ftp", "query parameter 'source'"},
+                                         {"created_after=yesterday", "'created_after'"},
+                                         {"created_before=2020-13-45", "'created_before'"},
+                                         {"where=duration%20%3E", "query parameter 'where'"},
+                                         {"limit=0", "query parameter 'limit'"},
+                                         {"limit=1001", "query parameter 'limit'"},
+                                         {"limit=ten", "query parameter 'limit'"},
+                                         {"lmit=5", "query parameter 'lmit'"},
+                                         {"status=ready&status=failed", "more than once"},
+                                         {"cursor=zzz", "cursor"}}) {
+    auto response = Get("/api/v1/assets?" + c.query);
+    EXPECT_TRUE(HasStatus(response, 400)) << c.query;
+    EXPECT_NE(Message(response).find(c.named), std::string::npos)
+        << c.query << ": " << Message(response);
+  }
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets", "nobody"), 401));
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets", ""), 401));
+}
+
+TEST_F(ApiTest, AnAssetShowsItsDerivativesWithSignedUrls) {
+  auto ids = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string path = "/api/v1/assets/" + ids[0];
+  auto response = Get(path, "tokA");
+  ASSERT_TRUE(HasStatus(response, 200));
+  json doc = JsonOf(response);
+  EXPECT_EQ(doc["status"], "ready");
+  EXPECT_TRUE(doc["error"].is_null());
+  EXPECT_TRUE(doc["probe"].is_object()) << doc["probe"].dump();
+  const auto& signer = *api_.context().signer;
+  ExpectSignedUrl(signer, doc["asset"]["original"]["url"],
+                  doc["asset"]["original"]["key"].get<std::string>());
+  int files = 0;
+  for (const auto& stage : doc["derivatives"]) {
+    EXPECT_TRUE(stage.contains("status"));
+    for (const char* which : {"current", "latest"}) {
+      if (stage[which].is_null()) continue;
+      EXPECT_TRUE(stage[which].contains("state"));
+      for (const auto& blob : stage[which]["blobs"]) {
+        ExpectSignedUrl(signer, blob["url"], blob["key"].get<std::string>());
+        ++files;
+      }
+    }
+  }
+  EXPECT_GT(files, 0);
+
+  json thumbnail = JsonOf(Get(path + "/derivatives/thumbnail", "tokA"));
+  EXPECT_EQ(thumbnail["stage"], "thumbnail");
+  EXPECT_EQ(thumbnail["status"], "current");
+  ASSERT_FALSE(thumbnail["current"]["blobs"].empty());
+  ExpectSignedUrl(signer, thumbnail["current"]["blobs"][0]["url"],
+                  thumbnail["current"]["blobs"][0]["key"].get<std::string>());
+  EXPECT_TRUE(HasStatus(Get(path + "/derivatives/nope", "tokA"), 404));
+
+  // Another owner's id is not found, never forbidden.
+  EXPECT_TRUE(HasStatus(Get(path, "tokB"), 404));
+  EXPECT_TRUE(HasStatus(Get(path + "/derivatives/thumbnail", "tokB"), 404));
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets/no-such-asset"), 404));
+  EXPECT_TRUE(HasStatus(Get(path + "?verbose=1", "tokA"), 400));
+}
+
+TEST_F(ApiTest, AnImportIdIsAnsweredThroughTheImportSeam) {
+  api_.context().import_status =
+      [](const services::Caller& caller,
+         const std::string& id) -> Result<std::optional<nlohmann::json>> {
+    if (id == "imp_1" && caller.Sees("a")) {
+      return std::optional<nlohmann::json>(json{{"id", id}, {"status", "importing"}});
+    }
+    return std::optional<nlohmann::json>();
+  };
+  json importing = JsonOf(Get("/api/v1/assets/imp_1", "tokA"));
+  EXPECT_EQ(importing["status"], "importing");
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets/imp_1", "tokB"), 404));
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets/imp_2", "tokA"), 404));
+}
+
+TEST_F(ApiTest, DeletingAnAssetRemovesItsFilesAndIsRefusedWhileItRuns) {
+  auto a = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
+  auto b = Ingest({samples_->H264AacMp4()}, "b");  // same content, a queued job
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  json shown = JsonOf(Get("/api/v1/assets/" + a[0]));
+  const std::string original = shown["asset"]["original"]["key"];
+
+  EXPECT_TRUE(HasStatus(Delete("/api/v1/assets/" + a[0], "tokB"), 404));
+  catalog::ClaimRequest claim;
+  claim.worker_id = "w";
+  auto running = api_.app().catalog().ClaimJobs(claim);
+  ASSERT_TRUE(running && running->size() == 1u);
+  auto refused = Delete("/api/v1/assets/" + b[0], "tokB");
+  EXPECT_TRUE(HasStatus(refused, 409));
+  EXPECT_NE(Message(refused).find("running job"), std::string::npos) << Message(refused);
+  ASSERT_TRUE(api_.app().catalog().FinishJob(running->at(0).id, "w", {}));
+
+  auto deleted = Delete("/api/v1/assets/" + a[0], "tokA");
+  ASSERT_TRUE(HasStatus(deleted, 200));
+  json body = JsonOf(deleted);
+  EXPECT_EQ(body["id"], a[0]);
+  EXPECT_EQ(body["original_kept"], true);
+  EXPECT_GT(body["blobs_deleted"].get<int64_t>(), 0);
+  EXPECT_TRUE(HasStatus(Get("/api/v1/assets/" + a[0], "tokA"), 404));
+  EXPECT_TRUE(api_.app().blobs().Exists(original).value_or(false));
+  EXPECT_TRUE(HasStatus(Delete("/api/v1/assets/" + a[0], "tokA"), 404));
+
+  ASSERT_TRUE(HasStatus(Delete("/api/v1/assets/" + b[0], "tokB"), 200));
+  EXPECT_FALSE(api_.app().blobs().Exists(original).value_or(true));
+}
+
+TEST_F(ApiTest, DuplicatesAreScopedAndTheThresholdChecked) {
+  json report = JsonOf(Get("/api/v1/duplicates?threshold=0.9", "tokA"));
+  EXPECT_EQ(report["threshold"], 0.9);
+  EXPECT_EQ(report["groups"], json::array());
+  EXPECT_TRUE(HasStatus(Get("/api/v1/duplicates?owner=b", "tokA"), 403));
+  for (const char* bad : {"threshold=2", "threshold=abc", "threshold=0", "min=3"}) {
+    auto response = Get(std::string("/api/v1/duplicates?") + bad);
+    EXPECT_TRUE(HasStatus(response, 400)) << bad;
+  }
+  EXPECT_NE(Message(Get("/api/v1/duplicates?threshold=2")).find("'threshold'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reprise::testing
