@@ -7,6 +7,7 @@
 #include "app/app_metrics.h"
 #include "blob/fs/fs_blob_store.h"
 #include "catalog/sqlite/sqlite_catalog.h"
+#include "core/webhook_signature.h"
 #include "media/ffmpeg.h"
 #include "media/libav_log.h"
 #include "stages/builtin.h"
@@ -88,6 +89,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   if (!catalog && catalog.error().code == ErrorCode::kNotFound) return Fail(catalog.error());
   if (!catalog) return Fail(catalog.error().Wrap("cannot open catalog"));
   app->catalog_ = std::move(*catalog);
+  // Live streams and the webhook runner of this process hear its commits at once.
+  app->catalog_->SetEventListener(
+      [bell = app->event_bell_.get()](int64_t newest) { bell->Ring(newest); });
   auto blobs = OpenBlobStore(config, access);
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));
@@ -137,6 +141,29 @@ void App::MakeServices() {
                                                             config_.queue.max_attempts);
   process_service_ = std::make_unique<services::Process>(*processor_, *catalog_, registry_,
                                                          config_.queue.max_attempts);
+}
+
+Result<std::unique_ptr<services::WebhookRunner>> App::NewWebhookRunner() {
+  const WebhooksConfig& config = config_.webhooks;
+  services::WebhookRunnerOptions options;
+  options.max_attempts = config.max_attempts;
+  options.backoff_base = std::chrono::microseconds(Micros(config.backoff_base_seconds));
+  options.backoff_max = std::chrono::microseconds(Micros(config.backoff_max_seconds));
+  options.lease = std::chrono::microseconds(Micros(config.timeout_seconds * 2 + 60));
+  options.event_retention = std::chrono::microseconds(Micros(config.event_retention_days * 86400));
+  for (const auto& entry : config.subscriptions) {
+    if (auto secret = WebhookSecret::Parse(entry.secret); !secret) {
+      return Fail(secret.error().Wrap("webhooks.subscriptions " + entry.url));
+    }
+    options.configured.push_back(
+        {entry.owner, entry.url, entry.secret, entry.events, entry.description});
+  }
+  net::WebhookSenderOptions sender;
+  sender.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_seconds * 1000));
+  sender.connect_timeout = std::min(sender.timeout, sender.connect_timeout);
+  return std::make_unique<services::WebhookRunner>(
+      *catalog_, std::make_unique<net::CurlWebhookSender>(sender), *event_bell_, clock_, random_,
+      std::move(options), log_);
 }
 
 std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {

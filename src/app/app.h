@@ -23,6 +23,7 @@
 #include "services/assets_service.h"
 #include "services/backfills.h"
 #include "services/duplicates_service.h"
+#include "services/event_bell.h"
 #include "services/import_runner.h"
 #include "services/import_service.h"
 #include "services/ingest_service.h"
@@ -33,6 +34,7 @@
 #include "services/stages_service.h"
 #include "services/tokens_service.h"
 #include "services/webhook_receiver.h"
+#include "services/webhook_runner.h"
 #include "stages/registry.h"
 
 namespace reprise::app {
@@ -80,6 +82,8 @@ class App {
   services::ImportService& imports() { return *imports_; }
   services::WebhookReceiver& webhooks() { return *webhooks_; }
   const services::MediaService& media() const { return *media_; }
+  // Rung by the catalog after each commit of this process that wrote events.
+  services::EventBell& event_bell() { return *event_bell_; }
 
   // What ingest enqueues for a new asset, in the transaction that inserts it: every
   // registered stage, at live priority.
@@ -95,6 +99,9 @@ class App {
   // Runs URL imports ([import] concurrency threads) once started; not started. It is
   // woken whenever imports() queues one, until it is destroyed.
   std::unique_ptr<services::ImportRunner> NewImportRunner();
+  // Sends outgoing webhooks from the [webhooks] config (not started). kInvalidArgument
+  // for a configured subscription whose secret is not a whsec_ secret.
+  Result<std::unique_ptr<services::WebhookRunner>> NewWebhookRunner();
 
  private:
   App(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -105,6 +112,8 @@ class App {
   SystemClock clock_;
   SeededRandom random_ = SeededRandom::FromEntropy();
   std::atomic<int> workers_made_{0};  // the n of worker ids host:pid:n
+  // Before catalog_: the catalog's listener rings it until the catalog is gone.
+  std::unique_ptr<services::EventBell> event_bell_ = std::make_unique<services::EventBell>();
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<blob::BlobStore> blobs_;
   stages::Registry registry_;

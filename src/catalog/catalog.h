@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "catalog/backfill_types.h"
-#include "catalog/token_types.h"
-
+#include "catalog/event_types.h"
 #include "catalog/import_types.h"
+#include "catalog/token_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
 
@@ -340,6 +340,61 @@ class Catalog {
   // false (and nothing inserted) when (source, webhook_id) was received before.
   [[nodiscard]] virtual Result<bool> RecordWebhook(const ReceivedWebhook& webhook,
                                                    const std::vector<NewImport>& imports) = 0;
+
+  // ---- Events and outgoing webhooks ---------------------------------------------------
+  // The event log (catalog/event_types.h) is written by the state changes above, in
+  // their own transactions: wherever a job ends (FinishJob, FinishJobAndClaim, ReleaseJob
+  // and ReapExpiredLeases of a job asked to stop or out of attempts, CancelJob of a queued
+  // one: job.finished, and backfill.progress for a backfill's job), SetAssetStatus
+  // (asset.processing/ready/failed on a real change), InsertAsset/InsertAssetWithJob
+  // (asset.created) and SetBackfillState to a final state (backfill.finished). An event of a type
+  // some webhook subscription asks for gets one delivery row per matching subscription (same owner,
+  // or an owner-less one) in that same transaction.
+
+  // Events with id > query.after_id, ascending, at most query.limit (1..1000, else
+  // kInvalidArgument).
+  [[nodiscard]] virtual Result<std::vector<Event>> ListEvents(const EventQuery& query) = 0;
+  // The newest event id (0 when there is none): where a fresh live stream starts.
+  [[nodiscard]] virtual Result<int64_t> LatestEventId() = 0;
+  // Deletes events created before `before_micros`; returns how many. Ids are never reused.
+  [[nodiscard]] virtual Result<int64_t> PruneEvents(int64_t before_micros) = 0;
+  // Called with the newest id after each commit of this catalog object that wrote
+  // events (not for other processes' writes: readers poll too). Runs under the
+  // catalog's lock: it must be quick and must not call the catalog. Set it before use.
+  virtual void SetEventListener(std::function<void(int64_t newest_event_id)> listener) = 0;
+
+  // kInvalidArgument for an empty url or secret, no events or an event type that
+  // WebhookEventTypes() does not hold.
+  [[nodiscard]] virtual Result<WebhookSubscription> CreateWebhookSubscription(
+      const NewWebhookSubscription& subscription) = 0;
+  // Oldest first. scope.owner set: only that owner's subscriptions.
+  [[nodiscard]] virtual Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(
+      const AssetFilter& scope) = 0;
+  // kNotFound unless it exists and, when scope.owner is set, belongs to that owner.
+  [[nodiscard]] virtual Result<WebhookSubscription> GetWebhookSubscription(
+      int64_t id, const AssetFilter& scope) = 0;
+  // Deletes it with its deliveries (pending ones are never sent); kNotFound as for Get.
+  [[nodiscard]] virtual Result<void> DeleteWebhookSubscription(int64_t id,
+                                                               const AssetFilter& scope) = 0;
+  // Makes the subscriptions of origin "config" exactly `subscriptions` (matched by url
+  // and owner: kept ones keep their id and deliveries), in one transaction.
+  [[nodiscard]] virtual Result<void> SyncConfigWebhookSubscriptions(
+      const std::vector<NewWebhookSubscription>& subscriptions) = 0;
+  // Leases up to `limit` pending deliveries due now (next_attempt_at <= now), oldest due
+  // first, by moving their next_attempt_at to now + lease_micros (a sender that dies is
+  // replaced when the lease ends: delivery is at least once).
+  [[nodiscard]] virtual Result<WebhookClaim> ClaimWebhookDeliveries(int limit,
+                                                                    int64_t lease_micros) = 0;
+  // Records one attempt (attempt.attempt = attempts + 1, created_at = now) and moves the
+  // delivery on: succeeded when attempt.error is empty; otherwise pending again at
+  // `retry_at`, or failed when there is none. kNotFound for an unknown delivery;
+  // kConflict for one already finished.
+  [[nodiscard]] virtual Result<WebhookDelivery> RecordWebhookAttempt(
+      int64_t delivery_id, const WebhookAttempt& attempt, std::optional<int64_t> retry_at) = 0;
+  // The subscription's deliveries, newest first, at most `limit`, each with its attempts;
+  // kNotFound for a subscription outside `scope`.
+  [[nodiscard]] virtual Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(
+      int64_t subscription_id, const AssetFilter& scope, int limit) = 0;
 };
 
 }  // namespace reprise::catalog

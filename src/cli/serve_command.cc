@@ -12,7 +12,7 @@ namespace reprise::cli {
 
 CLI::App* AddServeCommand(CLI::App& cli, ServeFlags& flags) {
   auto* command = cli.add_subcommand(
-      "serve", "Serve HTTP (health checks now, the API later) with a worker pool until stopped");
+      "serve", "Serve the HTTP API, signed blob URLs and /metrics, with a worker pool, until stopped");
   command
       ->add_option("--listen", flags.listen,
                    "Address to listen on [config server.listen, default 127.0.0.1:8080]")
@@ -64,6 +64,13 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
   if (!address) return ReportError(address.error());
   auto router_options = AuthOptions(app, address->first, address->second);
   if (!router_options) return ReportError(router_options.error());
+  // Outgoing webhooks: workers only write delivery rows; this thread sends them. Started
+  // first, so the configured subscriptions exist before the first event they want.
+  auto webhooks = app.NewWebhookRunner();
+  if (webhooks) {
+    if (auto started = (*webhooks)->Start(); !started) webhooks = Fail(started.error());
+  }
+  if (!webhooks) return ReportError(webhooks.error());
   std::unique_ptr<queue::Worker> worker;
   bool workers = app.config().server.workers && !flags.no_workers;
   if (workers) {
@@ -101,6 +108,7 @@ int RunServe(app::App& app, const ServeFlags& flags, queue::ShutdownSignals& sig
     }
   }
   if (pump) pump->Stop();
+  (*webhooks)->Stop();
   server.Stop();
   imports->Stop();  // downloads under way are queued again for the next server
   app.log()->info("server stopped");

@@ -67,11 +67,12 @@ Result<std::string> GetString(const nlohmann::json& doc, const char* key,
   return value.get<std::string>();
 }
 
-// One numeric [queue] setting: `value` must be a number within [min, max]; integers
-// must be whole.
+// One numeric setting of [table] (queue unless said): `value` must be a number within
+// [min, max]; integers must be whole.
 Result<double> QueueNumber(const nlohmann::json& value, const std::string& key, double min,
-                           double max, bool integer, const std::string& where) {
-  std::string name = where + ": queue." + key;
+                           double max, bool integer, const std::string& where,
+                           const std::string& table = "queue") {
+  std::string name = where + ": " + table + "." + key;
   if (!value.is_number() || (integer && !value.is_number_integer())) {
     return Fail(ErrorCode::kInvalidArgument,
                 name + " must be " + (integer ? "an integer" : "a number"));
@@ -176,34 +177,116 @@ Result<void> ApplyImport(const nlohmann::json& table, ImportConfig& import,
   return {};
 }
 
-// [webhooks.sources.NAME] tables: secret (or secrets) and owner. Other [webhooks] keys
-// are refused by name.
-Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const std::string& where) {
-  for (const auto& [key, value] : table.items()) {
-    if (key != "sources" || !value.is_object()) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  where + ": unknown or mistyped setting webhooks." + key);
+// [webhooks.sources.NAME] tables: secret (or secrets) and owner.
+Result<void> ApplyWebhookSources(const nlohmann::json& value, Config& config,
+                                 const std::string& where) {
+  if (!value.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, where + ": webhooks.sources must hold tables");
+  }
+  for (const auto& [source, settings] : value.items()) {
+    const std::string prefix = where + ": webhooks.sources." + source;
+    if (!settings.is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, prefix + " must be a table");
     }
-    for (const auto& [source, settings] : value.items()) {
-      const std::string prefix = where + ": webhooks.sources." + source;
-      if (!settings.is_object()) {
-        return Fail(ErrorCode::kInvalidArgument, prefix + " must be a table");
+    WebhookSourceConfig& out = config.webhook_sources[source];
+    for (const auto& [sub, subvalue] : settings.items()) {
+      if (sub == "secret" && subvalue.is_string()) {
+        out.secrets = {subvalue.get<std::string>()};
+      } else if (sub == "secrets" && subvalue.is_array() &&
+                 std::all_of(subvalue.begin(), subvalue.end(),
+                             [](const nlohmann::json& s) { return s.is_string(); })) {
+        out.secrets = subvalue.get<std::vector<std::string>>();
+      } else if (sub == "owner" && subvalue.is_string()) {
+        out.owner = subvalue.get<std::string>();
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, prefix + ": unknown or mistyped setting " + sub +
+                                                     " (secret, secrets and owner are known)");
       }
-      WebhookSourceConfig& out = config.webhook_sources[source];
-      for (const auto& [sub, subvalue] : settings.items()) {
-        if (sub == "secret" && subvalue.is_string()) {
-          out.secrets = {subvalue.get<std::string>()};
-        } else if (sub == "secrets" && subvalue.is_array() &&
-                   std::all_of(subvalue.begin(), subvalue.end(),
-                               [](const nlohmann::json& s) { return s.is_string(); })) {
-          out.secrets = subvalue.get<std::vector<std::string>>();
-        } else if (sub == "owner" && subvalue.is_string()) {
-          out.owner = subvalue.get<std::string>();
-        } else {
-          return Fail(ErrorCode::kInvalidArgument, prefix + ": unknown or mistyped setting " + sub +
-                                                       " (secret, secrets and owner are known)");
-        }
+    }
+  }
+  return {};
+}
+
+// One [[webhooks.subscriptions]] entry.
+Result<WebhookSubscriptionConfig> ParseWebhookSubscription(const nlohmann::json& entry,
+                                                           const std::string& where) {
+  const std::string name = where + ": webhooks.subscriptions";
+  if (!entry.is_object()) return Fail(ErrorCode::kInvalidArgument, name + " holds tables");
+  WebhookSubscriptionConfig subscription;
+  for (const auto& [key, value] : entry.items()) {
+    if (key == "events" && value.is_array() &&
+        std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); })) {
+      subscription.events = value.get<std::vector<std::string>>();
+      continue;
+    }
+    std::string* field = key == "url"           ? &subscription.url
+                         : key == "secret"      ? &subscription.secret
+                         : key == "owner"       ? &subscription.owner
+                         : key == "description" ? &subscription.description
+                                                : nullptr;
+    if (field == nullptr || !value.is_string()) {
+      return Fail(ErrorCode::kInvalidArgument, name + ": unknown or mistyped setting '" + key +
+                                                   "' (url, secret, events, owner, description)");
+    }
+    *field = value.get<std::string>();
+  }
+  if (subscription.url.empty() || subscription.secret.empty() || subscription.events.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, name + ": each needs url, secret and events");
+  }
+  return subscription;
+}
+
+// [webhooks]: outgoing delivery settings, [[webhooks.subscriptions]] and the incoming
+// [webhooks.sources.NAME].
+Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const std::string& where) {
+  constexpr double kDay = 86400;
+  WebhooksConfig& webhooks = config.webhooks;
+  for (const auto& [key, value] : table.items()) {
+    if (key == "sources") {
+      REPRISE_TRY(ApplyWebhookSources(value, config, where));
+      continue;
+    }
+    if (key == "subscriptions") {
+      if (!value.is_array()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    where + ": webhooks.subscriptions must be an array of tables");
       }
+      webhooks.subscriptions.clear();
+      for (const auto& entry : value) {
+        auto subscription = ParseWebhookSubscription(entry, where);
+        if (!subscription) return Fail(subscription.error());
+        webhooks.subscriptions.push_back(std::move(*subscription));
+      }
+      continue;
+    }
+    struct Setting {
+      const char* name;
+      double min;
+      double max;
+      double* real;
+      int* whole;
+    };
+    const Setting settings[] = {
+        {"max_attempts", 1, 100, nullptr, &webhooks.max_attempts},
+        {"backoff_base_seconds", 0.001, kDay, &webhooks.backoff_base_seconds, nullptr},
+        {"backoff_max_seconds", 0.001, 30 * kDay, &webhooks.backoff_max_seconds, nullptr},
+        {"timeout_seconds", 0.1, 300, &webhooks.timeout_seconds, nullptr},
+        {"event_retention_days", 0, 3650, &webhooks.event_retention_days, nullptr},
+    };
+    const Setting* found = nullptr;
+    for (const auto& setting : settings) {
+      if (key == setting.name) found = &setting;
+    }
+    if (found == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting webhooks." + key);
+    }
+    auto number =
+        QueueNumber(value, key, found->min, found->max, found->whole != nullptr, where, "webhooks");
+    if (!number) return Fail(number.error());
+    if (found->whole != nullptr) {
+      *found->whole = static_cast<int>(*number);
+    } else {
+      *found->real = *number;
     }
   }
   return {};
@@ -263,6 +346,9 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
           config.server.workers = subvalue.get<bool>();
         } else if (sub == "url_secret" && subvalue.is_string()) {
           config.server.url_secret = subvalue.get<std::string>();
+        } else if (sub == "event_heartbeat_seconds" && subvalue.is_number() &&
+                   subvalue.get<double>() > 0 && subvalue.get<double>() <= 3600) {
+          config.server.event_heartbeat_seconds = subvalue.get<double>();
         } else {
           return Fail(ErrorCode::kInvalidArgument,
                       where + ": unknown or mistyped setting server." + sub);
@@ -351,6 +437,10 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["pipeline"]["stages"] = names;
     } else if (key.rfind("import_", 0) == 0 && key.size() > 7) {
       doc["import"][key.substr(7)] = ParseScalar(value);
+    } else if (key == "server_event_heartbeat_seconds") {
+      doc["server"]["event_heartbeat_seconds"] = ParseScalar(value);
+    } else if (key.rfind("webhooks_", 0) == 0 && key.size() > 9) {
+      doc["webhooks"][key.substr(9)] = ParseScalar(value);
     } else if (key.rfind("queue_", 0) == 0 && key.size() > 6) {
       doc["queue"][key.substr(6)] = ParseScalar(value);
     } else if (key.rfind("stages_", 0) == 0) {

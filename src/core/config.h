@@ -18,6 +18,7 @@
 // Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
 // REPRISE_BLOB_URL, REPRISE_QUEUE_<SETTING> (e.g. REPRISE_QUEUE_LEASE_SECONDS=5) for the
 // [queue] table, REPRISE_IMPORT_<SETTING> for [import] (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1),
+// REPRISE_WEBHOOKS_<SETTING> for [webhooks] (not its subscriptions nor sources),
 // REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and for stage
 // params REPRISE_STAGES_<STAGE>_<PARAM> (e.g. REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read
 // as TOML scalars (480, 1.5, true, or a bare string). Stage names contain no '_', so the first '_'
@@ -59,6 +60,28 @@ struct ServerConfig {
   // HMAC secret of signed blob URLs (at least 32 bytes). Empty: a random one kept in
   // DATA_DIR/url-secret, created on first use; servers sharing a library share this.
   std::string url_secret;
+  // GET /api/v1/events sends a comment after this much silence (proxies drop idle
+  // connections; a write also finds clients that went away).
+  double event_heartbeat_seconds = 15;
+};
+
+// One [[webhooks.subscriptions]] entry: a receiver the operator configured.
+struct WebhookSubscriptionConfig {
+  std::string url;
+  std::string secret;               // "whsec_..."
+  std::vector<std::string> events;  // asset.ready, asset.failed, backfill.finished
+  std::string owner;                // empty: every owner's events
+  std::string description;
+};
+
+// The [webhooks] table: outgoing webhooks sent by `reprise serve`.
+struct WebhooksConfig {
+  std::vector<WebhookSubscriptionConfig> subscriptions;
+  int max_attempts = 8;               // then the delivery is failed
+  double backoff_base_seconds = 5;    // the first retry's delay ceiling, doubling...
+  double backoff_max_seconds = 3600;  // ...up to this (jittered below the ceiling)
+  double timeout_seconds = 10;        // one POST, connecting included
+  double event_retention_days = 30;   // events older are pruned; 0 keeps them all
 };
 
 // The [import] table: downloads of URL imports (net/url_fetcher.h).
@@ -93,6 +116,8 @@ struct Config {
   ImportConfig import;
   // [webhooks.sources.NAME]: incoming webhook senders by name ("replicate").
   std::map<std::string, WebhookSourceConfig> webhook_sources;
+  // [webhooks] outgoing: delivery settings and [[webhooks.subscriptions]].
+  WebhooksConfig webhooks;
   // The [costs] table: per-stage price lists for backfill estimates,
   // {"transcript": {"per_media_minute": 0.006}} (checked by backfill::ParseCostModels).
   nlohmann::json costs = nlohmann::json::object();

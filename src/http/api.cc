@@ -83,6 +83,8 @@ void AddApiRoutes(Router& router, ApiContext& context) {
   AddImportRoutes(router, context);
   AddMediaRoutes(router, context);
   AddIncomingWebhookRoutes(router, context);
+  AddEventRoutes(router, context);
+  AddWebhookRoutes(router, context);
 }
 
 }  // namespace reprise::http

@@ -127,4 +127,19 @@ void AddBlobRoutes(Router& router, ApiContext& context);
 //   router report every request to the metrics.
 void AddMetricsRoutes(Router& router, ApiContext& context);
 
+// GET /api/v1/events  the caller's events (admin: all): server-sent events by default
+//     (`id:`, `event:`, `data:` JSON; resumes after Last-Event-ID or ?last_event_id=;
+//     a heartbeat comment after server.event_heartbeat_seconds of silence), or with
+//     ?format=json a page {"events", "last_id"} after ?after= (limit 1..1000);
+//     ?types=a,b filters; an admin may add ?owner= (JSON only)
+void AddEventRoutes(Router& router, ApiContext& context);
+
+// POST   /api/v1/webhooks/subscriptions  {url, events, secret?, owner?, description?}
+//        -> 201 with the secret, shown this once
+// GET    /api/v1/webhooks/subscriptions, /api/v1/webhooks/subscriptions/{id}
+// DELETE /api/v1/webhooks/subscriptions/{id} -> 204
+// GET    /api/v1/webhooks/subscriptions/{id}/deliveries?limit=  the delivery log
+// Owner-scoped: another owner's subscription answers 404.
+void AddWebhookRoutes(Router& router, ApiContext& context);
+
 }  // namespace reprise::http

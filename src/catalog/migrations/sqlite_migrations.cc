@@ -317,6 +317,76 @@ DROP INDEX imports_due;
 DROP TABLE imports;
 )sql";
 
+// Version 8: the event log and outgoing webhooks. Events are written in the transaction
+// of the change they report (an outbox); AUTOINCREMENT keeps ids increasing and never
+// reused after pruning, so a client's Last-Event-ID stays a valid cursor. A delivery
+// keeps the exact payload it sends (every retry signs the same bytes) and one row per
+// attempt, the delivery log.
+constexpr std::string_view kEventsUp = R"sql(
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  type        TEXT    NOT NULL,
+  owner       TEXT    NOT NULL DEFAULT '',
+  asset_id    TEXT,
+  job_id      BIGINT,
+  backfill_id BIGINT,
+  data        TEXT    NOT NULL DEFAULT '{}',
+  created_at  BIGINT  NOT NULL
+);
+-- An owner's stream walks its own events by id; progress throttling finds a backfill's
+-- newest event.
+CREATE INDEX events_owner ON events (owner, id);
+CREATE INDEX events_backfill ON events (backfill_id, type, id) WHERE backfill_id IS NOT NULL;
+
+CREATE TABLE webhook_subscriptions (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner       TEXT    NOT NULL DEFAULT '',
+  url         TEXT    NOT NULL,
+  secret      TEXT    NOT NULL,
+  events      TEXT    NOT NULL DEFAULT '[]',
+  description TEXT    NOT NULL DEFAULT '',
+  origin      TEXT    NOT NULL DEFAULT 'api',
+  created_at  BIGINT  NOT NULL,
+  updated_at  BIGINT  NOT NULL
+);
+CREATE INDEX webhook_subscriptions_owner ON webhook_subscriptions (owner, id);
+
+CREATE TABLE webhook_deliveries (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscription_id BIGINT  NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+  event_id        BIGINT  NOT NULL,
+  event_type      TEXT    NOT NULL,
+  payload         TEXT    NOT NULL,
+  state           TEXT    NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT  NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT    NOT NULL DEFAULT '',
+  created_at      BIGINT  NOT NULL,
+  updated_at      BIGINT  NOT NULL,
+  finished_at     BIGINT
+);
+CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (subscription_id, event_id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+
+CREATE TABLE webhook_attempts (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id     BIGINT  NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+  attempt         INTEGER NOT NULL,
+  status_code     INTEGER,
+  error           TEXT    NOT NULL DEFAULT '',
+  duration_micros BIGINT  NOT NULL,
+  created_at      BIGINT  NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+)sql";
+constexpr std::string_view kEventsDown = R"sql(
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_subscriptions;
+DROP TABLE events;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -325,6 +395,7 @@ constexpr Migration kMigrations[] = {
     {5, "keep status", kKeepStatusUp, kKeepStatusDown},
     {6, "api tokens", kApiTokensUp, kApiTokensDown},
     {7, "imports", kImportsUp, kImportsDown},
+    {8, "events", kEventsUp, kEventsDown},
 };
 
 }  // namespace

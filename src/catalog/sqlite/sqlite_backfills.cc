@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
 
@@ -495,7 +496,12 @@ Result<Backfill> SqliteBackfills::SetState(int64_t id, const std::vector<Backfil
       .BindText(reason)
       .BindInt64(id);
   REPRISE_TRY(update->Run());
-  return Get(id, {});
+  auto moved = Get(id, {});
+  if (!moved) return Fail(std::move(moved.error()));
+  if (IsFinal(to) && !IsFinal(current->state)) {
+    REPRISE_TRY(AppendBackfillFinished(db_, now_, *moved));
+  }
+  return moved;
 }
 
 Result<bool> SqliteBackfills::ClaimDriver(int64_t id, std::string_view driver,

@@ -8,6 +8,7 @@
 #include "catalog/migrations/migrations.h"
 #include "catalog/sqlite/sqlite_backfills.h"
 #include "catalog/sqlite/sqlite_connection.h"
+#include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_migrator.h"
 #include "catalog/sqlite/sqlite_queries.h"
@@ -289,6 +290,16 @@ Result<InsertAssetResult> InsertAssetIn(SqliteConnection& db, const NewAsset& as
     return Fail(ErrorCode::kConflict,
                 "asset id " + asset.id + " is already used by different content or owner");
   }
+  if (created) {
+    Event event;
+    event.type = std::string(kEventAssetCreated);
+    event.owner = stored->owner;
+    event.asset_id = stored->id;
+    event.data = {{"kind", Name(stored->media.kind)},
+                  {"source", Name(stored->source)},
+                  {"original_name", stored->original_name}};
+    REPRISE_TRY(AppendEvent(db, now, std::move(event)));
+  }
   return InsertAssetResult{std::move(*stored), created};
 }
 
@@ -411,19 +422,39 @@ Result<std::map<std::string, int64_t>> SqliteCatalog::CountAssetsByOwner(
 Result<void> SqliteCatalog::SetAssetStatus(std::string_view id, AssetStatus status) {
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
-  auto run = [&]() -> Result<void> {
-    auto txn = Transaction::Begin(db, Transaction::Mode::kImmediate);
-    if (!txn) return Fail(std::move(txn.error()));
+  auto result = InTransaction(db, Transaction::Mode::kImmediate, [&]() -> Result<void> {
+    const int64_t now = clock_.NowMicros();
+    std::string previous;
+    std::string owner;
+    {
+      auto select = db.Prepare("SELECT status, owner FROM assets WHERE id = ?");
+      if (!select) return Fail(std::move(select.error()));
+      select->BindText(id);
+      auto row = select->Step();
+      if (!row) return Fail(std::move(row.error()));
+      if (!*row) return AssetNotFound(id);
+      previous = select->Text(0);
+      owner = select->Text(1);
+      REPRISE_TRY(select->Run());
+    }
     {
       auto update = db.Prepare("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?");
       if (!update) return Fail(std::move(update.error()));
-      update->BindText(Name(status)).BindInt64(clock_.NowMicros()).BindText(id);
+      update->BindText(Name(status)).BindInt64(now).BindText(id);
       REPRISE_TRY(update->Run());
     }
-    if (sqlite3_changes(db.get()) == 0) return AssetNotFound(id);
-    return txn->Commit();
-  };
-  auto result = run();
+    // Only a real change is news; pending is where work waits, not an outcome.
+    if (previous == Name(status) || status == AssetStatus::kPending) return {};
+    Event event;
+    event.type = status == AssetStatus::kReady    ? std::string(kEventAssetReady)
+                 : status == AssetStatus::kFailed ? std::string(kEventAssetFailed)
+                                                  : std::string(kEventAssetProcessing);
+    event.owner = std::move(owner);
+    event.asset_id = std::string(id);
+    event.data = {{"status", Name(status)}, {"previous_status", previous}};
+    REPRISE_TRY(AppendEvent(db, now, std::move(event)));
+    return {};
+  });
   if (!result) {
     return Fail(InContext(std::move(result.error()), "setting status of asset " + std::string(id)));
   }
@@ -1022,6 +1053,94 @@ Result<RollbackResult> SqliteCatalog::RollbackDerivatives(const RollbackRequest&
 Result<StageHistory> SqliteCatalog::GetStageHistory(const StageHistoryQuery& query) {
   return WithBackfills(false, "reading the history of stage " + query.stage,
                        [&](SqliteBackfills& b) { return b.History(query); });
+}
+
+// ---- Events and outgoing webhooks: one transaction around one SqliteEvents call ---------
+
+template <class Body>
+auto SqliteCatalog::WithEvents(bool write, const std::string& what, Body&& body) {
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result =
+      InTransaction(db, write ? Transaction::Mode::kImmediate : Transaction::Mode::kDeferred, [&] {
+        SqliteEvents events(db, clock_.NowMicros());
+        return body(events);
+      });
+  if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
+  return result;
+}
+
+Result<std::vector<Event>> SqliteCatalog::ListEvents(const EventQuery& query) {
+  return WithEvents(false, "listing events",
+                    [&](SqliteEvents& events) { return events.List(query); });
+}
+
+Result<int64_t> SqliteCatalog::LatestEventId() {
+  return WithEvents(false, "reading the newest event id",
+                    [&](SqliteEvents& events) { return events.Latest(); });
+}
+
+Result<int64_t> SqliteCatalog::PruneEvents(int64_t before_micros) {
+  return WithEvents(true, "pruning events",
+                    [&](SqliteEvents& events) { return events.Prune(before_micros); });
+}
+
+void SqliteCatalog::SetEventListener(std::function<void(int64_t)> listener) {
+  std::lock_guard lock(mu_);
+  connection_->SetEventHook(std::move(listener));
+}
+
+Result<WebhookSubscription> SqliteCatalog::CreateWebhookSubscription(
+    const NewWebhookSubscription& subscription) {
+  return WithEvents(true, "creating a webhook subscription", [&](SqliteEvents& events) {
+    return events.CreateSubscription(subscription, "api");
+  });
+}
+
+Result<std::vector<WebhookSubscription>> SqliteCatalog::ListWebhookSubscriptions(
+    const AssetFilter& scope) {
+  return WithEvents(false, "listing webhook subscriptions",
+                    [&](SqliteEvents& events) { return events.ListSubscriptions(scope); });
+}
+
+Result<WebhookSubscription> SqliteCatalog::GetWebhookSubscription(int64_t id,
+                                                                  const AssetFilter& scope) {
+  return WithEvents(false, "reading webhook subscription " + std::to_string(id),
+                    [&](SqliteEvents& events) { return events.GetSubscription(id, scope); });
+}
+
+Result<void> SqliteCatalog::DeleteWebhookSubscription(int64_t id, const AssetFilter& scope) {
+  return WithEvents(true, "deleting webhook subscription " + std::to_string(id),
+                    [&](SqliteEvents& events) { return events.DeleteSubscription(id, scope); });
+}
+
+Result<void> SqliteCatalog::SyncConfigWebhookSubscriptions(
+    const std::vector<NewWebhookSubscription>& subscriptions) {
+  return WithEvents(
+      true, "syncing the configured webhook subscriptions",
+      [&](SqliteEvents& events) { return events.SyncConfigSubscriptions(subscriptions); });
+}
+
+Result<WebhookClaim> SqliteCatalog::ClaimWebhookDeliveries(int limit, int64_t lease_micros) {
+  return WithEvents(true, "claiming webhook deliveries", [&](SqliteEvents& events) {
+    return events.ClaimDeliveries(limit, lease_micros);
+  });
+}
+
+Result<WebhookDelivery> SqliteCatalog::RecordWebhookAttempt(int64_t delivery_id,
+                                                            const WebhookAttempt& attempt,
+                                                            std::optional<int64_t> retry_at) {
+  return WithEvents(
+      true, "recording an attempt of webhook delivery " + std::to_string(delivery_id),
+      [&](SqliteEvents& events) { return events.RecordAttempt(delivery_id, attempt, retry_at); });
+}
+
+Result<std::vector<WebhookDelivery>> SqliteCatalog::ListWebhookDeliveries(int64_t subscription_id,
+                                                                          const AssetFilter& scope,
+                                                                          int limit) {
+  return WithEvents(
+      false, "listing the deliveries of webhook subscription " + std::to_string(subscription_id),
+      [&](SqliteEvents& events) { return events.ListDeliveries(subscription_id, scope, limit); });
 }
 
 }  // namespace reprise::catalog

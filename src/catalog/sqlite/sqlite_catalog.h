@@ -150,12 +150,36 @@ class SqliteCatalog final : public Catalog {
                                             const ImportOutcome& outcome) override;
   [[nodiscard]] Result<bool> RecordWebhook(const ReceivedWebhook& webhook,
                                            const std::vector<NewImport>& imports) override;
+  [[nodiscard]] Result<std::vector<Event>> ListEvents(const EventQuery& query) override;
+  [[nodiscard]] Result<int64_t> LatestEventId() override;
+  [[nodiscard]] Result<int64_t> PruneEvents(int64_t before_micros) override;
+  void SetEventListener(std::function<void(int64_t)> listener) override;
+  [[nodiscard]] Result<WebhookSubscription> CreateWebhookSubscription(
+      const NewWebhookSubscription& subscription) override;
+  [[nodiscard]] Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(
+      const AssetFilter& scope) override;
+  [[nodiscard]] Result<WebhookSubscription> GetWebhookSubscription(
+      int64_t id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<void> DeleteWebhookSubscription(int64_t id,
+                                                       const AssetFilter& scope) override;
+  [[nodiscard]] Result<void> SyncConfigWebhookSubscriptions(
+      const std::vector<NewWebhookSubscription>& subscriptions) override;
+  [[nodiscard]] Result<WebhookClaim> ClaimWebhookDeliveries(int limit,
+                                                            int64_t lease_micros) override;
+  [[nodiscard]] Result<WebhookDelivery> RecordWebhookAttempt(
+      int64_t delivery_id, const WebhookAttempt& attempt, std::optional<int64_t> retry_at) override;
+  [[nodiscard]] Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(int64_t subscription_id,
+                                                                           const AssetFilter& scope,
+                                                                           int limit) override;
 
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
   // of `mode`; an error gets `what` as context.
   template <class Body>
   auto WithBackfills(bool write, const std::string& what, Body&& body);
+  // The same for a SqliteEvents.
+  template <class Body>
+  auto WithEvents(bool write, const std::string& what, Body&& body);
 
   SqliteCatalog(std::string path, const Clock& clock, std::unique_ptr<SqliteConnection> connection);
 

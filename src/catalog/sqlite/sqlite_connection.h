@@ -100,6 +100,11 @@ class SqliteConnection {
   // Runs one or more statements without caching them (DDL, pragmas).
   [[nodiscard]] Result<void> Exec(std::string_view sql);
 
+  // Events (sqlite_events.h): the open transaction notes the events it wrote; a commit
+  // then calls the hook with the newest id, a rollback forgets them.
+  void SetEventHook(std::function<void(int64_t)> hook) { event_hook_ = std::move(hook); }
+  void NoteEventWritten(int64_t id) { written_event_ = id; }
+
  private:
   struct CachedStatement {
     StmtPtr stmt;
@@ -117,6 +122,10 @@ class SqliteConnection {
   int last_wal_frames_ = 0;     // the WAL size after this connection's last commit
   // Node-based, so the busy flags handed to Statements stay put while the map grows.
   std::unordered_map<std::string, CachedStatement> statements_;
+  std::function<void(int64_t)> event_hook_;
+  int64_t written_event_ = 0;  // newest event of the open transaction, 0: none
+
+  friend class Transaction;
 };
 
 // A transaction that rolls back unless committed. IMMEDIATE takes the write lock at

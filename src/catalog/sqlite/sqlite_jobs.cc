@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "catalog/sqlite/sqlite_backfills.h"
+#include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_queries.h"
 
 namespace reprise::catalog {
@@ -356,7 +357,8 @@ Result<void> SqliteJobs::End(int64_t job_id, JobState state, const std::string& 
   auto deactivate = db_.Prepare("UPDATE job_stages SET active = 0 WHERE job_id = ?");
   if (!deactivate) return Fail(std::move(deactivate.error()));
   deactivate->BindInt64(job_id);
-  return deactivate->Run();
+  REPRISE_TRY(deactivate->Run());
+  return AppendJobFinished(db_, now_, job_id, state);
 }
 
 Result<void> SqliteJobs::Finish(int64_t job_id, std::string_view worker_id,
@@ -390,6 +392,14 @@ Result<void> SqliteJobs::Finish(int64_t job_id, std::string_view worker_id,
   }
   if (!ending.empty()) {
     REPRISE_TRY(SettleBackfillItems(db_, now_, job_id, ending, JobState::kSucceeded, ""));
+    auto backfill = db_.Prepare("SELECT backfill_id FROM jobs WHERE id = ?");
+    if (!backfill) return Fail(std::move(backfill.error()));
+    backfill->BindInt64(job_id);
+    auto row = backfill->Step();
+    if (!row) return Fail(std::move(row.error()));
+    std::optional<int64_t> backfill_id = *row ? backfill->OptionalInt64(0) : std::nullopt;
+    REPRISE_TRY(backfill->Run());
+    if (backfill_id) REPRISE_TRY(AppendBackfillProgress(db_, now_, *backfill_id));
   }
   {
     // Stages that finished leave the job, so they can be enqueued again at once.
