@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -275,14 +276,26 @@ void Router::Unmatched(const httplib::Request& request, httplib::Response& respo
 }
 
 void Router::Mount(httplib::Server& server) {
-  // Routes are matched here, in the order added, rather than by httplib's per-method
+  // A path that several patterns match goes to the most specific: fewest {parameters},
+  // a trailing {rest...} last, then the order added. So POST /api/v1/webhooks/subscriptions
+  // is never taken for the incoming-webhook route /api/v1/webhooks/{source}.
+  by_specificity_.clear();
+  for (const auto& route : routes_) by_specificity_.push_back(&route);
+  auto weight = [](const Route* route) {
+    size_t rank = route->names.size();
+    if (route->info.pattern.find("...}") != std::string::npos) rank += 1000;
+    return rank;
+  };
+  std::stable_sort(by_specificity_.begin(), by_specificity_.end(),
+                   [&weight](const Route* a, const Route* b) { return weight(a) < weight(b); });
+  // Routes are matched here, most specific first, rather than by httplib's per-method
   // tables, so that one place decides 404 versus 405 and every route shares Serve().
   auto dispatch = [this](const httplib::Request& request, httplib::Response& response,
                          const httplib::ContentReader* reader) {
-    for (const auto& route : routes_) {
-      if (route.info.method != request.method) continue;
-      if (!std::regex_match(request.path, route.regex)) continue;
-      Serve(route, request, response, reader);
+    for (const Route* route : by_specificity_) {
+      if (route->info.method != request.method) continue;
+      if (!std::regex_match(request.path, route->regex)) continue;
+      Serve(*route, request, response, reader);
       return;
     }
     Unmatched(request, response);

@@ -20,8 +20,10 @@
 // is logged once (method, path, status, milliseconds, request id) and reported to the
 // observer (metrics) with the route's pattern, never the raw path.
 //
-// Unknown paths answer 404 and a known path with another method 405, both in the error
-// shape. Thread-safe once mounted: handlers run on the server's worker threads.
+// A path several patterns match goes to the most specific one (fewest {parameters}, a
+// trailing {rest...} last, then the order added). Unknown paths answer 404 and a known
+// path with another method 405, both in the error shape. Thread-safe once mounted: handlers run on
+// the server's worker threads.
 #pragma once
 
 #include <functional>
@@ -123,6 +125,7 @@ class Router {
   Logger log_;
   Observer observer_;
   std::vector<Route> routes_;
+  std::vector<const Route*> by_specificity_;  // set by Mount()
 };
 
 // Sets status and a JSON body.

@@ -312,3 +312,37 @@ TEST(JsonBody, NamesEveryUnknownFieldAndWrongType) {
 
 }  // namespace
 }  // namespace reprise::http
+
+namespace reprise::http {
+namespace {
+
+TEST(RouterSpecificity, ALiteralPathBeatsAParameterWhateverTheOrderAdded) {
+  Router router({}, MakeNullLogger());
+  auto answer = [](std::string name) {
+    return [name](RouteRequest& request, httplib::Response& response) -> Result<void> {
+      SendJson(response, 200, {{"route", name}, {"param", request.Param("source")}});
+      return {};
+    };
+  };
+  router.Add("POST", "/api/v1/webhooks/{source}", answer("incoming"), Access::kPublic);
+  router.Add("POST", "/api/v1/webhooks/subscriptions", answer("subscriptions"));
+  router.Add("GET", "/files/{key...}", answer("rest"), Access::kPublic);
+  router.Add("GET", "/files/{a}/meta", answer("meta"), Access::kPublic);
+  Server server(router, ServerOptions{}, MakeNullLogger());
+  ASSERT_TRUE(server.Start("127.0.0.1", 0));
+  httplib::Client client("127.0.0.1", server.port());
+  auto route_of = [](const httplib::Result& response) {
+    return response ? nlohmann::json::parse(response->body)["route"].get<std::string>()
+                    : std::string("no answer");
+  };
+  EXPECT_EQ(route_of(client.Post("/api/v1/webhooks/subscriptions", "{}", "application/json")),
+            "subscriptions");
+  auto incoming = client.Post("/api/v1/webhooks/replicate", "{}", "application/json");
+  EXPECT_EQ(route_of(incoming), "incoming");
+  EXPECT_EQ(nlohmann::json::parse(incoming->body)["param"], "replicate");
+  EXPECT_EQ(route_of(client.Get("/files/x/meta")), "meta");
+  EXPECT_EQ(route_of(client.Get("/files/x/y/z")), "rest");
+}
+
+}  // namespace
+}  // namespace reprise::http
