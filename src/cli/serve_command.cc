@@ -12,7 +12,8 @@ namespace reprise::cli {
 
 CLI::App* AddServeCommand(CLI::App& cli, ServeFlags& flags) {
   auto* command = cli.add_subcommand(
-      "serve", "Serve the HTTP API, signed blob URLs and /metrics, with a worker pool, until stopped");
+      "serve",
+      "Serve the HTTP API, signed blob URLs and /metrics, with a worker pool, until stopped");
   command
       ->add_option("--listen", flags.listen,
                    "Address to listen on [config server.listen, default 127.0.0.1:8080]")
