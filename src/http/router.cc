@@ -213,11 +213,16 @@ void Router::Serve(const Route& route, const httplib::Request& request, httplib:
     result = route.stream(call, response, *reader);
   } else {
     if (reader) {
+      // Past the limit the rest is read and dropped (up to kDrainBytes), so a client
+      // still sending can read the 413 instead of a reset connection.
+      constexpr size_t kDrainBytes = 16 << 20;
       bool too_big = false;
+      size_t dropped = 0;
       (*reader)([&](const char* data, size_t size) {
-        if (call.body.size() + size > static_cast<size_t>(options_.max_body_bytes)) {
+        if (too_big || call.body.size() + size > static_cast<size_t>(options_.max_body_bytes)) {
           too_big = true;
-          return false;
+          dropped += size;
+          return dropped <= kDrainBytes;
         }
         call.body.append(data, size);
         return true;
