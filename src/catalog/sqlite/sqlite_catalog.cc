@@ -119,6 +119,7 @@ Result<Asset> ReadAsset(const Statement& row) {
   asset.refs = std::move(*refs);
   asset.created_at = row.Int64(17);
   asset.updated_at = row.Int64(18);
+  asset.revision = row.Int64(19);
   return asset;
 }
 

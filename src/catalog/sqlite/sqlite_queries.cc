@@ -53,7 +53,7 @@ std::string HexDecode(std::string_view hex) {
 const std::string_view kAssetColumns =
     "a.id, a.owner, a.source, a.sha256, a.cid, a.size_bytes, a.original_key, a.original_name,"
     " a.source_uri, a.status, a.kind, a.container, a.duration_seconds, a.width, a.height,"
-    " a.parent_id, a.refs, a.created_at, a.updated_at";
+    " a.parent_id, a.refs, a.created_at, a.updated_at, a.revision";
 
 std::string EncodeAssetCursor(int64_t created_at, std::string_view id) {
   return HexEncode(std::to_string(created_at) + ":" + std::string(id));
