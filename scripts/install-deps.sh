@@ -20,6 +20,8 @@ packages=(
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
   # HTTP benchmarks (bench/)
   wrk
+  # the S3 blob store's tests: a throwaway Ceph radosgw (scripts/s3_server.sh)
+  ceph-mon ceph-osd radosgw ceph-common
   # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports
   clang-16 libclang-rt-16-dev llvm-16
   # interop tests: the reference Standard Webhooks library runs on node (npm packages below)
