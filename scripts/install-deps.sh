@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
   # the HTTP API: URL import and outgoing webhooks (libcurl), /metrics (prometheus-cpp)
   libcurl4-openssl-dev prometheus-cpp-dev
+  # the S3 blob store reads S3's XML answers with expat
+  libexpat1-dev
   # the API tests replay the seeds' curl examples with the curl command itself
   curl
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
