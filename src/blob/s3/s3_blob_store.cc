@@ -94,6 +94,10 @@ class S3BlobWriter final : public BlobWriter {
 
   int64_t BytesWritten() const override { return size_; }
 
+  void SetContentType(std::string_view content_type) override {
+    content_type_ = std::string(content_type);
+  }
+
   Result<BlobInfo> Commit(std::string_view key) override {
     auto checked = shared_->CheckedObjectKey(key);
     if (!checked) return Fail(std::move(checked.error()));
@@ -257,6 +261,9 @@ S3BlobStore::S3BlobStore(std::shared_ptr<const Shared> shared) : shared_(std::mo
 S3BlobStore::~S3BlobStore() = default;
 
 Result<std::unique_ptr<BlobStore>> S3BlobStore::Open(S3BlobStoreOptions options) {
+  if (options.list_page_size < 1 || options.list_page_size > 1000) {
+    return Fail(ErrorCode::kInvalidArgument, "S3 list page size must be 1 to 1000");
+  }
   if (options.part_size < kMinPartSize) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("S3 part size {} is under S3's minimum of 5 MiB", options.part_size));
@@ -305,6 +312,10 @@ Result<std::unique_ptr<ByteReader>> S3BlobStore::Open(std::string_view key) {
     }
     return Fail(std::move(stream.error()));
   }
+  if ((*stream)->ContentLength() < 0) {
+    return Fail(ErrorCode::kIo,
+                "S3 GetObject of " + Quoted(*object_key) + " answered without a Content-Length");
+  }
   return std::unique_ptr<ByteReader>(
       std::make_unique<S3BlobReader>(shared_, std::string(key), std::move(*stream)));
 }
@@ -341,7 +352,8 @@ Result<void> S3BlobStore::List(std::string_view prefix,
       store_prefix.empty() ? std::string(prefix) : store_prefix + "/" + std::string(prefix);
   std::string token;
   do {
-    auto page = shared_->client->ListObjectsV2(object_prefix, token);
+    auto page =
+        shared_->client->ListObjectsV2(object_prefix, token, shared_->options.list_page_size);
     if (!page) return Fail(std::move(page.error()));
     for (const auto& object : page->objects) {
       if (object.key.size() <= strip) continue;
@@ -352,6 +364,23 @@ Result<void> S3BlobStore::List(std::string_view prefix,
     token = std::move(page->next_continuation_token);
   } while (!token.empty());
   return {};
+}
+
+Result<std::optional<std::string>> S3BlobStore::PresignGet(std::string_view key,
+                                                           std::chrono::seconds expires_in) {
+  auto object_key = shared_->CheckedObjectKey(key);
+  if (!object_key) return Fail(std::move(object_key.error()));
+  REPRISE_TRY(CheckPresignExpiry(expires_in));
+  return std::optional<std::string>(shared_->client->PresignGetUrl(*object_key, expires_in));
+}
+
+Result<std::string> S3BlobStore::ContentType(std::string_view key) {
+  auto object_key = shared_->CheckedObjectKey(key);
+  if (!object_key) return Fail(std::move(object_key.error()));
+  auto head = shared_->client->HeadObject(*object_key);
+  if (!head) return Fail(std::move(head.error()));
+  if (!head->has_value()) return Fail(ErrorCode::kNotFound, "no blob " + Quoted(key));
+  return (*head)->content_type;
 }
 
 }  // namespace reprise::blob

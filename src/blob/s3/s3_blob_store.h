@@ -17,12 +17,15 @@
 // Commit() has sent nothing. Memory per writer: the spool's memory part, plus one part
 // while committing.
 //
+// Media types: a writer's SetContentType() becomes the object's Content-Type (on the PUT or
+// on CreateMultipartUpload), so presigned GETs (PresignGet) serve the blob with its type.
+//
 // Reads: Open() starts one streaming GET (its answer gives the size and the ETag); reads
 // pull the body as it arrives. Seek() and a connection lost midway restart the GET at the
 // reader's position with `Range` and `If-Match: <ETag>`, so a reader never mixes two
 // versions: if the key was replaced meanwhile, the read fails with kConflict instead.
-// Exists() and Size() are HEAD requests; List() pages through ListObjectsV2 (1,000 keys a
-// page, never all keys in memory); Delete() is DELETE (idempotent, as in S3).
+// Exists() and Size() are HEAD requests; List() pages through ListObjectsV2 (`list_page_size`
+// keys a page, never all keys in memory); Delete() is DELETE (idempotent, as in S3).
 //
 // Unlike the directory store, "a" and "a/b" can both be blobs. Keys are checked with
 // ValidateKey() before any request, and must fit S3's 1,024 bytes with the prefix
@@ -55,7 +58,8 @@ struct S3BlobStoreOptions {
   // Blobs larger than this go up in parts; 0 means `part_size`.
   int64_t multipart_threshold = 0;
   int64_t memory_spool_bytes = int64_t{1} * 1024 * 1024;
-  std::string spool_dir;  // for spooled writes; empty: $TMPDIR or /tmp
+  int list_page_size = 1000;  // keys per ListObjectsV2 page (S3's maximum)
+  std::string spool_dir;      // for spooled writes; empty: $TMPDIR or /tmp
 };
 
 class S3BlobStore final : public BlobStore {
@@ -82,6 +86,13 @@ class S3BlobStore final : public BlobStore {
   Result<void> Delete(std::string_view key) override;
   Result<void> List(std::string_view prefix,
                     const std::function<bool(const BlobInfo&)>& visit) override;
+  // A SigV4 presigned GET (query-string authentication, X-Amz-Expires = `expires_in`),
+  // signed with the store's credentials at the clock's current time.
+  Result<std::optional<std::string>> PresignGet(std::string_view key,
+                                                std::chrono::seconds expires_in) override;
+  // The object's Content-Type, a HEAD request; "application/octet-stream" for blobs written
+  // without a type (what the store sends then).
+  Result<std::string> ContentType(std::string_view key) override;
 
   // What writers and readers share with the store.
   struct Shared;
