@@ -148,6 +148,10 @@ osd data = $dir/osd/\$cluster-\$id
 
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+# Deleted objects' data is freed by radosgw's garbage collector, by default two hours
+# later: a test run would fill the in-memory OSD (writes then stall) long before.
+rgw gc obj min wait = 10
+rgw gc processor period = 5
 rgw data = $dir/rgw
 EOF
   export CEPH_CONF="$dir/ceph.conf"
@@ -168,7 +172,7 @@ EOF
     fail_start "ceph osd crush add failed"
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" "${quiet[@]}" >/dev/null 2>&1 ||
     fail_start "ceph-osd --mkfs failed"
-  ceph-osd -i 0 || fail_start "ceph-osd did not start"
+  ceph-osd -i 0 2>>"$dir/log/osd-start.log" || fail_start "ceph-osd did not start"
   osd_up() { ceph osd dump 2>/dev/null | grep -q '^osd\.0 up'; }
   wait_for "the OSD" osd_up
 

@@ -122,6 +122,13 @@ class S3TestStore final : public BlobStoreHarness {
   }
 
   BlobStore& store() override { return *store_; }
+  // What `reprise` takes to reach this store ([blob] url; credentials from AWS_*).
+  std::string Url() const {
+    const s3::S3Location& location = options_.client.location;
+    return "s3://" + location.bucket + (location.prefix.empty() ? "" : "/" + location.prefix) +
+           "?endpoint=" + location.scheme + "://" + location.host + "&region=" + location.region +
+           (location.path_style ? "&path_style=true" : "");
+  }
 
  private:
   S3TestStore(std::unique_ptr<BlobStore> store, S3BlobStoreOptions options)
