@@ -41,19 +41,6 @@ struct S3Client::Response {
   }
 };
 
-namespace {
-
-// More than this of an answer's body is never wanted (a list page is ~300 KB).
-constexpr size_t kMaxResponseBody = 16 * 1024 * 1024;
-// How far a GET may run ahead of its reader before the transfer pauses.
-constexpr size_t kStreamAhead = 1024 * 1024;
-constexpr char kDefaultContentType[] = "application/octet-stream";
-
-struct S3ErrorBody {
-  std::string code;
-  std::string message;
-};
-
 S3ErrorBody ParseErrorBody(std::string_view body) {
   S3ErrorBody error;
   if (body.find("<Error") == std::string_view::npos) return error;
@@ -65,21 +52,17 @@ S3ErrorBody ParseErrorBody(std::string_view body) {
   return error;
 }
 
+namespace {
+
+// More than this of an answer's body is never wanted (a list page is ~300 KB).
+constexpr size_t kMaxResponseBody = 16 * 1024 * 1024;
+// How far a GET may run ahead of its reader before the transfer pauses.
+constexpr size_t kStreamAhead = 1024 * 1024;
+constexpr char kDefaultContentType[] = "application/octet-stream";
+
 bool IsRetryableCode(std::string_view code) {
   return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
          code == "ServiceUnavailable";
-}
-
-bool IsRetryable(int status, std::string_view code) {
-  return status >= 500 || status == 429 || IsRetryableCode(code);
-}
-
-ErrorCode CodeOfStatus(int status, std::string_view s3_code) {
-  if (status >= 500 || status == 429 || IsRetryableCode(s3_code)) return ErrorCode::kUnavailable;
-  if (status == 404) return ErrorCode::kNotFound;
-  if (status == 401 || status == 403) return ErrorCode::kPermissionDenied;
-  if (status == 409 || status == 412) return ErrorCode::kConflict;
-  return ErrorCode::kIo;
 }
 
 std::string Trimmed(std::string_view text) {
@@ -159,7 +142,7 @@ Error ErrorOfResponse(const S3Client::Response& response, std::string_view opera
         "AWS_SECRET_ACCESS_KEY, and the region)";
   }
   if (response.attempts > 1) message += fmt::format(" (after {} attempts)", response.attempts);
-  return Error{CodeOfStatus(response.status, s3.code), message,
+  return Error{ErrorCodeOfAnswer(response.status, s3.code), message,
                "http:" + std::to_string(response.status)};
 }
 
@@ -376,6 +359,18 @@ size_t OnBodyBytes(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
+bool IsRetryableAnswer(int status, std::string_view code) {
+  return status >= 500 || status == 429 || IsRetryableCode(code);
+}
+
+ErrorCode ErrorCodeOfAnswer(int status, std::string_view s3_code) {
+  if (status >= 500 || status == 429 || IsRetryableCode(s3_code)) return ErrorCode::kUnavailable;
+  if (status == 404) return ErrorCode::kNotFound;
+  if (status == 401 || status == 403) return ErrorCode::kPermissionDenied;
+  if (status == 409 || status == 412) return ErrorCode::kConflict;
+  return ErrorCode::kIo;
+}
+
 S3Client::S3Client(S3ClientOptions options) : options_(std::move(options)) {
   if (options_.random == nullptr) {
     std::random_device device;
@@ -499,7 +494,7 @@ Result<S3Client::Response> S3Client::Perform(const Request& request) {
   const int max_attempts = std::max(1, options_.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
     auto response = PerformOnce(request, attempt);
-    bool retry = response ? IsRetryable(response->status, ParseErrorBody(response->body).code)
+    bool retry = response ? IsRetryableAnswer(response->status, ParseErrorBody(response->body).code)
                           : response.error().code == ErrorCode::kUnavailable;
     if (!retry || attempt >= max_attempts) {
       if (!response && attempt > 1) {
@@ -727,7 +722,7 @@ Result<std::unique_ptr<ObjectStream>> S3Client::GetObject(std::string_view key, 
       response.status = stream->status();
       response.body = stream->error_body();
       response.attempts = attempt;
-      if (!IsRetryable(response.status, ParseErrorBody(response.body).code) ||
+      if (!IsRetryableAnswer(response.status, ParseErrorBody(response.body).code) ||
           attempt >= max_attempts) {
         return Fail(ErrorOfResponse(response, "GetObject", key));
       }

@@ -109,6 +109,18 @@ class ObjectStream {
   [[nodiscard]] virtual const std::string& ETag() const = 0;
 };
 
+// How the client reads S3's answers, exposed for tests.
+struct S3ErrorBody {
+  std::string code;  // "SlowDown", "NoSuchKey", ...; empty when the body is no <Error>
+  std::string message;
+};
+S3ErrorBody ParseErrorBody(std::string_view body);
+// True for answers worth another attempt: 5xx, 429, and the codes SlowDown,
+// RequestTimeout, InternalError and ServiceUnavailable whatever the status.
+bool IsRetryableAnswer(int status, std::string_view s3_code);
+// The ErrorCode of an unsuccessful answer (see the top of this file).
+ErrorCode ErrorCodeOfAnswer(int status, std::string_view s3_code);
+
 class S3Client final {
  public:
   explicit S3Client(S3ClientOptions options);
