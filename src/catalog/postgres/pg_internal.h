@@ -1,0 +1,111 @@
+// What the parts of the PostgreSQL catalog share: the transaction context every part
+// works in, and the queries and row readers more than one part uses. Internal to the
+// backend. Every function runs inside the caller's transaction and never commits;
+// libpqxx exceptions pass through to PgPool::Transact().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "catalog/backfill_types.h"
+#include "catalog/event_types.h"
+#include "catalog/postgres/pg_query.h"
+#include "catalog/types.h"
+#include "core/error.h"
+
+namespace reprise::catalog {
+
+// One transaction of the catalog: the work, "now" read when it began, and the newest
+// event id it wrote (told to the event listener after the commit).
+struct PgContext {
+  pqxx::work& tx;
+  int64_t now;
+  int64_t newest_event = 0;
+};
+
+// ---- Assets and derivatives (pg_assets.cc) -------------------------------------------
+
+extern const std::string_view kPgAssetColumns;       // over alias a
+extern const std::string_view kPgDerivativeColumns;  // unaliased
+
+// Appends the filter as " AND ..." conditions over alias `a` ("" when it selects all).
+void AddAssetConditions(const AssetFilter& filter, PgQuery& query);
+
+[[nodiscard]] Result<Asset> ReadAsset(const pqxx::row& row);
+[[nodiscard]] Result<Derivative> ReadDerivative(const pqxx::row& row);
+[[nodiscard]] Result<Asset> LoadAsset(PgContext& c, std::string_view id, const AssetFilter& scope);
+[[nodiscard]] Result<InsertAssetResult> InsertAssetIn(PgContext& c, const NewAsset& asset);
+[[nodiscard]] Result<StageCounts> CountStatuses(PgContext& c, const StageRecipe& stage,
+                                                const AssetFilter& filter);
+tl::unexpected<Error> AssetNotFound(std::string_view id);
+
+// Strings from media files are not always valid UTF-8: bad bytes are replaced.
+std::string DumpJson(const nlohmann::json& value);
+std::string BlobsToJson(const std::vector<OutputBlob>& blobs);
+[[nodiscard]] Result<nlohmann::json> ParseJson(std::string_view text, std::string_view column);
+
+// ---- The queue (pg_jobs.cc) --------------------------------------------------------------
+
+class PgJobs {
+ public:
+  explicit PgJobs(PgContext& c) : c_(c) {}
+
+  [[nodiscard]] Result<EnqueueResult> Enqueue(const NewJob& job);
+  [[nodiscard]] Result<std::vector<Job>> Claim(const ClaimRequest& request);
+  [[nodiscard]] Result<bool> Renew(int64_t job_id, std::string_view worker_id,
+                                   int64_t lease_micros);
+  [[nodiscard]] Result<void> Finish(int64_t job_id, std::string_view worker_id,
+                                    const JobOutcome& outcome);
+  [[nodiscard]] Result<void> Release(int64_t job_id, std::string_view worker_id);
+  [[nodiscard]] Result<int64_t> ReapExpired();
+  [[nodiscard]] Result<Job> Get(int64_t job_id, const AssetFilter& scope);
+  [[nodiscard]] Result<JobPage> List(const JobFilter& filter, std::string_view cursor, int limit);
+  [[nodiscard]] Result<int64_t> Retry(const JobFilter& filter);
+  [[nodiscard]] Result<JobState> Cancel(int64_t job_id, const AssetFilter& scope);
+  [[nodiscard]] Result<QueueStats> Stats(const AssetFilter& scope);
+  [[nodiscard]] Result<bool> QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
+                                                  std::string_view recipe, int threshold);
+  [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(const AssetFilter& scope);
+
+ private:
+  struct Lease {
+    JobState state = JobState::kQueued;
+    std::string owner;
+    bool cancel_requested = false;
+  };
+  [[nodiscard]] Result<Lease> CheckHeld(int64_t job_id, std::string_view worker_id);
+  std::map<int64_t, std::vector<std::string>> LoadStages(
+      const std::vector<int64_t>& job_ids,
+      std::map<int64_t, std::vector<std::string>>* forced = nullptr);
+  void FillStages(std::vector<Job>& jobs);
+  [[nodiscard]] Result<void> End(int64_t job_id, JobState state, const std::string& error_code,
+                                 const std::string& error_message);
+
+  PgContext& c_;
+};
+
+// ---- Backfill items the queue settles (pg_backfills.cc) --------------------------------
+
+// As SettleBackfillItems in catalog/sqlite/sqlite_backfills.h.
+[[nodiscard]] Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
+                                                 const std::vector<std::string>& stages,
+                                                 JobState job_state, std::string_view error_code);
+
+// ---- Events (pg_events.cc) -----------------------------------------------------------------
+
+// Writes `event` (id and created_at assigned) and its webhook deliveries. Event writers
+// take turns (a transaction-level advisory lock held to the commit) so ids increase in
+// commit order, the promise of event_types.h.
+[[nodiscard]] Result<int64_t> AppendPgEvent(PgContext& c, Event event);
+[[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state);
+[[nodiscard]] Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id);
+[[nodiscard]] Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill);
+
+}  // namespace reprise::catalog

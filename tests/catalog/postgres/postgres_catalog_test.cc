@@ -1,0 +1,165 @@
+// The PostgreSQL backend: the shared Catalog contract suite on a fresh database per test,
+// plus what only PostgreSQL has (its migrations, the pool's reconnects, claims from many
+// connections at once).
+
+#include "catalog/postgres/pg_catalog.h"
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "catalog/migrations/migrations.h"
+#include "catalog/postgres/pg_migrator.h"
+#include "catalog/postgres/pg_pool.h"
+#include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/postgres/pg_test_env.h"
+
+namespace reprise::catalog {
+namespace {
+
+INSTANTIATE_TEST_SUITE_P(Postgres, CatalogContractTest,
+                         ::testing::Values(CatalogBackend{
+                             "postgres", [] { return std::make_unique<PgTestEnv>(); }}),
+                         BackendName);
+
+TEST(PostgresMigrations, MatchSqliteVersionsAndNames) {
+  auto pg = PostgresMigrations();
+  auto sqlite = SqliteMigrations();
+  ASSERT_EQ(pg.size(), sqlite.size());
+  for (size_t i = 0; i < pg.size(); ++i) {
+    EXPECT_EQ(pg[i].version, sqlite[i].version);
+    EXPECT_EQ(pg[i].name, sqlite[i].name);
+  }
+}
+
+TEST(PostgresMigrations, UpDownAndUpAgain) {
+  PgTestEnv env;
+  FakeClock clock;
+  PgPool pool(env.url(), {});
+  const int latest = static_cast<int>(PostgresMigrations().size());
+  Ok(MigratePostgres(pool, PostgresMigrations(), latest, clock));
+  auto applied = Ok(ReadPgMigrations(pool));
+  ASSERT_EQ(static_cast<int>(applied.size()), latest);
+  EXPECT_EQ(applied.back().name, "events");
+  // Every down undoes its up: down to 0 leaves no table but schema_migrations, and up
+  // again works.
+  Ok(MigratePostgres(pool, PostgresMigrations(), 0, clock));
+  EXPECT_TRUE(Ok(ReadPgMigrations(pool)).empty());
+  auto tables = pool.Transact(PgRetry::kYes, [](pqxx::work& tx) -> Result<int64_t> {
+    return tx
+        .exec(
+            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'schema_migrations'")[0][0]
+        .as<int64_t>();
+  });
+  EXPECT_EQ(Ok(std::move(tables)), 0);
+  Ok(MigratePostgres(pool, PostgresMigrations(), latest, clock));
+  EXPECT_EQ(static_cast<int>(Ok(ReadPgMigrations(pool)).size()), latest);
+}
+
+TEST(PostgresMigrations, RefusesANewerSchema) {
+  PgTestEnv env;
+  FakeClock clock;
+  PgPool pool(env.url(), {});
+  Ok(MigratePostgres(pool, PostgresMigrations(), 8, clock));
+  Ok(pool.Transact(PgRetry::kYes, [](pqxx::work& tx) -> Result<void> {
+    tx.exec("INSERT INTO schema_migrations VALUES (9, 'from the future', 0)");
+    return {};
+  }));
+  auto opened = PostgresCatalog::Open(env.url(), clock);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kConflict);
+  EXPECT_NE(opened.error().message.find("newer"), std::string::npos) << opened.error().message;
+}
+
+TEST(PostgresMigrations, ConcurrentOpensApplyEachMigrationOnce) {
+  PgTestEnv env;
+  FakeClock clock;
+  std::vector<std::thread> threads;
+  std::vector<bool> ok(4);
+  for (size_t i = 0; i < ok.size(); ++i) {
+    threads.emplace_back([&, i] { ok[i] = PostgresCatalog::Open(env.url(), clock).has_value(); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (bool opened : ok) EXPECT_TRUE(opened);
+  PgPool pool(env.url(), {});
+  EXPECT_EQ(Ok(ReadPgMigrations(pool)).size(), PostgresMigrations().size());
+}
+
+TEST(PostgresCatalog, DescribeHidesThePassword) {
+  EXPECT_EQ(RedactPgUrl("postgres://me:secret@db.example:5432/lib"),
+            "postgres://me@db.example:5432/lib");
+  EXPECT_EQ(RedactPgUrl("postgresql://me@db/lib"), "postgresql://me@db/lib");
+}
+
+TEST(PostgresCatalog, UnreachableServerIsUnavailable) {
+  FakeClock clock;
+  PgPoolOptions options;
+  options.connect_attempts = 2;
+  options.first_backoff = std::chrono::milliseconds(1);
+  // Port 1 on loopback: nothing listens there.
+  auto opened = PostgresCatalog::Open("postgres://postgres@127.0.0.1:1/none", clock, options);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().ToString();
+}
+
+// A connection the server drops (as when it restarts) is replaced: the pool reconnects
+// and the call succeeds.
+TEST(PostgresCatalog, ReconnectsAfterTheServerDropsItsConnections) {
+  PgTestEnv env;
+  FakeClock clock;
+  auto catalog = Ok(env.Connect(clock));
+  Ok(catalog->InsertAsset(MakeAsset("a1")));
+  {
+    pqxx::connection admin(TestPostgresUrl());
+    pqxx::nontransaction(admin).exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+        env.database() + "'");
+  }
+  EXPECT_EQ(Ok(catalog->GetAsset("a1", {})).id, "a1");
+  EXPECT_EQ(Ok(catalog->CountAssets({})), 1);
+}
+
+// Many workers claiming at once from separate connections: every job is claimed once.
+TEST(PostgresCatalog, ConcurrentClaimsNeverShareAJob) {
+  PgTestEnv env;
+  FakeClock clock;
+  auto catalog = Ok(env.Connect(clock));
+  constexpr int kJobs = 60;
+  for (int i = 0; i < kJobs; ++i) {
+    NewJob job;
+    job.stages = {"probe"};
+    Ok(catalog->InsertAssetWithJob(MakeAsset("a" + std::to_string(i)), job));
+  }
+  std::vector<std::unique_ptr<Catalog>> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(Ok(env.Connect(clock)));
+  std::vector<std::vector<int64_t>> claimed(workers.size());
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers.size(); ++w) {
+    threads.emplace_back([&, w] {
+      ClaimRequest request;
+      request.worker_id = "w" + std::to_string(w);
+      request.max_jobs = 3;
+      while (true) {
+        auto jobs = workers[w]->ClaimJobs(request);
+        if (!jobs || jobs->empty()) return;
+        for (const auto& job : *jobs) claimed[w].push_back(job.id);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<int64_t> all;
+  size_t total = 0;
+  for (const auto& ids : claimed) {
+    total += ids.size();
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kJobs));
+  EXPECT_EQ(all.size(), static_cast<size_t>(kJobs));
+}
+
+}  // namespace
+}  // namespace reprise::catalog
