@@ -474,22 +474,6 @@ TEST_F(SqliteCatalogTest, SameStatementCanBeUsedTwiceAtOnce) {
   }
 }
 
-TEST(SqliteQueries, CursorRoundTripsAndRejectsGarbage) {
-  for (const auto& [at, id] : std::vector<std::pair<int64_t, std::string>>{
-           {0, "a"}, {1'700'000'000'000'000, "abcdefghijkl"}, {-5, "with:colon"}}) {
-    AssetCursor cursor = Ok(DecodeAssetCursor(EncodeAssetCursor(at, id)));
-    EXPECT_EQ(cursor.created_at, at);
-    EXPECT_EQ(cursor.id, id);
-  }
-  for (std::string bad : {"", "0", "zz", "3a61", "31", "313a", "3a", "31323a6100"}) {
-    auto result = DecodeAssetCursor(bad);
-    EXPECT_FALSE(result) << bad;
-    if (!result) {
-      EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
-    }
-  }
-}
-
 TEST(SqliteHandles, ErrorCodesMapToRetryableOrNot) {
   EXPECT_EQ(SqliteErrorCode(SQLITE_BUSY), ErrorCode::kUnavailable);
   EXPECT_EQ(SqliteErrorCode(SQLITE_BUSY_SNAPSHOT), ErrorCode::kUnavailable);
