@@ -5,80 +5,9 @@
 
 #include "catalog/postgres/pg_internal.h"
 #include "catalog/postgres/pg_where.h"
+#include "catalog/rules.h"
 
 namespace reprise::catalog {
-namespace {
-
-using nlohmann::json;
-
-}  // namespace
-
-std::string BlobsToJson(const std::vector<OutputBlob>& blobs) {
-  json array = json::array();
-  for (const auto& blob : blobs) {
-    array.push_back({{"name", blob.name},
-                     {"key", blob.key},
-                     {"size", blob.size},
-                     {"content_type", blob.content_type}});
-  }
-  return DumpJson(array);
-}
-
-namespace {
-
-Result<std::vector<OutputBlob>> BlobsFromJson(std::string_view text) {
-  auto parsed = ParseJson(text, "derivatives.blobs");
-  if (!parsed) return Fail(std::move(parsed.error()));
-  std::vector<OutputBlob> blobs;
-  try {
-    for (const auto& item : parsed->get_ref<const json::array_t&>()) {
-      OutputBlob blob;
-      blob.name = item.at("name").get<std::string>();
-      blob.key = item.at("key").get<std::string>();
-      blob.size = item.at("size").get<int64_t>();
-      blob.content_type = item.at("content_type").get<std::string>();
-      blobs.push_back(std::move(blob));
-    }
-  } catch (const json::exception& e) {
-    return Fail(ErrorCode::kInternal, std::string("malformed derivatives.blobs: ") + e.what());
-  }
-  return blobs;
-}
-
-Result<std::map<std::string, std::string>> RefsFromJson(std::string_view text) {
-  auto parsed = ParseJson(text, "assets.refs");
-  if (!parsed) return Fail(std::move(parsed.error()));
-  try {
-    return parsed->get<std::map<std::string, std::string>>();
-  } catch (const json::exception& e) {
-    return Fail(ErrorCode::kInternal, std::string("malformed assets.refs: ") + e.what());
-  }
-}
-
-}  // namespace
-
-const std::string_view kPgAssetColumns =
-    "a.id, a.owner, a.source, a.sha256, a.cid, a.size_bytes, a.original_key, a.original_name,"
-    " a.source_uri, a.status, a.kind, a.container, a.duration_seconds, a.width, a.height,"
-    " a.parent_id, a.refs, a.created_at, a.updated_at";
-
-const std::string_view kPgDerivativeColumns =
-    "id, asset_id, stage, stage_version, recipe, params, state, skip_reason, error_code,"
-    " error_message, attempts, metadata, blobs, bytes, is_current, created_at, started_at,"
-    " finished_at";
-
-std::string DumpJson(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<json> ParseJson(std::string_view text, std::string_view column) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return Fail(ErrorCode::kInternal, "corrupt JSON in column " + std::string(column));
-  }
-  return value;
-}
-
 tl::unexpected<Error> AssetNotFound(std::string_view id) {
   return Fail(ErrorCode::kNotFound, "asset " + std::string(id) + " not found");
 }
@@ -107,82 +36,18 @@ void AddAssetConditions(const AssetFilter& filter, PgQuery& query) {
   }
 }
 
-Result<Asset> ReadAsset(const pqxx::row& row) {
-  Asset asset;
-  asset.id = Text(row[0]);
-  asset.owner = Text(row[1]);
-  auto source = ParseAssetSource(Text(row[2]));
-  if (!source) return Fail(source.error().Wrap("asset " + asset.id));
-  asset.source = *source;
-  asset.sha256_hex = Text(row[3]);
-  asset.cid = Text(row[4]);
-  asset.size_bytes = Int(row[5]);
-  asset.original_key = Text(row[6]);
-  asset.original_name = Text(row[7]);
-  asset.source_uri = Text(row[8]);
-  auto status = ParseAssetStatus(Text(row[9]));
-  if (!status) return Fail(status.error().Wrap("asset " + asset.id));
-  asset.status = *status;
-  auto kind = ParseAssetKind(Text(row[10]));
-  if (!kind) return Fail(kind.error().Wrap("asset " + asset.id));
-  asset.media.kind = *kind;
-  asset.media.container = Text(row[11]);
-  asset.media.duration_seconds = OptionalDouble(row[12]);
-  if (auto width = OptionalInt(row[13])) asset.media.width = static_cast<int>(*width);
-  if (auto height = OptionalInt(row[14])) asset.media.height = static_cast<int>(*height);
-  asset.parent_id = OptionalText(row[15]);
-  auto refs = RefsFromJson(Text(row[16]));
-  if (!refs) return Fail(refs.error().Wrap("asset " + asset.id));
-  asset.refs = std::move(*refs);
-  asset.created_at = Int(row[17]);
-  asset.updated_at = Int(row[18]);
-  return asset;
-}
-
-Result<Derivative> ReadDerivative(const pqxx::row& row) {
-  Derivative d;
-  d.id = Int(row[0]);
-  d.asset_id = Text(row[1]);
-  d.stage = Text(row[2]);
-  d.stage_version = static_cast<int>(Int(row[3]));
-  d.recipe = Text(row[4]);
-  const std::string context = "derivative " + std::to_string(d.id);
-  auto params = ParseJson(Text(row[5]), "derivatives.params");
-  if (!params) return Fail(params.error().Wrap(context));
-  d.params = std::move(*params);
-  auto state = ParseDerivativeState(Text(row[6]));
-  if (!state) return Fail(state.error().Wrap(context));
-  d.state = *state;
-  d.skip_reason = Text(row[7]);
-  d.error_code = Text(row[8]);
-  d.error_message = Text(row[9]);
-  d.attempts = static_cast<int>(Int(row[10]));
-  auto metadata = ParseJson(Text(row[11]), "derivatives.metadata");
-  if (!metadata) return Fail(metadata.error().Wrap(context));
-  d.metadata = std::move(*metadata);
-  auto blobs = BlobsFromJson(Text(row[12]));
-  if (!blobs) return Fail(blobs.error().Wrap(context));
-  d.blobs = std::move(*blobs);
-  d.bytes = Int(row[13]);
-  d.current = Int(row[14]) != 0;
-  d.created_at = Int(row[15]);
-  d.started_at = Int(row[16]);
-  d.finished_at = Int(row[17]);
-  return d;
-}
-
 Result<Asset> LoadAsset(PgContext& c, std::string_view id, const AssetFilter& scope) {
   PgQuery query;
-  query.sql = "SELECT " + std::string(kPgAssetColumns) + " FROM assets a WHERE a.id = ";
+  query.sql = "SELECT " + std::string(kAssetColumns) + " FROM assets a WHERE a.id = ";
   query.sql += query.Add(id);
   AddAssetConditions(scope, query);
   auto rows = Exec(c.tx, query);
   if (rows.empty()) return AssetNotFound(id);
-  return ReadAsset(rows[0]);
+  return ReadAsset(PgRow(rows[0]));
 }
 
 Result<InsertAssetResult> InsertAssetIn(PgContext& c, const NewAsset& asset) {
-  if (asset.id.empty()) return Fail(ErrorCode::kInvalidArgument, "an asset needs an id");
+  REPRISE_TRY(CheckNewAsset(asset));
   if (asset.parent_id) {
     // Checked first: a foreign-key failure would end the transaction, and the answer
     // (kNotFound) is the same.
@@ -190,17 +55,17 @@ Result<InsertAssetResult> InsertAssetIn(PgContext& c, const NewAsset& asset) {
       return Fail(ErrorCode::kNotFound, "parent asset " + *asset.parent_id + " not found");
     }
   }
-  auto inserted = Exec(
-      c.tx,
-      "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
-      " original_name, source_uri, status, kind, container, duration_seconds, width,"
-      " height, parent_id, refs, created_at, updated_at)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-      " $18, $18) ON CONFLICT (id) DO NOTHING RETURNING id",
-      asset.id, asset.owner, Name(asset.source), asset.sha256_hex, asset.cid, asset.size_bytes,
-      asset.original_key, asset.original_name, asset.source_uri, Name(AssetStatus::kPending),
-      Name(asset.media.kind), asset.media.container, asset.media.duration_seconds,
-      asset.media.width, asset.media.height, asset.parent_id, DumpJson(json(asset.refs)), c.now);
+  auto inserted =
+      Exec(c.tx,
+           "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
+           " original_name, source_uri, status, kind, container, duration_seconds, width,"
+           " height, parent_id, refs, created_at, updated_at)"
+           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+           " $18, $18) ON CONFLICT (id) DO NOTHING RETURNING id",
+           asset.id, asset.owner, Name(asset.source), asset.sha256_hex, asset.cid, asset.size_bytes,
+           asset.original_key, asset.original_name, asset.source_uri, Name(AssetStatus::kPending),
+           Name(asset.media.kind), asset.media.container, asset.media.duration_seconds,
+           asset.media.width, asset.media.height, asset.parent_id, RefsToJson(asset.refs), c.now);
   const bool created = !inserted.empty();
   auto stored = LoadAsset(c, asset.id, {});
   if (!stored) return Fail(std::move(stored.error()));

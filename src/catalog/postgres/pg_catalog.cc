@@ -1,20 +1,19 @@
 #include "catalog/postgres/pg_catalog.h"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
+#include "catalog/cursor.h"
 #include "catalog/migrations/migrations.h"
 #include "catalog/postgres/pg_internal.h"
 #include "catalog/postgres/pg_migrator.h"
 #include "catalog/postgres/pg_scan.h"
+#include "catalog/rules.h"
 
 namespace reprise::catalog {
 namespace {
 
 using nlohmann::json;
-
-constexpr int kMaxPageLimit = 1000;
 
 // Database errors get the operation prepended; the catalog's own errors (not found,
 // invalid argument) already say what they are about.
@@ -23,51 +22,20 @@ Error InContext(Error error, std::string_view context) {
   return error;
 }
 
-Result<int> CheckLimit(int limit) {
-  if (limit <= 0) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "page limit must be positive, got " + std::to_string(limit));
-  }
-  return std::min(limit, kMaxPageLimit);
-}
-
 tl::unexpected<Error> NotYet(std::string_view method) {
   return Fail(ErrorCode::kInternal,
               std::string(method) + " is not implemented by the PostgreSQL catalog yet");
 }
 
-Result<void> ValidateOutcome(const DerivativeOutcome& outcome) {
-  switch (outcome.state) {
-    case DerivativeState::kDone:
-      return {};
-    case DerivativeState::kFailed:
-      if (!outcome.error) {
-        return Fail(ErrorCode::kInvalidArgument, "a failed derivative needs its error");
-      }
-      return {};
-    case DerivativeState::kSkipped:
-      if (outcome.skip_reason.empty()) {
-        return Fail(ErrorCode::kInvalidArgument, "a skipped derivative needs a skip reason");
-      }
-      return {};
-    case DerivativeState::kPending:
-    case DerivativeState::kRunning:
-      break;
-  }
-  return Fail(
-      ErrorCode::kInvalidArgument,
-      "a derivative completes as done, failed or skipped, not " + std::string(Name(outcome.state)));
-}
-
 Result<Derivative> LoadDerivative(PgContext& c, int64_t id, bool for_update) {
   auto rows = Exec(c.tx,
-                   "SELECT " + std::string(kPgDerivativeColumns) +
-                       " FROM derivatives WHERE id = $1" + (for_update ? " FOR UPDATE" : ""),
+                   "SELECT " + std::string(kDerivativeColumns) + " FROM derivatives WHERE id = $1" +
+                       (for_update ? " FOR UPDATE" : ""),
                    id);
   if (rows.empty()) {
     return Fail(ErrorCode::kNotFound, "derivative " + std::to_string(id) + " not found");
   }
-  return ReadDerivative(rows[0]);
+  return ReadDerivative(PgRow(rows[0]));
 }
 
 bool AssetExists(PgContext& c, std::string_view id) {
@@ -75,77 +43,6 @@ bool AssetExists(PgContext& c, std::string_view id) {
 }
 
 }  // namespace
-
-// ---- Cursors -------------------------------------------------------------------------
-
-namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-std::string HexEncode(std::string_view plain) {
-  std::string hex;
-  for (unsigned char ch : plain) {
-    hex.push_back(kHexDigits[ch >> 4]);
-    hex.push_back(kHexDigits[ch & 0xf]);
-  }
-  return hex;
-}
-
-std::string HexDecode(std::string_view hex) {
-  if (hex.empty() || hex.size() % 2 != 0) return {};
-  auto value = [](char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-  };
-  std::string plain;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int high = value(hex[i]);
-    const int low = value(hex[i + 1]);
-    if (high < 0 || low < 0) return {};
-    plain.push_back(static_cast<char>(high * 16 + low));
-  }
-  return plain;
-}
-
-tl::unexpected<Error> BadCursor() {
-  return Fail(ErrorCode::kInvalidArgument,
-              "invalid page cursor: pass back the next_cursor of a previous page unchanged");
-}
-
-struct AssetCursor {
-  int64_t created_at = 0;
-  std::string id;
-};
-
-Result<AssetCursor> DecodeAssetCursor(std::string_view cursor) {
-  const std::string plain = HexDecode(cursor);
-  const size_t colon = plain.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == plain.size()) return BadCursor();
-  AssetCursor decoded;
-  auto [ptr, ec] = std::from_chars(plain.data(), plain.data() + colon, decoded.created_at);
-  if (ec != std::errc() || ptr != plain.data() + colon) return BadCursor();
-  decoded.id = plain.substr(colon + 1);
-  if (decoded.id.find('\0') != std::string::npos) return BadCursor();
-  return decoded;
-}
-
-}  // namespace
-
-std::string EncodePgJobCursor(int64_t job_id) { return HexEncode("job:" + std::to_string(job_id)); }
-
-Result<int64_t> DecodePgJobCursor(std::string_view cursor) {
-  const std::string plain = HexDecode(cursor);
-  constexpr std::string_view kPrefix = "job:";
-  if (plain.size() <= kPrefix.size() || plain.compare(0, kPrefix.size(), kPrefix) != 0) {
-    return BadCursor();
-  }
-  int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(plain.data() + kPrefix.size(), plain.data() + plain.size(), id);
-  if (ec != std::errc() || ptr != plain.data() + plain.size() || id <= 0) return BadCursor();
-  return id;
-}
 
 // ---- The catalog ---------------------------------------------------------------------
 
@@ -205,10 +102,10 @@ Result<Asset> PostgresCatalog::GetAsset(std::string_view id, const AssetFilter& 
 }
 
 Result<AssetPage> PostgresCatalog::ListAssets(const AssetFilter& filter, const PageRequest& page) {
-  auto limit = CheckLimit(page.limit);
+  auto limit = CheckedPageLimit(page);
   if (!limit) return Fail(std::move(limit.error()));
   PgQuery query;
-  query.sql = "SELECT " + std::string(kPgAssetColumns) + " FROM assets a WHERE true";
+  query.sql = "SELECT " + std::string(kAssetColumns) + " FROM assets a WHERE true";
   AddAssetConditions(filter, query);
   if (!page.cursor.empty()) {
     auto after = DecodeAssetCursor(page.cursor);
@@ -222,10 +119,10 @@ Result<AssetPage> PostgresCatalog::ListAssets(const AssetFilter& filter, const P
     for (const auto& row : Exec(c.tx, query)) {
       if (static_cast<int>(result.items.size()) == *limit) {
         const Asset& last = result.items.back();
-        result.next_cursor = HexEncode(std::to_string(last.created_at) + ":" + last.id);
+        result.next_cursor = EncodeAssetCursor(last.created_at, last.id);
         break;
       }
-      auto asset = ReadAsset(row);
+      auto asset = ReadAsset(PgRow(row));
       if (!asset) return Fail(std::move(asset.error()));
       result.items.push_back(std::move(*asset));
     }
@@ -282,9 +179,7 @@ Result<void> PostgresCatalog::SetAssetStatus(std::string_view id, AssetStatus st
 Result<int64_t> PostgresCatalog::StartDerivative(std::string_view asset_id, std::string_view stage,
                                                  int stage_version, std::string_view recipe,
                                                  const nlohmann::json& params) {
-  if (stage.empty() || recipe.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a derivative needs a stage name and a recipe");
-  }
+  REPRISE_TRY(CheckDerivativeStart(stage, recipe));
   return Run(
       PgRetry::kYes, "starting " + std::string(stage) + " on asset " + std::string(asset_id),
       [&](PgContext& c) -> Result<int64_t> {
@@ -366,11 +261,11 @@ Result<std::vector<Derivative>> PostgresCatalog::ListDerivatives(std::string_vie
                if (!AssetExists(c, asset_id)) return AssetNotFound(asset_id);
                std::vector<Derivative> derivatives;
                for (const auto& row : Exec(c.tx,
-                                           "SELECT " + std::string(kPgDerivativeColumns) +
+                                           "SELECT " + std::string(kDerivativeColumns) +
                                                " FROM derivatives WHERE asset_id = $1"
                                                " ORDER BY id DESC",
                                            asset_id)) {
-                 auto derivative = ReadDerivative(row);
+                 auto derivative = ReadDerivative(PgRow(row));
                  if (!derivative) return Fail(std::move(derivative.error()));
                  derivatives.push_back(std::move(*derivative));
                }
@@ -384,7 +279,7 @@ Result<Derivative> PostgresCatalog::GetCurrentDerivative(std::string_view asset_
       PgRetry::kYes, "reading current " + std::string(stage) + " of asset " + std::string(asset_id),
       [&](PgContext& c) -> Result<Derivative> {
         auto rows = Exec(c.tx,
-                         "SELECT " + std::string(kPgDerivativeColumns) +
+                         "SELECT " + std::string(kDerivativeColumns) +
                              " FROM derivatives WHERE asset_id = $1 AND stage = $2"
                              " AND is_current = 1",
                          asset_id, stage);
@@ -392,7 +287,7 @@ Result<Derivative> PostgresCatalog::GetCurrentDerivative(std::string_view asset_
           return Fail(ErrorCode::kNotFound, "asset " + std::string(asset_id) + " has no current " +
                                                 std::string(stage) + " result");
         }
-        return ReadDerivative(rows[0]);
+        return ReadDerivative(PgRow(rows[0]));
       });
 }
 
@@ -455,10 +350,7 @@ Result<StageCounts> PostgresCatalog::CountStageStatuses(const StageRecipe& stage
 
 Result<InsertAssetResult> PostgresCatalog::InsertAssetWithJob(const NewAsset& asset,
                                                               const NewJob& job) {
-  if (!job.asset_id.empty() && job.asset_id != asset.id) {
-    return Fail(ErrorCode::kInvalidArgument, "the job names asset " + job.asset_id +
-                                                 ", not the asset inserted (" + asset.id + ")");
-  }
+  REPRISE_TRY(CheckAssetWithJob(asset, job));
   return Run(PgRetry::kYes, "inserting asset " + asset.id + " with its job",
              [&](PgContext& c) -> Result<InsertAssetResult> {
                auto inserted = InsertAssetIn(c, asset);
@@ -521,7 +413,7 @@ Result<Job> PostgresCatalog::GetJob(int64_t job_id, const AssetFilter& scope) {
 }
 
 Result<JobPage> PostgresCatalog::ListJobs(const JobFilter& filter, const PageRequest& page) {
-  auto limit = CheckLimit(page.limit);
+  auto limit = CheckedPageLimit(page);
   if (!limit) return Fail(std::move(limit.error()));
   return Run(PgRetry::kYes, "listing jobs",
              [&](PgContext& c) { return PgJobs(c).List(filter, page.cursor, *limit); });

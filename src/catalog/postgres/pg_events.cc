@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "catalog/postgres/pg_internal.h"
+#include "catalog/rules.h"
 
 namespace reprise::catalog {
 namespace {
@@ -15,11 +16,6 @@ using json = nlohmann::json;
 // Held from the first event of a transaction to its commit: event ids then increase in
 // commit order (a sequence alone hands ids out in the order transactions ask).
 constexpr int64_t kEventLock = 0x7265707269736502;
-
-bool IsWebhookType(std::string_view type) {
-  auto types = WebhookEventTypes();
-  return std::find(types.begin(), types.end(), type) != types.end();
-}
 
 // Items of the backfill counted per outcome, every outcome present (0 when none).
 json CountOutcomes(PgContext& c, int64_t backfill_id) {

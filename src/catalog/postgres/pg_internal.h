@@ -15,6 +15,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/backfill_types.h"
+#include "catalog/codec.h"
 #include "catalog/event_types.h"
 #include "catalog/postgres/pg_query.h"
 #include "catalog/types.h"
@@ -32,24 +33,14 @@ struct PgContext {
 
 // ---- Assets and derivatives (pg_assets.cc) -------------------------------------------
 
-extern const std::string_view kPgAssetColumns;       // over alias a
-extern const std::string_view kPgDerivativeColumns;  // unaliased
-
 // Appends the filter as " AND ..." conditions over alias `a` ("" when it selects all).
 void AddAssetConditions(const AssetFilter& filter, PgQuery& query);
 
-[[nodiscard]] Result<Asset> ReadAsset(const pqxx::row& row);
-[[nodiscard]] Result<Derivative> ReadDerivative(const pqxx::row& row);
 [[nodiscard]] Result<Asset> LoadAsset(PgContext& c, std::string_view id, const AssetFilter& scope);
 [[nodiscard]] Result<InsertAssetResult> InsertAssetIn(PgContext& c, const NewAsset& asset);
 [[nodiscard]] Result<StageCounts> CountStatuses(PgContext& c, const StageRecipe& stage,
                                                 const AssetFilter& filter);
 tl::unexpected<Error> AssetNotFound(std::string_view id);
-
-// Strings from media files are not always valid UTF-8: bad bytes are replaced.
-std::string DumpJson(const nlohmann::json& value);
-std::string BlobsToJson(const std::vector<OutputBlob>& blobs);
-[[nodiscard]] Result<nlohmann::json> ParseJson(std::string_view text, std::string_view column);
 
 // ---- The queue (pg_jobs.cc) --------------------------------------------------------------
 

@@ -13,21 +13,13 @@
 #include <tuple>
 #include <utility>
 
+#include "catalog/cursor.h"
 #include "catalog/postgres/pg_internal.h"
+#include "catalog/rules.h"
 
 namespace reprise::catalog {
 
-std::string EncodePgJobCursor(int64_t job_id);
-Result<int64_t> DecodePgJobCursor(std::string_view cursor);
-
 namespace {
-
-constexpr int kMaxClaim = 1000;
-
-constexpr std::string_view kJobColumns =
-    "j.id, j.asset_id, a.owner, j.priority, j.state, j.attempts, j.max_attempts, j.run_after,"
-    " j.lease_owner, j.lease_expires_at, j.cancel_requested, j.backfill_id, j.last_error_code,"
-    " j.last_error_message, j.created_at, j.updated_at, j.started_at, j.finished_at, j.keep_status";
 
 constexpr std::string_view kEndedJobsTerm = "j.state IN ('failed', 'cancelled')";
 
@@ -36,64 +28,14 @@ std::string AnyOf(const std::string& placeholder) {
   return "ANY (ARRAY(SELECT jsonb_array_elements_text(" + placeholder + "::jsonb)))";
 }
 
-Result<Job> ReadJob(const pqxx::row& row) {
-  Job job;
-  job.id = Int(row[0]);
-  job.asset_id = Text(row[1]);
-  job.owner = Text(row[2]);
-  job.priority = static_cast<int>(Int(row[3]));
-  auto state = ParseJobState(Text(row[4]));
-  if (!state) return Fail(state.error().Wrap("job " + std::to_string(job.id)));
-  job.state = *state;
-  job.attempts = static_cast<int>(Int(row[5]));
-  job.max_attempts = static_cast<int>(Int(row[6]));
-  job.run_after = Int(row[7]);
-  job.lease_owner = Text(row[8]);
-  job.lease_expires_at = Int(row[9]);
-  job.cancel_requested = Int(row[10]) != 0;
-  job.backfill_id = OptionalInt(row[11]);
-  job.last_error_code = Text(row[12]);
-  job.last_error_message = Text(row[13]);
-  job.created_at = Int(row[14]);
-  job.updated_at = Int(row[15]);
-  job.started_at = Int(row[16]);
-  job.finished_at = Int(row[17]);
-  job.keep_status = Int(row[18]) != 0;
-  return job;
-}
-
 Result<std::vector<Job>> ReadJobs(const pqxx::result& rows) {
   std::vector<Job> jobs;
   for (const auto& row : rows) {
-    auto job = ReadJob(row);
+    auto job = ReadJob(PgRow(row));
     if (!job) return Fail(std::move(job.error()));
     jobs.push_back(std::move(*job));
   }
   return jobs;
-}
-
-std::pair<std::string, std::string> ErrorColumns(const std::optional<Error>& error) {
-  if (!error) return {};
-  std::string message = error->message;
-  if (!error->origin.empty()) message += " (" + error->origin + ")";
-  return {std::string(ErrorCodeName(error->code)), std::move(message)};
-}
-
-Result<std::vector<std::string>> CheckedStages(const std::vector<std::string>& stages,
-                                               std::string_view what) {
-  if (stages.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " needs at least one stage");
-  }
-  std::vector<std::string> distinct;
-  for (const auto& stage : stages) {
-    if (stage.empty()) {
-      return Fail(ErrorCode::kInvalidArgument, std::string(what) + " names an empty stage");
-    }
-    if (std::find(distinct.begin(), distinct.end(), stage) == distinct.end()) {
-      distinct.push_back(stage);
-    }
-  }
-  return distinct;
 }
 
 std::string Describe(int64_t job_id) { return "job " + std::to_string(job_id); }
@@ -124,12 +66,8 @@ void AddQuarantineScope(const AssetFilter& scope, PgQuery& query) {
 }  // namespace
 
 Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
-  auto stages = CheckedStages(job.stages, "a job");
+  auto stages = CheckNewJob(job);
   if (!stages) return Fail(std::move(stages.error()));
-  if (job.max_attempts < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "max_attempts must be at least 1, got " + std::to_string(job.max_attempts));
-  }
   // The asset's row lock makes enqueues for one asset take turns (see the file comment).
   if (Exec(c_.tx, "SELECT 1 FROM assets WHERE id = $1 FOR UPDATE", job.asset_id).empty()) {
     return Fail(ErrorCode::kNotFound, "asset " + job.asset_id + " not found");
@@ -219,12 +157,7 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
 }
 
 Result<std::vector<Job>> PgJobs::Claim(const ClaimRequest& request) {
-  if (request.worker_id.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a claim needs a worker id");
-  }
-  if (request.max_jobs < 1 || request.lease_micros < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "a claim needs max_jobs and lease_micros above 0");
-  }
+  REPRISE_TRY(CheckClaimRequest(request));
   const int64_t expires = c_.now + request.lease_micros;
   PgQuery pick;
   pick.sql =
@@ -239,7 +172,7 @@ Result<std::vector<Job>> PgJobs::Claim(const ClaimRequest& request) {
         AnyOf(pick.Add(JsonList(request.stages))) + ")";
   }
   pick.sql += " ORDER BY j.priority DESC, j.run_after, j.id LIMIT " +
-              pick.Add(std::min(request.max_jobs, kMaxClaim)) + " FOR UPDATE OF j SKIP LOCKED";
+              pick.Add(std::min(request.max_jobs, kMaxPageLimit)) + " FOR UPDATE OF j SKIP LOCKED";
   PgQuery claim;
   claim.sql = "WITH picked AS (";
   claim.Append(pick);
@@ -282,7 +215,7 @@ Result<PgJobs::Lease> PgJobs::CheckHeld(int64_t job_id, std::string_view worker_
 }
 
 Result<bool> PgJobs::Renew(int64_t job_id, std::string_view worker_id, int64_t lease_micros) {
-  if (lease_micros < 1) return Fail(ErrorCode::kInvalidArgument, "lease_micros must be above 0");
+  REPRISE_TRY(CheckLease(lease_micros));
   // Heartbeats do not touch updated_at: it keeps the time of the claim (RunningJob).
   auto rows = Exec(c_.tx,
                    "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND state = 'running'"
@@ -312,10 +245,7 @@ Result<void> PgJobs::End(int64_t job_id, JobState state, const std::string& erro
 }
 
 Result<void> PgJobs::Finish(int64_t job_id, std::string_view worker_id, const JobOutcome& outcome) {
-  if (outcome.state == JobState::kRunning) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a job finishes as succeeded, failed, cancelled or queued, not running");
-  }
+  REPRISE_TRY(CheckJobOutcome(outcome));
   auto lease = CheckHeld(job_id, worker_id);
   if (!lease) return Fail(std::move(lease.error()));
   auto [error_code, error_message] = ErrorColumns(outcome.error);
@@ -449,7 +379,7 @@ Result<JobPage> PgJobs::List(const JobFilter& filter, std::string_view cursor, i
               " FROM jobs j JOIN assets a ON a.id = j.asset_id WHERE true";
   AddJobConditions(filter, query);
   if (!cursor.empty()) {
-    auto after = DecodePgJobCursor(cursor);
+    auto after = DecodeJobCursor(cursor);
     if (!after) return Fail(std::move(after.error()));
     query.sql += " AND j.id < " + query.Add(*after);
   }
@@ -460,7 +390,7 @@ Result<JobPage> PgJobs::List(const JobFilter& filter, std::string_view cursor, i
   page.items = std::move(*jobs);
   if (static_cast<int>(page.items.size()) > limit) {
     page.items.resize(static_cast<size_t>(limit));
-    page.next_cursor = EncodePgJobCursor(page.items.back().id);
+    page.next_cursor = EncodeJobCursor(page.items.back().id);
   }
   FillStages(page.items);
   return page;
@@ -591,10 +521,7 @@ Result<QueueStats> PgJobs::Stats(const AssetFilter& scope) {
 
 Result<bool> PgJobs::QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
                                           std::string_view recipe, int threshold) {
-  if (stage.empty() || recipe.empty() || threshold < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "quarantine needs a stage, a recipe and a threshold of at least 1");
-  }
+  REPRISE_TRY(CheckQuarantineRequest(stage, recipe, threshold));
   auto asset = Exec(c_.tx, "SELECT sha256 FROM assets WHERE id = $1", asset_id);
   if (asset.empty())
     return Fail(ErrorCode::kNotFound, "asset " + std::string(asset_id) + " not found");

@@ -72,4 +72,14 @@ std::optional<std::string> OptionalText(const pqxx::field& field) {
   return std::string(field.c_str(), field.size());
 }
 
+std::string PgRow::Text(int column) const { return catalog::Text(row_[column]); }
+int64_t PgRow::Int64(int column) const { return Int(row_[column]); }
+std::optional<std::string> PgRow::OptionalText(int column) const {
+  return catalog::OptionalText(row_[column]);
+}
+std::optional<int64_t> PgRow::OptionalInt64(int column) const { return OptionalInt(row_[column]); }
+std::optional<double> PgRow::OptionalDouble(int column) const {
+  return catalog::OptionalDouble(row_[column]);
+}
+
 }  // namespace reprise::catalog

@@ -62,6 +62,21 @@ pqxx::result Exec(pqxx::transaction_base& tx, std::string sql, const Args&... ar
 std::string JsonList(const std::vector<std::string>& values);
 std::string JsonList(const std::vector<int64_t>& values);
 
+// A result row with the accessors of catalog/codec.h's CatalogRow, so the shared readers
+// (ReadAsset, ReadJob, ...) read PostgreSQL rows too.
+class PgRow {
+ public:
+  explicit PgRow(const pqxx::row& row) : row_(row) {}
+  std::string Text(int column) const;
+  int64_t Int64(int column) const;
+  std::optional<std::string> OptionalText(int column) const;
+  std::optional<int64_t> OptionalInt64(int column) const;
+  std::optional<double> OptionalDouble(int column) const;
+
+ private:
+  const pqxx::row& row_;
+};
+
 // Column readers; a NULL reads as empty / 0 / nullopt.
 std::string Text(const pqxx::field& field);
 int64_t Int(const pqxx::field& field);
