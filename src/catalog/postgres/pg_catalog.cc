@@ -15,13 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-// Database errors get the operation prepended; the catalog's own errors (not found,
-// invalid argument) already say what they are about.
-Error InContext(Error error, std::string_view context) {
-  if (error.origin.rfind("sqlstate:", 0) == 0) return error.Wrap(context);
-  return error;
-}
-
 tl::unexpected<Error> NotYet(std::string_view method) {
   return Fail(ErrorCode::kInternal,
               std::string(method) + " is not implemented by the PostgreSQL catalog yet");
@@ -44,6 +37,11 @@ bool AssetExists(PgContext& c, std::string_view id) {
 
 }  // namespace
 
+Error InContext(Error error, std::string_view context) {
+  if (error.origin.rfind("sqlstate:", 0) == 0) return error.Wrap(context);
+  return error;
+}
+
 // ---- The catalog ---------------------------------------------------------------------
 
 PostgresCatalog::PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock)
@@ -60,23 +58,6 @@ Result<std::unique_ptr<Catalog>> PostgresCatalog::Open(const std::string& url, c
     return Fail(InContext(std::move(migrated.error()), "migrating " + RedactPgUrl(url)));
   }
   return std::unique_ptr<Catalog>(new PostgresCatalog(std::move(pool), clock));
-}
-
-template <class Body>
-auto PostgresCatalog::Run(PgRetry retry, const std::string& what, Body&& body) {
-  int64_t newest_event = 0;
-  auto result = pool_->Transact(retry, [&](pqxx::work& tx) {
-    PgContext context{tx, clock_.NowMicros()};
-    auto answer = body(context);
-    newest_event = context.newest_event;
-    return answer;
-  });
-  if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
-  if (newest_event > 0) {
-    std::lock_guard lock(listener_mu_);
-    if (listener_) listener_(newest_event);
-  }
-  return result;
 }
 
 std::string PostgresCatalog::Describe() const { return RedactPgUrl(pool_->url()); }
@@ -351,6 +332,8 @@ Result<StageCounts> PostgresCatalog::CountStageStatuses(const StageRecipe& stage
 Result<InsertAssetResult> PostgresCatalog::InsertAssetWithJob(const NewAsset& asset,
                                                               const NewJob& job) {
   REPRISE_TRY(CheckAssetWithJob(asset, job));
+  // Checked before anything is written: a refused job then draws no event id either.
+  REPRISE_TRY(CheckNewJob(job));
   return Run(PgRetry::kYes, "inserting asset " + asset.id + " with its job",
              [&](PgContext& c) -> Result<InsertAssetResult> {
                auto inserted = InsertAssetIn(c, asset);
@@ -506,17 +489,6 @@ Result<BackfillPage> PostgresCatalog::ListBackfillsWithCounts(const AssetFilter&
                                                               const PageRequest&) {
   return NotYet("ListBackfillsWithCounts");
 }
-Result<ApiToken> PostgresCatalog::InsertApiToken(const NewApiToken&) {
-  return NotYet("InsertApiToken");
-}
-Result<ApiToken> PostgresCatalog::FindApiToken(std::string_view) { return NotYet("FindApiToken"); }
-Result<std::vector<ApiToken>> PostgresCatalog::ListApiTokens() { return NotYet("ListApiTokens"); }
-Result<int64_t> PostgresCatalog::CountActiveApiTokens() { return NotYet("CountActiveApiTokens"); }
-Result<ApiToken> PostgresCatalog::RevokeApiToken(int64_t) { return NotYet("RevokeApiToken"); }
-Result<void> PostgresCatalog::TouchApiToken(int64_t, int64_t) { return NotYet("TouchApiToken"); }
-Result<bool> PostgresCatalog::DeleteAsset(std::string_view, const AssetFilter&) {
-  return NotYet("DeleteAsset");
-}
 Result<Import> PostgresCatalog::InsertImport(const NewImport&) { return NotYet("InsertImport"); }
 Result<Import> PostgresCatalog::GetImport(std::string_view, const AssetFilter&) {
   return NotYet("GetImport");
@@ -541,44 +513,9 @@ Result<Import> PostgresCatalog::FinishImport(std::string_view, std::string_view,
 Result<bool> PostgresCatalog::RecordWebhook(const ReceivedWebhook&, const std::vector<NewImport>&) {
   return NotYet("RecordWebhook");
 }
-Result<std::vector<Event>> PostgresCatalog::ListEvents(const EventQuery&) {
-  return NotYet("ListEvents");
-}
-Result<int64_t> PostgresCatalog::LatestEventId() { return NotYet("LatestEventId"); }
-Result<int64_t> PostgresCatalog::PruneEvents(int64_t) { return NotYet("PruneEvents"); }
 void PostgresCatalog::SetEventListener(std::function<void(int64_t)> listener) {
   std::lock_guard lock(listener_mu_);
   listener_ = std::move(listener);
-}
-Result<WebhookSubscription> PostgresCatalog::CreateWebhookSubscription(
-    const NewWebhookSubscription&) {
-  return NotYet("CreateWebhookSubscription");
-}
-Result<std::vector<WebhookSubscription>> PostgresCatalog::ListWebhookSubscriptions(
-    const AssetFilter&) {
-  return NotYet("ListWebhookSubscriptions");
-}
-Result<WebhookSubscription> PostgresCatalog::GetWebhookSubscription(int64_t, const AssetFilter&) {
-  return NotYet("GetWebhookSubscription");
-}
-Result<void> PostgresCatalog::DeleteWebhookSubscription(int64_t, const AssetFilter&) {
-  return NotYet("DeleteWebhookSubscription");
-}
-Result<void> PostgresCatalog::SyncConfigWebhookSubscriptions(
-    const std::vector<NewWebhookSubscription>&) {
-  return NotYet("SyncConfigWebhookSubscriptions");
-}
-Result<WebhookClaim> PostgresCatalog::ClaimWebhookDeliveries(int, int64_t) {
-  return NotYet("ClaimWebhookDeliveries");
-}
-Result<WebhookDelivery> PostgresCatalog::RecordWebhookAttempt(int64_t, const WebhookAttempt&,
-                                                              std::optional<int64_t>) {
-  return NotYet("RecordWebhookAttempt");
-}
-Result<std::vector<WebhookDelivery>> PostgresCatalog::ListWebhookDeliveries(int64_t,
-                                                                            const AssetFilter&,
-                                                                            int) {
-  return NotYet("ListWebhookDeliveries");
 }
 
 }  // namespace reprise::catalog

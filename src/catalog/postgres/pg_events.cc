@@ -62,6 +62,16 @@ Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
   return event.id;
 }
 
+Result<int64_t> PgEventIdSeen(PgContext& c) {
+  Exec(c.tx, "SELECT pg_advisory_xact_lock_shared($1)", kEventLock);
+  // The newest row; once pruning emptied the table, the sequence (pruning must not move
+  // the answer back). The sequence alone would count ids that rolled-back transactions
+  // drew and never wrote.
+  return Int(Exec(c.tx,
+                  "SELECT COALESCE((SELECT MAX(id) FROM events), (SELECT CASE WHEN is_called"
+                  " THEN last_value ELSE 0 END FROM events_id_seq))")[0][0]);
+}
+
 Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
   Event event;
   event.type = std::string(kEventJobFinished);

@@ -17,6 +17,7 @@
 #include "catalog/backfill_types.h"
 #include "catalog/codec.h"
 #include "catalog/event_types.h"
+#include "catalog/postgres/pg_catalog.h"
 #include "catalog/postgres/pg_query.h"
 #include "catalog/types.h"
 #include "core/error.h"
@@ -98,5 +99,31 @@ class PgJobs {
 [[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state);
 [[nodiscard]] Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id);
 [[nodiscard]] Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill);
+// The newest event id written (0 for none); it waits for event writers still committing,
+// so a stream that starts after it misses nothing.
+[[nodiscard]] Result<int64_t> PgEventIdSeen(PgContext& c);
+
+// ---- The catalog's transaction wrapper ------------------------------------------------
+
+// Database errors get the operation prepended; the catalog's own errors (not found,
+// invalid argument) already say what they are about.
+Error InContext(Error error, std::string_view context);
+
+template <class Body>
+auto PostgresCatalog::Run(PgRetry retry, const std::string& what, Body&& body) {
+  int64_t newest_event = 0;
+  auto result = pool_->Transact(retry, [&](pqxx::work& tx) {
+    PgContext context{tx, clock_.NowMicros()};
+    auto answer = body(context);
+    newest_event = context.newest_event;
+    return answer;
+  });
+  if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
+  if (newest_event > 0) {
+    std::lock_guard lock(listener_mu_);
+    if (listener_) listener_(newest_event);
+  }
+  return result;
+}
 
 }  // namespace reprise::catalog
