@@ -433,62 +433,106 @@ Result<std::vector<QuarantineEntry>> PostgresCatalog::ListQuarantine(const Asset
 
 // ---- Not yet on PostgreSQL ------------------------------------------------------------
 
-Result<void> PostgresCatalog::ScanStagePairs(const std::vector<StageRecipe>&, const AssetFilter&,
-                                             const PairVisitor&) {
-  return NotYet("ScanStagePairs");
+Result<void> PostgresCatalog::ScanStagePairs(const std::vector<StageRecipe>& stages,
+                                             const AssetFilter& filter, const PairVisitor& visit) {
+  return Run(PgRetry::kNo, "scanning stage pairs",
+             [&](PgContext& c) { return PgBackfills(c).ScanPairs(stages, filter, visit); });
 }
-Result<Backfill> PostgresCatalog::CreateBackfill(const NewBackfill&, const AssetFilter&,
-                                                 const PairSelector&) {
-  return NotYet("CreateBackfill");
+
+Result<Backfill> PostgresCatalog::CreateBackfill(const NewBackfill& backfill,
+                                                 const AssetFilter& filter,
+                                                 const PairSelector& select) {
+  // Not run twice: `select` may count what it saw.
+  return Run(PgRetry::kNo, "creating a backfill",
+             [&](PgContext& c) { return PgBackfills(c).Create(backfill, filter, select); });
 }
-Result<Backfill> PostgresCatalog::GetBackfill(int64_t, const AssetFilter&) {
-  return NotYet("GetBackfill");
+
+Result<Backfill> PostgresCatalog::GetBackfill(int64_t id, const AssetFilter& scope) {
+  return Run(PgRetry::kYes, "reading backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).Get(id, scope); });
 }
-Result<std::vector<Backfill>> PostgresCatalog::ListBackfills(const AssetFilter&, int) {
-  return NotYet("ListBackfills");
+
+Result<std::vector<Backfill>> PostgresCatalog::ListBackfills(const AssetFilter& scope, int limit) {
+  return Run(PgRetry::kYes, "listing backfills",
+             [&](PgContext& c) { return PgBackfills(c).List(scope, limit); });
 }
-Result<Backfill> PostgresCatalog::SetBackfillState(int64_t, const std::vector<BackfillState>&,
-                                                   BackfillState, std::string_view) {
-  return NotYet("SetBackfillState");
+
+Result<Backfill> PostgresCatalog::SetBackfillState(int64_t id,
+                                                   const std::vector<BackfillState>& from,
+                                                   BackfillState to, std::string_view reason) {
+  return Run(PgRetry::kYes, "changing the state of backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).SetState(id, from, to, reason); });
 }
-Result<bool> PostgresCatalog::ClaimBackfillDriver(int64_t, std::string_view, int64_t) {
-  return NotYet("ClaimBackfillDriver");
+
+Result<bool> PostgresCatalog::ClaimBackfillDriver(int64_t id, std::string_view driver,
+                                                  int64_t lease_micros) {
+  return Run(PgRetry::kYes, "claiming backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).ClaimDriver(id, driver, lease_micros); });
 }
-Result<void> PostgresCatalog::ReleaseBackfillDriver(int64_t, std::string_view) {
-  return NotYet("ReleaseBackfillDriver");
+
+Result<void> PostgresCatalog::ReleaseBackfillDriver(int64_t id, std::string_view driver) {
+  return Run(PgRetry::kYes, "releasing backfill " + std::to_string(id),
+             [&](PgContext& c) -> Result<void> {
+               PgBackfills(c).ReleaseDriver(id, driver);
+               return {};
+             });
 }
+
 Result<std::vector<int64_t>> PostgresCatalog::ListUndrivenBackfills() {
-  return NotYet("ListUndrivenBackfills");
+  return Run(
+      PgRetry::kYes, "listing backfills without a driver",
+      [&](PgContext& c) -> Result<std::vector<int64_t>> { return PgBackfills(c).ListUndriven(); });
 }
-Result<DispatchResult> PostgresCatalog::DispatchBackfill(int64_t, const DispatchRequest&) {
-  return NotYet("DispatchBackfill");
+
+Result<DispatchResult> PostgresCatalog::DispatchBackfill(int64_t id,
+                                                         const DispatchRequest& request) {
+  return Run(PgRetry::kYes, "dispatching backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).Dispatch(id, request); });
 }
-Result<int64_t> PostgresCatalog::WithdrawBackfillJobs(int64_t, bool) {
-  return NotYet("WithdrawBackfillJobs");
+
+Result<int64_t> PostgresCatalog::WithdrawBackfillJobs(int64_t id, bool cancel) {
+  return Run(PgRetry::kYes, "withdrawing the jobs of backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).Withdraw(id, cancel); });
 }
-Result<BackfillCounts> PostgresCatalog::CountBackfillItems(int64_t) {
-  return NotYet("CountBackfillItems");
+
+Result<BackfillCounts> PostgresCatalog::CountBackfillItems(int64_t id) {
+  return Run(PgRetry::kYes, "counting backfill " + std::to_string(id),
+             [&](PgContext& c) -> Result<BackfillCounts> {
+               auto counts = PgBackfills(c).CountAll({id});
+               if (!counts) return Fail(std::move(counts.error()));
+               return std::move((*counts)[id]);
+             });
 }
+
 Result<std::vector<BackfillBacklog>> PostgresCatalog::CountUndispatchedBackfillItems(
-    const std::vector<BackfillState>&, const AssetFilter&) {
-  return NotYet("CountUndispatchedBackfillItems");
+    const std::vector<BackfillState>& states, const AssetFilter& scope) {
+  return Run(PgRetry::kYes, "counting the undispatched items of backfills",
+             [&](PgContext& c) { return PgBackfills(c).CountUndispatched(states, scope); });
 }
-Result<std::vector<BackfillItem>> PostgresCatalog::ListBackfillItems(int64_t,
-                                                                     std::optional<ItemOutcome>,
-                                                                     int64_t, int) {
-  return NotYet("ListBackfillItems");
+
+Result<std::vector<BackfillItem>> PostgresCatalog::ListBackfillItems(
+    int64_t id, std::optional<ItemOutcome> outcome, int64_t offset, int limit) {
+  return Run(PgRetry::kYes, "listing the items of backfill " + std::to_string(id),
+             [&](PgContext& c) { return PgBackfills(c).ListItems(id, outcome, offset, limit); });
 }
-Result<RollbackResult> PostgresCatalog::RollbackDerivatives(const RollbackRequest&,
-                                                            const AssetFilter&) {
-  return NotYet("RollbackDerivatives");
+
+Result<RollbackResult> PostgresCatalog::RollbackDerivatives(const RollbackRequest& request,
+                                                            const AssetFilter& filter) {
+  return Run(PgRetry::kYes, "rolling back stage " + request.stage,
+             [&](PgContext& c) { return PgBackfills(c).Rollback(request, filter); });
 }
-Result<StageHistory> PostgresCatalog::GetStageHistory(const StageHistoryQuery&) {
-  return NotYet("GetStageHistory");
+
+Result<StageHistory> PostgresCatalog::GetStageHistory(const StageHistoryQuery& query) {
+  return Run(PgRetry::kYes, "reading the history of stage " + query.stage,
+             [&](PgContext& c) { return PgBackfills(c).History(query); });
 }
-Result<BackfillPage> PostgresCatalog::ListBackfillsWithCounts(const AssetFilter&,
-                                                              const PageRequest&) {
-  return NotYet("ListBackfillsWithCounts");
+
+Result<BackfillPage> PostgresCatalog::ListBackfillsWithCounts(const AssetFilter& scope,
+                                                              const PageRequest& page) {
+  return Run(PgRetry::kYes, "listing backfills",
+             [&](PgContext& c) { return PgBackfills(c).Page(scope, page); });
 }
+
 Result<Import> PostgresCatalog::InsertImport(const NewImport&) { return NotYet("InsertImport"); }
 Result<Import> PostgresCatalog::GetImport(std::string_view, const AssetFilter&) {
   return NotYet("GetImport");

@@ -83,7 +83,43 @@ class PgJobs {
   PgContext& c_;
 };
 
-// ---- Backfill items the queue settles (pg_backfills.cc) --------------------------------
+// ---- Backfills (pg_backfills.cc) -------------------------------------------------------
+
+class PgBackfills {
+ public:
+  explicit PgBackfills(PgContext& c) : c_(c) {}
+
+  [[nodiscard]] Result<void> ScanPairs(const std::vector<StageRecipe>& stages,
+                                       const AssetFilter& filter,
+                                       const Catalog::PairVisitor& visit);
+  [[nodiscard]] Result<Backfill> Create(const NewBackfill& backfill, const AssetFilter& filter,
+                                        const Catalog::PairSelector& select);
+  [[nodiscard]] Result<Backfill> Get(int64_t id, const AssetFilter& scope);
+  [[nodiscard]] Result<std::vector<Backfill>> List(const AssetFilter& scope, int limit);
+  [[nodiscard]] Result<Backfill> SetState(int64_t id, const std::vector<BackfillState>& from,
+                                          BackfillState to, std::string_view reason);
+  [[nodiscard]] Result<bool> ClaimDriver(int64_t id, std::string_view driver, int64_t lease_micros);
+  void ReleaseDriver(int64_t id, std::string_view driver);
+  std::vector<int64_t> ListUndriven();
+  [[nodiscard]] Result<DispatchResult> Dispatch(int64_t id, const DispatchRequest& request);
+  [[nodiscard]] Result<int64_t> Withdraw(int64_t id, bool cancel);
+  // The counts of every backfill in `ids` (CountBackfillItems for one).
+  [[nodiscard]] Result<std::map<int64_t, BackfillCounts>> CountAll(const std::vector<int64_t>& ids);
+  [[nodiscard]] Result<std::vector<BackfillBacklog>> CountUndispatched(
+      const std::vector<BackfillState>& states, const AssetFilter& scope);
+  [[nodiscard]] Result<std::vector<BackfillItem>> ListItems(int64_t id,
+                                                            std::optional<ItemOutcome> outcome,
+                                                            int64_t offset, int limit);
+  [[nodiscard]] Result<StageHistory> History(const StageHistoryQuery& query);
+  [[nodiscard]] Result<RollbackResult> Rollback(const RollbackRequest& request,
+                                                const AssetFilter& filter);
+  [[nodiscard]] Result<BackfillPage> Page(const AssetFilter& scope, const PageRequest& page);
+
+ private:
+  int64_t CountActiveJobs(int64_t id);
+
+  PgContext& c_;
+};
 
 // As SettleBackfillItems in catalog/sqlite/sqlite_backfills.h.
 [[nodiscard]] Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
