@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-tl::unexpected<Error> NotYet(std::string_view method) {
-  return Fail(ErrorCode::kInternal,
-              std::string(method) + " is not implemented by the PostgreSQL catalog yet");
-}
-
 Result<Derivative> LoadDerivative(PgContext& c, int64_t id, bool for_update) {
   auto rows = Exec(c.tx,
                    "SELECT " + std::string(kDerivativeColumns) + " FROM derivatives WHERE id = $1" +
@@ -431,8 +426,6 @@ Result<std::vector<QuarantineEntry>> PostgresCatalog::ListQuarantine(const Asset
              [&](PgContext& c) { return PgJobs(c).ListQuarantine(scope); });
 }
 
-// ---- Not yet on PostgreSQL ------------------------------------------------------------
-
 Result<void> PostgresCatalog::ScanStagePairs(const std::vector<StageRecipe>& stages,
                                              const AssetFilter& filter, const PairVisitor& visit) {
   return Run(PgRetry::kNo, "scanning stage pairs",
@@ -533,30 +526,6 @@ Result<BackfillPage> PostgresCatalog::ListBackfillsWithCounts(const AssetFilter&
              [&](PgContext& c) { return PgBackfills(c).Page(scope, page); });
 }
 
-Result<Import> PostgresCatalog::InsertImport(const NewImport&) { return NotYet("InsertImport"); }
-Result<Import> PostgresCatalog::GetImport(std::string_view, const AssetFilter&) {
-  return NotYet("GetImport");
-}
-Result<std::vector<Import>> PostgresCatalog::ListImports(const AssetFilter&,
-                                                         const std::vector<ImportState>&, int) {
-  return NotYet("ListImports");
-}
-Result<std::optional<Import>> PostgresCatalog::FindImportOfAsset(std::string_view) {
-  return NotYet("FindImportOfAsset");
-}
-Result<std::optional<Import>> PostgresCatalog::ClaimImport(std::string_view, int64_t, int) {
-  return NotYet("ClaimImport");
-}
-Result<void> PostgresCatalog::RenewImport(std::string_view, std::string_view, int64_t, int64_t) {
-  return NotYet("RenewImport");
-}
-Result<Import> PostgresCatalog::FinishImport(std::string_view, std::string_view,
-                                             const ImportOutcome&) {
-  return NotYet("FinishImport");
-}
-Result<bool> PostgresCatalog::RecordWebhook(const ReceivedWebhook&, const std::vector<NewImport>&) {
-  return NotYet("RecordWebhook");
-}
 void PostgresCatalog::SetEventListener(std::function<void(int64_t)> listener) {
   std::lock_guard lock(listener_mu_);
   listener_ = std::move(listener);
