@@ -1,6 +1,7 @@
 #include "tests/support/catalog_backends.h"
 
 #include "catalog/sqlite/sqlite_catalog.h"
+#include "tests/support/backends/postgres_test_env.h"
 #include "tests/support/test_support.h"
 
 namespace reprise::catalog {
@@ -25,6 +26,8 @@ class SqliteTestEnv final : public CatalogTestEnv {
 std::vector<CatalogBackend> CatalogBackends() {
   std::vector<CatalogBackend> backends;
   backends.push_back({"sqlite", [] { return std::make_unique<SqliteTestEnv>(); }});
+  // A fresh database per test on the server of the `postgres` CTest fixture.
+  backends.push_back({"postgres", [] { return std::make_unique<PgTestEnv>(); }});
   return backends;
 }
 

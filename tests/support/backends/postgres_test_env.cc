@@ -1,4 +1,4 @@
-#include "tests/catalog/postgres/pg_test_env.h"
+#include "tests/support/backends/postgres_test_env.h"
 
 #include <unistd.h>
 

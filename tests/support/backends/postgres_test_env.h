@@ -9,7 +9,7 @@
 #include <string>
 
 #include "catalog/postgres/pg_pool.h"
-#include "tests/catalog/catalog_contract.h"
+#include "tests/support/catalog_backends.h"
 
 namespace reprise::catalog {
 
@@ -27,6 +27,7 @@ class PgTestEnv final : public CatalogTestEnv {
   PgTestEnv& operator=(const PgTestEnv&) = delete;
 
   [[nodiscard]] Result<std::unique_ptr<Catalog>> Connect(const Clock& clock) override;
+  [[nodiscard]] std::string Url() const override { return url_; }
   const std::string& url() const { return url_; }
   const std::string& database() const { return database_; }
 

@@ -1,6 +1,5 @@
-// The PostgreSQL backend: the shared Catalog contract suite on a fresh database per test,
-// plus what only PostgreSQL has (its migrations, the pool's reconnects, claims from many
-// connections at once).
+// What only the PostgreSQL backend has: its migrations, the pool's reconnects, claims
+// from many connections at once. (The shared suites run on it through CatalogBackends().)
 
 #include "catalog/postgres/pg_catalog.h"
 
@@ -15,15 +14,10 @@
 #include "catalog/postgres/pg_migrator.h"
 #include "catalog/postgres/pg_pool.h"
 #include "tests/catalog/catalog_contract.h"
-#include "tests/catalog/postgres/pg_test_env.h"
+#include "tests/support/backends/postgres_test_env.h"
 
 namespace reprise::catalog {
 namespace {
-
-INSTANTIATE_TEST_SUITE_P(Postgres, CatalogContractTest,
-                         ::testing::Values(CatalogBackend{
-                             "postgres", [] { return std::make_unique<PgTestEnv>(); }}),
-                         BackendName);
 
 TEST(PostgresMigrations, MatchSqliteVersionsAndNames) {
   auto pg = PostgresMigrations();
