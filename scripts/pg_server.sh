@@ -7,10 +7,19 @@
 #   DIR/url   postgres://postgres@127.0.0.1:PORT/postgres
 #   DIR/env   environment for clients (none needed: trust authentication on loopback)
 # `stop DIR` stops it and removes the data; stopping what is not running is a no-op.
+# `halt DIR` and `resume DIR` stop the server keeping its data and start it again on the
+# same port (tests of clients that outlive a database restart).
 # A start that fails prints the server log and exits non-zero.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|halt|resume DIR" >&2; exit 2; }
+
+# The server outlives this script: it must not keep open the pipes the caller reads our
+# output from (beyond stdout and stderr, which it never gets), or the caller waits for it.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  case $fd in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+done
 [ $# -eq 2 ] || usage
 action=$1
 dir=$2
@@ -33,7 +42,30 @@ stop() {
     "${as_pg[@]}" "$bindir/pg_ctl" -D "$data/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$data"
-  rm -f "$dir/datadir" "$dir/url" "$dir/env"
+  rm -f "$dir/datadir" "$dir/url" "$dir/env" "$dir/port"
+}
+
+launch() {  # DATA PORT: starts the cluster, true when it runs
+  "${as_pg[@]}" "$bindir/pg_ctl" -D "$1/data" -l "$1/log" -w -t 20 start \
+    -o "-c listen_addresses=127.0.0.1 -p $2 -k $1 -c fsync=off \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    >/dev/null 2>&1
+}
+
+halt() {
+  local data
+  data=$(cat "$dir/datadir")
+  "${as_pg[@]}" "$bindir/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null
+}
+
+resume() {
+  local data
+  data=$(cat "$dir/datadir")
+  if ! launch "$data" "$(cat "$dir/port")"; then
+    echo "pg_server.sh: PostgreSQL did not start again; its log:" >&2
+    cat "$data/log" >&2 2>/dev/null || true
+    exit 1
+  fi
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -57,10 +89,8 @@ start() {
   for attempt in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     port_free "$port" || continue
-    if "${as_pg[@]}" "$bindir/pg_ctl" -D "$data/data" -l "$data/log" -w -t 20 start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-        >/dev/null 2>&1; then
+    if launch "$data" "$port"; then
+      echo "$port" >"$dir/port"
       echo "postgres://postgres@127.0.0.1:$port/postgres" >"$dir/url"
       : >"$dir/env"
       return 0
@@ -76,5 +106,7 @@ start() {
 case "$action" in
   start) start ;;
   stop) stop ;;
+  halt) halt ;;
+  resume) resume ;;
   *) usage ;;
 esac

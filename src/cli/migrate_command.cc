@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "app/migrations.h"
+#include "app/backends/migrations.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 

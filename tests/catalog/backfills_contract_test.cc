@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/wrapped_backend.h"
 
 namespace reprise::catalog {
 namespace {
@@ -79,6 +80,8 @@ class BackfillContract : public CatalogContractTest {
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackfillContract, ::testing::ValuesIn(CatalogBackends()),
                          BackendName);
+INSTANTIATE_TEST_SUITE_P(Wrapper, BackfillContract,
+                         ::testing::Values(Wrapped(CatalogBackends().front())), BackendName);
 
 void ExpectCode(const Error& error, ErrorCode code) {
   EXPECT_EQ(error.code, code) << error.ToString();

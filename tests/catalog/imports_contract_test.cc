@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/wrapped_backend.h"
 
 namespace reprise::catalog {
 namespace {
@@ -26,6 +27,8 @@ class ImportsContract : public CatalogContractTest {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ImportsContract, ::testing::ValuesIn(CatalogBackends()),
                          BackendName);
+INSTANTIATE_TEST_SUITE_P(Wrapper, ImportsContract,
+                         ::testing::Values(Wrapped(CatalogBackends().front())), BackendName);
 
 TEST_P(ImportsContract, InsertedImportsAreQueuedAndScopedToTheirOwner) {
   auto inserted = catalog_->InsertImport(Make("imp_a"));

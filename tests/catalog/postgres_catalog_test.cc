@@ -3,7 +3,10 @@
 
 #include "catalog/postgres/pg_catalog.h"
 
+#include <chrono>
+#include <fstream>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "catalog/postgres/pg_pool.h"
 #include "tests/catalog/catalog_contract.h"
 #include "tests/support/backends/postgres_test_env.h"
+#include "tests/support/test_support.h"
 
 namespace reprise::catalog {
 namespace {
@@ -115,6 +119,71 @@ TEST(PostgresCatalog, ReconnectsAfterTheServerDropsItsConnections) {
   }
   EXPECT_EQ(Ok(catalog->GetAsset("a1", {})).id, "a1");
   EXPECT_EQ(Ok(catalog->CountAssets({})), 1);
+}
+
+// A server of the test's own (the fixture's is shared by tests running in parallel),
+// stopped and started again on its port by scripts/pg_server.sh; stopped for good at the
+// end, also when the test fails.
+class OwnServer {
+ public:
+  OwnServer() { Script("start"); }
+  ~OwnServer() { Script("stop"); }
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
+
+  void Halt() { Script("halt"); }
+  void Resume() { Script("resume"); }
+  std::string url() const {
+    std::ifstream in(dir_.Join("url"));
+    std::string url;
+    std::getline(in, url);
+    return url;
+  }
+
+ private:
+  void Script(const std::string& action) {
+    auto result = reprise::testing::RunCommand({REPRISE_PG_SERVER_SCRIPT, action, dir_.path()});
+    if (result.exit_code != 0) ADD_FAILURE() << "pg_server.sh " << action << ": " << result.output;
+  }
+
+  reprise::testing::TempDir dir_;
+};
+
+// The database goes away under a worker holding a lease and comes back: while it is
+// down calls fail as kUnavailable (nothing is reported done that was not stored); once it
+// is back the same catalog object reconnects and the worker finishes its job.
+TEST(PostgresCatalog, SurvivesTheServerStoppingAndStartingAgain) {
+  OwnServer server;
+  FakeClock clock;
+  PgPoolOptions options;
+  options.connect_attempts = 2;
+  options.first_backoff = std::chrono::milliseconds(5);
+  auto catalog = Ok(PostgresCatalog::Open(server.url(), clock, options));
+  NewJob job;
+  job.stages = {"probe"};
+  Ok(catalog->InsertAssetWithJob(MakeAsset("a1"), job));
+  ClaimRequest claim;
+  claim.worker_id = "w1";
+  auto claimed = Ok(catalog->ClaimJobs(claim));
+  ASSERT_EQ(claimed.size(), 1u);
+  const int64_t derivative = Ok(catalog->StartDerivative("a1", "probe", 1, "p1", {}));
+
+  server.Halt();
+  auto done = catalog->CompleteDerivative(derivative, Done({{"ok", true}}));
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, ErrorCode::kUnavailable) << done.error().ToString();
+  auto finished = catalog->FinishJob(claimed[0].id, "w1", {});
+  ASSERT_FALSE(finished);
+  EXPECT_EQ(finished.error().code, ErrorCode::kUnavailable) << finished.error().ToString();
+
+  server.Resume();
+  // Nothing of the failed calls was stored: the attempt still runs, the job is still held.
+  EXPECT_EQ(Ok(catalog->ListDerivatives("a1")).front().state, DerivativeState::kRunning);
+  EXPECT_EQ(Ok(catalog->GetJob(claimed[0].id, {})).state, JobState::kRunning);
+  Ok(catalog->CompleteDerivative(derivative, Done({{"ok", true}})));
+  Ok(catalog->FinishJob(claimed[0].id, "w1", {}));
+  EXPECT_EQ(Ok(catalog->GetJob(claimed[0].id, {})).state, JobState::kSucceeded);
+  EXPECT_EQ(Ok(catalog->GetCurrentDerivative("a1", "probe")).metadata["ok"], true);
 }
 
 // Many workers claiming at once from separate connections: every job is claimed once.

@@ -1,4 +1,4 @@
-#include "app/migrations.h"
+#include "app/backends/migrations.h"
 
 #include <filesystem>
 #include <span>
