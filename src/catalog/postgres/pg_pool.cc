@@ -1,5 +1,7 @@
 #include "catalog/postgres/pg_pool.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -23,6 +25,17 @@ std::string Trim(std::string message) {
   }
   std::replace(message.begin(), message.end(), '\n', ' ');
   return message;
+}
+
+// An idle connection the server wrote to has been ended by it (a restart, an
+// administrator's terminate): no query is pending, and the pool LISTENs on nothing, so
+// the only unsolicited message is the notice of its end. Such a connection is dropped
+// before use rather than failing the caller's first statement (which libpqxx 6.4 also
+// answers with a leaked result).
+bool Alive(pqxx::connection& connection) {
+  if (!connection.is_open()) return false;
+  pollfd socket{connection.sock(), POLLIN, 0};
+  return socket.fd >= 0 && poll(&socket, 1, 0) == 0;
 }
 
 }  // namespace
@@ -90,21 +103,25 @@ Result<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
 }
 
 Result<PgPool::Lease> PgPool::Acquire() {
+  std::vector<std::unique_ptr<pqxx::connection>> dropped;  // closed after the lock is let go
   {
     std::unique_lock lock(mu_);
-    const bool got = freed_.wait_for(lock, options_.acquire_timeout, [&] {
-      return !idle_.empty() || open_ < options_.max_connections;
-    });
-    if (!got) {
-      return Fail(ErrorCode::kUnavailable, "all " + std::to_string(options_.max_connections) +
-                                               " connections to the catalog stayed busy for " +
-                                               std::to_string(options_.acquire_timeout.count()) +
-                                               " ms");
-    }
-    if (!idle_.empty()) {
+    while (true) {
+      const bool got = freed_.wait_for(lock, options_.acquire_timeout, [&] {
+        return !idle_.empty() || open_ < options_.max_connections;
+      });
+      if (!got) {
+        return Fail(ErrorCode::kUnavailable, "all " + std::to_string(options_.max_connections) +
+                                                 " connections to the catalog stayed busy for " +
+                                                 std::to_string(options_.acquire_timeout.count()) +
+                                                 " ms");
+      }
+      if (idle_.empty()) break;
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(connection));
+      if (Alive(*connection)) return Lease(this, std::move(connection));
+      --open_;
+      dropped.push_back(std::move(connection));
     }
     ++open_;  // reserved: connect outside the lock
   }
