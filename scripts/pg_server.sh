@@ -48,7 +48,7 @@ stop() {
 launch() {  # DATA PORT: starts the cluster, true when it runs
   "${as_pg[@]}" "$bindir/pg_ctl" -D "$1/data" -l "$1/log" -w -t 20 start \
     -o "-c listen_addresses=127.0.0.1 -p $2 -k $1 -c fsync=off \
-        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
     >/dev/null 2>&1
 }
 
