@@ -63,19 +63,29 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms
 # A warm-up run: the first 64 connections arrive at once at httplib's short listen
 # backlog, and their SYN retries would count as latency of whichever path came first.
 wrk -t"$threads" -c"$connections" -d2s "$base/healthz" >/dev/null
+# The server's own CPU time per answer (utime + stime from /proc, in clock ticks): a figure
+# that holds when other work shares the cores, unlike req/s.
+ticks=$(getconf CLK_TCK)
+server_cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 floor=
-printf '%-58s %12s %9s %9s %9s %s\n' path req/s p50_ms p99_ms errors vs_healthz
+printf '%-58s %12s %9s %9s %11s %9s %s\n' path req/s p50_ms p99_ms cpu_us/req errors vs_healthz
 for raw in /healthz "${paths[@]}"; do
   [ "$raw" = /healthz ] && [ -n "$floor" ] && continue
   path=${raw//\{id\}/"$id"}
   path=${path//\{blob\}/"$blob"}
+  cpu_before=$(server_cpu)
   out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$base$path")
+  cpu_after=$(server_cpu)
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu_us=$(awk -v c=$((cpu_after - cpu_before)) -v t="$ticks" -v n="$requests" \
+    'BEGIN {printf "%.0f", (n > 0 ? c / t * 1e6 / n : 0)}')
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
   p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
   errors=$(awk '/Non-2xx or 3xx/ {print $NF} /Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
   [ -n "$floor" ] || floor=$rps
-  printf '%-58s %12s %9s %9s %9s %s\n' "${raw:0:58}" "$rps" "$p50" "$p99" "${errors:-0}" \
+  printf '%-58s %12s %9s %9s %11s %9s %s\n' "${raw:0:58}" "$rps" "$p50" "$p99" "$cpu_us" \
+    "${errors:-0}" \
     "$(awk -v a="$rps" -v b="$floor" 'BEGIN {printf "%.2f", a / b}')"
 done
 echo "server: $(grep -E '^(Threads|VmHWM)' /proc/$server/status | tr -s ' \t' ' ' | tr '\n' ' ')"

@@ -74,7 +74,7 @@ concept CatalogRow = requires(const R& row, int column) {
 inline constexpr std::string_view kAssetColumns =
     "a.id, a.owner, a.source, a.sha256, a.cid, a.size_bytes, a.original_key, a.original_name,"
     " a.source_uri, a.status, a.kind, a.container, a.duration_seconds, a.width, a.height,"
-    " a.parent_id, a.refs, a.created_at, a.updated_at";
+    " a.parent_id, a.refs, a.created_at, a.updated_at, a.revision";
 
 template <CatalogRow Row>
 Result<Asset> ReadAsset(const Row& row) {
@@ -106,6 +106,7 @@ Result<Asset> ReadAsset(const Row& row) {
   asset.refs = std::move(*refs);
   asset.created_at = row.Int64(17);
   asset.updated_at = row.Int64(18);
+  asset.revision = row.Int64(19);
   return asset;
 }
 

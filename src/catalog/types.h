@@ -72,6 +72,11 @@ struct Asset {
   std::map<std::string, std::string> refs;
   int64_t created_at = 0;  // UTC microseconds
   int64_t updated_at = 0;
+  // Raised by the catalog whenever anything the asset's document shows changes: this row,
+  // any of its derivatives, the quarantine of its content. The same revision read twice
+  // means nothing in between changed (a cache of the document may be reused); its value
+  // means nothing else.
+  int64_t revision = 0;
 };
 
 struct InsertAssetResult {

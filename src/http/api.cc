@@ -69,6 +69,15 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   return ApiContext{app, std::move(*signer), {}};
 }
 
+Result<AnswerSigning> SignForAnswer(const ApiContext& context) {
+  auto expires = context.signer->SharedExpiry();
+  if (!expires) return Fail(expires.error());
+  return AnswerSigning{*expires,
+                       [&signer = *context.signer, until = *expires](std::string_view key) {
+                         return signer.SignUntil(key, until);
+                       }};
+}
+
 void AddApiRoutes(Router& router, ApiContext& context) {
   AddHealthRoutes(router, context);
   AddUploadRoutes(router, context);

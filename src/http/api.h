@@ -35,6 +35,15 @@ struct ApiContext {
 // cannot be read or written.
 [[nodiscard]] Result<ApiContext> MakeApiContext(app::App& app);
 
+// How one answer signs its blob URLs: every URL in it expires at the signer's
+// SharedExpiry (the same for a whole minute), so answers built within that step are
+// byte for byte the same and a kept one (AssetsService::ShowText) stays true.
+struct AnswerSigning {
+  int64_t expires = 0;
+  services::SignUrl sign;
+};
+[[nodiscard]] Result<AnswerSigning> SignForAnswer(const ApiContext& context);
+
 // Every route group below.
 void AddApiRoutes(Router& router, ApiContext& context);
 

@@ -54,16 +54,43 @@ std::string BlobUrlSigner::Signature(std::string_view key, std::string_view expi
   return Base64UrlEncode(mac);
 }
 
-Result<std::string> BlobUrlSigner::Sign(std::string_view key, std::chrono::seconds ttl) const {
-  REPRISE_TRY(blob::ValidateKey(key));
-  if (ttl.count() <= 0 || ttl > kMaxTtl) {
+namespace {
+
+Result<void> CheckTtl(std::chrono::seconds ttl) {
+  if (ttl.count() <= 0 || ttl > BlobUrlSigner::kMaxTtl) {
     return Fail(ErrorCode::kInvalidArgument, "a signed blob URL lives between 1 second and " +
-                                                 std::to_string(kMaxTtl.count()) +
+                                                 std::to_string(BlobUrlSigner::kMaxTtl.count()) +
                                                  " seconds, not " + std::to_string(ttl.count()));
   }
-  std::string expires = std::to_string(NowSeconds(clock_) + ttl.count());
-  return std::string(kRoutePrefix) + PercentEncodeKey(key) + "?expires=" + expires +
-         "&sig=" + Signature(key, expires);
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> BlobUrlSigner::Sign(std::string_view key, std::chrono::seconds ttl) const {
+  REPRISE_TRY(CheckTtl(ttl));
+  return SignUntil(key, NowSeconds(clock_) + ttl.count());
+}
+
+Result<int64_t> BlobUrlSigner::SharedExpiry(std::chrono::seconds ttl) const {
+  REPRISE_TRY(CheckTtl(ttl));
+  const int64_t step = kExpiryStep.count();
+  const int64_t earliest = NowSeconds(clock_) + ttl.count();
+  return (earliest + step - 1) / step * step;
+}
+
+Result<std::string> BlobUrlSigner::SignUntil(std::string_view key, int64_t expires) const {
+  REPRISE_TRY(blob::ValidateKey(key));
+  const int64_t now = NowSeconds(clock_);
+  if (expires <= now || expires > now + kMaxTtl.count() + kExpiryStep.count()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a signed blob URL must expire within " +
+                    std::to_string(kMaxTtl.count() + kExpiryStep.count()) +
+                    " seconds from now, not at " + std::to_string(expires));
+  }
+  std::string text = std::to_string(expires);
+  return std::string(kRoutePrefix) + PercentEncodeKey(key) + "?expires=" + text +
+         "&sig=" + Signature(key, text);
 }
 
 Result<void> BlobUrlSigner::Verify(std::string_view key, std::string_view expires,

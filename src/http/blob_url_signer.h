@@ -49,6 +49,17 @@ class BlobUrlSigner final {
   [[nodiscard]] Result<std::string> Sign(std::string_view key,
                                          std::chrono::seconds ttl = kDefaultTtl) const;
 
+  // An expiry shared by every URL signed within the same step: now + ttl rounded up to a
+  // whole kExpiryStep of Unix time. A URL signed until it lives at least `ttl` and less
+  // than ttl + kExpiryStep, and one key signed twice within a step gives the same URL, so
+  // browsers and CDNs keep what they fetched and a server may reuse an answer holding
+  // such URLs for the rest of the step. kInvalidArgument for a ttl outside (0, kMaxTtl].
+  static constexpr std::chrono::seconds kExpiryStep{60};
+  [[nodiscard]] Result<int64_t> SharedExpiry(std::chrono::seconds ttl = kDefaultTtl) const;
+  // The URL of `key` valid until `expires` (Unix seconds). kInvalidArgument for a key
+  // blob/keys.h refuses, an expiry not after now, or one beyond now + kMaxTtl + kExpiryStep.
+  [[nodiscard]] Result<std::string> SignUntil(std::string_view key, int64_t expires) const;
+
   [[nodiscard]] Result<void> Verify(std::string_view key, std::string_view expires,
                                     std::string_view sig) const;
 

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "core/crypto.h"
+#include "core/json_text.h"
 #include "http/error_response.h"
 
 namespace reprise::http {
@@ -80,8 +81,7 @@ std::optional<std::string> RouteRequest::Header(std::string_view name) const {
 
 void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
   response.status = status;
-  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                       "application/json");
+  response.set_content(JsonText(body), "application/json");
 }
 
 void SendError(httplib::Response& response, const Error& error, nlohmann::json details) {

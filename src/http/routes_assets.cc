@@ -12,10 +12,6 @@ namespace {
 constexpr int64_t kDefaultPage = 100;
 constexpr int64_t kMaxPage = 1000;
 
-services::SignUrl Signer(const ApiContext& context) {
-  return [&signer = *context.signer](std::string_view key) { return signer.Sign(key); };
-}
-
 Result<nlohmann::json> ListAssets(ApiContext& context, RouteRequest& request,
                                   const QueryParams& query) {
   backfill::Selection selection;
@@ -36,17 +32,27 @@ Result<nlohmann::json> ListAssets(ApiContext& context, RouteRequest& request,
   return services::AssetListJson(*list);
 }
 
-Result<nlohmann::json> ShowAsset(ApiContext& context, RouteRequest& request) {
+// GET /api/v1/assets/{id}: the document as the service keeps it (built once per asset
+// revision and signing step, then sent as stored text); an id that names no asset yet may
+// be a URL import still downloading.
+Result<void> ShowAsset(ApiContext& context, RouteRequest& request, httplib::Response& response) {
+  REPRISE_TRY(QueryParams::Of(request, {}));
   const std::string& id = request.Param("id");
-  auto detail = context.app.assets().Show(request.caller, id, std::nullopt, Signer(context));
-  if (!detail && detail.error().code == ErrorCode::kNotFound && context.import_status) {
-    // Not an asset (yet): perhaps a URL import still downloading.
+  auto signing = SignForAnswer(context);
+  if (!signing) return Fail(signing.error());
+  auto text = context.app.assets().ShowText(request.caller, id, signing->sign, signing->expires);
+  if (!text && text.error().code == ErrorCode::kNotFound && context.import_status) {
     auto import = context.import_status(request.caller, id);
     if (!import) return Fail(import.error());
-    if (*import) return std::move(**import);
+    if (*import) {
+      SendJson(response, 200, **import);
+      return {};
+    }
   }
-  if (!detail) return Fail(detail.error());
-  return std::move(detail->json);
+  if (!text) return Fail(text.error());
+  response.status = 200;
+  response.set_content(**text, "application/json");
+  return {};
 }
 
 Result<nlohmann::json> Duplicates(ApiContext& context, RouteRequest& request,
@@ -73,14 +79,18 @@ void AddAssetRoutes(Router& router, ApiContext& context) {
                            return ListAssets(context, request, query);
                          }));
   router.Add("GET", "/api/v1/assets/{id}",
-             JsonHandler({}, [&context](RouteRequest& request, const QueryParams&) {
-               return ShowAsset(context, request);
-             }));
-  router.Add("GET", "/api/v1/assets/{id}/derivatives/{stage}",
-             JsonHandler({}, [&context](RouteRequest& request, const QueryParams&) {
-               return context.app.assets().ShowDerivative(request.caller, request.Param("id"),
-                                                          request.Param("stage"), Signer(context));
-             }));
+             [&context](RouteRequest& request, httplib::Response& response) {
+               return ShowAsset(context, request, response);
+             });
+  router.Add(
+      "GET", "/api/v1/assets/{id}/derivatives/{stage}",
+      JsonHandler({},
+                  [&context](RouteRequest& request, const QueryParams&) -> Result<nlohmann::json> {
+                    auto signing = SignForAnswer(context);
+                    if (!signing) return Fail(signing.error());
+                    return context.app.assets().ShowDerivative(
+                        request.caller, request.Param("id"), request.Param("stage"), signing->sign);
+                  }));
   router.Add(
       "DELETE", "/api/v1/assets/{id}",
       JsonHandler({},

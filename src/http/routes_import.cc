@@ -23,8 +23,14 @@ Result<int> LimitParam(const RouteRequest& request) {
   return limit;
 }
 
+// The answer's signer; a signer that cannot sign reports it on its first URL.
 services::SignBlobUrl Signer(const ApiContext& context) {
-  return [&signer = *context.signer](std::string_view key) { return signer.Sign(key); };
+  auto signing = SignForAnswer(context);
+  if (!signing) {
+    return
+        [error = signing.error()](std::string_view) -> Result<std::string> { return Fail(error); };
+  }
+  return std::move(signing->sign);
 }
 
 Result<void> ImportFromUrl(ApiContext& context, RouteRequest& request,

@@ -244,9 +244,10 @@ void AddUploadRoutes(Router& router, ApiContext& context) {
           return {};
         }
         // The document GET /api/v1/assets/{id} answers, signed file URLs included.
-        auto view = context.app.assets().Show(
-            call.caller, uploaded->asset.id, std::nullopt,
-            [&signer = *context.signer](std::string_view key) { return signer.Sign(key); });
+        auto signing = SignForAnswer(context);
+        if (!signing) return Fail(signing.error());
+        auto view =
+            context.app.assets().Show(call.caller, uploaded->asset.id, std::nullopt, signing->sign);
         if (!view) return Fail(view.error());
         view->json["created"] = uploaded->created;
         response.set_header("Location", "/api/v1/assets/" + uploaded->asset.id);

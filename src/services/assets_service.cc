@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/json_text.h"
+
 namespace reprise::services {
 namespace {
 
@@ -93,6 +95,25 @@ Result<AssetDetail> AssetsService::Show(const Caller& caller, const std::string&
   return AssetDetail{std::move(*asset), std::move(*json)};
 }
 
+Result<std::shared_ptr<const std::string>> AssetsService::ShowText(const Caller& caller,
+                                                                   const std::string& id,
+                                                                   const SignUrl& sign,
+                                                                   int64_t expires) {
+  auto scope = caller.Scope();
+  if (!scope) return Fail(scope.error());
+  auto asset = catalog_.GetAsset(id, *scope);
+  if (!asset) return Fail(asset.error());
+  const DocumentCache::Stamp stamp{asset->revision, expires};
+  if (auto text = documents_.Find(asset->id, stamp)) return text;
+  // Built from reads made after the revision was read: if anything changed meanwhile, the
+  // revision has moved on and no later request matches this entry.
+  auto json = AssetDetailJson(catalog_, registry_, *asset, sign);
+  if (!json) return Fail(json.error());
+  auto text = std::make_shared<const std::string>(JsonText(*json));
+  documents_.Store(asset->id, stamp, text);
+  return text;
+}
+
 Result<nlohmann::json> AssetsService::ShowDerivative(const Caller& caller, const std::string& id,
                                                      const std::string& stage,
                                                      const SignUrl& sign) {
@@ -115,6 +136,7 @@ Result<DeletedAsset> AssetsService::Delete(const Caller& caller, const std::stri
   if (!asset) return Fail(asset.error());
   auto shared = catalog_.DeleteAsset(id, *scope);
   if (!shared) return Fail(shared.error());
+  documents_.Forget(id);
 
   // The record is gone: its files are unreachable now, so remove them.
   DeletedAsset deleted{id, 0, *shared};

@@ -29,6 +29,7 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "services/caller.h"
+#include "services/document_cache.h"
 #include "services/views.h"
 #include "stages/registry.h"
 
@@ -62,9 +63,16 @@ nlohmann::json AssetListJson(const AssetList& list);
 
 class AssetsService final {
  public:
+  // Built documents are kept up to this many bytes (ShowText).
+  static constexpr size_t kDefaultDocumentCacheBytes = size_t{64} << 20;
+
   AssetsService(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
-                Logger log)
-      : catalog_(catalog), blobs_(blobs), registry_(registry), log_(std::move(log)) {}
+                Logger log, size_t document_cache_bytes = kDefaultDocumentCacheBytes)
+      : catalog_(catalog),
+        blobs_(blobs),
+        registry_(registry),
+        log_(std::move(log)),
+        documents_(document_cache_bytes) {}
 
   // One page, oldest first. page.limit in 1..1000 (else kInvalidArgument); a cursor from
   // an earlier page continues it.
@@ -79,6 +87,16 @@ class AssetsService final {
   [[nodiscard]] Result<AssetDetail> Show(const Caller& caller, const std::string& id,
                                          const std::optional<std::string>& only_owner = {},
                                          const SignUrl& sign = {});
+  // Show()'s document as JSON text (core/json_text.h), for answers sent as they are.
+  // `sign` must give the same URL for a key on every call with the same `expires` (as
+  // http::BlobUrlSigner::SignUntil does): a text built for (the asset's revision,
+  // `expires`) is kept in the document cache and served again while both hold, after the
+  // one catalog read that checks owner and revision.
+  [[nodiscard]] Result<std::shared_ptr<const std::string>> ShowText(const Caller& caller,
+                                                                    const std::string& id,
+                                                                    const SignUrl& sign,
+                                                                    int64_t expires);
+  [[nodiscard]] DocumentCache::Stats document_cache_stats() const { return documents_.stats(); }
   // One entry of Show's "derivatives": kNotFound for a stage that is not registered.
   [[nodiscard]] Result<nlohmann::json> ShowDerivative(const Caller& caller, const std::string& id,
                                                       const std::string& stage,
@@ -97,6 +115,7 @@ class AssetsService final {
   blob::BlobStore& blobs_;
   const stages::Registry& registry_;
   Logger log_;
+  DocumentCache documents_;
 };
 
 }  // namespace reprise::services

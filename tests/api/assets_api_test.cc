@@ -142,6 +142,52 @@ TEST_F(ApiTest, AnAssetShowsItsDerivativesWithSignedUrls) {
   EXPECT_TRUE(HasStatus(Get(path + "?verbose=1", "tokA"), 400));
 }
 
+// The server keeps built documents; what it sends must still follow every change, also
+// one made behind its back (a worker process writing to the same catalog).
+TEST_F(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
+  auto ids = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string path = "/api/v1/assets/" + ids[0];
+  auto first = Get(path, "tokA");
+  ASSERT_TRUE(HasStatus(first, 200));
+  const auto hits = api_.app().assets().document_cache_stats().hits;
+  auto again = Get(path, "tokA");
+  ASSERT_TRUE(HasStatus(again, 200));
+  EXPECT_EQ(again->body, first->body);
+  EXPECT_EQ(api_.app().assets().document_cache_stats().hits, hits + 1);
+  // Kept or not, another owner's asset is not found.
+  EXPECT_TRUE(HasStatus(Get(path, "tokB"), 404));
+
+  // A failed attempt of a newer thumbnail recipe, recorded straight in the catalog.
+  catalog::Catalog& catalog = api_.app().catalog();
+  auto started =
+      catalog.StartDerivative(ids[0], "thumbnail", 99, "newer-recipe", nlohmann::json::object());
+  ASSERT_TRUE(started) << started.error().ToString();
+  catalog::DerivativeOutcome failed;
+  failed.state = catalog::DerivativeState::kFailed;
+  failed.error = Error{ErrorCode::kIo, "disk on fire", {}};
+  ASSERT_TRUE(catalog.CompleteDerivative(*started, failed));
+  auto thumbnail_of = [](const json& doc) {
+    for (const auto& stage : doc["derivatives"]) {
+      if (stage["stage"] == "thumbnail") return stage;
+    }
+    return json();
+  };
+  json before = thumbnail_of(JsonOf(first));
+  json after = thumbnail_of(JsonOf(Get(path, "tokA")));
+  ASSERT_TRUE(after.is_object());
+  EXPECT_EQ(after["latest"]["recipe"], "newer-recipe") << after.dump();
+  EXPECT_EQ(after["latest"]["error"]["message"], "disk on fire");
+  EXPECT_EQ(after["history"].size(), before["history"].size() + 1);
+
+  ASSERT_TRUE(catalog.SetAssetStatus(ids[0], catalog::AssetStatus::kFailed));
+  EXPECT_EQ(JsonOf(Get(path, "tokA"))["status"], "failed");
+
+  // Deleted: gone at once, not served from what was kept.
+  ASSERT_TRUE(HasStatus(Delete(path, "tokA"), 200));
+  EXPECT_TRUE(HasStatus(Get(path, "tokA"), 404));
+}
+
 TEST_F(ApiTest, AnImportIdIsAnsweredThroughTheImportSeam) {
   api_.context().import_status =
       [](const services::Caller& caller,

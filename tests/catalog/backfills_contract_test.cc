@@ -443,9 +443,11 @@ TEST_P(BackfillContract, OneDriverHoldsABackfillUntilItsLeaseEnds) {
   EXPECT_FALSE(Ok(catalog_->ClaimBackfillDriver(running.id, "d2", 10 * kSecond)));
   clock_.Advance(5 * kSecond);
   EXPECT_TRUE(Ok(catalog_->ClaimBackfillDriver(running.id, "d1", 10 * kSecond))) << "renewed";
-  clock_.Advance(9 * kSecond);
-  EXPECT_FALSE(Ok(catalog_->ClaimBackfillDriver(running.id, "d2", 10 * kSecond)));
-  clock_.Advance(2 * kSecond);
+  clock_.Advance(10 * kSecond);
+  EXPECT_FALSE(Ok(catalog_->ClaimBackfillDriver(running.id, "d2", 10 * kSecond)))
+      << "a lease holds up to its expiry instant";
+  EXPECT_TRUE(Ok(catalog_->ListUndrivenBackfills()).empty());
+  clock_.Advance(1);
   EXPECT_EQ(Ok(catalog_->ListUndrivenBackfills()), (std::vector<int64_t>{running.id}))
       << "the lease expired";
   EXPECT_TRUE(Ok(catalog_->ClaimBackfillDriver(running.id, "d2", 10 * kSecond)));
@@ -456,7 +458,10 @@ TEST_P(BackfillContract, OneDriverHoldsABackfillUntilItsLeaseEnds) {
   EXPECT_EQ(Ok(catalog_->GetBackfill(running.id, {})).driver, "");
   EXPECT_EQ(Ok(catalog_->ListUndrivenBackfills()), (std::vector<int64_t>{running.id}));
 
-  Ok(catalog_->SetBackfillState(running.id, {BackfillState::kRunning}, BackfillState::kCancelling,
+  Ok(catalog_->SetBackfillState(running.id, {BackfillState::kRunning}, BackfillState::kPaused, ""));
+  EXPECT_TRUE(Ok(catalog_->ListUndrivenBackfills()).empty())
+      << "a paused backfill dispatches nothing";
+  Ok(catalog_->SetBackfillState(running.id, {BackfillState::kPaused}, BackfillState::kCancelling,
                                 ""));
   EXPECT_EQ(Ok(catalog_->ListUndrivenBackfills()), (std::vector<int64_t>{running.id}))
       << "a cancelling backfill needs a driver to finish it";

@@ -147,9 +147,10 @@ struct FakeRow {
 };
 
 TEST(CatalogCodec, ReadsAnAssetFromAnyRowType) {
-  FakeRow row{{"ast_1", "alice", "upload", "ab", "bafy", "10", "originals/ab", "a.wav", "", "ready",
-               "audio", "wav", "2.5", std::nullopt, std::nullopt, std::nullopt, R"({"isrc":"X"})",
-               "100", "200"}};
+  FakeRow row{
+      {"ast_1",      "alice",      "upload",          "ab",    "bafy", "10",  "originals/ab",
+       "a.wav",      "",           "ready",           "audio", "wav",  "2.5", std::nullopt,
+       std::nullopt, std::nullopt, R"({"isrc":"X"})", "100",   "200",  "7"}};
   Asset asset = Ok(ReadAsset(row));
   EXPECT_EQ(asset.id, "ast_1");
   EXPECT_EQ(asset.status, AssetStatus::kReady);
@@ -158,6 +159,7 @@ TEST(CatalogCodec, ReadsAnAssetFromAnyRowType) {
   EXPECT_FALSE(asset.media.width);
   EXPECT_EQ(asset.refs.at("isrc"), "X");
   EXPECT_EQ(asset.updated_at, 200);
+  EXPECT_EQ(asset.revision, 7);
 
   row.columns[9] = "shredded";
   auto bad = ReadAsset(row);

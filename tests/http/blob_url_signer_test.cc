@@ -183,5 +183,41 @@ TEST(PercentEncodeKey, KeepsUnreservedAndSlashes) {
   EXPECT_EQ(PercentEncodeKey("\x7f"), "%7F");
 }
 
+TEST_F(BlobUrlSignerTest, SharedExpiryIsTheSameWithinAStepAndLivesAtLeastTheTtl) {
+  // 1'700'000'000 is 20 s into a minute: now + 3600 rounds up to the next whole minute.
+  const int64_t now = 1'700'000'000;
+  auto first = signer_->SharedExpiry();
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(*first % BlobUrlSigner::kExpiryStep.count(), 0);
+  EXPECT_GE(*first, now + 3600);
+  EXPECT_LT(*first, now + 3600 + BlobUrlSigner::kExpiryStep.count());
+
+  // Later in the same step: the same expiry, so the same URL.
+  auto url = signer_->SignUntil(kKey, *first);
+  ASSERT_TRUE(url) << url.error().ToString();
+  const int64_t to_step_end = *first - (now + 3600);
+  clock_.Advance(to_step_end * 1'000'000);
+  EXPECT_EQ(*signer_->SharedExpiry(), *first);
+  EXPECT_EQ(*signer_->SignUntil(kKey, *signer_->SharedExpiry()), *url);
+  // One second later the step has moved on.
+  clock_.Advance(1'000'000);
+  EXPECT_EQ(*signer_->SharedExpiry(), *first + BlobUrlSigner::kExpiryStep.count());
+
+  SignedUrl parts = Split(*url);
+  EXPECT_EQ(parts.expires, std::to_string(*first));
+  EXPECT_TRUE(signer_->Verify(kKey, parts.expires, parts.sig));
+}
+
+TEST_F(BlobUrlSignerTest, SignUntilRefusesExpiriesInThePastOrTooFarAhead) {
+  const int64_t now = 1'700'000'000;
+  EXPECT_EQ(signer_->SignUntil(kKey, now).error().code, ErrorCode::kInvalidArgument);
+  const int64_t longest = now + BlobUrlSigner::kMaxTtl.count() + BlobUrlSigner::kExpiryStep.count();
+  EXPECT_TRUE(signer_->SignUntil(kKey, longest));
+  EXPECT_EQ(signer_->SignUntil(kKey, longest + 1).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(signer_->SignUntil("../etc/passwd", now + 60).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(signer_->SharedExpiry(seconds(0)).error().code, ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace reprise::http

@@ -387,6 +387,55 @@ DROP TABLE webhook_subscriptions;
 DROP TABLE events;
 )sql";
 
+// Version 9: a revision per asset that the database itself raises whenever anything an
+// asset's document shows changes: the asset's row, any of its derivatives (recorded,
+// finished, made current or not, deleted), or the quarantine of its content (shared by
+// every copy with that sha256). Triggers keep it, so no writer (of any process) can
+// forget; a reader that sees the same revision twice knows nothing in between changed,
+// which is what lets `reprise serve` reuse an answer it already built.
+constexpr std::string_view kAssetRevisionUp = R"sql(
+ALTER TABLE assets ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER assets_revision AFTER UPDATE ON assets
+  WHEN NEW.revision = OLD.revision
+BEGIN
+  UPDATE assets SET revision = OLD.revision + 1 WHERE id = NEW.id;
+END;
+CREATE TRIGGER derivatives_insert_revision AFTER INSERT ON derivatives
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE id = NEW.asset_id;
+END;
+CREATE TRIGGER derivatives_update_revision AFTER UPDATE ON derivatives
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE id IN (OLD.asset_id, NEW.asset_id);
+END;
+CREATE TRIGGER derivatives_delete_revision AFTER DELETE ON derivatives
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE id = OLD.asset_id;
+END;
+CREATE TRIGGER quarantine_insert_revision AFTER INSERT ON quarantine
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE sha256 = NEW.sha256;
+END;
+CREATE TRIGGER quarantine_update_revision AFTER UPDATE ON quarantine
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE sha256 IN (OLD.sha256, NEW.sha256);
+END;
+CREATE TRIGGER quarantine_delete_revision AFTER DELETE ON quarantine
+BEGIN
+  UPDATE assets SET revision = revision + 1 WHERE sha256 = OLD.sha256;
+END;
+)sql";
+constexpr std::string_view kAssetRevisionDown = R"sql(
+DROP TRIGGER quarantine_delete_revision;
+DROP TRIGGER quarantine_update_revision;
+DROP TRIGGER quarantine_insert_revision;
+DROP TRIGGER derivatives_delete_revision;
+DROP TRIGGER derivatives_update_revision;
+DROP TRIGGER derivatives_insert_revision;
+DROP TRIGGER assets_revision;
+ALTER TABLE assets DROP COLUMN revision;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -396,6 +445,7 @@ constexpr Migration kMigrations[] = {
     {6, "api tokens", kApiTokensUp, kApiTokensDown},
     {7, "imports", kImportsUp, kImportsDown},
     {8, "events", kEventsUp, kEventsDown},
+    {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
 };
 
 }  // namespace
