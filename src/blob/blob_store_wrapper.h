@@ -38,6 +38,13 @@ class BlobStoreWrapper : public BlobStore {
                                   const std::function<bool(const BlobInfo&)>& visit) override {
     return target_.List(prefix, visit);
   }
+  [[nodiscard]] Result<std::optional<std::string>> PresignGet(
+      std::string_view key, std::chrono::seconds expires_in) override {
+    return target_.PresignGet(key, expires_in);
+  }
+  [[nodiscard]] Result<std::string> ContentType(std::string_view key) override {
+    return target_.ContentType(key);
+  }
 
  private:
   BlobStore& target_;

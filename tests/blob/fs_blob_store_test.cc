@@ -82,6 +82,25 @@ class FsBlobStoreTest : public ::testing::Test {
   std::unique_ptr<BlobStore> store_;
 };
 
+TEST(FsBlobStore, KeepsNoContentTypeAndOffersNoPresignedUrl) {
+  TempDir dir;
+  auto store = FsBlobStore::Open(dir.Join("blobs"));
+  ASSERT_TRUE(store) << store.error().ToString();
+  auto writer = (*store)->NewWriter();
+  ASSERT_TRUE(writer);
+  (*writer)->SetContentType("video/mp4");
+  ASSERT_TRUE((*writer)->Write(Bytes("clip")));
+  ASSERT_TRUE((*writer)->Commit("clip.mp4"));
+  auto type = (*store)->ContentType("clip.mp4");
+  ASSERT_TRUE(type) << type.error().ToString();
+  EXPECT_EQ(*type, "");
+  EXPECT_EQ(DirEntries(dir.Join("blobs")), (std::vector<std::string>{".tmp", "clip.mp4"}))
+      << "no sidecar file";
+  auto url = (*store)->PresignGet("clip.mp4", kDefaultPresignExpiry);
+  ASSERT_TRUE(url) << url.error().ToString();
+  EXPECT_FALSE(url->has_value()) << "the HTTP layer signs its own /blobs URLs";
+}
+
 TEST(FsBlobStore, OpenCreatesRootWithParentsAndDescribesIt) {
   TempDir dir;
   std::string root = dir.Join("deep/er/blobs");

@@ -1,9 +1,11 @@
 #include "app/backends/builtin_backends.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "blob/fs/fs_blob_store.h"
+#include "blob/s3/s3_blob_store.h"
 #include "catalog/postgres/pg_catalog.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 
@@ -53,6 +55,12 @@ BackendRegistry BuiltinBackends() {
     });
   }
   backends.AddBlobStore("fs", OpenFs);
+  // s3://bucket/prefix?endpoint=...&region=...&path_style=true; credentials from AWS_*.
+  backends.AddBlobStore("s3", [](const BackendTarget& target) {
+    return blob::S3BlobStore::OpenUrl(target.url, [](const char* name) -> const char* {
+      return std::getenv(name);
+    });
+  });
   backends.SetPlainPathSchemes("sqlite", "fs");
   return backends;
 }
