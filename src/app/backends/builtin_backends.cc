@@ -57,9 +57,8 @@ BackendRegistry BuiltinBackends() {
   backends.AddBlobStore("fs", OpenFs);
   // s3://bucket/prefix?endpoint=...&region=...&path_style=true; credentials from AWS_*.
   backends.AddBlobStore("s3", [](const BackendTarget& target) {
-    return blob::S3BlobStore::OpenUrl(target.url, [](const char* name) -> const char* {
-      return std::getenv(name);
-    });
+    return blob::S3BlobStore::OpenUrl(
+        target.url, [](const char* name) -> const char* { return std::getenv(name); });
   });
   backends.SetPlainPathSchemes("sqlite", "fs");
   return backends;

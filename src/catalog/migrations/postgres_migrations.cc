@@ -336,6 +336,54 @@ DROP TABLE webhook_subscriptions;
 DROP TABLE events;
 )sql";
 
+// Version 9: the asset revision (see the SQLite migration 9): raised by triggers on any
+// change to an asset's row, its derivatives or the quarantine of its content. The asset
+// trigger is BEFORE UPDATE (it sets NEW.revision in the row being written, so it never
+// updates the row twice); the others update the asset rows they touch, which fires it.
+constexpr std::string_view kAssetRevisionUp = R"sql(
+ALTER TABLE assets ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION reprise_asset_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.revision := OLD.revision + 1;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER assets_revision BEFORE UPDATE ON assets
+  FOR EACH ROW EXECUTE FUNCTION reprise_asset_revision();
+CREATE FUNCTION reprise_derivative_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE assets SET revision = revision WHERE id = OLD.asset_id;
+  END IF;
+  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.asset_id <> OLD.asset_id) THEN
+    UPDATE assets SET revision = revision WHERE id = NEW.asset_id;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER derivatives_revision AFTER INSERT OR UPDATE OR DELETE ON derivatives
+  FOR EACH ROW EXECUTE FUNCTION reprise_derivative_revision();
+CREATE FUNCTION reprise_quarantine_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE assets SET revision = revision WHERE sha256 = OLD.sha256;
+  END IF;
+  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.sha256 <> OLD.sha256) THEN
+    UPDATE assets SET revision = revision WHERE sha256 = NEW.sha256;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER quarantine_revision AFTER INSERT OR UPDATE OR DELETE ON quarantine
+  FOR EACH ROW EXECUTE FUNCTION reprise_quarantine_revision();
+)sql";
+constexpr std::string_view kAssetRevisionDown = R"sql(
+DROP TRIGGER quarantine_revision ON quarantine;
+DROP FUNCTION reprise_quarantine_revision();
+DROP TRIGGER derivatives_revision ON derivatives;
+DROP FUNCTION reprise_derivative_revision();
+DROP TRIGGER assets_revision ON assets;
+DROP FUNCTION reprise_asset_revision();
+ALTER TABLE assets DROP COLUMN revision;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -345,6 +393,7 @@ constexpr Migration kMigrations[] = {
     {6, "api tokens", kApiTokensUp, kApiTokensDown},
     {7, "imports", kImportsUp, kImportsDown},
     {8, "events", kEventsUp, kEventsDown},
+    {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
 };
 
 }  // namespace
