@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
   # the HTTP API: URL import and outgoing webhooks (libcurl), /metrics (prometheus-cpp)
   libcurl4-openssl-dev prometheus-cpp-dev
+  # the PostgreSQL catalog (libpqxx 6.4) and the PostgreSQL 15 server its tests start
+  libpqxx-dev postgresql
   # the S3 blob store reads S3's XML answers with expat
   libexpat1-dev
   # the API tests replay the seeds' curl examples with the curl command itself

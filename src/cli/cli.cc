@@ -15,6 +15,7 @@
 #include "cli/common.h"
 #include "cli/ingest_command.h"
 #include "cli/jobs_command.h"
+#include "cli/migrate_command.h"
 #include "cli/process_command.h"
 #include "cli/queue_command.h"
 #include "cli/serve_command.h"
@@ -44,6 +45,7 @@ struct Commands {
   AssetsFlags assets;
   StagesFlags stages;
   TokensFlags tokens;
+  MigrateFlags migrate;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
   CLI::App* worker_command = nullptr;
@@ -53,6 +55,7 @@ struct Commands {
   CLI::App* assets_command = nullptr;
   CLI::App* stages_command = nullptr;
   CLI::App* tokens_command = nullptr;
+  CLI::App* migrate_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
 
@@ -81,6 +84,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.assets_command = AddAssetsCommand(cli, c.assets);
   c.stages_command = AddStagesCommand(cli, c.stages);
   c.tokens_command = AddTokensCommand(cli, c.tokens);
+  c.migrate_command = AddMigrateCommand(cli, c.migrate);
 
   // Set last: subcommands would otherwise inherit it.
   cli.footer(
@@ -99,6 +103,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
       "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
       "  reprise tokens create --owner alice    a bearer token for the HTTP API\n"
+      "  reprise migrate status                 the catalog's schema version\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
@@ -179,6 +184,9 @@ int Dispatch(int argc, char** argv) {
   if (ShowsProgress(c) && !c.global.log_level && config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);
   }
+
+  // Before the catalog is opened: opening it applies every migration.
+  if (*c.migrate_command) return RunMigrate(*config, c.migrate);
 
   auto app = app::App::Open(*config, *log,
                             Writes(c) ? app::App::Access::kCreate : app::App::Access::kExisting);
