@@ -10,6 +10,7 @@
 #include "core/webhook_signature.h"
 #include "media/ffmpeg.h"
 #include "media/libav_log.h"
+#include "services/webhooks.h"
 #include "stages/builtin.h"
 
 namespace reprise::app {
@@ -161,6 +162,7 @@ Result<std::unique_ptr<services::WebhookRunner>> App::NewWebhookRunner() {
   net::WebhookSenderOptions sender;
   sender.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_seconds * 1000));
   sender.connect_timeout = std::min(sender.timeout, sender.connect_timeout);
+  sender.addresses = services::WebhookAddressRules(config);
   return std::make_unique<services::WebhookRunner>(
       *catalog_, std::make_unique<net::CurlWebhookSender>(sender), *event_bell_, clock_, random_,
       std::move(options), log_);

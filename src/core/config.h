@@ -82,6 +82,11 @@ struct WebhooksConfig {
   double backoff_max_seconds = 3600;  // ...up to this (jittered below the ceiling)
   double timeout_seconds = 10;        // one POST, connecting included
   double event_retention_days = 30;   // events older are pruned; 0 keeps them all
+  // Lets subscriptions reach loopback, private, link-local (cloud metadata) and other
+  // non-public addresses (REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1): a receiver on the
+  // server's own network. Off, such a URL is refused when the subscription is created
+  // (an IP literal) or when a delivery connects (a name resolving to one).
+  bool allow_private_addresses = false;
 };
 
 // The [import] table: downloads of URL imports (net/url_fetcher.h).

@@ -57,7 +57,7 @@ ImportSettings ImportSettingsFrom(const Config& config, catalog::NewJob job) {
   settings.fetch.max_bytes = import.max_bytes;
   settings.fetch.connect_timeout = Millis(import.connect_timeout_seconds);
   settings.fetch.total_timeout = Millis(import.timeout_seconds);
-  settings.fetch.allow_private_addresses = import.allow_private_addresses;
+  settings.fetch.addresses.allow_private_addresses = import.allow_private_addresses;
   settings.concurrency = std::max(1, import.concurrency);
   // A download renews its lease as bytes arrive and is cut off after low_speed_seconds
   // without them, so twice that cannot expire under a live download.

@@ -59,9 +59,18 @@ nlohmann::json DeliveryJson(const catalog::WebhookDelivery& delivery) {
   return view;
 }
 
+net::AddressRules WebhookAddressRules(const WebhooksConfig& config) {
+  net::AddressRules rules;
+  rules.allow_private_addresses = config.allow_private_addresses;
+  rules.setting = "[webhooks] allow_private_addresses";
+  return rules;
+}
+
 Result<nlohmann::json> CreateWebhookSubscription(catalog::Catalog& catalog, const Caller& caller,
-                                                 const NewSubscriptionRequest& request) {
+                                                 const NewSubscriptionRequest& request,
+                                                 const net::AddressRules& addresses) {
   REPRISE_TRY(CheckUrl(request.url));
+  REPRISE_TRY(net::CheckUrlAddress(request.url, addresses));
   catalog::NewWebhookSubscription subscription;
   if (caller.admin) {
     subscription.owner = request.owner.value_or("");
