@@ -56,16 +56,21 @@ net::AddressRules WebhookAddressRules(const WebhooksConfig& config);
 [[nodiscard]] Result<nlohmann::json> CreateWebhookSubscription(
     catalog::Catalog& catalog, const Caller& caller, const NewSubscriptionRequest& request,
     const net::AddressRules& addresses);
+// The reads and the delete below take `only_owner`: an admin caller narrowed to one
+// owner's subscriptions (the command line's --owner), as Caller::Scope.
 // {"subscriptions": [...]}
-[[nodiscard]] Result<nlohmann::json> ListWebhookSubscriptions(catalog::Catalog& catalog,
-                                                              const Caller& caller);
-[[nodiscard]] Result<nlohmann::json> GetWebhookSubscription(catalog::Catalog& catalog,
-                                                            const Caller& caller, int64_t id);
-[[nodiscard]] Result<void> DeleteWebhookSubscription(catalog::Catalog& catalog,
-                                                     const Caller& caller, int64_t id);
+[[nodiscard]] Result<nlohmann::json> ListWebhookSubscriptions(
+    catalog::Catalog& catalog, const Caller& caller,
+    const std::optional<std::string>& only_owner = std::nullopt);
+[[nodiscard]] Result<nlohmann::json> GetWebhookSubscription(
+    catalog::Catalog& catalog, const Caller& caller, int64_t id,
+    const std::optional<std::string>& only_owner = std::nullopt);
+[[nodiscard]] Result<void> DeleteWebhookSubscription(
+    catalog::Catalog& catalog, const Caller& caller, int64_t id,
+    const std::optional<std::string>& only_owner = std::nullopt);
 // {"subscription_id", "deliveries": [...]} newest first, at most `limit` (1..1000).
-[[nodiscard]] Result<nlohmann::json> ListWebhookDeliveries(catalog::Catalog& catalog,
-                                                           const Caller& caller, int64_t id,
-                                                           int limit);
+[[nodiscard]] Result<nlohmann::json> ListWebhookDeliveries(
+    catalog::Catalog& catalog, const Caller& caller, int64_t id, int limit,
+    const std::optional<std::string>& only_owner = std::nullopt);
 
 }  // namespace reprise::services
