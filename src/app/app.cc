@@ -177,7 +177,7 @@ std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {
 
 std::unique_ptr<services::ImportRunner> App::NewImportRunner() {
   return std::make_unique<services::ImportRunner>(
-      *catalog_, *blobs_, clock_, log_, *imports_,
+      *catalog_, *blobs_, clock_, random_, log_, *imports_,
       queue::MakeWorkerId(++workers_made_) + "/imports");
 }
 

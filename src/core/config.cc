@@ -158,6 +158,9 @@ Result<void> ApplyImport(const nlohmann::json& table, ImportConfig& import,
       {"connect_timeout_seconds", &import.connect_timeout_seconds, 0.001, 3600},
       {"timeout_seconds", &import.timeout_seconds, 0.001, kDay},
       {"concurrency", &import.concurrency, 1, 256},
+      {"max_attempts", &import.max_attempts, 1, 100},
+      {"backoff_base_seconds", &import.backoff_base_seconds, 0, kDay},
+      {"backoff_max_seconds", &import.backoff_max_seconds, 0, 30 * kDay},
       {"allow_private_addresses", &import.allow_private_addresses},
   };
   return ApplySettings("import", table, settings, where);

@@ -14,7 +14,8 @@ namespace {
 
 constexpr std::string_view kImportColumns =
     "id, owner, source, url, name, kind, metadata, parent_id, state, bytes, error_code,"
-    " error_message, asset_id, attempts, lease_owner, lease_expires_at, created_at, updated_at";
+    " error_message, asset_id, attempts, lease_owner, lease_expires_at, created_at, updated_at,"
+    " retry_at";
 
 Result<Import> ReadImport(const Statement& row) {
   Import import;
@@ -43,6 +44,7 @@ Result<Import> ReadImport(const Statement& row) {
   import.lease_expires_at = row.OptionalInt64(15).value_or(0);
   import.created_at = row.Int64(16);
   import.updated_at = row.Int64(17);
+  import.retry_at = row.OptionalInt64(18).value_or(0);
   return import;
 }
 
@@ -213,14 +215,15 @@ Result<std::optional<Import>> SqliteCatalog::ClaimImport(std::string_view runner
             .BindInt64(max_attempts);
         REPRISE_TRY(give_up->Run());
         auto due = SelectImports(db,
-                                 "WHERE state = ? OR (state = ? AND lease_expires_at < ?)"
+                                 "WHERE (state = ? AND (retry_at IS NULL OR retry_at <= ?))"
+                                 " OR (state = ? AND lease_expires_at < ?)"
                                  " ORDER BY created_at, id LIMIT 1",
-                                 {std::string(Name(ImportState::kQueued)), downloading, now});
+                                 {std::string(Name(ImportState::kQueued)), now, downloading, now});
         if (!due) return Fail(std::move(due.error()));
         if (due->empty()) return std::nullopt;
         auto claim = db.Prepare(
             "UPDATE imports SET state = ?, lease_owner = ?, lease_expires_at = ?,"
-            " attempts = attempts + 1, bytes = 0, updated_at = ? WHERE id = ?");
+            " attempts = attempts + 1, bytes = 0, retry_at = NULL, updated_at = ? WHERE id = ?");
         if (!claim) return Fail(std::move(claim.error()));
         claim->BindText(downloading)
             .BindText(runner)
@@ -253,11 +256,15 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
                                            const ImportOutcome& outcome) {
   const bool done = outcome.state == ImportState::kDone;
   const bool failed = outcome.state == ImportState::kFailed;
-  const bool released = outcome.state == ImportState::kQueued;
-  if (!(done && !outcome.asset_id.empty()) && !(failed && outcome.error) && !released) {
+  const bool queued = outcome.state == ImportState::kQueued;
+  const bool retried = queued && outcome.error && outcome.retry_at;
+  const bool released = queued && !outcome.error;
+  if (!(done && !outcome.asset_id.empty()) && !(failed && outcome.error) && !released && !retried) {
     return Fail(ErrorCode::kInvalidArgument,
-                "an import finishes done with its asset, failed with its error, or queued");
+                "an import finishes done with its asset, failed with its error, or queued "
+                "(with an error only when it has a retry time)");
   }
+  const bool has_error = failed || retried;
   return WithImports(
       true, "finishing import " + std::string(id),
       [&](SqliteConnection& db, int64_t now) -> Result<Import> {
@@ -265,14 +272,15 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
         auto update = db.Prepare(
             "UPDATE imports SET state = ?, asset_id = ?, error_code = ?, error_message = ?,"
             " bytes = ?, attempts = attempts - ?, lease_owner = NULL, lease_expires_at = NULL,"
-            " updated_at = ? WHERE id = ?");
+            " retry_at = ?, updated_at = ? WHERE id = ?");
         if (!update) return Fail(std::move(update.error()));
         update->BindText(Name(outcome.state))
             .BindOptionalText(done ? std::optional<std::string>(outcome.asset_id) : std::nullopt)
-            .BindText(failed ? ErrorCodeName(outcome.error->code) : "")
-            .BindText(failed ? outcome.error->message : "")
+            .BindText(has_error ? ErrorCodeName(outcome.error->code) : "")
+            .BindText(has_error ? outcome.error->message : "")
             .BindInt64(released ? 0 : outcome.bytes)
             .BindInt64(released ? 1 : 0)
+            .BindOptionalInt64(retried ? outcome.retry_at : std::nullopt)
             .BindInt64(now)
             .BindText(id);
         REPRISE_TRY(update->Run());
