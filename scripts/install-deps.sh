@@ -12,6 +12,10 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcpp-httplib-dev
   # the HTTP API: URL import and outgoing webhooks (libcurl), /metrics (prometheus-cpp)
   libcurl4-openssl-dev prometheus-cpp-dev
+  # the PostgreSQL catalog (libpqxx 6.4) and the PostgreSQL 15 server its tests start
+  libpqxx-dev postgresql
+  # the S3 blob store reads S3's XML answers with expat
+  libexpat1-dev
   # the API tests replay the seeds' curl examples with the curl command itself
   curl
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
@@ -20,6 +24,8 @@ packages=(
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
   # HTTP benchmarks (bench/)
   wrk
+  # the S3 blob store's tests: a throwaway Ceph radosgw (scripts/s3_server.sh)
+  ceph-mon ceph-osd radosgw ceph-common
   # fuzzing (scripts/fuzz.sh): clang-16 with libFuzzer; llvm-16 for symbolized reports
   clang-16 libclang-rt-16-dev llvm-16
   # interop tests: the reference Standard Webhooks library runs on node (npm packages below)

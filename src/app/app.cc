@@ -5,8 +5,6 @@
 #include <thread>
 
 #include "app/app_metrics.h"
-#include "blob/fs/fs_blob_store.h"
-#include "catalog/sqlite/sqlite_catalog.h"
 #include "core/webhook_signature.h"
 #include "media/ffmpeg.h"
 #include "media/libav_log.h"
@@ -15,60 +13,6 @@
 
 namespace reprise::app {
 namespace {
-
-// "scheme:rest" -> {scheme, rest}; no scheme is an error so typos are caught.
-Result<std::pair<std::string, std::string>> SplitUrl(const std::string& url, const char* what) {
-  auto colon = url.find(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string(what) + " URL '" + url + "' has no scheme (e.g. sqlite:PATH)");
-  }
-  return std::make_pair(url.substr(0, colon), url.substr(colon + 1));
-}
-
-// What a read-only command says when there is nothing where it looked.
-Error Missing(const std::string& what, const std::string& path, const std::string& origin) {
-  return Error{ErrorCode::kNotFound,
-               "no " + what + " at " + path + " (set by " + origin +
-                   "); commands that only read never create one: check the path, or run "
-                   "`reprise ingest` to start a library there",
-               ""};
-}
-
-Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config, const Clock& clock,
-                                                      App::Access access) {
-  auto parts = SplitUrl(config.ResolvedCatalogUrl(), "catalog");
-  if (!parts) return Fail(parts.error());
-  if (parts->first == "sqlite") {
-    const bool create = access == App::Access::kCreate;
-    if (create) {
-      std::error_code ec;
-      auto parent = std::filesystem::path(parts->second).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    }
-    auto opened = catalog::SqliteCatalog::Open(parts->second, clock, create);
-    if (!opened && !create && opened.error().code == ErrorCode::kNotFound) {
-      return Fail(Missing("catalog", parts->second, config.CatalogUrlOrigin()));
-    }
-    return opened;
-  }
-  return Fail(ErrorCode::kInvalidArgument,
-              "unknown catalog scheme '" + parts->first + "' (supported: sqlite)");
-}
-
-Result<std::unique_ptr<blob::BlobStore>> OpenBlobStore(const Config& config, App::Access access) {
-  auto parts = SplitUrl(config.ResolvedBlobUrl(), "blob store");
-  if (!parts) return Fail(parts.error());
-  if (parts->first == "fs") {
-    std::error_code ec;
-    if (access == App::Access::kExisting && !std::filesystem::is_directory(parts->second, ec)) {
-      return Fail(Missing("blob store", parts->second, config.BlobUrlOrigin()));
-    }
-    return blob::FsBlobStore::Open(parts->second);
-  }
-  return Fail(ErrorCode::kInvalidArgument,
-              "unknown blob store scheme '" + parts->first + "' (supported: fs)");
-}
 
 int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 
@@ -80,20 +24,23 @@ Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stag
   return registry.Seal();
 }
 
-Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access access) {
+Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access access,
+                                       const BackendRegistry& backends) {
   media::InitFfmpeg();
   media::RouteLibavLog(log);
   std::unique_ptr<App> app(new App(config, std::move(log)));
   REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages));
 
-  auto catalog = OpenCatalog(config, app->clock_, access);
+  const bool create = access == Access::kCreate;
+  auto catalog = backends.OpenCatalog(config.ResolvedCatalogUrl(), app->clock_, create,
+                                      config.CatalogUrlOrigin());
   if (!catalog && catalog.error().code == ErrorCode::kNotFound) return Fail(catalog.error());
   if (!catalog) return Fail(catalog.error().Wrap("cannot open catalog"));
   app->catalog_ = std::move(*catalog);
   // Live streams and the webhook runner of this process hear its commits at once.
   app->catalog_->SetEventListener(
       [bell = app->event_bell_.get()](int64_t newest) { bell->Ring(newest); });
-  auto blobs = OpenBlobStore(config, access);
+  auto blobs = backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin());
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));
   app->blobs_ = std::move(*blobs);

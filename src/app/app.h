@@ -1,12 +1,15 @@
-// App: the one place that constructs concrete classes. It reads the Config, picks the
-// catalog and blob backends by URL scheme ("sqlite:", "fs:"; "postgres:" and "s3:" come
-// with the scale-out work), fills the stage registry, and owns the services (services/)
-// that the CLI and the HTTP API call. Nothing else names a backend class.
+// App: the one place that constructs concrete classes. It reads the Config, opens the
+// catalog and blob backends its URLs name through a BackendRegistry (by scheme:
+// "sqlite:", "fs:", plain paths; app/backends/builtin_backends.h registers them), fills
+// the stage registry, and owns the services (services/) that the CLI and the HTTP API
+// call. Nothing else names a backend class.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
+#include "app/backend_registry.h"
+#include "app/backends/builtin_backends.h"
 #include "backfill/pump.h"
 #include "backfill/service.h"
 #include "blob/blob_store.h"
@@ -50,8 +53,11 @@ class App {
   // Opens the backends (creating them as `access` allows) and brings the catalog schema
   // up to date. kInvalidArgument for an unknown scheme or bad stage params, kNotFound
   // (kExisting) for a missing backend, kIo/kUnavailable when a backend cannot be opened.
+  // `backends` is read during the call only; the default (every backend of this build)
+  // makes the caller link reprise_app_backends.
   static Result<std::unique_ptr<App>> Open(const Config& config, Logger log,
-                                           Access access = Access::kCreate);
+                                           Access access = Access::kCreate,
+                                           const BackendRegistry& backends = BuiltinBackends());
 
   const Config& config() const { return config_; }
   catalog::Catalog& catalog() { return *catalog_; }

@@ -6,6 +6,16 @@
 
 namespace reprise::blob {
 
+Result<void> CheckPresignExpiry(std::chrono::seconds expires_in) {
+  constexpr std::chrono::seconds kMax{7 * 24 * 3600};
+  if (expires_in.count() < 1 || expires_in > kMax) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a presigned URL must expire after 1 s to 7 days, not " +
+                    std::to_string(expires_in.count()) + " s");
+  }
+  return {};
+}
+
 Result<BlobInfo> PutBytes(BlobStore& store, std::string_view key, std::string_view data) {
   // Refuse a bad key before anything is written; Commit() would refuse it anyway.
   REPRISE_TRY(ValidateKey(key));

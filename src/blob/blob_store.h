@@ -12,15 +12,21 @@
 // temporary. A crash at any point never leaves a partial object under a real key.
 // Committing over an existing key replaces it atomically.
 //
+// Each blob may carry a media type (BlobWriter::SetContentType), and a store may hand out
+// URLs from which clients fetch a blob directly (PresignGet); stores that cannot say so
+// (the directory store keeps no types and signs no URLs).
+//
 // Errors: kNotFound for a missing key, kInvalidArgument for a bad key, kIo for storage
 // failures, kUnavailable when a remote store cannot be reached.
 // Thread-safety: a BlobStore may be used from many threads at once; a single
 // BlobWriter or ByteReader by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,8 +40,14 @@ struct BlobInfo {
   int64_t size = 0;
 };
 
+// How long a presigned URL lives unless configured otherwise.
+inline constexpr std::chrono::seconds kDefaultPresignExpiry{3600};
+
 class BlobWriter : public ByteWriter {
  public:
+  // The media type to store with the blob ("video/mp4"), before Commit(). Stores that
+  // keep no types ignore it; a writer that wraps another must pass it on.
+  virtual void SetContentType(std::string_view content_type) { static_cast<void>(content_type); }
   // Publishes everything written so far under `key` atomically.
   [[nodiscard]] virtual Result<BlobInfo> Commit(std::string_view key) = 0;
   // Bytes written so far.
@@ -61,7 +73,18 @@ class BlobStore {
   // streaming (never all keys in memory). Returning false from `visit` stops early.
   [[nodiscard]] virtual Result<void> List(std::string_view prefix,
                                           const std::function<bool(const BlobInfo&)>& visit) = 0;
+  // A URL from which anyone can GET the blob until `expires_in` has passed (S3: a SigV4
+  // presigned GET, served with the blob's content type), or nullopt when the store has no
+  // such URLs (fs: callers sign their own). No I/O: for a missing key the URL answers 404.
+  // kInvalidArgument for a bad key or an expiry outside 1 s to 7 days (S3's limit).
+  [[nodiscard]] virtual Result<std::optional<std::string>> PresignGet(
+      std::string_view key, std::chrono::seconds expires_in) = 0;
+  // The media type stored with the blob; "" when none was set or the store keeps none.
+  [[nodiscard]] virtual Result<std::string> ContentType(std::string_view key) = 0;
 };
+
+// kInvalidArgument unless 1 s <= expires_in <= 7 days (PresignGet's range).
+Result<void> CheckPresignExpiry(std::chrono::seconds expires_in);
 
 // Writes `data` under `key` atomically.
 Result<BlobInfo> PutBytes(BlobStore& store, std::string_view key, std::string_view data);

@@ -231,7 +231,9 @@ class Catalog {
                                                          int64_t lease_micros) = 0;
   // Gives the right back if `driver` holds it (no-op otherwise).
   [[nodiscard]] virtual Result<void> ReleaseBackfillDriver(int64_t id, std::string_view driver) = 0;
-  // Running, paused or cancelling backfills whose driver lease is free or expired.
+  // Running or cancelling backfills (the states that need a driver; a paused one
+  // dispatches nothing) whose driver lease is free or expired (it holds up to its expiry
+  // instant).
   [[nodiscard]] virtual Result<std::vector<int64_t>> ListUndrivenBackfills() = 0;
   // Enqueues, in plan order, one job per asset for the pending items of up to
   // request.max_assets assets (all its pending stages at once, with the backfill's id):

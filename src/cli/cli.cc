@@ -16,6 +16,7 @@
 #include "cli/events_command.h"
 #include "cli/ingest_command.h"
 #include "cli/jobs_command.h"
+#include "cli/migrate_command.h"
 #include "cli/process_command.h"
 #include "cli/queue_command.h"
 #include "cli/serve_command.h"
@@ -48,6 +49,7 @@ struct Commands {
   TokensFlags tokens;
   WebhooksFlags webhooks;
   EventsFlags events;
+  MigrateFlags migrate;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
   CLI::App* worker_command = nullptr;
@@ -59,6 +61,7 @@ struct Commands {
   CLI::App* tokens_command = nullptr;
   CLI::App* webhooks_command = nullptr;
   CLI::App* events_command = nullptr;
+  CLI::App* migrate_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
 
@@ -89,6 +92,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.tokens_command = AddTokensCommand(cli, c.tokens);
   c.webhooks_command = AddWebhooksCommand(cli, c.webhooks);
   c.events_command = AddEventsCommand(cli, c.events);
+  c.migrate_command = AddMigrateCommand(cli, c.migrate);
 
   // Set last: subcommands would otherwise inherit it.
   cli.footer(
@@ -109,6 +113,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise tokens create --owner alice    a bearer token for the HTTP API\n"
       "  reprise webhooks deliveries 1          a webhook's deliveries and their attempts\n"
       "  reprise events list --type asset.ready what happened, from the event log\n"
+      "  reprise migrate status                 the catalog's schema version\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
@@ -191,6 +196,9 @@ int Dispatch(int argc, char** argv) {
   if (ShowsProgress(c) && !c.global.log_level && config->log_level == "info") {
     (*log)->set_level(spdlog::level::warn);
   }
+
+  // Before the catalog is opened: opening it applies every migration.
+  if (*c.migrate_command) return RunMigrate(*config, c.migrate);
 
   auto app = app::App::Open(*config, *log,
                             Writes(c) ? app::App::Access::kCreate : app::App::Access::kExisting);

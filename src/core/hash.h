@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reprise {
 
@@ -37,6 +39,8 @@ class Sha256 {
 
 Sha256Digest Sha256Of(std::string_view data);
 std::string HexLower(std::span<const uint8_t> bytes);
+// The bytes of an even-length hex string (either case); nullopt for anything else.
+std::optional<std::vector<uint8_t>> HexDecode(std::string_view hex);
 // RFC 4648 base32, lower case, no padding.
 std::string Base32Lower(std::span<const uint8_t> bytes);
 std::string CidV1Raw(const Sha256Digest& digest);

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include "http/api.h"
+#include "http/conditional.h"
 #include "http/query_params.h"
 
 namespace reprise::http {
@@ -33,15 +34,17 @@ Result<nlohmann::json> ListAssets(ApiContext& context, RouteRequest& request,
 }
 
 // GET /api/v1/assets/{id}: the document as the service keeps it (built once per asset
-// revision and signing step, then sent as stored text); an id that names no asset yet may
-// be a URL import still downloading.
+// revision and signing step, then sent as stored text), with an entity tag naming that
+// pair so a client polling with If-None-Match gets 304 until something changes; an id
+// that names no asset yet may be a URL import still downloading.
 Result<void> ShowAsset(ApiContext& context, RouteRequest& request, httplib::Response& response) {
   REPRISE_TRY(QueryParams::Of(request, {}));
   const std::string& id = request.Param("id");
   auto signing = SignForAnswer(context);
   if (!signing) return Fail(signing.error());
-  auto text = context.app.assets().ShowText(request.caller, id, signing->sign, signing->expires);
-  if (!text && text.error().code == ErrorCode::kNotFound && context.import_status) {
+  auto document =
+      context.app.assets().ShowText(request.caller, id, signing->sign, signing->expires);
+  if (!document && document.error().code == ErrorCode::kNotFound && context.import_status) {
     auto import = context.import_status(request.caller, id);
     if (!import) return Fail(import.error());
     if (*import) {
@@ -49,9 +52,17 @@ Result<void> ShowAsset(ApiContext& context, RouteRequest& request, httplib::Resp
       return {};
     }
   }
-  if (!text) return Fail(text.error());
+  if (!document) return Fail(document.error());
+  const std::string etag = "\"" + std::to_string(document->stamp.revision) + "-" +
+                           std::to_string(document->stamp.expires) + "\"";
+  response.set_header("ETag", etag);
+  response.set_header("Cache-Control", "private, no-cache");
+  if (NoneMatchHits(request.Header("If-None-Match").value_or(""), etag)) {
+    response.status = 304;
+    return {};
+  }
   response.status = 200;
-  response.set_content(**text, "application/json");
+  response.set_content(*document->text, "application/json");
   return {};
 }
 

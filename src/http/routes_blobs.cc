@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "http/api.h"
 #include "http/byte_range.h"
+#include "http/conditional.h"
 #include "http/content_type.h"
 
 namespace reprise::http {
@@ -23,25 +24,6 @@ std::string ETagOf(std::string_view key, int64_t size) {
   text += std::to_string(size);
   auto digest = Sha256Of(text);
   return "\"" + HexLower(std::span<const uint8_t>(digest.data(), 16)) + "\"";
-}
-
-// If-None-Match names this representation: "*" or a list holding `etag` (weak
-// comparison, as RFC 9110 13.1.2 asks for GET).
-bool NoneMatchHits(std::string_view header, std::string_view etag) {
-  std::string_view opaque = etag;
-  size_t at = 0;
-  while (at < header.size()) {
-    size_t comma = header.find(',', at);
-    std::string_view item =
-        header.substr(at, comma == std::string_view::npos ? header.npos : comma - at);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item == "*" || item == opaque) return true;
-    if (comma == std::string_view::npos) break;
-    at = comma + 1;
-  }
-  return false;
 }
 
 // Streams bytes [first, first + length) of the blob, one chunk per call, as httplib asks

@@ -58,6 +58,9 @@ class AttemptSink final : public stages::OutputSink {
         : inner_(std::move(inner)), name_(std::move(name)), key_(std::move(key)), sink_(sink) {}
     Result<void> Write(std::span<const std::byte> data) override { return inner_->Write(data); }
     int64_t BytesWritten() const override { return inner_->BytesWritten(); }
+    void SetContentType(std::string_view content_type) override {
+      inner_->SetContentType(content_type);
+    }
     Result<blob::BlobInfo> Commit(std::string_view /*key*/) override {
       auto info = inner_->Commit(key_);
       if (info) {

@@ -95,23 +95,22 @@ Result<AssetDetail> AssetsService::Show(const Caller& caller, const std::string&
   return AssetDetail{std::move(*asset), std::move(*json)};
 }
 
-Result<std::shared_ptr<const std::string>> AssetsService::ShowText(const Caller& caller,
-                                                                   const std::string& id,
-                                                                   const SignUrl& sign,
-                                                                   int64_t expires) {
+Result<AssetsService::DocumentText> AssetsService::ShowText(const Caller& caller,
+                                                            const std::string& id,
+                                                            const SignUrl& sign, int64_t expires) {
   auto scope = caller.Scope();
   if (!scope) return Fail(scope.error());
   auto asset = catalog_.GetAsset(id, *scope);
   if (!asset) return Fail(asset.error());
   const DocumentCache::Stamp stamp{asset->revision, expires};
-  if (auto text = documents_.Find(asset->id, stamp)) return text;
+  if (auto text = documents_.Find(asset->id, stamp)) return DocumentText{std::move(text), stamp};
   // Built from reads made after the revision was read: if anything changed meanwhile, the
   // revision has moved on and no later request matches this entry.
   auto json = AssetDetailJson(catalog_, registry_, *asset, sign);
   if (!json) return Fail(json.error());
   auto text = std::make_shared<const std::string>(JsonText(*json));
   documents_.Store(asset->id, stamp, text);
-  return text;
+  return DocumentText{std::move(text), stamp};
 }
 
 Result<nlohmann::json> AssetsService::ShowDerivative(const Caller& caller, const std::string& id,

@@ -91,11 +91,14 @@ class AssetsService final {
   // `sign` must give the same URL for a key on every call with the same `expires` (as
   // http::BlobUrlSigner::SignUntil does): a text built for (the asset's revision,
   // `expires`) is kept in the document cache and served again while both hold, after the
-  // one catalog read that checks owner and revision.
-  [[nodiscard]] Result<std::shared_ptr<const std::string>> ShowText(const Caller& caller,
-                                                                    const std::string& id,
-                                                                    const SignUrl& sign,
-                                                                    int64_t expires);
+  // one catalog read that checks owner and revision. The stamp names the text: equal
+  // stamps of one asset mean equal texts (an HTTP entity tag).
+  struct DocumentText {
+    std::shared_ptr<const std::string> text;
+    DocumentCache::Stamp stamp;
+  };
+  [[nodiscard]] Result<DocumentText> ShowText(const Caller& caller, const std::string& id,
+                                              const SignUrl& sign, int64_t expires);
   [[nodiscard]] DocumentCache::Stats document_cache_stats() const { return documents_.stats(); }
   // One entry of Show's "derivatives": kNotFound for a stage that is not registered.
   [[nodiscard]] Result<nlohmann::json> ShowDerivative(const Caller& caller, const std::string& id,

@@ -157,6 +157,16 @@ TEST_F(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
   EXPECT_EQ(api_.app().assets().document_cache_stats().hits, hits + 1);
   // Kept or not, another owner's asset is not found.
   EXPECT_TRUE(HasStatus(Get(path, "tokB"), 404));
+  // A client polling with the entity tag is told "not modified" while nothing changes.
+  const std::string etag = first->get_header_value("ETag");
+  ASSERT_FALSE(etag.empty());
+  auto poll = [&](const std::string& token) {
+    return api_.Client(token)->Get(path, httplib::Headers{{"If-None-Match", etag}});
+  };
+  auto unchanged = poll("tokA");
+  ASSERT_TRUE(HasStatus(unchanged, 304));
+  EXPECT_TRUE(unchanged->body.empty());
+  EXPECT_TRUE(HasStatus(poll("tokB"), 404));  // the tag opens nothing to another owner
 
   // A failed attempt of a newer thumbnail recipe, recorded straight in the catalog.
   catalog::Catalog& catalog = api_.app().catalog();
@@ -179,6 +189,9 @@ TEST_F(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
   EXPECT_EQ(after["latest"]["recipe"], "newer-recipe") << after.dump();
   EXPECT_EQ(after["latest"]["error"]["message"], "disk on fire");
   EXPECT_EQ(after["history"].size(), before["history"].size() + 1);
+  auto changed = poll("tokA");
+  ASSERT_TRUE(HasStatus(changed, 200));
+  EXPECT_NE(changed->get_header_value("ETag"), etag);
 
   ASSERT_TRUE(catalog.SetAssetStatus(ids[0], catalog::AssetStatus::kFailed));
   EXPECT_EQ(JsonOf(Get(path, "tokA"))["status"], "failed");

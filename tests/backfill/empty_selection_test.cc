@@ -8,9 +8,11 @@
 namespace reprise::backfill {
 namespace {
 
-class EmptySelectionTest : public testing::MediaSuite {
+// On every catalog backend (CatalogBackends()).
+class EmptySelectionTest : public testing::MediaSuite,
+                           public ::testing::WithParamInterface<catalog::CatalogBackend> {
  protected:
-  void SetUp() override { ASSERT_TRUE(library_.Open(clock_)); }
+  void SetUp() override { ASSERT_TRUE(library_.Open(clock_, GetParam())); }
 
   std::vector<EmptyCause> Explain(const Selection& selection, const std::string& scope = "") {
     auto causes = ExplainEmptySelection(library_.catalog(), selection, scope);
@@ -22,7 +24,10 @@ class EmptySelectionTest : public testing::MediaSuite {
   testing::LocalLibrary library_;
 };
 
-TEST_F(EmptySelectionTest, NamesTheOneFilterWithoutWhichAssetsWouldBeSelected) {
+INSTANTIATE_TEST_SUITE_P(Backends, EmptySelectionTest,
+                         ::testing::ValuesIn(catalog::CatalogBackends()), catalog::BackendName);
+
+TEST_P(EmptySelectionTest, NamesTheOneFilterWithoutWhichAssetsWouldBeSelected) {
   library_.Ingest(samples_->Wav(), "alice");
   library_.Ingest(samples_->Mp3(), "bob");
   library_.Ingest(samples_->H264AacMp4(), "bob");
@@ -67,7 +72,7 @@ TEST_F(EmptySelectionTest, NamesTheOneFilterWithoutWhichAssetsWouldBeSelected) {
   EXPECT_EQ(causes[0].present, (std::map<std::string, int64_t>{{"audio", 1}}));
 }
 
-TEST_F(EmptySelectionTest, AnEmptyCatalogSaysSo) {
+TEST_P(EmptySelectionTest, AnEmptyCatalogSaysSo) {
   Selection owner;
   owner.owner = "alice";
   auto causes = Explain(owner);

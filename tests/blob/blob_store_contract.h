@@ -1,10 +1,6 @@
 // The behaviour every BlobStore backend must show, as one parameterised suite
-// (blob_store_contract_test.cc). A backend joins by instantiating it with a factory in its
-// own test file, e.g. for S3:
-//
-//   INSTANTIATE_TEST_SUITE_P(S3, BlobStoreContract,
-//                            ::testing::Values(BlobStoreBackend{"s3", MakeS3Harness}),
-//                            BlobStoreBackendName);
+// (blob_store_contract_test.cc), instantiated once over BlobStoreBackends()
+// (tests/support/blob_backends.h): a backend joins with one entry in that list.
 //
 // Each test gets a fresh, empty store from the factory; the harness keeps alive whatever
 // the store needs (a temporary directory, a bucket) and removes it afterwards.
@@ -19,25 +15,9 @@
 
 #include "blob/blob_store.h"
 #include "core/error.h"
+#include "tests/support/blob_backends.h"
 
 namespace reprise::blob {
-
-class BlobStoreHarness {
- public:
-  virtual ~BlobStoreHarness() = default;
-  virtual BlobStore& store() = 0;
-};
-
-struct BlobStoreBackend {
-  std::string name;  // test-name suffix: "fs", "s3"
-  std::function<std::unique_ptr<BlobStoreHarness>()> make;
-};
-
-inline void PrintTo(const BlobStoreBackend& backend, std::ostream* out) { *out << backend.name; }
-
-inline std::string BlobStoreBackendName(const ::testing::TestParamInfo<BlobStoreBackend>& info) {
-  return info.param.name;
-}
 
 class BlobStoreContract : public ::testing::TestWithParam<BlobStoreBackend> {
  protected:

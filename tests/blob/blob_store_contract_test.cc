@@ -18,6 +18,10 @@
 namespace reprise::blob {
 namespace {
 
+// Every test below, once per backend.
+INSTANTIATE_TEST_SUITE_P(Backends, BlobStoreContract, ::testing::ValuesIn(BlobStoreBackends()),
+                         BlobStoreBackendName);
+
 std::vector<BlobInfo> ListAll(BlobStore& store, std::string_view prefix) {
   std::vector<BlobInfo> seen;
   auto listed = store.List(prefix, [&](const BlobInfo& info) {

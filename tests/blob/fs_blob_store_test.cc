@@ -1,5 +1,5 @@
-// FsBlobStore: the shared BlobStore contract on a temporary directory, plus what only a
-// local directory has: its layout on disk, crash leftovers, symlinks, folder pruning.
+// FsBlobStore: what only a local directory has (its layout on disk, crash leftovers,
+// symlinks, folder pruning); the shared contract runs on it from blob_store_contract_test.cc.
 #include "blob/fs/fs_blob_store.h"
 
 #include <signal.h>
@@ -27,30 +27,6 @@ namespace fs = std::filesystem;
 using reprise::testing::ReadFile;
 using reprise::testing::TempDir;
 using reprise::testing::WriteFile;
-
-class FsHarness final : public BlobStoreHarness {
- public:
-  FsHarness() {
-    auto opened = FsBlobStore::Open(dir_.Join("blobs"));
-    if (opened) store_ = std::move(*opened);
-  }
-  bool ok() const { return store_ != nullptr; }
-  BlobStore& store() override { return *store_; }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<BlobStore> store_;
-};
-
-std::unique_ptr<BlobStoreHarness> MakeFsHarness() {
-  auto harness = std::make_unique<FsHarness>();
-  if (!harness->ok()) return nullptr;
-  return harness;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fs, BlobStoreContract,
-                         ::testing::Values(BlobStoreBackend{"fs", MakeFsHarness}),
-                         BlobStoreBackendName);
 
 std::span<const std::byte> Bytes(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
@@ -105,6 +81,25 @@ class FsBlobStoreTest : public ::testing::Test {
   std::string outside_;
   std::unique_ptr<BlobStore> store_;
 };
+
+TEST(FsBlobStore, KeepsNoContentTypeAndOffersNoPresignedUrl) {
+  TempDir dir;
+  auto store = FsBlobStore::Open(dir.Join("blobs"));
+  ASSERT_TRUE(store) << store.error().ToString();
+  auto writer = (*store)->NewWriter();
+  ASSERT_TRUE(writer);
+  (*writer)->SetContentType("video/mp4");
+  ASSERT_TRUE((*writer)->Write(Bytes("clip")));
+  ASSERT_TRUE((*writer)->Commit("clip.mp4"));
+  auto type = (*store)->ContentType("clip.mp4");
+  ASSERT_TRUE(type) << type.error().ToString();
+  EXPECT_EQ(*type, "");
+  EXPECT_EQ(DirEntries(dir.Join("blobs")), (std::vector<std::string>{".tmp", "clip.mp4"}))
+      << "no sidecar file";
+  auto url = (*store)->PresignGet("clip.mp4", kDefaultPresignExpiry);
+  ASSERT_TRUE(url) << url.error().ToString();
+  EXPECT_FALSE(url->has_value()) << "the HTTP layer signs its own /blobs URLs";
+}
 
 TEST(FsBlobStore, OpenCreatesRootWithParentsAndDescribesIt) {
   TempDir dir;

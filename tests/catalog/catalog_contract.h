@@ -1,8 +1,8 @@
-// The Catalog contract suite: every test in catalog_contract_test.cc and
-// queue_contract_test.cc runs against each backend instantiated with
-// INSTANTIATE_TEST_SUITE_P(Name, CatalogContractTest, ::testing::Values(CatalogBackend{...})).
-// A backend supplies a factory of fresh, empty databases; adding PostgreSQL is one more
-// instantiation.
+// The Catalog contract suite: every TEST_P(CatalogContractTest, ...) in the
+// *_contract_test.cc files runs against each backend of CatalogBackends()
+// (tests/support/catalog_backends.h), instantiated once in catalog_contract_test.cc.
+// A backend supplies a factory of fresh, empty databases; adding PostgreSQL is one
+// entry in that list. Nothing here names a database.
 #pragma once
 
 #include <functional>
@@ -17,29 +17,10 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "tests/support/catalog_backends.h"
 
 namespace reprise::catalog {
 
-// One fresh, empty database. Connect() may be called several times; every catalog it
-// returns is a separate connection to the same data (for reopen and concurrency tests).
-class CatalogTestEnv {
- public:
-  virtual ~CatalogTestEnv() = default;
-  [[nodiscard]] virtual Result<std::unique_ptr<Catalog>> Connect(const Clock& clock) = 0;
-};
-
-struct CatalogBackend {
-  std::string name;  // test-name suffix: letters, digits, underscores
-  std::function<std::unique_ptr<CatalogTestEnv>()> make_env;
-};
-
-inline std::string BackendName(const ::testing::TestParamInfo<CatalogBackend>& info) {
-  return info.param.name;
-}
-
-// How test listings show the parameter (ctest names carry it): the backend's name, not
-// the struct's raw bytes.
-inline void PrintTo(const CatalogBackend& backend, std::ostream* out) { *out << backend.name; }
 // Failures show statuses by name.
 inline void PrintTo(StageStatus status, std::ostream* out) { *out << Name(status); }
 

@@ -18,6 +18,10 @@
 namespace reprise::catalog {
 namespace {
 
+// Every TEST_P(CatalogContractTest, ...) of this binary, once per backend.
+INSTANTIATE_TEST_SUITE_P(Backends, CatalogContractTest, ::testing::ValuesIn(CatalogBackends()),
+                         BackendName);
+
 // The StageStatus rule of types.h written out over an asset's history (newest first), as
 // the brute-force reference for the backends' SQL. `quarantined`: the asset's content has
 // a quarantine entry for the stage and today's recipe.

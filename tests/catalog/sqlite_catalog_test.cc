@@ -1,6 +1,6 @@
-// The SQLite backend: the contract suite on a temporary file, plus what only SQLite has
-// (migration bookkeeping, file errors, pragmas, query plans, the schema the queue and
-// backfill issues build on).
+// The SQLite backend: what only SQLite has (migration bookkeeping, file errors, pragmas,
+// query plans, the schema the queue and backfill issues build on). The contract suite
+// runs on it from catalog_contract_test.cc.
 
 #include "catalog/sqlite/sqlite_catalog.h"
 
@@ -21,27 +21,12 @@
 #include "catalog/sqlite/sqlite_handles.h"
 #include "catalog/sqlite/sqlite_migrator.h"
 #include "catalog/sqlite/sqlite_queries.h"
+#include "catalog/where.h"
 #include "tests/catalog/catalog_contract.h"
 #include "tests/support/test_support.h"
 
 namespace reprise::catalog {
 namespace {
-
-class SqliteTestEnv final : public CatalogTestEnv {
- public:
-  Result<std::unique_ptr<Catalog>> Connect(const Clock& clock) override {
-    return SqliteCatalog::Open(path(), clock);
-  }
-  std::string path() const { return dir_.Join("catalog.db"); }
-
- private:
-  reprise::testing::TempDir dir_;
-};
-
-INSTANTIATE_TEST_SUITE_P(Sqlite, CatalogContractTest,
-                         ::testing::Values(CatalogBackend{
-                             "sqlite", [] { return std::make_unique<SqliteTestEnv>(); }}),
-                         BackendName);
 
 // A raw connection for looking under the catalog's hood.
 SqlitePtr RawOpen(const std::string& path) {
@@ -334,6 +319,24 @@ TEST_F(SqliteCatalogTest, QueryPlansUseTheIndexes) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+// --where's subqueries over current results (has(), probe fields, tags) each descend the
+// partial index of current rows instead of scanning derivatives (what they select is
+// where_oracle_test.cc's).
+TEST_F(SqliteCatalogTest, WhereSubqueriesProbeTheIndexOfCurrentResults) {
+  { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
+  auto db = RawOpen(path());
+  AssetFilter filter;
+  filter.where = ParseWhere("has(thumbnail) or video_codec = \"h264\" or tag = \"dog\"").value();
+  SqlQuery query = CountAssetsQuery(filter);
+  std::string plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + query.sql, query.binds));
+  for (const char* alias : {"wh", "wp", "wt"}) {
+    EXPECT_NE(plan.find(std::string("SEARCH ") + alias + " USING INDEX derivatives_current"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find(std::string("SCAN ") + alias), std::string::npos) << plan;
+  }
+}
+
 TEST_F(SqliteCatalogTest, QueueQueryPlansUseTheIndexes) {
   { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
   auto db = RawOpen(path());
@@ -471,22 +474,6 @@ TEST_F(SqliteCatalogTest, SameStatementCanBeUsedTwiceAtOnce) {
       while (Ok(inner.Step())) pairs.push_back(outer.Int64(0) * 10 + inner.Int64(0));
     }
     EXPECT_EQ(pairs, (std::vector<int64_t>{11, 12, 13, 22, 23, 33}));
-  }
-}
-
-TEST(SqliteQueries, CursorRoundTripsAndRejectsGarbage) {
-  for (const auto& [at, id] : std::vector<std::pair<int64_t, std::string>>{
-           {0, "a"}, {1'700'000'000'000'000, "abcdefghijkl"}, {-5, "with:colon"}}) {
-    AssetCursor cursor = Ok(DecodeAssetCursor(EncodeAssetCursor(at, id)));
-    EXPECT_EQ(cursor.created_at, at);
-    EXPECT_EQ(cursor.id, id);
-  }
-  for (std::string bad : {"", "0", "zz", "3a61", "31", "313a", "3a", "31323a6100"}) {
-    auto result = DecodeAssetCursor(bad);
-    EXPECT_FALSE(result) << bad;
-    if (!result) {
-      EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
-    }
   }
 }
 

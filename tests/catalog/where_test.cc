@@ -1,6 +1,6 @@
 // The --where parser on its own: precedence, canonical text, precise errors, limits and
-// hostile input. What the expressions select is tested against SQLite in
-// where_sqlite_test.cc.
+// hostile input. What the expressions select is tested against every backend in
+// where_oracle_test.cc.
 #include "catalog/where.h"
 
 #include <algorithm>

@@ -75,6 +75,20 @@ TEST(HexLower, RendersEveryNibbleInLowerCase) {
   EXPECT_EQ(HexLower(std::span<const uint8_t>()), "");
 }
 
+TEST(HexDecode, InvertsHexLowerAndAcceptsEitherCase) {
+  const std::vector<uint8_t> bytes = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff};
+  EXPECT_EQ(HexDecode(HexLower(bytes)), bytes);
+  EXPECT_EQ(HexDecode("00017F80ABCDEFFF"), bytes);
+  EXPECT_EQ(HexDecode(""), std::vector<uint8_t>());
+}
+
+TEST(HexDecode, RefusesOddLengthsAndNonHexDigits) {
+  EXPECT_EQ(HexDecode("abc"), std::nullopt);
+  EXPECT_EQ(HexDecode("0g"), std::nullopt);
+  EXPECT_EQ(HexDecode("+1"), std::nullopt);
+  EXPECT_EQ(HexDecode(std::string_view("0\0", 2)), std::nullopt);
+}
+
 // RFC 4648 section 10 test vectors, lower-cased and without '=' padding.
 TEST(Base32Lower, MatchesRfc4648Vectors) {
   EXPECT_EQ(Base32Of(""), "");

@@ -57,10 +57,12 @@ class FlakyStage final : public stages::Stage {
   nlohmann::json params_ = nlohmann::json::object();
 };
 
-class ExecutorTest : public testing::MediaSuite {
+// On every catalog backend (CatalogBackends()).
+class ExecutorTest : public testing::MediaSuite,
+                     public ::testing::WithParamInterface<catalog::CatalogBackend> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(library_.Open(clock_, GetParam()));
     ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
                                            std::make_unique<FlakyStage>(control_)));
     executor_ = std::make_unique<Executor>(library_.catalog(), library_.blobs(), registry_, clock_,
@@ -80,7 +82,10 @@ class ExecutorTest : public testing::MediaSuite {
   std::unique_ptr<Executor> executor_;
 };
 
-TEST_F(ExecutorTest, RecordsEachStageAndReflectsProbeOntoTheAsset) {
+INSTANTIATE_TEST_SUITE_P(Backends, ExecutorTest, ::testing::ValuesIn(catalog::CatalogBackends()),
+                         catalog::BackendName);
+
+TEST_P(ExecutorTest, RecordsEachStageAndReflectsProbeOntoTheAsset) {
   catalog::Asset asset = library_.Ingest(samples_->H264AacMp4());
   // Every registered stage: the asset is ready only when each of them is current.
   auto report = executor_->RunAsset(asset, registry_.All());
@@ -107,7 +112,7 @@ TEST_F(ExecutorTest, RecordsEachStageAndReflectsProbeOntoTheAsset) {
   EXPECT_EQ(stored->status, catalog::AssetStatus::kReady);
 }
 
-TEST_F(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
+TEST_P(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
   catalog::Asset asset = library_.Ingest(samples_->Wav());
   ASSERT_TRUE(executor_->RunAsset(asset, Stages({"flaky"})));
   auto good = library_.catalog().GetCurrentDerivative(asset.id, "flaky");
@@ -143,7 +148,7 @@ TEST_F(ExecutorTest, AFailedRetryKeepsTheLastGoodResultAndRemovesItsFiles) {
   EXPECT_EQ(report->status, catalog::AssetStatus::kPending);
 }
 
-TEST_F(ExecutorTest, AThrowingStageFailsAloneWhileTheOthersComplete) {
+TEST_P(ExecutorTest, AThrowingStageFailsAloneWhileTheOthersComplete) {
   catalog::Asset asset = library_.Ingest(samples_->H264AacMp4());
   control_.throw_in_finish = true;
   auto report = executor_->RunAsset(asset, Stages({"probe", "flaky", "thumbnail"}));
@@ -157,7 +162,7 @@ TEST_F(ExecutorTest, AThrowingStageFailsAloneWhileTheOthersComplete) {
   EXPECT_EQ(library_.CountBlobs("assets/" + asset.id + "/flaky/"), 0);
 }
 
-TEST_F(ExecutorTest, AMissingOriginalFailsEveryStageWithTheReason) {
+TEST_P(ExecutorTest, AMissingOriginalFailsEveryStageWithTheReason) {
   catalog::Asset asset = library_.Ingest(samples_->Mp3());
   ASSERT_TRUE(library_.blobs().Delete(asset.original_key));
   auto report = executor_->RunAsset(asset, Stages({"probe", "thumbnail"}));

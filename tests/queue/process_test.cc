@@ -15,10 +15,12 @@
 namespace reprise::queue {
 namespace {
 
-class ProcessTest : public testing::MediaSuite {
+// On every catalog backend (CatalogBackends()).
+class ProcessTest : public testing::MediaSuite,
+                    public ::testing::WithParamInterface<catalog::CatalogBackend> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(library_.Open(clock_, GetParam()));
     ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
                                            std::make_unique<ScriptedStage>("gate", 1, script_)));
     processor_ = std::make_unique<Processor>(
@@ -60,7 +62,10 @@ class ProcessTest : public testing::MediaSuite {
   std::unique_ptr<Processor> processor_;
 };
 
-TEST_F(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
+INSTANTIATE_TEST_SUITE_P(Backends, ProcessTest, ::testing::ValuesIn(catalog::CatalogBackends()),
+                         catalog::BackendName);
+
+TEST_P(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
   Ingest(samples_->H264AacMp4(), {"probe", "thumbnail"});  // queued before the run
   Ingest(samples_->Mp3(), {});
   Ingest(samples_->Wav(), {});
@@ -91,7 +96,7 @@ TEST_F(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
 // gate too: only the named stages run, gate stays queued for any worker, and the summary
 // lists what ran. Before, the queued job ran whole: gate ran and was left out of the
 // summary.
-TEST_F(ProcessTest, OnlyTheNamedStagesRunEvenWhenAQueuedJobHoldsOthers) {
+TEST_P(ProcessTest, OnlyTheNamedStagesRunEvenWhenAQueuedJobHoldsOthers) {
   std::string id = Ingest(samples_->H264AacMp4(), {"probe", "thumbnail", "gate"});
   ProcessOptions options;
   options.stages = {"probe", "thumbnail"};
@@ -124,7 +129,7 @@ TEST_F(ProcessTest, OnlyTheNamedStagesRunEvenWhenAQueuedJobHoldsOthers) {
 
 // A job a process run waits for may hold stages it did not select (a worker elsewhere is
 // already running it whole): whatever such a job ran is listed in the summary too.
-TEST_F(ProcessTest, TheSummaryListsEveryStageAWaitedForJobRan) {
+TEST_P(ProcessTest, TheSummaryListsEveryStageAWaitedForJobRan) {
   Ingest(samples_->H264AacMp4(), {"probe", "gate"});
   script_.BlockRuns({1});
   catalog::ClaimRequest claim;
@@ -152,7 +157,7 @@ TEST_F(ProcessTest, TheSummaryListsEveryStageAWaitedForJobRan) {
   EXPECT_EQ(summary->stages["gate"].done, 1) << "it ran in that job: listed although not asked";
 }
 
-TEST_F(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {
+TEST_P(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {
   std::string id = Ingest(samples_->Wav(), {});
   script_.FailWith(ErrorCode::kUnsupportedMedia);
   ProcessOptions options;
@@ -177,7 +182,7 @@ TEST_F(ProcessTest, FailuresAreSummarisedAndRetriedOnlyWhenAsked) {
 // A session's pool works from the first Add(): an asset added early is built while more
 // are still to come (ingest --process adds each file as it is stored). Added twice, an
 // asset is tracked once; the summary covers every asset added.
-TEST_F(ProcessTest, ASessionBuildsEachAssetAsItIsAddedAndSummarisesThemAll) {
+TEST_P(ProcessTest, ASessionBuildsEachAssetAsItIsAddedAndSummarisesThemAll) {
   ProcessOptions options;
   options.stages = {"probe"};
   auto session = processor_->Begin(options);
@@ -212,7 +217,7 @@ TEST_F(ProcessTest, ASessionBuildsEachAssetAsItIsAddedAndSummarisesThemAll) {
   EXPECT_FALSE((*session)->Wait()) << "Wait() is once";
 }
 
-TEST_F(ProcessTest, AnUnknownStageIsAUsageError) {
+TEST_P(ProcessTest, AnUnknownStageIsAUsageError) {
   ProcessOptions options;
   options.stages = {"nonesuch"};
   auto summary = processor_->Run(options);

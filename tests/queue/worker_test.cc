@@ -33,10 +33,12 @@ class FixedRandom final : public Random {
 
 using testing::WaitUntil;
 
-class WorkerTest : public testing::MediaSuite {
+// On every catalog backend (CatalogBackends()).
+class WorkerTest : public testing::MediaSuite,
+                   public ::testing::WithParamInterface<catalog::CatalogBackend> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(library_.Open(clock_));
+    ASSERT_TRUE(library_.Open(clock_, GetParam()));
     ASSERT_TRUE(testing::SealBuiltinStages(registry_, nlohmann::json::object(),
                                            std::make_unique<ScriptedStage>("gate", 1, script_)));
   }
@@ -157,7 +159,10 @@ class WorkerTest : public testing::MediaSuite {
   std::vector<JobReport> reports_;
 };
 
-TEST_F(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
+INSTANTIATE_TEST_SUITE_P(Backends, WorkerTest, ::testing::ValuesIn(catalog::CatalogBackends()),
+                         catalog::BackendName);
+
+TEST_P(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
   auto asset = library_.Ingest(samples_->H264AacMp4());
   int64_t id = Enqueue(asset.id, {"probe", "thumbnail"});
   auto worker = MakeWorker(Options("w"), random_);
@@ -180,7 +185,7 @@ TEST_F(WorkerTest, RunsTheDueStagesOfAJobAndSucceeds) {
   EXPECT_EQ(reports[0].ran, (std::vector<std::string>{"probe", "thumbnail"}));
 }
 
-TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) {
+TEST_P(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) {
   auto asset = library_.Ingest(samples_->LongMp4());
   int64_t thumb_job = Enqueue(asset.id, {"thumbnail"});
   auto worker = MakeWorker(Options("w"), random_);
@@ -210,7 +215,7 @@ TEST_F(WorkerTest, AThumbnailOnlyJobStopsReadingEarlyAndOnePassFeedsEveryStage) 
   EXPECT_EQ(full.video_frames_decoded, 0) << "nobody asked for decoded video";
 }
 
-TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
+TEST_P(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
   auto asset = library_.Ingest(samples_->Wav());
   Executor executor(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger());
   ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
@@ -224,7 +229,7 @@ TEST_F(WorkerTest, AStageThatIsAlreadyCurrentIsFinishedWithoutRunning) {
   EXPECT_TRUE(Reports()[0].ran.empty());
 }
 
-TEST_F(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
+TEST_P(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
   auto asset = library_.Ingest(samples_->Wav());
   Executor executor(library_.catalog(), library_.blobs(), registry_, clock_, MakeNullLogger());
   ASSERT_TRUE(executor.RunAsset(asset, *registry_.Select({"probe"})));
@@ -246,7 +251,7 @@ TEST_F(WorkerTest, AForcedStageIsRebuiltEvenThoughItIsCurrent) {
   EXPECT_EQ(Reports()[0].ran, std::vector<std::string>{"probe"});
 }
 
-TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts) {
+TEST_P(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts) {
   auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kIo);
   int64_t id = Enqueue(asset.id, {"gate"}, catalog::kLivePriority, 4);
@@ -282,7 +287,7 @@ TEST_F(WorkerTest, TransientFailuresAreRetriedWithGrowingBackoffUntilMaxAttempts
   worker->Shutdown();
 }
 
-TEST_F(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
+TEST_P(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
   auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kUnsupportedMedia);
   int64_t id = Enqueue(asset.id, {"probe", "gate"});
@@ -298,7 +303,7 @@ TEST_F(WorkerTest, APermanentErrorFailsTheJobAtOnce) {
       << "the other stage of the job still completed";
 }
 
-TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
+TEST_P(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
   auto asset = library_.Ingest(samples_->Wav());
   script_.FailWith(ErrorCode::kIo);  // transient: only quarantine stops the retries
   auto options = Options("w");
@@ -346,7 +351,7 @@ TEST_F(WorkerTest, RepeatedFailuresQuarantineTheContentUntilTheRecipeChanges) {
   EXPECT_TRUE(again->quarantined.empty());
 }
 
-TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob) {
+TEST_P(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob) {
   HeldJob held;
   ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held, "stalled"));
   EXPECT_EQ(GetJob(held.id).lease_owner, "stalled/0");
@@ -407,7 +412,7 @@ TEST_F(WorkerTest, AnExpiredLeaseIsReapedAndTheStalledWorkerDoesNotFinishTheJob)
   EXPECT_EQ(listed, kept);
 }
 
-TEST_F(WorkerTest, ACancelRequestStopsARunningJobAtItsNextHeartbeat) {
+TEST_P(WorkerTest, ACancelRequestStopsARunningJobAtItsNextHeartbeat) {
   HeldJob held;
   ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
   auto state = library_.catalog().CancelJob(held.id, {});
@@ -422,7 +427,7 @@ TEST_F(WorkerTest, ACancelRequestStopsARunningJobAtItsNextHeartbeat) {
   EXPECT_EQ(Rows(held.asset.id, "gate")[0].error_code, "cancelled");
 }
 
-TEST_F(WorkerTest, ShutdownLetsARunningJobFinishWithinTheGracePeriod) {
+TEST_P(WorkerTest, ShutdownLetsARunningJobFinishWithinTheGracePeriod) {
   HeldJob held;
   ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
   held.worker->StopClaiming();
@@ -434,7 +439,7 @@ TEST_F(WorkerTest, ShutdownLetsARunningJobFinishWithinTheGracePeriod) {
   EXPECT_EQ(GetJob(other).state, JobState::kQueued) << "no new claims after StopClaiming";
 }
 
-TEST_F(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncounted) {
+TEST_P(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncounted) {
   HeldJob held;
   ASSERT_NO_FATAL_FAILURE(HoldAGateJob(held));
   EXPECT_EQ(GetJob(held.id).attempts, 1);
@@ -461,7 +466,7 @@ TEST_F(WorkerTest, AfterTheGracePeriodARunningJobIsReleasedWithItsAttemptUncount
   next->Shutdown();
 }
 
-TEST_F(WorkerTest, ALiveJobTakesTheReservedSlotWhileBackfillHoldsTheOthers) {
+TEST_P(WorkerTest, ALiveJobTakesTheReservedSlotWhileBackfillHoldsTheOthers) {
   script_.BlockAll();
   std::vector<int64_t> backfill;
   for (const std::string& path : {samples_->LongMp4(), samples_->H264AacMp4(), samples_->Mp3()}) {
@@ -490,7 +495,7 @@ TEST_F(WorkerTest, ALiveJobTakesTheReservedSlotWhileBackfillHoldsTheOthers) {
   worker->Shutdown();
 }
 
-TEST_F(WorkerTest, ReservationLeavesAtLeastOneGeneralSlot) {
+TEST_P(WorkerTest, ReservationLeavesAtLeastOneGeneralSlot) {
   for (auto [slots, reserved] : std::vector<std::pair<int, int>>{{1, 0}, {2, 1}, {4, 1}, {5, 2}}) {
     auto options = Options("w", slots);
     auto worker = MakeWorker(options, random_);
@@ -500,7 +505,7 @@ TEST_F(WorkerTest, ReservationLeavesAtLeastOneGeneralSlot) {
   }
 }
 
-TEST_F(WorkerTest, AnUnknownStageInTheFilterIsRefused) {
+TEST_P(WorkerTest, AnUnknownStageInTheFilterIsRefused) {
   auto options = Options("w");
   options.stages = {"probe", "nonesuch"};
   auto worker = MakeWorker(options, random_);

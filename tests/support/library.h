@@ -1,10 +1,14 @@
-// A library on the local backends, as one `reprise` machine keeps it: a SQLite catalog
-// file (catalog.db) and a blob directory (blobs/) in a fresh temporary directory, which
-// goes, with both, when the LocalLibrary is destroyed. Tests of ingest, the queue and
-// backfill run against these real parts rather than fakes.
+// A library for tests: a catalog and a blob store, real parts rather than fakes, fresh
+// and removed when the LocalLibrary is destroyed. Tests of ingest, the queue and backfill
+// run against it.
 //
-// Header-only: reprise_test_support links reprise_core alone, and the binaries that use
-// this already link the catalog and blob libraries (and ingest, where they call Ingest).
+// Open(clock) keeps the layout of one `reprise` machine, for tests that look at files: a
+// SQLite catalog file (catalog.db) and a blob directory (blobs/) in dir(). Open(clock,
+// backend) takes the catalog from one of CatalogBackends() (and the blob store from
+// BlobStoreBackends()), for suites parameterised by backend; dir() is then only scratch.
+//
+// Header-only: the binaries that use this link reprise_test_backends (and ingest, where
+// they call Ingest).
 #pragma once
 
 #include <memory>
@@ -19,6 +23,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
+#include "tests/support/blob_backends.h"
+#include "tests/support/catalog_backends.h"
 #include "tests/support/test_support.h"
 
 namespace reprise::testing {
@@ -41,15 +47,32 @@ class LocalLibrary {
     return ::testing::AssertionSuccess();
   }
 
+  // The catalog of `backend` and the blob store of `blobs`, each fresh.
+  [[nodiscard]] ::testing::AssertionResult Open(
+      const Clock& clock, const catalog::CatalogBackend& backend,
+      const blob::BlobStoreBackend& blobs = blob::BlobStoreBackends().front()) {
+    catalog_env_ = backend.make_env();
+    auto catalog = catalog_env_->Connect(clock);
+    if (!catalog) {
+      return ::testing::AssertionFailure()
+             << backend.name << " catalog: " << catalog.error().ToString();
+    }
+    blob_harness_ = blobs.make();
+    if (!blob_harness_) return ::testing::AssertionFailure() << blobs.name << " blobs: no store";
+    clock_ = &clock;
+    catalog_ = std::move(*catalog);
+    return ::testing::AssertionSuccess();
+  }
+
   const TempDir& dir() const { return dir_; }
   catalog::Catalog& catalog() const { return *catalog_; }
-  blob::BlobStore& blobs() const { return *blobs_; }
+  blob::BlobStore& blobs() const { return blob_harness_ ? blob_harness_->store() : *blobs_; }
 
   // Ingests the file at `path` for `owner` as `reprise ingest` does (probed by FFmpeg,
   // stored under its hash) and returns its asset, new or already there. A file that is
   // skipped or fails to ingest fails the test and gives an empty Asset.
   catalog::Asset Ingest(const std::string& path, const std::string& owner = "o") const {
-    ingest::Ingestor ingestor(*catalog_, *blobs_, *clock_, MakeNullLogger());
+    ingest::Ingestor ingestor(*catalog_, blobs(), *clock_, MakeNullLogger());
     ingest::Options options;
     options.owner = owner;
     auto item = ingestor.IngestFile(path, options);
@@ -60,7 +83,7 @@ class LocalLibrary {
   // How many blobs are stored under `prefix`; a failed listing fails the test.
   int CountBlobs(const std::string& prefix) const {
     int count = 0;
-    auto listed = blobs_->List(prefix, [&](const blob::BlobInfo&) {
+    auto listed = blobs().List(prefix, [&](const blob::BlobInfo&) {
       ++count;
       return true;
     });
@@ -70,9 +93,12 @@ class LocalLibrary {
 
  private:
   TempDir dir_;
+  // Open(clock, backend): what keeps the stores alive, destroyed after them.
+  std::unique_ptr<catalog::CatalogTestEnv> catalog_env_;
+  std::unique_ptr<blob::BlobStoreHarness> blob_harness_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<blob::BlobStore> blobs_;
+  std::unique_ptr<blob::BlobStore> blobs_;  // Open(clock)
 };
 
 }  // namespace reprise::testing

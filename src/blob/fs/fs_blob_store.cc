@@ -635,4 +635,18 @@ Result<void> FsBlobStore::List(std::string_view prefix,
   return {};
 }
 
+Result<std::optional<std::string>> FsBlobStore::PresignGet(std::string_view key,
+                                                           std::chrono::seconds expires_in) {
+  REPRISE_TRY(CheckedSegments(key));
+  REPRISE_TRY(CheckPresignExpiry(expires_in));
+  return std::optional<std::string>();
+}
+
+Result<std::string> FsBlobStore::ContentType(std::string_view key) {
+  auto st = StatKey(*dirs_, key);
+  if (!st) return Fail(std::move(st.error()));
+  if (!st->has_value()) return NoBlob(key);
+  return std::string();
+}
+
 }  // namespace reprise::blob

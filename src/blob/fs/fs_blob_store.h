@@ -21,6 +21,11 @@
 // cannot be a blob and a folder of other blobs at once ("a" and "a/b"); committing such a
 // key fails with kConflict, unlike S3.
 //
+// The directory store keeps no media types (ContentType() is "" for every blob; sidecar
+// files would have to be written, listed and deleted atomically with the blob) and hands
+// out no presigned URLs (PresignGet() is nullopt): the HTTP layer signs its own /blobs
+// URLs and knows the types from the catalog.
+//
 // List() holds the names of one directory per level of the key it is visiting, never the
 // whole store; a reader keeps reading the version it opened even if the key is replaced or
 // deleted meanwhile. Thread-safety: as BlobStore; several processes may share one root.
@@ -69,6 +74,9 @@ class FsBlobStore final : public BlobStore {
   Result<void> Delete(std::string_view key) override;
   Result<void> List(std::string_view prefix,
                     const std::function<bool(const BlobInfo&)>& visit) override;
+  Result<std::optional<std::string>> PresignGet(std::string_view key,
+                                                std::chrono::seconds expires_in) override;
+  Result<std::string> ContentType(std::string_view key) override;
 
   // The directory descriptors of an open store; shared with its writers so a writer may
   // outlive the store that made it.

@@ -24,5 +24,7 @@ struct Migration {
 
 // SQLite's migrations, ascending by version.
 std::span<const Migration> SqliteMigrations();
+// PostgreSQL's migrations, ascending by version (the same versions and names).
+std::span<const Migration> PostgresMigrations();
 
 }  // namespace reprise::catalog

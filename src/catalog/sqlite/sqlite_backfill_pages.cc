@@ -3,7 +3,6 @@
 // examples, active jobs), all in one read transaction. The cursor is the id of the last
 // backfill of the previous page (ids only grow, so "newest first" is "id descending").
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -15,16 +14,6 @@
 
 namespace reprise::catalog {
 namespace {
-
-Result<std::optional<int64_t>> DecodeBackfillCursor(const std::string& cursor) {
-  if (cursor.empty()) return std::optional<int64_t>{};
-  int64_t id = 0;
-  auto [end, error] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), id);
-  if (error != std::errc() || end != cursor.data() + cursor.size() || id < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "invalid backfill cursor \"" + cursor + "\"");
-  }
-  return std::optional<int64_t>(id);
-}
 
 Result<std::vector<int64_t>> PageIds(SqliteConnection& db, const AssetFilter& scope,
                                      std::optional<int64_t> before, int limit) {
@@ -106,12 +95,11 @@ Result<std::map<int64_t, BackfillCounts>> CountAll(SqliteConnection& db,
 
 Result<BackfillPage> SqliteCatalog::ListBackfillsWithCounts(const AssetFilter& scope,
                                                             const PageRequest& page) {
-  if (page.limit < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "a page of backfills needs a positive limit");
-  }
+  auto checked_limit = CheckedPageLimit(page);
+  if (!checked_limit) return Fail(std::move(checked_limit.error()));
+  const int limit = *checked_limit;
   auto before = DecodeBackfillCursor(page.cursor);
   if (!before) return Fail(std::move(before.error()));
-  const int limit = std::min(page.limit, kMaxPageLimit);
 
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
@@ -124,7 +112,7 @@ Result<BackfillPage> SqliteCatalog::ListBackfillsWithCounts(const AssetFilter& s
     BackfillPage result;
     if (static_cast<int>(ids->size()) > limit) {
       ids->resize(limit);
-      result.next_cursor = std::to_string(ids->back());
+      result.next_cursor = EncodeBackfillCursor(ids->back());
     }
     auto counts = CountAll(db, *ids);
     if (!counts) return Fail(std::move(counts.error()));

@@ -11,70 +11,7 @@
 namespace reprise::catalog {
 namespace {
 
-constexpr std::string_view kBackfillColumns =
-    "id, owner, stages, mode, filter, options, plan, state, stop_reason, driver,"
-    " driver_expires_at, created_at, updated_at, started_at, finished_at";
-
 std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
-
-nlohmann::json StagesJson(const std::vector<StageRecipe>& stages) {
-  nlohmann::json doc = nlohmann::json::array();
-  for (const auto& stage : stages) doc.push_back({stage.stage, stage.recipe});
-  return doc;
-}
-
-Result<void> CheckStages(const std::vector<StageRecipe>& stages) {
-  if (stages.empty()) return Fail(ErrorCode::kInvalidArgument, "a backfill needs stages");
-  for (const auto& stage : stages) {
-    if (stage.stage.empty() || stage.recipe.empty()) {
-      return Fail(ErrorCode::kInvalidArgument, "a backfill stage needs a name and a recipe");
-    }
-  }
-  return {};
-}
-
-Result<nlohmann::json> ParseJsonColumn(const std::string& text, std::string_view what) {
-  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Fail(ErrorCode::kInternal, "stored " + std::string(what) + " is not JSON");
-  }
-  return doc;
-}
-
-Result<Backfill> ReadBackfill(const Statement& row) {
-  Backfill backfill;
-  backfill.id = row.Int64(0);
-  backfill.owner = row.OptionalText(1).value_or("");
-  auto stages = ParseJsonColumn(row.Text(2), "backfill stages");
-  if (!stages) return Fail(std::move(stages.error()));
-  for (const auto& pair : *stages) {
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
-      return Fail(ErrorCode::kInternal, Describe(backfill.id) + " has malformed stages");
-    }
-    backfill.stages.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
-  }
-  auto mode = ParseBackfillMode(row.Text(3));
-  if (!mode) return Fail(mode.error().Wrap(Describe(backfill.id)));
-  backfill.mode = *mode;
-  for (auto [column, field, what] :
-       {std::tuple{4, &backfill.filter, "filter"}, std::tuple{5, &backfill.options, "options"},
-        std::tuple{6, &backfill.plan, "plan"}}) {
-    auto doc = ParseJsonColumn(row.Text(column), what);
-    if (!doc) return Fail(std::move(doc.error()));
-    *field = std::move(*doc);
-  }
-  auto state = ParseBackfillState(row.Text(7));
-  if (!state) return Fail(state.error().Wrap(Describe(backfill.id)));
-  backfill.state = *state;
-  backfill.stop_reason = row.Text(8);
-  backfill.driver = row.OptionalText(9).value_or("");
-  backfill.driver_expires_at = row.OptionalInt64(10).value_or(0);
-  backfill.created_at = row.Int64(11);
-  backfill.updated_at = row.Int64(12);
-  backfill.started_at = row.OptionalInt64(13).value_or(0);
-  backfill.finished_at = row.OptionalInt64(14).value_or(0);
-  return backfill;
-}
 
 // How a backfill scan reads the catalog (bench/backfill_plan.cc, docs/PERFORMANCE.md).
 //
@@ -374,7 +311,7 @@ double Median(std::vector<double> values) {
 Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
                                         const AssetFilter& filter,
                                         const Catalog::PairVisitor& visit) {
-  REPRISE_TRY(CheckStages(stages));
+  REPRISE_TRY(CheckBackfillStages(stages));
   PairScanner scanner(db_, stages, visit);
   auto scanned = scanner.Run(filter);
   if (!scanned) return Fail(std::move(scanned.error()));
@@ -383,7 +320,7 @@ Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
 
 Result<Backfill> SqliteBackfills::Create(const NewBackfill& backfill, const AssetFilter& filter,
                                          const Catalog::PairSelector& select) {
-  REPRISE_TRY(CheckStages(backfill.stages));
+  REPRISE_TRY(CheckBackfillStages(backfill.stages));
   int64_t id = 0;
   {
     auto insert = db_.Prepare(
@@ -461,7 +398,7 @@ Result<std::vector<Backfill>> SqliteBackfills::List(const AssetFilter& scope, in
   if (!select) return Fail(std::move(select.error()));
   select->BindOptionalText(scope.owner)
       .BindOptionalText(scope.owner)
-      .BindInt64(std::clamp(limit, 1, kMaxPageLimit));
+      .BindInt64(ClampedListLimit(limit));
   std::vector<Backfill> backfills;
   REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
     auto backfill = ReadBackfill(*select);
@@ -506,9 +443,7 @@ Result<Backfill> SqliteBackfills::SetState(int64_t id, const std::vector<Backfil
 
 Result<bool> SqliteBackfills::ClaimDriver(int64_t id, std::string_view driver,
                                           int64_t lease_micros) {
-  if (driver.empty() || lease_micros < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "a backfill driver needs an id and a lease");
-  }
+  REPRISE_TRY(CheckDriverClaim(driver, lease_micros));
   auto update = db_.Prepare(
       "UPDATE backfills SET driver = ?, driver_expires_at = ? WHERE id = ?"
       " AND (driver IS NULL OR driver = ? OR driver_expires_at < ?) RETURNING id");
@@ -791,7 +726,7 @@ Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
   select->BindInt64(id)
       .BindOptionalText(wanted)
       .BindOptionalText(wanted)
-      .BindInt64(std::clamp(limit, 1, kMaxPageLimit))
+      .BindInt64(ClampedListLimit(limit))
       .BindInt64(std::max<int64_t>(offset, 0));
   std::vector<BackfillItem> items;
   REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {

@@ -19,141 +19,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kDerivativeColumns =
-    "id, asset_id, stage, stage_version, recipe, params, state, skip_reason, error_code,"
-    " error_message, attempts, metadata, blobs, bytes, is_current, created_at, started_at,"
-    " finished_at";
-
 // Database errors get the operation prepended; the catalog's own errors (not found,
 // invalid argument) already say what they are about.
 Error InContext(Error error, std::string_view context) {
   if (error.origin.rfind("sqlite:", 0) == 0) return error.Wrap(context);
   return error;
-}
-
-// Strings from media files (tags, titles) are not always valid UTF-8; replacing bad
-// bytes beats failing the whole derivative on a mislabelled tag.
-std::string DumpJson(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<json> ParseJson(const std::string& text, std::string_view column) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return Fail(ErrorCode::kInternal, "corrupt JSON in column " + std::string(column));
-  }
-  return value;
-}
-
-std::string BlobsToJson(const std::vector<OutputBlob>& blobs) {
-  json array = json::array();
-  for (const auto& blob : blobs) {
-    array.push_back({{"name", blob.name},
-                     {"key", blob.key},
-                     {"size", blob.size},
-                     {"content_type", blob.content_type}});
-  }
-  return DumpJson(array);
-}
-
-Result<std::vector<OutputBlob>> BlobsFromJson(const std::string& text) {
-  auto parsed = ParseJson(text, "derivatives.blobs");
-  if (!parsed) return Fail(std::move(parsed.error()));
-  std::vector<OutputBlob> blobs;
-  try {
-    for (const auto& item : parsed->get_ref<const json::array_t&>()) {
-      OutputBlob blob;
-      blob.name = item.at("name").get<std::string>();
-      blob.key = item.at("key").get<std::string>();
-      blob.size = item.at("size").get<int64_t>();
-      blob.content_type = item.at("content_type").get<std::string>();
-      blobs.push_back(std::move(blob));
-    }
-  } catch (const json::exception& e) {
-    return Fail(ErrorCode::kInternal, std::string("malformed derivatives.blobs: ") + e.what());
-  }
-  return blobs;
-}
-
-std::string RefsToJson(const std::map<std::string, std::string>& refs) {
-  return DumpJson(json(refs));
-}
-
-Result<std::map<std::string, std::string>> RefsFromJson(const std::string& text) {
-  auto parsed = ParseJson(text, "assets.refs");
-  if (!parsed) return Fail(std::move(parsed.error()));
-  try {
-    return parsed->get<std::map<std::string, std::string>>();
-  } catch (const json::exception& e) {
-    return Fail(ErrorCode::kInternal, std::string("malformed assets.refs: ") + e.what());
-  }
-}
-
-// Reads a row selected with kAssetColumns.
-Result<Asset> ReadAsset(const Statement& row) {
-  Asset asset;
-  asset.id = row.Text(0);
-  asset.owner = row.Text(1);
-  auto source = ParseAssetSource(row.Text(2));
-  if (!source) return Fail(source.error().Wrap("asset " + asset.id));
-  asset.source = *source;
-  asset.sha256_hex = row.Text(3);
-  asset.cid = row.Text(4);
-  asset.size_bytes = row.Int64(5);
-  asset.original_key = row.Text(6);
-  asset.original_name = row.Text(7);
-  asset.source_uri = row.Text(8);
-  auto status = ParseAssetStatus(row.Text(9));
-  if (!status) return Fail(status.error().Wrap("asset " + asset.id));
-  asset.status = *status;
-  auto kind = ParseAssetKind(row.Text(10));
-  if (!kind) return Fail(kind.error().Wrap("asset " + asset.id));
-  asset.media.kind = *kind;
-  asset.media.container = row.Text(11);
-  asset.media.duration_seconds = row.OptionalDouble(12);
-  if (auto width = row.OptionalInt64(13)) asset.media.width = static_cast<int>(*width);
-  if (auto height = row.OptionalInt64(14)) asset.media.height = static_cast<int>(*height);
-  asset.parent_id = row.OptionalText(15);
-  auto refs = RefsFromJson(row.Text(16));
-  if (!refs) return Fail(refs.error().Wrap("asset " + asset.id));
-  asset.refs = std::move(*refs);
-  asset.created_at = row.Int64(17);
-  asset.updated_at = row.Int64(18);
-  asset.revision = row.Int64(19);
-  return asset;
-}
-
-// Reads a row selected with kDerivativeColumns.
-Result<Derivative> ReadDerivative(const Statement& row) {
-  Derivative d;
-  d.id = row.Int64(0);
-  d.asset_id = row.Text(1);
-  d.stage = row.Text(2);
-  d.stage_version = static_cast<int>(row.Int64(3));
-  d.recipe = row.Text(4);
-  const std::string context = "derivative " + std::to_string(d.id);
-  auto params = ParseJson(row.Text(5), "derivatives.params");
-  if (!params) return Fail(params.error().Wrap(context));
-  d.params = std::move(*params);
-  auto state = ParseDerivativeState(row.Text(6));
-  if (!state) return Fail(state.error().Wrap(context));
-  d.state = *state;
-  d.skip_reason = row.Text(7);
-  d.error_code = row.Text(8);
-  d.error_message = row.Text(9);
-  d.attempts = static_cast<int>(row.Int64(10));
-  auto metadata = ParseJson(row.Text(11), "derivatives.metadata");
-  if (!metadata) return Fail(metadata.error().Wrap(context));
-  d.metadata = std::move(*metadata);
-  auto blobs = BlobsFromJson(row.Text(12));
-  if (!blobs) return Fail(blobs.error().Wrap(context));
-  d.blobs = std::move(*blobs);
-  d.bytes = row.Int64(13);
-  d.current = row.Int64(14) != 0;
-  d.created_at = row.Int64(15);
-  d.started_at = row.OptionalInt64(16).value_or(0);
-  d.finished_at = row.OptionalInt64(17).value_or(0);
-  return d;
 }
 
 tl::unexpected<Error> AssetNotFound(std::string_view id) {
@@ -217,33 +87,10 @@ Result<StageCounts> CountStatuses(SqliteConnection& db, const StageRecipe& stage
   return counts;
 }
 
-Result<void> ValidateOutcome(const DerivativeOutcome& outcome) {
-  switch (outcome.state) {
-    case DerivativeState::kDone:
-      return {};
-    case DerivativeState::kFailed:
-      if (!outcome.error) {
-        return Fail(ErrorCode::kInvalidArgument, "a failed derivative needs its error");
-      }
-      return {};
-    case DerivativeState::kSkipped:
-      if (outcome.skip_reason.empty()) {
-        return Fail(ErrorCode::kInvalidArgument, "a skipped derivative needs a skip reason");
-      }
-      return {};
-    case DerivativeState::kPending:
-    case DerivativeState::kRunning:
-      break;
-  }
-  return Fail(
-      ErrorCode::kInvalidArgument,
-      "a derivative completes as done, failed or skipped, not " + std::string(Name(outcome.state)));
-}
-
 // Inserts the asset unless its id exists (see Catalog::InsertAsset), inside the caller's
 // write transaction.
 Result<InsertAssetResult> InsertAssetIn(SqliteConnection& db, const NewAsset& asset, int64_t now) {
-  if (asset.id.empty()) return Fail(ErrorCode::kInvalidArgument, "an asset needs an id");
+  REPRISE_TRY(CheckNewAsset(asset));
   bool created = false;
   {
     auto insert = db.Prepare(
@@ -349,11 +196,9 @@ Result<Asset> SqliteCatalog::GetAsset(std::string_view id, const AssetFilter& sc
 }
 
 Result<AssetPage> SqliteCatalog::ListAssets(const AssetFilter& filter, const PageRequest& page) {
-  if (page.limit <= 0) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "page limit must be positive, got " + std::to_string(page.limit));
-  }
-  const int limit = std::min(page.limit, kMaxPageLimit);
+  auto checked_limit = CheckedPageLimit(page);
+  if (!checked_limit) return Fail(std::move(checked_limit.error()));
+  const int limit = *checked_limit;
   auto query = ListAssetsQuery(filter, page.cursor, limit);
   if (!query) return Fail(std::move(query.error()));
   std::lock_guard lock(mu_);
@@ -465,9 +310,7 @@ Result<void> SqliteCatalog::SetAssetStatus(std::string_view id, AssetStatus stat
 Result<int64_t> SqliteCatalog::StartDerivative(std::string_view asset_id, std::string_view stage,
                                                int stage_version, std::string_view recipe,
                                                const nlohmann::json& params) {
-  if (stage.empty() || recipe.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a derivative needs a stage name and a recipe");
-  }
+  REPRISE_TRY(CheckDerivativeStart(stage, recipe));
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
   auto run = [&]() -> Result<int64_t> {
@@ -755,10 +598,7 @@ Result<StageCounts> SqliteCatalog::CountStageStatuses(const StageRecipe& stage,
 
 Result<InsertAssetResult> SqliteCatalog::InsertAssetWithJob(const NewAsset& asset,
                                                             const NewJob& job) {
-  if (!job.asset_id.empty() && job.asset_id != asset.id) {
-    return Fail(ErrorCode::kInvalidArgument, "the job names asset " + job.asset_id +
-                                                 ", not the asset inserted (" + asset.id + ")");
-  }
+  REPRISE_TRY(CheckAssetWithJob(asset, job));
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
   auto result =
@@ -881,11 +721,9 @@ Result<Job> SqliteCatalog::GetJob(int64_t job_id, const AssetFilter& scope) {
 }
 
 Result<JobPage> SqliteCatalog::ListJobs(const JobFilter& filter, const PageRequest& page) {
-  if (page.limit <= 0) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "page limit must be positive, got " + std::to_string(page.limit));
-  }
-  const int limit = std::min(page.limit, kMaxPageLimit);
+  auto checked_limit = CheckedPageLimit(page);
+  if (!checked_limit) return Fail(std::move(checked_limit.error()));
+  const int limit = *checked_limit;
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
   auto result = InTransaction(db, Transaction::Mode::kDeferred, [&] {

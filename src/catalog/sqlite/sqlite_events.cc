@@ -11,107 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kEventColumns =
-    "id, type, owner, asset_id, job_id, backfill_id, data, created_at";
-constexpr std::string_view kSubscriptionColumns =
-    "id, owner, url, secret, events, description, origin, created_at, updated_at";
-constexpr std::string_view kDeliveryColumns =
-    "id, subscription_id, event_id, event_type, payload, state, attempts, next_attempt_at,"
-    " last_status, last_error, created_at, updated_at, finished_at";
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<Event> ReadEvent(const Statement& row) {
-  Event event;
-  event.id = row.Int64(0);
-  event.type = row.Text(1);
-  event.owner = row.Text(2);
-  event.asset_id = row.OptionalText(3);
-  event.job_id = row.OptionalInt64(4);
-  event.backfill_id = row.OptionalInt64(5);
-  event.data = json::parse(row.TextView(6), nullptr, /*allow_exceptions=*/false);
-  if (event.data.is_discarded()) {
-    return Fail(ErrorCode::kInternal, "event " + std::to_string(event.id) + " has malformed data");
-  }
-  event.created_at = row.Int64(7);
-  return event;
-}
-
-Result<WebhookSubscription> ReadSubscription(const Statement& row) {
-  WebhookSubscription subscription;
-  subscription.id = row.Int64(0);
-  subscription.owner = row.Text(1);
-  subscription.url = row.Text(2);
-  subscription.secret = row.Text(3);
-  json events = json::parse(row.TextView(4), nullptr, /*allow_exceptions=*/false);
-  if (!events.is_array()) {
-    return Fail(ErrorCode::kInternal, "webhook subscription " + std::to_string(subscription.id) +
-                                          " has malformed events");
-  }
-  for (const auto& type : events) {
-    if (type.is_string()) subscription.events.push_back(type.get<std::string>());
-  }
-  subscription.description = row.Text(5);
-  subscription.origin = row.Text(6);
-  subscription.created_at = row.Int64(7);
-  subscription.updated_at = row.Int64(8);
-  return subscription;
-}
-
-Result<DeliveryState> ParseDeliveryState(std::string_view text) {
-  for (auto state : {DeliveryState::kPending, DeliveryState::kSucceeded, DeliveryState::kFailed}) {
-    if (Name(state) == text) return state;
-  }
-  return Fail(ErrorCode::kInternal, "unknown delivery state '" + std::string(text) + "'");
-}
-
-Result<WebhookDelivery> ReadDelivery(const Statement& row) {
-  WebhookDelivery delivery;
-  delivery.id = row.Int64(0);
-  delivery.subscription_id = row.Int64(1);
-  delivery.event_id = row.Int64(2);
-  delivery.event_type = row.Text(3);
-  delivery.payload = row.Text(4);
-  auto state = ParseDeliveryState(row.TextView(5));
-  if (!state) return Fail(std::move(state.error()));
-  delivery.state = *state;
-  delivery.attempts = static_cast<int>(row.Int64(6));
-  delivery.next_attempt_at = row.Int64(7);
-  if (auto status = row.OptionalInt64(8)) delivery.last_status = static_cast<int>(*status);
-  delivery.last_error = row.Text(9);
-  delivery.created_at = row.Int64(10);
-  delivery.updated_at = row.Int64(11);
-  delivery.finished_at = row.OptionalInt64(12).value_or(0);
-  return delivery;
-}
-
-bool IsWebhookType(std::string_view type) {
-  auto types = WebhookEventTypes();
-  return std::find(types.begin(), types.end(), type) != types.end();
-}
-
-Result<void> CheckSubscription(const NewWebhookSubscription& subscription) {
-  if (subscription.url.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a webhook subscription needs a url");
-  }
-  if (subscription.secret.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a webhook subscription needs a secret");
-  }
-  if (subscription.events.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a webhook subscription needs at least one event");
-  }
-  for (const auto& type : subscription.events) {
-    if (!IsWebhookType(type)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "webhooks are not sent for event type '" + type +
-                      "' (asset.ready, asset.failed and backfill.finished are)");
-    }
-  }
-  return {};
-}
-
 Result<void> NotFound(int64_t id) {
   return Fail(ErrorCode::kNotFound, "webhook subscription " + std::to_string(id) + " not found");
 }
@@ -151,7 +50,7 @@ Result<int64_t> AppendEvent(SqliteConnection& db, int64_t now, Event event) {
         .BindOptionalText(event.asset_id)
         .BindOptionalInt64(event.job_id)
         .BindOptionalInt64(event.backfill_id)
-        .BindText(Dump(event.data))
+        .BindText(DumpJson(event.data))
         .BindInt64(now);
     auto row = insert->Step();
     if (!row) return Fail(std::move(row.error()));
@@ -271,10 +170,7 @@ Result<void> AppendBackfillFinished(SqliteConnection& db, int64_t now, const Bac
 }
 
 Result<std::vector<Event>> SqliteEvents::List(const EventQuery& query) {
-  if (query.limit < 1 || query.limit > kMaxPageLimit) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "an event page holds 1 to 1000 events, not " + std::to_string(query.limit));
-  }
+  REPRISE_TRY(CheckEventQuery(query));
   std::string sql = "SELECT " + std::string(kEventColumns) + " FROM events WHERE id > ?";
   std::vector<SqlValue> binds = {query.after_id};
   if (query.owner) {
@@ -422,9 +318,7 @@ Result<void> SqliteEvents::SyncConfigSubscriptions(
 }
 
 Result<WebhookClaim> SqliteEvents::ClaimDeliveries(int limit, int64_t lease_micros) {
-  if (limit < 1 || lease_micros < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "claiming deliveries needs a limit and a lease");
-  }
+  REPRISE_TRY(CheckDeliveryClaim(limit, lease_micros));
   WebhookClaim claim;
   {
     auto update = db_.Prepare(
@@ -517,7 +411,7 @@ Result<WebhookDelivery> SqliteEvents::RecordAttempt(int64_t delivery_id,
 Result<std::vector<WebhookDelivery>> SqliteEvents::ListDeliveries(int64_t subscription_id,
                                                                   const AssetFilter& scope,
                                                                   int limit) {
-  if (limit < 1) return Fail(ErrorCode::kInvalidArgument, "a delivery page needs a limit");
+  REPRISE_TRY(CheckDeliveryPage(limit));
   REPRISE_TRY(GetSubscription(subscription_id, scope));
   std::vector<WebhookDelivery> deliveries;
   {

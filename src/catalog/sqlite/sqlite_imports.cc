@@ -6,47 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "catalog/codec.h"
+#include "catalog/rules.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog/sqlite/sqlite_connection.h"
 
 namespace reprise::catalog {
 namespace {
-
-constexpr std::string_view kImportColumns =
-    "id, owner, source, url, name, kind, metadata, parent_id, state, bytes, error_code,"
-    " error_message, asset_id, attempts, lease_owner, lease_expires_at, created_at, updated_at,"
-    " retry_at";
-
-Result<Import> ReadImport(const Statement& row) {
-  Import import;
-  import.id = row.Text(0);
-  import.owner = row.Text(1);
-  auto source = ParseAssetSource(row.Text(2));
-  if (!source) return Fail(source.error().Wrap("import " + import.id));
-  import.source = *source;
-  import.url = row.Text(3);
-  import.name = row.Text(4);
-  import.kind = row.Text(5);
-  import.metadata = nlohmann::json::parse(row.Text(6), nullptr, /*allow_exceptions=*/false);
-  if (import.metadata.is_discarded()) {
-    return Fail(ErrorCode::kInternal, "corrupt JSON in imports.metadata of " + import.id);
-  }
-  import.parent_id = row.OptionalText(7);
-  auto state = ParseImportState(row.Text(8));
-  if (!state) return Fail(state.error().Wrap("import " + import.id));
-  import.state = *state;
-  import.bytes = row.Int64(9);
-  import.error_code = row.Text(10);
-  import.error_message = row.Text(11);
-  import.asset_id = row.OptionalText(12);
-  import.attempts = static_cast<int>(row.Int64(13));
-  import.lease_owner = row.OptionalText(14).value_or("");
-  import.lease_expires_at = row.OptionalInt64(15).value_or(0);
-  import.created_at = row.Int64(16);
-  import.updated_at = row.Int64(17);
-  import.retry_at = row.OptionalInt64(18).value_or(0);
-  return import;
-}
 
 Result<std::vector<Import>> SelectImports(SqliteConnection& db, const std::string& where,
                                           const std::vector<SqlValue>& binds) {
@@ -77,9 +43,7 @@ Result<Import> LoadImport(SqliteConnection& db, std::string_view id, const Asset
 }
 
 Result<void> InsertImportIn(SqliteConnection& db, const NewImport& import, int64_t now) {
-  if (import.id.empty() || import.owner.empty() || import.url.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "an import needs an id, an owner and a url");
-  }
+  REPRISE_TRY(CheckNewImport(import));
   auto insert = db.Prepare(
       "INSERT INTO imports (id, owner, source, url, name, kind, metadata, parent_id, state,"
       " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -193,10 +157,7 @@ Result<std::optional<Import>> SqliteCatalog::FindImportOfAsset(std::string_view 
 
 Result<std::optional<Import>> SqliteCatalog::ClaimImport(std::string_view runner,
                                                          int64_t lease_micros, int max_attempts) {
-  if (runner.empty() || lease_micros < 1 || max_attempts < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "claiming an import needs a runner id, a lease and max attempts");
-  }
+  REPRISE_TRY(CheckImportClaim(runner, lease_micros, max_attempts));
   return WithImports(
       true, "claiming an import for " + std::string(runner),
       [&](SqliteConnection& db, int64_t now) -> Result<std::optional<Import>> {
@@ -254,16 +215,12 @@ Result<void> SqliteCatalog::RenewImport(std::string_view id, std::string_view ru
 
 Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view runner,
                                            const ImportOutcome& outcome) {
+  REPRISE_TRY(CheckImportOutcome(outcome));
   const bool done = outcome.state == ImportState::kDone;
   const bool failed = outcome.state == ImportState::kFailed;
   const bool queued = outcome.state == ImportState::kQueued;
   const bool retried = queued && outcome.error && outcome.retry_at;
   const bool released = queued && !outcome.error;
-  if (!(done && !outcome.asset_id.empty()) && !(failed && outcome.error) && !released && !retried) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "an import finishes done with its asset, failed with its error, or queued "
-                "(with an error only when it has a retry time)");
-  }
   const bool has_error = failed || retried;
   return WithImports(
       true, "finishing import " + std::string(id),

@@ -13,33 +13,6 @@
 namespace reprise::catalog {
 namespace {
 
-// Reads a row selected with kJobColumns (stages are filled in separately).
-Result<Job> ReadJob(const Statement& row) {
-  Job job;
-  job.id = row.Int64(0);
-  job.asset_id = row.Text(1);
-  job.owner = row.Text(2);
-  job.priority = static_cast<int>(row.Int64(3));
-  auto state = ParseJobState(row.Text(4));
-  if (!state) return Fail(state.error().Wrap("job " + std::to_string(job.id)));
-  job.state = *state;
-  job.attempts = static_cast<int>(row.Int64(5));
-  job.max_attempts = static_cast<int>(row.Int64(6));
-  job.run_after = row.Int64(7);
-  job.lease_owner = row.OptionalText(8).value_or("");
-  job.lease_expires_at = row.OptionalInt64(9).value_or(0);
-  job.cancel_requested = row.Int64(10) != 0;
-  job.backfill_id = row.OptionalInt64(11);
-  job.last_error_code = row.Text(12);
-  job.last_error_message = row.Text(13);
-  job.created_at = row.Int64(14);
-  job.updated_at = row.Int64(15);
-  job.started_at = row.OptionalInt64(16).value_or(0);
-  job.finished_at = row.OptionalInt64(17).value_or(0);
-  job.keep_status = row.Int64(18) != 0;
-  return job;
-}
-
 // Reads every row of a statement selecting kJobColumns.
 Result<std::vector<Job>> ReadJobs(Statement& select) {
   std::vector<Job> jobs;
@@ -51,32 +24,6 @@ Result<std::vector<Job>> ReadJobs(Statement& select) {
     if (!job) return Fail(std::move(job.error()));
     jobs.push_back(std::move(*job));
   }
-}
-
-// The stored form of an error: its code name, and the message with the library's code.
-std::pair<std::string, std::string> ErrorColumns(const std::optional<Error>& error) {
-  if (!error) return {};
-  std::string message = error->message;
-  if (!error->origin.empty()) message += " (" + error->origin + ")";
-  return {std::string(ErrorCodeName(error->code)), std::move(message)};
-}
-
-// Distinct, non-empty stage names in the order given (a repeat is ignored).
-Result<std::vector<std::string>> CheckedStages(const std::vector<std::string>& stages,
-                                               std::string_view what) {
-  if (stages.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " needs at least one stage");
-  }
-  std::vector<std::string> distinct;
-  for (const auto& stage : stages) {
-    if (stage.empty()) {
-      return Fail(ErrorCode::kInvalidArgument, std::string(what) + " names an empty stage");
-    }
-    if (std::find(distinct.begin(), distinct.end(), stage) == distinct.end()) {
-      distinct.push_back(stage);
-    }
-  }
-  return distinct;
 }
 
 std::string Describe(int64_t job_id) { return "job " + std::to_string(job_id); }
@@ -119,12 +66,8 @@ Result<void> MoveStage(SqliteConnection& db, const std::string& stage, int64_t f
 }  // namespace
 
 Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
-  auto stages = CheckedStages(job.stages, "a job");
+  auto stages = CheckNewJob(job);
   if (!stages) return Fail(std::move(stages.error()));
-  if (job.max_attempts < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "max_attempts must be at least 1, got " + std::to_string(job.max_attempts));
-  }
   {
     auto exists = db_.Prepare("SELECT 1 FROM assets WHERE id = ?");
     if (!exists) return Fail(std::move(exists.error()));
@@ -236,12 +179,7 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
 }
 
 Result<std::vector<Job>> SqliteJobs::Claim(const ClaimRequest& request) {
-  if (request.worker_id.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a claim needs a worker id");
-  }
-  if (request.max_jobs < 1 || request.lease_micros < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "a claim needs max_jobs and lease_micros above 0");
-  }
+  REPRISE_TRY(CheckClaimRequest(request));
   std::vector<Job> jobs;
   {
     SqlQuery query = ClaimJobsQuery(request, now_, std::min(request.max_jobs, kMaxPageLimit));
@@ -305,7 +243,7 @@ Result<SqliteJobs::Lease> SqliteJobs::CheckHeld(int64_t job_id, std::string_view
 }
 
 Result<bool> SqliteJobs::Renew(int64_t job_id, std::string_view worker_id, int64_t lease_micros) {
-  if (lease_micros < 1) return Fail(ErrorCode::kInvalidArgument, "lease_micros must be above 0");
+  REPRISE_TRY(CheckLease(lease_micros));
   {
     // Heartbeats do not touch updated_at: it keeps the time of the claim (RunningJob).
     auto renew = db_.Prepare(
@@ -363,10 +301,7 @@ Result<void> SqliteJobs::End(int64_t job_id, JobState state, const std::string& 
 
 Result<void> SqliteJobs::Finish(int64_t job_id, std::string_view worker_id,
                                 const JobOutcome& outcome) {
-  if (outcome.state == JobState::kRunning) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a job finishes as succeeded, failed, cancelled or queued, not running");
-  }
+  REPRISE_TRY(CheckJobOutcome(outcome));
   auto lease = CheckHeld(job_id, worker_id);
   if (!lease) return Fail(std::move(lease.error()));
   auto [error_code, error_message] = ErrorColumns(outcome.error);
@@ -758,10 +693,7 @@ Result<QueueStats> SqliteJobs::Stats(const AssetFilter& scope) {
 
 Result<bool> SqliteJobs::QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
                                               std::string_view recipe, int threshold) {
-  if (stage.empty() || recipe.empty() || threshold < 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "quarantine needs a stage, a recipe and a threshold of at least 1");
-  }
+  REPRISE_TRY(CheckQuarantineRequest(stage, recipe, threshold));
   std::string sha256;
   {
     auto select = db_.Prepare("SELECT sha256 FROM assets WHERE id = ?");

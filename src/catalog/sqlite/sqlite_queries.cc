@@ -1,78 +1,11 @@
 #include "catalog/sqlite/sqlite_queries.h"
 
-#include <charconv>
 #include <limits>
-#include <system_error>
 #include <utility>
 
 #include "catalog/sqlite/sqlite_where.h"
 
 namespace reprise::catalog {
-namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-tl::unexpected<Error> BadCursor() {
-  return Fail(ErrorCode::kInvalidArgument,
-              "invalid page cursor: pass back the next_cursor of a previous page unchanged");
-}
-
-std::string HexEncode(std::string_view plain) {
-  std::string hex;
-  hex.reserve(plain.size() * 2);
-  for (unsigned char c : plain) {
-    hex.push_back(kHexDigits[c >> 4]);
-    hex.push_back(kHexDigits[c & 0xf]);
-  }
-  return hex;
-}
-
-// Empty on malformed input (a valid cursor is never empty).
-std::string HexDecode(std::string_view hex) {
-  if (hex.empty() || hex.size() % 2 != 0) return {};
-  std::string plain;
-  plain.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int high = HexValue(hex[i]);
-    int low = HexValue(hex[i + 1]);
-    if (high < 0 || low < 0) return {};
-    plain.push_back(static_cast<char>(high * 16 + low));
-  }
-  return plain;
-}
-
-}  // namespace
-
-const std::string_view kAssetColumns =
-    "a.id, a.owner, a.source, a.sha256, a.cid, a.size_bytes, a.original_key, a.original_name,"
-    " a.source_uri, a.status, a.kind, a.container, a.duration_seconds, a.width, a.height,"
-    " a.parent_id, a.refs, a.created_at, a.updated_at, a.revision";
-
-std::string EncodeAssetCursor(int64_t created_at, std::string_view id) {
-  return HexEncode(std::to_string(created_at) + ":" + std::string(id));
-}
-
-Result<AssetCursor> DecodeAssetCursor(std::string_view cursor) {
-  std::string plain = HexDecode(cursor);
-  size_t colon = plain.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == plain.size()) return BadCursor();
-  AssetCursor decoded;
-  const char* begin = plain.data();
-  const char* end = plain.data() + colon;
-  auto [ptr, ec] = std::from_chars(begin, end, decoded.created_at);
-  if (ec != std::errc() || ptr != end) return BadCursor();
-  decoded.id = plain.substr(colon + 1);
-  if (decoded.id.find('\0') != std::string::npos) return BadCursor();
-  return decoded;
-}
-
 SqlQuery AssetConditions(const AssetFilter& filter) {
   SqlQuery conditions;
   auto add = [&conditions](std::string_view clause, SqlValue value) {
@@ -184,27 +117,6 @@ SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& fil
 }
 
 // ---- The queue ------------------------------------------------------------------------
-
-const std::string_view kJobColumns =
-    "j.id, j.asset_id, a.owner, j.priority, j.state, j.attempts, j.max_attempts, j.run_after,"
-    " j.lease_owner, j.lease_expires_at, j.cancel_requested, j.backfill_id, j.last_error_code,"
-    " j.last_error_message, j.created_at, j.updated_at, j.started_at, j.finished_at, j.keep_status";
-
-std::string EncodeJobCursor(int64_t job_id) { return HexEncode("job:" + std::to_string(job_id)); }
-
-Result<int64_t> DecodeJobCursor(std::string_view cursor) {
-  std::string plain = HexDecode(cursor);
-  constexpr std::string_view kPrefix = "job:";
-  if (plain.size() <= kPrefix.size() || plain.compare(0, kPrefix.size(), kPrefix) != 0) {
-    return BadCursor();
-  }
-  int64_t id = 0;
-  const char* begin = plain.data() + kPrefix.size();
-  const char* end = plain.data() + plain.size();
-  auto [ptr, ec] = std::from_chars(begin, end, id);
-  if (ec != std::errc() || ptr != end || id <= 0) return BadCursor();
-  return id;
-}
 
 const std::string_view kEndedJobsTerm = "j.state IN ('failed', 'cancelled')";
 

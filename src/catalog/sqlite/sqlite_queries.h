@@ -3,9 +3,8 @@
 // parameter (`?`, bound left to right in `binds` order); nothing from the caller is ever
 // pasted into the text.
 //
-// Page cursors are opaque to callers: the hex of "<created_at>:<id>" of the last asset
-// returned, or of "job:<id>" of the last job. The decoders refuse anything else with
-// kInvalidArgument.
+// Page cursors (catalog/cursor.h), column lists (catalog/codec.h) and the page-size
+// maximum (catalog/rules.h) are shared with other backends.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/codec.h"
+#include "catalog/cursor.h"
+#include "catalog/rules.h"
 #include "catalog/sqlite/sqlite_connection.h"
 #include "catalog/types.h"
 #include "core/error.h"
@@ -23,19 +25,6 @@ struct SqlQuery {
   std::string sql;
   std::vector<SqlValue> binds;
 };
-
-// Columns read by ReadAsset(), in order, qualified with the alias `a`.
-extern const std::string_view kAssetColumns;
-
-// The largest page ListAssets() returns; larger requests are trimmed to it.
-constexpr int kMaxPageLimit = 1000;
-
-struct AssetCursor {
-  int64_t created_at = 0;
-  std::string id;
-};
-std::string EncodeAssetCursor(int64_t created_at, std::string_view id);
-[[nodiscard]] Result<AssetCursor> DecodeAssetCursor(std::string_view cursor);
 
 // The filter as a WHERE clause over alias `a` ("" when it selects everything).
 SqlQuery AssetWhere(const AssetFilter& filter);
@@ -56,12 +45,6 @@ SqlQuery CountAssetsByOwnerQuery(const AssetFilter& filter);
 SqlQuery StageStatusCountsQuery(const StageRecipe& stage, const AssetFilter& filter);
 
 // ---- The queue ------------------------------------------------------------------------
-
-// Columns read by ReadJob(), in order, over `jobs j JOIN assets a ON a.id = j.asset_id`.
-extern const std::string_view kJobColumns;
-
-std::string EncodeJobCursor(int64_t job_id);
-[[nodiscard]] Result<int64_t> DecodeJobCursor(std::string_view cursor);
 
 // Jobs worth finding after they finished, as the WHERE of the partial index jobs_ended;
 // a query must contain this very term for SQLite to use that index.

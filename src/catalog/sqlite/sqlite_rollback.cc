@@ -8,9 +8,7 @@ namespace reprise::catalog {
 
 Result<RollbackResult> Rollback(SqliteConnection& db, int64_t now, const RollbackRequest& request,
                                 const AssetFilter& filter) {
-  if (request.stage.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "a rollback needs a stage");
-  }
+  REPRISE_TRY(CheckRollbackRequest(request));
   // Per asset: the current row C and the row to go back to, T: with a target recipe, its
   // newest successful row (other than C); without, the newest successful row before C
   // built by another recipe.

@@ -5,38 +5,16 @@
 
 #include <sqlite3.h>
 
+#include "catalog/codec.h"
+#include "catalog/rules.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog/sqlite/sqlite_connection.h"
 
 namespace reprise::catalog {
 namespace {
 
-constexpr std::string_view kTokenColumns =
-    "id, name, owner, admin, token_sha256, created_at, last_used_at, revoked_at";
-
 std::string Sql(std::string_view head, std::string_view tail = {}) {
   return std::string(head) + std::string(kTokenColumns) + std::string(tail);
-}
-
-ApiToken ReadToken(const Statement& row) {
-  ApiToken token;
-  token.id = row.Int64(0);
-  token.name = row.Text(1);
-  token.owner = row.Text(2);
-  token.admin = row.Int64(3) != 0;
-  token.sha256_hex = row.Text(4);
-  token.created_at = row.Int64(5);
-  token.last_used_at = row.OptionalInt64(6).value_or(0);
-  token.revoked_at = row.OptionalInt64(7).value_or(0);
-  return token;
-}
-
-bool IsSha256Hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 // The one row `statement` returns, or kNotFound with `missing`.
@@ -52,13 +30,7 @@ std::string Unknown(int64_t id) { return "no API token with id " + std::to_strin
 }  // namespace
 
 Result<ApiToken> SqliteCatalog::InsertApiToken(const NewApiToken& token) {
-  if (!IsSha256Hex(token.sha256_hex)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "an API token's hash must be 64 lower-case hex digits (SHA-256)");
-  }
-  if (!token.admin && token.owner.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "an API token that is not admin needs an owner");
-  }
+  REPRISE_TRY(CheckNewApiToken(token));
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
   auto inserted = InTransaction(db, Transaction::Mode::kImmediate, [&]() -> Result<ApiToken> {

@@ -1,26 +1,18 @@
-// URL imports in the SQLite catalog: insert and scope, the lease (claim, renew, finish,
-// take-over after expiry, giving up), and webhook replay protection.
+// URL imports (catalog.h, "URL imports"): insert and scope, the lease (claim, renew,
+// finish, take-over after expiry, giving up), the import behind an asset, and webhook
+// replay protection. Runs against every backend of CatalogBackends().
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "catalog/sqlite/sqlite_catalog.h"
-#include "core/clock.h"
-#include "tests/support/test_support.h"
+#include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/wrapped_backend.h"
 
 namespace reprise::catalog {
 namespace {
 
-constexpr int64_t kSecond = 1'000'000;
-
-class SqliteImportsTest : public ::testing::Test {
+class ImportsContract : public CatalogContractTest {
  protected:
-  void SetUp() override {
-    auto opened = SqliteCatalog::Open(dir_.Join("catalog.db"), clock_);
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    catalog_ = std::move(*opened);
-  }
-
   NewImport Make(std::string id, std::string owner = "alice") {
     NewImport import;
     import.id = std::move(id);
@@ -31,13 +23,14 @@ class SqliteImportsTest : public ::testing::Test {
     import.metadata = {{"prompt", "sunset"}, { "seed", 7 }};
     return import;
   }
-
-  reprise::testing::TempDir dir_;
-  FakeClock clock_;
-  std::unique_ptr<Catalog> catalog_;
 };
 
-TEST_F(SqliteImportsTest, InsertedImportsAreQueuedAndScopedToTheirOwner) {
+INSTANTIATE_TEST_SUITE_P(Backends, ImportsContract, ::testing::ValuesIn(CatalogBackends()),
+                         BackendName);
+INSTANTIATE_TEST_SUITE_P(Wrapper, ImportsContract,
+                         ::testing::Values(Wrapped(CatalogBackends().front())), BackendName);
+
+TEST_P(ImportsContract, InsertedImportsAreQueuedAndScopedToTheirOwner) {
   auto inserted = catalog_->InsertImport(Make("imp_a"));
   ASSERT_TRUE(inserted) << inserted.error().ToString();
   EXPECT_EQ(inserted->state, ImportState::kQueued);
@@ -76,7 +69,7 @@ TEST_F(SqliteImportsTest, InsertedImportsAreQueuedAndScopedToTheirOwner) {
   EXPECT_EQ((*all)[0].id, "imp_c");  // newest first
 }
 
-TEST_F(SqliteImportsTest, AClaimHoldsALeaseThatAnotherRunnerTakesOverOnlyAfterItExpires) {
+TEST_P(ImportsContract, AClaimHoldsALeaseThatAnotherRunnerTakesOverOnlyAfterItExpires) {
   ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
   auto first = catalog_->ClaimImport("runner-1", 10 * kSecond, 3);
   ASSERT_TRUE(first && first->has_value());
@@ -122,7 +115,7 @@ TEST_F(SqliteImportsTest, AClaimHoldsALeaseThatAnotherRunnerTakesOverOnlyAfterIt
   EXPECT_TRUE(finished->lease_owner.empty());
 }
 
-TEST_F(SqliteImportsTest, AReleasedImportIsQueuedAgainWithoutCountingTheAttempt) {
+TEST_P(ImportsContract, AReleasedImportIsQueuedAgainWithoutCountingTheAttempt) {
   ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
   ASSERT_TRUE(catalog_->ClaimImport("runner-1", kSecond, 3));
   ImportOutcome release;
@@ -136,7 +129,33 @@ TEST_F(SqliteImportsTest, AReleasedImportIsQueuedAgainWithoutCountingTheAttempt)
   EXPECT_FALSE(catalog_->FinishImport("imp_a", "runner-1", downloading));
 }
 
-TEST_F(SqliteImportsTest, AnImportInterruptedTooOftenIsFailed) {
+TEST_P(ImportsContract, APassingFailureWaitsQueuedUntilItsRetryTimeKeepingTheError) {
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
+  ASSERT_TRUE(Ok(catalog_->ClaimImport("runner-1", kSecond, 3)));
+  ImportOutcome retry;
+  retry.state = ImportState::kQueued;
+  retry.error = Error{ErrorCode::kUnavailable, "http 503 from the origin", {}};
+  ImportOutcome no_time = retry;
+  EXPECT_EQ(catalog_->FinishImport("imp_a", "runner-1", no_time).error().code,
+            ErrorCode::kInvalidArgument);  // an error without a retry time is not a retry
+  retry.retry_at = clock_.NowMicros() + 5 * kSecond;
+  Import waiting = Ok(catalog_->FinishImport("imp_a", "runner-1", retry));
+  EXPECT_EQ(waiting.state, ImportState::kQueued);
+  EXPECT_EQ(waiting.attempts, 1);
+  EXPECT_EQ(waiting.error_message, "http 503 from the origin");
+  EXPECT_EQ(waiting.retry_at, *retry.retry_at);
+
+  clock_.Advance(4 * kSecond);
+  EXPECT_FALSE(Ok(catalog_->ClaimImport("runner-2", kSecond, 3)));  // not yet
+  clock_.Advance(kSecond);
+  auto again = Ok(catalog_->ClaimImport("runner-2", kSecond, 3));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, "imp_a");
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_EQ(again->retry_at, 0);
+}
+
+TEST_P(ImportsContract, AnImportInterruptedTooOftenIsFailed) {
   ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
   for (int attempt = 1; attempt <= 2; ++attempt) {
     auto claimed = catalog_->ClaimImport("runner-" + std::to_string(attempt), kSecond, 2);
@@ -154,7 +173,7 @@ TEST_F(SqliteImportsTest, AnImportInterruptedTooOftenIsFailed) {
       << failed->error_message;
 }
 
-TEST_F(SqliteImportsTest, AWebhookIsRecordedOnceWithItsImports) {
+TEST_P(ImportsContract, AWebhookIsRecordedOnceWithItsImports) {
   ReceivedWebhook webhook{"replicate", "msg_1", "prediction succeeded"};
   auto first = catalog_->RecordWebhook(webhook, {Make("imp_a"), Make("imp_b")});
   ASSERT_TRUE(first) << first.error().ToString();
@@ -175,6 +194,44 @@ TEST_F(SqliteImportsTest, AWebhookIsRecordedOnceWithItsImports) {
   auto retried = catalog_->RecordWebhook({"replicate", "msg_2", ""}, {Make("imp_d")});
   ASSERT_TRUE(retried);
   EXPECT_TRUE(*retried);
+}
+
+TEST_P(ImportsContract, ADoneImportIsFoundByTheAssetItMade) {
+  Ok(catalog_->InsertAsset(MakeAsset("a1")));
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
+  clock_.Advance(kSecond);
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_b")));
+  EXPECT_EQ(Ok(catalog_->FindImportOfAsset("a1")), std::nullopt);
+  for (const char* runner : {"runner-1", "runner-2"}) {
+    auto claimed = Ok(catalog_->ClaimImport(runner, 10 * kSecond, 3));
+    ASSERT_TRUE(claimed);
+    ImportOutcome done;
+    done.state = ImportState::kDone;
+    done.asset_id = "a1";  // the same content imported twice
+    done.bytes = 99;
+    Import finished = Ok(catalog_->FinishImport(claimed->id, runner, done));
+    EXPECT_EQ(finished.state, ImportState::kDone);
+    EXPECT_EQ(finished.asset_id, "a1");
+    EXPECT_EQ(finished.bytes, 99);
+    clock_.Advance(kSecond);
+  }
+  auto found = Ok(catalog_->FindImportOfAsset("a1"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, "imp_b") << "the newest (created and finished last)";
+  EXPECT_EQ(found->name, "clip.mp4");
+  EXPECT_EQ(found->metadata["seed"], 7);
+  EXPECT_EQ(Ok(catalog_->FindImportOfAsset("a2")), std::nullopt);
+
+  ImportOutcome no_asset;
+  no_asset.state = ImportState::kDone;
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_c")));
+  ASSERT_TRUE(Ok(catalog_->ClaimImport("runner-3", kSecond, 3)));
+  auto refused = catalog_->FinishImport("imp_c", "runner-3", no_asset);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  auto empty = catalog_->InsertImport(Make(""));
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

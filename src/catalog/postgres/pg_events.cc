@@ -1,0 +1,138 @@
+// The event log of the PostgreSQL catalog: the Append* writers the other parts call in
+// their own transactions (pg_internal.h). The rules are those of the SQLite backend
+// (catalog/sqlite/sqlite_events.h).
+
+#include <algorithm>
+#include <utility>
+
+#include "catalog/postgres/pg_internal.h"
+#include "catalog/rules.h"
+
+namespace reprise::catalog {
+namespace {
+
+using json = nlohmann::json;
+
+// Held from the first event of a transaction to its commit: event ids then increase in
+// commit order (a sequence alone hands ids out in the order transactions ask).
+constexpr int64_t kEventLock = 0x7265707269736502;
+
+// Items of the backfill counted per outcome, every outcome present (0 when none).
+json CountOutcomes(PgContext& c, int64_t backfill_id) {
+  json counts = json::object();
+  for (auto outcome : {ItemOutcome::kPending, ItemOutcome::kQueued, ItemOutcome::kProcessed,
+                       ItemOutcome::kSkipped, ItemOutcome::kFailed, ItemOutcome::kCancelled}) {
+    counts[std::string(Name(outcome))] = 0;
+  }
+  int64_t total = 0;
+  for (const auto& row :
+       Exec(c.tx,
+            "SELECT outcome, COUNT(*) FROM backfill_items WHERE backfill_id = $1 GROUP BY outcome",
+            backfill_id)) {
+    counts[Text(row[0])] = Int(row[1]);
+    total += Int(row[1]);
+  }
+  counts["total"] = total;
+  return counts;
+}
+
+}  // namespace
+
+Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
+  if (c.newest_event == 0) Exec(c.tx, "SELECT pg_advisory_xact_lock($1)", kEventLock);
+  event.created_at = c.now;
+  auto rows = Exec(c.tx,
+                   "INSERT INTO events (type, owner, asset_id, job_id, backfill_id, data,"
+                   " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                   event.type, event.owner, event.asset_id, event.job_id, event.backfill_id,
+                   DumpJson(event.data), c.now);
+  event.id = Int(rows[0][0]);
+  if (IsWebhookType(event.type)) {
+    // An owner's subscription hears its own events; an owner-less (admin's) one all.
+    Exec(c.tx,
+         "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload, state,"
+         " attempts, next_attempt_at, created_at, updated_at)"
+         " SELECT s.id, $1::bigint, $2::text, $3::text, 'pending', 0, $4::bigint, $4::bigint,"
+         " $4::bigint FROM webhook_subscriptions s"
+         " WHERE (s.owner = '' OR s.owner = $5) AND EXISTS"
+         " (SELECT 1 FROM jsonb_array_elements_text(s.events::jsonb) e WHERE e = $2)",
+         event.id, event.type, WebhookPayload(event), c.now, event.owner);
+  }
+  c.newest_event = event.id;
+  return event.id;
+}
+
+Result<int64_t> PgEventIdSeen(PgContext& c) {
+  Exec(c.tx, "SELECT pg_advisory_xact_lock_shared($1)", kEventLock);
+  // The newest row; once pruning emptied the table, the sequence (pruning must not move
+  // the answer back). The sequence alone would count ids that rolled-back transactions
+  // drew and never wrote.
+  return Int(Exec(c.tx,
+                  "SELECT COALESCE((SELECT MAX(id) FROM events), (SELECT CASE WHEN is_called"
+                  " THEN last_value ELSE 0 END FROM events_id_seq))")[0][0]);
+}
+
+Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
+  Event event;
+  event.type = std::string(kEventJobFinished);
+  event.job_id = job_id;
+  auto rows = Exec(c.tx,
+                   "SELECT j.asset_id, a.owner, j.attempts, j.backfill_id, j.last_error_code,"
+                   " j.last_error_message FROM jobs j JOIN assets a ON a.id = j.asset_id"
+                   " WHERE j.id = $1",
+                   job_id);
+  if (rows.empty())
+    return Fail(ErrorCode::kInternal, "job " + std::to_string(job_id) + " vanished");
+  const auto& row = rows[0];
+  event.asset_id = Text(row[0]);
+  event.owner = Text(row[1]);
+  event.backfill_id = OptionalInt(row[3]);
+  event.data = {{"state", Name(state)}, {"attempts", Int(row[2])}};
+  if (state != JobState::kSucceeded && !Text(row[4]).empty()) {
+    event.data["error_code"] = Text(row[4]);
+    event.data["error_message"] = Text(row[5]);
+  }
+  json stages = json::array();
+  for (const auto& stage :
+       Exec(c.tx, "SELECT stage FROM job_stages WHERE job_id = $1 ORDER BY stage COLLATE \"C\"",
+            job_id)) {
+    stages.push_back(Text(stage[0]));
+  }
+  event.data["stages"] = std::move(stages);
+  std::optional<int64_t> backfill = event.backfill_id;
+  REPRISE_TRY(AppendPgEvent(c, std::move(event)));
+  if (backfill) REPRISE_TRY(AppendPgBackfillProgress(c, *backfill));
+  return {};
+}
+
+Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id) {
+  auto last = Exec(c.tx,
+                   "SELECT created_at FROM events WHERE backfill_id = $1 AND type = $2"
+                   " ORDER BY id DESC LIMIT 1",
+                   backfill_id, kEventBackfillProgress);
+  if (!last.empty() && c.now - Int(last[0][0]) < kBackfillProgressIntervalMicros) return {};
+  auto backfill =
+      Exec(c.tx, "SELECT COALESCE(owner, ''), state FROM backfills WHERE id = $1", backfill_id);
+  if (backfill.empty()) return {};  // a job may outlive its backfill's row: no report
+  Event event;
+  event.type = std::string(kEventBackfillProgress);
+  event.backfill_id = backfill_id;
+  event.owner = Text(backfill[0][0]);
+  event.data = {{"state", Text(backfill[0][1])}, {"counts", CountOutcomes(c, backfill_id)}};
+  REPRISE_TRY(AppendPgEvent(c, std::move(event)));
+  return {};
+}
+
+Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill) {
+  Event event;
+  event.type = std::string(kEventBackfillFinished);
+  event.owner = backfill.owner;
+  event.backfill_id = backfill.id;
+  event.data = {{"state", Name(backfill.state)},
+                {"stop_reason", backfill.stop_reason},
+                {"counts", CountOutcomes(c, backfill.id)}};
+  REPRISE_TRY(AppendPgEvent(c, std::move(event)));
+  return {};
+}
+
+}  // namespace reprise::catalog

@@ -1,0 +1,165 @@
+// What the parts of the PostgreSQL catalog share: the transaction context every part
+// works in, and the queries and row readers more than one part uses. Internal to the
+// backend. Every function runs inside the caller's transaction and never commits;
+// libpqxx exceptions pass through to PgPool::Transact().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "catalog/backfill_types.h"
+#include "catalog/codec.h"
+#include "catalog/event_types.h"
+#include "catalog/postgres/pg_catalog.h"
+#include "catalog/postgres/pg_query.h"
+#include "catalog/types.h"
+#include "core/error.h"
+
+namespace reprise::catalog {
+
+// One transaction of the catalog: the work, "now" read when it began, and the newest
+// event id it wrote (told to the event listener after the commit).
+struct PgContext {
+  pqxx::work& tx;
+  int64_t now;
+  int64_t newest_event = 0;
+};
+
+// ---- Assets and derivatives (pg_assets.cc) -------------------------------------------
+
+// Appends the filter as " AND ..." conditions over alias `a` ("" when it selects all).
+void AddAssetConditions(const AssetFilter& filter, PgQuery& query);
+
+[[nodiscard]] Result<Asset> LoadAsset(PgContext& c, std::string_view id, const AssetFilter& scope);
+[[nodiscard]] Result<InsertAssetResult> InsertAssetIn(PgContext& c, const NewAsset& asset);
+[[nodiscard]] Result<StageCounts> CountStatuses(PgContext& c, const StageRecipe& stage,
+                                                const AssetFilter& filter);
+tl::unexpected<Error> AssetNotFound(std::string_view id);
+
+// ---- The queue (pg_jobs.cc) --------------------------------------------------------------
+
+class PgJobs {
+ public:
+  explicit PgJobs(PgContext& c) : c_(c) {}
+
+  [[nodiscard]] Result<EnqueueResult> Enqueue(const NewJob& job);
+  [[nodiscard]] Result<std::vector<Job>> Claim(const ClaimRequest& request);
+  [[nodiscard]] Result<bool> Renew(int64_t job_id, std::string_view worker_id,
+                                   int64_t lease_micros);
+  [[nodiscard]] Result<void> Finish(int64_t job_id, std::string_view worker_id,
+                                    const JobOutcome& outcome);
+  [[nodiscard]] Result<void> Release(int64_t job_id, std::string_view worker_id);
+  [[nodiscard]] Result<int64_t> ReapExpired();
+  [[nodiscard]] Result<Job> Get(int64_t job_id, const AssetFilter& scope);
+  [[nodiscard]] Result<JobPage> List(const JobFilter& filter, std::string_view cursor, int limit);
+  [[nodiscard]] Result<int64_t> Retry(const JobFilter& filter);
+  [[nodiscard]] Result<JobState> Cancel(int64_t job_id, const AssetFilter& scope);
+  [[nodiscard]] Result<QueueStats> Stats(const AssetFilter& scope);
+  [[nodiscard]] Result<bool> QuarantineIfRepeated(std::string_view asset_id, std::string_view stage,
+                                                  std::string_view recipe, int threshold);
+  [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(const AssetFilter& scope);
+
+ private:
+  struct Lease {
+    JobState state = JobState::kQueued;
+    std::string owner;
+    bool cancel_requested = false;
+  };
+  [[nodiscard]] Result<Lease> CheckHeld(int64_t job_id, std::string_view worker_id);
+  std::map<int64_t, std::vector<std::string>> LoadStages(
+      const std::vector<int64_t>& job_ids,
+      std::map<int64_t, std::vector<std::string>>* forced = nullptr);
+  void FillStages(std::vector<Job>& jobs);
+  [[nodiscard]] Result<void> End(int64_t job_id, JobState state, const std::string& error_code,
+                                 const std::string& error_message);
+
+  PgContext& c_;
+};
+
+// ---- Backfills (pg_backfills.cc) -------------------------------------------------------
+
+class PgBackfills {
+ public:
+  explicit PgBackfills(PgContext& c) : c_(c) {}
+
+  [[nodiscard]] Result<void> ScanPairs(const std::vector<StageRecipe>& stages,
+                                       const AssetFilter& filter,
+                                       const Catalog::PairVisitor& visit);
+  [[nodiscard]] Result<Backfill> Create(const NewBackfill& backfill, const AssetFilter& filter,
+                                        const Catalog::PairSelector& select);
+  [[nodiscard]] Result<Backfill> Get(int64_t id, const AssetFilter& scope);
+  [[nodiscard]] Result<std::vector<Backfill>> List(const AssetFilter& scope, int limit);
+  [[nodiscard]] Result<Backfill> SetState(int64_t id, const std::vector<BackfillState>& from,
+                                          BackfillState to, std::string_view reason);
+  [[nodiscard]] Result<bool> ClaimDriver(int64_t id, std::string_view driver, int64_t lease_micros);
+  void ReleaseDriver(int64_t id, std::string_view driver);
+  std::vector<int64_t> ListUndriven();
+  [[nodiscard]] Result<DispatchResult> Dispatch(int64_t id, const DispatchRequest& request);
+  [[nodiscard]] Result<int64_t> Withdraw(int64_t id, bool cancel);
+  // The counts of every backfill in `ids` (CountBackfillItems for one).
+  [[nodiscard]] Result<std::map<int64_t, BackfillCounts>> CountAll(const std::vector<int64_t>& ids);
+  [[nodiscard]] Result<std::vector<BackfillBacklog>> CountUndispatched(
+      const std::vector<BackfillState>& states, const AssetFilter& scope);
+  [[nodiscard]] Result<std::vector<BackfillItem>> ListItems(int64_t id,
+                                                            std::optional<ItemOutcome> outcome,
+                                                            int64_t offset, int limit);
+  [[nodiscard]] Result<StageHistory> History(const StageHistoryQuery& query);
+  [[nodiscard]] Result<RollbackResult> Rollback(const RollbackRequest& request,
+                                                const AssetFilter& filter);
+  [[nodiscard]] Result<BackfillPage> Page(const AssetFilter& scope, const PageRequest& page);
+
+ private:
+  int64_t CountActiveJobs(int64_t id);
+
+  PgContext& c_;
+};
+
+// As SettleBackfillItems in catalog/sqlite/sqlite_backfills.h.
+[[nodiscard]] Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
+                                                 const std::vector<std::string>& stages,
+                                                 JobState job_state, std::string_view error_code);
+
+// ---- Events (pg_events.cc) -----------------------------------------------------------------
+
+// Writes `event` (id and created_at assigned) and its webhook deliveries. Event writers
+// take turns (a transaction-level advisory lock held to the commit) so ids increase in
+// commit order, the promise of event_types.h.
+[[nodiscard]] Result<int64_t> AppendPgEvent(PgContext& c, Event event);
+[[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state);
+[[nodiscard]] Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id);
+[[nodiscard]] Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill);
+// The newest event id written (0 for none); it waits for event writers still committing,
+// so a stream that starts after it misses nothing.
+[[nodiscard]] Result<int64_t> PgEventIdSeen(PgContext& c);
+
+// ---- The catalog's transaction wrapper ------------------------------------------------
+
+// Database errors get the operation prepended; the catalog's own errors (not found,
+// invalid argument) already say what they are about.
+Error InContext(Error error, std::string_view context);
+
+template <class Body>
+auto PostgresCatalog::Run(PgRetry retry, const std::string& what, Body&& body) {
+  int64_t newest_event = 0;
+  auto result = pool_->Transact(retry, [&](pqxx::work& tx) {
+    PgContext context{tx, clock_.NowMicros()};
+    auto answer = body(context);
+    newest_event = context.newest_event;
+    return answer;
+  });
+  if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
+  if (newest_event > 0) {
+    std::lock_guard lock(listener_mu_);
+    if (listener_) listener_(newest_event);
+  }
+  return result;
+}
+
+}  // namespace reprise::catalog
