@@ -8,6 +8,7 @@
 #include "core/webhook_signature.h"
 #include "media/ffmpeg.h"
 #include "media/libav_log.h"
+#include "services/webhooks.h"
 #include "stages/builtin.h"
 
 namespace reprise::app {
@@ -108,6 +109,7 @@ Result<std::unique_ptr<services::WebhookRunner>> App::NewWebhookRunner() {
   net::WebhookSenderOptions sender;
   sender.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_seconds * 1000));
   sender.connect_timeout = std::min(sender.timeout, sender.connect_timeout);
+  sender.addresses = services::WebhookAddressRules(config);
   return std::make_unique<services::WebhookRunner>(
       *catalog_, std::make_unique<net::CurlWebhookSender>(sender), *event_bell_, clock_, random_,
       std::move(options), log_);
@@ -122,7 +124,7 @@ std::unique_ptr<backfill::Pump> App::NewBackfillPump(int64_t lease_micros) {
 
 std::unique_ptr<services::ImportRunner> App::NewImportRunner() {
   return std::make_unique<services::ImportRunner>(
-      *catalog_, *blobs_, clock_, log_, *imports_,
+      *catalog_, *blobs_, clock_, random_, log_, *imports_,
       queue::MakeWorkerId(++workers_made_) + "/imports");
 }
 

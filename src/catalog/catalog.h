@@ -321,7 +321,8 @@ class Catalog {
   // asset's), nullopt when none did.
   [[nodiscard]] virtual Result<std::optional<Import>> FindImportOfAsset(
       std::string_view asset_id) = 0;
-  // Takes the oldest import that is queued, or downloading with an expired lease:
+  // Takes the oldest import that is queued (and whose retry_at, if any, has come), or
+  // downloading with an expired lease:
   // kDownloading, lease_owner = runner, lease until now + lease_micros, attempts + 1,
   // bytes 0. An expired one that already had `max_attempts` claims is failed instead
   // ("unavailable": its downloads kept being interrupted). nullopt when none is due.
@@ -334,8 +335,10 @@ class Catalog {
                                                  int64_t bytes, int64_t lease_micros) = 0;
   // Ends a held import as kDone (with the asset) or kFailed (with the error) and returns
   // it; kQueued gives it back (a runner shutting down): queued again, the attempt not
-  // counted. kConflict when `runner` does not hold it; kInvalidArgument for kDownloading,
-  // a done one without asset or a failed one without error.
+  // counted; kQueued with an error and retry_at queues it again after a passing failure:
+  // the attempt counted, the error kept, not claimed before retry_at. kConflict when
+  // `runner` does not hold it; kInvalidArgument for kDownloading, a done one without
+  // asset, a failed one without error, or an error with kQueued but no retry_at.
   [[nodiscard]] virtual Result<Import> FinishImport(std::string_view id, std::string_view runner,
                                                     const ImportOutcome& outcome) = 0;
   // Remembers a verified webhook delivery and inserts `imports` in the same transaction;

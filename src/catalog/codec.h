@@ -302,7 +302,8 @@ ApiToken ReadToken(const Row& row) {
 
 inline constexpr std::string_view kImportColumns =
     "id, owner, source, url, name, kind, metadata, parent_id, state, bytes, error_code,"
-    " error_message, asset_id, attempts, lease_owner, lease_expires_at, created_at, updated_at";
+    " error_message, asset_id, attempts, lease_owner, lease_expires_at, created_at, updated_at,"
+    " retry_at";
 
 template <CatalogRow Row>
 Result<Import> ReadImport(const Row& row) {
@@ -332,6 +333,7 @@ Result<Import> ReadImport(const Row& row) {
   import.lease_expires_at = row.OptionalInt64(15).value_or(0);
   import.created_at = row.Int64(16);
   import.updated_at = row.Int64(17);
+  import.retry_at = row.OptionalInt64(18).value_or(0);
   return import;
 }
 

@@ -17,7 +17,8 @@
 namespace reprise::catalog {
 
 // queued -> downloading -> done | failed; downloading -> downloading again when its
-// runner's lease expires (the server was killed) and another runner takes it over.
+// runner's lease expires (the server was killed) and another runner takes it over;
+// downloading -> queued with a retry time after a passing failure (it keeps the error).
 enum class ImportState { kQueued, kDownloading, kDone, kFailed };
 std::string_view Name(ImportState state);
 Result<ImportState> ParseImportState(std::string_view text);
@@ -48,18 +49,21 @@ struct Import {
   std::string error_message;
   std::optional<std::string> asset_id;  // once done
   int attempts = 0;                     // claims so far
-  std::string lease_owner;              // while downloading
+  int64_t retry_at = 0;     // queued after a passing failure: not claimed before (UTC micros)
+  std::string lease_owner;  // while downloading
   int64_t lease_expires_at = 0;
   int64_t created_at = 0;  // UTC micros
   int64_t updated_at = 0;
 };
 
-// How a download ended: kDone with the asset, or kFailed with the error.
+// How a download ended: kDone with the asset, kFailed with the error, or kQueued: given
+// back (no error), or to be tried again at retry_at after `error` (a passing failure).
 struct ImportOutcome {
   ImportState state = ImportState::kDone;
   std::string asset_id;
   std::optional<Error> error;
   int64_t bytes = 0;
+  std::optional<int64_t> retry_at;  // kQueued with an error
 };
 
 // One verified webhook delivery, remembered by (source, webhook id).

@@ -200,9 +200,13 @@ Result<void> CheckImportClaim(std::string_view runner, int64_t lease_micros, int
 Result<void> CheckImportOutcome(const ImportOutcome& outcome) {
   const bool done = outcome.state == ImportState::kDone && !outcome.asset_id.empty();
   const bool failed = outcome.state == ImportState::kFailed && outcome.error;
-  const bool released = outcome.state == ImportState::kQueued;
-  if (!done && !failed && !released) {
-    return Invalid("an import finishes done with its asset, failed with its error, or queued");
+  const bool queued = outcome.state == ImportState::kQueued;
+  const bool retried = queued && outcome.error && outcome.retry_at;
+  const bool released = queued && !outcome.error;
+  if (!done && !failed && !released && !retried) {
+    return Invalid(
+        "an import finishes done with its asset, failed with its error, or queued (with an "
+        "error only when it has a retry time)");
   }
   return {};
 }

@@ -13,6 +13,7 @@
 #include "cli/assets_command.h"
 #include "cli/backfill_command.h"
 #include "cli/common.h"
+#include "cli/events_command.h"
 #include "cli/ingest_command.h"
 #include "cli/jobs_command.h"
 #include "cli/migrate_command.h"
@@ -21,6 +22,7 @@
 #include "cli/serve_command.h"
 #include "cli/stages_command.h"
 #include "cli/tokens_command.h"
+#include "cli/webhooks_command.h"
 #include "cli/worker_command.h"
 #include "queue/signals.h"
 
@@ -45,6 +47,8 @@ struct Commands {
   AssetsFlags assets;
   StagesFlags stages;
   TokensFlags tokens;
+  WebhooksFlags webhooks;
+  EventsFlags events;
   MigrateFlags migrate;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
@@ -55,6 +59,8 @@ struct Commands {
   CLI::App* assets_command = nullptr;
   CLI::App* stages_command = nullptr;
   CLI::App* tokens_command = nullptr;
+  CLI::App* webhooks_command = nullptr;
+  CLI::App* events_command = nullptr;
   CLI::App* migrate_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
@@ -84,6 +90,8 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.assets_command = AddAssetsCommand(cli, c.assets);
   c.stages_command = AddStagesCommand(cli, c.stages);
   c.tokens_command = AddTokensCommand(cli, c.tokens);
+  c.webhooks_command = AddWebhooksCommand(cli, c.webhooks);
+  c.events_command = AddEventsCommand(cli, c.events);
   c.migrate_command = AddMigrateCommand(cli, c.migrate);
 
   // Set last: subcommands would otherwise inherit it.
@@ -103,6 +111,8 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
       "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
       "  reprise tokens create --owner alice    a bearer token for the HTTP API\n"
+      "  reprise webhooks deliveries 1          a webhook's deliveries and their attempts\n"
+      "  reprise events list --type asset.ready what happened, from the event log\n"
       "  reprise migrate status                 the catalog's schema version\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
@@ -126,7 +136,7 @@ bool ShowsProgress(const Commands& c) {
 // mistyped path is never taken for an empty library.
 bool Writes(const Commands& c) {
   return *c.ingest_command || *c.process_command || *c.worker_command || *c.serve_command ||
-         StartsBackfill(*c.backfill) || CreatesToken(c.tokens);
+         StartsBackfill(*c.backfill) || CreatesToken(c.tokens) || AddsWebhook(c.webhooks);
 }
 
 // `signals` is set when RunsWork(c).
@@ -141,6 +151,8 @@ int Run(app::App& app, Commands& c, queue::ShutdownSignals* signals) {
   if (*c.assets_command) return RunAssets(app, c.assets);
   if (*c.stages_command) return RunStages(app, c.stages);
   if (*c.tokens_command) return RunTokens(app, c.tokens);
+  if (*c.webhooks_command) return RunWebhooks(app, c.webhooks);
+  if (*c.events_command) return RunEvents(app, c.events);
   return kExitUsage;
 }
 

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <span>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -67,114 +70,100 @@ Result<std::string> GetString(const nlohmann::json& doc, const char* key,
   return value.get<std::string>();
 }
 
-// One numeric setting of [table] (queue unless said): `value` must be a number within
-// [min, max]; integers must be whole.
-Result<double> QueueNumber(const nlohmann::json& value, const std::string& key, double min,
-                           double max, bool integer, const std::string& where,
-                           const std::string& table = "queue") {
-  std::string name = where + ": " + table + "." + key;
+// One setting of a [table]: a number within [min, max] (`real`, `whole` or `big`, which
+// must be whole) or a boolean (`flag`: true/false, or 1/0 as the environment gives them).
+struct Setting {
+  const char* name;
+  std::variant<double*, int*, int64_t*, bool*> target;
+  double min = 0;
+  double max = 0;
+};
+
+// Applies `key = value` of [table] through `settings`: kInvalidArgument naming
+// "WHERE: TABLE.KEY" for an unknown key, a wrong type or a number out of range.
+Result<void> ApplySetting(std::string_view table, const std::string& key,
+                          const nlohmann::json& value, std::span<const Setting> settings,
+                          const std::string& where) {
+  const std::string name = fmt::format("{}: {}.{}", where, table, key);
+  auto found = std::find_if(settings.begin(), settings.end(),
+                            [&](const Setting& setting) { return key == setting.name; });
+  if (found == settings.end()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: unknown setting {}.{}", where, table, key));
+  }
+  if (bool* const* flag = std::get_if<bool*>(&found->target)) {
+    if (value.is_boolean()) {
+      **flag = value.get<bool>();
+    } else if (value.is_number_integer() && (value == 0 || value == 1)) {
+      **flag = value.get<int>() == 1;
+    } else {
+      return Fail(ErrorCode::kInvalidArgument, name + " must be true or false");
+    }
+    return {};
+  }
+  const bool integer = !std::holds_alternative<double*>(found->target);
   if (!value.is_number() || (integer && !value.is_number_integer())) {
     return Fail(ErrorCode::kInvalidArgument,
                 name + " must be " + (integer ? "an integer" : "a number"));
   }
-  double number = value.get<double>();
-  if (!(number >= min && number <= max)) {  // also refuses NaN
+  const double number = value.get<double>();
+  if (!(number >= found->min && number <= found->max)) {  // also refuses NaN
     return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} must be between {} and {}", name, min, max));
+                fmt::format("{} must be between {} and {}", name, found->min, found->max));
   }
-  return number;
+  std::visit(
+      [&](auto* field) {
+        using Field = std::remove_pointer_t<decltype(field)>;
+        if constexpr (std::is_same_v<Field, double>) {
+          *field = number;
+        } else {
+          *field = value.get<Field>();
+        }
+      },
+      found->target);
+  return {};
 }
 
-Result<void> ApplyQueue(const nlohmann::json& table, QueueConfig& queue, const std::string& where) {
-  constexpr double kDay = 86400;
-  for (const auto& [key, value] : table.items()) {
-    // Exactly one of real/whole is set: the field the setting fills.
-    struct Setting {
-      const char* name;
-      double min;
-      double max;
-      double* real;
-      int* whole;
-    };
-    const Setting settings[] = {
-        {"concurrency", 0, 1024, nullptr, &queue.concurrency},
-        {"lease_seconds", 0.05, kDay, &queue.lease_seconds, nullptr},
-        {"heartbeat_seconds", 0, kDay, &queue.heartbeat_seconds, nullptr},
-        {"poll_seconds", 0.001, 3600, &queue.poll_seconds, nullptr},
-        {"reserved_live_share", 0, 1, &queue.reserved_live_share, nullptr},
-        {"max_attempts", 1, 1000, nullptr, &queue.max_attempts},
-        {"backoff_base_seconds", 0, kDay, &queue.backoff_base_seconds, nullptr},
-        {"backoff_max_seconds", 0, 30 * kDay, &queue.backoff_max_seconds, nullptr},
-        {"quarantine_after", 1, 1000, nullptr, &queue.quarantine_after},
-        {"grace_seconds", 0, kDay, &queue.grace_seconds, nullptr},
-    };
-    const Setting* found = nullptr;
-    for (const auto& setting : settings) {
-      if (key == setting.name) found = &setting;
-    }
-    if (found == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting queue." + key);
-    }
-    auto number = QueueNumber(value, key, found->min, found->max, found->whole != nullptr, where);
-    if (!number) return Fail(number.error());
-    if (found->whole != nullptr) {
-      *found->whole = static_cast<int>(*number);
-    } else {
-      *found->real = *number;
-    }
+// Every key of [table] through `settings`.
+Result<void> ApplySettings(std::string_view table, const nlohmann::json& values,
+                           std::span<const Setting> settings, const std::string& where) {
+  for (const auto& [key, value] : values.items()) {
+    REPRISE_TRY(ApplySetting(table, key, value, settings, where));
   }
   return {};
+}
+
+constexpr double kDay = 86400;
+
+Result<void> ApplyQueue(const nlohmann::json& table, QueueConfig& queue, const std::string& where) {
+  const Setting settings[] = {
+      {"concurrency", &queue.concurrency, 0, 1024},
+      {"lease_seconds", &queue.lease_seconds, 0.05, kDay},
+      {"heartbeat_seconds", &queue.heartbeat_seconds, 0, kDay},
+      {"poll_seconds", &queue.poll_seconds, 0.001, 3600},
+      {"reserved_live_share", &queue.reserved_live_share, 0, 1},
+      {"max_attempts", &queue.max_attempts, 1, 1000},
+      {"backoff_base_seconds", &queue.backoff_base_seconds, 0, kDay},
+      {"backoff_max_seconds", &queue.backoff_max_seconds, 0, 30 * kDay},
+      {"quarantine_after", &queue.quarantine_after, 1, 1000},
+      {"grace_seconds", &queue.grace_seconds, 0, kDay},
+  };
+  return ApplySettings("queue", table, settings, where);
 }
 
 Result<void> ApplyImport(const nlohmann::json& table, ImportConfig& import,
                          const std::string& where) {
-  for (const auto& [key, value] : table.items()) {
-    const std::string name = where + ": import." + key;
-    if (key == "allow_private_addresses") {
-      // The environment gives 1 or 0 as often as true or false.
-      if (value.is_boolean()) {
-        import.allow_private_addresses = value.get<bool>();
-      } else if (value.is_number_integer() && (value == 0 || value == 1)) {
-        import.allow_private_addresses = value.get<int>() == 1;
-      } else {
-        return Fail(ErrorCode::kInvalidArgument, name + " must be true or false");
-      }
-      continue;
-    }
-    struct Setting {
-      const char* name;
-      double min;
-      double max;
-      bool integer;
-    };
-    constexpr Setting kSettings[] = {
-        {"max_bytes", 0, 9.2e18, true},
-        {"connect_timeout_seconds", 0.001, 3600, false},
-        {"timeout_seconds", 0.001, 86400, false},
-        {"concurrency", 1, 256, true},
-    };
-    const Setting* found = nullptr;
-    for (const auto& setting : kSettings) {
-      if (key == setting.name) found = &setting;
-    }
-    if (found == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting import." + key);
-    }
-    if (!value.is_number() || (found->integer && !value.is_number_integer())) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  name + " must be " + (found->integer ? "an integer" : "a number"));
-    }
-    double number = value.get<double>();
-    if (!(number >= found->min && number <= found->max)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("{} must be between {} and {}", name, found->min, found->max));
-    }
-    if (key == "max_bytes") import.max_bytes = value.get<int64_t>();
-    if (key == "connect_timeout_seconds") import.connect_timeout_seconds = number;
-    if (key == "timeout_seconds") import.timeout_seconds = number;
-    if (key == "concurrency") import.concurrency = value.get<int>();
-  }
-  return {};
+  const Setting settings[] = {
+      {"max_bytes", &import.max_bytes, 0, 9.2e18},
+      {"connect_timeout_seconds", &import.connect_timeout_seconds, 0.001, 3600},
+      {"timeout_seconds", &import.timeout_seconds, 0.001, kDay},
+      {"concurrency", &import.concurrency, 1, 256},
+      {"max_attempts", &import.max_attempts, 1, 100},
+      {"backoff_base_seconds", &import.backoff_base_seconds, 0, kDay},
+      {"backoff_max_seconds", &import.backoff_max_seconds, 0, 30 * kDay},
+      {"allow_private_addresses", &import.allow_private_addresses},
+  };
+  return ApplySettings("import", table, settings, where);
 }
 
 // [webhooks.sources.NAME] tables: secret (or secrets) and owner.
@@ -239,7 +228,6 @@ Result<WebhookSubscriptionConfig> ParseWebhookSubscription(const nlohmann::json&
 // [webhooks]: outgoing delivery settings, [[webhooks.subscriptions]] and the incoming
 // [webhooks.sources.NAME].
 Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const std::string& where) {
-  constexpr double kDay = 86400;
   WebhooksConfig& webhooks = config.webhooks;
   for (const auto& [key, value] : table.items()) {
     if (key == "sources") {
@@ -259,35 +247,15 @@ Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const st
       }
       continue;
     }
-    struct Setting {
-      const char* name;
-      double min;
-      double max;
-      double* real;
-      int* whole;
-    };
     const Setting settings[] = {
-        {"max_attempts", 1, 100, nullptr, &webhooks.max_attempts},
-        {"backoff_base_seconds", 0.001, kDay, &webhooks.backoff_base_seconds, nullptr},
-        {"backoff_max_seconds", 0.001, 30 * kDay, &webhooks.backoff_max_seconds, nullptr},
-        {"timeout_seconds", 0.1, 300, &webhooks.timeout_seconds, nullptr},
-        {"event_retention_days", 0, 3650, &webhooks.event_retention_days, nullptr},
+        {"max_attempts", &webhooks.max_attempts, 1, 100},
+        {"backoff_base_seconds", &webhooks.backoff_base_seconds, 0.001, kDay},
+        {"backoff_max_seconds", &webhooks.backoff_max_seconds, 0.001, 30 * kDay},
+        {"timeout_seconds", &webhooks.timeout_seconds, 0.1, 300},
+        {"event_retention_days", &webhooks.event_retention_days, 0, 3650},
+        {"allow_private_addresses", &webhooks.allow_private_addresses},
     };
-    const Setting* found = nullptr;
-    for (const auto& setting : settings) {
-      if (key == setting.name) found = &setting;
-    }
-    if (found == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting webhooks." + key);
-    }
-    auto number =
-        QueueNumber(value, key, found->min, found->max, found->whole != nullptr, where, "webhooks");
-    if (!number) return Fail(number.error());
-    if (found->whole != nullptr) {
-      *found->whole = static_cast<int>(*number);
-    } else {
-      *found->real = *number;
-    }
+    REPRISE_TRY(ApplySetting("webhooks", key, value, settings, where));
   }
   return {};
 }

@@ -82,6 +82,11 @@ struct WebhooksConfig {
   double backoff_max_seconds = 3600;  // ...up to this (jittered below the ceiling)
   double timeout_seconds = 10;        // one POST, connecting included
   double event_retention_days = 30;   // events older are pruned; 0 keeps them all
+  // Lets subscriptions reach loopback, private, link-local (cloud metadata) and other
+  // non-public addresses (REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1): a receiver on the
+  // server's own network. Off, such a URL is refused when the subscription is created
+  // (an IP literal) or when a delivery connects (a name resolving to one).
+  bool allow_private_addresses = false;
 };
 
 // The [import] table: downloads of URL imports (net/url_fetcher.h).
@@ -90,6 +95,12 @@ struct ImportConfig {
   double connect_timeout_seconds = 10;
   double timeout_seconds = 600;  // the whole download, redirects included
   int concurrency = 2;           // downloads at once per server
+  // A download that fails for a passing reason (5xx, 429, a timeout, a reset connection,
+  // DNS) is tried again after a backoff, up to max_attempts tries in all; a 404, a refused
+  // address or a body over max_bytes fails at once.
+  int max_attempts = 3;
+  double backoff_base_seconds = 5;   // the retry delay's ceiling doubles from here...
+  double backoff_max_seconds = 300;  // ...up to here (full jitter below the ceiling)
   // Lets imports reach loopback, private, link-local and other non-public addresses
   // (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1); tests and closed networks only.
   bool allow_private_addresses = false;

@@ -52,10 +52,12 @@ Result<services::NewSubscriptionRequest> ParseSubscription(std::string_view body
 void AddWebhookRoutes(Router& router, ApiContext& context) {
   catalog::Catalog& catalog = context.app.catalog();
   router.Add("POST", "/api/v1/webhooks/subscriptions",
-             [&catalog](RouteRequest& request, httplib::Response& response) -> Result<void> {
+             [&catalog, addresses = services::WebhookAddressRules(context.app.config().webhooks)](
+                 RouteRequest& request, httplib::Response& response) -> Result<void> {
                auto parsed = ParseSubscription(request.body);
                if (!parsed) return Fail(parsed.error());
-               auto created = services::CreateWebhookSubscription(catalog, request.caller, *parsed);
+               auto created =
+                   services::CreateWebhookSubscription(catalog, request.caller, *parsed, addresses);
                if (!created) return Fail(created.error());
                response.set_header("Location", "/api/v1/webhooks/subscriptions/" +
                                                    std::to_string((*created)["id"].get<int64_t>()));

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "net/address_policy.h"
+#include "net/connect_guard.h"
 #include "net/curl_handles.h"
 
 namespace reprise::net {
@@ -22,17 +23,6 @@ void CurlGlobal() {
 }
 
 namespace {
-
-constexpr std::string_view kAllowHint =
-    " (private addresses are refused; set [import] allow_private_addresses = true to allow "
-    "them)";
-
-bool AllowedAddress(const FetchOptions& options, AddressClass address_class,
-                    const std::string& text) {
-  if (address_class == AddressClass::kPublic || options.allow_private_addresses) return true;
-  return std::find(options.allowed_addresses.begin(), options.allowed_addresses.end(), text) !=
-         options.allowed_addresses.end();
-}
 
 // Letters, digits, '-' (not at either end of a label), '_' and '.', labels of 1..63 and
 // 253 in all; bytes above 0x7f are left to curl's IDN conversion.
@@ -69,8 +59,8 @@ Result<std::string> UrlPart(CURLU* url, CURLUPart part, std::string_view what,
 
 struct Transfer {
   Transfer(const FetchOptions& o, const FetchSink& s,
-           const std::function<void(const FetchResult&)>& r)
-      : options(o), sink(s), on_response(r) {}
+           const std::function<void(const FetchResult&)>& r, std::string h)
+      : options(o), sink(s), on_response(r), host(std::move(h)), guard(o.addresses, host) {}
 
   const FetchOptions& options;
   const FetchSink& sink;
@@ -78,7 +68,7 @@ struct Transfer {
   CURL* easy = nullptr;
   std::string url;
   std::string host;
-  std::string refused;  // the first refused address, as a sentence
+  ConnectGuard guard;
   bool passing = false;
   bool discarded = false;
   bool too_large = false;
@@ -86,21 +76,6 @@ struct Transfer {
   std::string redirect_url;  // a 3xx answer's Location, made absolute
   FetchResult result;
 };
-
-curl_socket_t OpenSocket(void* data, curlsocktype /*purpose*/, curl_sockaddr* address) {
-  auto* transfer = static_cast<Transfer*>(data);
-  const auto* socket_address = &address->addr;
-  AddressClass address_class = ClassifyAddress(socket_address, address->addrlen);
-  std::string text = AddressText(socket_address, address->addrlen);
-  if (!AllowedAddress(transfer->options, address_class, text)) {
-    if (transfer->refused.empty()) {
-      transfer->refused = fmt::format("refused to connect to {} ({} address) for host {}", text,
-                                      Name(address_class), transfer->host);
-    }
-    return CURL_SOCKET_BAD;
-  }
-  return socket(address->family, address->socktype, address->protocol);
-}
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -178,8 +153,7 @@ Result<void> PerformHop(Transfer& transfer, std::chrono::milliseconds remaining)
                    static_cast<long>(std::max<int64_t>(1, remaining.count())));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options.low_speed_bytes));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_seconds.count()));
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &transfer);
+  transfer.guard.Install(h);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
@@ -188,9 +162,9 @@ Result<void> PerformHop(Transfer& transfer, std::chrono::milliseconds remaining)
   CURLcode rc = curl_easy_perform(h);
   std::string detail = message[0] != '\0' ? message.data() : curl_easy_strerror(rc);
   std::string origin = "curl:" + std::to_string(static_cast<int>(rc));
-  if (!transfer.refused.empty() && rc != CURLE_OK && !transfer.passing) {
+  if (!transfer.guard.refused().empty() && rc != CURLE_OK && !transfer.passing) {
     return Fail(ErrorCode::kInvalidArgument,
-                transfer.refused + " in " + transfer.url + std::string(kAllowHint));
+                transfer.guard.refused() + " in " + transfer.url + options.addresses.Hint());
   }
   if (transfer.too_large) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is larger than the limit of {} bytes",
@@ -236,13 +210,8 @@ Result<std::string> CheckFetchUrl(std::string_view url, const FetchOptions& opti
   }
   auto host = UrlPart(parsed.get(), CURLUPART_HOST, "host", text);
   if (!host) return Fail(host.error());
-  if (auto address_class = ClassifyAddressText(*host)) {
-    std::string bare = host->front() == '[' ? host->substr(1, host->size() - 2) : *host;
-    if (!AllowedAddress(options, *address_class, bare)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("refused to connect to {} ({} address) in {}{}", bare,
-                              Name(*address_class), text, kAllowHint));
-    }
+  if (ClassifyAddressText(*host)) {
+    REPRISE_TRY(CheckHostAddress(*host, text, options.addresses));
   } else if (host->front() == '[' || !ValidHostName(*host)) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("URL '{}' has an invalid host '{}'", text, *host));
@@ -257,13 +226,13 @@ Result<FetchResult> UrlFetcher::Fetch(
   auto current = CheckFetchUrl(url, options_);
   if (!current) return Fail(current.error());
   for (int redirects = 0;; ++redirects) {
-    Transfer transfer{options_, sink, on_response};
-    transfer.url = *current;
+    std::string host;
     CurlUrlPtr parsed(curl_url());
     if (parsed && curl_url_set(parsed.get(), CURLUPART_URL, current->c_str(), 0) == CURLUE_OK) {
-      if (auto host = UrlPart(parsed.get(), CURLUPART_HOST, "host", *current))
-        transfer.host = *host;
+      if (auto part = UrlPart(parsed.get(), CURLUPART_HOST, "host", *current)) host = *part;
     }
+    Transfer transfer{options_, sink, on_response, std::move(host)};
+    transfer.url = *current;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) {

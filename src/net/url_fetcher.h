@@ -4,12 +4,11 @@
 // - Redirects are followed by hand, at most `max_redirects` (5), each target checked
 //   again like the first URL (scheme, host syntax, addresses); one more is an error.
 // - Addresses: the address actually connected to is checked after DNS resolution, in
-//   curl's open-socket callback, so neither a name resolving to a private address nor a
-//   DNS rebinding between two lookups gets through; an IP literal in the URL is refused
-//   before any lookup. Loopback, private, link-local (cloud metadata), CGNAT,
-//   unspecified, multicast, broadcast and reserved addresses (net/address_policy.h) are
-//   refused unless `allow_private_addresses`, or unless listed in `allowed_addresses`.
-//   A refused connection sends no byte.
+//   curl's open-socket callback (net/connect_guard.h), so neither a name resolving to a private
+//   address nor a DNS rebinding between two lookups gets through; an IP literal in the URL is
+//   refused before any lookup. Loopback, private, link-local (cloud metadata), CGNAT, unspecified,
+//   multicast, broadcast and reserved addresses (net/address_policy.h) are refused unless
+//   `addresses` allows them. A refused connection sends no byte.
 // - Limits: a connect timeout, a total timeout over all hops, and a low-speed cut-off
 //   (less than `low_speed_bytes` per second for `low_speed_seconds`). At most
 //   `max_bytes` of body: a Content-Length above it is refused before the body, and a
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "net/connect_guard.h"
 
 namespace reprise::net {
 
@@ -50,10 +50,9 @@ struct FetchOptions {
   int64_t low_speed_bytes = 1;                 // per second, below which...
   std::chrono::seconds low_speed_seconds{30};  // ...for this long the transfer is cut off
   int max_redirects = 5;
-  bool allow_private_addresses = false;
-  // Addresses allowed whatever their class, as text ("127.0.0.1"); for tests that need
-  // one loopback server while every other private address stays refused.
-  std::vector<std::string> allowed_addresses;
+  // Which addresses may be connected to (net/connect_guard.h); tests list their one
+  // loopback server in addresses.allowed_addresses.
+  AddressRules addresses{false, {}, "[import] allow_private_addresses"};
   std::string user_agent = "reprise-import/1";
 };
 

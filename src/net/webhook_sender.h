@@ -3,13 +3,18 @@
 // Post() sends `body` as application/json with the given extra headers and returns the
 // receiver's status code, whatever it is (deciding what counts as delivered is the
 // caller's: 2xx). It fails only when no status came back: kInvalidArgument for a URL
-// that is not http(s), kUnavailable for a refused or reset connection, a DNS failure or
-// a timeout (connect or total), each with curl's reason in the message. Redirects are
-// not followed (a receiver that moved answers 3xx, which is not a delivery). The
-// response body is read and discarded.
+// that is not http(s) or a receiver address the rules refuse ("POST URL: refused to
+// connect to 169.254.169.254 (link-local address) for host ... (private addresses are
+// refused; set [webhooks] allow_private_addresses = true ...)"), kUnavailable for a
+// refused or reset connection, a DNS failure or a timeout (connect or total), each with
+// curl's reason in the message. Redirects are not followed (a receiver that moved
+// answers 3xx, which is not a delivery). The response body is read and discarded. No
+// proxy is taken from the environment.
 //
-// Receivers are not checked against private address ranges here: outgoing webhooks go
-// where an operator or an owner's token pointed them.
+// Receivers are checked like URL imports (net/connect_guard.h): a subscription is made
+// by an owner's token, and must not reach the server's own network (loopback, the cloud
+// metadata address, private ranges) unless `addresses` allows it. The address actually
+// connected to is checked, after DNS resolution, and a refused one is sent no byte.
 //
 // Thread-safety: Post() may be called from many threads at once (one curl handle per
 // call). Constructors do no I/O.
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "net/connect_guard.h"
 
 namespace reprise::net {
 
@@ -28,6 +34,7 @@ struct WebhookSenderOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds timeout{10'000};  // the whole request
   std::string user_agent = "reprise-webhooks/1";
+  AddressRules addresses{false, {}, "[webhooks] allow_private_addresses"};
 };
 
 class WebhookSender {

@@ -7,14 +7,17 @@
 #include "core/byte_pipe.h"
 #include "ingest/ingest.h"
 #include "net/url_fetcher.h"
+#include "queue/retry_policy.h"
 
 namespace reprise::services {
 
 ImportRunner::ImportRunner(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock,
-                           Logger log, ImportService& service, std::string runner_id)
+                           Random& random, Logger log, ImportService& service,
+                           std::string runner_id)
     : catalog_(catalog),
       blobs_(blobs),
       clock_(clock),
+      random_(random),
       log_(std::move(log)),
       service_(service),
       settings_(service.settings()),
@@ -64,6 +67,18 @@ Result<bool> ImportRunner::RunOne() {
   log_->info("import {}: downloading {} (attempt {})", import.id, import.url, import.attempts);
   auto outcome = Run(import);
   if (!outcome) return true;
+  const bool passing = outcome->state == catalog::ImportState::kFailed && outcome->error &&
+                       outcome->error->code == ErrorCode::kUnavailable;
+  if (passing && import.attempts < settings_.max_attempts) {
+    const queue::RetryPolicy policy{settings_.max_attempts, settings_.backoff_base_micros,
+                                    settings_.backoff_max_micros};
+    const int64_t delay = queue::BackoffDelay(policy, import.attempts, random_);
+    outcome->state = catalog::ImportState::kQueued;
+    outcome->retry_at = clock_.NowMicros() + delay;
+    log_->warn("import {}: {}; attempt {} of {}, next in {:.1f} s", import.id,
+               outcome->error->message, import.attempts, settings_.max_attempts,
+               static_cast<double>(delay) / 1e6);
+  }
   auto finished = catalog_.FinishImport(import.id, runner_id_, *outcome);
   if (!finished) {
     if (finished.error().code == ErrorCode::kConflict) return true;  // taken over meanwhile

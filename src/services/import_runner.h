@@ -9,6 +9,12 @@
 //   failed   with the precise error: the fetcher's ("http 404 from <url>", a timeout, a
 //            refused address, over the size limit) or ingest's ("not media", broken
 //            media), code and message kept
+//   queued   again, keeping its id, after a passing failure (kUnavailable: 5xx, 429, a
+//            timeout, a reset connection, DNS) while fewer than settings.max_attempts
+//            tries were made: the error is kept and the import is not claimed before
+//            now + queue::BackoffDelay (exponential, full jitter) — a time stored in its
+//            row, so a server restarted meanwhile loses nothing. kNotFound (404),
+//            kInvalidArgument (a refused address, over the limit) and the rest are final.
 // Stop() interrupts running downloads and gives their imports back (queued again); a
 // runner whose lease was taken over stops without finishing the import. While started,
 // the runner is woken by every import the ImportService queues.
@@ -28,6 +34,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "services/import_service.h"
 
 namespace reprise::services {
@@ -37,8 +44,8 @@ class ImportRunner final {
   static constexpr size_t kPipeBytes = 1 << 20;
 
   // Settings come from `service`, which must outlive the runner.
-  ImportRunner(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock, Logger log,
-               ImportService& service, std::string runner_id);
+  ImportRunner(catalog::Catalog& catalog, blob::BlobStore& blobs, const Clock& clock,
+               Random& random, Logger log, ImportService& service, std::string runner_id);
   ~ImportRunner();
   ImportRunner(const ImportRunner&) = delete;
   ImportRunner& operator=(const ImportRunner&) = delete;
@@ -66,6 +73,7 @@ class ImportRunner final {
   catalog::Catalog& catalog_;
   blob::BlobStore& blobs_;
   const Clock& clock_;
+  Random& random_;
   Logger log_;
   ImportService& service_;
   const ImportSettings settings_;

@@ -57,8 +57,11 @@ ImportSettings ImportSettingsFrom(const Config& config, catalog::NewJob job) {
   settings.fetch.max_bytes = import.max_bytes;
   settings.fetch.connect_timeout = Millis(import.connect_timeout_seconds);
   settings.fetch.total_timeout = Millis(import.timeout_seconds);
-  settings.fetch.allow_private_addresses = import.allow_private_addresses;
+  settings.fetch.addresses.allow_private_addresses = import.allow_private_addresses;
   settings.concurrency = std::max(1, import.concurrency);
+  settings.max_attempts = std::max(1, import.max_attempts);
+  settings.backoff_base_micros = static_cast<int64_t>(import.backoff_base_seconds * 1e6);
+  settings.backoff_max_micros = static_cast<int64_t>(import.backoff_max_seconds * 1e6);
   // A download renews its lease as bytes arrive and is cut off after low_speed_seconds
   // without them, so twice that cannot expire under a live download.
   settings.lease_micros =
@@ -88,7 +91,8 @@ bool LooksLikeImportId(std::string_view text) {
 
 nlohmann::json ImportJson(const catalog::Import& import) {
   nlohmann::json error = nullptr;
-  if (import.state == catalog::ImportState::kFailed) {
+  const bool waiting = import.state == catalog::ImportState::kQueued && import.retry_at > 0;
+  if (import.state == catalog::ImportState::kFailed || waiting) {
     error = {{"code", import.error_code}, {"message", import.error_message}};
   }
   return {{"id", import.id},
@@ -104,6 +108,7 @@ nlohmann::json ImportJson(const catalog::Import& import) {
           {"attempts", import.attempts},
           {"asset_id", import.asset_id ? nlohmann::json(*import.asset_id) : nullptr},
           {"error", error},
+          {"next_attempt_at", waiting ? TimeJson(import.retry_at) : nullptr},
           {"created_at", TimeJson(import.created_at)},
           {"updated_at", TimeJson(import.updated_at)}};
 }

@@ -48,10 +48,12 @@ struct ImportSettings {
   net::FetchOptions fetch;
   int concurrency = 2;
   int64_t lease_micros = 60'000'000;  // renewed as bytes arrive
-  int max_attempts = 3;               // claims before an import that keeps dying is failed
-  int64_t poll_micros = 1'000'000;    // idle runners look for work this often
-  catalog::NewJob job;                // what a new asset gets queued with
-  std::string default_owner;          // an admin's import without owner
+  int max_attempts = 3;  // tries before a passing failure, or a download that keeps dying, is final
+  int64_t backoff_base_micros = 5'000'000;   // a retry's delay ceiling doubles from here...
+  int64_t backoff_max_micros = 300'000'000;  // ...up to here
+  int64_t poll_micros = 1'000'000;           // idle runners look for work this often
+  catalog::NewJob job;                       // what a new asset gets queued with
+  std::string default_owner;                 // an admin's import without owner
 };
 
 // Settings from `config`; `job` is what ingest enqueues for a new asset (App::IngestJob).
@@ -62,8 +64,10 @@ Result<std::string> NewImportId();
 bool LooksLikeImportId(std::string_view text);
 
 // GET /api/v1/imports/{id}: {"id", "status" (queued|downloading|done|failed), "url", "name",
-// "kind", "metadata", "parent_id", "bytes", "attempts", "asset_id", "error", "created_at",
-// "updated_at"}.
+// "kind", "metadata", "parent_id", "bytes", "attempts", "asset_id", "error", "next_attempt_at",
+// "created_at", "updated_at"}. "error" ({code, message}) is set once failed, and while an
+// import waits queued for its next attempt (the last attempt's error; next_attempt_at then
+// says when, null otherwise).
 nlohmann::json ImportJson(const catalog::Import& import);
 
 class ImportService final {

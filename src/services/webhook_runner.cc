@@ -62,15 +62,18 @@ Result<void> WebhookRunner::Deliver(const catalog::WebhookDelivery& delivery) {
   auto status = sender_->Post(subscription->url, headers, delivery.payload);
   catalog::WebhookAttempt attempt;
   attempt.duration_micros = clock_.MonotonicMicros() - started;
+  // A refused address or a URL that is not http(s) fails the same way every time.
+  bool permanent = false;
   if (!status) {
     attempt.error = status.error().message;
+    permanent = status.error().code == ErrorCode::kInvalidArgument;
   } else {
     attempt.status_code = *status;
     if (*status < 200 || *status > 299) attempt.error = "HTTP " + std::to_string(*status);
   }
   std::optional<int64_t> retry_at;
   const int failed = delivery.attempts + 1;
-  if (!attempt.error.empty() && failed < options_.max_attempts) {
+  if (!attempt.error.empty() && !permanent && failed < options_.max_attempts) {
     retry_at = clock_.NowMicros() + RetryDelayMicros(failed, options_, random_);
   }
   auto recorded = catalog_.RecordWebhookAttempt(delivery.id, attempt, retry_at);

@@ -7,9 +7,11 @@
 // every retry, so receivers can drop duplicates), webhook-timestamp (the attempt's
 // time), webhook-signature. A 2xx answer delivers it; anything else (another status, a
 // refused connection, a timeout) is recorded as an attempt and retried after
-// RetryDelayMicros() until max_attempts, then the delivery is failed. Deliveries are
-// leased while in flight, so several servers on one catalog never send one at once, and
-// one whose sender died is sent again when its lease ends (at least once).
+// RetryDelayMicros() until max_attempts, then the delivery is failed. A send that fails
+// kInvalidArgument (a receiver address the rules refuse, a URL that is not http(s)) would
+// fail alike every time: that attempt fails the delivery at once, its error recorded. Deliveries
+// are leased while in flight, so several servers on one catalog never send one at once, and one
+// whose sender died is sent again when its lease ends (at least once).
 //
 // Deliveries are sent one at a time, so a receiver that hangs delays the others by up to
 // the send timeout per attempt; the attempt log shows it.

@@ -16,8 +16,6 @@ Result<void> CheckUrl(const std::string& url) {
               "a webhook url must be http:// or https:// with a host, not '" + url + "'");
 }
 
-Result<catalog::AssetFilter> ScopeOf(const Caller& caller) { return caller.Scope(); }
-
 }  // namespace
 
 nlohmann::json SubscriptionJson(const catalog::WebhookSubscription& subscription) {
@@ -59,9 +57,18 @@ nlohmann::json DeliveryJson(const catalog::WebhookDelivery& delivery) {
   return view;
 }
 
+net::AddressRules WebhookAddressRules(const WebhooksConfig& config) {
+  net::AddressRules rules;
+  rules.allow_private_addresses = config.allow_private_addresses;
+  rules.setting = "[webhooks] allow_private_addresses";
+  return rules;
+}
+
 Result<nlohmann::json> CreateWebhookSubscription(catalog::Catalog& catalog, const Caller& caller,
-                                                 const NewSubscriptionRequest& request) {
+                                                 const NewSubscriptionRequest& request,
+                                                 const net::AddressRules& addresses) {
   REPRISE_TRY(CheckUrl(request.url));
+  REPRISE_TRY(net::CheckUrlAddress(request.url, addresses));
   catalog::NewWebhookSubscription subscription;
   if (caller.admin) {
     subscription.owner = request.owner.value_or("");
@@ -83,8 +90,9 @@ Result<nlohmann::json> CreateWebhookSubscription(catalog::Catalog& catalog, cons
   return view;
 }
 
-Result<nlohmann::json> ListWebhookSubscriptions(catalog::Catalog& catalog, const Caller& caller) {
-  auto scope = ScopeOf(caller);
+Result<nlohmann::json> ListWebhookSubscriptions(catalog::Catalog& catalog, const Caller& caller,
+                                                const std::optional<std::string>& only_owner) {
+  auto scope = caller.Scope(only_owner);
   if (!scope) return Fail(scope.error());
   auto subscriptions = catalog.ListWebhookSubscriptions(*scope);
   if (!subscriptions) return Fail(subscriptions.error());
@@ -94,28 +102,30 @@ Result<nlohmann::json> ListWebhookSubscriptions(catalog::Catalog& catalog, const
 }
 
 Result<nlohmann::json> GetWebhookSubscription(catalog::Catalog& catalog, const Caller& caller,
-                                              int64_t id) {
-  auto scope = ScopeOf(caller);
+                                              int64_t id,
+                                              const std::optional<std::string>& only_owner) {
+  auto scope = caller.Scope(only_owner);
   if (!scope) return Fail(scope.error());
   auto subscription = catalog.GetWebhookSubscription(id, *scope);
   if (!subscription) return Fail(subscription.error());
   return SubscriptionJson(*subscription);
 }
 
-Result<void> DeleteWebhookSubscription(catalog::Catalog& catalog, const Caller& caller,
-                                       int64_t id) {
-  auto scope = ScopeOf(caller);
+Result<void> DeleteWebhookSubscription(catalog::Catalog& catalog, const Caller& caller, int64_t id,
+                                       const std::optional<std::string>& only_owner) {
+  auto scope = caller.Scope(only_owner);
   if (!scope) return Fail(scope.error());
   return catalog.DeleteWebhookSubscription(id, *scope);
 }
 
 Result<nlohmann::json> ListWebhookDeliveries(catalog::Catalog& catalog, const Caller& caller,
-                                             int64_t id, int limit) {
+                                             int64_t id, int limit,
+                                             const std::optional<std::string>& only_owner) {
   if (limit < 1 || limit > 1000) {
     return Fail(ErrorCode::kInvalidArgument,
                 "limit must be between 1 and 1000, not " + std::to_string(limit));
   }
-  auto scope = ScopeOf(caller);
+  auto scope = caller.Scope(only_owner);
   if (!scope) return Fail(scope.error());
   auto deliveries = catalog.ListWebhookDeliveries(id, *scope, limit);
   if (!deliveries) return Fail(deliveries.error());

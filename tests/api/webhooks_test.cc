@@ -18,6 +18,7 @@
 #include "core/webhook_signature.h"
 #include "net/webhook_sender.h"
 #include "services/webhook_runner.h"
+#include "services/webhooks.h"
 #include "tests/support/api_server.h"
 
 namespace reprise {
@@ -38,6 +39,9 @@ http::Router::Options TwoOwners() {
   };
   return options;
 }
+
+// Receivers in these tests listen on loopback, which the default rules refuse.
+void AllowPrivate(Config& config) { config.webhooks.allow_private_addresses = true; }
 
 catalog::NewAsset Asset(const std::string& id, const std::string& owner) {
   catalog::NewAsset asset;
@@ -136,6 +140,7 @@ class Runner {
     };
     net::WebhookSenderOptions sender;
     sender.timeout = std::chrono::milliseconds(5000);
+    sender.addresses = services::WebhookAddressRules(api.app().config().webhooks);
     runner_ = std::make_unique<services::WebhookRunner>(
         api.app().catalog(), std::make_unique<net::CurlWebhookSender>(sender),
         api.app().event_bell(), api.app().clock(), random_, options, MakeNullLogger());
@@ -157,7 +162,7 @@ class Runner {
 };
 
 TEST(WebhooksApi, SubscriptionsAreOwnerScopedAndTheSecretIsShownOnce) {
-  ApiServer api({}, TwoOwners());
+  ApiServer api(AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto a = api.Client("tokA");
   auto created = PostJson(*a, "/api/v1/webhooks/subscriptions",
@@ -234,7 +239,7 @@ TEST(WebhooksApi, BadSubscriptionsAreRefusedNamingTheProblem) {
 }
 
 TEST(WebhooksApi, ADeliveryIsSignedRetriedWithBackoffAndLogged) {
-  ApiServer api({}, TwoOwners());
+  ApiServer api(AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   Receiver receiver(secret, {500, 500, 200});
@@ -279,7 +284,7 @@ TEST(WebhooksApi, ADeliveryIsSignedRetriedWithBackoffAndLogged) {
 }
 
 TEST(WebhooksApi, ADeadReceiverEndsFailedAfterTheLastAttempt) {
-  ApiServer api({}, TwoOwners());
+  ApiServer api(AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   std::string dead_url;
   {
@@ -306,6 +311,67 @@ TEST(WebhooksApi, ADeadReceiverEndsFailedAfterTheLastAttempt) {
     EXPECT_TRUE(attempt["status"].is_null());
     EXPECT_NE(attempt["error"].get<std::string>().find("POST"), std::string::npos) << attempt;
   }
+}
+
+TEST(WebhooksApi, AnIpLiteralOnTheServersOwnNetworkIsRefusedAtCreation) {
+  ApiServer api({}, TwoOwners());  // the default: private addresses refused
+  ASSERT_TRUE(api.ok());
+  auto a = api.Client("tokA");
+  const std::pair<std::string, std::string> cases[] = {
+      {"http://169.254.169.254/latest/meta-data/", "169.254.169.254 (link-local address)"},
+      {"http://127.0.0.1:8080/hook", "127.0.0.1 (loopback address)"},
+      {"https://[::1]/hook", "::1 (loopback address)"},
+      {"http://10.1.2.3/hook", "10.1.2.3 (private address)"},
+      {"http://[::ffff:192.168.0.1]/hook", "(private address)"},
+  };
+  for (const auto& [url, says] : cases) {
+    auto response =
+        PostJson(*a, "/api/v1/webhooks/subscriptions", {{"url", url}, {"events", {"asset.ready"}}});
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 400) << url;
+    auto error = JsonOf(response)["error"];
+    EXPECT_EQ(error["code"], "invalid_argument") << response->body;
+    const std::string message = error["message"];
+    EXPECT_NE(message.find("refused to connect to "), std::string::npos) << message;
+    EXPECT_NE(message.find(says), std::string::npos) << message;
+    EXPECT_NE(message.find("[webhooks] allow_private_addresses"), std::string::npos) << message;
+  }
+  EXPECT_EQ(JsonOf(a->Get("/api/v1/webhooks/subscriptions"))["subscriptions"].size(), 0u);
+  auto public_one = PostJson(*a, "/api/v1/webhooks/subscriptions",
+                             {{"url", "https://93.184.215.14/hook"}, {"events", {"asset.ready"}}});
+  ASSERT_TRUE(public_one);
+  EXPECT_EQ(public_one->status, 201) << public_one->body;
+}
+
+TEST(WebhooksApi, ANameResolvingToLoopbackFailsItsDeliveryAtOnceWithTheReason) {
+  ApiServer api({}, TwoOwners());  // the default: private addresses refused
+  ASSERT_TRUE(api.ok());
+  Receiver receiver("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", {200});
+  std::string url = receiver.url();
+  url.replace(url.find("127.0.0.1"), 9, "localhost");  // a name: checked when connecting
+  auto a = api.Client("tokA");
+  auto created =
+      PostJson(*a, "/api/v1/webhooks/subscriptions", {{"url", url}, {"events", {"asset.ready"}}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+
+  Runner runner(api, /*max_attempts=*/5);
+  ASSERT_TRUE(api.app().catalog().InsertAsset(Asset("a1", "a")));
+  ASSERT_TRUE(api.app().catalog().SetAssetStatus("a1", catalog::AssetStatus::kReady));
+  ASSERT_TRUE(runner.WaitFinished(1));
+
+  auto log = JsonOf(
+      a->Get("/api/v1/webhooks/subscriptions/" + JsonOf(created)["id"].dump() + "/deliveries"));
+  ASSERT_EQ(log["deliveries"].size(), 1u);
+  auto delivery = log["deliveries"][0];
+  EXPECT_EQ(delivery["state"], "failed") << "a refusal is not retried";
+  EXPECT_EQ(delivery["attempts"], 1);
+  ASSERT_EQ(delivery["attempt_log"].size(), 1u);
+  const std::string error = delivery["attempt_log"][0]["error"];
+  EXPECT_NE(error.find("(loopback address) for host localhost"), std::string::npos) << error;
+  EXPECT_NE(error.find("[webhooks] allow_private_addresses"), std::string::npos) << error;
+  EXPECT_EQ(delivery["last_error"], error);
+  EXPECT_TRUE(receiver.ids().empty()) << "no byte reaches a refused receiver";
 }
 
 TEST(WebhookRetryDelay, DoublesPerFailureUpToTheCapWithJitterBelowTheCeiling) {

@@ -129,6 +129,32 @@ TEST_P(ImportsContract, AReleasedImportIsQueuedAgainWithoutCountingTheAttempt) {
   EXPECT_FALSE(catalog_->FinishImport("imp_a", "runner-1", downloading));
 }
 
+TEST_P(ImportsContract, APassingFailureWaitsQueuedUntilItsRetryTimeKeepingTheError) {
+  ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
+  ASSERT_TRUE(Ok(catalog_->ClaimImport("runner-1", kSecond, 3)));
+  ImportOutcome retry;
+  retry.state = ImportState::kQueued;
+  retry.error = Error{ErrorCode::kUnavailable, "http 503 from the origin", {}};
+  ImportOutcome no_time = retry;
+  EXPECT_EQ(catalog_->FinishImport("imp_a", "runner-1", no_time).error().code,
+            ErrorCode::kInvalidArgument);  // an error without a retry time is not a retry
+  retry.retry_at = clock_.NowMicros() + 5 * kSecond;
+  Import waiting = Ok(catalog_->FinishImport("imp_a", "runner-1", retry));
+  EXPECT_EQ(waiting.state, ImportState::kQueued);
+  EXPECT_EQ(waiting.attempts, 1);
+  EXPECT_EQ(waiting.error_message, "http 503 from the origin");
+  EXPECT_EQ(waiting.retry_at, *retry.retry_at);
+
+  clock_.Advance(4 * kSecond);
+  EXPECT_FALSE(Ok(catalog_->ClaimImport("runner-2", kSecond, 3)));  // not yet
+  clock_.Advance(kSecond);
+  auto again = Ok(catalog_->ClaimImport("runner-2", kSecond, 3));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, "imp_a");
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_EQ(again->retry_at, 0);
+}
+
 TEST_P(ImportsContract, AnImportInterruptedTooOftenIsFailed) {
   ASSERT_TRUE(catalog_->InsertImport(Make("imp_a")));
   for (int attempt = 1; attempt <= 2; ++attempt) {

@@ -22,6 +22,25 @@ TEST(ConfigImport, DefaultsRefusePrivateAddresses) {
   EXPECT_TRUE(config->webhook_sources.empty());
 }
 
+TEST(ConfigImport, RetriesOfPassingFailuresAreSetByFileAndEnvironment) {
+  TempDir dir;
+  auto defaults = LoadConfig({std::nullopt, dir.path(), {}});
+  ASSERT_TRUE(defaults) << defaults.error().ToString();
+  EXPECT_EQ(defaults->import.max_attempts, 3);
+  WriteFile(dir.Join("reprise.toml"), "[import]\nmax_attempts = 5\nbackoff_base_seconds = 0.5\n");
+  auto config =
+      LoadConfig({std::nullopt, dir.path(), {{"REPRISE_IMPORT_BACKOFF_MAX_SECONDS", "60"}}});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->import.max_attempts, 5);
+  EXPECT_DOUBLE_EQ(config->import.backoff_base_seconds, 0.5);
+  EXPECT_DOUBLE_EQ(config->import.backoff_max_seconds, 60);
+  auto zero = LoadConfig({std::nullopt, dir.path(), {{"REPRISE_IMPORT_MAX_ATTEMPTS", "0"}}});
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("import.max_attempts must be between 1 and 100"),
+            std::string::npos)
+      << zero.error().message;
+}
+
 TEST(ConfigImport, FileAndEnvironmentSetTheImportTable) {
   TempDir dir;
   WriteFile(dir.Join("reprise.toml"),

@@ -37,6 +37,31 @@ TEST(WebhooksConfig, SubscriptionsAndDeliverySettingsFromFileAndEnvironment) {
   EXPECT_EQ(first.events, (std::vector<std::string>{"asset.ready", "asset.failed"}));
   EXPECT_EQ(first.owner, "team");
   EXPECT_EQ(config->webhooks.subscriptions[1].owner, "");
+  EXPECT_FALSE(config->webhooks.allow_private_addresses);  // the default
+}
+
+TEST(WebhooksConfig, PrivateAddressesAreAllowedByTheFileOrTheEnvironment) {
+  TempDir dir;
+  WriteFile(dir.Join("w.toml"), "[webhooks]\nallow_private_addresses = true\n");
+  auto file = LoadConfig({dir.Join("w.toml"), std::nullopt, {}});
+  ASSERT_TRUE(file) << file.error().ToString();
+  EXPECT_TRUE(file->webhooks.allow_private_addresses);
+  for (const char* yes : {"1", "true"}) {
+    auto env = LoadConfig(
+        {std::nullopt, dir.Join("data"), {{"REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", yes}}});
+    ASSERT_TRUE(env) << env.error().ToString();
+    EXPECT_TRUE(env->webhooks.allow_private_addresses) << yes;
+  }
+  auto no = LoadConfig(
+      {dir.Join("w.toml"), std::nullopt, {{"REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", "0"}}});
+  ASSERT_TRUE(no) << no.error().ToString();
+  EXPECT_FALSE(no->webhooks.allow_private_addresses);
+  auto wrong = LoadConfig(
+      {std::nullopt, dir.Join("data"), {{"REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", "yes"}}});
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("webhooks.allow_private_addresses must be true or false"),
+            std::string::npos)
+      << wrong.error().message;
 }
 
 TEST(WebhooksConfig, MistakesAreRefusedByName) {

@@ -19,7 +19,7 @@ constexpr int64_t kMiB = 1024 * 1024;
 // Loopback is private: these tests allow the one address their server listens on.
 FetchOptions LoopbackServer() {
   FetchOptions options;
-  options.allowed_addresses = {"127.0.0.1"};
+  options.addresses.allowed_addresses = {"127.0.0.1"};
   options.total_timeout = std::chrono::seconds(30);
   return options;
 }
@@ -123,7 +123,7 @@ TEST_F(UrlFetcherTest, LoopbackIsRefusedBeforeAnyByteIsSent) {
   }
   EXPECT_EQ(server_.requests(), 0);
 
-  options.allow_private_addresses = true;
+  options.addresses.allow_private_addresses = true;
   auto allowed = FetchAll(options, "http://localhost:" + port + "/files/a");
   if (allowed.result) {
     EXPECT_EQ(allowed.body, "secret");
@@ -238,7 +238,7 @@ TEST(CheckFetchUrl, RefusesOtherSchemesBadHostsAndPrivateLiterals) {
   auto good = CheckFetchUrl("HTTPS://Example.com/a%20b.mp4?x=1", options);
   ASSERT_TRUE(good) << good.error().ToString();
   EXPECT_EQ(*good, "https://Example.com/a%20b.mp4?x=1");
-  options.allow_private_addresses = true;
+  options.addresses.allow_private_addresses = true;
   EXPECT_TRUE(CheckFetchUrl("http://10.0.0.1/", options));
 }
 

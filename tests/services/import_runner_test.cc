@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "app/app.h"
+#include "blob/fs/fs_blob_store.h"
+#include "catalog/sqlite/sqlite_catalog.h"
 #include "core/byte_pipe.h"
 #include "tests/support/fetch_server.h"
 #include "tests/support/media_suite.h"
@@ -274,6 +276,87 @@ TEST(BytePipe, HoldsAtMostItsCapacityAndPassesErrorsAndEarlyClose) {
   });
   closed.CloseReader();
   blocked.join();
+}
+
+TEST_F(ImportRunnerTest, A503IsRetriedLaterUnderTheSameIdAndARestartMidWaitLosesNothing) {
+  // A month's ceiling: the retry is not due while this test runs on the real clock.
+  Open([](Config& config) { config.import.backoff_base_seconds = 30 * 86400.0; });
+  std::string media = testing::ReadFile(samples_->H264AacMp4());
+  server_.AddFile("clip.mp4", media);
+  server_.FailNext("clip.mp4", 1);
+  const catalog::Import queued = Queue(server_.Url("/flaky/clip.mp4"));
+
+  catalog::Import waiting = RunAndGet(queued.id);
+  EXPECT_EQ(waiting.state, catalog::ImportState::kQueued);
+  EXPECT_EQ(waiting.attempts, 1);
+  EXPECT_EQ(waiting.error_code, "unavailable");
+  EXPECT_NE(waiting.error_message.find("http 503 from"), std::string::npos)
+      << waiting.error_message;
+  EXPECT_GT(waiting.retry_at, waiting.updated_at - 1);
+  auto view = ImportJson(waiting);
+  EXPECT_EQ(view["status"], "queued");
+  EXPECT_EQ(view["attempts"], 1);
+  EXPECT_EQ(view["error"]["code"], "unavailable");
+  EXPECT_TRUE(view["next_attempt_at"].is_string()) << view.dump();
+  auto nothing = runner_->RunOne();
+  ASSERT_TRUE(nothing);
+  EXPECT_FALSE(*nothing) << "not claimed before its retry time";
+
+  // The server stops; another opens the library with a clock at the retry time.
+  Config config = app_->config();
+  runner_.reset();
+  app_.reset();
+  FakeClock later(waiting.retry_at);
+  const std::string catalog_url = config.ResolvedCatalogUrl();
+  const std::string blob_url = config.ResolvedBlobUrl();
+  auto catalog = catalog::SqliteCatalog::Open(catalog_url.substr(catalog_url.find(':') + 1), later,
+                                              /*create=*/false);
+  ASSERT_TRUE(catalog) << catalog.error().ToString();
+  auto blobs = blob::FsBlobStore::Open(blob_url.substr(blob_url.find(':') + 1));
+  ASSERT_TRUE(blobs) << blobs.error().ToString();
+  ImportService service(**catalog, ImportSettingsFrom(config, catalog::NewJob{}));
+  SeededRandom random(3);
+  ImportRunner runner(**catalog, **blobs, later, random, MakeNullLogger(), service, "restarted");
+  auto ran = runner.RunOne();
+  ASSERT_TRUE(ran) << ran.error().ToString();
+  ASSERT_TRUE(*ran) << "due once its time came, after the restart";
+  auto done = (*catalog)->GetImport(queued.id, {});
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_EQ(done->state, catalog::ImportState::kDone) << done->error_message;
+  EXPECT_EQ(done->attempts, 2);
+  EXPECT_EQ(done->retry_at, 0);
+  EXPECT_TRUE(done->error_message.empty());
+  ASSERT_TRUE(done->asset_id);
+  EXPECT_EQ(ImportJson(*done)["error"], nullptr);
+  EXPECT_EQ(server_.requests(), 2);
+}
+
+TEST_F(ImportRunnerTest, PassingFailuresStopAtMaxAttemptsAndA404FailsAtOnce) {
+  Open([](Config& config) {
+    config.import.max_attempts = 2;
+    config.import.backoff_base_seconds = 0;  // due again at once
+  });
+  server_.AddFile("clip.mp4", "x");
+  server_.FailNext("clip.mp4", 10);
+  const catalog::Import flaky = Queue(server_.Url("/flaky/clip.mp4"));
+  EXPECT_EQ(RunAndGet(flaky.id).state, catalog::ImportState::kQueued);
+  catalog::Import gave_up = RunAndGet(flaky.id);
+  EXPECT_EQ(gave_up.state, catalog::ImportState::kFailed);
+  EXPECT_EQ(gave_up.attempts, 2);
+  EXPECT_EQ(gave_up.error_code, "unavailable");
+  EXPECT_NE(gave_up.error_message.find("http 503"), std::string::npos) << gave_up.error_message;
+  EXPECT_EQ(ImportJson(gave_up)["next_attempt_at"], nullptr);
+
+  const int before = server_.requests();
+  const catalog::Import missing = Queue(server_.Url("/missing"));
+  catalog::Import failed = RunAndGet(missing.id);
+  EXPECT_EQ(failed.state, catalog::ImportState::kFailed);
+  EXPECT_EQ(failed.attempts, 1);
+  EXPECT_EQ(failed.error_code, "not_found");
+  auto again = runner_->RunOne();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(server_.requests(), before + 1);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // A small HTTP server on 127.0.0.1 for tests of outgoing fetches (URL imports): it
 // serves registered files and a set of hostile answers, and counts the requests it got.
 //   /files/NAME        a registered body, with Content-Length
+//   /flaky/NAME        503 (with Retry-After) for the next FailNext(NAME, n) requests,
+//                      then the registered body like /files/NAME
 //   /missing           404
 //   /loop              302 to /loop, forever
 //   /redirect?to=URL   302 to URL
@@ -33,6 +35,23 @@ class FetchServer {
                 [this](const httplib::Request& request, httplib::Response& response) {
                   std::lock_guard lock(mu_);
                   auto it = files_.find(request.matches[1]);
+                  if (it == files_.end()) {
+                    response.status = 404;
+                    return;
+                  }
+                  response.set_content(it->second, "application/octet-stream");
+                });
+    server_.Get("/flaky/(.+)",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  std::lock_guard lock(mu_);
+                  const std::string name = request.matches[1];
+                  if (int& failures = failures_[name]; failures > 0) {
+                    --failures;
+                    response.status = 503;
+                    response.set_header("Retry-After", "1");
+                    return;
+                  }
+                  auto it = files_.find(name);
                   if (it == files_.end()) {
                     response.status = 404;
                     return;
@@ -93,6 +112,11 @@ class FetchServer {
     std::lock_guard lock(mu_);
     files_[name] = std::move(body);
   }
+  // /flaky/NAME answers 503 to its next `times` requests.
+  void FailNext(const std::string& name, int times) {
+    std::lock_guard lock(mu_);
+    failures_[name] = times;
+  }
   int port() const { return port_; }
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -112,6 +136,7 @@ class FetchServer {
   std::condition_variable stop_;
   bool stopping_ = false;
   std::map<std::string, std::string> files_;
+  std::map<std::string, int> failures_;
 };
 
 }  // namespace reprise::testing

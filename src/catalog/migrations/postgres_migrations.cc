@@ -384,6 +384,15 @@ DROP FUNCTION reprise_asset_revision();
 ALTER TABLE assets DROP COLUMN revision;
 )sql";
 
+// Version 10: URL imports retried after a passing failure wait until retry_at (see the
+// SQLite migration 10).
+constexpr std::string_view kImportRetriesUp = R"sql(
+ALTER TABLE imports ADD COLUMN retry_at BIGINT;
+)sql";
+constexpr std::string_view kImportRetriesDown = R"sql(
+ALTER TABLE imports DROP COLUMN retry_at;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -394,6 +403,7 @@ constexpr Migration kMigrations[] = {
     {7, "imports", kImportsUp, kImportsDown},
     {8, "events", kEventsUp, kEventsDown},
     {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
+    {10, "import retries", kImportRetriesUp, kImportRetriesDown},
 };
 
 }  // namespace

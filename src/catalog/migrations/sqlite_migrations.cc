@@ -436,6 +436,16 @@ DROP TRIGGER assets_revision;
 ALTER TABLE assets DROP COLUMN revision;
 )sql";
 
+// Version 10: a URL import whose download failed for a passing reason (5xx, 429, a
+// timeout, a reset connection, DNS) waits queued until retry_at, with the error it met
+// kept in error_code/error_message; a restarted server finds the time in the row.
+constexpr std::string_view kImportRetriesUp = R"sql(
+ALTER TABLE imports ADD COLUMN retry_at BIGINT;
+)sql";
+constexpr std::string_view kImportRetriesDown = R"sql(
+ALTER TABLE imports DROP COLUMN retry_at;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -446,6 +456,7 @@ constexpr Migration kMigrations[] = {
     {7, "imports", kImportsUp, kImportsDown},
     {8, "events", kEventsUp, kEventsDown},
     {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
+    {10, "import retries", kImportRetriesUp, kImportRetriesDown},
 };
 
 }  // namespace

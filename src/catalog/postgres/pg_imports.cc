@@ -127,9 +127,10 @@ Result<std::optional<Import>> PostgresCatalog::ClaimImport(std::string_view runn
         auto claimed =
             Exec(c.tx,
                  "UPDATE imports SET state = $1, lease_owner = $2,"
-                 " lease_expires_at = $3, attempts = attempts + 1, bytes = 0,"
+                 " lease_expires_at = $3, attempts = attempts + 1, bytes = 0, retry_at = NULL,"
                  " updated_at = $4 WHERE id = (SELECT id FROM imports"
-                 " WHERE state = $5 OR (state = $1 AND lease_expires_at < $4)"
+                 " WHERE (state = $5 AND (retry_at IS NULL OR retry_at <= $4))"
+                 " OR (state = $1 AND lease_expires_at < $4)"
                  " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
                  " RETURNING id",
                  downloading, runner, c.now + lease_micros, c.now, Name(ImportState::kQueued));
@@ -158,19 +159,24 @@ Result<Import> PostgresCatalog::FinishImport(std::string_view id, std::string_vi
   REPRISE_TRY(CheckImportOutcome(outcome));
   const bool done = outcome.state == ImportState::kDone;
   const bool failed = outcome.state == ImportState::kFailed;
-  const bool released = outcome.state == ImportState::kQueued;
+  const bool queued = outcome.state == ImportState::kQueued;
+  const bool retried = queued && outcome.error && outcome.retry_at;
+  const bool released = queued && !outcome.error;
+  const bool has_error = failed || retried;
   return Run(PgRetry::kYes, "finishing import " + std::string(id),
              [&](PgContext& c) -> Result<Import> {
                REPRISE_TRY(CheckHeld(c, id, runner));
                Exec(c.tx,
                     "UPDATE imports SET state = $1, asset_id = $2, error_code = $3,"
                     " error_message = $4, bytes = $5, attempts = attempts - $6,"
-                    " lease_owner = NULL, lease_expires_at = NULL, updated_at = $7 WHERE id = $8",
+                    " lease_owner = NULL, lease_expires_at = NULL, retry_at = $7, updated_at = $8"
+                    " WHERE id = $9",
                     Name(outcome.state),
                     done ? std::optional<std::string>(outcome.asset_id) : std::nullopt,
-                    std::string(failed ? ErrorCodeName(outcome.error->code) : ""),
-                    failed ? outcome.error->message : std::string(),
-                    released ? int64_t{0} : outcome.bytes, released ? 1 : 0, c.now, id);
+                    std::string(has_error ? ErrorCodeName(outcome.error->code) : ""),
+                    has_error ? outcome.error->message : std::string(),
+                    released ? int64_t{0} : outcome.bytes, released ? 1 : 0,
+                    retried ? outcome.retry_at : std::nullopt, c.now, id);
                return LoadImport(c, id, {});
              });
 }

@@ -176,14 +176,15 @@ Result<std::optional<Import>> SqliteCatalog::ClaimImport(std::string_view runner
             .BindInt64(max_attempts);
         REPRISE_TRY(give_up->Run());
         auto due = SelectImports(db,
-                                 "WHERE state = ? OR (state = ? AND lease_expires_at < ?)"
+                                 "WHERE (state = ? AND (retry_at IS NULL OR retry_at <= ?))"
+                                 " OR (state = ? AND lease_expires_at < ?)"
                                  " ORDER BY created_at, id LIMIT 1",
-                                 {std::string(Name(ImportState::kQueued)), downloading, now});
+                                 {std::string(Name(ImportState::kQueued)), now, downloading, now});
         if (!due) return Fail(std::move(due.error()));
         if (due->empty()) return std::nullopt;
         auto claim = db.Prepare(
             "UPDATE imports SET state = ?, lease_owner = ?, lease_expires_at = ?,"
-            " attempts = attempts + 1, bytes = 0, updated_at = ? WHERE id = ?");
+            " attempts = attempts + 1, bytes = 0, retry_at = NULL, updated_at = ? WHERE id = ?");
         if (!claim) return Fail(std::move(claim.error()));
         claim->BindText(downloading)
             .BindText(runner)
@@ -217,7 +218,10 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
   REPRISE_TRY(CheckImportOutcome(outcome));
   const bool done = outcome.state == ImportState::kDone;
   const bool failed = outcome.state == ImportState::kFailed;
-  const bool released = outcome.state == ImportState::kQueued;
+  const bool queued = outcome.state == ImportState::kQueued;
+  const bool retried = queued && outcome.error && outcome.retry_at;
+  const bool released = queued && !outcome.error;
+  const bool has_error = failed || retried;
   return WithImports(
       true, "finishing import " + std::string(id),
       [&](SqliteConnection& db, int64_t now) -> Result<Import> {
@@ -225,14 +229,15 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
         auto update = db.Prepare(
             "UPDATE imports SET state = ?, asset_id = ?, error_code = ?, error_message = ?,"
             " bytes = ?, attempts = attempts - ?, lease_owner = NULL, lease_expires_at = NULL,"
-            " updated_at = ? WHERE id = ?");
+            " retry_at = ?, updated_at = ? WHERE id = ?");
         if (!update) return Fail(std::move(update.error()));
         update->BindText(Name(outcome.state))
             .BindOptionalText(done ? std::optional<std::string>(outcome.asset_id) : std::nullopt)
-            .BindText(failed ? ErrorCodeName(outcome.error->code) : "")
-            .BindText(failed ? outcome.error->message : "")
+            .BindText(has_error ? ErrorCodeName(outcome.error->code) : "")
+            .BindText(has_error ? outcome.error->message : "")
             .BindInt64(released ? 0 : outcome.bytes)
             .BindInt64(released ? 1 : 0)
+            .BindOptionalInt64(retried ? outcome.retry_at : std::nullopt)
             .BindInt64(now)
             .BindText(id);
         REPRISE_TRY(update->Run());

@@ -65,7 +65,8 @@ TEST(ServeWebhooks, AProcessedUploadReachesTheConfiguredReceiverSignedAndIsInThe
       "[[webhooks.subscriptions]]\nurl = \"http://127.0.0.1:" + std::to_string(receiver_port) +
           "/hook\"\nsecret = \"" + kSecret + "\"\nevents = [\"asset.ready\", \"asset.failed\"]\n");
   const std::vector<std::string> env = {"REPRISE_QUEUE_POLL_SECONDS=0.02",
-                                        "REPRISE_PIPELINE_STAGES=probe"};
+                                        "REPRISE_PIPELINE_STAGES=probe",
+                                        "REPRISE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1"};
   const std::string clip = input.Join("clip.avi");
   ASSERT_TRUE(testing::Ffmpeg({"-f", "lavfi", "-i", "color=c=black:size=64x48:rate=25:duration=0.2",
                                "-c:v", "mjpeg", clip}));
