@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <httplib.h>
 
@@ -20,7 +21,9 @@ Result<void> Server::Start(const std::string& host, int port) {
   // on a busy port binds too and silently shares its connections. TCP_NODELAY (inherited
   // by accepted sockets): httplib writes headers and body apart, and Nagle's algorithm
   // against the client's delayed ACK held every small answer back ~40 ms.
-  server_->set_socket_options([](int sock) {
+  listen_socket_ = -1;
+  server_->set_socket_options([this](int sock) {
+    listen_socket_ = sock;  // the last one offered is the one bound
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
@@ -42,6 +45,11 @@ Result<void> Server::Start(const std::string& host, int port) {
                                                " (in use or not allowed)");
     }
     port_ = port;
+  }
+  // listen() again on a listening socket only changes its backlog.
+  if (listen_socket_ < 0 || ::listen(listen_socket_, options_.listen_backlog) != 0) {
+    log_->warn("http: could not raise the listen backlog to {}; new connections may wait",
+               options_.listen_backlog);
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() does nothing until the accept loop runs, so a Stop() right after

@@ -28,6 +28,11 @@ struct ServerOptions {
   // Requests one connection may carry (httplib's default of 5 made clients reconnect
   // all the time).
   int keep_alive_max_requests = 1000;
+  // Connections the kernel holds for accept(). httplib listens with a backlog of 5: a
+  // burst of new connections (clients opening a pool, reconnecting after their 1000th
+  // request) overflowed it, and each dropped handshake cost that client a retransmit of
+  // 0.2-1 s, seen as a p99 of half a second under wrk. The kernel caps it at somaxconn.
+  int listen_backlog = 1024;
 };
 
 class Server {
@@ -49,6 +54,7 @@ class Server {
   ServerOptions options_;
   Logger log_;
   std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;  // the socket httplib bound, seen in its socket-options hook
   std::thread thread_;
   int port_ = 0;
 };

@@ -30,11 +30,6 @@ struct CurlUrlDeleter {
 };
 using CurlUrlPtr = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
 // Text libcurl allocated (curl_url_get).
 struct CurlFreeDeleter {
   void operator()(char* text) const { curl_free(text); }
