@@ -18,6 +18,8 @@ packages=(
   libexpat1-dev
   # the API tests replay the seeds' curl examples with the curl command itself
   curl
+  # the server test reads its listening socket's backlog with ss
+  iproute2
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev
   # tests and tools: the ffmpeg CLI generates sample and test media

@@ -4,7 +4,10 @@
 
 #include <httplib.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -59,6 +62,24 @@ TEST_F(HttpServerTest, UnknownRoutesGetTheErrorShape) {
   EXPECT_EQ(response->status, 404);
   auto body = nlohmann::json::parse(response->body);
   EXPECT_EQ(body["error"]["code"], "not_found");
+}
+
+// The kernel's own view of the listening socket: `ss` shows a listener's backlog in its
+// Send-Q column. httplib alone listens with 5.
+TEST_F(HttpServerTest, ListensWithTheConfiguredBacklog) {
+  const std::string command = "ss -ltnH 'sport = :" + std::to_string(api_.port()) + "' 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  ASSERT_TRUE(pipe);
+  std::string out;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe.get()) != nullptr) out += buffer;
+  // "LISTEN 0      1024   127.0.0.1:PORT 0.0.0.0:*"
+  char state[32] = {};
+  long queued = -1;
+  long backlog = -1;
+  ASSERT_EQ(std::sscanf(out.c_str(), "%31s %ld %ld", state, &queued, &backlog), 3) << out;
+  EXPECT_STREQ(state, "LISTEN");
+  EXPECT_EQ(backlog, ServerOptions{}.listen_backlog) << out;
 }
 
 TEST(ParseListenAddress, AcceptsHostPortAndRefusesTheRest) {
