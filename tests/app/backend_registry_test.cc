@@ -95,8 +95,9 @@ TEST(BackendRegistry, AnUnknownSchemeNamesTheURLAndTheKnownSchemes) {
   auto blobs = registry.OpenBlobStore("gs://bucket", true, "blob.url");
   ASSERT_FALSE(blobs);
   EXPECT_NE(blobs.error().message.find("fs:"), std::string::npos) << blobs.error().message;
-  EXPECT_EQ(registry.CatalogSchemes(), (std::vector<std::string>{"sqlite"}));
-  EXPECT_EQ(registry.BlobStoreSchemes(), (std::vector<std::string>{"fs"}));
+  EXPECT_EQ(registry.CatalogSchemes(),
+            (std::vector<std::string>{"postgres", "postgresql", "sqlite"}));
+  EXPECT_EQ(registry.BlobStoreSchemes(), (std::vector<std::string>{"fs", "s3"}));
 }
 
 TEST(BuiltinBackends, SqliteUrlsAndPlainPathsReachTheSameCatalog) {

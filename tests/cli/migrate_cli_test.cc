@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog/migrations/migrations.h"
 #include "tests/support/catalog_backends.h"
 #include "tests/support/test_support.h"
 
@@ -47,35 +48,42 @@ class MigrateCli : public ::testing::TestWithParam<CatalogBackend> {
 INSTANTIATE_TEST_SUITE_P(Backends, MigrateCli, ::testing::ValuesIn(CatalogBackends()), BackendName);
 
 TEST_P(MigrateCli, UpAndDownMoveTheSchemaOneMigrationAtATime) {
+  // Both backends have the same versions; the newest is whatever the build has.
+  const int latest = static_cast<int>(SqliteMigrations().size());
+  ASSERT_EQ(static_cast<int>(PostgresMigrations().size()), latest);
+  ASSERT_GE(latest, 6);
+  auto first = [latest](int applied) {
+    std::vector<bool> expected(static_cast<size_t>(latest), false);
+    for (int i = 0; i < applied; ++i) expected[static_cast<size_t>(i)] = true;
+    return expected;
+  };
   json status = RunJson({"up", "--to", "3"});
   EXPECT_EQ(status["version"], 3);
-  EXPECT_EQ(status["latest"], 8);
-  EXPECT_EQ(Applied(status),
-            (std::vector<bool>{true, true, true, false, false, false, false, false}));
+  EXPECT_EQ(status["latest"], latest);
+  EXPECT_EQ(Applied(status), first(3));
   EXPECT_EQ(status["migrations"][2]["name"], "backfill");
 
   status = RunJson({"status"});
   EXPECT_EQ(status["version"], 3);
 
   status = RunJson({"up"});
-  EXPECT_EQ(status["version"], 8);
-  EXPECT_EQ(Applied(status), std::vector<bool>(8, true));
+  EXPECT_EQ(status["version"], latest);
+  EXPECT_EQ(Applied(status), first(latest));
 
   status = RunJson({"down", "--to", "5"});
   EXPECT_EQ(status["version"], 5);
-  EXPECT_EQ(Applied(status),
-            (std::vector<bool>{true, true, true, true, true, false, false, false}));
+  EXPECT_EQ(Applied(status), first(5));
 
   // What the command left is what a catalog opening the database finds (and moves on
   // from: opening applies the rest).
   FakeClock clock;
   auto catalog = env_->Connect(clock);
   ASSERT_TRUE(catalog) << catalog.error().ToString();
-  EXPECT_EQ(RunJson({"status"})["version"], 8);
+  EXPECT_EQ(RunJson({"status"})["version"], latest);
 
   status = RunJson({"down", "--to", "0"});
   EXPECT_EQ(status["version"], 0);
-  EXPECT_EQ(Applied(status), std::vector<bool>(8, false));
+  EXPECT_EQ(Applied(status), first(0));
 }
 
 TEST_P(MigrateCli, RefusesAMoveTheWrongWayAndADownWithoutATarget) {
