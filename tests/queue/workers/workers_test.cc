@@ -3,242 +3,20 @@
 // catalog file and blob directory, media generated with FFmpeg. The test reads the
 // catalog directly (WAL lets it read while workers write) and waits for states with
 // deadlines; a worker is frozen with SIGSTOP when a job of its is seen running, so the
-// signal that follows is known to land in the middle of that job.
-#include <sys/wait.h>
-
-#include <chrono>
-#include <filesystem>
-#include <map>
-#include <regex>
-#include <set>
-#include <thread>
-
+// signal that follows is known to land in the middle of that job (worker_processes.h).
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "app/app.h"
-#include "catalog/sqlite/sqlite_catalog.h"
 #include "http/server.h"
-#include "queue/enqueue.h"
-#include "tests/queue/workers/child_process.h"
-#include "tests/support/test_support.h"
+#include "tests/queue/workers/worker_processes.h"
 
 namespace reprise {
 namespace {
 
-namespace fs = std::filesystem;
 using catalog::Job;
 using catalog::JobState;
 using testing::ChildProcess;
-using testing::TempDir;
-
-class WorkerProcessTest : public ::testing::Test {
- protected:
-  // `count` distinct one-frame MJPEG videos (each frame of a generated clip is its own
-  // file), in one ffmpeg run: cheap and every one a real video to probe and thumbnail.
-  std::string MakeMedia(int count) {
-    std::string dir = input_.Join("media");
-    fs::create_directories(dir);
-    double seconds = count / 25.0;
-    EXPECT_TRUE(
-        testing::Ffmpeg({"-f", "lavfi", "-i",
-                         "color=c=black:size=64x48:rate=25:duration=" + std::to_string(seconds) +
-                             ",format=yuv420p,geq=lum='mod(N*3+X,256)':cb=128:cr=128",
-                         "-c:v", "mjpeg", "-q:v", "5", "-f", "segment", "-segment_time", "0.001",
-                         "-reset_timestamps", "1", dir + "/clip%03d.avi"}));
-    size_t made = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) made += entry.is_regular_file();
-    EXPECT_EQ(made, static_cast<size_t>(count));
-    return dir;
-  }
-
-  testing::CommandResult Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
-    return testing::RunCommand(args, kEnv);
-  }
-
-  // Ingests with the command line, then makes sure every asset's stages are queued (a
-  // no-op where ingest already queued them), as `reprise process` would.
-  void Ingest(const std::string& dir, int expected) {
-    auto result = Run({"ingest", dir, "--json"});
-    ASSERT_EQ(result.exit_code, 0) << result.output;
-    EXPECT_EQ(nlohmann::json::parse(result.out)["summary"]["added"], expected);
-    stages::Registry registry;
-    ASSERT_TRUE(app::FillRegistry(registry, nlohmann::json::object()));
-    auto counts = queue::EnqueueDue(Catalog(), registry, {});
-    ASSERT_TRUE(counts) << counts.error().ToString();
-    EXPECT_EQ(counts->assets_due, expected);
-    ASSERT_EQ(Jobs(JobState::kQueued).size(), static_cast<size_t>(expected));
-  }
-
-  std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
-                                            std::vector<std::string> args) {
-    args.insert(args.begin(), "worker");
-    return StartReprise(name, std::move(args));
-  }
-
-  std::unique_ptr<ChildProcess> StartReprise(const std::string& name, std::vector<std::string> args,
-                                             std::vector<std::string> env = {}) {
-    args.insert(args.begin(), {REPRISE_BINARY, "--data", data_.path()});
-    env.insert(env.begin(), kEnv.begin(), kEnv.end());
-    auto child = std::make_unique<ChildProcess>(args, env, logs_.Join(name + ".log"));
-    EXPECT_TRUE(child->started());
-    return child;
-  }
-
-  catalog::Catalog& Catalog() {
-    if (!catalog_) {
-      auto opened = catalog::SqliteCatalog::Open(data_.Join("catalog.db"), clock_);
-      EXPECT_TRUE(opened) << opened.error().ToString();
-      catalog_ = std::move(*opened);
-    }
-    return *catalog_;
-  }
-
-  std::vector<Job> Jobs(std::optional<JobState> state = std::nullopt) {
-    std::vector<Job> jobs;
-    catalog::JobFilter filter;
-    filter.state = state;
-    catalog::PageRequest page;
-    page.limit = 500;
-    do {
-      auto batch = Catalog().ListJobs(filter, page);
-      EXPECT_TRUE(batch) << batch.error().ToString();
-      if (!batch) break;
-      jobs.insert(jobs.end(), batch->items.begin(), batch->items.end());
-      page.cursor = batch->next_cursor;
-    } while (!page.cursor.empty());
-    return jobs;
-  }
-
-  // Every job final (none queued, none running), within the deadline.
-  bool WaitAllFinal(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (Jobs(JobState::kQueued).empty() && Jobs(JobState::kRunning).empty()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-
-  // Waits until the worker is seen running a job, then freezes it with SIGSTOP and
-  // returns the jobs it holds (frozen, it can finish none of them). With `mid_stage`,
-  // only once one of those jobs has a stage attempt under way (a derivative row running).
-  std::vector<Job> FreezeMidJob(ChildProcess& worker, bool mid_stage = false) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (Busy(mid_stage)) {
-        worker.Signal(SIGSTOP);
-        // Stopped for sure once /proc says so (the signal is asynchronous).
-        WaitStopped(worker.pid());
-        if (Busy(mid_stage)) return Jobs(JobState::kRunning);
-        worker.Signal(SIGCONT);  // it finished in between: look again
-      }
-    }
-    ADD_FAILURE() << "never saw a running job";
-    return {};
-  }
-
-  bool Busy(bool mid_stage) {
-    auto running = Jobs(JobState::kRunning);
-    if (!mid_stage) return !running.empty();
-    for (const auto& job : running) {
-      auto rows = Catalog().ListDerivatives(job.asset_id);
-      if (!rows) continue;
-      for (const auto& row : *rows) {
-        if (row.state == catalog::DerivativeState::kRunning) return true;
-      }
-    }
-    return false;
-  }
-
-  static void WaitStopped(pid_t pid) {
-    std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    for (int i = 0; i < 2000; ++i) {
-      std::string stat = testing::ReadFile(path);
-      auto close = stat.rfind(')');
-      if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T') return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ADD_FAILURE() << "process " << pid << " did not stop";
-  }
-
-  // Per (asset, stage): exactly one current row, done; every blob of a done row exists.
-  void ExpectOneCurrentResultEach(const std::vector<std::string>& stages) {
-    catalog::PageRequest page;
-    page.limit = 500;
-    int assets = 0;
-    do {
-      auto batch = Catalog().ListAssets({}, page);
-      ASSERT_TRUE(batch);
-      for (const auto& asset : batch->items) {
-        ++assets;
-        auto rows = Catalog().ListDerivatives(asset.id);
-        ASSERT_TRUE(rows);
-        for (const auto& stage : stages) {
-          int current = 0;
-          for (const auto& row : *rows) {
-            if (row.stage != stage || !row.current) continue;
-            ++current;
-            EXPECT_EQ(row.state, catalog::DerivativeState::kDone);
-          }
-          EXPECT_EQ(current, 1) << asset.id << " " << stage;
-        }
-        for (const auto& row : *rows) {
-          if (row.state != catalog::DerivativeState::kDone) continue;
-          for (const auto& blob : row.blobs) {
-            EXPECT_TRUE(fs::exists(data_.Join("blobs/" + blob.key))) << blob.key;
-          }
-        }
-      }
-      page.cursor = batch->next_cursor;
-    } while (!page.cursor.empty());
-    EXPECT_GT(assets, 0);
-  }
-
-  // Starts worker `name` with `lease` and expects it to adopt backfill `id` (left without
-  // a driver) and finish it.
-  void ExpectAdoptedAndFinished(int64_t id, const std::string& name, const std::string& lease) {
-    auto worker = StartWorker(name, {"--concurrency", "2", "--lease", lease});
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    catalog::BackfillState state = catalog::BackfillState::kRunning;
-    while (std::chrono::steady_clock::now() < deadline &&
-           state == catalog::BackfillState::kRunning) {
-      auto backfill = Catalog().GetBackfill(id, {});
-      ASSERT_TRUE(backfill) << backfill.error().ToString();
-      state = backfill->state;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    worker->Signal(SIGTERM);
-    ASSERT_EQ(worker->Wait(std::chrono::seconds(60)), 0) << Log(name);
-    ASSERT_EQ(state, catalog::BackfillState::kSucceeded) << Log(name);
-    EXPECT_NE(Log(name).find("event=adopted"), std::string::npos) << Log(name);
-  }
-
-  // job id -> how many times a worker log says it started.
-  std::map<int64_t, int> Starts(const std::vector<std::string>& names) {
-    std::map<int64_t, int> starts;
-    std::regex started("job=([0-9]+) event=start");
-    for (const auto& name : names) {
-      std::string log = testing::ReadFile(logs_.Join(name + ".log"));
-      for (std::sregex_iterator it(log.begin(), log.end(), started), end; it != end; ++it) {
-        ++starts[std::stoll((*it)[1])];
-      }
-    }
-    return starts;
-  }
-
-  std::string Log(const std::string& name) { return testing::ReadFile(logs_.Join(name + ".log")); }
-
-  // Short polls so idle workers notice work and each other quickly.
-  const std::vector<std::string> kEnv = {"REPRISE_QUEUE_POLL_SECONDS=0.02"};
-  TempDir data_;
-  TempDir input_;
-  TempDir logs_;
-  SystemClock clock_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-};
 
 TEST_F(WorkerProcessTest, ThreeWorkersBuildEveryDerivativeOfTwoHundredAssetsExactlyOnce) {
   Ingest(MakeMedia(200), 200);
@@ -334,11 +112,8 @@ TEST_F(WorkerProcessTest, AJobOfAWorkerKilledMidwayRunsAgainAfterItsLeaseAndComp
     }
   }
   EXPECT_GE(abandoned, 1) << "the killed attempt was found and closed";
-  std::string root = data_.Join("blobs");
-  std::set<std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root + "/assets")) {
-    if (entry.is_regular_file()) files.insert(fs::relative(entry.path(), root).string());
-  }
+  // Originals live under "originals/", results under "assets/".
+  std::set<std::string> files = StoredKeys("assets/");
   EXPECT_EQ(files, done_keys);
 }
 
