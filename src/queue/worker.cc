@@ -307,6 +307,18 @@ std::vector<catalog::Job> Worker::RunClaimed(Executor& executor, const std::stri
   return std::move(run.next_jobs);
 }
 
+// A forced stage is rebuilt once per job. A retried job whose earlier attempt built the
+// stage and then lost its lease or could not record its end (the database went away)
+// finds that result current, started after the job was first claimed: no other job can
+// have held the stage since, so it is this job's rebuild and is not done again.
+bool Worker::RebuiltByEarlierAttempt(const catalog::Job& job, const std::string& stage,
+                                     catalog::StageStatus status) {
+  if (job.attempts < 2 || status != catalog::StageStatus::kCurrent) return false;
+  auto current = catalog_.GetCurrentDerivative(job.asset_id, stage);
+  if (!current) return false;  // unreadable: rebuilding is the safe side
+  return current->started_at >= job.started_at;
+}
+
 void Worker::Execute(Executor& executor, JobRun& run) {
   const catalog::Job& job = run.job;
   auto fail_all = [&](const Error& error) {
@@ -332,12 +344,14 @@ void Worker::Execute(Executor& executor, JobRun& run) {
   if (!statuses) return fail_all(statuses.error().Wrap("cannot read stage statuses"));
 
   // What is current, skipped or quarantined by now (built by another job, say) is
-  // finished without running, unless the stage was forced (a rebuild was asked for); a
-  // failed stage was queued to be retried, so it runs.
+  // finished without running, unless the stage was forced (a rebuild was asked for) and
+  // not yet rebuilt by an earlier attempt of this job; a failed stage was queued to be
+  // retried, so it runs.
   std::vector<const stages::Stage*> due;
   for (size_t i = 0; i < stages.size(); ++i) {
     auto status = (*statuses)[i];
-    bool forced = std::binary_search(job.forced.begin(), job.forced.end(), job.stages[i]);
+    bool forced = std::binary_search(job.forced.begin(), job.forced.end(), job.stages[i]) &&
+                  !RebuiltByEarlierAttempt(job, job.stages[i], status);
     if (forced || status == catalog::StageStatus::kMissing ||
         status == catalog::StageStatus::kOutdated || status == catalog::StageStatus::kFailed) {
       due.push_back(stages[i]);

@@ -148,6 +148,8 @@ class Worker {
                                        const catalog::Job& job,
                                        const catalog::ClaimRequest* next_claim);
   void Execute(Executor& executor, JobRun& run);
+  bool RebuiltByEarlierAttempt(const catalog::Job& job, const std::string& stage,
+                               catalog::StageStatus status);
   Result<void> OnProgress(JobRun& run);
   // Ends the lease with the outcome the failures call for (see the header comment).
   void FinishWithFailures(JobRun& run, std::vector<std::pair<std::string, Error>> failures,

@@ -94,6 +94,43 @@ class SlowFinish final : public catalog::CatalogWrapper {
   bool released_ = false;
 };
 
+// Fails the next `count` ends of a job (FinishJob, FinishJobAndClaim) without forwarding
+// them, as the database going away after the job's results were stored but before its
+// end was: the job stays running under its lease until the lease runs out.
+class LosingJobEnds final : public catalog::CatalogWrapper {
+ public:
+  using CatalogWrapper::CatalogWrapper;
+  void Arm(int count) { left_ = count; }
+  int lost() const { return lost_; }
+
+  Result<void> FinishJob(int64_t job_id, std::string_view worker_id,
+                         const catalog::JobOutcome& outcome) override {
+    if (Lose()) return tl::unexpected(Lost(job_id));
+    return CatalogWrapper::FinishJob(job_id, worker_id, outcome);
+  }
+  Result<std::vector<catalog::Job>> FinishJobAndClaim(int64_t job_id, std::string_view worker_id,
+                                                      const catalog::JobOutcome& outcome,
+                                                      const catalog::ClaimRequest& next) override {
+    if (Lose()) return tl::unexpected(Lost(job_id));
+    return CatalogWrapper::FinishJobAndClaim(job_id, worker_id, outcome, next);
+  }
+
+ private:
+  bool Lose() {
+    if (left_.fetch_sub(1) <= 0) return false;
+    ++lost_;
+    return true;
+  }
+  static Error Lost(int64_t job_id) {
+    return Error{ErrorCode::kUnavailable,
+                 "cannot connect to the database (finishing job " + std::to_string(job_id) + ")",
+                 ""};
+  }
+
+  std::atomic<int> left_{0};
+  std::atomic<int> lost_{0};
+};
+
 // A writer whose Commit fails (the bytes are dropped) when its store says so.
 class FailingCommitWriter final : public blob::BlobWriter {
  public:
@@ -332,6 +369,46 @@ TEST_P(FaultInjectionTest, AnOriginalWriteFailingOnceIsReportedAndLeavesNoAsset)
   ASSERT_EQ(added.outcome, ingest::Outcome::kAdded) << (added.error ? added.error->ToString() : "");
   EXPECT_EQ(library_.blobs().Size(added.asset->original_key).value_or(-1), added.asset->size_bytes);
   EXPECT_EQ(library_.catalog().ListJobs({}, {}).value_or(catalog::JobPage{}).items.size(), 1u);
+}
+
+}  // namespace
+}  // namespace reprise::queue
+
+namespace reprise::queue {
+namespace {
+
+// A forced rebuild (a backfill in mode "all") whose results were stored but whose end
+// was lost with the database: the job runs again after its lease and must not rebuild
+// what its first attempt built, or the user sees the stage built twice in its history.
+TEST_P(FaultInjectionTest, AForcedRebuildWhoseEndWasLostIsNotBuiltAgainByItsRetry) {
+  auto asset = library_.Ingest(samples_->H264AacMp4());
+  int64_t first = Enqueue(asset.id, {"thumbnail"});
+  LosingJobEnds catalog(library_.catalog());
+  auto worker = MakeWorker(catalog, library_.blobs());
+  ASSERT_TRUE(worker->Start());
+  ASSERT_TRUE(WaitJob(first, JobState::kSucceeded, 1));
+  ASSERT_EQ(Rows(asset.id, "thumbnail").size(), 1u);
+
+  catalog.Arm(1);
+  catalog::NewJob rebuild;
+  rebuild.asset_id = asset.id;
+  rebuild.stages = {"thumbnail"};
+  rebuild.force = true;
+  auto enqueued = library_.catalog().Enqueue(rebuild);
+  ASSERT_TRUE(enqueued) << enqueued.error().ToString();
+  const int64_t id = enqueued->job_id;
+  ASSERT_TRUE(WaitUntil([&] { return catalog.lost() == 1; }));
+  // Nobody can end the job now but the reaper, once its lease has run out.
+  clock_.Advance(11 * kSecond);
+  ASSERT_TRUE(WaitJob(id, JobState::kSucceeded, 2));
+  worker->Shutdown();
+
+  auto rows = Rows(asset.id, "thumbnail");
+  ASSERT_EQ(rows.size(), 2u) << "the first build and one rebuild, not a second rebuild";
+  EXPECT_EQ(rows[0].state, catalog::DerivativeState::kDone);
+  EXPECT_TRUE(rows[0].current);
+  EXPECT_EQ(rows[1].state, catalog::DerivativeState::kDone);
+  EXPECT_FALSE(rows[1].current);
 }
 
 }  // namespace
