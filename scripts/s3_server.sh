@@ -9,6 +9,11 @@
 #                                    DIR/env  AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=...
 #   scripts/s3_server.sh stop DIR    kills what start left running and removes DIR
 #                                    (idempotent: nothing running, nothing to do).
+#   scripts/s3_server.sh halt DIR    kills the gateway (radosgw) alone: the cluster and its
+#                                    objects stay, the port refuses connections.
+#   scripts/s3_server.sh resume DIR  starts the gateway again on the same port and waits
+#                                    until it answers (tests of clients that outlive an
+#                                    S3 outage).
 #
 # A start that fails prints the daemons' logs and exits non-zero. Ports are free ones
 # picked at start (never 7480 or 6789 blindly), so several copies can run side by side.
@@ -20,11 +25,17 @@ readonly BUCKET="reprise-test"
 readonly START_TIMEOUT_SECONDS=60
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|halt|resume DIR" >&2
   exit 2
 }
 
 [ $# -eq 2 ] || usage
+# The daemons outlive this script: they must not keep open the pipes the caller reads our
+# output from, or the caller waits for them (their own output goes to DIR/log).
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  case $fd in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+done
 command=$1
 dir=$2
 case "$dir" in
@@ -163,7 +174,7 @@ EOF
   monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" "$dir/monmap" >/dev/null
   ceph-mon --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring" ||
     fail_start "ceph-mon --mkfs failed"
-  ceph-mon -i a || fail_start "ceph-mon did not start"
+  ceph-mon -i a </dev/null >>"$dir/log/daemons.out" 2>&1 || fail_start "ceph-mon did not start"
   wait_for "the monitor" ceph --connect-timeout 2 mon stat
 
   # The OSD cannot add itself (crush/class update on start are off, see TESTING.md).
@@ -172,11 +183,13 @@ EOF
     fail_start "ceph osd crush add failed"
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" "${quiet[@]}" >/dev/null 2>&1 ||
     fail_start "ceph-osd --mkfs failed"
-  ceph-osd -i 0 2>>"$dir/log/osd-start.log" || fail_start "ceph-osd did not start"
+  ceph-osd -i 0 </dev/null >>"$dir/log/daemons.out" 2>>"$dir/log/osd-start.log" ||
+    fail_start "ceph-osd did not start"
   osd_up() { ceph osd dump 2>/dev/null | grep -q '^osd\.0 up'; }
   wait_for "the OSD" osd_up
 
-  radosgw -n client.rgw.a || fail_start "radosgw did not start"
+  radosgw -n client.rgw.a </dev/null >>"$dir/log/daemons.out" 2>&1 ||
+    fail_start "radosgw did not start"
   wait_for "radosgw on port $rgw_port" curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"
 
   radosgw-admin user create --uid=reprise-test --display-name=reprise-test \
@@ -197,8 +210,56 @@ EOF
   echo "radosgw ready at http://127.0.0.1:$rgw_port in $(($(date +%s%3N) - started_ms)) ms ($dir)"
 }
 
+# The gateway's port, from the URL start wrote.
+rgw_port() {
+  sed -n 's|.*endpoint=http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/url"
+}
+
+halt_gateway() {
+  [ -f "$dir/url" ] || { echo "s3_server.sh: nothing started in $dir" >&2; exit 1; }
+  local pidfile="$dir/run/client.rgw.a.pid" pid
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"
+    for _ in $(seq 1 200); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+  fi
+  rm -f "$pidfile"
+  local port
+  port=$(rgw_port)
+  for _ in $(seq 1 200); do
+    port_in_use "$port" || return 0
+    sleep 0.05
+  done
+  echo "s3_server.sh: port $port still in use after the gateway was killed" >&2
+  exit 1
+}
+
+resume_gateway() {
+  [ -f "$dir/url" ] || { echo "s3_server.sh: nothing started in $dir" >&2; exit 1; }
+  export CEPH_CONF="$dir/ceph.conf"
+  SECONDS=0
+  deadline=$START_TIMEOUT_SECONDS
+  local port
+  port=$(rgw_port)
+  radosgw -n client.rgw.a </dev/null >>"$dir/log/daemons.out" 2>&1 ||
+    { echo "s3_server.sh: radosgw did not start" >&2; exit 1; }
+  while ! curl -sf -o /dev/null "http://127.0.0.1:$port/"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "s3_server.sh: radosgw did not answer on port $port again" >&2
+      tail -n 60 "$dir/log/client.rgw.a.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
+
 case "$command" in
   start) start_server ;;
   stop) stop_server ;;
+  halt) halt_gateway ;;
+  resume) resume_gateway ;;
   *) usage ;;
 esac

@@ -36,16 +36,17 @@ class WorkerProcessTest : public ::testing::Test {
  protected:
   // `count` distinct one-frame MJPEG videos (each frame of a generated clip is its own
   // file), in one ffmpeg run: cheap and every one a real video to probe and thumbnail.
+  // The luma pattern repeats every 256 frames, the chroma tells those rounds apart.
   std::string MakeMedia(int count) {
     std::string dir = input_.Join("media");
     std::filesystem::create_directories(dir);
     double seconds = count / 25.0;
-    EXPECT_TRUE(
-        testing::Ffmpeg({"-f", "lavfi", "-i",
-                         "color=c=black:size=64x48:rate=25:duration=" + std::to_string(seconds) +
-                             ",format=yuv420p,geq=lum='mod(N*3+X,256)':cb=128:cr=128",
-                         "-c:v", "mjpeg", "-q:v", "5", "-f", "segment", "-segment_time", "0.001",
-                         "-reset_timestamps", "1", dir + "/clip%03d.avi"}));
+    EXPECT_TRUE(testing::Ffmpeg(
+        {"-f", "lavfi", "-i",
+         "color=c=black:size=64x48:rate=25:duration=" + std::to_string(seconds) +
+             ",format=yuv420p,geq=lum='mod(N*3+X,256)':cb='128+20*floor(N/256)':cr=128",
+         "-c:v", "mjpeg", "-q:v", "5", "-f", "segment", "-segment_time", "0.001",
+         "-reset_timestamps", "1", dir + "/clip%03d.avi"}));
     size_t made = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir))
       made += entry.is_regular_file();
