@@ -1,12 +1,11 @@
 #include "catalog/codec.h"
+#include "core/json_text.h"
 
 namespace reprise::catalog {
 
 using nlohmann::json;
 
-std::string DumpJson(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string DumpJson(const json& value) { return JsonText(value); }
 
 Result<json> ParseJson(std::string_view text, std::string_view column) {
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);

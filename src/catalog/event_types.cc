@@ -1,6 +1,7 @@
 #include "catalog/event_types.h"
 
 #include "core/clock.h"
+#include "core/json_text.h"
 
 namespace reprise::catalog {
 
@@ -39,7 +40,7 @@ std::string WebhookPayload(const Event& event) {
   nlohmann::json body = {{"type", event.type},
                          {"timestamp", FormatRfc3339(event.created_at)},
                          {"data", EventJson(event)}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return JsonText(body);
 }
 
 }  // namespace reprise::catalog

@@ -1,4 +1,5 @@
 #include "services/events.h"
+#include "core/json_text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -63,9 +64,8 @@ Result<nlohmann::json> ListEvents(catalog::Catalog& catalog, const Caller& calle
 
 std::string SseFrame(const catalog::Event& event) {
   // Compact JSON holds no raw newline, so one data: line carries it.
-  return "id: " + std::to_string(event.id) + "\nevent: " + event.type + "\ndata: " +
-         catalog::EventJson(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n\n";
+  return "id: " + std::to_string(event.id) + "\nevent: " + event.type +
+         "\ndata: " + JsonText(catalog::EventJson(event)) + "\n\n";
 }
 
 EventStream::EventStream(catalog::Catalog& catalog, EventBell& bell, const Clock& clock,

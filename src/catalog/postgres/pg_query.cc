@@ -1,4 +1,5 @@
 #include "catalog/postgres/pg_query.h"
+#include "core/json_text.h"
 
 #include <cctype>
 
@@ -46,7 +47,7 @@ pqxx::result Exec(pqxx::transaction_base& tx, const PgQuery& query) {
 }
 
 std::string JsonList(const std::vector<std::string>& values) {
-  return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return JsonText(nlohmann::json(values));
 }
 
 std::string JsonList(const std::vector<int64_t>& values) { return nlohmann::json(values).dump(); }

@@ -10,6 +10,7 @@
 #include "catalog/rules.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog/sqlite/sqlite_connection.h"
+#include "core/json_text.h"
 
 namespace reprise::catalog {
 namespace {
@@ -54,7 +55,7 @@ Result<void> InsertImportIn(SqliteConnection& db, const NewImport& import, int64
       .BindText(import.url)
       .BindText(import.name)
       .BindText(import.kind)
-      .BindText(import.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .BindText(JsonText(import.metadata))
       .BindOptionalText(import.parent_id)
       .BindText(Name(ImportState::kQueued))
       .BindInt64(now)
