@@ -35,7 +35,7 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; binary $reprise"
 
 # ---- Catalog ---------------------------------------------------------------------------
 "$reprise" --data "$work/lib" migrate up >/dev/null
-sqlite3 "$work/lib/catalog.db" <<SQL
+sqlite3 "$work/lib/catalog.db" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $assets)
@@ -70,7 +70,7 @@ psql -q "$pg_admin" -c "CREATE DATABASE library_copy" >/dev/null
 pg_url=${pg_admin%/*}/library_copy
 
 catalog_line() {  # label, json
-  jq -r --arg label "$1" '[$label, .rows_copied, .copy_seconds,
+  jq -r --arg name "$1" '[$name, .rows_copied, .copy_seconds,
     (.rows_copied / .copy_seconds | floor), .verify_seconds, .verified] | @tsv' <<<"$2"
 }
 printf 'catalog copy\trows\tcopy s\trows/s\tverify s\tverified\n'
@@ -92,7 +92,7 @@ set +a
 s3_url=$(cat "$work/s3/url")
 
 blob_line() {  # label, json
-  jq -r --arg label "$1" '[$label, .copied_bytes, .seconds,
+  jq -r --arg name "$1" '[$name, .copied_bytes, .seconds,
     ((.copied_bytes + .skipped_bytes) / 1000000 / .seconds * 10 | floor / 10), .mismatches] | @tsv' <<<"$2"
 }
 printf 'blobs copy\tbytes\ts\tMB/s\tmismatches\n'
