@@ -26,6 +26,7 @@
 #include "catalog/backfill_types.h"
 #include "catalog/event_types.h"
 #include "catalog/import_types.h"
+#include "catalog/rows.h"
 #include "catalog/token_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
@@ -400,6 +401,23 @@ class Catalog {
   // kNotFound for a subscription outside `scope`.
   [[nodiscard]] virtual Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(
       int64_t subscription_id, const AssetFilter& scope, int limit) = 0;
+
+  // ---- Tables as rows, for copies between backends (catalog/rows.h) -------------------
+  // Every table holding data, described from the database's own catalog; the schema's
+  // bookkeeping (schema_migrations, SQLite's internal tables) is left out.
+  [[nodiscard]] virtual Result<std::vector<TableSchema>> ListTables() = 0;
+  // Streams the rows `scan` selects, in one read transaction, never all in memory.
+  // kNotFound for an `after` row kInsertion cannot place.
+  [[nodiscard]] virtual Result<void> ScanTableRows(const RowScan& scan,
+                                                   const RowVisitor& visit) = 0;
+  // Writes every row of `write` in one transaction, with the table's triggers off;
+  // kConflict for a row a constraint refuses (its key already present, say).
+  [[nodiscard]] virtual Result<void> WriteTableRows(const RowWrite& write) = 0;
+  // The identity counters (see IdSequences).
+  [[nodiscard]] virtual Result<IdSequences> ReadIdSequences() = 0;
+  // Moves every identity counter up to at least its floor in `floors` (when named there)
+  // and its column's highest value; never down.
+  [[nodiscard]] virtual Result<void> AdvanceIdSequences(const IdSequences& floors) = 0;
 };
 
 }  // namespace reprise::catalog

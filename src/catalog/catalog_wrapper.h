@@ -292,6 +292,20 @@ class CatalogWrapper : public Catalog {
     return target_.ListWebhookDeliveries(subscription_id, scope, limit);
   }
 
+  [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override {
+    return target_.ListTables();
+  }
+  [[nodiscard]] Result<void> ScanTableRows(const RowScan& scan, const RowVisitor& visit) override {
+    return target_.ScanTableRows(scan, visit);
+  }
+  [[nodiscard]] Result<void> WriteTableRows(const RowWrite& write) override {
+    return target_.WriteTableRows(write);
+  }
+  [[nodiscard]] Result<IdSequences> ReadIdSequences() override { return target_.ReadIdSequences(); }
+  [[nodiscard]] Result<void> AdvanceIdSequences(const IdSequences& floors) override {
+    return target_.AdvanceIdSequences(floors);
+  }
+
  private:
   Catalog& target_;
 };

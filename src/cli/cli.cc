@@ -13,6 +13,7 @@
 #include "cli/assets_command.h"
 #include "cli/backfill_command.h"
 #include "cli/common.h"
+#include "cli/copy_command.h"
 #include "cli/events_command.h"
 #include "cli/ingest_command.h"
 #include "cli/jobs_command.h"
@@ -50,6 +51,7 @@ struct Commands {
   WebhooksFlags webhooks;
   EventsFlags events;
   MigrateFlags migrate;
+  CopyFlags copy;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
   CLI::App* worker_command = nullptr;
@@ -93,6 +95,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.webhooks_command = AddWebhooksCommand(cli, c.webhooks);
   c.events_command = AddEventsCommand(cli, c.events);
   c.migrate_command = AddMigrateCommand(cli, c.migrate);
+  AddCopyCommands(cli, c.copy);
 
   // Set last: subcommands would otherwise inherit it.
   cli.footer(
@@ -114,6 +117,8 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise webhooks deliveries 1          a webhook's deliveries and their attempts\n"
       "  reprise events list --type asset.ready what happened, from the event log\n"
       "  reprise migrate status                 the catalog's schema version\n"
+      "  reprise catalog copy --from sqlite:catalog.db --to postgres://host/db\n"
+      "                                         move the catalog to PostgreSQL, verified\n"
       "\n"
       "Exit codes: 0 all handled (a worker stopped by SIGTERM/SIGINT too), 1 some item\n"
       "failed, was interrupted or is in the wrong state (retrying a running job), 2 bad\n"
@@ -199,6 +204,8 @@ int Dispatch(int argc, char** argv) {
 
   // Before the catalog is opened: opening it applies every migration.
   if (*c.migrate_command) return RunMigrate(*config, c.migrate);
+  // Both ends come from the command line, not from the configured library.
+  if (CopyChosen(c.copy)) return RunCopy(c.copy);
 
   auto app = app::App::Open(*config, *log,
                             Writes(c) ? app::App::Access::kCreate : app::App::Access::kExisting);

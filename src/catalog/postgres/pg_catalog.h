@@ -171,6 +171,12 @@ class PostgresCatalog final : public Catalog {
                                                                            const AssetFilter& scope,
                                                                            int limit) override;
 
+  [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override;
+  [[nodiscard]] Result<void> ScanTableRows(const RowScan& scan, const RowVisitor& visit) override;
+  [[nodiscard]] Result<void> WriteTableRows(const RowWrite& write) override;
+  [[nodiscard]] Result<IdSequences> ReadIdSequences() override;
+  [[nodiscard]] Result<void> AdvanceIdSequences(const IdSequences& floors) override;
+
  private:
   PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock);
 

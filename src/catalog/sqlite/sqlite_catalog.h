@@ -172,6 +172,12 @@ class SqliteCatalog final : public Catalog {
                                                                            const AssetFilter& scope,
                                                                            int limit) override;
 
+  [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override;
+  [[nodiscard]] Result<void> ScanTableRows(const RowScan& scan, const RowVisitor& visit) override;
+  [[nodiscard]] Result<void> WriteTableRows(const RowWrite& write) override;
+  [[nodiscard]] Result<IdSequences> ReadIdSequences() override;
+  [[nodiscard]] Result<void> AdvanceIdSequences(const IdSequences& floors) override;
+
  private:
   // Runs `body` with a SqliteBackfills for this call, under the lock, in one transaction
   // of `mode`; an error gets `what` as context.
