@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <set>
 
+#include "catalog/backfill_dispatch.h"
 #include "catalog/cursor.h"
 #include "catalog/postgres/pg_internal.h"
 #include "catalog/postgres/pg_scan.h"
@@ -67,46 +68,6 @@ Result<void> ReadPair(const pqxx::row& row, StagePair& pair) {
   pair.quarantined = row[9].as<bool>();
   pair.active = row[10].as<bool>();
   return {};
-}
-
-// A pending item of a backfill, as Dispatch collects it.
-struct PendingItem {
-  int64_t seq = 0;
-  std::string stage;
-  bool forced = false;
-};
-
-// One job for an asset's pending items: the unforced stages, then the forced ones merged
-// into the same job (NewJob::force covers every stage of one call).
-Result<EnqueueResult> EnqueueItems(PgJobs& jobs, int64_t backfill_id, const std::string& asset_id,
-                                   const std::vector<PendingItem>& items,
-                                   const DispatchRequest& request) {
-  EnqueueResult enqueued;
-  for (bool forced : {false, true}) {
-    NewJob job;
-    job.asset_id = asset_id;
-    for (const auto& item : items) {
-      if (item.forced == forced) job.stages.push_back(item.stage);
-    }
-    if (job.stages.empty()) continue;
-    job.priority = request.priority;
-    job.max_attempts = request.max_attempts;
-    job.backfill_id = backfill_id;
-    job.force = forced;
-    job.keep_status = !request.mark_processing;
-    auto part = jobs.Enqueue(job);
-    if (!part) return Fail(std::move(part.error()));
-    if (part->job_id != 0) enqueued.job_id = part->job_id;
-    enqueued.enqueued.insert(enqueued.enqueued.end(), part->enqueued.begin(), part->enqueued.end());
-  }
-  return enqueued;
-}
-
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
 }
 
 }  // namespace
@@ -286,7 +247,7 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
   }
   // The pending items of the next assets in plan order: the first `budget` assets that
   // have any, with all their pending items.
-  std::vector<std::pair<std::string, std::vector<PendingItem>>> assets;
+  std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
   if (budget > 0) {
     for (const auto& row :
          Exec(c_.tx,
@@ -299,13 +260,9 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
               id, budget)) {
       std::string asset_id = Text(row[1]);
       if (assets.empty() || assets.back().first != asset_id) {
-        assets.emplace_back(asset_id, std::vector<PendingItem>{});
+        assets.emplace_back(asset_id, std::vector<PendingBackfillItem>{});
       }
-      const std::string reason = Text(row[3]);
-      const bool forced =
-          request.force || std::find(request.force_reasons.begin(), request.force_reasons.end(),
-                                     reason) != request.force_reasons.end();
-      assets.back().second.push_back({Int(row[0]), Text(row[2]), forced});
+      assets.back().second.push_back({Int(row[0]), Text(row[2]), ForcedFor(request, Text(row[3]))});
     }
   }
   DispatchResult result;
@@ -313,7 +270,8 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
       Int(Exec(c_.tx, "SELECT COALESCE(MAX(id), 0) FROM derivatives")[0][0]);
   PgJobs jobs(c_);
   for (const auto& [asset_id, items] : assets) {
-    auto job = EnqueueItems(jobs, id, asset_id, items, request);
+    auto job = EnqueueBackfillItems([&](const NewJob& part) { return jobs.Enqueue(part); }, id,
+                                    asset_id, items, request);
     if (!job) return Fail(std::move(job.error()));
     for (const auto& item : items) {
       const bool queued =
@@ -324,7 +282,7 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
            "UPDATE backfill_items SET outcome = $1, job_id = $2, skip_reason = $3,"
            " updated_at = $4, after_derivative = $5 WHERE seq = $6",
            std::string(queued ? "queued" : "skipped"), job_id,
-           std::string(queued ? "" : "already_active"), c_.now, newest_derivative, item.seq);
+           std::string(queued ? "" : "already_active"), c_.now, newest_derivative, item.key);
       ++(queued ? result.items_queued : result.items_skipped);
     }
     if (!job->enqueued.empty()) {
@@ -491,9 +449,7 @@ Result<StageHistory> PgBackfills::History(const StageHistoryQuery& query) {
   // kLookBack samples only (see the SQLite backend).
   constexpr int64_t kLookBack = 50;
   const int64_t samples = std::max(query.samples, 1);
-  std::vector<double> seconds;
-  std::vector<double> per_minute;
-  std::vector<double> bytes;
+  StageHistorySamples history;
   for (const auto& row :
        Exec(c_.tx,
             "SELECT d.finished_at - d.started_at, d.bytes, a.duration_seconds FROM"
@@ -507,19 +463,9 @@ Result<StageHistory> PgBackfills::History(const StageHistoryQuery& query) {
             " ORDER BY d.id DESC LIMIT $5",
             query.stage, query.recipe, query.alone ? samples * kLookBack : samples,
             std::string(query.alone ? "true" : "false"), samples)) {
-    const double run = static_cast<double>(Int(row[0])) / 1e6;
-    seconds.push_back(run);
-    bytes.push_back(static_cast<double>(Int(row[1])));
-    if (auto duration = OptionalDouble(row[2]); duration && *duration > 0) {
-      per_minute.push_back(run / (*duration / 60.0));
-    }
+    history.Add(Int(row[0]), Int(row[1]), OptionalDouble(row[2]));
   }
-  StageHistory history;
-  history.samples = static_cast<int64_t>(seconds.size());
-  history.median_seconds = Median(seconds);
-  history.median_seconds_per_media_minute = Median(per_minute);
-  history.median_bytes = Median(bytes);
-  return history;
+  return history.Medians();
 }
 
 Result<RollbackResult> PgBackfills::Rollback(const RollbackRequest& request,
@@ -610,43 +556,28 @@ Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
     if (!stages.empty() && std::find(stages.begin(), stages.end(), stage) == stages.end()) {
       continue;
     }
-    std::string outcome;
-    std::string skip_reason;
-    std::string code;
+    std::optional<ItemAttempt> attempt;
     auto latest = Exec(c.tx,
                        "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = $1"
                        " AND stage = $2 AND id > $3 AND state IN ('done', 'failed', 'skipped')"
                        " ORDER BY id DESC LIMIT 1",
                        asset_id, stage, Int(item[3]));
     if (!latest.empty()) {
-      const std::string state = Text(latest[0][0]);
-      outcome = state == "done" ? "processed" : state;
-      skip_reason = Text(latest[0][1]);
-      code = Text(latest[0][2]);
-    } else {
-      // Nothing ran for it: current by now (built meanwhile), or the job ended first.
+      attempt = ItemAttempt{Text(latest[0][0]), Text(latest[0][1]), Text(latest[0][2])};
+    }
+    bool is_current = false;
+    if (!attempt) {
       auto current = Exec(c.tx,
                           "SELECT recipe FROM derivatives WHERE asset_id = $1 AND stage = $2"
                           " AND is_current = 1",
                           asset_id, stage);
-      const bool is_current = !current.empty() && Text(current[0][0]) == Text(item[4]);
-      if (is_current && job_state != JobState::kCancelled) {
-        outcome = "skipped";
-        skip_reason = "current";
-      } else if (job_state == JobState::kCancelled) {
-        outcome = "cancelled";
-      } else if (job_state == JobState::kFailed) {
-        outcome = "failed";
-        code = std::string(error_code.empty() ? "internal" : error_code);
-      } else {
-        outcome = "skipped";
-        skip_reason = "not_due";  // quarantined or otherwise not run by the worker
-      }
+      is_current = !current.empty() && Text(current[0][0]) == Text(item[4]);
     }
+    const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
     Exec(c.tx,
          "UPDATE backfill_items SET outcome = $1, skip_reason = $2, error_code = $3,"
          " updated_at = $4 WHERE seq = $5",
-         outcome, skip_reason, code, c.now, Int(item[0]));
+         end.outcome, end.skip_reason, end.error_code, c.now, Int(item[0]));
   }
   return {};
 }

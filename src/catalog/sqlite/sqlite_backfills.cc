@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "catalog/backfill_dispatch.h"
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
@@ -265,47 +266,6 @@ class PairScanner {
   StagePair visiting_;                      // reused: its strings keep their buffers
 };
 
-// A pending item of a backfill, as Dispatch collects it.
-struct PendingItem {
-  int64_t rowid = 0;
-  std::string stage;
-  bool forced = false;
-};
-
-// One job for an asset's pending items: the unforced stages, then the forced ones merged
-// into the same job (NewJob::force covers every stage of one call).
-Result<EnqueueResult> EnqueueItems(SqliteJobs& jobs, int64_t backfill_id,
-                                   const std::string& asset_id,
-                                   const std::vector<PendingItem>& items,
-                                   const DispatchRequest& request) {
-  EnqueueResult enqueued;
-  for (bool forced : {false, true}) {
-    NewJob job;
-    job.asset_id = asset_id;
-    for (const auto& item : items) {
-      if (item.forced == forced) job.stages.push_back(item.stage);
-    }
-    if (job.stages.empty()) continue;
-    job.priority = request.priority;
-    job.max_attempts = request.max_attempts;
-    job.backfill_id = backfill_id;
-    job.force = forced;
-    job.keep_status = !request.mark_processing;
-    auto part = jobs.Enqueue(job);
-    if (!part) return Fail(std::move(part.error()));
-    if (part->job_id != 0) enqueued.job_id = part->job_id;
-    enqueued.enqueued.insert(enqueued.enqueued.end(), part->enqueued.begin(), part->enqueued.end());
-  }
-  return enqueued;
-}
-
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
-}
-
 }  // namespace
 
 Result<void> SqliteBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
@@ -499,7 +459,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   if (request.max_active > 0) budget = std::min<int64_t>(budget, request.max_active - *active);
   // The pending items of the next assets, collected before anything changes (the scan
   // walks the index the updates below rewrite).
-  std::vector<std::pair<std::string, std::vector<PendingItem>>> assets;
+  std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
   {
     auto select = db_.Prepare(
         "SELECT rowid, asset_id, stage, reason FROM backfill_items"
@@ -513,13 +473,10 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
       std::string asset_id = select->Text(1);
       if (assets.empty() || assets.back().first != asset_id) {
         if (static_cast<int64_t>(assets.size()) >= budget) break;
-        assets.emplace_back(asset_id, std::vector<PendingItem>{});
+        assets.emplace_back(asset_id, std::vector<PendingBackfillItem>{});
       }
-      const std::string reason = select->Text(3);
-      bool forced = request.force ||
-                    std::find(request.force_reasons.begin(), request.force_reasons.end(), reason) !=
-                        request.force_reasons.end();
-      assets.back().second.push_back({select->Int64(0), select->Text(2), forced});
+      assets.back().second.push_back(
+          {select->Int64(0), select->Text(2), ForcedFor(request, select->TextView(3))});
     }
   }
   DispatchResult result;
@@ -534,7 +491,8 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   }
   SqliteJobs jobs(db_, now_);
   for (const auto& [asset_id, items] : assets) {
-    auto job = EnqueueItems(jobs, id, asset_id, items, request);
+    auto job = EnqueueBackfillItems([&](const NewJob& part) { return jobs.Enqueue(part); }, id,
+                                    asset_id, items, request);
     if (!job) return Fail(std::move(job.error()));
     const EnqueueResult& enqueued = *job;
     for (const auto& item : items) {
@@ -551,7 +509,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
           .BindText(queued ? "" : "already_active")
           .BindInt64(now_)
           .BindInt64(newest_derivative)
-          .BindInt64(item.rowid);
+          .BindInt64(item.key);
       REPRISE_TRY(update->Run());
       ++(queued ? result.items_queued : result.items_skipped);
     }
@@ -773,24 +731,12 @@ Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
       .BindInt64(query.alone ? samples * kLookBack : samples)
       .BindInt64(query.alone ? 1 : 0)
       .BindInt64(samples);
-  std::vector<double> seconds;
-  std::vector<double> per_minute;
-  std::vector<double> bytes;
+  StageHistorySamples history;
   REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-    double run = static_cast<double>(select->Int64(0)) / 1e6;
-    seconds.push_back(run);
-    bytes.push_back(static_cast<double>(select->Int64(1)));
-    if (auto duration = select->OptionalDouble(2); duration && *duration > 0) {
-      per_minute.push_back(run / (*duration / 60.0));
-    }
+    history.Add(select->Int64(0), select->Int64(1), select->OptionalDouble(2));
     return true;
   }));
-  StageHistory history;
-  history.samples = static_cast<int64_t>(seconds.size());
-  history.median_seconds = Median(seconds);
-  history.median_seconds_per_media_minute = Median(per_minute);
-  history.median_bytes = Median(bytes);
-  return history;
+  return history.Medians();
 }
 
 Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_id,
@@ -821,9 +767,7 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
     }));
   }
   for (const auto& item : held) {
-    std::string outcome;
-    std::string skip_reason;
-    std::string code;
+    std::optional<ItemAttempt> attempt;
     auto latest = db.Prepare(
         "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ? AND stage = ?"
         " AND id > ? AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1");
@@ -831,43 +775,27 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
     latest->BindText(item.asset_id).BindText(item.stage).BindInt64(item.after_derivative);
     auto row = latest->Step();
     if (!row) return Fail(std::move(row.error()));
-    if (*row) {
-      std::string state = latest->Text(0);
-      outcome = state == "done" ? "processed" : state;
-      skip_reason = latest->Text(1);
-      code = latest->Text(2);
-    }
+    if (*row) attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
     REPRISE_TRY(latest->Run());
-    if (outcome.empty()) {
-      // Nothing ran for it: current by now (built meanwhile), or the job ended first.
+    bool is_current = false;
+    if (!attempt) {
       auto current = db.Prepare(
           "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
       if (!current) return Fail(std::move(current.error()));
       current->BindText(item.asset_id).BindText(item.stage);
       auto found = current->Step();
       if (!found) return Fail(std::move(found.error()));
-      bool is_current = *found && current->Text(0) == item.to_recipe;
+      is_current = *found && current->Text(0) == item.to_recipe;
       REPRISE_TRY(current->Run());
-      if (is_current && job_state != JobState::kCancelled) {
-        outcome = "skipped";
-        skip_reason = "current";
-      } else if (job_state == JobState::kCancelled) {
-        outcome = "cancelled";
-      } else if (job_state == JobState::kFailed) {
-        outcome = "failed";
-        code = std::string(error_code.empty() ? "internal" : error_code);
-      } else {
-        outcome = "skipped";
-        skip_reason = "not_due";  // quarantined or otherwise not run by the worker
-      }
     }
+    const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
     auto update = db.Prepare(
         "UPDATE backfill_items SET outcome = ?, skip_reason = ?, error_code = ?, updated_at = ?"
         " WHERE rowid = ?");
     if (!update) return Fail(std::move(update.error()));
-    update->BindText(outcome)
-        .BindText(skip_reason)
-        .BindText(code)
+    update->BindText(end.outcome)
+        .BindText(end.skip_reason)
+        .BindText(end.error_code)
         .BindInt64(now)
         .BindInt64(item.rowid);
     REPRISE_TRY(update->Run());
