@@ -2,16 +2,18 @@
 // catalog.h; the storage and rules are the SQLite backend's, see
 // catalog/sqlite/sqlite_backfills.h). Plan order is backfill_items.seq.
 //
-// A plan scan is one query streamed through a server-side cursor: the filtered assets in
-// plan order, crossed with the asked stages, each pair with what decides its status
-// looked up by index (the current row, the latest result of any recipe and of today's,
-// a quarantine entry, an active job stage).
+// A plan scan streams the filtered assets in plan order through a server-side cursor
+// into PairChunks (catalog/pair_chunk.h), and looks each chunk up as the SQLite backend
+// does: one query per table (derivatives through the covering derivatives_history,
+// active job stages, quarantine), with the chunk's keys sorted, each descending its index
+// once per asset rather than once per pair.
 
 #include <algorithm>
 #include <set>
 
 #include "catalog/backfill_dispatch.h"
 #include "catalog/cursor.h"
+#include "catalog/pair_chunk.h"
 #include "catalog/postgres/pg_internal.h"
 #include "catalog/postgres/pg_scan.h"
 #include "catalog/rules.h"
@@ -23,51 +25,53 @@ using json = nlohmann::json;
 
 std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
 
-PgQuery PairsQuery(const std::vector<StageRecipe>& stages, const AssetFilter& filter) {
+PgQuery ScanAssetsQuery(const AssetFilter& filter) {
   PgQuery query;
-  const std::string asked = query.Add(StagesJson(stages).dump());
-  query.sql =
-      "SELECT a.id, a.created_at, a.duration_seconds, st.n - 1, c.recipe, r.recipe, l.state,"
-      " l.skip_reason, l.error_code,"
-      " EXISTS (SELECT 1 FROM quarantine q WHERE q.sha256 = a.sha256"
-      " AND q.stage = st.v ->> 0 AND q.recipe = st.v ->> 1),"
-      " EXISTS (SELECT 1 FROM job_stages js WHERE js.asset_id = a.id"
-      " AND js.stage = st.v ->> 0 AND js.active = 1)"
-      " FROM assets a CROSS JOIN jsonb_array_elements(" +
-      asked +
-      "::jsonb) WITH ORDINALITY st(v, n)"
-      " LEFT JOIN derivatives c ON c.asset_id = a.id AND c.stage = st.v ->> 0"
-      " AND c.is_current = 1"
-      " LEFT JOIN LATERAL (SELECT d.recipe FROM derivatives d WHERE d.asset_id = a.id"
-      " AND d.stage = st.v ->> 0 AND d.state IN ('done', 'failed', 'skipped')"
-      " ORDER BY d.id DESC LIMIT 1) r ON true"
-      " LEFT JOIN LATERAL (SELECT d.state, d.skip_reason, d.error_code FROM derivatives d"
-      " WHERE d.asset_id = a.id AND d.stage = st.v ->> 0 AND d.recipe = st.v ->> 1"
-      " AND d.state IN ('done', 'failed', 'skipped') ORDER BY d.id DESC LIMIT 1) l ON true"
-      " WHERE true";
+  query.sql = "SELECT a.id, a.created_at, a.duration_seconds, a.sha256 FROM assets a WHERE true";
   AddAssetConditions(filter, query);
-  query.sql += " ORDER BY a.created_at, a.id, st.n";
+  query.sql += " ORDER BY a.created_at, a.id";
   return query;
 }
 
-Result<void> ReadPair(const pqxx::row& row, StagePair& pair) {
-  pair.asset_id = Text(row[0]);
-  pair.created_at = Int(row[1]);
-  pair.duration_seconds = OptionalDouble(row[2]);
-  pair.stage_index = static_cast<size_t>(Int(row[3]));
-  pair.current_recipe = Text(row[4]);
-  pair.result_recipe = Text(row[5]);
-  pair.latest.reset();
-  if (!row[6].is_null()) {
-    auto state = ParseDerivativeState(Text(row[6]));
-    if (!state) return Fail(std::move(state.error()));
-    pair.latest = *state;
+// Chunk lookups: $1 is a JSON array of the chunk's sorted keys (asset ids or sha256),
+// column 0 the key's position in it (0-based), column 1 the stage.
+constexpr std::string_view kChunkKeys =
+    "SELECT k.n - 1, %s FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY k(key, n)";
+std::string ChunkLookup(std::string_view columns, std::string_view join) {
+  std::string sql(kChunkKeys);
+  sql.replace(sql.find("%s"), 2, columns);
+  return sql + " JOIN " + std::string(join);
+}
+const std::string kChunkDerivatives =
+    ChunkLookup("d.stage, d.id, d.recipe, d.is_current, d.state, d.skip_reason, d.error_code",
+                "derivatives d ON d.asset_id = k.key");
+const std::string kChunkActive =
+    ChunkLookup("s.stage", "job_stages s ON s.asset_id = k.key AND s.active = 1");
+const std::string kChunkQuarantine =
+    ChunkLookup("q.stage, q.recipe", "quarantine q ON q.sha256 = k.key");
+
+// Looks one chunk up and visits its pairs; false when the visitor stopped.
+Result<bool> FlushChunk(pqxx::work& tx, PairChunk& chunk, bool any_active, bool any_quarantine,
+                        const Catalog::PairVisitor& visit) {
+  const PairChunk::Keys ids = chunk.AssetIds();
+  for (const auto& row : Exec(tx, kChunkDerivatives, ids.json)) {
+    REPRISE_TRY(chunk.AddDerivative(ids, static_cast<size_t>(Int(row[0])), Text(row[1]),
+                                    Int(row[2]), Text(row[3]), Int(row[4]) != 0, Text(row[5]),
+                                    Text(row[6]), Text(row[7])));
   }
-  pair.latest_skip_reason = Text(row[7]);
-  pair.latest_error_code = Text(row[8]);
-  pair.quarantined = row[9].as<bool>();
-  pair.active = row[10].as<bool>();
-  return {};
+  if (any_active) {
+    for (const auto& row : Exec(tx, kChunkActive, ids.json)) {
+      REPRISE_TRY(chunk.MarkActive(ids, static_cast<size_t>(Int(row[0])), Text(row[1])));
+    }
+  }
+  if (any_quarantine) {
+    const PairChunk::Keys contents = chunk.Contents();
+    for (const auto& row : Exec(tx, kChunkQuarantine, contents.json)) {
+      REPRISE_TRY(chunk.MarkQuarantined(contents, static_cast<size_t>(Int(row[0])), Text(row[1]),
+                                        Text(row[2])));
+    }
+  }
+  return chunk.Visit(visit);
 }
 
 }  // namespace
@@ -75,11 +79,24 @@ Result<void> ReadPair(const pqxx::row& row, StagePair& pair) {
 Result<void> PgBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
                                     const AssetFilter& filter, const Catalog::PairVisitor& visit) {
   REPRISE_TRY(CheckBackfillStages(stages));
-  StagePair pair;  // reused: its strings keep their buffers
-  return ScanRows(c_.tx, PairsQuery(stages, filter), [&](const pqxx::row& row) -> Result<bool> {
-    REPRISE_TRY(ReadPair(row, pair));
-    return visit(pair);
-  });
+  const auto any = Exec(c_.tx,
+                        "SELECT EXISTS (SELECT 1 FROM job_stages WHERE active = 1),"
+                        " EXISTS (SELECT 1 FROM quarantine)")[0];
+  const bool any_active = any[0].as<bool>();
+  const bool any_quarantine = any[1].as<bool>();
+  PairChunk chunk(stages);
+  bool more = true;
+  REPRISE_TRY(ScanRows(c_.tx, ScanAssetsQuery(filter), [&](const pqxx::row& row) -> Result<bool> {
+    chunk.Add({Text(row[0]), Int(row[1]), OptionalDouble(row[2]), Text(row[3])});
+    if (!chunk.Full()) return true;
+    auto flushed = FlushChunk(c_.tx, chunk, any_active, any_quarantine, visit);
+    if (flushed) more = *flushed;
+    return flushed;
+  }));
+  if (more && !chunk.Empty()) {
+    REPRISE_TRY(FlushChunk(c_.tx, chunk, any_active, any_quarantine, visit));
+  }
+  return {};
 }
 
 Result<Backfill> PgBackfills::Create(const NewBackfill& backfill, const AssetFilter& filter,

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "catalog/backfill_dispatch.h"
+#include "catalog/pair_chunk.h"
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
@@ -17,17 +18,13 @@ std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
 // How a backfill scan reads the catalog (bench/backfill_plan.cc, docs/PERFORMANCE.md).
 //
 // The outer walk reads the assets of the filter in plan order, (created_at, id), which
-// the assets_created index gives without a sort. It is cut into chunks of kScanChunk
-// assets, and for each chunk one lookup per table fetches what decides each (asset,
-// stage) pair's status (types.h StageStatus): the derivative rows — the current row C,
-// the latest finished attempt R of any recipe and L of today's recipe —, the active
-// job stages, and quarantine entries. Each lookup descends its index once per asset (or
-// content), not once per pair, and takes the keys sorted so neighbouring descents share
-// pages. derivatives_history covers every column read here (migration 4), so no table
-// row is fetched: those fetches, at random rowids, were most of a million-asset dry run.
-// C++ sorts the rows out to the pairs. Pairs are visited in plan order and stage order;
-// memory is bounded by the chunk.
-constexpr size_t kScanChunk = 4096;
+// the assets_created index gives without a sort. It is cut into PairChunks, and for each
+// chunk one lookup per table fetches what decides each (asset, stage) pair's status: the
+// derivative rows, the active job stages, and quarantine entries. Each lookup descends
+// its index once per asset (or content), not once per pair, and takes the keys sorted
+// so neighbouring descents share pages. derivatives_history covers every column read
+// here (migration 4), so no table row is fetched: those fetches, at random rowids, were
+// most of a million-asset dry run. PairChunk sorts the rows out to the pairs.
 
 SqlQuery ScanAssetsQuery(const AssetFilter& filter) {
   SqlQuery conditions = AssetConditions(filter);
@@ -58,7 +55,7 @@ class PairScanner {
  public:
   PairScanner(SqliteConnection& db, const std::vector<StageRecipe>& stages,
               const Catalog::PairVisitor& visit)
-      : db_(db), stages_(stages), visit_(visit) {}
+      : db_(db), chunk_(stages), visit_(visit) {}
 
   // False when the visitor stopped the scan.
   Result<bool> Run(const AssetFilter& filter) {
@@ -77,14 +74,13 @@ class PairScanner {
     select->BindAll(query.binds);
     bool more = true;
     REPRISE_TRY(select->ForEachRow([&](const Statement& asset) -> Result<bool> {
-      chunk_.push_back(
-          ChunkAsset{asset.Text(0), asset.Int64(1), asset.OptionalDouble(2), asset.Text(3)});
-      if (chunk_.size() < kScanChunk) return true;
+      chunk_.Add({asset.Text(0), asset.Int64(1), asset.OptionalDouble(2), asset.Text(3)});
+      if (!chunk_.Full()) return true;
       auto flushed = Flush();
       if (flushed) more = *flushed;
       return flushed;
     }));
-    if (more && !chunk_.empty()) {
+    if (more && !chunk_.Empty()) {
       auto flushed = Flush();
       if (!flushed) return Fail(std::move(flushed.error()));
       more = *flushed;
@@ -93,177 +89,45 @@ class PairScanner {
   }
 
  private:
-  struct ChunkAsset {
-    std::string id;
-    int64_t created_at = 0;
-    std::optional<double> duration_seconds;
-    std::string sha256;
-  };
-
-  // What the lookups found for one pair; turned into a StagePair when visited.
-  struct Slot {
-    static constexpr int kNone = -1;
-    static constexpr int kTodays = -2;
-    int current = kNone;  // kTodays, or an index into other_recipes_
-    int result = kNone;   // the same, for the latest result of any recipe
-    int64_t result_id = 0;
-    std::optional<DerivativeState> latest;
-    int64_t latest_id = 0;
-    std::string latest_skip_reason;
-    std::string latest_error_code;
-    bool quarantined = false;
-    bool active = false;
-  };
-
-  // Keys sorted for one lookup: `keys` the JSON array sent, `runs[n]..runs[n+1]` the
-  // positions in `order` (chunk indexes) that share key n.
-  struct SortedKeys {
-    std::string keys;
-    std::vector<size_t> order;
-    std::vector<size_t> runs;
-  };
-
-  SortedKeys Sort(std::string ChunkAsset::*key) const {
-    SortedKeys sorted;
-    sorted.order.reserve(chunk_.size());
-    for (size_t i = 0; i < chunk_.size(); ++i) sorted.order.push_back(i);
-    std::sort(sorted.order.begin(), sorted.order.end(),
-              [&](size_t x, size_t y) { return chunk_[x].*key < chunk_[y].*key; });
-    std::vector<std::string_view> keys;
-    for (size_t i = 0; i < sorted.order.size(); ++i) {
-      const std::string& value = chunk_[sorted.order[i]].*key;
-      if (!keys.empty() && value == keys.back()) continue;
-      keys.emplace_back(value);
-      sorted.runs.push_back(i);
-    }
-    sorted.runs.push_back(sorted.order.size());
-    sorted.keys = nlohmann::json(keys).dump();
-    return sorted;
-  }
-
   // Looks the chunk's pairs up and visits them; false when the visitor stopped.
   Result<bool> Flush() {
-    slots_.assign(chunk_.size() * stages_.size(), Slot{});
-    other_recipes_.clear();
-    SortedKeys ids = Sort(&ChunkAsset::id);
-    REPRISE_TRY(
-        Lookup(kChunkDerivatives, ids, [this](Slot& slot, size_t stage, const Statement& row) {
-          return AddDerivative(slot, stage, row);
-        }));
+    const PairChunk::Keys ids = chunk_.AssetIds();
+    REPRISE_TRY(Lookup(kChunkDerivatives, ids, [&](size_t n, const Statement& row) {
+      return chunk_.AddDerivative(ids, n, row.TextView(1), row.Int64(2), row.TextView(3),
+                                  row.Int64(4) != 0, row.TextView(5), row.TextView(6),
+                                  row.TextView(7));
+    }));
     if (any_active_) {
-      REPRISE_TRY(
-          Lookup(kChunkActive, ids, [](Slot& slot, size_t, const Statement&) -> Result<void> {
-            slot.active = true;
-            return {};
-          }));
+      REPRISE_TRY(Lookup(kChunkActive, ids, [&](size_t n, const Statement& row) {
+        return chunk_.MarkActive(ids, n, row.TextView(1));
+      }));
     }
     if (any_quarantine_) {
-      REPRISE_TRY(Lookup(kChunkQuarantine, Sort(&ChunkAsset::sha256),
-                         [this](Slot& slot, size_t stage, const Statement& row) -> Result<void> {
-                           if (row.Text(2) == stages_[stage].recipe) slot.quarantined = true;
-                           return {};
-                         }));
+      const PairChunk::Keys contents = chunk_.Contents();
+      REPRISE_TRY(Lookup(kChunkQuarantine, contents, [&](size_t n, const Statement& row) {
+        return chunk_.MarkQuarantined(contents, n, row.TextView(1), row.TextView(2));
+      }));
     }
-    for (size_t i = 0; i < chunk_.size(); ++i) {
-      visiting_.asset_id.assign(chunk_[i].id);
-      visiting_.created_at = chunk_[i].created_at;
-      visiting_.duration_seconds = chunk_[i].duration_seconds;
-      for (size_t s = 0; s < stages_.size(); ++s) {
-        const Slot& slot = slots_[i * stages_.size() + s];
-        visiting_.stage_index = s;
-        AssignRecipe(visiting_.current_recipe, slot.current, s);
-        AssignRecipe(visiting_.result_recipe, slot.result, s);
-        visiting_.latest = slot.latest;
-        visiting_.latest_skip_reason.assign(slot.latest_skip_reason);
-        visiting_.latest_error_code.assign(slot.latest_error_code);
-        visiting_.quarantined = slot.quarantined;
-        visiting_.active = slot.active;
-        if (!visit_(visiting_)) return false;
-      }
-    }
-    chunk_.clear();
-    return true;
+    return chunk_.Visit(visit_);
   }
 
-  // Runs one chunk lookup; `apply` gets, per row and per asked stage the row's stage
-  // names (a stage may be asked twice), the slot of every asset with the row's key.
+  // Runs one chunk lookup, handing each row with its key position to `apply`.
   template <class Apply>
-  Result<void> Lookup(std::string_view sql, const SortedKeys& sorted, Apply&& apply) {
+  Result<void> Lookup(std::string_view sql, const PairChunk::Keys& keys, Apply&& apply) {
     auto select = db_.Prepare(sql);
     if (!select) return Fail(std::move(select.error()));
-    select->BindText(sorted.keys);
-    const size_t stage_count = stages_.size();
+    select->BindText(keys.json);
     return select->ForEachRow([&](const Statement& row) -> Result<bool> {
-      auto n = static_cast<size_t>(row.Int64(0));
-      if (n + 1 >= sorted.runs.size()) {
-        return Fail(ErrorCode::kInternal, "backfill scan: a lookup row out of range");
-      }
-      std::string_view stage = row.TextView(1);
-      for (size_t s = 0; s < stage_count; ++s) {
-        if (stages_[s].stage != stage) continue;
-        for (size_t i = sorted.runs[n]; i < sorted.runs[n + 1]; ++i) {
-          REPRISE_TRY(apply(slots_[sorted.order[i] * stage_count + s], s, row));
-        }
-      }
+      REPRISE_TRY(apply(static_cast<size_t>(row.Int64(0)), row));
       return true;
     });
   }
 
-  // Sets `recipe` from a Slot's recipe reference (kNone, kTodays or an index).
-  void AssignRecipe(std::string& recipe, int ref, size_t stage) const {
-    if (ref == Slot::kTodays) {
-      recipe.assign(stages_[stage].recipe);
-    } else if (ref >= 0) {
-      recipe.assign(other_recipes_[static_cast<size_t>(ref)]);
-    } else {
-      recipe.clear();
-    }
-  }
-
-  // A row of kChunkDerivatives: C sets the current recipe whatever its state; the finished
-  // attempt with the highest id so far is the latest result R (any recipe), and among
-  // those of today's recipe L.
-  Result<void> AddDerivative(Slot& slot, size_t stage, const Statement& row) {
-    std::string_view recipe = row.TextView(3);
-    const bool todays = recipe == stages_[stage].recipe;
-    int ref = Slot::kNone;  // the row's recipe, kept once for C and R
-    auto recipe_ref = [&] {
-      if (ref == Slot::kNone) {
-        ref = todays ? Slot::kTodays : static_cast<int>(other_recipes_.size());
-        if (!todays) other_recipes_.emplace_back(recipe);
-      }
-      return ref;
-    };
-    if (row.Int64(4) != 0) slot.current = recipe_ref();
-    const int64_t id = row.Int64(2);
-    if (id <= slot.result_id && (!todays || id <= slot.latest_id)) return {};
-    auto state = ParseDerivativeState(row.TextView(5));
-    if (!state) return Fail(std::move(state.error()));
-    if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
-        *state != DerivativeState::kSkipped) {
-      return {};
-    }
-    if (id > slot.result_id) {
-      slot.result_id = id;
-      slot.result = recipe_ref();
-    }
-    if (!todays || id <= slot.latest_id) return {};
-    slot.latest_id = id;
-    slot.latest = *state;
-    slot.latest_skip_reason.assign(row.TextView(6));
-    slot.latest_error_code.assign(row.TextView(7));
-    return {};
-  }
-
   SqliteConnection& db_;
-  const std::vector<StageRecipe>& stages_;
+  PairChunk chunk_;
   const Catalog::PairVisitor& visit_;
   bool any_quarantine_ = false;
   bool any_active_ = false;
-  std::vector<ChunkAsset> chunk_;
-  std::vector<Slot> slots_;                 // chunk_.size() x stages_.size(), asset-major
-  std::vector<std::string> other_recipes_;  // C's and R's recipes other than today's
-  StagePair visiting_;                      // reused: its strings keep their buffers
 };
 
 }  // namespace
