@@ -79,6 +79,10 @@ Result<bool> FlushChunk(pqxx::work& tx, PairChunk& chunk, bool any_active, bool 
 Result<void> PgBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
                                     const AssetFilter& filter, const Catalog::PairVisitor& visit) {
   REPRISE_TRY(CheckBackfillStages(stages));
+  // The asset cursor's estimated cost over a large library sets off JIT compilation,
+  // which cost 0.7 s of a 0.8 s scan over 2,000 assets and buys nothing for rows that
+  // are only passed through.
+  Exec(c_.tx, "SET LOCAL jit = off");
   const auto any = Exec(c_.tx,
                         "SELECT EXISTS (SELECT 1 FROM job_stages WHERE active = 1),"
                         " EXISTS (SELECT 1 FROM quarantine)")[0];
