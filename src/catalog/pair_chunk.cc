@@ -45,6 +45,21 @@ Result<void> PairChunk::AddDerivative(const Keys& keys, size_t key, std::string_
                                       int64_t id, std::string_view recipe, bool is_current,
                                       std::string_view state, std::string_view skip_reason,
                                       std::string_view error_code) {
+  struct Given final : Details {
+    std::string_view state, skip_reason, error_code;
+    Given(std::string_view s, std::string_view r, std::string_view c)
+        : state(s), skip_reason(r), error_code(c) {}
+    [[nodiscard]] std::string_view State() const override { return state; }
+    [[nodiscard]] std::string_view SkipReason() const override { return skip_reason; }
+    [[nodiscard]] std::string_view ErrorCode() const override { return error_code; }
+  };
+  return AddDerivative(keys, key, stage, id, recipe, is_current,
+                       Given(state, skip_reason, error_code));
+}
+
+Result<void> PairChunk::AddDerivative(const Keys& keys, size_t key, std::string_view stage,
+                                      int64_t id, std::string_view recipe, bool is_current,
+                                      const Details& details) {
   return ForSlots(keys, key, stage, [&](Slot& slot, size_t s) -> Result<void> {
     const bool todays = recipe == stages_[s].recipe;
     int ref = Slot::kNone;  // the row's recipe, kept once for C and R
@@ -57,7 +72,7 @@ Result<void> PairChunk::AddDerivative(const Keys& keys, size_t key, std::string_
     };
     if (is_current) slot.current = recipe_ref();
     if (id <= slot.result_id && (!todays || id <= slot.latest_id)) return {};
-    auto parsed = ParseDerivativeState(state);
+    auto parsed = ParseDerivativeState(details.State());
     if (!parsed) return Fail(std::move(parsed.error()));
     if (*parsed != DerivativeState::kDone && *parsed != DerivativeState::kFailed &&
         *parsed != DerivativeState::kSkipped) {
@@ -70,8 +85,8 @@ Result<void> PairChunk::AddDerivative(const Keys& keys, size_t key, std::string_
     if (!todays || id <= slot.latest_id) return {};
     slot.latest_id = id;
     slot.latest = *parsed;
-    slot.latest_skip_reason.assign(skip_reason);
-    slot.latest_error_code.assign(error_code);
+    slot.latest_skip_reason.assign(details.SkipReason());
+    slot.latest_error_code.assign(details.ErrorCode());
     return {};
   });
 }

@@ -57,9 +57,22 @@ class PairChunk final {
   [[nodiscard]] Keys AssetIds() const { return Sort(&Asset::id); }
   [[nodiscard]] Keys Contents() const { return Sort(&Asset::sha256); }
 
+  // The columns of a derivative row that count only when the row may be a pair's
+  // latest result: read on demand, so the many rows that cannot be cost no reads.
+  class Details {
+   public:
+    virtual ~Details() = default;
+    [[nodiscard]] virtual std::string_view State() const = 0;
+    [[nodiscard]] virtual std::string_view SkipReason() const = 0;
+    [[nodiscard]] virtual std::string_view ErrorCode() const = 0;
+  };
+
   // Rows of a lookup, for the assets at key position `key` of `keys` (0-based), of a
   // stage named `stage` (a row of a stage not asked for is ignored). kInternal for a
   // key position out of range, kInvalidArgument for an unknown derivative state.
+  [[nodiscard]] Result<void> AddDerivative(const Keys& keys, size_t key, std::string_view stage,
+                                           int64_t id, std::string_view recipe, bool is_current,
+                                           const Details& details);
   [[nodiscard]] Result<void> AddDerivative(const Keys& keys, size_t key, std::string_view stage,
                                            int64_t id, std::string_view recipe, bool is_current,
                                            std::string_view state, std::string_view skip_reason,

@@ -51,6 +51,18 @@ constexpr std::string_view kChunkQuarantine =
     " SELECT keys.n, q.stage, q.recipe FROM keys CROSS JOIN quarantine q"
     " WHERE q.sha256 = keys.key";
 
+// Columns 5..7 of a kChunkDerivatives row, read only when PairChunk asks.
+class RowDetails final : public PairChunk::Details {
+ public:
+  explicit RowDetails(const Statement& row) : row_(row) {}
+  [[nodiscard]] std::string_view State() const override { return row_.TextView(5); }
+  [[nodiscard]] std::string_view SkipReason() const override { return row_.TextView(6); }
+  [[nodiscard]] std::string_view ErrorCode() const override { return row_.TextView(7); }
+
+ private:
+  const Statement& row_;
+};
+
 class PairScanner {
  public:
   PairScanner(SqliteConnection& db, const std::vector<StageRecipe>& stages,
@@ -93,9 +105,9 @@ class PairScanner {
   Result<bool> Flush() {
     const PairChunk::Keys ids = chunk_.AssetIds();
     REPRISE_TRY(Lookup(kChunkDerivatives, ids, [&](size_t n, const Statement& row) {
+      const RowDetails details(row);
       return chunk_.AddDerivative(ids, n, row.TextView(1), row.Int64(2), row.TextView(3),
-                                  row.Int64(4) != 0, row.TextView(5), row.TextView(6),
-                                  row.TextView(7));
+                                  row.Int64(4) != 0, details);
     }));
     if (any_active_) {
       REPRISE_TRY(Lookup(kChunkActive, ids, [&](size_t n, const Statement& row) {
