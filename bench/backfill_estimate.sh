@@ -12,18 +12,33 @@
 # recipe's history, then on its own. "actual" is the whole command (process start, plan
 # scan, health check, worker start and stop included).
 #
-#   bench/backfill_estimate.sh [CLIPS=8]
+#   bench/backfill_estimate.sh [CLIPS=8] [CATALOG=sqlite]
 #
-# Public tools only: bash, coreutils, ffmpeg, jq. REPRISE_BIN picks the binary (default
-# build/release/reprise).
+# CATALOG: `sqlite` (the data directory's catalog), `postgres` (a throwaway server started
+# with scripts/pg_server.sh and removed afterwards) or a postgres:// URL of an empty
+# database. Public tools only: bash, coreutils, ffmpeg, jq, PostgreSQL's own server
+# binaries. REPRISE_BIN picks the binary (default build/release/reprise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clips=${1:-8}
+catalog=${2:-sqlite}
 reprise=$(realpath "${REPRISE_BIN:-build/release/reprise}")
 [ -x "$reprise" ] || { echo "build reprise first: cmake --build build/release --target reprise"; exit 2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+case $catalog in
+  sqlite) ;;
+  postgres)
+    scripts/pg_server.sh start "$work/pg"
+    trap 'scripts/pg_server.sh stop "$work/pg"; rm -rf "$work"' EXIT
+    export REPRISE_CATALOG_URL
+    REPRISE_CATALOG_URL=$(cat "$work/pg/url")
+    ;;
+  postgres://* | postgresql://*) export REPRISE_CATALOG_URL=$catalog ;;
+  *) echo "CATALOG is sqlite, postgres or a postgres:// URL, not $catalog" >&2; exit 2 ;;
+esac
+echo "catalog: ${REPRISE_CATALOG_URL:-sqlite (the data directory)}"
 mkdir -p "$work/in"
 for i in $(seq 1 "$clips"); do
   seconds=$((2 + i % 3))

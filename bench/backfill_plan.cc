@@ -1,8 +1,9 @@
-// Backfill planning over a large synthetic library on the SQLite catalog: catalog rows
-// only, no media. The catalog is made once (schema by SqliteCatalog::Open, rows by
-// prepared INSERTs in one transaction), then every phase runs in a fresh process
-// (fork + exec of this program) that opens it the way the application does (SqliteCatalog,
-// FsBlobStore, the built-in stages, backfill::Service) and measures one call:
+// Backfill planning over a large synthetic library on the SQLite or the PostgreSQL
+// catalog: catalog rows only, no media. The catalog is made once (schema by the backend's
+// Open, rows by prepared INSERTs in one transaction on SQLite, by batches of
+// jsonb_to_recordset INSERTs on PostgreSQL), then every phase runs in a fresh process
+// (fork + exec of this program) that opens it the way the application does (the catalog
+// by its URL, FsBlobStore, the built-in stages, backfill::Service) and measures one call:
 //
 //   dry    Service::DryRun, what `reprise backfill ... --dry-run` runs;
 //   start  Service::DryRun (not timed) then Service::Start, which freezes the plan
@@ -43,11 +44,14 @@
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "backfill/plan.h"
 #include "backfill/service.h"
 #include "blob/fs/fs_blob_store.h"
 #include "catalog/catalog.h"
+#include "catalog/postgres/pg_catalog.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog/sqlite/sqlite_connection.h"
 #include "core/clock.h"
@@ -64,6 +68,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr double kDryTargetSeconds = 5;
 constexpr double kStartTargetSeconds = 20;
+constexpr double kEveryStagePlanTargetSeconds = 30;          // issue 13: every stage, compact plans
 constexpr double kRssTargetMiB = 150e6 / (1024.0 * 1024.0);  // 150 MB
 constexpr int kOwners = 8;
 constexpr const char* kOldThumbnailRecipe =
@@ -73,6 +78,7 @@ struct Options {
   int64_t assets = 1'000'000;
   int runs = 3;
   std::string dir;       // empty: a fresh temporary directory, removed afterwards
+  std::string catalog;   // a postgres:// URL; empty: DIR/catalog.db (SQLite)
   std::string phases;    // comma-separated phase names; empty: all
   std::string child;     // internal: run this one phase and print its figures
   std::string self_exe;  // this program, for the children
@@ -141,7 +147,7 @@ std::vector<Phase> AllPhases() {
        BackfillMode::kOutdated,
        {},
        true,
-       0},
+       kEveryStagePlanTargetSeconds},
       {"start-where",
        "frozen plan, thumbnail, --where",
        {"thumbnail"},
@@ -213,60 +219,84 @@ struct Recipes {
   int thumbnail_version = 1;
 };
 
+// One asset's rows as the library has them; the sinks write them to a backend.
+struct AssetRow {
+  std::string id;
+  std::string owner;
+  std::string sha256;
+  std::string cid;
+  int64_t size_bytes = 0;
+  std::string original_key;
+  std::string original_name;
+  std::string source_uri;
+  std::string status;
+  double duration = 0;
+  int64_t created = 0;
+};
+
+struct DerivativeRow {
+  std::string asset_id;
+  std::string stage;
+  int version = 0;
+  std::string recipe;
+  std::string state;
+  bool current = false;
+  std::string metadata;
+  std::string blobs;
+  int64_t finished = 0;
+};
+
+class LibrarySink {
+ public:
+  virtual ~LibrarySink() = default;
+  virtual Result<void> Asset(const AssetRow& row) = 0;
+  virtual Result<void> Derivative(const DerivativeRow& row) = 0;
+};
+
 class LibraryWriter {
  public:
-  LibraryWriter(catalog::SqliteConnection& db, Recipes recipes)
-      : db_(db), recipes_(std::move(recipes)) {}
+  LibraryWriter(LibrarySink& sink, Recipes recipes) : sink_(sink), recipes_(std::move(recipes)) {}
 
   Result<void> Asset(int64_t i) {
-    const std::string owner = fmt::format("owner{}", i % kOwners);
+    AssetRow asset;
+    asset.owner = fmt::format("owner{}", i % kOwners);
     const Sha256Digest sha = Sha256Of(fmt::format("reprise bench asset {}", i));
-    const std::string id = AssetIdFor(owner, sha);
-    const int64_t created = kEpoch + i * 1'000'003;  // about one asset a second
-    const double duration = 1 + static_cast<double>((i * 7919) % 240) + 0.25;
+    asset.id = AssetIdFor(asset.owner, sha);
+    asset.created = kEpoch + i * 1'000'003;  // about one asset a second
+    asset.duration = 1 + static_cast<double>((i * 7919) % 240) + 0.25;
     const int64_t kind_of_20 = i % 20;
-    const char* status = kind_of_20 == 0 ? "pending" : kind_of_20 == 1 ? "failed" : "ready";
-    auto insert = db_.Prepare(
-        "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
-        " original_name, source_uri, status, kind, container, duration_seconds, width, height,"
-        " refs, created_at, updated_at) VALUES (?, ?, 'scan', ?, ?, ?, ?, ?, ?, ?, 'video',"
-        " 'mov,mp4,m4a,3gp,3g2,mj2', ?, 1280, 720, '{}', ?, ?)");
-    if (!insert) return Fail(std::move(insert.error()));
-    insert->BindText(id)
-        .BindText(owner)
-        .BindText(HexLower(sha))
-        .BindText(CidV1Raw(sha))
-        .BindInt64(1'000'000 + (i * 104'729) % 400'000'000)
-        .BindText("originals/" + HexLower(sha))
-        .BindText(fmt::format("clip-{:07d}.mp4", i))
-        .BindText(fmt::format("file:///library/{}/clip-{:07d}.mp4", owner, i))
-        .BindText(status)
-        .BindDouble(duration)
-        .BindInt64(created)
-        .BindInt64(created);
-    REPRISE_TRY(insert->Run());
+    asset.status = kind_of_20 == 0 ? "pending" : kind_of_20 == 1 ? "failed" : "ready";
+    asset.sha256 = HexLower(sha);
+    asset.cid = CidV1Raw(sha);
+    asset.size_bytes = 1'000'000 + (i * 104'729) % 400'000'000;
+    asset.original_key = "originals/" + asset.sha256;
+    asset.original_name = fmt::format("clip-{:07d}.mp4", i);
+    asset.source_uri = fmt::format("file:///library/{}/clip-{:07d}.mp4", asset.owner, i);
+    REPRISE_TRY(sink_.Asset(asset));
     if (kind_of_20 == 0) return {};  // missing: never processed
 
-    const int64_t done = created + 2'000'000;
-    REPRISE_TRY(Derivative(id, "probe", recipes_.probe_version, recipes_.probe, "done", true,
-                           ProbeMetadata(duration), "[]", done));
+    const std::string& id = asset.id;
+    const int64_t done = asset.created + 2'000'000;
+    REPRISE_TRY(sink_.Derivative({id, "probe", recipes_.probe_version, recipes_.probe, "done", true,
+                                  ProbeMetadata(asset.duration), "[]", done}));
     if (kind_of_20 == 1) {  // the latest thumbnail attempt of today's recipe failed
-      return Derivative(id, "thumbnail", recipes_.thumbnail_version, recipes_.thumbnail, "failed",
-                        false, "{}", "[]", done + 1);
+      return sink_.Derivative({id, "thumbnail", recipes_.thumbnail_version, recipes_.thumbnail,
+                               "failed", false, "{}", "[]", done + 1});
     }
     const std::string blobs = fmt::format(
         R"([{{"key":"assets/{}/thumbnail/thumbnail.jpg","content_type":"image/jpeg","bytes":{}}}])",
         id, 18'000 + i % 9'000);
     if (kind_of_20 == 2 || kind_of_20 == 3) {  // outdated: an older recipe's result is current
-      return Derivative(id, "thumbnail", recipes_.thumbnail_version - 1, kOldThumbnailRecipe,
-                        "done", true, R"({"width":320,"height":180})", blobs, done + 1);
+      return sink_.Derivative({id, "thumbnail", recipes_.thumbnail_version - 1, kOldThumbnailRecipe,
+                               "done", true, R"({"width":320,"height":180})", blobs, done + 1});
     }
     if (i % 160 == 4) {  // history: the older result this one replaced
-      REPRISE_TRY(Derivative(id, "thumbnail", recipes_.thumbnail_version - 1, kOldThumbnailRecipe,
-                             "done", false, R"({"width":320,"height":180})", blobs, done + 1));
+      REPRISE_TRY(
+          sink_.Derivative({id, "thumbnail", recipes_.thumbnail_version - 1, kOldThumbnailRecipe,
+                            "done", false, R"({"width":320,"height":180})", blobs, done + 1}));
     }
-    return Derivative(id, "thumbnail", recipes_.thumbnail_version, recipes_.thumbnail, "done", true,
-                      R"({"width":320,"height":180})", blobs, done + 2);
+    return sink_.Derivative({id, "thumbnail", recipes_.thumbnail_version, recipes_.thumbnail,
+                             "done", true, R"({"width":320,"height":180})", blobs, done + 2});
   }
 
  private:
@@ -281,35 +311,175 @@ class LibraryWriter {
         duration);
   }
 
-  Result<void> Derivative(const std::string& asset_id, const char* stage, int version,
-                          const std::string& recipe, const char* state, bool current,
-                          const std::string& metadata, const std::string& blobs, int64_t finished) {
-    auto insert = db_.Prepare(
-        "INSERT INTO derivatives (asset_id, stage, stage_version, recipe, params, state,"
-        " error_code, error_message, attempts, metadata, blobs, bytes, is_current, created_at,"
-        " started_at, finished_at) VALUES (?, ?, ?, ?, '{}', ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)");
+  LibrarySink& sink_;
+  Recipes recipes_;
+};
+
+constexpr std::string_view kAssetInsert =
+    "INSERT INTO assets (id, owner, source, sha256, cid, size_bytes, original_key,"
+    " original_name, source_uri, status, kind, container, duration_seconds, width, height,"
+    " refs, created_at, updated_at)";
+constexpr std::string_view kDerivativeInsert =
+    "INSERT INTO derivatives (asset_id, stage, stage_version, recipe, params, state,"
+    " error_code, error_message, attempts, metadata, blobs, bytes, is_current, created_at,"
+    " started_at, finished_at)";
+
+// The error columns and byte count of a derivative row.
+struct DerivativeExtras {
+  std::string error_code;
+  std::string error_message;
+  int64_t bytes = 0;
+};
+DerivativeExtras ExtrasOf(const DerivativeRow& row) {
+  const bool failed = row.state == "failed";
+  return {failed ? "unsupported_media" : "", failed ? "no decodable video frame" : "",
+          row.blobs == "[]" ? 0 : 20'000};
+}
+
+class SqliteSink final : public LibrarySink {
+ public:
+  explicit SqliteSink(catalog::SqliteConnection& db) : db_(db) {}
+
+  Result<void> Asset(const AssetRow& row) override {
+    auto insert = db_.Prepare(std::string(kAssetInsert) +
+                              " VALUES (?, ?, 'scan', ?, ?, ?, ?, ?, ?, ?, 'video',"
+                              " 'mov,mp4,m4a,3gp,3g2,mj2', ?, 1280, 720, '{}', ?, ?)");
     if (!insert) return Fail(std::move(insert.error()));
-    const bool failed = std::string_view(state) == "failed";
-    insert->BindText(asset_id)
-        .BindText(stage)
-        .BindInt64(version)
-        .BindText(recipe)
-        .BindText(state)
-        .BindText(failed ? "unsupported_media" : "")
-        .BindText(failed ? "no decodable video frame" : "")
-        .BindText(metadata)
-        .BindText(blobs)
-        .BindInt64(blobs == "[]" ? 0 : 20'000)
-        .BindInt64(current ? 1 : 0)
-        .BindInt64(finished - 500'000)
-        .BindInt64(finished - 400'000)
-        .BindInt64(finished);
+    insert->BindText(row.id)
+        .BindText(row.owner)
+        .BindText(row.sha256)
+        .BindText(row.cid)
+        .BindInt64(row.size_bytes)
+        .BindText(row.original_key)
+        .BindText(row.original_name)
+        .BindText(row.source_uri)
+        .BindText(row.status)
+        .BindDouble(row.duration)
+        .BindInt64(row.created)
+        .BindInt64(row.created);
     return insert->Run();
   }
 
+  Result<void> Derivative(const DerivativeRow& row) override {
+    auto insert = db_.Prepare(std::string(kDerivativeInsert) +
+                              " VALUES (?, ?, ?, ?, '{}', ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return Fail(std::move(insert.error()));
+    const DerivativeExtras extras = ExtrasOf(row);
+    insert->BindText(row.asset_id)
+        .BindText(row.stage)
+        .BindInt64(row.version)
+        .BindText(row.recipe)
+        .BindText(row.state)
+        .BindText(extras.error_code)
+        .BindText(extras.error_message)
+        .BindText(row.metadata)
+        .BindText(row.blobs)
+        .BindInt64(extras.bytes)
+        .BindInt64(row.current ? 1 : 0)
+        .BindInt64(row.finished - 500'000)
+        .BindInt64(row.finished - 400'000)
+        .BindInt64(row.finished);
+    return insert->Run();
+  }
+
+ private:
   catalog::SqliteConnection& db_;
-  Recipes recipes_;
 };
+
+// Rows go to PostgreSQL in batches: each batch one INSERT ... SELECT over
+// jsonb_to_recordset, assets before their derivatives (the foreign key).
+class PgSink final : public LibrarySink {
+ public:
+  explicit PgSink(pqxx::work& tx) : tx_(tx) {}
+
+  Result<void> Asset(const AssetRow& row) override {
+    assets_.push_back({{"id", row.id},
+                       {"owner", row.owner},
+                       {"sha256", row.sha256},
+                       {"cid", row.cid},
+                       {"size_bytes", row.size_bytes},
+                       {"original_key", row.original_key},
+                       {"original_name", row.original_name},
+                       {"source_uri", row.source_uri},
+                       {"status", row.status},
+                       {"duration", row.duration},
+                       {"created", row.created}});
+    if (assets_.size() >= kBatch) Flush();
+    return {};
+  }
+
+  Result<void> Derivative(const DerivativeRow& row) override {
+    const DerivativeExtras extras = ExtrasOf(row);
+    derivatives_.push_back({{"asset_id", row.asset_id},
+                            {"stage", row.stage},
+                            {"version", row.version},
+                            {"recipe", row.recipe},
+                            {"state", row.state},
+                            {"error_code", extras.error_code},
+                            {"error_message", extras.error_message},
+                            {"metadata", row.metadata},
+                            {"blobs", row.blobs},
+                            {"bytes", extras.bytes},
+                            {"current", row.current ? 1 : 0},
+                            {"finished", row.finished}});
+    return {};
+  }
+
+  void Flush() {
+    if (!assets_.empty()) {
+      tx_.exec_params(std::string(kAssetInsert) +
+                          " SELECT id, owner, 'scan', sha256, cid, size_bytes, original_key,"
+                          " original_name, source_uri, status, 'video', 'mov,mp4,m4a,3gp,3g2,mj2',"
+                          " duration, 1280, 720, '{}', created, created FROM jsonb_to_recordset($1)"
+                          " AS x(id text, owner text, sha256 text, cid text, size_bytes bigint,"
+                          " original_key text, original_name text, source_uri text, status text,"
+                          " duration double precision, created bigint)",
+                      assets_.dump());
+    }
+    if (!derivatives_.empty()) {
+      tx_.exec_params(std::string(kDerivativeInsert) +
+                          " SELECT asset_id, stage, version, recipe, '{}', state, error_code,"
+                          " error_message, 1, metadata, blobs, bytes, current, finished - 500000,"
+                          " finished - 400000, finished FROM jsonb_to_recordset($1)"
+                          " AS x(asset_id text, stage text, version integer, recipe text,"
+                          " state text, error_code text, error_message text, metadata text,"
+                          " blobs text, bytes bigint, current integer, finished bigint)",
+                      derivatives_.dump());
+    }
+    assets_ = nlohmann::json::array();
+    derivatives_ = nlohmann::json::array();
+  }
+
+ private:
+  static constexpr size_t kBatch = 5000;
+  pqxx::work& tx_;
+  nlohmann::json assets_ = nlohmann::json::array();
+  nlohmann::json derivatives_ = nlohmann::json::array();
+};
+
+bool IsPostgres(const std::string& url) {
+  return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+}
+
+Recipes TodaysRecipes() {
+  auto registry = BuiltinRegistry();
+  return {registry.Recipe("probe"), registry.Recipe("thumbnail"), registry.Find("probe")->Version(),
+          registry.Find("thumbnail")->Version()};
+}
+
+// Refuses a catalog that holds some assets but not `assets` of them.
+bool Reusable(const std::string& where, int64_t existing, int64_t assets) {
+  if (existing == assets) {
+    fmt::print(stderr, "reusing {} ({} assets)\n", where, existing);
+    return true;
+  }
+  if (existing != 0) {
+    fmt::print(stderr, "{} holds {} assets, not {}: use another catalog\n", where, existing,
+               assets);
+    std::exit(2);
+  }
+  return false;
+}
 
 Result<int64_t> CountAssets(catalog::SqliteConnection& db) {
   auto count = db.Prepare("SELECT COUNT(*) FROM assets");
@@ -319,25 +489,14 @@ Result<int64_t> CountAssets(catalog::SqliteConnection& db) {
   return count->Int64(0);
 }
 
-// Makes the catalog, or checks that the one in `path` already holds `assets` assets.
-void MakeLibrary(const std::string& path, int64_t assets) {
+// Makes the SQLite catalog, or checks that the one in `path` already holds `assets` assets.
+void MakeSqliteLibrary(const std::string& path, int64_t assets) {
   {
     SystemClock clock;
     OrDie(catalog::SqliteCatalog::Open(path, clock), "cannot open catalog " + path);
   }
   auto db = OrDie(catalog::SqliteConnection::Open(path), "cannot open " + path);
-  int64_t existing = OrDie(CountAssets(*db), "counting assets");
-  if (existing == assets) {
-    fmt::print(stderr, "reusing {} ({} assets)\n", path, existing);
-    return;
-  }
-  if (existing != 0) {
-    fmt::print(stderr, "{} holds {} assets, not {}: use another --dir\n", path, existing, assets);
-    std::exit(2);
-  }
-  auto registry = BuiltinRegistry();
-  Recipes recipes{registry.Recipe("probe"), registry.Recipe("thumbnail"),
-                  registry.Find("probe")->Version(), registry.Find("thumbnail")->Version()};
+  if (Reusable(path, OrDie(CountAssets(*db), "counting assets"), assets)) return;
   // For the filling only: a big page cache and no syncs. The measured processes open the
   // file afresh with the catalog's own settings.
   OrDie(db->Exec("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288;"), "pragmas");
@@ -345,7 +504,8 @@ void MakeLibrary(const std::string& path, int64_t assets) {
   {
     auto transaction =
         OrDie(catalog::Transaction::Begin(*db, catalog::Transaction::Mode::kImmediate), "begin");
-    LibraryWriter writer(*db, recipes);
+    SqliteSink sink(*db);
+    LibraryWriter writer(sink, TodaysRecipes());
     for (int64_t i = 0; i < assets; ++i) OrDie(writer.Asset(i), "inserting asset");
     OrDie(transaction.Commit(), "commit");
   }
@@ -354,9 +514,46 @@ void MakeLibrary(const std::string& path, int64_t assets) {
              static_cast<double>(std::filesystem::file_size(path)) / 1e6);
 }
 
+// The same on PostgreSQL at `url` (schema by PostgresCatalog::Open), then ANALYZE.
+void MakePgLibrary(const std::string& url, int64_t assets) {
+  {
+    SystemClock clock;
+    OrDie(catalog::PostgresCatalog::Open(url, clock), "cannot open catalog " + url);
+  }
+  pqxx::connection connection(url);
+  {
+    pqxx::work tx(connection);
+    if (Reusable(url, tx.exec1("SELECT COUNT(*) FROM assets")[0].as<int64_t>(), assets)) return;
+  }
+  auto start = SteadyClock::now();
+  {
+    pqxx::work tx(connection);
+    PgSink sink(tx);
+    LibraryWriter writer(sink, TodaysRecipes());
+    for (int64_t i = 0; i < assets; ++i) OrDie(writer.Asset(i), "inserting asset");
+    sink.Flush();
+    tx.commit();
+  }
+  pqxx::nontransaction after(connection);
+  after.exec0("VACUUM ANALYZE");  // as autovacuum leaves a loaded table: index-only scans
+  fmt::print(stderr, "filled {} assets in {:.1f} s ({:.0f} MB)\n", assets, SecondsSince(start),
+             after.exec1("SELECT pg_database_size(current_database())")[0].as<double>() / 1e6);
+}
+
 // ---- One phase, in a child process -----------------------------------------------------
 
-void RemoveBackfill(const std::string& path, int64_t id) {
+// Deletes the backfill with its plan, so every run starts from the same rows.
+void RemoveBackfill(const Options& options, int64_t id) {
+  if (IsPostgres(options.catalog)) {
+    pqxx::connection connection(options.catalog);
+    pqxx::work tx(connection);
+    tx.exec_params0("DELETE FROM backfill_items WHERE backfill_id = $1", id);
+    tx.exec_params0("DELETE FROM backfills WHERE id = $1", id);
+    tx.commit();
+    pqxx::nontransaction(connection).exec0("VACUUM ANALYZE backfill_items");
+    return;
+  }
+  const std::string path = options.catalog;
   auto db = OrDie(catalog::SqliteConnection::Open(path), "cannot open " + path);
   auto transaction =
       OrDie(catalog::Transaction::Begin(*db, catalog::Transaction::Mode::kImmediate), "begin");
@@ -370,6 +567,13 @@ void RemoveBackfill(const std::string& path, int64_t id) {
   OrDie(db->Exec("PRAGMA wal_checkpoint(TRUNCATE)"), "checkpoint");
 }
 
+std::unique_ptr<catalog::Catalog> OpenCatalog(const std::string& where, const Clock& clock) {
+  if (IsPostgres(where)) {
+    return OrDie(catalog::PostgresCatalog::Open(where, clock), "cannot open catalog");
+  }
+  return OrDie(catalog::SqliteCatalog::Open(where, clock), "cannot open catalog");
+}
+
 int RunChild(const Options& options) {
   auto phases = AllPhases();
   auto phase = std::find_if(phases.begin(), phases.end(),
@@ -379,11 +583,10 @@ int RunChild(const Options& options) {
     return 2;
   }
   const std::filesystem::path dir = options.dir;
-  const std::string path = dir / "catalog.db";
   int64_t backfill_id = 0;
   {
     SystemClock clock;
-    auto catalog = OrDie(catalog::SqliteCatalog::Open(path, clock), "cannot open catalog");
+    auto catalog = OpenCatalog(options.catalog, clock);
     auto blobs = OrDie(blob::FsBlobStore::Open((dir / "blobs").string()), "blob store");
     auto registry = BuiltinRegistry();
     backfill::Service service(*catalog, *blobs, registry, clock, MakeNullLogger(), {}, 2);
@@ -415,7 +618,7 @@ int RunChild(const Options& options) {
         start_seconds, start_cpu, ready_kib, StatusKiB("VmHWM"));
   }
   std::fflush(stdout);
-  if (backfill_id != 0) RemoveBackfill(path, backfill_id);
+  if (backfill_id != 0) RemoveBackfill(options, backfill_id);
   return 0;
 }
 
@@ -448,7 +651,8 @@ Figures RunPhase(const Options& options, const Phase& phase) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    std::vector<std::string> args = {options.self_exe, "--child", phase.name, "--dir", options.dir};
+    std::vector<std::string> args = {options.self_exe, "--child",   phase.name,     "--dir",
+                                     options.dir,      "--catalog", options.catalog};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -541,7 +745,12 @@ int Run(Options options) {
   }
   std::filesystem::create_directories(dir);
   options.dir = std::filesystem::absolute(dir).string();
-  MakeLibrary((dir / "catalog.db").string(), options.assets);
+  if (options.catalog.empty()) options.catalog = (dir / "catalog.db").string();
+  if (IsPostgres(options.catalog)) {
+    MakePgLibrary(options.catalog, options.assets);
+  } else {
+    MakeSqliteLibrary(options.catalog, options.assets);
+  }
 
   std::vector<Phase> phases;
   for (auto& phase : AllPhases()) {
@@ -564,7 +773,8 @@ int Run(Options options) {
 
 int main(int argc, char** argv) {
   reprise::bench::Options options;
-  CLI::App app{"Backfill planning (dry run, frozen plan) over synthetic assets on SQLite."};
+  CLI::App app{
+      "Backfill planning (dry run, frozen plan) over synthetic assets on SQLite or PostgreSQL."};
   app.add_option("--assets", options.assets, "assets in the library")->check(CLI::PositiveNumber);
   app.add_option("--runs", options.runs, "runs of every phase")->check(CLI::PositiveNumber);
   app.add_option("--dir", options.dir,
@@ -575,6 +785,9 @@ int main(int argc, char** argv) {
       "comma-separated: "
       "dry,dry-two-stages,dry-all-stages,dry-where,start,start-two-stages,start-all-stages,"
       "start-where,start-mode-all (default: all)");
+  app.add_option("--catalog", options.catalog,
+                 "a postgres:// URL, or a SQLite file (default: DIR/catalog.db); filled when it"
+                 " holds no assets, reused when it holds --assets assets");
   app.add_option("--child", options.child, "internal: run one phase")->group("");
   CLI11_PARSE(app, argc, argv);
   std::error_code ec;

@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "catalog/backfill_dispatch.h"
+#include "catalog/pair_chunk.h"
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
@@ -16,17 +18,13 @@ std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
 // How a backfill scan reads the catalog (bench/backfill_plan.cc, docs/PERFORMANCE.md).
 //
 // The outer walk reads the assets of the filter in plan order, (created_at, id), which
-// the assets_created index gives without a sort. It is cut into chunks of kScanChunk
-// assets, and for each chunk one lookup per table fetches what decides each (asset,
-// stage) pair's status (types.h StageStatus): the derivative rows — the current row C,
-// the latest finished attempt R of any recipe and L of today's recipe —, the active
-// job stages, and quarantine entries. Each lookup descends its index once per asset (or
-// content), not once per pair, and takes the keys sorted so neighbouring descents share
-// pages. derivatives_history covers every column read here (migration 4), so no table
-// row is fetched: those fetches, at random rowids, were most of a million-asset dry run.
-// C++ sorts the rows out to the pairs. Pairs are visited in plan order and stage order;
-// memory is bounded by the chunk.
-constexpr size_t kScanChunk = 4096;
+// the assets_created index gives without a sort. It is cut into PairChunks, and for each
+// chunk one lookup per table fetches what decides each (asset, stage) pair's status: the
+// derivative rows, the active job stages, and quarantine entries. Each lookup descends
+// its index once per asset (or content), not once per pair, and takes the keys sorted
+// so neighbouring descents share pages. derivatives_history covers every column read
+// here (migration 4), so no table row is fetched: those fetches, at random rowids, were
+// most of a million-asset dry run. PairChunk sorts the rows out to the pairs.
 
 SqlQuery ScanAssetsQuery(const AssetFilter& filter) {
   SqlQuery conditions = AssetConditions(filter);
@@ -53,11 +51,23 @@ constexpr std::string_view kChunkQuarantine =
     " SELECT keys.n, q.stage, q.recipe FROM keys CROSS JOIN quarantine q"
     " WHERE q.sha256 = keys.key";
 
+// Columns 5..7 of a kChunkDerivatives row, read only when PairChunk asks.
+class RowDetails final : public PairChunk::Details {
+ public:
+  explicit RowDetails(const Statement& row) : row_(row) {}
+  [[nodiscard]] std::string_view State() const override { return row_.TextView(5); }
+  [[nodiscard]] std::string_view SkipReason() const override { return row_.TextView(6); }
+  [[nodiscard]] std::string_view ErrorCode() const override { return row_.TextView(7); }
+
+ private:
+  const Statement& row_;
+};
+
 class PairScanner {
  public:
   PairScanner(SqliteConnection& db, const std::vector<StageRecipe>& stages,
               const Catalog::PairVisitor& visit)
-      : db_(db), stages_(stages), visit_(visit) {}
+      : db_(db), chunk_(stages), visit_(visit) {}
 
   // False when the visitor stopped the scan.
   Result<bool> Run(const AssetFilter& filter) {
@@ -76,14 +86,13 @@ class PairScanner {
     select->BindAll(query.binds);
     bool more = true;
     REPRISE_TRY(select->ForEachRow([&](const Statement& asset) -> Result<bool> {
-      chunk_.push_back(
-          ChunkAsset{asset.Text(0), asset.Int64(1), asset.OptionalDouble(2), asset.Text(3)});
-      if (chunk_.size() < kScanChunk) return true;
+      chunk_.Add({asset.Text(0), asset.Int64(1), asset.OptionalDouble(2), asset.Text(3)});
+      if (!chunk_.Full()) return true;
       auto flushed = Flush();
       if (flushed) more = *flushed;
       return flushed;
     }));
-    if (more && !chunk_.empty()) {
+    if (more && !chunk_.Empty()) {
       auto flushed = Flush();
       if (!flushed) return Fail(std::move(flushed.error()));
       more = *flushed;
@@ -92,219 +101,46 @@ class PairScanner {
   }
 
  private:
-  struct ChunkAsset {
-    std::string id;
-    int64_t created_at = 0;
-    std::optional<double> duration_seconds;
-    std::string sha256;
-  };
-
-  // What the lookups found for one pair; turned into a StagePair when visited.
-  struct Slot {
-    static constexpr int kNone = -1;
-    static constexpr int kTodays = -2;
-    int current = kNone;  // kTodays, or an index into other_recipes_
-    int result = kNone;   // the same, for the latest result of any recipe
-    int64_t result_id = 0;
-    std::optional<DerivativeState> latest;
-    int64_t latest_id = 0;
-    std::string latest_skip_reason;
-    std::string latest_error_code;
-    bool quarantined = false;
-    bool active = false;
-  };
-
-  // Keys sorted for one lookup: `keys` the JSON array sent, `runs[n]..runs[n+1]` the
-  // positions in `order` (chunk indexes) that share key n.
-  struct SortedKeys {
-    std::string keys;
-    std::vector<size_t> order;
-    std::vector<size_t> runs;
-  };
-
-  SortedKeys Sort(std::string ChunkAsset::*key) const {
-    SortedKeys sorted;
-    sorted.order.reserve(chunk_.size());
-    for (size_t i = 0; i < chunk_.size(); ++i) sorted.order.push_back(i);
-    std::sort(sorted.order.begin(), sorted.order.end(),
-              [&](size_t x, size_t y) { return chunk_[x].*key < chunk_[y].*key; });
-    std::vector<std::string_view> keys;
-    for (size_t i = 0; i < sorted.order.size(); ++i) {
-      const std::string& value = chunk_[sorted.order[i]].*key;
-      if (!keys.empty() && value == keys.back()) continue;
-      keys.emplace_back(value);
-      sorted.runs.push_back(i);
-    }
-    sorted.runs.push_back(sorted.order.size());
-    sorted.keys = nlohmann::json(keys).dump();
-    return sorted;
-  }
-
   // Looks the chunk's pairs up and visits them; false when the visitor stopped.
   Result<bool> Flush() {
-    slots_.assign(chunk_.size() * stages_.size(), Slot{});
-    other_recipes_.clear();
-    SortedKeys ids = Sort(&ChunkAsset::id);
-    REPRISE_TRY(
-        Lookup(kChunkDerivatives, ids, [this](Slot& slot, size_t stage, const Statement& row) {
-          return AddDerivative(slot, stage, row);
-        }));
+    const PairChunk::Keys ids = chunk_.AssetIds();
+    REPRISE_TRY(Lookup(kChunkDerivatives, ids, [&](size_t n, const Statement& row) {
+      const RowDetails details(row);
+      return chunk_.AddDerivative(ids, n, row.TextView(1), row.Int64(2), row.TextView(3),
+                                  row.Int64(4) != 0, details);
+    }));
     if (any_active_) {
-      REPRISE_TRY(
-          Lookup(kChunkActive, ids, [](Slot& slot, size_t, const Statement&) -> Result<void> {
-            slot.active = true;
-            return {};
-          }));
+      REPRISE_TRY(Lookup(kChunkActive, ids, [&](size_t n, const Statement& row) {
+        return chunk_.MarkActive(ids, n, row.TextView(1));
+      }));
     }
     if (any_quarantine_) {
-      REPRISE_TRY(Lookup(kChunkQuarantine, Sort(&ChunkAsset::sha256),
-                         [this](Slot& slot, size_t stage, const Statement& row) -> Result<void> {
-                           if (row.Text(2) == stages_[stage].recipe) slot.quarantined = true;
-                           return {};
-                         }));
+      const PairChunk::Keys contents = chunk_.Contents();
+      REPRISE_TRY(Lookup(kChunkQuarantine, contents, [&](size_t n, const Statement& row) {
+        return chunk_.MarkQuarantined(contents, n, row.TextView(1), row.TextView(2));
+      }));
     }
-    for (size_t i = 0; i < chunk_.size(); ++i) {
-      visiting_.asset_id.assign(chunk_[i].id);
-      visiting_.created_at = chunk_[i].created_at;
-      visiting_.duration_seconds = chunk_[i].duration_seconds;
-      for (size_t s = 0; s < stages_.size(); ++s) {
-        const Slot& slot = slots_[i * stages_.size() + s];
-        visiting_.stage_index = s;
-        AssignRecipe(visiting_.current_recipe, slot.current, s);
-        AssignRecipe(visiting_.result_recipe, slot.result, s);
-        visiting_.latest = slot.latest;
-        visiting_.latest_skip_reason.assign(slot.latest_skip_reason);
-        visiting_.latest_error_code.assign(slot.latest_error_code);
-        visiting_.quarantined = slot.quarantined;
-        visiting_.active = slot.active;
-        if (!visit_(visiting_)) return false;
-      }
-    }
-    chunk_.clear();
-    return true;
+    return chunk_.Visit(visit_);
   }
 
-  // Runs one chunk lookup; `apply` gets, per row and per asked stage the row's stage
-  // names (a stage may be asked twice), the slot of every asset with the row's key.
+  // Runs one chunk lookup, handing each row with its key position to `apply`.
   template <class Apply>
-  Result<void> Lookup(std::string_view sql, const SortedKeys& sorted, Apply&& apply) {
+  Result<void> Lookup(std::string_view sql, const PairChunk::Keys& keys, Apply&& apply) {
     auto select = db_.Prepare(sql);
     if (!select) return Fail(std::move(select.error()));
-    select->BindText(sorted.keys);
-    const size_t stage_count = stages_.size();
+    select->BindText(keys.json);
     return select->ForEachRow([&](const Statement& row) -> Result<bool> {
-      auto n = static_cast<size_t>(row.Int64(0));
-      if (n + 1 >= sorted.runs.size()) {
-        return Fail(ErrorCode::kInternal, "backfill scan: a lookup row out of range");
-      }
-      std::string_view stage = row.TextView(1);
-      for (size_t s = 0; s < stage_count; ++s) {
-        if (stages_[s].stage != stage) continue;
-        for (size_t i = sorted.runs[n]; i < sorted.runs[n + 1]; ++i) {
-          REPRISE_TRY(apply(slots_[sorted.order[i] * stage_count + s], s, row));
-        }
-      }
+      REPRISE_TRY(apply(static_cast<size_t>(row.Int64(0)), row));
       return true;
     });
   }
 
-  // Sets `recipe` from a Slot's recipe reference (kNone, kTodays or an index).
-  void AssignRecipe(std::string& recipe, int ref, size_t stage) const {
-    if (ref == Slot::kTodays) {
-      recipe.assign(stages_[stage].recipe);
-    } else if (ref >= 0) {
-      recipe.assign(other_recipes_[static_cast<size_t>(ref)]);
-    } else {
-      recipe.clear();
-    }
-  }
-
-  // A row of kChunkDerivatives: C sets the current recipe whatever its state; the finished
-  // attempt with the highest id so far is the latest result R (any recipe), and among
-  // those of today's recipe L.
-  Result<void> AddDerivative(Slot& slot, size_t stage, const Statement& row) {
-    std::string_view recipe = row.TextView(3);
-    const bool todays = recipe == stages_[stage].recipe;
-    int ref = Slot::kNone;  // the row's recipe, kept once for C and R
-    auto recipe_ref = [&] {
-      if (ref == Slot::kNone) {
-        ref = todays ? Slot::kTodays : static_cast<int>(other_recipes_.size());
-        if (!todays) other_recipes_.emplace_back(recipe);
-      }
-      return ref;
-    };
-    if (row.Int64(4) != 0) slot.current = recipe_ref();
-    const int64_t id = row.Int64(2);
-    if (id <= slot.result_id && (!todays || id <= slot.latest_id)) return {};
-    auto state = ParseDerivativeState(row.TextView(5));
-    if (!state) return Fail(std::move(state.error()));
-    if (*state != DerivativeState::kDone && *state != DerivativeState::kFailed &&
-        *state != DerivativeState::kSkipped) {
-      return {};
-    }
-    if (id > slot.result_id) {
-      slot.result_id = id;
-      slot.result = recipe_ref();
-    }
-    if (!todays || id <= slot.latest_id) return {};
-    slot.latest_id = id;
-    slot.latest = *state;
-    slot.latest_skip_reason.assign(row.TextView(6));
-    slot.latest_error_code.assign(row.TextView(7));
-    return {};
-  }
-
   SqliteConnection& db_;
-  const std::vector<StageRecipe>& stages_;
+  PairChunk chunk_;
   const Catalog::PairVisitor& visit_;
   bool any_quarantine_ = false;
   bool any_active_ = false;
-  std::vector<ChunkAsset> chunk_;
-  std::vector<Slot> slots_;                 // chunk_.size() x stages_.size(), asset-major
-  std::vector<std::string> other_recipes_;  // C's and R's recipes other than today's
-  StagePair visiting_;                      // reused: its strings keep their buffers
 };
-
-// A pending item of a backfill, as Dispatch collects it.
-struct PendingItem {
-  int64_t rowid = 0;
-  std::string stage;
-  bool forced = false;
-};
-
-// One job for an asset's pending items: the unforced stages, then the forced ones merged
-// into the same job (NewJob::force covers every stage of one call).
-Result<EnqueueResult> EnqueueItems(SqliteJobs& jobs, int64_t backfill_id,
-                                   const std::string& asset_id,
-                                   const std::vector<PendingItem>& items,
-                                   const DispatchRequest& request) {
-  EnqueueResult enqueued;
-  for (bool forced : {false, true}) {
-    NewJob job;
-    job.asset_id = asset_id;
-    for (const auto& item : items) {
-      if (item.forced == forced) job.stages.push_back(item.stage);
-    }
-    if (job.stages.empty()) continue;
-    job.priority = request.priority;
-    job.max_attempts = request.max_attempts;
-    job.backfill_id = backfill_id;
-    job.force = forced;
-    job.keep_status = !request.mark_processing;
-    auto part = jobs.Enqueue(job);
-    if (!part) return Fail(std::move(part.error()));
-    if (part->job_id != 0) enqueued.job_id = part->job_id;
-    enqueued.enqueued.insert(enqueued.enqueued.end(), part->enqueued.begin(), part->enqueued.end());
-  }
-  return enqueued;
-}
-
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
-}
 
 }  // namespace
 
@@ -499,7 +335,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   if (request.max_active > 0) budget = std::min<int64_t>(budget, request.max_active - *active);
   // The pending items of the next assets, collected before anything changes (the scan
   // walks the index the updates below rewrite).
-  std::vector<std::pair<std::string, std::vector<PendingItem>>> assets;
+  std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
   {
     auto select = db_.Prepare(
         "SELECT rowid, asset_id, stage, reason FROM backfill_items"
@@ -513,13 +349,10 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
       std::string asset_id = select->Text(1);
       if (assets.empty() || assets.back().first != asset_id) {
         if (static_cast<int64_t>(assets.size()) >= budget) break;
-        assets.emplace_back(asset_id, std::vector<PendingItem>{});
+        assets.emplace_back(asset_id, std::vector<PendingBackfillItem>{});
       }
-      const std::string reason = select->Text(3);
-      bool forced = request.force ||
-                    std::find(request.force_reasons.begin(), request.force_reasons.end(), reason) !=
-                        request.force_reasons.end();
-      assets.back().second.push_back({select->Int64(0), select->Text(2), forced});
+      assets.back().second.push_back(
+          {select->Int64(0), select->Text(2), ForcedFor(request, select->TextView(3))});
     }
   }
   DispatchResult result;
@@ -534,7 +367,8 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   }
   SqliteJobs jobs(db_, now_);
   for (const auto& [asset_id, items] : assets) {
-    auto job = EnqueueItems(jobs, id, asset_id, items, request);
+    auto job = EnqueueBackfillItems([&](const NewJob& part) { return jobs.Enqueue(part); }, id,
+                                    asset_id, items, request);
     if (!job) return Fail(std::move(job.error()));
     const EnqueueResult& enqueued = *job;
     for (const auto& item : items) {
@@ -551,7 +385,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
           .BindText(queued ? "" : "already_active")
           .BindInt64(now_)
           .BindInt64(newest_derivative)
-          .BindInt64(item.rowid);
+          .BindInt64(item.key);
       REPRISE_TRY(update->Run());
       ++(queued ? result.items_queued : result.items_skipped);
     }
@@ -773,24 +607,12 @@ Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
       .BindInt64(query.alone ? samples * kLookBack : samples)
       .BindInt64(query.alone ? 1 : 0)
       .BindInt64(samples);
-  std::vector<double> seconds;
-  std::vector<double> per_minute;
-  std::vector<double> bytes;
+  StageHistorySamples history;
   REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-    double run = static_cast<double>(select->Int64(0)) / 1e6;
-    seconds.push_back(run);
-    bytes.push_back(static_cast<double>(select->Int64(1)));
-    if (auto duration = select->OptionalDouble(2); duration && *duration > 0) {
-      per_minute.push_back(run / (*duration / 60.0));
-    }
+    history.Add(select->Int64(0), select->Int64(1), select->OptionalDouble(2));
     return true;
   }));
-  StageHistory history;
-  history.samples = static_cast<int64_t>(seconds.size());
-  history.median_seconds = Median(seconds);
-  history.median_seconds_per_media_minute = Median(per_minute);
-  history.median_bytes = Median(bytes);
-  return history;
+  return history.Medians();
 }
 
 Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_id,
@@ -821,9 +643,7 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
     }));
   }
   for (const auto& item : held) {
-    std::string outcome;
-    std::string skip_reason;
-    std::string code;
+    std::optional<ItemAttempt> attempt;
     auto latest = db.Prepare(
         "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ? AND stage = ?"
         " AND id > ? AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1");
@@ -831,43 +651,27 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
     latest->BindText(item.asset_id).BindText(item.stage).BindInt64(item.after_derivative);
     auto row = latest->Step();
     if (!row) return Fail(std::move(row.error()));
-    if (*row) {
-      std::string state = latest->Text(0);
-      outcome = state == "done" ? "processed" : state;
-      skip_reason = latest->Text(1);
-      code = latest->Text(2);
-    }
+    if (*row) attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
     REPRISE_TRY(latest->Run());
-    if (outcome.empty()) {
-      // Nothing ran for it: current by now (built meanwhile), or the job ended first.
+    bool is_current = false;
+    if (!attempt) {
       auto current = db.Prepare(
           "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
       if (!current) return Fail(std::move(current.error()));
       current->BindText(item.asset_id).BindText(item.stage);
       auto found = current->Step();
       if (!found) return Fail(std::move(found.error()));
-      bool is_current = *found && current->Text(0) == item.to_recipe;
+      is_current = *found && current->Text(0) == item.to_recipe;
       REPRISE_TRY(current->Run());
-      if (is_current && job_state != JobState::kCancelled) {
-        outcome = "skipped";
-        skip_reason = "current";
-      } else if (job_state == JobState::kCancelled) {
-        outcome = "cancelled";
-      } else if (job_state == JobState::kFailed) {
-        outcome = "failed";
-        code = std::string(error_code.empty() ? "internal" : error_code);
-      } else {
-        outcome = "skipped";
-        skip_reason = "not_due";  // quarantined or otherwise not run by the worker
-      }
     }
+    const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
     auto update = db.Prepare(
         "UPDATE backfill_items SET outcome = ?, skip_reason = ?, error_code = ?, updated_at = ?"
         " WHERE rowid = ?");
     if (!update) return Fail(std::move(update.error()));
-    update->BindText(outcome)
-        .BindText(skip_reason)
-        .BindText(code)
+    update->BindText(end.outcome)
+        .BindText(end.skip_reason)
+        .BindText(end.error_code)
         .BindInt64(now)
         .BindInt64(item.rowid);
     REPRISE_TRY(update->Run());
