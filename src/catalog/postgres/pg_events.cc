@@ -39,7 +39,8 @@ json CountOutcomes(PgContext& c, int64_t backfill_id) {
 }  // namespace
 
 Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
-  if (c.newest_event == 0) Exec(c.tx, "SELECT pg_advisory_xact_lock($1)", kEventLock);
+  if (!c.change.Has(ChangeTopic::kEvents))
+    Exec(c.tx, "SELECT pg_advisory_xact_lock($1)", kEventLock);
   event.created_at = c.now;
   auto rows = Exec(c.tx,
                    "INSERT INTO events (type, owner, asset_id, job_id, backfill_id, data,"
@@ -58,7 +59,8 @@ Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
          " (SELECT 1 FROM jsonb_array_elements_text(s.events::jsonb) e WHERE e = $2)",
          event.id, event.type, WebhookPayload(event), c.now, event.owner);
   }
-  c.newest_event = event.id;
+  c.change.Add(ChangeTopic::kEvents);
+  c.change.newest_event_id = event.id;
   return event.id;
 }
 

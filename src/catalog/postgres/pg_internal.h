@@ -24,12 +24,12 @@
 
 namespace reprise::catalog {
 
-// One transaction of the catalog: the work, "now" read when it began, and the newest
-// event id it wrote (told to the event listener after the commit).
+// One transaction of the catalog: the work, "now" read when it began, and what it queued
+// or wrote (notified at its commit, see catalog.h's "Change notifications").
 struct PgContext {
   pqxx::work& tx;
   int64_t now;
-  int64_t newest_event = 0;
+  Change change;
 };
 
 // ---- Assets and derivatives (pg_assets.cc) -------------------------------------------
@@ -141,24 +141,28 @@ class PgBackfills {
 
 // ---- The catalog's transaction wrapper ------------------------------------------------
 
+// ---- Change notifications (pg_listener.cc) ---------------------------------------------
+
+// NOTIFYs the catalog's channel with `change` (pg_listener.h) in the open transaction.
+void NotifyChange(pqxx::work& tx, const Change& change);
+
 // Database errors get the operation prepended; the catalog's own errors (not found,
 // invalid argument) already say what they are about.
 Error InContext(Error error, std::string_view context);
 
 template <class Body>
 auto PostgresCatalog::Run(PgRetry retry, const std::string& what, Body&& body) {
-  int64_t newest_event = 0;
+  Change change;
   auto result = pool_->Transact(retry, [&](pqxx::work& tx) {
-    PgContext context{tx, clock_.NowMicros()};
+    PgContext context{tx, clock_.NowMicros(), {}};
     auto answer = body(context);
-    newest_event = context.newest_event;
+    change = context.change;
+    // Delivered to every LISTENing connection when (and only if) the transaction commits.
+    if (answer && change.topics != 0) NotifyChange(tx, change);
     return answer;
   });
   if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
-  if (newest_event > 0) {
-    std::lock_guard lock(listener_mu_);
-    if (listener_) listener_(newest_event);
-  }
+  listeners_.Tell(change);
   return result;
 }
 
