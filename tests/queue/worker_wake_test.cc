@@ -141,16 +141,18 @@ TEST_F(PostgresWorkerWake, AnIdleWorkerRunsAJobQueuedThroughAnotherConnectionLon
   auto other = library_.catalog_env()->Connect(clock_);
   ASSERT_TRUE(other) << other.error().ToString();
   auto asset = library_.Ingest(samples_->H264AacMp4());
-  // Once the catalog listens it tells every topic; claims that began after that are the
-  // ones the worker's slot made awake, and it then idles until a notification comes.
+  // Once the catalog listens it tells every topic, which wakes the worker's slot: a claim
+  // begins after that (counted from here: this listener runs before the worker's, which
+  // was added later), and once it returned empty the slot idles until a notification.
   std::atomic<bool> listening{false};
   const int64_t listener = library_.catalog().AddChangeListener([&](const catalog::Change& change) {
-    if (change.topics == catalog::kAllChangeTopics) listening = true;
+    if (change.topics != catalog::kAllChangeTopics) return;
+    counter_->StartOver();
+    listening = true;
   });
   auto worker = MakeWorker();
   ASSERT_TRUE(worker->Start());
   ASSERT_TRUE(WaitUntil([&] { return listening.load(); }));
-  counter_->StartOver();
   ASSERT_TRUE(WaitUntil([&] { return counter_->claims() >= 1; }));
 
   const int64_t id = Enqueue(**other, asset.id);
