@@ -1,18 +1,23 @@
-// Queue throughput on the SQLite catalog: no-op jobs through enqueue -> claim -> finish,
-// driven through the real Catalog API (no stage runs, no media), in a temporary
-// directory. Two phases:
+// Queue throughput on the SQLite or PostgreSQL catalog: no-op jobs through enqueue ->
+// claim -> finish, driven through the real Catalog API (no stage runs, no media), in a
+// temporary directory (SQLite) or the database --catalog names (postgres://..., which
+// should be empty: bench/queue_throughput.sh makes one per run). Two phases:
 //
 //   drain   N jobs are enqueued first (the enqueue rate is reported too), then the
 //           workers claim and finish them; reports jobs/s.
 //   steady  one enqueuer and the workers run at once (the enqueuer paced at --rate jobs/s,
 //           or as fast as it can with --rate 0); reports jobs/s and the dispatch latency,
 //           the time from enqueue to claim as the catalog stamps it (a job's created_at
-//           and its claim's updated_at, both read under the write lock).
+//           and its claim's updated_at: on SQLite both read under the write lock, on
+//           PostgreSQL when each transaction begins, so there it also holds the enqueue's
+//           own commit).
 //
 // Workers are threads sharing one Catalog (what `reprise worker --concurrency N` does) or
 // forked processes with a connection each (what several `reprise worker` processes do).
-// An idle worker polls again after --idle-us; the real worker sleeps poll_seconds (1 s)
-// unless woken in-process, so this measures the queue, not the polling interval.
+// An idle worker polls again after --idle-us; with --wake it waits instead for the
+// catalog's change notification (Catalog::AddChangeListener: in-process on SQLite,
+// LISTEN/NOTIFY across processes on PostgreSQL), --idle-us being only the fallback, as
+// the real worker waits (poll_seconds, 1 s, unless notified).
 // The real worker claims one job at a time (ClaimRequest::max_jobs = 1); --batch asks
 // for more per claim. Like the worker, a busy worker finishes a job and claims its next
 // one in one transaction (Catalog::FinishJobAndClaim); --separate-finish measures the
@@ -27,10 +32,12 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <thread>
@@ -40,6 +47,7 @@
 #include <CLI/CLI.hpp>
 
 #include "catalog/catalog.h"
+#include "catalog/postgres/pg_catalog.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "core/clock.h"
 
@@ -57,8 +65,10 @@ struct Options {
   bool separate_finish = false;
   double rate = 0;  // steady phase: enqueued jobs per second, 0 = unpaced
   int idle_us = 100;
+  bool wake = false;  // idle workers wait for the catalog's notification (--idle-us: fallback)
   std::string phases = "drain,steady";
-  std::string dir;  // empty: a fresh temporary directory, removed afterwards
+  std::string dir;          // empty: a fresh temporary directory, removed afterwards
+  std::string catalog_url;  // postgres://...: that database instead of SQLite in `dir`
 };
 
 // State the workers share, in anonymous shared memory so forked workers see it too
@@ -94,14 +104,56 @@ class SharedRegion {
   Shared* shared_;
 };
 
-std::unique_ptr<Catalog> OpenOrDie(const std::string& path, const Clock& clock) {
-  auto opened = catalog::SqliteCatalog::Open(path, clock);
+bool IsPostgres(const std::string& target) {
+  return target.rfind("postgres://", 0) == 0 || target.rfind("postgresql://", 0) == 0;
+}
+
+// `target`: a PostgreSQL URL or a SQLite file.
+std::unique_ptr<Catalog> OpenOrDie(const std::string& target, const Clock& clock) {
+  auto opened = IsPostgres(target) ? catalog::PostgresCatalog::Open(target, clock)
+                                   : catalog::SqliteCatalog::Open(target, clock);
   if (!opened) {
-    fmt::print(stderr, "cannot open catalog {}: {}\n", path, opened.error().ToString());
+    fmt::print(stderr, "cannot open catalog {}: {}\n", target, opened.error().ToString());
     std::exit(3);
   }
   return std::move(*opened);
 }
+
+// What idle workers of one process wait on with --wake: the catalog's word that jobs
+// were queued.
+class Bell {
+ public:
+  explicit Bell(Catalog& catalog) : catalog_(catalog) {
+    id_ = catalog.AddChangeListener([this](const catalog::Change& change) {
+      if (!change.Has(catalog::ChangeTopic::kJobs)) return;
+      {
+        std::lock_guard lock(mu_);
+        ++rung_;
+      }
+      rang_.notify_all();
+    });
+  }
+  ~Bell() { catalog_.RemoveChangeListener(id_); }
+  Bell(const Bell&) = delete;
+  Bell& operator=(const Bell&) = delete;
+
+  uint64_t rung() {
+    std::lock_guard lock(mu_);
+    return rung_;
+  }
+  // Until rung after `seen`, or `timeout`.
+  void Wait(uint64_t seen, std::chrono::microseconds timeout) {
+    std::unique_lock lock(mu_);
+    rang_.wait_for(lock, timeout, [&] { return rung_ != seen; });
+  }
+
+ private:
+  Catalog& catalog_;
+  int64_t id_ = 0;
+  std::mutex mu_;
+  std::condition_variable rang_;
+  uint64_t rung_ = 0;  // guarded by mu_
+};
 
 std::string AssetId(int64_t i) { return fmt::format("bench{:07d}", i); }
 
@@ -135,8 +187,9 @@ void Enqueue(Catalog& catalog, int64_t i, Shared& shared) {
   }
 }
 
-// Claims and finishes jobs until `total` have finished.
-void WorkerLoop(Catalog& catalog, const std::string& worker_id, const Options& options,
+// Claims and finishes jobs until `total` have finished; idle, waits on `bell` (with
+// --wake) or sleeps --idle-us.
+void WorkerLoop(Catalog& catalog, Bell* bell, const std::string& worker_id, const Options& options,
                 int64_t total, Shared& shared) {
   while (shared.go.load() == 0) std::this_thread::yield();
   catalog::ClaimRequest request;
@@ -148,10 +201,15 @@ void WorkerLoop(Catalog& catalog, const std::string& worker_id, const Options& o
     std::vector<catalog::Job> claimed = std::move(next);
     next.clear();
     if (claimed.empty()) {
+      const uint64_t seen = bell != nullptr ? bell->rung() : 0;
       auto fresh = catalog.ClaimJobs(request);
       if (!fresh) shared.errors.fetch_add(1);
       if (!fresh || fresh->empty()) {
-        std::this_thread::sleep_for(std::chrono::microseconds(options.idle_us));
+        if (bell != nullptr) {
+          bell->Wait(seen, std::chrono::microseconds(options.idle_us));
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(options.idle_us));
+        }
         continue;
       }
       claimed = std::move(*fresh);
@@ -188,10 +246,12 @@ void RunWorkers(const std::string& path, const Options& options, int64_t total, 
   SystemClock clock;
   if (!options.processes) {
     auto catalog = OpenOrDie(path, clock);
+    auto bell = options.wake ? std::make_unique<Bell>(*catalog) : nullptr;
     std::vector<std::thread> threads;
     for (int w = 0; w < options.workers; ++w) {
       threads.emplace_back([&, w] {
-        WorkerLoop(*catalog, fmt::format("bench-{}/{}", getpid(), w), options, total, shared);
+        WorkerLoop(*catalog, bell.get(), fmt::format("bench-{}/{}", getpid(), w), options, total,
+                   shared);
       });
     }
     drive();
@@ -209,7 +269,9 @@ void RunWorkers(const std::string& path, const Options& options, int64_t total, 
     if (pid == 0) {
       {
         auto catalog = OpenOrDie(path, clock);
-        WorkerLoop(*catalog, fmt::format("bench-{}/0", getpid()), options, total, shared);
+        auto bell = options.wake ? std::make_unique<Bell>(*catalog) : nullptr;
+        WorkerLoop(*catalog, bell.get(), fmt::format("bench-{}/0", getpid()), options, total,
+                   shared);
       }
       std::fflush(stderr);
       _exit(0);
@@ -233,9 +295,11 @@ int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
 void Report(const char* phase, const Options& options, double seconds, const Shared& shared,
             bool latency) {
   fmt::print(
-      "phase={} mode={} workers={} batch={} rate={} jobs={} seconds={:.3f} jobs_per_s={:.0f}",
-      phase, options.processes ? "processes" : "threads", options.workers, options.batch,
-      options.rate, options.jobs, seconds, static_cast<double>(options.jobs) / seconds);
+      "phase={} backend={} mode={} workers={} batch={} rate={} wake={} jobs={} seconds={:.3f}"
+      " jobs_per_s={:.0f}",
+      phase, options.catalog_url.empty() ? "sqlite" : "postgres",
+      options.processes ? "processes" : "threads", options.workers, options.batch, options.rate,
+      options.wake ? 1 : 0, options.jobs, seconds, static_cast<double>(options.jobs) / seconds);
   if (latency) {
     int64_t count = std::min(shared.recorded.load(), options.jobs);
     std::vector<int64_t> sorted(shared.latency_us, shared.latency_us + count);
@@ -292,7 +356,7 @@ void Steady(const std::string& path, const Options& options) {
 
 int Run(const Options& options) {
   std::filesystem::path dir = options.dir;
-  bool temporary = dir.empty();
+  bool temporary = dir.empty() && options.catalog_url.empty();
   if (temporary) {
     std::string pattern = (std::filesystem::temp_directory_path() / "reprise-queue-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
@@ -301,7 +365,12 @@ int Run(const Options& options) {
     }
     dir = pattern;
   }
-  const std::string path = dir / "catalog.db";
+  const std::string path =
+      options.catalog_url.empty() ? std::string(dir / "catalog.db") : options.catalog_url;
+  if (!options.catalog_url.empty() && !IsPostgres(options.catalog_url)) {
+    fmt::print(stderr, "--catalog takes a postgres:// URL (SQLite: --dir)\n");
+    return 2;
+  }
   {
     SystemClock clock;
     auto catalog = OpenOrDie(path, clock);
@@ -320,7 +389,8 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   reprise::bench::Options options;
-  CLI::App app{"No-op jobs through enqueue -> claim -> finish on the SQLite catalog."};
+  CLI::App app{
+      "No-op jobs through enqueue -> claim -> finish on the SQLite or PostgreSQL catalog."};
   app.add_option("--jobs", options.jobs, "jobs per phase")->check(CLI::PositiveNumber);
   app.add_option("--workers", options.workers, "worker threads or processes")
       ->check(CLI::PositiveNumber);
@@ -332,6 +402,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--idle-us", options.idle_us, "an idle worker claims again after this long")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--wake", options.wake,
+               "idle workers wait for the catalog's change notification (--idle-us: fallback)");
+  app.add_option("--catalog", options.catalog_url,
+                 "postgres://... (an empty database) instead of SQLite in --dir");
   app.add_option("--phases", options.phases, "drain,steady");
   app.add_option("--dir", options.dir, "directory for catalog.db (default: a temporary one)");
   CLI11_PARSE(app, argc, argv);

@@ -37,9 +37,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   if (!catalog && catalog.error().code == ErrorCode::kNotFound) return Fail(catalog.error());
   if (!catalog) return Fail(catalog.error().Wrap("cannot open catalog"));
   app->catalog_ = std::move(*catalog);
-  // Live streams and the webhook runner of this process hear its commits at once.
-  app->catalog_->SetEventListener(
-      [bell = app->event_bell_.get()](int64_t newest) { bell->Ring(newest); });
+  // Live streams and the webhook runner hear committed events at once (the catalog, and
+  // with it the listener, goes before the bell).
+  app->catalog_->AddChangeListener(services::BellListener(*app->event_bell_));
   auto blobs = backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin());
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));

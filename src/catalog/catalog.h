@@ -1,5 +1,5 @@
 // Catalog: the database of assets, derivatives, jobs and backfills. Backends: SQLite
-// (catalog/sqlite, the embedded default) now, PostgreSQL later, behind this one
+// (catalog/sqlite, the embedded default) and PostgreSQL (catalog/postgres), behind this one
 // interface; nothing above it names a database.
 //
 // Every state change is one transaction. Every query that returns assets takes an
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "catalog/backfill_types.h"
+#include "catalog/change_types.h"
 #include "catalog/event_types.h"
 #include "catalog/import_types.h"
 #include "catalog/rows.h"
@@ -364,10 +365,6 @@ class Catalog {
   [[nodiscard]] virtual Result<int64_t> LatestEventId() = 0;
   // Deletes events created before `before_micros`; returns how many. Ids are never reused.
   [[nodiscard]] virtual Result<int64_t> PruneEvents(int64_t before_micros) = 0;
-  // Called with the newest id after each commit of this catalog object that wrote
-  // events (not for other processes' writes: readers poll too). Runs under the
-  // catalog's lock: it must be quick and must not call the catalog. Set it before use.
-  virtual void SetEventListener(std::function<void(int64_t newest_event_id)> listener) = 0;
 
   // kInvalidArgument for an empty url or secret, no events or an event type that
   // WebhookEventTypes() does not hold.
@@ -418,6 +415,26 @@ class Catalog {
   // Moves every identity counter up to at least its floor in `floors` (when named there)
   // and its column's highest value; never down.
   [[nodiscard]] virtual Result<void> AdvanceIdSequences(const IdSequences& floors) = 0;
+
+  // ---- Change notifications ---------------------------------------------------------------
+  // So that idle workers, live event streams, the webhook runner and import runners wake
+  // at once instead of at their next poll (catalog/change_types.h). A listener is told,
+  // after the commit, of every transaction that queued jobs (Enqueue, InsertAssetWithJob,
+  // DispatchBackfill, a kQueued outcome, ReleaseJob, ReapExpiredLeases, RetryJobs), wrote
+  // events (with the newest id) or queued imports (InsertImport, RecordWebhook, an import
+  // given back or queued for a retry):
+  // - on every backend, those of this catalog object, from the committing thread;
+  // - on PostgreSQL also those of every other connection and process: transactions
+  //   NOTIFY at commit, and the catalog LISTENs on a connection of its own, opened by the
+  //   first AddChangeListener, from its own thread. Once it listens, and again each time
+  //   it has reconnected (with backoff) after losing the server, every listener gets a
+  //   Change with every topic and no event id, because it may have missed some.
+  // SQLite hears no other process: their work is found by the readers' poll.
+  // Listeners run one at a time; they must be quick and must not call the catalog.
+  // Returns the id RemoveChangeListener takes; once that returns the listener is neither
+  // running nor called again.
+  virtual int64_t AddChangeListener(ChangeListener listener) = 0;
+  virtual void RemoveChangeListener(int64_t id) = 0;
 };
 
 }  // namespace reprise::catalog

@@ -254,9 +254,6 @@ class CatalogWrapper : public Catalog {
   [[nodiscard]] Result<int64_t> PruneEvents(int64_t before_micros) override {
     return target_.PruneEvents(before_micros);
   }
-  void SetEventListener(std::function<void(int64_t newest_event_id)> listener) override {
-    return target_.SetEventListener(std::move(listener));
-  }
   [[nodiscard]] Result<WebhookSubscription> CreateWebhookSubscription(
       const NewWebhookSubscription& subscription) override {
     return target_.CreateWebhookSubscription(subscription);
@@ -291,6 +288,10 @@ class CatalogWrapper : public Catalog {
                                                                            int limit) override {
     return target_.ListWebhookDeliveries(subscription_id, scope, limit);
   }
+  int64_t AddChangeListener(ChangeListener listener) override {
+    return target_.AddChangeListener(std::move(listener));
+  }
+  void RemoveChangeListener(int64_t id) override { target_.RemoveChangeListener(id); }
 
   [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override {
     return target_.ListTables();

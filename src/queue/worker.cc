@@ -103,6 +103,9 @@ Result<void> Worker::Start() {
   log_->info("worker {} started: {} slot(s) ({} reserved for live work), stages {}, lease {:.1f}s",
              options_.worker_id, n, reserved_slots_, CommaList(options_.stages),
              static_cast<double>(options_.lease_micros) / 1e6);
+  listener_id_ = catalog_.AddChangeListener([this](const catalog::Change& change) {
+    if (change.Has(catalog::ChangeTopic::kJobs)) Wake();
+  });
   for (int slot = 0; slot < n; ++slot) threads_.emplace_back([this, slot] { SlotLoop(slot); });
   return {};
 }
@@ -132,6 +135,7 @@ bool Worker::WaitIdle(int64_t timeout_micros) {
 }
 
 void Worker::Join() {
+  if (const int64_t id = listener_id_.exchange(0); id != 0) catalog_.RemoveChangeListener(id);
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }

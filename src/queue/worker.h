@@ -28,6 +28,10 @@
 // next decode progress and gives their leases back (ReleaseJob: queued again, attempt
 // not counted); Shutdown(grace) does both in order. The destructor aborts and joins.
 //
+// Idle slots look for work when the catalog tells of queued jobs (Catalog::AddChangeListener:
+// this process's commits, and on PostgreSQL every process's), when Wake() is called, and
+// every poll interval as the fallback for what no notification reaches.
+//
 // Times: the injected Clock decides heartbeats, reaps and backoffs (so tests drive them
 // with a FakeClock); idle slots and grace periods wait on real time.
 // Thread-safety: every public method may be called from any thread.
@@ -62,7 +66,7 @@ struct WorkerOptions {
   std::vector<std::string> stages;
   int64_t lease_micros = 30'000'000;
   int64_t heartbeat_micros = 0;     // 0: lease / 3
-  int64_t poll_micros = 1'000'000;  // idle slots look for work this often (Wake() sooner)
+  int64_t poll_micros = 1'000'000;  // idle slots look for work this often (notified: sooner)
   int64_t reap_micros = 0;          // 0: the poll interval, at most lease / 2
   double reserved_live_share = 0.25;
   // Attempts a job may use: the lower of this and the job's own max_attempts.
@@ -179,6 +183,7 @@ class Worker {
   std::condition_variable wake_;  // idle slots
   std::condition_variable idle_;  // WaitIdle()
   uint64_t wake_seq_ = 0;
+  std::atomic<int64_t> listener_id_{0};  // the catalog's change listener while started
 };
 
 }  // namespace reprise::queue

@@ -27,6 +27,17 @@ int64_t EventBell::Wait(int64_t seen, std::chrono::microseconds timeout) {
   return newest_;
 }
 
+catalog::ChangeListener BellListener(EventBell& bell) {
+  return [&bell](const catalog::Change& change) {
+    if (!change.Has(catalog::ChangeTopic::kEvents)) return;
+    if (change.newest_event_id > 0) {
+      bell.Ring(change.newest_event_id);
+    } else {
+      bell.Nudge();
+    }
+  };
+}
+
 int64_t EventBell::newest() const {
   std::lock_guard lock(mutex_);
   return newest_;

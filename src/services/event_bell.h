@@ -1,7 +1,8 @@
-// EventBell: wakes the readers of the event log in this process as soon as this process
-// commits an event (the catalog's listener rings it), so a live stream or the webhook
-// runner need not wait for its next poll. Other processes' events are found by polling;
-// the bell only makes the common case prompt.
+// EventBell: wakes the readers of the event log in this process as soon as events are
+// committed (the catalog's change listener rings it, see BellListener), so a live stream
+// or the webhook runner need not wait for its next poll. The catalog tells this
+// process's commits on every backend and other processes' on PostgreSQL; what it cannot
+// tell (another SQLite process) is found by the readers' poll.
 //
 // Thread-safety: every method may be called from any thread. Ring() is cheap and never
 // blocks on a waiter (the catalog calls it under its lock).
@@ -11,6 +12,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+
+#include "catalog/change_types.h"
 
 namespace reprise::services {
 
@@ -31,5 +34,10 @@ class EventBell final {
   int64_t newest_ = 0;   // guarded by mutex_
   uint64_t nudges_ = 0;  // guarded by mutex_
 };
+
+// A listener for Catalog::AddChangeListener: rings `bell` with the newest event id when
+// events were written, and nudges it when their id is unknown (the catalog may have
+// missed some). `bell` must outlive the listener's registration.
+catalog::ChangeListener BellListener(EventBell& bell);
 
 }  // namespace reprise::services

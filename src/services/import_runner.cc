@@ -1,6 +1,7 @@
 #include "services/import_runner.h"
 
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -28,11 +29,16 @@ ImportRunner::~ImportRunner() { Stop(); }
 void ImportRunner::Start() {
   stopping_ = false;
   service_.SetOnQueued([this] { Wake(); });
+  // Imports queued by other processes (a webhook received by another server).
+  listener_id_ = catalog_.AddChangeListener([this](const catalog::Change& change) {
+    if (change.Has(catalog::ChangeTopic::kImports)) Wake();
+  });
   for (int i = 0; i < settings_.concurrency; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 void ImportRunner::Stop() {
   if (!threads_.empty()) service_.SetOnQueued(nullptr);
+  if (listener_id_ != 0) catalog_.RemoveChangeListener(std::exchange(listener_id_, 0));
   stopping_ = true;
   Wake();
   for (auto& thread : threads_) thread.join();

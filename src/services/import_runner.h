@@ -17,7 +17,8 @@
 //            kInvalidArgument (a refused address, over the limit) and the rest are final.
 // Stop() interrupts running downloads and gives their imports back (queued again); a
 // runner whose lease was taken over stops without finishing the import. While started,
-// the runner is woken by every import the ImportService queues.
+// the runner is woken by every import the ImportService queues, and by the catalog's
+// change notifications (imports queued by other processes, where the backend hears them).
 //
 // Thread-safety: Start/Stop/Wake from any thread; RunOne may run beside the threads.
 #pragma once
@@ -84,6 +85,7 @@ class ImportRunner final {
   std::condition_variable wake_;
   bool woken_ = false;  // guarded by mu_
   std::vector<std::thread> threads_;
+  int64_t listener_id_ = 0;  // the catalog's change listener while started
 };
 
 }  // namespace reprise::services

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "catalog/postgres/pg_migrator.h"
 #include "catalog/postgres/pg_pool.h"
 #include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/pg_own_server.h"
 #include "tests/support/backends/postgres_test_env.h"
 #include "tests/support/test_support.h"
 
@@ -123,34 +123,6 @@ TEST(PostgresCatalog, ReconnectsAfterTheServerDropsItsConnections) {
   EXPECT_EQ(Ok(catalog->GetAsset("a1", {})).id, "a1");
   EXPECT_EQ(Ok(catalog->CountAssets({})), 1);
 }
-
-// A server of the test's own (the fixture's is shared by tests running in parallel),
-// stopped and started again on its port by scripts/pg_server.sh; stopped for good at the
-// end, also when the test fails.
-class OwnServer {
- public:
-  OwnServer() { Script("start"); }
-  ~OwnServer() { Script("stop"); }
-  OwnServer(const OwnServer&) = delete;
-  OwnServer& operator=(const OwnServer&) = delete;
-
-  void Halt() { Script("halt"); }
-  void Resume() { Script("resume"); }
-  std::string url() const {
-    std::ifstream in(dir_.Join("url"));
-    std::string url;
-    std::getline(in, url);
-    return url;
-  }
-
- private:
-  void Script(const std::string& action) {
-    auto result = reprise::testing::RunCommand({REPRISE_PG_SERVER_SCRIPT, action, dir_.path()});
-    if (result.exit_code != 0) ADD_FAILURE() << "pg_server.sh " << action << ": " << result.output;
-  }
-
-  reprise::testing::TempDir dir_;
-};
 
 // The database goes away under a worker holding a lease and comes back: while it is
 // down calls fail as kUnavailable (nothing is reported done that was not stored); once it

@@ -65,6 +65,8 @@ class LocalLibrary {
   }
 
   const TempDir& dir() const { return dir_; }
+  // The database Open(clock, backend) made, for more connections to it (else nullptr).
+  catalog::CatalogTestEnv* catalog_env() const { return catalog_env_.get(); }
   catalog::Catalog& catalog() const { return *catalog_; }
   blob::BlobStore& blobs() const { return blob_harness_ ? blob_harness_->store() : *blobs_; }
 

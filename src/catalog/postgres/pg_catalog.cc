@@ -39,8 +39,9 @@ Error InContext(Error error, std::string_view context) {
 
 // ---- The catalog ---------------------------------------------------------------------
 
-PostgresCatalog::PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock)
-    : pool_(std::move(pool)), clock_(clock) {}
+PostgresCatalog::PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock,
+                                 PgPoolOptions options)
+    : pool_(std::move(pool)), clock_(clock), listener_(pool_->url(), options, listeners_) {}
 
 PostgresCatalog::~PostgresCatalog() = default;
 
@@ -52,7 +53,7 @@ Result<std::unique_ptr<Catalog>> PostgresCatalog::Open(const std::string& url, c
   if (!migrated) {
     return Fail(InContext(std::move(migrated.error()), "migrating " + RedactPgUrl(url)));
   }
-  return std::unique_ptr<Catalog>(new PostgresCatalog(std::move(pool), clock));
+  return std::unique_ptr<Catalog>(new PostgresCatalog(std::move(pool), clock, options));
 }
 
 std::string PostgresCatalog::Describe() const { return RedactPgUrl(pool_->url()); }
@@ -526,9 +527,12 @@ Result<BackfillPage> PostgresCatalog::ListBackfillsWithCounts(const AssetFilter&
              [&](PgContext& c) { return PgBackfills(c).Page(scope, page); });
 }
 
-void PostgresCatalog::SetEventListener(std::function<void(int64_t)> listener) {
-  std::lock_guard lock(listener_mu_);
-  listener_ = std::move(listener);
+int64_t PostgresCatalog::AddChangeListener(ChangeListener listener) {
+  const int64_t id = listeners_.Add(std::move(listener));
+  listener_.Start();
+  return id;
 }
+
+void PostgresCatalog::RemoveChangeListener(int64_t id) { listeners_.Remove(id); }
 
 }  // namespace reprise::catalog

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "catalog/postgres/pg_listener.h"
 #include "catalog/postgres/pg_pool.h"
 #include "core/clock.h"
 
@@ -152,7 +153,6 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<Event>> ListEvents(const EventQuery& query) override;
   [[nodiscard]] Result<int64_t> LatestEventId() override;
   [[nodiscard]] Result<int64_t> PruneEvents(int64_t before_micros) override;
-  void SetEventListener(std::function<void(int64_t)> listener) override;
   [[nodiscard]] Result<WebhookSubscription> CreateWebhookSubscription(
       const NewWebhookSubscription& subscription) override;
   [[nodiscard]] Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(
@@ -170,6 +170,8 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(int64_t subscription_id,
                                                                            const AssetFilter& scope,
                                                                            int limit) override;
+  int64_t AddChangeListener(ChangeListener listener) override;
+  void RemoveChangeListener(int64_t id) override;
 
   [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override;
   [[nodiscard]] Result<void> ScanTableRows(const RowScan& scan, const RowVisitor& visit) override;
@@ -178,17 +180,18 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<void> AdvanceIdSequences(const IdSequences& floors) override;
 
  private:
-  PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock);
+  PostgresCatalog(std::unique_ptr<PgPool> pool, const Clock& clock, PgPoolOptions options);
 
   // Runs `body(PgContext&)` in one transaction (see the class comment); an error gets
-  // `what` as context, and events written are told to the listener after the commit.
+  // `what` as context, and what it queued or wrote is notified (NOTIFY inside, the
+  // listeners of this object after the commit).
   template <class Body>
   auto Run(PgRetry retry, const std::string& what, Body&& body);
 
   std::unique_ptr<PgPool> pool_;
   const Clock& clock_;
-  std::mutex listener_mu_;
-  std::function<void(int64_t)> listener_;  // guarded by listener_mu_
+  ChangeListeners listeners_;
+  PgListener listener_;  // tells listeners_ (so it goes first)
 };
 
 }  // namespace reprise::catalog

@@ -13,8 +13,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// Held from the first event of a transaction to its commit: event ids then increase in
-// commit order (a sequence alone hands ids out in the order transactions ask).
+// Held from the writing of a transaction's events, at its end, to its commit: event ids
+// then increase in commit order (a sequence alone hands ids out in the order transactions
+// ask), and writers wait for each other only over that last statement and the commit.
 constexpr int64_t kEventLock = 0x7265707269736502;
 
 // Items of the backfill counted per outcome, every outcome present (0 when none).
@@ -38,16 +39,51 @@ json CountOutcomes(PgContext& c, int64_t backfill_id) {
 
 }  // namespace
 
-Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
-  if (c.newest_event == 0) Exec(c.tx, "SELECT pg_advisory_xact_lock($1)", kEventLock);
+Result<void> AppendPgEvent(PgContext& c, Event event) {
   event.created_at = c.now;
-  auto rows = Exec(c.tx,
-                   "INSERT INTO events (type, owner, asset_id, job_id, backfill_id, data,"
-                   " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                   event.type, event.owner, event.asset_id, event.job_id, event.backfill_id,
-                   DumpJson(event.data), c.now);
-  event.id = Int(rows[0][0]);
-  if (IsWebhookType(event.type)) {
+  c.events.push_back(std::move(event));
+  c.change.Add(ChangeTopic::kEvents);
+  return {};
+}
+
+Result<void> EndPgTransaction(PgContext& c) {
+  if (c.events.empty()) {
+    if (c.change.topics != 0) NotifyChange(c.tx, c.change);
+    return {};
+  }
+  // One statement takes the turn, inserts the events in order and notifies with the
+  // newest id.
+  json rows = json::array();
+  for (size_t n = 0; n < c.events.size(); ++n) {
+    const Event& event = c.events[n];
+    rows.push_back({{"n", n},
+                    {"type", event.type},
+                    {"owner", event.owner},
+                    {"asset_id", event.asset_id ? json(*event.asset_id) : json()},
+                    {"job_id", event.job_id ? json(*event.job_id) : json()},
+                    {"backfill_id", event.backfill_id ? json(*event.backfill_id) : json()},
+                    {"data", DumpJson(event.data)}});
+  }
+  auto written = Exec(
+      c.tx,
+      "WITH turn AS (SELECT pg_advisory_xact_lock($1)),"
+      " e AS (INSERT INTO events (type, owner, asset_id, job_id, backfill_id, data, created_at)"
+      " SELECT t.type, t.owner, t.asset_id, t.job_id, t.backfill_id, t.data, $2::bigint"
+      " FROM turn, jsonb_to_recordset($3::jsonb) AS t(n int, type text, owner text,"
+      " asset_id text, job_id bigint, backfill_id bigint, data text)"
+      " ORDER BY t.n RETURNING id)"
+      " SELECT array_to_string(ids, ','), pg_notify($4::text, $5::text || ':' ||"
+      " ids[array_length(ids, 1)]::text)"
+      " FROM (SELECT array_agg(id ORDER BY id) AS ids FROM e) x",
+      kEventLock, c.now, rows.dump(-1, ' ', false, json::error_handler_t::replace),
+      std::string(kPgChangeChannel), std::to_string(c.change.topics));
+  const std::string ids = Text(written[0][0]);
+  size_t at = 0;
+  for (auto& event : c.events) {
+    const size_t comma = ids.find(',', at);
+    event.id = std::stoll(ids.substr(at, comma - at));
+    at = comma == std::string::npos ? ids.size() : comma + 1;
+    if (!IsWebhookType(event.type)) continue;
     // An owner's subscription hears its own events; an owner-less (admin's) one all.
     Exec(c.tx,
          "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload, state,"
@@ -58,8 +94,8 @@ Result<int64_t> AppendPgEvent(PgContext& c, Event event) {
          " (SELECT 1 FROM jsonb_array_elements_text(s.events::jsonb) e WHERE e = $2)",
          event.id, event.type, WebhookPayload(event), c.now, event.owner);
   }
-  c.newest_event = event.id;
-  return event.id;
+  c.change.newest_event_id = c.events.back().id;
+  return {};
 }
 
 Result<int64_t> PgEventIdSeen(PgContext& c) {
@@ -78,8 +114,9 @@ Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
   event.job_id = job_id;
   auto rows = Exec(c.tx,
                    "SELECT j.asset_id, a.owner, j.attempts, j.backfill_id, j.last_error_code,"
-                   " j.last_error_message FROM jobs j JOIN assets a ON a.id = j.asset_id"
-                   " WHERE j.id = $1",
+                   " j.last_error_message, (SELECT COALESCE(jsonb_agg(s.stage ORDER BY s.stage"
+                   " COLLATE \"C\"), '[]') FROM job_stages s WHERE s.job_id = j.id)::text"
+                   " FROM jobs j JOIN assets a ON a.id = j.asset_id WHERE j.id = $1",
                    job_id);
   if (rows.empty())
     return Fail(ErrorCode::kInternal, "job " + std::to_string(job_id) + " vanished");
@@ -92,13 +129,7 @@ Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
     event.data["error_code"] = Text(row[4]);
     event.data["error_message"] = Text(row[5]);
   }
-  json stages = json::array();
-  for (const auto& stage :
-       Exec(c.tx, "SELECT stage FROM job_stages WHERE job_id = $1 ORDER BY stage COLLATE \"C\"",
-            job_id)) {
-    stages.push_back(Text(stage[0]));
-  }
-  event.data["stages"] = std::move(stages);
+  event.data["stages"] = json::parse(Text(row[6]));
   std::optional<int64_t> backfill = event.backfill_id;
   REPRISE_TRY(AppendPgEvent(c, std::move(event)));
   if (backfill) REPRISE_TRY(AppendPgBackfillProgress(c, *backfill));
@@ -106,6 +137,9 @@ Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
 }
 
 Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id) {
+  for (const auto& pending : c.events) {  // not written yet, but counting as written
+    if (pending.type == kEventBackfillProgress && pending.backfill_id == backfill_id) return {};
+  }
   auto last = Exec(c.tx,
                    "SELECT created_at FROM events WHERE backfill_id = $1 AND type = $2"
                    " ORDER BY id DESC LIMIT 1",

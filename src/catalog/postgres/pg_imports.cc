@@ -50,6 +50,7 @@ Result<void> InsertImportIn(PgContext& c, const NewImport& import) {
   if (inserted.empty()) {
     return Fail(ErrorCode::kConflict, "import id " + import.id + " is already in use");
   }
+  c.change.Add(ChangeTopic::kImports);
   return {};
 }
 
@@ -177,6 +178,7 @@ Result<Import> PostgresCatalog::FinishImport(std::string_view id, std::string_vi
                     has_error ? outcome.error->message : std::string(),
                     released ? int64_t{0} : outcome.bytes, released ? 1 : 0,
                     retried ? outcome.retry_at : std::nullopt, c.now, id);
+               if (queued) c.change.Add(ChangeTopic::kImports);
                return LoadImport(c, id, {});
              });
 }

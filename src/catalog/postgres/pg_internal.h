@@ -24,12 +24,14 @@
 
 namespace reprise::catalog {
 
-// One transaction of the catalog: the work, "now" read when it began, and the newest
-// event id it wrote (told to the event listener after the commit).
+// One transaction of the catalog: the work, "now" read when it began, what it queued or
+// wrote (notified at its commit, see catalog.h's "Change notifications") and the events
+// it has yet to write (EndPgTransaction writes them).
 struct PgContext {
   pqxx::work& tx;
   int64_t now;
-  int64_t newest_event = 0;
+  Change change;
+  std::vector<Event> events;
 };
 
 // ---- Assets and derivatives (pg_assets.cc) -------------------------------------------
@@ -128,10 +130,14 @@ class PgBackfills {
 
 // ---- Events (pg_events.cc) -----------------------------------------------------------------
 
-// Writes `event` (id and created_at assigned) and its webhook deliveries. Event writers
-// take turns (a transaction-level advisory lock held to the commit) so ids increase in
-// commit order, the promise of event_types.h.
-[[nodiscard]] Result<int64_t> AppendPgEvent(PgContext& c, Event event);
+// Adds `event` (created_at = now) to the transaction's events, which EndPgTransaction
+// writes, with their webhook deliveries, just before the commit. Event writers take
+// turns from there (a transaction-level advisory lock held to the commit) so ids increase
+// in commit order, the promise of event_types.h.
+[[nodiscard]] Result<void> AppendPgEvent(PgContext& c, Event event);
+// The end of every transaction that goes on to commit: writes the pending events (ids
+// assigned) and NOTIFYs what the transaction changed (pg_listener.h).
+[[nodiscard]] Result<void> EndPgTransaction(PgContext& c);
 [[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state);
 [[nodiscard]] Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id);
 [[nodiscard]] Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill);
@@ -141,24 +147,31 @@ class PgBackfills {
 
 // ---- The catalog's transaction wrapper ------------------------------------------------
 
+// ---- Change notifications (pg_listener.cc) ---------------------------------------------
+
+// NOTIFYs the catalog's channel with `change` (pg_listener.h) in the open transaction:
+// delivered to every LISTENing connection when (and only if) it commits.
+void NotifyChange(pqxx::work& tx, const Change& change);
+
 // Database errors get the operation prepended; the catalog's own errors (not found,
 // invalid argument) already say what they are about.
 Error InContext(Error error, std::string_view context);
 
 template <class Body>
 auto PostgresCatalog::Run(PgRetry retry, const std::string& what, Body&& body) {
-  int64_t newest_event = 0;
+  Change change;
   auto result = pool_->Transact(retry, [&](pqxx::work& tx) {
-    PgContext context{tx, clock_.NowMicros()};
+    PgContext context{tx, clock_.NowMicros(), {}, {}};
     auto answer = body(context);
-    newest_event = context.newest_event;
+    if (answer) {
+      auto ended = EndPgTransaction(context);
+      if (!ended) return decltype(answer)(Fail(std::move(ended.error())));
+    }
+    change = context.change;
     return answer;
   });
   if (!result) return decltype(result)(Fail(InContext(std::move(result.error()), what)));
-  if (newest_event > 0) {
-    std::lock_guard lock(listener_mu_);
-    if (listener_) listener_(newest_event);
-  }
+  listeners_.Tell(change);
   return result;
 }
 

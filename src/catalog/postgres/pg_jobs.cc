@@ -153,6 +153,7 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
          "$4)",
          result.job_id, job.asset_id, stage, job.force);
   }
+  c_.change.Add(ChangeTopic::kJobs);
   return result;
 }
 
@@ -286,6 +287,7 @@ Result<void> PgJobs::Finish(int64_t job_id, std::string_view worker_id, const Jo
        " WHERE id = $5",
        outcome.run_after == 0 ? c_.now : outcome.run_after, c_.now, error_code, error_message,
        job_id);
+  c_.change.Add(ChangeTopic::kJobs);
   return {};
 }
 
@@ -297,6 +299,7 @@ Result<void> PgJobs::Release(int64_t job_id, std::string_view worker_id) {
        "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,"
        " run_after = $1, attempts = GREATEST(attempts - 1, 0), updated_at = $1 WHERE id = $2",
        c_.now, job_id);
+  c_.change.Add(ChangeTopic::kJobs);
   return {};
 }
 
@@ -324,6 +327,7 @@ Result<int64_t> PgJobs::ReapExpired() {
          " run_after = $1, updated_at = $1, last_error_code = $2, last_error_message = $3"
          " WHERE id = $4",
          c_.now, code, message, id);
+    c_.change.Add(ChangeTopic::kJobs);
   }
   return static_cast<int64_t>(rows.size());
 }
@@ -431,6 +435,7 @@ Result<int64_t> PgJobs::Retry(const JobFilter& filter) {
          " lease_expires_at = NULL, cancel_requested = 0, finished_at = NULL, updated_at = $1"
          " WHERE id = $2",
          c_.now, job_id);
+    c_.change.Add(ChangeTopic::kJobs);
     ++requeued;
   }
   return requeued;

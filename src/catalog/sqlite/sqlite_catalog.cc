@@ -155,7 +155,9 @@ Result<InsertAssetResult> InsertAssetIn(SqliteConnection& db, const NewAsset& as
 
 SqliteCatalog::SqliteCatalog(std::string path, const Clock& clock,
                              std::unique_ptr<SqliteConnection> connection)
-    : path_(std::move(path)), clock_(clock), connection_(std::move(connection)) {}
+    : path_(std::move(path)), clock_(clock), connection_(std::move(connection)) {
+  connection_->SetChangeHook([this](const Change& change) { listeners_.Tell(change); });
+}
 
 SqliteCatalog::~SqliteCatalog() = default;
 
@@ -924,10 +926,11 @@ Result<int64_t> SqliteCatalog::PruneEvents(int64_t before_micros) {
                     [&](SqliteEvents& events) { return events.Prune(before_micros); });
 }
 
-void SqliteCatalog::SetEventListener(std::function<void(int64_t)> listener) {
-  std::lock_guard lock(mu_);
-  connection_->SetEventHook(std::move(listener));
+int64_t SqliteCatalog::AddChangeListener(ChangeListener listener) {
+  return listeners_.Add(std::move(listener));
 }
+
+void SqliteCatalog::RemoveChangeListener(int64_t id) { listeners_.Remove(id); }
 
 Result<WebhookSubscription> SqliteCatalog::CreateWebhookSubscription(
     const NewWebhookSubscription& subscription) {

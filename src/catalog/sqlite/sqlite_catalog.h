@@ -153,7 +153,6 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<Event>> ListEvents(const EventQuery& query) override;
   [[nodiscard]] Result<int64_t> LatestEventId() override;
   [[nodiscard]] Result<int64_t> PruneEvents(int64_t before_micros) override;
-  void SetEventListener(std::function<void(int64_t)> listener) override;
   [[nodiscard]] Result<WebhookSubscription> CreateWebhookSubscription(
       const NewWebhookSubscription& subscription) override;
   [[nodiscard]] Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(
@@ -171,6 +170,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(int64_t subscription_id,
                                                                            const AssetFilter& scope,
                                                                            int limit) override;
+  int64_t AddChangeListener(ChangeListener listener) override;
+  void RemoveChangeListener(int64_t id) override;
 
   [[nodiscard]] Result<std::vector<TableSchema>> ListTables() override;
   [[nodiscard]] Result<void> ScanTableRows(const RowScan& scan, const RowVisitor& visit) override;
@@ -195,6 +196,7 @@ class SqliteCatalog final : public Catalog {
 
   const std::string path_;
   const Clock& clock_;
+  ChangeListeners listeners_;  // told by the connection's commits
   std::mutex mu_;
   std::unique_ptr<SqliteConnection> connection_;  // guarded by mu_
 };

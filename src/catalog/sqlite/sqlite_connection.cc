@@ -272,7 +272,7 @@ Result<Transaction> Transaction::Begin(SqliteConnection& connection, Mode mode) 
   if (!begin) return Fail(std::move(begin.error()));
   auto done = begin->Run();
   if (!done) return Fail(done.error().Wrap("beginning a transaction"));
-  connection.written_event_ = 0;
+  connection.pending_change_ = {};
   return Transaction(&connection);
 }
 
@@ -281,7 +281,7 @@ Transaction::Transaction(Transaction&& other) noexcept
 
 Transaction::~Transaction() {
   if (connection_ == nullptr) return;
-  connection_->written_event_ = 0;
+  connection_->pending_change_ = {};
   // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back automatically.
   if (sqlite3_get_autocommit(connection_->get()) != 0) return;
   auto rollback = connection_->Prepare("ROLLBACK");
@@ -293,8 +293,8 @@ Result<void> Transaction::Commit() {
   if (!commit) return Fail(std::move(commit.error()));
   auto done = commit->Run();
   if (!done) return Fail(done.error().Wrap("committing a transaction"));
-  int64_t event = std::exchange(connection_->written_event_, 0);
-  if (event != 0 && connection_->event_hook_) connection_->event_hook_(event);
+  const Change change = std::exchange(connection_->pending_change_, {});
+  if (change.topics != 0 && connection_->change_hook_) connection_->change_hook_(change);
   connection_ = nullptr;
   return {};
 }

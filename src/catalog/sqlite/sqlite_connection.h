@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "catalog/change_types.h"
 #include "catalog/sqlite/sqlite_handles.h"
 #include "core/error.h"
 
@@ -100,10 +101,15 @@ class SqliteConnection {
   // Runs one or more statements without caching them (DDL, pragmas).
   [[nodiscard]] Result<void> Exec(std::string_view sql);
 
-  // Events (sqlite_events.h): the open transaction notes the events it wrote; a commit
-  // then calls the hook with the newest id, a rollback forgets them.
-  void SetEventHook(std::function<void(int64_t)> hook) { event_hook_ = std::move(hook); }
-  void NoteEventWritten(int64_t id) { written_event_ = id; }
+  // Change notifications (catalog.h): the open transaction notes what it queued and the
+  // events it wrote (sqlite_events.h); a commit then calls the hook with them, a rollback
+  // forgets them.
+  void SetChangeHook(std::function<void(const Change&)> hook) { change_hook_ = std::move(hook); }
+  void NoteChange(ChangeTopic topic) { pending_change_.Add(topic); }
+  void NoteEventWritten(int64_t id) {
+    pending_change_.Add(ChangeTopic::kEvents);
+    pending_change_.newest_event_id = id;
+  }
 
  private:
   struct CachedStatement {
@@ -122,8 +128,8 @@ class SqliteConnection {
   int last_wal_frames_ = 0;     // the WAL size after this connection's last commit
   // Node-based, so the busy flags handed to Statements stay put while the map grows.
   std::unordered_map<std::string, CachedStatement> statements_;
-  std::function<void(int64_t)> event_hook_;
-  int64_t written_event_ = 0;  // newest event of the open transaction, 0: none
+  std::function<void(const Change&)> change_hook_;
+  Change pending_change_;  // of the open transaction
 
   friend class Transaction;
 };

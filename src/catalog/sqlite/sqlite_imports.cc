@@ -68,6 +68,7 @@ Result<void> InsertImportIn(SqliteConnection& db, const NewImport& import, int64
   if (!ran && ran.error().code == ErrorCode::kConflict) {
     return Fail(ErrorCode::kConflict, "import id " + import.id + " is already in use");
   }
+  if (ran) db.NoteChange(ChangeTopic::kImports);
   return ran;
 }
 
@@ -242,6 +243,7 @@ Result<Import> SqliteCatalog::FinishImport(std::string_view id, std::string_view
             .BindInt64(now)
             .BindText(id);
         REPRISE_TRY(update->Run());
+        if (queued) db.NoteChange(ChangeTopic::kImports);
         return LoadImport(db, id, {});
       });
 }

@@ -175,6 +175,7 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
         .BindInt64(job.force ? 1 : 0);
     REPRISE_TRY(insert->Run());
   }
+  db_.NoteChange(ChangeTopic::kJobs);
   return result;
 }
 
@@ -361,6 +362,7 @@ Result<void> SqliteJobs::Finish(int64_t job_id, std::string_view worker_id,
       .BindText(error_code)
       .BindText(error_message)
       .BindInt64(job_id);
+  db_.NoteChange(ChangeTopic::kJobs);
   return update->Run();
 }
 
@@ -373,6 +375,7 @@ Result<void> SqliteJobs::Release(int64_t job_id, std::string_view worker_id) {
       " run_after = ?, attempts = MAX(attempts - 1, 0), updated_at = ? WHERE id = ?");
   if (!update) return Fail(std::move(update.error()));
   update->BindInt64(now_).BindInt64(now_).BindInt64(job_id);
+  db_.NoteChange(ChangeTopic::kJobs);
   return update->Run();
 }
 
@@ -413,6 +416,7 @@ Result<int64_t> SqliteJobs::ReapExpired() {
     if (!update) return Fail(std::move(update.error()));
     update->BindInt64(now_).BindInt64(now_).BindText(code).BindText(message).BindInt64(job.id);
     REPRISE_TRY(update->Run());
+    db_.NoteChange(ChangeTopic::kJobs);
   }
   return static_cast<int64_t>(expired.size());
 }
@@ -563,6 +567,7 @@ Result<int64_t> SqliteJobs::Retry(const JobFilter& filter) {
     if (!update) return Fail(std::move(update.error()));
     update->BindInt64(now_).BindInt64(now_).BindInt64(job_id);
     REPRISE_TRY(update->Run());
+    db_.NoteChange(ChangeTopic::kJobs);
     ++requeued;
   }
   return requeued;
