@@ -397,7 +397,7 @@ ALTER TABLE imports DROP COLUMN retry_at;
 // start of a rate-limited stage ("stage:NAME"); a claim counts the rows of the last
 // window and deletes the older ones, so a key keeps at most its rate's worth of rows.
 // rate_buckets: a backfill's token bucket ("backfill:ID"), so a driver taking over
-// inherits it. (Meant to follow the compact plans' migration: renumber on merge.)
+// inherits it.
 constexpr std::string_view kRateStartsUp = R"sql(
 CREATE TABLE rate_starts (
   key        TEXT    NOT NULL,
