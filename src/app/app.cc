@@ -18,6 +18,14 @@ int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 
 }  // namespace
 
+std::vector<catalog::StageLimit> StageLimitsOf(const Config& config) {
+  std::vector<catalog::StageLimit> limits;
+  for (const auto& [stage, limit] : config.stage_limits) {
+    limits.push_back({stage, limit.max_running, limit.rate});
+  }
+  return limits;
+}
+
 Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
                           const std::vector<std::string>& enabled) {
   REPRISE_TRY(stages::AddBuiltinStages(registry, stage_config, enabled));
@@ -83,7 +91,7 @@ void App::MakeServices() {
                                IngestJob()});
   jobs_ = std::make_unique<services::JobsService>(*catalog_);
   queue_ = std::make_unique<services::QueueService>(*catalog_, *backfills_, clock_);
-  stages_ = std::make_unique<services::StagesService>(*catalog_, registry_);
+  stages_ = std::make_unique<services::StagesService>(*catalog_, registry_, StageLimitsOf(config_));
   duplicates_ = std::make_unique<services::DuplicatesService>(*catalog_);
   backfill_service_ = std::make_unique<services::Backfills>(*backfills_, *catalog_, clock_,
                                                             config_.queue.max_attempts);
@@ -152,6 +160,7 @@ queue::WorkerOptions App::WorkerDefaults() {
   options.backoff_max_micros = Micros(q.backoff_max_seconds);
   options.quarantine_threshold = q.quarantine_after;
   options.grace_micros = Micros(q.grace_seconds);
+  options.limits = StageLimitsOf(config_);
   return options;
 }
 

@@ -141,6 +141,9 @@ class App {
   std::unique_ptr<services::MediaService> media_;
 };
 
+// The [stages.NAME] max_running / rate settings as the limits a worker's claims carry.
+std::vector<catalog::StageLimit> StageLimitsOf(const Config& config);
+
 // Builds the registry from the [stages] config (shared by App and the tests).
 Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
                           const std::vector<std::string>& enabled = {});

@@ -110,6 +110,9 @@ Result<StepResult> Driver::Step() {
   // Quarantined content in the plan was asked for: the worker must not leave it alone.
   if (Flag(backfill->options, "include_quarantined")) request.force_reasons = {"quarantined"};
   request.mark_processing = !Flag(backfill->options, "skip_reset");
+  // The catalog holds the rate's bucket (a driver taking over inherits it); this
+  // driver's own bucket only says when to step next.
+  request.rate_per_second = Number(backfill->options, "rate_per_second", 0);
 
   if (backfill->state == BackfillState::kCancelling) {
     auto withdrawn = catalog_.WithdrawBackfillJobs(backfill_id_, /*cancel=*/true);

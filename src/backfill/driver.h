@@ -17,7 +17,11 @@
 //
 // Options come from the backfill row (its `options`): concurrency, rate_per_second,
 // delay_seconds, priority, max_attempts, skip_reset, and force for mode all. The rate
-// and delay use the injected clock, so tests drive them with a FakeClock.
+// and delay use the injected clock, so tests drive them with a FakeClock. The rate's
+// token bucket that counts is the catalog's (DispatchRequest::rate_per_second), so a
+// driver taking over a backfill another driver left cannot start more than the rate
+// allows; the driver's own copy only tells MicrosUntilNextStart(). The concurrency cap
+// is counted in the catalog at each dispatch too. The delay is this driver's alone.
 // Thread-safety: one thread calls a Driver.
 #pragma once
 

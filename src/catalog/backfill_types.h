@@ -174,6 +174,11 @@ struct DispatchRequest {
   // "quarantined", so content selected explicitly runs despite its quarantine).
   std::vector<std::string> force_reasons;
   bool mark_processing = true;  // the asset shows as processing until its job ends
+  // The backfill's start rate (jobs per second; 0: none): a token bucket holding at most
+  // max(1, rate) starts, kept in the database (rate_buckets, key "backfill:ID") so a
+  // driver taking over from another cannot exceed it. max_assets is lowered to the whole
+  // tokens left, and each job dispatched spends one.
+  double rate_per_second = 0;
 };
 
 struct DispatchResult {

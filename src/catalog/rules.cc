@@ -84,7 +84,7 @@ Result<void> CheckClaimRequest(const ClaimRequest& request) {
   if (request.max_jobs < 1 || request.lease_micros < 1) {
     return Invalid("a claim needs max_jobs and lease_micros above 0");
   }
-  return {};
+  return CheckStageLimits(request.limits);
 }
 
 Result<void> CheckLease(int64_t lease_micros) {

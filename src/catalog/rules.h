@@ -48,7 +48,8 @@ int ClampedListLimit(int limit);
                                                              std::string_view what);
 // Enqueue: the job's distinct stages (CheckedStages) and max_attempts of at least 1.
 [[nodiscard]] Result<std::vector<std::string>> CheckNewJob(const NewJob& job);
-// ClaimJobs / FinishJobAndClaim: a worker id, max_jobs and lease_micros above 0.
+// ClaimJobs / FinishJobAndClaim: a worker id, max_jobs and lease_micros above 0, and
+// limits that CheckStageLimits accepts.
 [[nodiscard]] Result<void> CheckClaimRequest(const ClaimRequest& request);
 // RenewLease: a lease above 0.
 [[nodiscard]] Result<void> CheckLease(int64_t lease_micros);

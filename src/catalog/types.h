@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/stage_limits.h"
 #include "core/error.h"
 
 namespace reprise::catalog {
@@ -279,6 +280,9 @@ struct ClaimRequest {
   int min_priority = std::numeric_limits<int>::min();
   // Only jobs whose every active stage is in this list; empty means any.
   std::vector<std::string> stages;
+  // Global per-stage caps and start rates (catalog/stage_limits.h): a job holding a
+  // limited stage is left queued while the limit is reached.
+  std::vector<StageLimit> limits;
 };
 
 // How a worker ends its lease on a job.

@@ -25,13 +25,21 @@ int RunStages(app::App& app, const StagesFlags& flags) {
     return kExitOk;
   }
   Table table({"STAGE", "VERSION", "RECIPE", "CURRENT", "OUTDATED", "MISSING", "FAILED", "SKIPPED",
-               "QUARANTINED", "PARAMS"});
+               "QUARANTINED", "LIMITS", "PARAMS"});
   for (const auto& s : *doc) {
     const auto& c = s["counts"];
+    // "2 running, 60/min": the global limits in force; "-" for none.
+    std::string limits;
+    if (const auto& l = s["limits"]; !l["max_running"].is_null()) {
+      limits = l["max_running"].dump() + " running";
+    }
+    if (const auto& l = s["limits"]; !l["rate"].is_null()) {
+      limits += (limits.empty() ? "" : ", ") + l["rate"].get<std::string>();
+    }
     table.AddRow({s["name"].get<std::string>(), std::to_string(s["version"].get<int>()),
                   s["recipe"].get<std::string>(), c["current"].dump(), c["outdated"].dump(),
                   c["missing"].dump(), c["failed"].dump(), c["skipped"].dump(),
-                  c["quarantined"].dump(), s["params"].dump()});
+                  c["quarantined"].dump(), limits.empty() ? "-" : limits, s["params"].dump()});
   }
   table.Print(stdout);
   return kExitOk;

@@ -261,6 +261,41 @@ Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const st
 }
 
 // Applies one table of settings (from the file or the environment) onto `config`.
+// Moves max_running and rate out of a [stages.NAME] table into config.stage_limits (the
+// rest are the stage's params).
+Result<void> TakeStageLimits(const std::string& stage, nlohmann::json& table, Config& config,
+                             const std::string& where) {
+  const std::string prefix = where + ": stages." + stage + ".";
+  StageLimitsConfig limits = config.stage_limits[stage];
+  if (auto it = table.find("max_running"); it != table.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 1'000'000) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  prefix + "max_running must be a whole number from 0 (no cap) up");
+    }
+    limits.max_running = it->get<int>();
+    table.erase(it);
+  }
+  if (auto it = table.find("rate"); it != table.end()) {
+    if (!it->is_string()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  prefix + "rate must be a string such as \"60/min\" (\"\" for none)");
+    }
+    limits.rate = {};
+    if (!it->get<std::string>().empty()) {
+      auto rate = ParseStartRate(it->get<std::string>(), prefix + "rate");
+      if (!rate) return Fail(std::move(rate.error()));
+      limits.rate = *rate;
+    }
+    table.erase(it);
+  }
+  if (limits.max_running == 0 && !limits.rate.limited()) {
+    config.stage_limits.erase(stage);
+  } else {
+    config.stage_limits[stage] = limits;
+  }
+  return {};
+}
+
 Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string& where) {
   for (const auto& [key, value] : doc.items()) {
     if (key == "data_dir") {
@@ -361,7 +396,9 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
           return Fail(ErrorCode::kInvalidArgument,
                       where + ": [stages." + stage + "] must be a table");
         }
-        config.stages[stage].update(params);
+        nlohmann::json rest = params;
+        REPRISE_TRY(TakeStageLimits(stage, rest, config, where));
+        config.stages[stage].update(rest);
       }
     } else {
       return Fail(ErrorCode::kInvalidArgument, where + ": unknown setting '" + key + "'");

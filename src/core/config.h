@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/start_rate.h"
 
 namespace reprise {
 
@@ -63,6 +64,15 @@ struct ServerConfig {
   // GET /api/v1/events sends a comment after this much silence (proxies drop idle
   // connections; a write also finds clients that went away).
   double event_heartbeat_seconds = 15;
+};
+
+// [stages.NAME] max_running and rate: global limits on one stage, enforced by the catalog
+// for every worker that shares it (catalog/stage_limits.h); REPRISE_STAGES_NAME_MAX_RUNNING
+// and REPRISE_STAGES_NAME_RATE in the environment. Kept apart from the stage's params:
+// they change no recipe. Every worker of a library should be given the same limits.
+struct StageLimitsConfig {
+  int max_running = 0;  // jobs holding the stage running at once; 0: no cap
+  StartRate rate;       // "60/min": claims of jobs holding it; not limited: no rate
 };
 
 // One [[webhooks.subscriptions]] entry: a receiver the operator configured.
@@ -134,6 +144,8 @@ struct Config {
   nlohmann::json costs = nlohmann::json::object();
   // The [stages] table: {"thumbnail": {"width": 480}}.
   nlohmann::json stages = nlohmann::json::object();
+  // [stages.NAME] max_running / rate, by stage (only stages with a limit).
+  std::map<std::string, StageLimitsConfig> stage_limits;
   // [pipeline] stages: the built-in stages this library runs, in any order; empty means
   // every one (REPRISE_PIPELINE_STAGES="probe,thumbnail").
   std::vector<std::string> pipeline_stages;

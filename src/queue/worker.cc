@@ -205,6 +205,7 @@ void Worker::SlotLoop(int slot) {
   request.lease_micros = options_.lease_micros;
   request.min_priority = reserved ? catalog::kLivePriority : std::numeric_limits<int>::min();
   request.stages = options_.stages;
+  request.limits = options_.limits;
   std::vector<catalog::Job> next;  // claimed with the last finish
   while (!stop_claiming_ || !next.empty()) {
     uint64_t seen = 0;

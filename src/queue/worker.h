@@ -64,6 +64,9 @@ struct WorkerOptions {
   int concurrency = 1;
   // Only jobs whose every stage is listed here; empty: any job.
   std::vector<std::string> stages;
+  // Global per-stage caps and start rates, checked by the catalog at every claim against
+  // what all workers run (catalog/stage_limits.h): a job over a limit waits queued.
+  std::vector<catalog::StageLimit> limits;
   int64_t lease_micros = 30'000'000;
   int64_t heartbeat_micros = 0;     // 0: lease / 3
   int64_t poll_micros = 1'000'000;  // idle slots look for work this often (notified: sooner)

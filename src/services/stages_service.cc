@@ -8,7 +8,18 @@ Result<nlohmann::json> StagesService::List(const Caller& caller,
                                            const std::optional<std::string>& only_owner) {
   auto scope = caller.Scope(only_owner);
   if (!scope) return Fail(scope.error());
-  return StagesJson(catalog_, registry_, *scope);
+  auto doc = StagesJson(catalog_, registry_, *scope);
+  if (!doc) return doc;
+  for (auto& stage : *doc) {
+    nlohmann::json limits = {{"max_running", nullptr}, {"rate", nullptr}};
+    for (const auto& limit : limits_) {
+      if (limit.stage != stage["name"]) continue;
+      if (limit.max_running > 0) limits["max_running"] = limit.max_running;
+      if (limit.rate.limited()) limits["rate"] = FormatStartRate(limit.rate);
+    }
+    stage["limits"] = std::move(limits);
+  }
+  return doc;
 }
 
 }  // namespace reprise::services

@@ -388,6 +388,28 @@ TEST_P(BackfillTest, RateAndDelayFollowTheClock) {
   EXPECT_EQ(dispatched(by_delay), 1);
 }
 
+TEST_P(BackfillTest, ADriverTakingOverInheritsTheRateBucketFromTheCatalog) {
+  AddAssets(20);
+  Request rated = Thumbnails();
+  rated.rate_per_second = 2;
+  catalog::Backfill backfill = Start(rated);
+  auto dispatched = [](Driver& driver) {
+    auto step = driver.Step();
+    EXPECT_TRUE(step) << step.error().ToString();
+    return step ? step->dispatched_jobs : -1;
+  };
+  {
+    Driver first = MakeDriver(backfill.id, "first");
+    EXPECT_EQ(dispatched(first), 2) << "a full bucket";
+  }  // gives its lease back, as a foreground run stopped with Ctrl-C does
+  // A new driver's own bucket starts full; the catalog's is empty, and it decides.
+  Driver second = MakeDriver(backfill.id, "second");
+  EXPECT_EQ(dispatched(second), 0) << "the takeover cannot start a second burst";
+  clock_.Advance(kSecond / 2);
+  EXPECT_EQ(dispatched(second), 1);
+  EXPECT_EQ(dispatched(second), 0);
+}
+
 TEST_P(BackfillTest, PauseTakesBackJobsThatHaveNotStartedAndResumeCarriesOn) {
   AddAssets(6);
   Request request = Thumbnails();

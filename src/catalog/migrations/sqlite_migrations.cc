@@ -446,6 +446,28 @@ constexpr std::string_view kImportRetriesDown = R"sql(
 ALTER TABLE imports DROP COLUMN retry_at;
 )sql";
 
+// Version 11: global start rates (catalog/stage_limits.h). rate_starts: one row per
+// start of a rate-limited stage ("stage:NAME"); a claim counts the rows of the last
+// window and deletes the older ones, so a key keeps at most its rate's worth of rows.
+// rate_buckets: a backfill's token bucket ("backfill:ID"), so a driver taking over
+// inherits it.
+constexpr std::string_view kRateStartsUp = R"sql(
+CREATE TABLE rate_starts (
+  key        TEXT    NOT NULL,
+  started_at INTEGER NOT NULL
+);
+CREATE INDEX rate_starts_key ON rate_starts (key, started_at);
+CREATE TABLE rate_buckets (
+  key        TEXT    PRIMARY KEY,
+  tokens     REAL    NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql";
+constexpr std::string_view kRateStartsDown = R"sql(
+DROP TABLE rate_buckets;
+DROP TABLE rate_starts;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -457,6 +479,7 @@ constexpr Migration kMigrations[] = {
     {8, "events", kEventsUp, kEventsDown},
     {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
     {10, "import retries", kImportRetriesUp, kImportRetriesDown},
+    {11, "rate starts", kRateStartsUp, kRateStartsDown},
 };
 
 }  // namespace

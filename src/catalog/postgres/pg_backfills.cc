@@ -9,6 +9,7 @@
 // once per asset rather than once per pair.
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "catalog/backfill_dispatch.h"
@@ -266,6 +267,16 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
   if (request.max_active > 0) {
     budget = std::min<int64_t>(budget, request.max_active - CountActiveJobs(id));
   }
+  // The start rate's bucket is kept in the database (under the backfill's row lock taken
+  // above), so a driver taking over inherits it.
+  PgRateStarts starts(c_);
+  std::optional<TokenBucket> bucket;
+  if (request.rate_per_second > 0) {
+    auto stored = starts.LoadBucket(BackfillRateKey(id));
+    if (!stored) return Fail(std::move(stored.error()));
+    bucket = RefillBucket(*stored, request.rate_per_second, c_.now);
+    budget = std::min(budget, static_cast<int64_t>(std::floor(bucket->tokens)));
+  }
   // The pending items of the next assets in plan order: the first `budget` assets that
   // have any, with all their pending items.
   std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
@@ -320,6 +331,10 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
                               id)
                              .empty();
   result.active_jobs = CountActiveJobs(id);
+  if (bucket) {
+    bucket->tokens -= static_cast<double>(result.jobs);
+    REPRISE_TRY(starts.StoreBucket(BackfillRateKey(id), *bucket));
+  }
   return result;
 }
 

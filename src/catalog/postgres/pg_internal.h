@@ -17,6 +17,7 @@
 #include "catalog/backfill_types.h"
 #include "catalog/codec.h"
 #include "catalog/event_types.h"
+#include "catalog/limited_claim.h"
 #include "catalog/postgres/pg_catalog.h"
 #include "catalog/postgres/pg_query.h"
 #include "catalog/types.h"
@@ -69,12 +70,18 @@ class PgJobs {
   [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(const AssetFilter& scope);
 
  private:
+  class LimitStore;  // LimitedClaimStore over this transaction (pg_jobs.cc)
+
   struct Lease {
     JobState state = JobState::kQueued;
     std::string owner;
     bool cancel_requested = false;
   };
   [[nodiscard]] Result<Lease> CheckHeld(int64_t job_id, std::string_view worker_id);
+  // Leases the jobs `pick` selects (a query of job ids j.id, locked) to the request's
+  // worker and returns them in claim order, stages filled.
+  [[nodiscard]] Result<std::vector<Job>> LeasePicked(const ClaimRequest& request,
+                                                     const PgQuery& pick);
   std::map<int64_t, std::vector<std::string>> LoadStages(
       const std::vector<int64_t>& job_ids,
       std::map<int64_t, std::vector<std::string>>* forced = nullptr);
@@ -82,6 +89,20 @@ class PgJobs {
   [[nodiscard]] Result<void> End(int64_t job_id, JobState state, const std::string& error_code,
                                  const std::string& error_message);
 
+  PgContext& c_;
+};
+
+// The rate tables (catalog/stage_limits.h) in the transaction of `c` (pg_jobs.cc).
+class PgRateStarts : public RateStarts {
+ public:
+  explicit PgRateStarts(PgContext& c) : c_(c) {}
+  [[nodiscard]] Result<int64_t> CountStarts(const std::string& key, int64_t expired) override;
+  [[nodiscard]] Result<void> RecordStarts(const std::string& key, int64_t count) override;
+  [[nodiscard]] Result<std::optional<TokenBucket>> LoadBucket(const std::string& key) override;
+  [[nodiscard]] Result<void> StoreBucket(const std::string& key,
+                                         const TokenBucket& bucket) override;
+
+ private:
   PgContext& c_;
 };
 

@@ -157,12 +157,18 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
   return result;
 }
 
-Result<std::vector<Job>> PgJobs::Claim(const ClaimRequest& request) {
-  REPRISE_TRY(CheckClaimRequest(request));
-  const int64_t expires = c_.now + request.lease_micros;
+namespace {
+
+// The class of the advisory locks that serialise limit checks ("RPLM"), beside the hash
+// of the stage's name.
+constexpr int kLimitLockClass = 0x52504c4d;
+
+// Due queued jobs `request` may take, best first, at most `limit`, none holding a stage
+// of `excluded`: their ids, locked (SKIP LOCKED: rows another claim holds are passed).
+PgQuery PickQuery(const ClaimRequest& request, int64_t now, int limit,
+                  const std::vector<std::string>& excluded) {
   PgQuery pick;
-  pick.sql =
-      "SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_after <= " + pick.Add(c_.now);
+  pick.sql = "SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_after <= " + pick.Add(now);
   if (request.min_priority != std::numeric_limits<int>::min()) {
     pick.sql += " AND j.priority >= " + pick.Add(request.min_priority);
   }
@@ -172,8 +178,129 @@ Result<std::vector<Job>> PgJobs::Claim(const ClaimRequest& request) {
         " AND NOT s.stage = " +
         AnyOf(pick.Add(JsonList(request.stages))) + ")";
   }
-  pick.sql += " ORDER BY j.priority DESC, j.run_after, j.id LIMIT " +
-              pick.Add(std::min(request.max_jobs, kMaxPageLimit)) + " FOR UPDATE OF j SKIP LOCKED";
+  if (!excluded.empty()) {
+    pick.sql +=
+        " AND NOT EXISTS (SELECT 1 FROM job_stages s WHERE s.job_id = j.id AND s.active = 1"
+        " AND s.stage = " +
+        AnyOf(pick.Add(JsonList(excluded))) + ")";
+  }
+  pick.sql += " ORDER BY j.priority DESC, j.run_after, j.id LIMIT " + pick.Add(limit) +
+              " FOR UPDATE OF j SKIP LOCKED";
+  return pick;
+}
+
+}  // namespace
+
+Result<int64_t> PgRateStarts::CountStarts(const std::string& key, int64_t expired) {
+  Exec(c_.tx, "DELETE FROM rate_starts WHERE key = $1 AND started_at <= $2", key, expired);
+  return Int(Exec(c_.tx, "SELECT COUNT(*) FROM rate_starts WHERE key = $1", key)[0][0]);
+}
+
+Result<void> PgRateStarts::RecordStarts(const std::string& key, int64_t count) {
+  if (count <= 0) return {};
+  Exec(c_.tx, "INSERT INTO rate_starts (key, started_at) SELECT $1, $2 FROM generate_series(1, $3)",
+       key, c_.now, count);
+  return {};
+}
+
+Result<std::optional<TokenBucket>> PgRateStarts::LoadBucket(const std::string& key) {
+  auto rows = Exec(c_.tx, "SELECT tokens, updated_at FROM rate_buckets WHERE key = $1", key);
+  if (rows.empty()) return std::optional<TokenBucket>();
+  return std::optional<TokenBucket>(TokenBucket{rows[0][0].as<double>(), Int(rows[0][1])});
+}
+
+Result<void> PgRateStarts::StoreBucket(const std::string& key, const TokenBucket& bucket) {
+  Exec(c_.tx,
+       "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key)"
+       " DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at",
+       key, bucket.tokens, bucket.at);
+  return {};
+}
+
+// The queries of a claim with stage limits (catalog/limited_claim.h).
+class PgJobs::LimitStore final : public LimitedClaimStore {
+ public:
+  LimitStore(PgJobs& jobs, const ClaimRequest& request)
+      : jobs_(jobs), request_(request), starts_(jobs.c_) {}
+
+  Result<std::vector<Job>> SelectDue(int limit, const std::vector<std::string>& excluded) override {
+    std::vector<Job> due;
+    std::vector<int64_t> ids;
+    for (const auto& row : Exec(jobs_.c_.tx, PickQuery(request_, jobs_.c_.now, limit, excluded))) {
+      ids.push_back(Int(row[0]));
+      due.emplace_back().id = ids.back();
+    }
+    auto stages = jobs_.LoadStages(ids);
+    for (auto& job : due) job.stages = std::move(stages[job.id]);
+    return due;
+  }
+
+  Result<std::vector<Job>> Lease(const std::vector<Job>& jobs) override {
+    std::vector<int64_t> ids;
+    for (const auto& job : jobs) ids.push_back(job.id);
+    // Locked by SelectDue in this transaction: nobody else can have taken them since.
+    PgQuery pick;
+    pick.sql =
+        "SELECT j.id FROM jobs j WHERE j.id = ANY (ARRAY(SELECT "
+        "jsonb_array_elements_text(" +
+        pick.Add(JsonList(ids)) + "::jsonb)::bigint))";
+    return jobs_.LeasePicked(request_, pick);
+  }
+
+  Result<void> LockLimits(const std::vector<std::string>& stages) override {
+    // Sorted and all at once: two claims never wait for each other's second lock.
+    for (const auto& stage : stages) {
+      Exec(jobs_.c_.tx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", kLimitLockClass, stage);
+    }
+    return {};
+  }
+
+  Result<std::map<std::string, int64_t>> CountRunning(
+      const std::vector<std::string>& stages) override {
+    // A statement after the lock: at READ COMMITTED it sees every claim committed before.
+    std::map<std::string, int64_t> running;
+    for (const auto& row : Exec(jobs_.c_.tx,
+                                "SELECT s.stage, COUNT(*) FROM jobs j JOIN job_stages s"
+                                " ON s.job_id = j.id WHERE j.state = 'running' AND s.active = 1"
+                                " AND s.stage = " +
+                                    AnyOf("$1") + " GROUP BY s.stage",
+                                JsonList(stages))) {
+      running[Text(row[0])] = Int(row[1]);
+    }
+    return running;
+  }
+
+  Result<int64_t> CountStarts(const std::string& key, int64_t expired) override {
+    return starts_.CountStarts(key, expired);
+  }
+  Result<void> RecordStarts(const std::string& key, int64_t count) override {
+    return starts_.RecordStarts(key, count);
+  }
+  Result<std::optional<TokenBucket>> LoadBucket(const std::string& key) override {
+    return starts_.LoadBucket(key);
+  }
+  Result<void> StoreBucket(const std::string& key, const TokenBucket& bucket) override {
+    return starts_.StoreBucket(key, bucket);
+  }
+
+ private:
+  PgJobs& jobs_;
+  const ClaimRequest& request_;
+  PgRateStarts starts_;
+};
+
+Result<std::vector<Job>> PgJobs::Claim(const ClaimRequest& request) {
+  REPRISE_TRY(CheckClaimRequest(request));
+  const int limit = std::min(request.max_jobs, kMaxPageLimit);
+  if (!request.limits.empty()) {
+    LimitStore store(*this, request);
+    return ClaimWithinLimits(request, limit, c_.now, store);
+  }
+  return LeasePicked(request, PickQuery(request, c_.now, limit, {}));
+}
+
+Result<std::vector<Job>> PgJobs::LeasePicked(const ClaimRequest& request, const PgQuery& pick) {
+  const int64_t expires = c_.now + request.lease_micros;
   PgQuery claim;
   claim.sql = "WITH picked AS (";
   claim.Append(pick);

@@ -1,6 +1,7 @@
 #include "catalog/sqlite/sqlite_backfills.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
+#include "catalog/sqlite/sqlite_rate_starts.h"
 
 namespace reprise::catalog {
 namespace {
@@ -333,6 +335,15 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   if (!active) return Fail(std::move(active.error()));
   int64_t budget = request.max_assets;
   if (request.max_active > 0) budget = std::min<int64_t>(budget, request.max_active - *active);
+  // The start rate's bucket is kept in the database, so a driver taking over inherits it.
+  SqliteRateStarts starts(db_, now_);
+  std::optional<TokenBucket> bucket;
+  if (request.rate_per_second > 0) {
+    auto stored = starts.LoadBucket(BackfillRateKey(id));
+    if (!stored) return Fail(std::move(stored.error()));
+    bucket = RefillBucket(*stored, request.rate_per_second, now_);
+    budget = std::min(budget, static_cast<int64_t>(std::floor(bucket->tokens)));
+  }
   // The pending items of the next assets, collected before anything changes (the scan
   // walks the index the updates below rewrite).
   std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
@@ -411,6 +422,10 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   auto after = CountActiveJobs(id);
   if (!after) return Fail(std::move(after.error()));
   result.active_jobs = *after;
+  if (bucket) {
+    bucket->tokens -= static_cast<double>(result.jobs);
+    REPRISE_TRY(starts.StoreBucket(BackfillRateKey(id), *bucket));
+  }
   return result;
 }
 

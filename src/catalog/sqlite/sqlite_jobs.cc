@@ -6,9 +6,11 @@
 #include <tuple>
 #include <utility>
 
+#include "catalog/limited_claim.h"
 #include "catalog/sqlite/sqlite_backfills.h"
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_queries.h"
+#include "catalog/sqlite/sqlite_rate_starts.h"
 
 namespace reprise::catalog {
 namespace {
@@ -179,11 +181,78 @@ Result<EnqueueResult> SqliteJobs::Enqueue(const NewJob& job) {
   return result;
 }
 
+// The queries of a claim with stage limits. BEGIN IMMEDIATE already makes every claim
+// wait for the one before, so LockLimits has nothing to do.
+class SqliteJobs::LimitStore final : public LimitedClaimStore {
+ public:
+  LimitStore(SqliteJobs& jobs, const ClaimRequest& request)
+      : jobs_(jobs), request_(request), starts_(jobs.db_, jobs.now_) {}
+
+  Result<std::vector<Job>> SelectDue(int limit, const std::vector<std::string>& excluded) override {
+    SqlQuery query = ClaimJobsQuery(request_, jobs_.now_, limit, excluded);
+    auto select = jobs_.db_.Prepare(query.sql);
+    if (!select) return Fail(std::move(select.error()));
+    select->BindAll(query.binds);
+    auto due = ReadJobs(*select);
+    if (!due) return Fail(std::move(due.error()));
+    REPRISE_TRY(jobs_.FillStages(*due));
+    return due;
+  }
+
+  Result<std::vector<Job>> Lease(const std::vector<Job>& jobs) override {
+    std::vector<Job> leased = jobs;
+    REPRISE_TRY(jobs_.LeaseJobs(request_, leased));
+    return leased;
+  }
+
+  Result<void> LockLimits(const std::vector<std::string>& /*stages*/) override { return {}; }
+
+  Result<std::map<std::string, int64_t>> CountRunning(
+      const std::vector<std::string>& stages) override {
+    // Running jobs are few (one per worker slot): walk them by the partial index.
+    auto select = jobs_.db_.Prepare(
+        "SELECT s.stage, COUNT(*) FROM jobs j INDEXED BY jobs_lease"
+        " JOIN job_stages s ON s.job_id = j.id WHERE j.state = 'running' AND s.active = 1"
+        " AND s.stage IN (SELECT value FROM json_each(?)) GROUP BY s.stage");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindText(nlohmann::json(stages).dump());
+    std::map<std::string, int64_t> running;
+    REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      running[row.Text(0)] = row.Int64(1);
+      return true;
+    }));
+    return running;
+  }
+
+  Result<int64_t> CountStarts(const std::string& key, int64_t expired) override {
+    return starts_.CountStarts(key, expired);
+  }
+  Result<void> RecordStarts(const std::string& key, int64_t count) override {
+    return starts_.RecordStarts(key, count);
+  }
+  Result<std::optional<TokenBucket>> LoadBucket(const std::string& key) override {
+    return starts_.LoadBucket(key);
+  }
+  Result<void> StoreBucket(const std::string& key, const TokenBucket& bucket) override {
+    return starts_.StoreBucket(key, bucket);
+  }
+
+ private:
+  SqliteJobs& jobs_;
+  const ClaimRequest& request_;
+  SqliteRateStarts starts_;
+};
+
 Result<std::vector<Job>> SqliteJobs::Claim(const ClaimRequest& request) {
   REPRISE_TRY(CheckClaimRequest(request));
+  const int limit = std::min(request.max_jobs, kMaxPageLimit);
+  if (!request.limits.empty()) {
+    LimitStore store(*this, request);
+    return ClaimWithinLimits(request, limit, now_, store);
+  }
   std::vector<Job> jobs;
   {
-    SqlQuery query = ClaimJobsQuery(request, now_, std::min(request.max_jobs, kMaxPageLimit));
+    SqlQuery query = ClaimJobsQuery(request, now_, limit);
     auto select = db_.Prepare(query.sql);
     if (!select) return Fail(std::move(select.error()));
     select->BindAll(query.binds);
@@ -192,6 +261,12 @@ Result<std::vector<Job>> SqliteJobs::Claim(const ClaimRequest& request) {
     jobs = std::move(*read);
   }
   if (jobs.empty()) return jobs;
+  REPRISE_TRY(LeaseJobs(request, jobs));
+  REPRISE_TRY(FillStages(jobs));
+  return jobs;
+}
+
+Result<void> SqliteJobs::LeaseJobs(const ClaimRequest& request, std::vector<Job>& jobs) {
   const int64_t expires = now_ + request.lease_micros;
   for (auto& job : jobs) {
     auto update = db_.Prepare(
@@ -212,8 +287,7 @@ Result<std::vector<Job>> SqliteJobs::Claim(const ClaimRequest& request) {
     if (job.started_at == 0) job.started_at = now_;
     job.updated_at = now_;
   }
-  REPRISE_TRY(FillStages(jobs));
-  return jobs;
+  return {};
 }
 
 Result<SqliteJobs::Lease> SqliteJobs::CheckHeld(int64_t job_id, std::string_view worker_id) {

@@ -11,6 +11,9 @@
 // the job, so a job's rows always are its `stages`: still due while it waits or runs,
 // the ones it ended with once finished (what RetryJobs runs again).
 //
+// A claim carrying stage limits goes through catalog/limited_claim.h; the rate state is
+// the rate_starts table (sqlite_rate_starts.h).
+//
 // Cancellation requested on a running job is never lost: a release, an expired lease
 // or a kQueued outcome of such a job cancels it instead of queueing it again.
 #pragma once
@@ -49,6 +52,8 @@ class SqliteJobs {
   [[nodiscard]] Result<std::vector<QuarantineEntry>> ListQuarantine(const AssetFilter& scope);
 
  private:
+  class LimitStore;  // LimitedClaimStore over this transaction (sqlite_jobs.cc)
+
   struct Lease {
     JobState state = JobState::kQueued;
     std::string owner;
@@ -64,6 +69,8 @@ class SqliteJobs {
       const std::vector<int64_t>& job_ids,
       std::map<int64_t, std::vector<std::string>>* forced = nullptr);
   [[nodiscard]] Result<void> FillStages(std::vector<Job>& jobs);
+  // Leases the selected jobs to the request's worker (updating them in place).
+  [[nodiscard]] Result<void> LeaseJobs(const ClaimRequest& request, std::vector<Job>& jobs);
   // Ends the job in a final state (succeeded, failed, cancelled): lease cleared, stages
   // inactive. `error_code`/`error_message` replace the last error unless empty.
   [[nodiscard]] Result<void> End(int64_t job_id, JobState state, const std::string& error_code,

@@ -143,7 +143,8 @@ SqlQuery JobConditions(const JobFilter& filter) {
   return conditions;
 }
 
-SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit) {
+SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit,
+                        const std::vector<std::string>& excluded) {
   // The partial index jobs_claim holds only queued rows in claim order, so the walk stops
   // after `limit` matches without sorting. Without statistics SQLite may prefer another
   // plan (every queued row, then a sort), hence INDEXED BY; the condition
@@ -162,6 +163,12 @@ SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit) {
         " AND NOT EXISTS (SELECT 1 FROM job_stages s WHERE s.job_id = j.id AND s.active = 1"
         " AND s.stage NOT IN (SELECT value FROM json_each(?)))";
     query.binds.emplace_back(nlohmann::json(request.stages).dump());
+  }
+  if (!excluded.empty()) {
+    query.sql +=
+        " AND NOT EXISTS (SELECT 1 FROM job_stages s WHERE s.job_id = j.id AND s.active = 1"
+        " AND s.stage IN (SELECT value FROM json_each(?)))";
+    query.binds.emplace_back(nlohmann::json(excluded).dump());
   }
   query.sql += " ORDER BY j.priority DESC, j.run_after, j.id LIMIT ?";
   query.binds.emplace_back(static_cast<int64_t>(limit));

@@ -55,8 +55,10 @@ extern const std::string_view kEndedJobsTerm;
 SqlQuery JobConditions(const JobFilter& filter);
 
 // The claimable jobs for `request` at `now`, best first (priority DESC, run_after, id), at
-// most `limit`, walking the partial index jobs_claim.
-SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit);
+// most `limit`, walking the partial index jobs_claim; none holding a stage of `excluded`
+// (stages at their limit, catalog/limited_claim.h).
+SqlQuery ClaimJobsQuery(const ClaimRequest& request, int64_t now, int limit,
+                        const std::vector<std::string>& excluded = {});
 
 // One page plus one row, newest first. `limit` must already be validated.
 [[nodiscard]] Result<SqlQuery> ListJobsQuery(const JobFilter& filter, std::string_view cursor,
