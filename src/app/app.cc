@@ -40,7 +40,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   // Live streams and the webhook runner of this process hear its commits at once.
   app->catalog_->SetEventListener(
       [bell = app->event_bell_.get()](int64_t newest) { bell->Ring(newest); });
-  auto blobs = backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin());
+  auto blobs =
+      backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin(), config.blob);
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));
   app->blobs_ = std::move(*blobs);
