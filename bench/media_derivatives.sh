@@ -21,7 +21,13 @@
 # tone as audio (what music costs the AAC encoder). reprise's figure includes ingest
 # (hash and copy into its store) and every catalog write.
 # Public tools only: bash, GNU time, coreutils, ffmpeg/ffprobe, xargs.
-# REPRISE_BIN picks the binary (default build/release/reprise).
+# REPRISE_BIN picks the binary (default build/release/reprise). WAYS picks the ways
+# (default "seeds ffmpeg reprise"); the way pg_s3 (issue 13) is the reprise command on a
+# PostgreSQL 15 catalog and a Ceph radosgw blob store (scripts/pg_server.sh and
+# scripts/s3_server.sh start both first, not timed; each run gets a fresh database and a
+# fresh bucket prefix, given as REPRISE_CATALOG_URL, REPRISE_BLOB_URL and
+# REPRISE_BLOB_ACCESS_KEY_ID/SECRET_ACCESS_KEY), compared with reprise's SQLite + directory:
+#   WAYS="reprise pg_s3" bench/media_derivatives.sh library 40 30
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -34,8 +40,33 @@ case $mode in
   *) echo "usage: $0 single [SECONDS] [RUNS] | library [CLIPS] [SECONDS] [RUNS]"; exit 2 ;;
 esac
 
+read -r -a ways <<< "${WAYS:-seeds ffmpeg reprise}"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+servers_up=
+stop_servers() {
+  if [ -n "$servers_up" ]; then
+    scripts/pg_server.sh stop "$work/pg" >/dev/null 2>&1 || true
+    scripts/s3_server.sh stop "$work/s3" >/dev/null 2>&1 || true
+  fi
+}
+trap 'stop_servers; rm -rf "$work"' EXIT
+if [[ " ${ways[*]} " == *" pg_s3 "* ]]; then
+  echo "starting PostgreSQL and radosgw (not timed)..." >&2
+  servers_up=1
+  scripts/pg_server.sh start "$work/pg" >"$work/pg.log" 2>&1 || { cat "$work/pg.log"; exit 1; }
+  REPRISE_S3_MEMSTORE_BYTES=$((4 * 1024 * 1024 * 1024)) scripts/s3_server.sh start "$work/s3" \
+    >"$work/s3.log" 2>&1 || { cat "$work/s3.log"; exit 1; }
+fi
+# The environment of a pg_s3 run: a fresh database and a fresh prefix named after it.
+pg_s3_env() {  # run
+  local pg_url db=bench_$1
+  pg_url=$(cat "$work/pg/url")
+  psql -q "$pg_url" -c "CREATE DATABASE $db" >/dev/null
+  echo "REPRISE_CATALOG_URL=${pg_url%/*}/$db"
+  sed "s#^\(s3://[^/?]*\)[^?]*#\1/$db#" "$work/s3/url" | sed 's/^/REPRISE_BLOB_URL=/'
+  sed -n 's/^AWS_ACCESS_KEY_ID=/REPRISE_BLOB_ACCESS_KEY_ID=/p; s/^AWS_SECRET_ACCESS_KEY=/REPRISE_BLOB_SECRET_ACCESS_KEY=/p' \
+    "$work/s3/env"
+}
 mkdir -p "$work/in"
 echo "making $clips input(s) of ${seconds}s 1280x720 H.264 + AAC 48 kHz stereo..." >&2
 for i in $(seq -w 1 "$clips"); do
@@ -98,7 +129,6 @@ measure() {
   awk '{print $1, $2 + $3, $4}' "$work/t" > "$work/m"
 }
 
-ways=(seeds ffmpeg reprise)
 declare -A wall cpu rss
 for run in $(seq 1 "$runs"); do
   for way in "${ways[@]}"; do
@@ -112,16 +142,24 @@ for run in $(seq 1 "$runs"); do
           _ "$work/in" "$work/out" ;;
       reprise)
         measure "$reprise" --data "$work/out/data" --config "$work/reprise.toml" ingest --process \
-          "$work/in" ;;
+          "$work/in"
+        # What reprise made, checked like the others' (five outputs per asset).
+        made=$(find "$work/out/data" -name playlist.m3u8 | wc -l)
+        [ "$made" -eq "$clips" ] || { echo "reprise made $made HLS playlists for $clips inputs"; cat "$work/log"; exit 1; } ;;
+      pg_s3)
+        mapfile -t backend_env < <(pg_s3_env "$run")
+        measure env "${backend_env[@]}" "$reprise" --data "$work/out/pgs3" \
+          --config "$work/reprise.toml" ingest --process "$work/in"
+        # Every asset built: as many ready assets as inputs in that catalog.
+        ready=$(env "${backend_env[@]}" "$reprise" --data "$work/out/pgs3" --config "$work/reprise.toml" \
+          assets list --status ready --json | grep -o '"status": *"ready"' | wc -l)
+        [ "$ready" -eq "$clips" ] || { echo "pg_s3: $ready of $clips assets ready"; cat "$work/log"; exit 1; } ;;
     esac
     read -r w c m < "$work/m"
     wall[$way]+="$w "; cpu[$way]+="$c "; rss[$way]+="$m "
   done
 done
 
-# What reprise made, checked like the others' (five outputs per asset).
-made=$(find "$work/out/data" -name playlist.m3u8 | wc -l)
-[ "$made" -eq "$clips" ] || { echo "reprise made $made HLS playlists for $clips inputs"; cat "$work/log"; exit 1; }
 
 printf '%s: %d input(s) of %d s 1280x720 H.264/AAC, %d run(s), median seconds; peak RSS of one process\n' \
   "$mode" "$clips" "$seconds" "$runs"
@@ -132,7 +170,8 @@ for way in "${ways[@]}"; do
 done
 # shellcheck disable=SC2086
 ours=$(median ${wall[reprise]})
-for way in seeds ffmpeg; do
+for way in "${ways[@]}"; do
+  [ "$way" = reprise ] && continue
   # The ratio of the medians, and the median of the ratios run by run: the three ways
   # of one run are timed back to back, so the second holds when the machine's speed
   # drifts between runs (it does on a shared VM).

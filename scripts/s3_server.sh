@@ -15,6 +15,8 @@
 #                                    until it answers (tests of clients that outlive an
 #                                    S3 outage).
 #
+# REPRISE_S3_MEMSTORE_BYTES sizes the in-memory OSD (default 1 GiB; benches storing a
+# 1 GiB object ask for more).
 # A start that fails prints the daemons' logs and exits non-zero. Ports are free ones
 # picked at start (never 7480 or 6789 blindly), so several copies can run side by side.
 set -euo pipefail
@@ -134,7 +136,7 @@ auth service required = none
 auth client required = none
 ms bind msgr2 = false
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${REPRISE_S3_MEMSTORE_BYTES:-1073741824}
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 1

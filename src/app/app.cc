@@ -48,7 +48,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   // Live streams and the webhook runner hear committed events at once (the catalog, and
   // with it the listener, goes before the bell).
   app->catalog_->AddChangeListener(services::BellListener(*app->event_bell_));
-  auto blobs = backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin());
+  auto blobs =
+      backends.OpenBlobStore(config.ResolvedBlobUrl(), create, config.BlobUrlOrigin(), config.blob);
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));
   app->blobs_ = std::move(*blobs);

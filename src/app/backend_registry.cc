@@ -98,11 +98,13 @@ Result<std::unique_ptr<catalog::Catalog>> BackendRegistry::OpenCatalog(
 }
 
 Result<std::unique_ptr<blob::BlobStore>> BackendRegistry::OpenBlobStore(
-    const std::string& url, bool create, const std::string& origin) const {
+    const std::string& url, bool create, const std::string& origin,
+    const BlobConfig& settings) const {
   auto target = ParseTarget(url, plain_blob_scheme_, "blob store");
   if (!target) return Fail(std::move(target.error()));
   target->create = create;
   target->origin = origin;
+  target->blob = settings;
   auto open = Find(blob_stores_, *target, plain_blob_scheme_, "blob store");
   if (!open) return Fail(std::move(open.error()));
   return (*open)(*target);

@@ -23,6 +23,7 @@
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/error.h"
 
 namespace reprise::app {
@@ -34,6 +35,7 @@ struct BackendTarget {
   std::string location;  // after "scheme:" ("/srv/catalog.db", "//host/db"); a plain path whole
   bool create = false;   // a missing store (and its folder) may be created
   std::string origin;    // where the URL was set, for messages ("REPRISE_CATALOG_URL")
+  BlobConfig blob;       // blob stores: the [blob] settings beside the URL (credentials…)
 };
 
 using CatalogOpener = std::function<Result<std::unique_ptr<catalog::Catalog>>(
@@ -52,7 +54,8 @@ class BackendRegistry final {
   [[nodiscard]] Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(
       const std::string& url, const Clock& clock, bool create, const std::string& origin) const;
   [[nodiscard]] Result<std::unique_ptr<blob::BlobStore>> OpenBlobStore(
-      const std::string& url, bool create, const std::string& origin) const;
+      const std::string& url, bool create, const std::string& origin,
+      const BlobConfig& settings = {}) const;
 
   // Registered schemes, sorted.
   [[nodiscard]] std::vector<std::string> CatalogSchemes() const;

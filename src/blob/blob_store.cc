@@ -6,7 +6,11 @@
 
 namespace reprise::blob {
 
-Result<void> CheckPresignExpiry(std::chrono::seconds expires_in) {
+Result<void> CheckPresignExpiry(int64_t signed_at, std::chrono::seconds expires_in) {
+  if (signed_at < 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a presigned URL cannot be signed before 1970 (" + std::to_string(signed_at) + ")");
+  }
   constexpr std::chrono::seconds kMax{7 * 24 * 3600};
   if (expires_in.count() < 1 || expires_in > kMax) {
     return Fail(ErrorCode::kInvalidArgument,

@@ -73,18 +73,22 @@ class BlobStore {
   // streaming (never all keys in memory). Returning false from `visit` stops early.
   [[nodiscard]] virtual Result<void> List(std::string_view prefix,
                                           const std::function<bool(const BlobInfo&)>& visit) = 0;
-  // A URL from which anyone can GET the blob until `expires_in` has passed (S3: a SigV4
-  // presigned GET, served with the blob's content type), or nullopt when the store has no
-  // such URLs (fs: callers sign their own). No I/O: for a missing key the URL answers 404.
-  // kInvalidArgument for a bad key or an expiry outside 1 s to 7 days (S3's limit).
+  // A URL from which anyone can GET the blob from `signed_at` (Unix seconds, the signature's
+  // date; callers pass the present or a moment just before it) until `expires_in` after it
+  // (S3: a SigV4 presigned GET, served with the blob's content type), or nullopt when the
+  // store has no such URLs (fs: callers sign their own). The same arguments give the same
+  // URL, so answers holding one can be kept while it lives. No I/O: for a missing key the
+  // URL answers 404. kInvalidArgument for a bad key, a negative signed_at or an expiry
+  // outside 1 s to 7 days (S3's limit).
   [[nodiscard]] virtual Result<std::optional<std::string>> PresignGet(
-      std::string_view key, std::chrono::seconds expires_in) = 0;
+      std::string_view key, int64_t signed_at, std::chrono::seconds expires_in) = 0;
   // The media type stored with the blob; "" when none was set or the store keeps none.
   [[nodiscard]] virtual Result<std::string> ContentType(std::string_view key) = 0;
 };
 
-// kInvalidArgument unless 1 s <= expires_in <= 7 days (PresignGet's range).
-Result<void> CheckPresignExpiry(std::chrono::seconds expires_in);
+// kInvalidArgument unless 1 s <= expires_in <= 7 days (PresignGet's range) and signed_at
+// is not before 1970.
+Result<void> CheckPresignExpiry(int64_t signed_at, std::chrono::seconds expires_in);
 
 // Writes `data` under `key` atomically.
 Result<BlobInfo> PutBytes(BlobStore& store, std::string_view key, std::string_view data);

@@ -39,8 +39,8 @@ class BlobStoreWrapper : public BlobStore {
     return target_.List(prefix, visit);
   }
   [[nodiscard]] Result<std::optional<std::string>> PresignGet(
-      std::string_view key, std::chrono::seconds expires_in) override {
-    return target_.PresignGet(key, expires_in);
+      std::string_view key, int64_t signed_at, std::chrono::seconds expires_in) override {
+    return target_.PresignGet(key, signed_at, expires_in);
   }
   [[nodiscard]] Result<std::string> ContentType(std::string_view key) override {
     return target_.ContentType(key);

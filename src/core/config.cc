@@ -260,6 +260,35 @@ Result<void> ApplyWebhooks(const nlohmann::json& table, Config& config, const st
   return {};
 }
 
+// [blob]: url, the S3 settings and credentials (strings), path_style, url_expiry_seconds.
+Result<void> ApplyBlob(const nlohmann::json& table, Config& config, const std::string& where) {
+  BlobConfig& blob = config.blob;
+  for (const auto& [key, value] : table.items()) {
+    std::string* text = key == "url"                 ? &config.blob_url
+                        : key == "access_key_id"     ? &blob.access_key_id
+                        : key == "secret_access_key" ? &blob.secret_access_key
+                        : key == "session_token"     ? &blob.session_token
+                        : key == "endpoint"          ? &blob.endpoint
+                        : key == "region"            ? &blob.region
+                                                     : nullptr;
+    if (text != nullptr) {
+      if (!value.is_string()) {
+        return Fail(ErrorCode::kInvalidArgument, where + ": blob." + key + " must be a string");
+      }
+      *text = value.get<std::string>();
+      continue;
+    }
+    bool path_style = false;
+    const Setting settings[] = {
+        {"url_expiry_seconds", &blob.url_expiry_seconds, 1, 7 * kDay - 60},
+        {"path_style", &path_style},
+    };
+    REPRISE_TRY(ApplySetting("blob", key, value, settings, where));
+    if (key == "path_style") blob.path_style = path_style;
+  }
+  return {};
+}
+
 // Applies one table of settings (from the file or the environment) onto `config`.
 // Moves max_running and rate out of a [stages.NAME] table into config.stage_limits (the
 // rest are the stage's params).
@@ -310,6 +339,8 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
       auto v = GetString(doc, "log_level", where);
       if (!v) return Fail(v.error());
       config.log_level = *v;
+    } else if (key == "blob" && value.is_object()) {
+      REPRISE_TRY(ApplyBlob(value, config, where));
     } else if (key == "catalog" || key == "blob") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [" + key + "] must be a table");
@@ -421,6 +452,10 @@ Result<nlohmann::json> EnvironmentTable(const std::map<std::string, std::string>
       doc["catalog"]["url"] = value;
     } else if (key == "blob_url") {
       doc["blob"]["url"] = value;
+    } else if (key == "blob_path_style" || key == "blob_url_expiry_seconds") {
+      doc["blob"][key.substr(5)] = ParseScalar(value);
+    } else if (key.rfind("blob_", 0) == 0 && key.size() > 5) {
+      doc["blob"][key.substr(5)] = value;  // credentials stay strings, whatever they look like
     } else if (key == "ingest_max_file_bytes") {
       doc["ingest"]["max_file_bytes"] = ParseScalar(value);
     } else if (key == "server_listen") {

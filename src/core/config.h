@@ -16,13 +16,13 @@
 // {data_dir}/reprise.toml; none is fine. An explicit path that does not exist is an error.
 //
 // Environment: REPRISE_DATA, REPRISE_OWNER, REPRISE_LOG_LEVEL, REPRISE_CATALOG_URL,
-// REPRISE_BLOB_URL, REPRISE_QUEUE_<SETTING> (e.g. REPRISE_QUEUE_LEASE_SECONDS=5) for the
-// [queue] table, REPRISE_IMPORT_<SETTING> for [import] (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1),
-// REPRISE_WEBHOOKS_<SETTING> for [webhooks] (not its subscriptions nor sources),
-// REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and for stage
-// params REPRISE_STAGES_<STAGE>_<PARAM> (e.g. REPRISE_STAGES_THUMBNAIL_WIDTH=480); values are read
-// as TOML scalars (480, 1.5, true, or a bare string). Stage names contain no '_', so the first '_'
-// after the stage name starts the param name.
+// REPRISE_BLOB_URL, REPRISE_BLOB_<SETTING> for the rest of [blob], REPRISE_QUEUE_<SETTING> (e.g.
+// REPRISE_QUEUE_LEASE_SECONDS=5) for the [queue] table, REPRISE_IMPORT_<SETTING> for [import]
+// (REPRISE_IMPORT_ALLOW_PRIVATE_ADDRESSES=1), REPRISE_WEBHOOKS_<SETTING> for [webhooks] (not its
+// subscriptions nor sources), REPRISE_SERVER_LISTEN and REPRISE_SERVER_WORKERS for [server], and
+// for stage params REPRISE_STAGES_<STAGE>_<PARAM> (e.g. REPRISE_STAGES_THUMBNAIL_WIDTH=480); values
+// are read as TOML scalars (480, 1.5, true, or a bare string). Stage names contain no '_', so the
+// first '_' after the stage name starts the param name.
 #pragma once
 
 #include <map>
@@ -122,6 +122,24 @@ struct WebhookSourceConfig {
   std::string owner;                 // owner of the assets its callbacks import
 };
 
+// The [blob] table beside its url: how an S3 store is reached when the URL leaves it out,
+// and how long the blob URLs the API hands out live. Endpoint, region and path_style in
+// the URL's query win over these; credentials here win over the AWS_* variables (both the
+// access key id and the secret, or neither). REPRISE_BLOB_<SETTING> sets each
+// (REPRISE_BLOB_SECRET_ACCESS_KEY=...). The secret and the session token are never logged
+// nor described.
+struct BlobConfig {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  std::string endpoint;  // "http://127.0.0.1:7480"
+  std::string region;
+  std::optional<bool> path_style;
+  // Presigned S3 GETs and signed /blobs URLs live this long (at least; URLs handed out
+  // within the same minute share one expiry). 1 s to 7 days less a minute.
+  int64_t url_expiry_seconds = 3600;
+};
+
 struct Config {
   std::string data_dir = "./reprise-data";
   std::string owner = "local";  // owner of assets ingested from the command line
@@ -130,6 +148,7 @@ struct Config {
   // Empty means the embedded default under data_dir.
   std::string catalog_url;
   std::string blob_url;
+  BlobConfig blob;  // [blob] beside url
   // Largest file `ingest` accepts, in bytes; 0 means no limit.
   int64_t max_ingest_bytes = 0;
   QueueConfig queue;

@@ -66,14 +66,20 @@ Result<ApiContext> MakeApiContext(app::App& app) {
   }
   auto signer = BlobUrlSigner::Create(std::move(secret), app.clock());
   if (!signer) return Fail(signer.error().Wrap("server.url_secret"));
-  return ApiContext{app, std::move(*signer), {}};
+  return ApiContext{
+      app, std::move(*signer), {}, std::chrono::seconds(app.config().blob.url_expiry_seconds)};
 }
 
 Result<AnswerSigning> SignForAnswer(const ApiContext& context) {
-  auto expires = context.signer->SharedExpiry();
+  auto expires = context.signer->SharedExpiry(context.url_ttl);
   if (!expires) return Fail(expires.error());
+  const std::chrono::seconds lifetime = context.url_ttl + BlobUrlSigner::kExpiryStep;
   return AnswerSigning{*expires,
-                       [&signer = *context.signer, until = *expires](std::string_view key) {
+                       [&signer = *context.signer, &blobs = context.app.blobs(), until = *expires,
+                        lifetime](std::string_view key) -> Result<std::string> {
+                         auto presigned = blobs.PresignGet(key, until - lifetime.count(), lifetime);
+                         if (!presigned) return Fail(std::move(presigned.error()));
+                         if (presigned->has_value()) return std::move(**presigned);
                          return signer.SignUntil(key, until);
                        }};
 }

@@ -3,6 +3,7 @@
 // mounted on one Router by AddApiRoutes.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,8 @@ struct ApiContext {
   app::App& app;
   std::unique_ptr<BlobUrlSigner> signer;  // signs the blob URLs the API hands out
   ImportStatus import_status = {};        // set by the URL import routes; empty: none
+  // How long handed-out blob URLs live at least (blob.url_expiry_seconds).
+  std::chrono::seconds url_ttl = BlobUrlSigner::kDefaultTtl;
 };
 
 // The context of `app`'s API: the URL secret from server.url_secret, else from
@@ -36,8 +39,12 @@ struct ApiContext {
 [[nodiscard]] Result<ApiContext> MakeApiContext(app::App& app);
 
 // How one answer signs its blob URLs: every URL in it expires at the signer's
-// SharedExpiry (the same for a whole minute), so answers built within that step are
-// byte for byte the same and a kept one (AssetsService::ShowText) stays true.
+// SharedExpiry for url_ttl (the same for a whole minute), so answers built within that
+// step are byte for byte the same and a kept one (AssetsService::ShowText) stays true.
+// When the blob store presigns (S3), the URL is its presigned GET, signed at
+// `expires - url_ttl - kExpiryStep` (the start of the step, never after now) for
+// url_ttl + kExpiryStep, so it too ends at `expires` and is the same all step long; a
+// store that does not (fs) gets the server's own /blobs URL.
 struct AnswerSigning {
   int64_t expires = 0;
   services::SignUrl sign;

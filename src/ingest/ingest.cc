@@ -9,6 +9,7 @@
 #include "blob/keys.h"
 #include "core/hash.h"
 #include "core/ids.h"
+#include "media/content_type.h"
 #include "media/input.h"
 #include "media/probe.h"
 #include "stages/media_summary.h"
@@ -223,6 +224,8 @@ ItemResult Ingestor::IngestFile(const std::string& path, const Options& options,
   if (auto rewound = in.Seek(0); !rewound) return ErrorItem(path, rewound.error());
   auto writer = blobs_.NewWriter();
   if (!writer) return ErrorItem(path, writer.error().Wrap("cannot store " + path));
+  (*writer)->SetContentType(media::OriginalContentType(
+      (*summary)->container, (*summary)->kind == catalog::AssetKind::kAudio, path));
   auto copied = CopyAndHash(in, **writer, options.max_file_bytes, on_bytes, path);
   if (!copied) return ErrorItem(path, copied.error());
   if (copied->too_large) return SkipItem(path, "too_large");  // the file grew meanwhile
@@ -348,6 +351,9 @@ StreamSession Ingestor::BeginStream(const StreamInfo& info, const Options& optio
   auto state = std::make_unique<StreamSession::State>(*this, info, options, on_bytes);
   auto writer = blobs_.NewWriter();
   if (writer) {
+    // The stream is probed only once stored, so its type comes from its name.
+    (*writer)->SetContentType(
+        media::ContentTypeForName(info.original_name.empty() ? info.name : info.original_name));
     state->writer = std::move(*writer);
     state->pending.reserve(kCopyBufferBytes);
   } else {

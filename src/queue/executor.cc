@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "blob/keys.h"
+#include "media/content_type.h"
 #include "media/libav_log.h"
 #include "stages/runner.h"
 
@@ -59,9 +60,12 @@ class AttemptSink final : public stages::OutputSink {
     Result<void> Write(std::span<const std::byte> data) override { return inner_->Write(data); }
     int64_t BytesWritten() const override { return inner_->BytesWritten(); }
     void SetContentType(std::string_view content_type) override {
+      typed_ = true;
       inner_->SetContentType(content_type);
     }
     Result<blob::BlobInfo> Commit(std::string_view /*key*/) override {
+      // A stage that names no type still gets the one its file name says.
+      if (!typed_) inner_->SetContentType(media::ContentTypeForName(name_));
       auto info = inner_->Commit(key_);
       if (info) {
         sink_.committed_keys_.push_back(key_);
@@ -76,6 +80,7 @@ class AttemptSink final : public stages::OutputSink {
     std::string name_;
     std::string key_;
     AttemptSink& sink_;
+    bool typed_ = false;
   };
 
   blob::BlobStore& blobs_;

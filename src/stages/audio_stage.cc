@@ -72,6 +72,7 @@ class EncodedFile {
   Result<void> Publish(OutputSink& sink, std::string_view name, std::string_view content_type) {
     auto writer = sink.Create(name);
     if (!writer) return Fail(writer.error());
+    (*writer)->SetContentType(content_type);
     REPRISE_TRY(container_->CopyTo(**writer));
     auto committed = (*writer)->Commit(name);
     if (!committed) return Fail(committed.error());

@@ -358,6 +358,7 @@ class HlsRun final : public StageRun {
         std::string name = rendition->Path(media::HlsSegmentName(i));
         auto out = sink.Create(name);
         if (!out) return Fail(out.error());
+        (*out)->SetContentType(kSegmentType);
         REPRISE_TRY(writer.spool().CopySegment(i, **out));
         auto committed = (*out)->Commit(name);
         if (!committed) return Fail(committed.error());

@@ -36,6 +36,8 @@ namespace reprise::stages {
 class OutputSink {
  public:
   virtual ~OutputSink() = default;
+  // A writer for the file `name`; give it the file's media type (SetContentType) before
+  // Commit() so stores that keep types serve it right.
   [[nodiscard]] virtual Result<std::unique_ptr<blob::BlobWriter>> Create(std::string_view name) = 0;
   // Records a committed file as part of the derivative's outputs.
   virtual void Add(catalog::OutputBlob blob) = 0;

@@ -28,10 +28,12 @@ inline http::Router::Options TwoOwnerTokens() {
   return options;
 }
 
-class ApiTest : public MediaSuite {
+// Parameterised over ApiBackends(): each suite deriving from it instantiates itself.
+class ApiTest : public MediaSuite, public ::testing::WithParamInterface<ApiBackend> {
  protected:
   ApiTest()
       : api_(
+            GetParam(),
             [](Config& config) {
               config.pipeline_stages = {"probe", "thumbnail"};
               config.queue.concurrency = 1;

@@ -2,6 +2,7 @@
 // GET /api/v1/duplicates over real HTTP on loopback, with two owners' tokens and an admin.
 #include <httplib.h>
 
+#include <ctime>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -13,10 +14,17 @@ namespace {
 
 using nlohmann::json;
 
-// Checks that `url` is the signed blob URL of `key` and that the server's signer accepts it.
+// Checks that `url` is the signed blob URL of `key` and that the server's signer accepts it,
+// or (blobs on S3) a presigned GET of the key: plain curl fetches those in
+// BlobUrlsServeTheBlobWithItsTypeToPlainCurlAndTamperedOnesAreRefused.
 void ExpectSignedUrl(const http::BlobUrlSigner& signer, const json& url, const std::string& key) {
   ASSERT_TRUE(url.is_string()) << "no url for " << key;
   const std::string text = url.get<std::string>();
+  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) {
+    EXPECT_NE(text.find("/" + http::PercentEncodeKey(key) + "?"), std::string::npos) << text;
+    EXPECT_NE(text.find("X-Amz-Signature="), std::string::npos) << text;
+    return;
+  }
   const std::string head = "/blobs/" + key + "?expires=";
   ASSERT_EQ(text.rfind(head, 0), 0u) << text;
   auto amp = text.find("&sig=", head.size());
@@ -28,7 +36,7 @@ void ExpectSignedUrl(const http::BlobUrlSigner& signer, const json& url, const s
   EXPECT_FALSE(signer.Verify(key + "x", expires, sig));
 }
 
-TEST_F(ApiTest, AssetListFiltersPagesAndScopesByOwner) {
+TEST_P(ApiTest, AssetListFiltersPagesAndScopesByOwner) {
   auto a = Ingest({samples_->Wav(), samples_->Mp3()}, "a");
   auto b = Ingest({samples_->PngImage()}, "b");
 
@@ -73,7 +81,7 @@ TEST_F(ApiTest, AssetListFiltersPagesAndScopesByOwner) {
   EXPECT_EQ(none["empty_selection"][0]["present"], json({{"pending", 1}}));
 }
 
-TEST_F(ApiTest, AssetListRefusesMalformedQueriesNamingTheParameter) {
+TEST_P(ApiTest, AssetListRefusesMalformedQueriesNamingTheParameter) {
   Ingest({samples_->Wav()}, "a");
   struct Case {
     std::string query;
@@ -100,7 +108,7 @@ TEST_F(ApiTest, AssetListRefusesMalformedQueriesNamingTheParameter) {
   EXPECT_TRUE(HasStatus(Get("/api/v1/assets", ""), 401));
 }
 
-TEST_F(ApiTest, AnAssetShowsItsDerivativesWithSignedUrls) {
+TEST_P(ApiTest, AnAssetShowsItsDerivativesWithSignedUrls) {
   auto ids = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
   ASSERT_EQ(ids.size(), 1u);
   const std::string path = "/api/v1/assets/" + ids[0];
@@ -144,7 +152,7 @@ TEST_F(ApiTest, AnAssetShowsItsDerivativesWithSignedUrls) {
 
 // The server keeps built documents; what it sends must still follow every change, also
 // one made behind its back (a worker process writing to the same catalog).
-TEST_F(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
+TEST_P(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
   auto ids = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
   ASSERT_EQ(ids.size(), 1u);
   const std::string path = "/api/v1/assets/" + ids[0];
@@ -201,7 +209,7 @@ TEST_F(ApiTest, AKeptDocumentFollowsEveryChangeOfTheAsset) {
   EXPECT_TRUE(HasStatus(Get(path, "tokA"), 404));
 }
 
-TEST_F(ApiTest, AnImportIdIsAnsweredThroughTheImportSeam) {
+TEST_P(ApiTest, AnImportIdIsAnsweredThroughTheImportSeam) {
   api_.context().import_status =
       [](const services::Caller& caller,
          const std::string& id) -> Result<std::optional<nlohmann::json>> {
@@ -216,7 +224,7 @@ TEST_F(ApiTest, AnImportIdIsAnsweredThroughTheImportSeam) {
   EXPECT_TRUE(HasStatus(Get("/api/v1/assets/imp_2", "tokA"), 404));
 }
 
-TEST_F(ApiTest, DeletingAnAssetRemovesItsFilesAndIsRefusedWhileItRuns) {
+TEST_P(ApiTest, DeletingAnAssetRemovesItsFilesAndIsRefusedWhileItRuns) {
   auto a = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
   auto b = Ingest({samples_->H264AacMp4()}, "b");  // same content, a queued job
   ASSERT_EQ(a.size(), 1u);
@@ -248,7 +256,7 @@ TEST_F(ApiTest, DeletingAnAssetRemovesItsFilesAndIsRefusedWhileItRuns) {
   EXPECT_FALSE(api_.app().blobs().Exists(original).value_or(true));
 }
 
-TEST_F(ApiTest, DuplicatesAreScopedAndTheThresholdChecked) {
+TEST_P(ApiTest, DuplicatesAreScopedAndTheThresholdChecked) {
   json report = JsonOf(Get("/api/v1/duplicates?threshold=0.9", "tokA"));
   EXPECT_EQ(report["threshold"], 0.9);
   EXPECT_EQ(report["groups"], json::array());
@@ -259,6 +267,89 @@ TEST_F(ApiTest, DuplicatesAreScopedAndTheThresholdChecked) {
   }
   EXPECT_NE(Message(Get("/api/v1/duplicates?threshold=2")).find("'threshold'"), std::string::npos);
 }
+
+// What plain curl (no reprise code) gets from a URL: status, Content-Type and body.
+struct Fetched {
+  std::string status_and_type;  // "200 image/jpeg"
+  std::string body;
+};
+Fetched CurlFetch(const ApiServer& api, const std::string& url) {
+  const std::string absolute = url.rfind("/", 0) == 0 ? api.base_url() + url : url;
+  const std::string out = api.dir().Join("fetched");
+  auto result =
+      RunCommand({"curl", "-sS", "-o", out, "-w", "%{http_code} %{content_type}", "--", absolute});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  return {result.out, ReadFile(out)};
+}
+
+// The blob URLs of an answer are fetched by a client holding nothing but the URL: from this
+// server (blob directory) or from radosgw itself (S3 presigned GETs), each with its bytes
+// and its type; one character changed and the server that serves it refuses it.
+TEST_P(ApiTest, BlobUrlsServeTheBlobWithItsTypeToPlainCurlAndTamperedOnesAreRefused) {
+  auto ids = Ingest({samples_->H264AacMp4()}, "a", /*process=*/true);
+  ASSERT_EQ(ids.size(), 1u);
+  json doc = JsonOf(Get("/api/v1/assets/" + ids[0], "tokA"));
+  const bool on_s3 = GetParam().name == "postgres_s3";
+
+  json thumbnail = JsonOf(Get("/api/v1/assets/" + ids[0] + "/derivatives/thumbnail", "tokA"));
+  ASSERT_FALSE(thumbnail["current"]["blobs"].empty()) << thumbnail.dump();
+  const json& thumb = thumbnail["current"]["blobs"][0];
+  const std::string thumb_url = thumb["url"].get<std::string>();
+  EXPECT_EQ(thumb_url.rfind("http://", 0) == 0, on_s3) << thumb_url;
+  Fetched fetched = CurlFetch(api_, thumb_url);
+  EXPECT_EQ(fetched.status_and_type, "200 image/jpeg");
+  auto stored = blob::GetBytes(api_.blobs(), thumb["key"].get<std::string>());
+  ASSERT_TRUE(stored) << stored.error().ToString();
+  EXPECT_EQ(fetched.body, *stored);
+
+  const json& original = doc["asset"]["original"];
+  Fetched original_fetched = CurlFetch(api_, original["url"].get<std::string>());
+  // The directory store keeps no types and the /blobs route types by extension (originals
+  // have none); S3 serves the type the upload gave the object.
+  EXPECT_EQ(original_fetched.status_and_type,
+            on_s3 ? "200 video/mp4" : "200 application/octet-stream");
+  EXPECT_EQ(original_fetched.body, ReadFile(samples_->H264AacMp4()));
+
+  std::string tampered = thumb_url;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  Fetched refused = CurlFetch(api_, tampered);
+  EXPECT_EQ(refused.status_and_type.substr(0, 3), "403") << refused.body;
+  EXPECT_EQ(refused.body.find("JFIF"), std::string::npos);
+}
+
+// Every URL of one answer ends at the answer's shared expiry, and signing again within the
+// step gives the same URL, so a kept document (ETag "rev-expires") stays true.
+TEST_P(ApiTest, AnAnswersUrlsEndAtItsSharedExpiryAndAreStableWithinTheStep) {
+  auto first = http::SignForAnswer(api_.context());
+  ASSERT_TRUE(first) << first.error().ToString();
+  auto url = first->sign("assets/x/thumbnail/1/thumb.jpg");
+  ASSERT_TRUE(url) << url.error().ToString();
+  const int64_t now = api_.app().clock().NowMicros() / 1'000'000;
+  EXPECT_GE(first->expires, now + 3600);
+  EXPECT_LT(first->expires, now + 3600 + 60);
+  if (GetParam().name == "postgres_s3") {
+    auto field = [&](const std::string& name) {
+      size_t at = url->find(name + "=");
+      EXPECT_NE(at, std::string::npos) << *url;
+      size_t start = at + name.size() + 1;
+      return url->substr(start, url->find('&', start) - start);
+    };
+    std::tm signed_tm{};
+    ASSERT_TRUE(strptime(field("X-Amz-Date").c_str(), "%Y%m%dT%H%M%SZ", &signed_tm)) << *url;
+    const int64_t signed_at = timegm(&signed_tm);
+    EXPECT_LE(signed_at, now) << "never signed in the future";
+    EXPECT_EQ(signed_at + std::stoll(field("X-Amz-Expires")), first->expires) << *url;
+  } else {
+    EXPECT_NE(url->find("expires=" + std::to_string(first->expires)), std::string::npos) << *url;
+  }
+  auto second = http::SignForAnswer(api_.context());
+  ASSERT_TRUE(second);
+  if (second->expires == first->expires) {  // not across a step boundary
+    EXPECT_EQ(second->sign("assets/x/thumbnail/1/thumb.jpg").value_or(""), *url);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(ApiBackends()), ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::testing

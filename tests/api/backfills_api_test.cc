@@ -23,7 +23,8 @@ namespace {
 using nlohmann::json;
 using testing::JsonOf;
 
-class BackfillsApiTest : public testing::MediaSuite {
+class BackfillsApiTest : public testing::MediaSuite,
+                         public ::testing::WithParamInterface<testing::ApiBackend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(api_.ok());
@@ -64,13 +65,13 @@ class BackfillsApiTest : public testing::MediaSuite {
   }
 
   // The pump of `serve` looks for undriven backfills every queue.poll_seconds.
-  testing::ApiServer api_{[](Config& config) { config.queue.poll_seconds = 0.05; },
+  testing::ApiServer api_{GetParam(), [](Config& config) { config.queue.poll_seconds = 0.05; },
                           testing::TwoOwnerTokens()};
   std::vector<std::string> a_videos_;
   std::string b_video_;
 };
 
-TEST_F(BackfillsApiTest, ADryRunAnswersThePlanOfTheCommandLineAndStartsNothing) {
+TEST_P(BackfillsApiTest, ADryRunAnswersThePlanOfTheCommandLineAndStartsNothing) {
   auto response =
       Post("admin", "/api/v1/backfills", R"({"stages": ["thumbnail"], "dry_run": true})");
   ASSERT_EQ(StatusOf(response), 200) << response->body;
@@ -94,7 +95,7 @@ TEST_F(BackfillsApiTest, ADryRunAnswersThePlanOfTheCommandLineAndStartsNothing) 
   EXPECT_EQ(empty["empty_because"][0]["filter"], "--kind");
 }
 
-TEST_F(BackfillsApiTest, AStartAnswers202WithItsLocationAndServesWorkersRunItToTheEnd) {
+TEST_P(BackfillsApiTest, AStartAnswers202WithItsLocationAndServesWorkersRunItToTheEnd) {
   auto response = Post("tokA", "/api/v1/backfills",
                        R"({"stages": ["thumbnail"], "mode": "missing", "rate": "600/m",
                            "priority": 5, "skip_reset": true})");
@@ -143,7 +144,7 @@ TEST_F(BackfillsApiTest, AStartAnswers202WithItsLocationAndServesWorkersRunItToT
   EXPECT_EQ(diff["only_frozen"], 3);
 }
 
-TEST_F(BackfillsApiTest, AnOwnerSeesAndSteersOnlyItsOwnBackfillsAndAnAdminSeesAll) {
+TEST_P(BackfillsApiTest, AnOwnerSeesAndSteersOnlyItsOwnBackfillsAndAnAdminSeesAll) {
   const int64_t a = StartThumbnails("tokA");
   const int64_t b = StartThumbnails("tokB");
   ASSERT_GT(a, 0);
@@ -185,7 +186,7 @@ TEST_F(BackfillsApiTest, AnOwnerSeesAndSteersOnlyItsOwnBackfillsAndAnAdminSeesAl
   EXPECT_EQ(StatusOf(Get("tokC", "/api/v1/backfills")), 401);
 }
 
-TEST_F(BackfillsApiTest, PauseResumeAndCancelRefuseMovesTheStateDoesNotAllowWith409) {
+TEST_P(BackfillsApiTest, PauseResumeAndCancelRefuseMovesTheStateDoesNotAllowWith409) {
   const std::string path = "/api/v1/backfills/" + std::to_string(StartThumbnails("tokA"));
   auto paused = Post("tokA", path + "/pause", "");
   ASSERT_EQ(StatusOf(paused), 200) << paused->body;
@@ -210,7 +211,7 @@ TEST_F(BackfillsApiTest, PauseResumeAndCancelRefuseMovesTheStateDoesNotAllowWith
   EXPECT_EQ(status["progress"]["outcomes"]["cancelled"], 3);
 }
 
-TEST_F(BackfillsApiTest, MalformedBodiesAnswer400NamingWhatIsWrong) {
+TEST_P(BackfillsApiTest, MalformedBodiesAnswer400NamingWhatIsWrong) {
   for (const auto& [body, word] : std::vector<std::pair<std::string, std::string>>{
            {R"({"stagse": ["thumbnail"]})", "stagse"},
            {R"({"stages": "thumbnail"})", "stages"},
@@ -266,7 +267,7 @@ TEST_F(BackfillsApiTest, MalformedBodiesAnswer400NamingWhatIsWrong) {
   EXPECT_EQ(StatusOf(Get("tokA", "/api/v1/backfills/1?verbose=1")), 400);
 }
 
-TEST_F(BackfillsApiTest, TheListPagesNewestFirstByCursor) {
+TEST_P(BackfillsApiTest, TheListPagesNewestFirstByCursor) {
   std::vector<int64_t> ids;
   for (const char* stage : {"probe", "thumbnail", "cover"}) {
     auto response =
@@ -288,7 +289,7 @@ TEST_F(BackfillsApiTest, TheListPagesNewestFirstByCursor) {
   EXPECT_TRUE(rest["next_cursor"].is_null());
 }
 
-TEST_F(BackfillsApiTest, ARollbackDryRunCountsOnlyTheCallersAssets) {
+TEST_P(BackfillsApiTest, ARollbackDryRunCountsOnlyTheCallersAssets) {
   auto mine = Post("tokA", "/api/v1/rollbacks", R"({"stage": "thumbnail", "dry_run": true})");
   ASSERT_EQ(StatusOf(mine), 200) << mine->body;
   json report = JsonOf(mine);
@@ -303,7 +304,7 @@ TEST_F(BackfillsApiTest, ARollbackDryRunCountsOnlyTheCallersAssets) {
             403);
 }
 
-TEST_F(BackfillsApiTest, ProcessEnqueuesWhatIsDueOnTheCallersAssetsAndAnswersAtOnce) {
+TEST_P(BackfillsApiTest, ProcessEnqueuesWhatIsDueOnTheCallersAssetsAndAnswersAtOnce) {
   auto response = Post("tokA", "/api/v1/process", "");
   ASSERT_EQ(StatusOf(response), 202) << response->body;
   json counts = JsonOf(response);
@@ -319,7 +320,7 @@ TEST_F(BackfillsApiTest, ProcessEnqueuesWhatIsDueOnTheCallersAssetsAndAnswersAtO
   EXPECT_EQ(b["jobs_created"], 1);
 }
 
-TEST_F(BackfillsApiTest, SeedReprocessingWithATokenReprocessesOnlyThatOwnersSamples) {
+TEST_P(BackfillsApiTest, SeedReprocessingWithATokenReprocessesOnlyThatOwnersSamples) {
   json mine = JsonOf(Post("tokB", "/api/v1/samples/reprocess", R"({"dry_run": true})"));
   EXPECT_EQ(mine["total_samples"], 1) << mine.dump();
   auto started = Post("tokA", "/api/v1/samples/reprocess", "{}");
@@ -330,6 +331,9 @@ TEST_F(BackfillsApiTest, SeedReprocessingWithATokenReprocessesOnlyThatOwnersSamp
   EXPECT_EQ(StatusOf(Get("tokB", location)), 404);
   EXPECT_EQ(JsonOf(Get("tokB", "/api/v1/backfills"))["items"], json::array());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackfillsApiTest, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::http

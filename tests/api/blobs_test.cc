@@ -19,7 +19,7 @@ using testing::JsonOf;
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef-blobs-test";
 
-class BlobRouteTest : public ::testing::Test {
+class BlobRouteTest : public ::testing::TestWithParam<testing::ApiBackend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(api_.ok());
@@ -37,11 +37,11 @@ class BlobRouteTest : public ::testing::Test {
   }
 
   static constexpr const char* kKey = "assets/a1/thumbnail/7/file name.bin";
-  testing::ApiServer api_{[](Config& c) { c.server.url_secret = kSecret; }};
+  testing::ApiServer api_{GetParam(), [](Config& c) { c.server.url_secret = kSecret; }};
   std::string bytes_;
 };
 
-TEST_F(BlobRouteTest, ASignedUrlServesTheWholeBlobWithItsHeaders) {
+TEST_P(BlobRouteTest, ASignedUrlServesTheWholeBlobWithItsHeaders) {
   std::string url = Url(kKey);
   EXPECT_NE(url.find("file%20name.bin"), std::string::npos) << url;
   auto response = Get(url);
@@ -54,7 +54,7 @@ TEST_F(BlobRouteTest, ASignedUrlServesTheWholeBlobWithItsHeaders) {
   EXPECT_FALSE(response->get_header_value("ETag").empty());
 }
 
-TEST_F(BlobRouteTest, TamperedOrMalformedUrlsAreRefused) {
+TEST_P(BlobRouteTest, TamperedOrMalformedUrlsAreRefused) {
   std::string url = Url(kKey);
   auto sig_at = url.find("sig=") + 4;
   std::string tampered = url;
@@ -91,7 +91,7 @@ TEST_F(BlobRouteTest, TamperedOrMalformedUrlsAreRefused) {
 
 // Signed by this server's secret over a clock an hour behind: its URL ran out before the
 // server's clock, and the server says so.
-TEST_F(BlobRouteTest, AnExpiredUrlIs403SayingExpired) {
+TEST_P(BlobRouteTest, AnExpiredUrlIs403SayingExpired) {
   FakeClock past(api_.app().clock().NowMicros() - int64_t{3600} * 1'000'000);
   auto signer = BlobUrlSigner::Create(kSecret, past);
   ASSERT_TRUE(signer);
@@ -112,14 +112,14 @@ TEST_F(BlobRouteTest, AnExpiredUrlIs403SayingExpired) {
   EXPECT_EQ(ok->status, 200);
 }
 
-TEST_F(BlobRouteTest, AMissingBlobWithAValidSignatureIs404) {
+TEST_P(BlobRouteTest, AMissingBlobWithAValidSignatureIs404) {
   auto response = Get(Url("assets/a1/thumbnail/7/gone.jpg"));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 404);
   EXPECT_EQ(JsonOf(response)["error"]["code"], "not_found");
 }
 
-TEST_F(BlobRouteTest, RangesServeTheBytesAskedFor) {
+TEST_P(BlobRouteTest, RangesServeTheBytesAskedFor) {
   std::string url = Url(kKey);
   struct Case {
     std::string range;
@@ -153,7 +153,7 @@ TEST_F(BlobRouteTest, RangesServeTheBytesAskedFor) {
   EXPECT_EQ(several->get_header_value("Content-Type"), "application/octet-stream");
 }
 
-TEST_F(BlobRouteTest, IfNoneMatchWithTheETagIs304) {
+TEST_P(BlobRouteTest, IfNoneMatchWithTheETagIs304) {
   std::string url = Url(kKey);
   auto first = Get(url);
   ASSERT_TRUE(first);
@@ -182,7 +182,7 @@ TEST_F(BlobRouteTest, IfNoneMatchWithTheETagIs304) {
   EXPECT_NE(other->get_header_value("ETag"), etag);
 }
 
-TEST_F(BlobRouteTest, HlsPlaylistsSegmentsAndPicturesGetTheirContentType) {
+TEST_P(BlobRouteTest, HlsPlaylistsSegmentsAndPicturesGetTheirContentType) {
   struct Case {
     std::string key;
     std::string type;
@@ -199,7 +199,7 @@ TEST_F(BlobRouteTest, HlsPlaylistsSegmentsAndPicturesGetTheirContentType) {
   }
 }
 
-TEST_F(BlobRouteTest, HeadAnswersTheHeadersWithoutTheBody) {
+TEST_P(BlobRouteTest, HeadAnswersTheHeadersWithoutTheBody) {
   auto response = api_.Client()->Head(Url(kKey).c_str());
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -209,7 +209,7 @@ TEST_F(BlobRouteTest, HeadAnswersTheHeadersWithoutTheBody) {
 }
 
 // A blob larger than the route's 64 KiB pieces, whole and from the middle.
-TEST_F(BlobRouteTest, ALargeBlobStreamsWholeAndInRanges) {
+TEST_P(BlobRouteTest, ALargeBlobStreamsWholeAndInRanges) {
   std::string large;
   for (int i = 0; i < 300'000; ++i) large += static_cast<char>(i * 7 % 251);
   ASSERT_TRUE(blob::PutBytes(api_.app().blobs(), "originals/ab/large", large));
@@ -222,6 +222,9 @@ TEST_F(BlobRouteTest, ALargeBlobStreamsWholeAndInRanges) {
   EXPECT_EQ(middle->status, 206);
   EXPECT_EQ(middle->body, large.substr(65000, 135001));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BlobRouteTest, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::http

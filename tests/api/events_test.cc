@@ -163,8 +163,13 @@ class SseReader {
   bool ended_ = false;
 };
 
-TEST(EventsApi, AStreamDeliversANewEventAsItHappens) {
-  ApiServer api(QuickHeartbeat, TwoOwners());
+// Events live in the catalog: every stream and page runs on each pair of ApiBackends().
+class EventsApi : public ::testing::TestWithParam<testing::ApiBackend> {};
+INSTANTIATE_TEST_SUITE_P(Backends, EventsApi, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
+
+TEST_P(EventsApi, AStreamDeliversANewEventAsItHappens) {
+  ApiServer api(GetParam(), QuickHeartbeat, TwoOwners());
   ASSERT_TRUE(api.ok());
   SseReader reader(api, "tokA", "/api/v1/events");
   ASSERT_TRUE(reader.WaitOpen());
@@ -180,8 +185,8 @@ TEST(EventsApi, AStreamDeliversANewEventAsItHappens) {
   EXPECT_EQ(frames[0].id, std::to_string(frames[0].data["id"].get<int64_t>()));
 }
 
-TEST(EventsApi, ReconnectingWithLastEventIdReplaysExactlyTheMissedEvents) {
-  ApiServer api(QuickHeartbeat, TwoOwners());
+TEST_P(EventsApi, ReconnectingWithLastEventIdReplaysExactlyTheMissedEvents) {
+  ApiServer api(GetParam(), QuickHeartbeat, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto& catalog = api.app().catalog();
   std::string last_seen;
@@ -215,8 +220,8 @@ TEST(EventsApi, ReconnectingWithLastEventIdReplaysExactlyTheMissedEvents) {
   EXPECT_EQ(by_query.WaitFrames(3).size(), 3u);
 }
 
-TEST(EventsApi, AnOwnerNeverSeesAnotherOwnersEventsAndAnAdminSeesAll) {
-  ApiServer api(QuickHeartbeat, TwoOwners());
+TEST_P(EventsApi, AnOwnerNeverSeesAnotherOwnersEventsAndAnAdminSeesAll) {
+  ApiServer api(GetParam(), QuickHeartbeat, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto& catalog = api.app().catalog();
   SseReader b(api, "tokB", "/api/v1/events");
@@ -242,8 +247,8 @@ TEST(EventsApi, AnOwnerNeverSeesAnotherOwnersEventsAndAnAdminSeesAll) {
   EXPECT_EQ(replay.frames().size(), 1u);
 }
 
-TEST(EventsApi, TheJsonPageIsScopedFilteredAndPaged) {
-  ApiServer api({}, TwoOwners());
+TEST_P(EventsApi, TheJsonPageIsScopedFilteredAndPaged) {
+  ApiServer api(GetParam(), {}, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto& catalog = api.app().catalog();
   ASSERT_TRUE(catalog.InsertAsset(Asset("a1", "a")));
@@ -283,7 +288,7 @@ TEST(EventsApi, TheJsonPageIsScopedFilteredAndPaged) {
   EXPECT_EQ(anonymous->status, 401);
 }
 
-TEST(EventsApi, AStreamThatWentQuietSendsHeartbeatsAndTheServerStopsWithStreamsOpen) {
+TEST(EventsStream, AStreamThatWentQuietSendsHeartbeatsAndTheServerStopsWithStreamsOpen) {
   auto api = std::make_unique<ApiServer>(QuickHeartbeat, TwoOwners());
   ASSERT_TRUE(api->ok());
   SseReader reader(*api, "tokA", "/api/v1/events");

@@ -36,7 +36,7 @@ class JobsApiTest : public ApiTest {
   }
 };
 
-TEST_F(JobsApiTest, JobsAreListedPagedAndScopedByOwner) {
+TEST_P(JobsApiTest, JobsAreListedPagedAndScopedByOwner) {
   auto a = Ingest({samples_->Wav(), samples_->Mp3()}, "a");
   auto b = Ingest({samples_->PngImage()}, "b");
   json all = JsonOf(Get("/api/v1/jobs"));
@@ -76,7 +76,7 @@ TEST_F(JobsApiTest, JobsAreListedPagedAndScopedByOwner) {
   EXPECT_TRUE(HasStatus(Get("/api/v1/jobs/424242"), 404));
 }
 
-TEST_F(JobsApiTest, OnlyFailedOrCancelledJobsAreRetried) {
+TEST_P(JobsApiTest, OnlyFailedOrCancelledJobsAreRetried) {
   Ingest({samples_->Wav()}, "a");
   const int64_t id = OnlyJobOf("tokA");
   const std::string path = "/api/v1/jobs/" + std::to_string(id);
@@ -99,7 +99,7 @@ TEST_F(JobsApiTest, OnlyFailedOrCancelledJobsAreRetried) {
   EXPECT_TRUE(HasStatus(Get(path + "/retry"), 405));
 }
 
-TEST_F(JobsApiTest, RetryByFilterTakesTheCommandLinesOptionsStrictly) {
+TEST_P(JobsApiTest, RetryByFilterTakesTheCommandLinesOptionsStrictly) {
   Ingest({samples_->Wav()}, "a");
   Ingest({samples_->Mp3()}, "b");
   FailQueued();
@@ -131,7 +131,7 @@ TEST_F(JobsApiTest, RetryByFilterTakesTheCommandLinesOptionsStrictly) {
   EXPECT_EQ(JsonOf(rest), json({{"retried", 1}}));
 }
 
-TEST_F(JobsApiTest, QueueAndStagesCountOnlyWhatTheCallerSees) {
+TEST_P(JobsApiTest, QueueAndStagesCountOnlyWhatTheCallerSees) {
   // b's first: a processing pool runs whatever is queued, not only what it was given.
   Ingest({samples_->PngImage()}, "b", /*process=*/true);
   Ingest({samples_->Wav(), samples_->Mp3()}, "a");
@@ -164,6 +164,8 @@ TEST_F(JobsApiTest, QueueAndStagesCountOnlyWhatTheCallerSees) {
   EXPECT_TRUE(HasStatus(Get("/api/v1/stages?owner=b", "tokA"), 403));
   EXPECT_TRUE(HasStatus(Get("/api/v1/stages", "nobody"), 401));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobsApiTest, ::testing::ValuesIn(ApiBackends()), ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::testing

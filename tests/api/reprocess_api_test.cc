@@ -36,7 +36,8 @@ constexpr const char* kBrokenLinks =
   -H "Content-Type: application/json" \
   -d '{"broken_links_only": true}')";
 
-class ReprocessApiTest : public testing::MediaSuite {
+class ReprocessApiTest : public testing::MediaSuite,
+                         public ::testing::WithParamInterface<testing::ApiBackend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(api_.ok());
@@ -66,11 +67,11 @@ class ReprocessApiTest : public testing::MediaSuite {
 
   json Backfills() { return JsonOf(api_.Client()->Get("/api/v1/backfills"))["items"]; }
 
-  testing::ApiServer api_;  // no tokens: the seed's curls carry none
+  testing::ApiServer api_{GetParam(), {}};  // no tokens: the seed's curls carry none
   std::vector<std::string> ids_;
 };
 
-TEST_F(ReprocessApiTest, ADryRunCountsTheSamplesUpToTheLimitAndStartsNothing) {
+TEST_P(ReprocessApiTest, ADryRunCountsTheSamplesUpToTheLimitAndStartsNothing) {
   json answer = Curl(kDryRun);
   EXPECT_EQ(answer["total_samples"], 5);
   EXPECT_EQ(answer["status"], "dry_run");
@@ -78,7 +79,7 @@ TEST_F(ReprocessApiTest, ADryRunCountsTheSamplesUpToTheLimitAndStartsNothing) {
   EXPECT_EQ(Backfills(), json::array());
 }
 
-TEST_F(ReprocessApiTest, AnEmptyBodyReprocessesEverySampleThroughEveryStage) {
+TEST_P(ReprocessApiTest, AnEmptyBodyReprocessesEverySampleThroughEveryStage) {
   json answer = Curl(kAll);
   EXPECT_EQ(answer, json({{"message",
                            "Started reprocessing 6 samples in the background. Check logs for "
@@ -94,7 +95,7 @@ TEST_F(ReprocessApiTest, AnEmptyBodyReprocessesEverySampleThroughEveryStage) {
   EXPECT_EQ(backfill["options"]["skip_reset"], false);
 }
 
-TEST_F(ReprocessApiTest, FilterStatusSelectsOnlySamplesInThatStatus) {
+TEST_P(ReprocessApiTest, FilterStatusSelectsOnlySamplesInThatStatus) {
   json none = Curl(kFailed);
   EXPECT_EQ(none["total_samples"], 0);
   EXPECT_EQ(none["status"], "completed");
@@ -112,7 +113,7 @@ TEST_F(ReprocessApiTest, FilterStatusSelectsOnlySamplesInThatStatus) {
   EXPECT_EQ(status["plan"]["assets_selected"], 1);
 }
 
-TEST_F(ReprocessApiTest, ALimitReprocessesTheFirstSamplesOnly) {
+TEST_P(ReprocessApiTest, ALimitReprocessesTheFirstSamplesOnly) {
   json answer = Curl(kFirstTen);
   EXPECT_EQ(answer["total_samples"], 6) << "fewer samples than the limit";
   EXPECT_EQ(answer["status"], "started");
@@ -121,7 +122,7 @@ TEST_F(ReprocessApiTest, ALimitReprocessesTheFirstSamplesOnly) {
   EXPECT_EQ(backfills[0]["options"]["limit"], 10);
 }
 
-TEST_F(ReprocessApiTest, BrokenLinksOnlyIsNotImplementedYetAndSaysSo) {
+TEST_P(ReprocessApiTest, BrokenLinksOnlyIsNotImplementedYetAndSaysSo) {
   json answer = Curl(kBrokenLinks);
   EXPECT_EQ(answer["error"]["code"], "not_implemented") << answer.dump();
   EXPECT_NE(answer["error"]["message"].get<std::string>().find("broken_links_only"),
@@ -138,7 +139,7 @@ TEST_F(ReprocessApiTest, BrokenLinksOnlyIsNotImplementedYetAndSaysSo) {
   EXPECT_EQ(plain["total_samples"], 6);
 }
 
-TEST_F(ReprocessApiTest, SkipResetAndStatusNamesMapOntoTheBackfill) {
+TEST_P(ReprocessApiTest, SkipResetAndStatusNamesMapOntoTheBackfill) {
   auto response = api_.Client()->Post(
       "/api/v1/samples/reprocess",
       R"({"filter_status": "completed", "limit": 2, "skip_reset": true, "dry_run": false})",
@@ -161,7 +162,7 @@ TEST_F(ReprocessApiTest, SkipResetAndStatusNamesMapOntoTheBackfill) {
   EXPECT_EQ(backfill["options"]["skip_reset"], true);
 }
 
-TEST_F(ReprocessApiTest, UnknownFieldsAndWrongTypesAnswer400NamingThem) {
+TEST_P(ReprocessApiTest, UnknownFieldsAndWrongTypesAnswer400NamingThem) {
   for (const auto& [body, word] : std::vector<std::pair<std::string, std::string>>{
            {R"({"lmit": 10})", "lmit"},
            {R"({"limit": "10"})", "limit"},
@@ -177,6 +178,9 @@ TEST_F(ReprocessApiTest, UnknownFieldsAndWrongTypesAnswer400NamingThem) {
   }
   EXPECT_EQ(Backfills(), json::array());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReprocessApiTest, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::http

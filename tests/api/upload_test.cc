@@ -32,7 +32,8 @@ Router::Options WithTokens() {
   return options;
 }
 
-class UploadTest : public testing::MediaSuite {
+class UploadTest : public testing::MediaSuite,
+                   public ::testing::WithParamInterface<testing::ApiBackend> {
  protected:
   static int CountBlobs(testing::ApiServer& api) {
     int count = 0;
@@ -80,8 +81,8 @@ class UploadTest : public testing::MediaSuite {
   }
 };
 
-TEST_F(UploadTest, ARawUploadIsCreatedThenTheSameContentAnswersCreatedFalse) {
-  testing::ApiServer api;
+TEST_P(UploadTest, ARawUploadIsCreatedThenTheSameContentAnswersCreatedFalse) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   std::string bytes = testing::ReadFile(samples_->H264AacMp4());
   auto first = api.Client()->Post("/api/v1/assets?name=clip.mp4", bytes, "video/mp4");
@@ -101,7 +102,7 @@ TEST_F(UploadTest, ARawUploadIsCreatedThenTheSameContentAnswersCreatedFalse) {
 
   // The document GET /api/v1/assets/{id} answers, and its signed URL serves the bytes.
   std::string original_url = created["asset"]["original"]["url"];
-  auto original = api.Client()->Get(original_url.c_str());
+  auto original = api.Fetch(original_url);
   ASSERT_TRUE(original);
   EXPECT_EQ(original->status, 200);
   EXPECT_EQ(original->body, bytes);
@@ -130,8 +131,8 @@ TEST_F(UploadTest, ARawUploadIsCreatedThenTheSameContentAnswersCreatedFalse) {
   EXPECT_EQ(CountAssets(api), 1);
 }
 
-TEST_F(UploadTest, TheNameComesFromContentDispositionWhenTheQueryHasNone) {
-  testing::ApiServer api;
+TEST_P(UploadTest, TheNameComesFromContentDispositionWhenTheQueryHasNone) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   httplib::Headers headers{{"Content-Disposition", "attachment; filename=\"dir/song.mp3\""}};
   auto response = api.Client()->Post("/api/v1/assets", headers, testing::ReadFile(samples_->Mp3()),
@@ -143,8 +144,8 @@ TEST_F(UploadTest, TheNameComesFromContentDispositionWhenTheQueryHasNone) {
   EXPECT_EQ(body["asset"]["kind"], "audio");
 }
 
-TEST_F(UploadTest, AMultipartUploadTakesTheFilePartAndItsFields) {
-  testing::ApiServer api;
+TEST_P(UploadTest, AMultipartUploadTakesTheFilePartAndItsFields) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   auto parent = api.Client()->Post("/api/v1/assets?name=parent.mp3",
                                    testing::ReadFile(samples_->Mp3()), "audio/mpeg");
@@ -171,8 +172,8 @@ TEST_F(UploadTest, AMultipartUploadTakesTheFilePartAndItsFields) {
   EXPECT_EQ(asset["width"], testing::samples::kPngWidth);
 }
 
-TEST_F(UploadTest, AMultipartFileNameIsUsedWhenNoNameFieldIsGiven) {
-  testing::ApiServer api;
+TEST_P(UploadTest, AMultipartFileNameIsUsedWhenNoNameFieldIsGiven) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   httplib::MultipartFormDataItems items{
       {"file", testing::ReadFile(samples_->Wav()), "take1.wav", "audio/wav"}};
@@ -182,8 +183,8 @@ TEST_F(UploadTest, AMultipartFileNameIsUsedWhenNoNameFieldIsGiven) {
   EXPECT_EQ(JsonOf(response)["asset"]["original"]["name"], "take1.wav");
 }
 
-TEST_F(UploadTest, BadFieldsAre400AndLeaveNothing) {
-  testing::ApiServer api;
+TEST_P(UploadTest, BadFieldsAre400AndLeaveNothing) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   std::string bytes = testing::ReadFile(samples_->Mp3());
   auto client = api.Client();
@@ -217,8 +218,8 @@ TEST_F(UploadTest, BadFieldsAre400AndLeaveNothing) {
   EXPECT_EQ(CountAssets(api), 0);
 }
 
-TEST_F(UploadTest, WhatIsNotMediaIs415AndLeavesNothingBehind) {
-  testing::ApiServer api;
+TEST_P(UploadTest, WhatIsNotMediaIs415AndLeavesNothingBehind) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   auto client = api.Client();
   for (const std::string& bytes :
@@ -238,10 +239,10 @@ TEST_F(UploadTest, WhatIsNotMediaIs415AndLeavesNothingBehind) {
   EXPECT_EQ(CountAssets(api), 0);
 }
 
-TEST_F(UploadTest, OverTheLimitIs413WithOrWithoutContentLengthAndStoresNothing) {
+TEST_P(UploadTest, OverTheLimitIs413WithOrWithoutContentLengthAndStoresNothing) {
   std::string bytes = testing::ReadFile(samples_->H264AacMp4());
   testing::ApiServer api(
-      [&](Config& c) { c.max_ingest_bytes = static_cast<int64_t>(bytes.size()) - 1; });
+      GetParam(), [&](Config& c) { c.max_ingest_bytes = static_cast<int64_t>(bytes.size()) - 1; });
   ASSERT_TRUE(api.ok());
   auto client = api.Client();
 
@@ -271,8 +272,8 @@ TEST_F(UploadTest, OverTheLimitIs413WithOrWithoutContentLengthAndStoresNothing) 
   EXPECT_EQ(fits->status, 201) << fits->body;
 }
 
-TEST_F(UploadTest, AChunkedUploadIsIngestedAsItArrives) {
-  testing::ApiServer api;
+TEST_P(UploadTest, AChunkedUploadIsIngestedAsItArrives) {
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   std::string bytes = testing::ReadFile(samples_->Vp9OpusWebm());
   auto response = PostChunked(*api.Client(), "/api/v1/assets?name=clip.webm", bytes, "video/webm");
@@ -286,8 +287,8 @@ TEST_F(UploadTest, AChunkedUploadIsIngestedAsItArrives) {
   EXPECT_EQ(*stored, bytes);
 }
 
-TEST_F(UploadTest, OwnersUploadForThemselvesAndSeeOnlyTheirOwnParents) {
-  testing::ApiServer api({}, WithTokens());
+TEST_P(UploadTest, OwnersUploadForThemselvesAndSeeOnlyTheirOwnParents) {
+  testing::ApiServer api(GetParam(), {}, WithTokens());
   ASSERT_TRUE(api.ok());
   std::string mp3 = testing::ReadFile(samples_->Mp3());
   ExpectErrorCode(api.Client()->Post("/api/v1/assets", mp3, "audio/mpeg"), 401, "unauthenticated");
@@ -324,9 +325,9 @@ TEST_F(UploadTest, OwnersUploadForThemselvesAndSeeOnlyTheirOwnParents) {
 }
 
 // The server runs in this process: its resident memory must not grow with the upload.
-TEST_F(UploadTest, ALargeUploadKeepsTheServersMemoryBounded) {
+TEST_P(UploadTest, ALargeUploadKeepsTheServersMemoryBounded) {
   if (testing::kFreedMemoryIsQuarantined) GTEST_SKIP() << "ASan holds freed memory";
-  testing::ApiServer api;
+  testing::ApiServer api(GetParam(), {});
   ASSERT_TRUE(api.ok());
   constexpr int64_t kSize = int64_t{200} << 20;
   testing::GeneratedWav wav(kSize);
@@ -353,6 +354,9 @@ TEST_F(UploadTest, ALargeUploadKeepsTheServersMemoryBounded) {
   EXPECT_EQ(JsonOf(response)["asset"]["size_bytes"], kSize);
   EXPECT_LT(grown_kib, 32 * 1024) << "resident memory grew by " << grown_kib << " KiB";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, UploadTest, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
 
 }  // namespace
 }  // namespace reprise::http

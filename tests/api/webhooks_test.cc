@@ -161,8 +161,13 @@ class Runner {
   std::unique_ptr<services::WebhookRunner> runner_;
 };
 
-TEST(WebhooksApi, SubscriptionsAreOwnerScopedAndTheSecretIsShownOnce) {
-  ApiServer api(AllowPrivate, TwoOwners());
+// Subscriptions and their delivery log live in the catalog: on each pair of ApiBackends().
+class WebhooksApi : public ::testing::TestWithParam<testing::ApiBackend> {};
+INSTANTIATE_TEST_SUITE_P(Backends, WebhooksApi, ::testing::ValuesIn(testing::ApiBackends()),
+                         testing::ApiBackendName);
+
+TEST_P(WebhooksApi, SubscriptionsAreOwnerScopedAndTheSecretIsShownOnce) {
+  ApiServer api(GetParam(), AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto a = api.Client("tokA");
   auto created = PostJson(*a, "/api/v1/webhooks/subscriptions",
@@ -215,8 +220,8 @@ TEST(WebhooksApi, SubscriptionsAreOwnerScopedAndTheSecretIsShownOnce) {
   EXPECT_EQ(after->status, 404);
 }
 
-TEST(WebhooksApi, BadSubscriptionsAreRefusedNamingTheProblem) {
-  ApiServer api({}, TwoOwners());
+TEST_P(WebhooksApi, BadSubscriptionsAreRefusedNamingTheProblem) {
+  ApiServer api(GetParam(), {}, TwoOwners());
   ASSERT_TRUE(api.ok());
   auto a = api.Client("tokA");
   struct Case {
@@ -238,8 +243,8 @@ TEST(WebhooksApi, BadSubscriptionsAreRefusedNamingTheProblem) {
   }
 }
 
-TEST(WebhooksApi, ADeliveryIsSignedRetriedWithBackoffAndLogged) {
-  ApiServer api(AllowPrivate, TwoOwners());
+TEST_P(WebhooksApi, ADeliveryIsSignedRetriedWithBackoffAndLogged) {
+  ApiServer api(GetParam(), AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   Receiver receiver(secret, {500, 500, 200});
@@ -283,8 +288,8 @@ TEST(WebhooksApi, ADeliveryIsSignedRetriedWithBackoffAndLogged) {
   EXPECT_EQ(delivery["attempt_log"][2]["error"], "");
 }
 
-TEST(WebhooksApi, ADeadReceiverEndsFailedAfterTheLastAttempt) {
-  ApiServer api(AllowPrivate, TwoOwners());
+TEST_P(WebhooksApi, ADeadReceiverEndsFailedAfterTheLastAttempt) {
+  ApiServer api(GetParam(), AllowPrivate, TwoOwners());
   ASSERT_TRUE(api.ok());
   std::string dead_url;
   {
@@ -313,8 +318,8 @@ TEST(WebhooksApi, ADeadReceiverEndsFailedAfterTheLastAttempt) {
   }
 }
 
-TEST(WebhooksApi, AnIpLiteralOnTheServersOwnNetworkIsRefusedAtCreation) {
-  ApiServer api({}, TwoOwners());  // the default: private addresses refused
+TEST_P(WebhooksApi, AnIpLiteralOnTheServersOwnNetworkIsRefusedAtCreation) {
+  ApiServer api(GetParam(), {}, TwoOwners());  // the default: private addresses refused
   ASSERT_TRUE(api.ok());
   auto a = api.Client("tokA");
   const std::pair<std::string, std::string> cases[] = {
@@ -343,8 +348,8 @@ TEST(WebhooksApi, AnIpLiteralOnTheServersOwnNetworkIsRefusedAtCreation) {
   EXPECT_EQ(public_one->status, 201) << public_one->body;
 }
 
-TEST(WebhooksApi, ANameResolvingToLoopbackFailsItsDeliveryAtOnceWithTheReason) {
-  ApiServer api({}, TwoOwners());  // the default: private addresses refused
+TEST_P(WebhooksApi, ANameResolvingToLoopbackFailsItsDeliveryAtOnceWithTheReason) {
+  ApiServer api(GetParam(), {}, TwoOwners());  // the default: private addresses refused
   ASSERT_TRUE(api.ok());
   Receiver receiver("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", {200});
   std::string url = receiver.url();

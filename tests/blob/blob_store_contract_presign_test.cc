@@ -30,22 +30,32 @@ TEST_P(BlobStoreContract, ContentTypeIsWhatWasSetOrNothing) {
 }
 
 TEST_P(BlobStoreContract, PresignGetIsAUrlOrNotOffered) {
+  constexpr int64_t kSignedAt = 1'800'000'000;
   ASSERT_TRUE(IsOk(PutBytes(store(), "signed/blob", "x")));
-  auto url = store().PresignGet("signed/blob", kDefaultPresignExpiry);
+  auto url = store().PresignGet("signed/blob", kSignedAt, kDefaultPresignExpiry);
   ASSERT_TRUE(IsOk(url));
   if (url->has_value()) {
     EXPECT_EQ((*url)->rfind("http", 0), 0u) << **url;
-    auto other = store().PresignGet("signed/other", kDefaultPresignExpiry);
+    auto other = store().PresignGet("signed/other", kSignedAt, kDefaultPresignExpiry);
     ASSERT_TRUE(IsOk(other));
     EXPECT_NE(**other, **url) << "each key gets its own URL";
+    auto again = store().PresignGet("signed/blob", kSignedAt, kDefaultPresignExpiry);
+    ASSERT_TRUE(IsOk(again));
+    EXPECT_EQ(**again, **url) << "the same arguments give the same URL";
+    auto later = store().PresignGet("signed/blob", kSignedAt + 60, kDefaultPresignExpiry);
+    ASSERT_TRUE(IsOk(later));
+    EXPECT_NE(**later, **url) << "another signing time is another URL";
   }
+  EXPECT_TRUE(FailsWith(store().PresignGet("/abs", kSignedAt, kDefaultPresignExpiry),
+                        ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(FailsWith(store().PresignGet("signed/blob", -1, kDefaultPresignExpiry),
+                        ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(FailsWith(store().PresignGet("signed/blob", kSignedAt, std::chrono::seconds(0)),
+                        ErrorCode::kInvalidArgument));
   EXPECT_TRUE(
-      FailsWith(store().PresignGet("/abs", kDefaultPresignExpiry), ErrorCode::kInvalidArgument));
-  EXPECT_TRUE(FailsWith(store().PresignGet("signed/blob", std::chrono::seconds(0)),
-                        ErrorCode::kInvalidArgument));
-  EXPECT_TRUE(FailsWith(store().PresignGet("signed/blob", std::chrono::hours(24 * 7 + 1)),
-                        ErrorCode::kInvalidArgument));
-  EXPECT_TRUE(IsOk(store().PresignGet("signed/blob", std::chrono::hours(24 * 7))));
+      FailsWith(store().PresignGet("signed/blob", kSignedAt, std::chrono::hours(24 * 7 + 1)),
+                ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(IsOk(store().PresignGet("signed/blob", kSignedAt, std::chrono::hours(24 * 7))));
 }
 
 }  // namespace

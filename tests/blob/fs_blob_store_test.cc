@@ -96,7 +96,7 @@ TEST(FsBlobStore, KeepsNoContentTypeAndOffersNoPresignedUrl) {
   EXPECT_EQ(*type, "");
   EXPECT_EQ(DirEntries(dir.Join("blobs")), (std::vector<std::string>{".tmp", "clip.mp4"}))
       << "no sidecar file";
-  auto url = (*store)->PresignGet("clip.mp4", kDefaultPresignExpiry);
+  auto url = (*store)->PresignGet("clip.mp4", 1'800'000'000, kDefaultPresignExpiry);
   ASSERT_TRUE(url) << url.error().ToString();
   EXPECT_FALSE(url->has_value()) << "the HTTP layer signs its own /blobs URLs";
 }

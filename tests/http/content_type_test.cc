@@ -26,5 +26,17 @@ TEST(ContentTypeForKey, FallsBackToOctetStream) {
   EXPECT_EQ(ContentTypeForKey(""), kOctetStream);
 }
 
+// An original's type: from what probing found, else from its name (media/content_type.h).
+TEST(OriginalContentType, TheProbeDecidesAndTheNameFillsIn) {
+  EXPECT_EQ(media::OriginalContentType("mov,mp4,m4a,3gp,3g2,mj2", false, "x.bin"), "video/mp4");
+  EXPECT_EQ(media::OriginalContentType("mov,mp4,m4a,3gp,3g2,mj2", true, "song.m4a"), "audio/mp4");
+  EXPECT_EQ(media::OriginalContentType("matroska,webm", false, "clip"), "video/webm");
+  EXPECT_EQ(media::OriginalContentType("mp3", true, "upload"), "audio/mpeg");
+  EXPECT_EQ(media::OriginalContentType("png_pipe", false, ""), "image/png");
+  EXPECT_EQ(media::OriginalContentType("", false, "upload clip.MOV"), "video/quicktime");
+  EXPECT_EQ(media::OriginalContentType("some_rare_demuxer", false, "a.flac"), "audio/flac");
+  EXPECT_EQ(media::OriginalContentType("", false, "no-extension"), media::kOctetStream);
+}
+
 }  // namespace
 }  // namespace reprise::http

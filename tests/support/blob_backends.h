@@ -1,7 +1,7 @@
 // The blob store backends the parameterised suites run against, listed in one place:
-// BlobStoreBackends() returns the directory store ("fs") always, and every other backend
-// this build and this machine provide (an S3 entry joins with one line in
-// blob_backends.cc).
+// BlobStoreBackends() returns the directory store ("fs") and S3 ("s3": a bucket of its own
+// per test on the radosgw of the `s3` CTest fixture, tests/support/backends/s3_test_env.h;
+// test names ending in "/s3" get that fixture).
 #pragma once
 
 #include <functional>
@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "blob/blob_store.h"
+#include "core/config.h"
 
 namespace reprise::blob {
 
@@ -24,6 +25,8 @@ class BlobStoreHarness {
   virtual BlobStore& store() = 0;
   // What `reprise` takes to reach this store ([blob] url): "fs:/tmp/x/blobs".
   [[nodiscard]] virtual std::string Url() const = 0;
+  // The rest of [blob] it needs (S3: the credentials).
+  [[nodiscard]] virtual BlobConfig Settings() const { return {}; }
 };
 
 struct BlobStoreBackend {

@@ -55,10 +55,16 @@ BackendRegistry BuiltinBackends() {
     });
   }
   backends.AddBlobStore("fs", OpenFs);
-  // s3://bucket/prefix?endpoint=...&region=...&path_style=true; credentials from AWS_*.
+  // s3://bucket/prefix?endpoint=...&region=...&path_style=true; what the URL leaves out from
+  // [blob], credentials from [blob] or AWS_*.
   backends.AddBlobStore("s3", [](const BackendTarget& target) {
+    const BlobConfig& blob = target.blob;
+    blob::s3::S3Settings settings{blob.endpoint,
+                                  blob.region,
+                                  blob.path_style,
+                                  {blob.access_key_id, blob.secret_access_key, blob.session_token}};
     return blob::S3BlobStore::OpenUrl(
-        target.url, [](const char* name) -> const char* { return std::getenv(name); });
+        target.url, [](const char* name) -> const char* { return std::getenv(name); }, settings);
   });
   backends.SetPlainPathSchemes("sqlite", "fs");
   return backends;

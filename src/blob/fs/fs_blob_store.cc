@@ -635,10 +635,10 @@ Result<void> FsBlobStore::List(std::string_view prefix,
   return {};
 }
 
-Result<std::optional<std::string>> FsBlobStore::PresignGet(std::string_view key,
+Result<std::optional<std::string>> FsBlobStore::PresignGet(std::string_view key, int64_t signed_at,
                                                            std::chrono::seconds expires_in) {
   REPRISE_TRY(CheckedSegments(key));
-  REPRISE_TRY(CheckPresignExpiry(expires_in));
+  REPRISE_TRY(CheckPresignExpiry(signed_at, expires_in));
   return std::optional<std::string>();
 }
 

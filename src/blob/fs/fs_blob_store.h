@@ -74,7 +74,7 @@ class FsBlobStore final : public BlobStore {
   Result<void> Delete(std::string_view key) override;
   Result<void> List(std::string_view prefix,
                     const std::function<bool(const BlobInfo&)>& visit) override;
-  Result<std::optional<std::string>> PresignGet(std::string_view key,
+  Result<std::optional<std::string>> PresignGet(std::string_view key, int64_t signed_at,
                                                 std::chrono::seconds expires_in) override;
   Result<std::string> ContentType(std::string_view key) override;
 

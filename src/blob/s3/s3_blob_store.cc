@@ -285,10 +285,11 @@ Result<std::unique_ptr<BlobStore>> S3BlobStore::Open(S3BlobStoreOptions options)
 }
 
 Result<std::unique_ptr<BlobStore>> S3BlobStore::OpenUrl(std::string_view url,
-                                                        const s3::EnvLookup& env) {
-  auto location = s3::ParseS3Url(url);
+                                                        const s3::EnvLookup& env,
+                                                        const s3::S3Settings& settings) {
+  auto location = s3::ParseS3Url(url, settings);
   if (!location) return Fail(std::move(location.error()));
-  auto credentials = s3::CredentialsFromEnvironment(env);
+  auto credentials = s3::ResolveCredentials(settings, env);
   if (!credentials) return Fail(std::move(credentials.error()));
   S3BlobStoreOptions options;
   options.client.location = std::move(*location);
@@ -366,12 +367,13 @@ Result<void> S3BlobStore::List(std::string_view prefix,
   return {};
 }
 
-Result<std::optional<std::string>> S3BlobStore::PresignGet(std::string_view key,
+Result<std::optional<std::string>> S3BlobStore::PresignGet(std::string_view key, int64_t signed_at,
                                                            std::chrono::seconds expires_in) {
   auto object_key = shared_->CheckedObjectKey(key);
   if (!object_key) return Fail(std::move(object_key.error()));
-  REPRISE_TRY(CheckPresignExpiry(expires_in));
-  return std::optional<std::string>(shared_->client->PresignGetUrl(*object_key, expires_in));
+  REPRISE_TRY(CheckPresignExpiry(signed_at, expires_in));
+  return std::optional<std::string>(
+      shared_->client->PresignGetUrl(*object_key, signed_at, expires_in));
 }
 
 Result<std::string> S3BlobStore::ContentType(std::string_view key) {

@@ -70,9 +70,11 @@ class S3BlobStore final : public BlobStore {
   // credentials; the listing's error otherwise (kPermissionDenied, kNotFound for a
   // missing bucket, kUnavailable).
   static Result<std::unique_ptr<BlobStore>> Open(S3BlobStoreOptions options);
-  // `url` as described above, credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-  // AWS_SESSION_TOKEN looked up with `env`; default options otherwise.
-  static Result<std::unique_ptr<BlobStore>> OpenUrl(std::string_view url, const s3::EnvLookup& env);
+  // `url` as described above with `settings` filling what it leaves out, credentials from
+  // `settings` or else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN looked
+  // up with `env`; default options otherwise.
+  static Result<std::unique_ptr<BlobStore>> OpenUrl(std::string_view url, const s3::EnvLookup& env,
+                                                    const s3::S3Settings& settings = {});
 
   ~S3BlobStore() override;
   S3BlobStore(const S3BlobStore&) = delete;
@@ -86,9 +88,9 @@ class S3BlobStore final : public BlobStore {
   Result<void> Delete(std::string_view key) override;
   Result<void> List(std::string_view prefix,
                     const std::function<bool(const BlobInfo&)>& visit) override;
-  // A SigV4 presigned GET (query-string authentication, X-Amz-Expires = `expires_in`),
-  // signed with the store's credentials at the clock's current time.
-  Result<std::optional<std::string>> PresignGet(std::string_view key,
+  // A SigV4 presigned GET (query-string authentication, X-Amz-Date = `signed_at`,
+  // X-Amz-Expires = `expires_in`), signed with the store's credentials.
+  Result<std::optional<std::string>> PresignGet(std::string_view key, int64_t signed_at,
                                                 std::chrono::seconds expires_in) override;
   // The object's Content-Type, a HEAD request; "application/octet-stream" for blobs written
   // without a type (what the store sends then).

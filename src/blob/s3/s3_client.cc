@@ -774,14 +774,16 @@ Result<std::vector<std::string>> S3Client::ListMultipartUploads(std::string_view
   return keys;
 }
 
-std::string S3Client::PresignGetUrl(std::string_view key, std::chrono::seconds expires) const {
+std::string S3Client::PresignGetUrl(std::string_view key, int64_t signed_at,
+                                    std::chrono::seconds expires) const {
   const S3Location& location = options_.location;
   SigV4Request request;
   request.method = "GET";
   request.path = location.PathOf(key);
   request.headers.emplace_back("host", location.HostHeader());
-  std::string query = PresignQuery(request, options_.credentials,
-                                   SigningScope{location.region, "s3"}, Now(), expires);
+  std::string query = PresignQuery(
+      request, options_.credentials, SigningScope{location.region, "s3"},
+      AmzDate(std::chrono::system_clock::time_point(std::chrono::seconds(signed_at))), expires);
   return location.scheme + "://" + location.HostHeader() + UriEncode(request.path, true) + "?" +
          query;
 }

@@ -168,8 +168,10 @@ class S3Client final {
   // The keys under `prefix` with a multipart upload in progress (at most 1,000): what an
   // abandoned upload would leave behind.
   [[nodiscard]] Result<std::vector<std::string>> ListMultipartUploads(std::string_view prefix);
-  // A presigned GET URL valid for `expires` from now (no I/O).
-  [[nodiscard]] std::string PresignGetUrl(std::string_view key, std::chrono::seconds expires) const;
+  // A presigned GET URL signed at `signed_at` (Unix seconds) and valid for `expires` from
+  // then (no I/O).
+  [[nodiscard]] std::string PresignGetUrl(std::string_view key, int64_t signed_at,
+                                          std::chrono::seconds expires) const;
 
   const S3Location& location() const { return options_.location; }
 

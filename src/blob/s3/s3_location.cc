@@ -86,7 +86,7 @@ std::string S3Location::Describe() const {
          (path_style ? ", path style)" : ", virtual-host style)");
 }
 
-Result<S3Location> ParseS3Url(std::string_view url) {
+Result<S3Location> ParseS3Url(std::string_view url, const S3Settings& settings) {
   if (url.substr(0, kScheme.size()) != kScheme) return Invalid(url, "it must start with s3://");
   std::string_view rest = url.substr(kScheme.size());
   std::string_view query;
@@ -111,7 +111,9 @@ Result<S3Location> ParseS3Url(std::string_view url) {
       location.prefix = std::string(prefix);
     }
   }
-  std::string endpoint;
+  std::string endpoint = settings.endpoint;
+  if (!settings.region.empty()) location.region = settings.region;
+  if (settings.path_style) location.path_style = *settings.path_style;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -154,6 +156,21 @@ Result<Credentials> CredentialsFromEnvironment(const EnvLookup& env) {
                 "S3 credentials are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
   }
   return credentials;
+}
+
+Result<Credentials> ResolveCredentials(const S3Settings& settings, const EnvLookup& env) {
+  const Credentials& configured = settings.credentials;
+  if (configured.access_key_id.empty() && configured.secret_access_key.empty() &&
+      configured.session_token.empty()) {
+    return CredentialsFromEnvironment(env);
+  }
+  if (configured.access_key_id.empty() || configured.secret_access_key.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "S3 credentials are incomplete: blob.access_key_id and blob.secret_access_key "
+                "are set together (or neither, to use AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY)");
+  }
+  return configured;
 }
 
 }  // namespace reprise::blob::s3

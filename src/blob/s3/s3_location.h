@@ -14,11 +14,13 @@
 // Query values may be percent-encoded. An unknown parameter is an error, so a typo never
 // silently falls back to AWS. Errors: kInvalidArgument naming the problem.
 //
-// Credentials come from the environment's standard variables when not configured:
+// Settings the URL leaves out may come from configuration (S3Settings). Credentials come
+// from the environment's standard variables when not configured:
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (temporary credentials) AWS_SESSION_TOKEN.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,12 +47,26 @@ struct S3Location {
   std::string Describe() const;
 };
 
-[[nodiscard]] Result<S3Location> ParseS3Url(std::string_view url);
+// What configuration gives beside the URL ([blob] in reprise.toml): empty fields are unset.
+// Endpoint, region and path style fill in what the URL's query leaves out (the query wins);
+// configured credentials (key id and secret both, or neither) beat the AWS_* variables.
+struct S3Settings {
+  std::string endpoint;
+  std::string region;
+  std::optional<bool> path_style;
+  Credentials credentials;
+};
+
+[[nodiscard]] Result<S3Location> ParseS3Url(std::string_view url, const S3Settings& settings = {});
 
 // Looks a variable up (std::getenv in production, a map in tests).
 using EnvLookup = std::function<const char*(const char*)>;
 // The AWS_* variables; kInvalidArgument naming what is missing when the key id or the
 // secret is unset or empty.
 [[nodiscard]] Result<Credentials> CredentialsFromEnvironment(const EnvLookup& env);
+// The configured credentials when `settings` holds any, else the environment's;
+// kInvalidArgument when only one of the key id and the secret is configured.
+[[nodiscard]] Result<Credentials> ResolveCredentials(const S3Settings& settings,
+                                                     const EnvLookup& env);
 
 }  // namespace reprise::blob::s3

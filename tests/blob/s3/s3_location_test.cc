@@ -86,5 +86,54 @@ TEST(S3Location, CredentialsFromStandardVariables) {
   EXPECT_NE(missing.error().message.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
 }
 
+TEST(S3Location, ConfiguredSettingsFillWhatTheUrlLeavesOut) {
+  S3Settings settings;
+  settings.endpoint = "http://127.0.0.1:7480";
+  settings.region = "eu-west-3";
+  settings.path_style = true;
+  auto filled = ParseS3Url("s3://media/lib", settings);
+  ASSERT_TRUE(filled) << filled.error().ToString();
+  EXPECT_EQ(filled->scheme, "http");
+  EXPECT_EQ(filled->host, "127.0.0.1:7480");
+  EXPECT_EQ(filled->region, "eu-west-3");
+  EXPECT_TRUE(filled->path_style);
+
+  auto url_wins = ParseS3Url(
+      "s3://media/lib?endpoint=https://r2.example&region=auto&path_style=false", settings);
+  ASSERT_TRUE(url_wins) << url_wins.error().ToString();
+  EXPECT_EQ(url_wins->host, "r2.example");
+  EXPECT_EQ(url_wins->region, "auto");
+  EXPECT_FALSE(url_wins->path_style);
+
+  settings.endpoint = "ftp://nope";
+  EXPECT_FALSE(ParseS3Url("s3://media/lib", settings)) << "a bad configured endpoint is refused";
+}
+
+TEST(S3Location, ConfiguredCredentialsBeatTheEnvironmentAndComeInPairs) {
+  auto env = [](const char* name) -> const char* {
+    std::string_view wanted = name;
+    if (wanted == "AWS_ACCESS_KEY_ID") return "ENVKEY";
+    if (wanted == "AWS_SECRET_ACCESS_KEY") return "envsecret";
+    return nullptr;
+  };
+  auto from_env = ResolveCredentials({}, env);
+  ASSERT_TRUE(from_env) << from_env.error().ToString();
+  EXPECT_EQ(from_env->access_key_id, "ENVKEY");
+
+  S3Settings settings;
+  settings.credentials = {"CFGKEY", "cfgsecret", "cfgtoken"};
+  auto configured = ResolveCredentials(settings, env);
+  ASSERT_TRUE(configured) << configured.error().ToString();
+  EXPECT_EQ(configured->access_key_id, "CFGKEY");
+  EXPECT_EQ(configured->secret_access_key, "cfgsecret");
+  EXPECT_EQ(configured->session_token, "cfgtoken");
+
+  settings.credentials = {"CFGKEY", "", ""};
+  auto half = ResolveCredentials(settings, env);
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(half.error().message.find("blob.secret_access_key"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace reprise::blob::s3

@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "tests/blob/blob_store_contract.h"
-#include "tests/blob/s3/radosgw/s3_test_server.h"
+#include "tests/support/backends/s3_test_env.h"
 
 namespace reprise::blob {
 namespace {
@@ -34,6 +34,8 @@ using s3::S3Attempt;
 std::span<const std::byte> Bytes(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }
+
+int64_t NowSeconds() { return SystemClock().NowMicros() / 1'000'000; }
 
 // Every attempt the client makes, and which ones the test cut.
 class FaultLog {
@@ -280,7 +282,8 @@ TEST(S3BlobStore, PresignedUrlServesTheBlobToPlainCurlWithItsType) {
   ASSERT_TRUE(IsOk((*writer)->Write(Bytes("WEBVTT\n\n00:00.000 --> 00:01.000\nhi there\n"))));
   ASSERT_TRUE(IsOk((*writer)->Commit("assets/a1/captions/r1/en file+1.vtt")));
 
-  auto url = store.PresignGet("assets/a1/captions/r1/en file+1.vtt", std::chrono::minutes(5));
+  auto url = store.PresignGet("assets/a1/captions/r1/en file+1.vtt", NowSeconds(),
+                              std::chrono::minutes(5));
   ASSERT_TRUE(IsOk(url));
   ASSERT_TRUE(url->has_value());
   EXPECT_NE((*url)->find("X-Amz-Expires=300"), std::string::npos) << **url;
@@ -290,7 +293,8 @@ TEST(S3BlobStore, PresignedUrlServesTheBlobToPlainCurlWithItsType) {
   EXPECT_EQ(answer.content_type, "text/vtt");
   EXPECT_EQ(answer.body, "WEBVTT\n\n00:00.000 --> 00:01.000\nhi there\n");
 
-  auto missing = store.PresignGet("assets/a1/captions/r1/missing.vtt", std::chrono::minutes(5));
+  auto missing =
+      store.PresignGet("assets/a1/captions/r1/missing.vtt", NowSeconds(), std::chrono::minutes(5));
   ASSERT_TRUE(IsOk(missing));
   EXPECT_EQ(CurlGet(**missing).status, 404);
 }
@@ -303,7 +307,7 @@ TEST(S3BlobStore, TamperedOrExpiredPresignedUrlIsRefusedByRadosgw) {
   BlobStore& store = harness->store();
   ASSERT_TRUE(IsOk(PutBytes(store, "private/a", "secret a")));
   ASSERT_TRUE(IsOk(PutBytes(store, "private/b", "secret b")));
-  auto url = store.PresignGet("private/a", std::chrono::minutes(5));
+  auto url = store.PresignGet("private/a", NowSeconds(), std::chrono::minutes(5));
   ASSERT_TRUE(IsOk(url));
   ASSERT_EQ(CurlGet(**url).status, 200);
 
@@ -323,21 +327,14 @@ TEST(S3BlobStore, TamperedOrExpiredPresignedUrlIsRefusedByRadosgw) {
   longer.replace(longer.find("X-Amz-Expires=300"), 17, "X-Amz-Expires=900");
   EXPECT_EQ(CurlGet(longer).status, 403);
 
-  // Signed two hours ago for one minute: expired. (A client, not a store: opening a store
-  // would send a request signed two hours ago, which radosgw refuses as skewed.)
-  FakeClock past(SystemClock().NowMicros() - int64_t{2} * 3600 * 1'000'000);
-  options->client.clock = &past;
-  s3::S3Client old_client(options->client);
-  std::string expired = old_client.PresignGetUrl(options->client.location.prefix + "/private/a",
-                                                 std::chrono::minutes(1));
-  EXPECT_EQ(CurlGet(expired).status, 403);
-  options->client.clock = nullptr;
-  s3::S3Client current_client(options->client);
-  EXPECT_EQ(CurlGet(current_client.PresignGetUrl(options->client.location.prefix + "/private/a",
-                                                 std::chrono::minutes(1)))
-                .status,
-            200)
-      << "the same URL signed now works";
+  // Signed two hours ago for one minute: expired; the same URL signed now works.
+  const int64_t now = NowSeconds();
+  auto expired = store.PresignGet("private/a", now - 2 * 3600, std::chrono::minutes(1));
+  ASSERT_TRUE(IsOk(expired));
+  EXPECT_EQ(CurlGet(**expired).status, 403);
+  auto fresh = store.PresignGet("private/a", now, std::chrono::minutes(1));
+  ASSERT_TRUE(IsOk(fresh));
+  EXPECT_EQ(CurlGet(**fresh).status, 200) << "the same URL signed now works";
 }
 
 TEST(S3BlobStore, RefusedCredentialsAreAClearError) {
@@ -444,6 +441,32 @@ TEST(S3BlobStore, OpenUrlTakesEverythingFromTheUrlAndTheEnvironment) {
   EXPECT_NE((*store)->Describe().find("/via-url"), std::string::npos) << (*store)->Describe();
   ASSERT_TRUE(IsOk(CheckReadWrite(**store, "probe")));
   EXPECT_TRUE(IsOk((*store)->Delete("probe")));
+}
+
+TEST(S3BlobStore, OpenUrlTakesSettingsAndCredentialsFromConfigurationAndNeverShowsTheSecret) {
+  auto server = FindS3TestServer();
+  ASSERT_TRUE(server);
+  const s3::S3Location& location = server->location;
+  s3::S3Settings settings;
+  settings.endpoint = location.scheme + "://" + location.host;
+  settings.region = location.region;
+  settings.path_style = true;
+  settings.credentials = server->credentials;
+  auto no_env = [](const char*) -> const char* { return nullptr; };
+  auto store = S3BlobStore::OpenUrl(
+      "s3://" + location.bucket + "/" + location.prefix + "/via-config", no_env, settings);
+  ASSERT_TRUE(IsOk(store));
+  const std::string described = (*store)->Describe();
+  EXPECT_NE(described.find("/via-config"), std::string::npos) << described;
+  EXPECT_EQ(described.find(server->credentials.secret_access_key), std::string::npos) << described;
+  ASSERT_TRUE(IsOk(CheckReadWrite(**store, "probe")));
+  EXPECT_TRUE(IsOk((*store)->Delete("probe")));
+
+  settings.credentials.secret_access_key = "wrong-secret";
+  auto refused = S3BlobStore::OpenUrl("s3://" + location.bucket, no_env, settings);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message.find("wrong-secret"), std::string::npos)
+      << refused.error().message;
 }
 
 }  // namespace

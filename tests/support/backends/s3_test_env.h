@@ -1,4 +1,5 @@
-// The radosgw that ctest's `s3` fixture started (scripts/s3_server.sh), as tests see it:
+// The radosgw that ctest's `s3` fixture started (scripts/s3_server.sh), as tests see it
+// (the "s3" entry of BlobStoreBackends(), the radosgw suite, the API suite):
 // its URL from REPRISE_TEST_S3_URL or $REPRISE_TEST_S3_DIR/url, credentials from
 // $REPRISE_TEST_S3_DIR/env or the AWS_* variables. A test that finds no server FAILS: CI
 // never skips the S3 tests.
@@ -18,7 +19,7 @@
 #include "blob/s3/s3_blob_store.h"
 #include "core/crypto.h"
 #include "core/hash.h"
-#include "tests/blob/blob_store_contract.h"
+#include "tests/support/blob_backends.h"
 
 namespace reprise::blob {
 
@@ -122,12 +123,19 @@ class S3TestStore final : public BlobStoreHarness {
   }
 
   BlobStore& store() override { return *store_; }
-  // What `reprise` takes to reach this store ([blob] url; credentials from AWS_*).
-  std::string Url() const {
+  // What `reprise` takes to reach this store ([blob] url; credentials in Settings()).
+  std::string Url() const override {
     const s3::S3Location& location = options_.client.location;
     return "s3://" + location.bucket + (location.prefix.empty() ? "" : "/" + location.prefix) +
            "?endpoint=" + location.scheme + "://" + location.host + "&region=" + location.region +
            (location.path_style ? "&path_style=true" : "");
+  }
+  BlobConfig Settings() const override {
+    BlobConfig settings;
+    settings.access_key_id = options_.client.credentials.access_key_id;
+    settings.secret_access_key = options_.client.credentials.secret_access_key;
+    settings.session_token = options_.client.credentials.session_token;
+    return settings;
   }
 
  private:
