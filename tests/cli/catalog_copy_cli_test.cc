@@ -32,8 +32,9 @@ class PostgresCatalogCopy : public CliTest {
         Run({"webhooks", "add", "https://hooks.example/a", "--event", "asset.ready"}).exit_code, 0);
     const std::string library = Library({samples_->Mp3(), samples_->PngImage()});
     ASSERT_EQ(Run({"ingest", library}).exit_code, 0);
-    ASSERT_EQ(Run({"process"}).exit_code, 0);
-    ASSERT_EQ(Run({"backfill", "probe", "--all", "--yes"}).exit_code, 0);
+    // A stage rate and a backfill rate, so the catalog's rate windows and buckets hold rows.
+    ASSERT_EQ(Run({"process"}, {"REPRISE_STAGES_PROBE_RATE=1000/s"}).exit_code, 0);
+    ASSERT_EQ(Run({"backfill", "probe", "--all", "--yes", "--rate", "1000/s"}).exit_code, 0);
     json token = RunJson({"tokens", "create", "--owner", "alice", "--name", "laptop"});
     token_ = token["token"].get<std::string>();
     ASSERT_FALSE(token_.empty());
