@@ -11,7 +11,7 @@
 #include "blob/blob_copy.h"
 #include "blob/blob_store_wrapper.h"
 #include "blob/fs/fs_blob_store.h"
-#include "tests/blob/s3/radosgw/s3_test_server.h"
+#include "tests/support/backends/s3_test_env.h"
 #include "tests/support/test_support.h"
 
 namespace reprise::blob {
