@@ -180,7 +180,9 @@ EOF
   wait_for "the monitor" ceph --connect-timeout 2 mon stat
 
   # The OSD cannot add itself (crush/class update on start are off, see TESTING.md).
-  ceph osd new "$osd_uuid" >/dev/null || fail_start "ceph osd new failed"
+  # Right after its election the monitor may still refuse commands (EPERM "problem
+  # getting command descriptions"); `osd new` with the same uuid is idempotent, so retry.
+  wait_for "the monitor to take commands (ceph osd new)" ceph osd new "$osd_uuid"
   ceph osd crush add osd.0 1.0 root=default host=localhost >/dev/null 2>&1 ||
     fail_start "ceph osd crush add failed"
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" "${quiet[@]}" >/dev/null 2>&1 ||

@@ -452,7 +452,9 @@ ALTER TABLE imports DROP COLUMN retry_at;
 // rate_buckets: a backfill's token bucket ("backfill:ID"), so a driver taking over
 // inherits it.
 constexpr std::string_view kRateStartsUp = R"sql(
+-- One row per start inside the window; the id gives copies a key.
 CREATE TABLE rate_starts (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
   key        TEXT    NOT NULL,
   started_at INTEGER NOT NULL
 );
