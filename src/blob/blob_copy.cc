@@ -51,7 +51,6 @@ class Copier {
     if (!present && present.error().code != ErrorCode::kNotFound) {
       return Fail(std::move(present.error()));
     }
-    std::optional<Sha256Digest> source_hash;
     if (present && *present == blob.size) {
       if (!options_.verify) return Skip(blob);
       auto source = HashBlob(from_, blob.key, buffer_.size());
