@@ -13,7 +13,7 @@ Result<nlohmann::json> StagesService::List(const Caller& caller,
   for (auto& stage : *doc) {
     nlohmann::json limits = {{"max_running", nullptr}, {"rate", nullptr}};
     for (const auto& limit : limits_) {
-      if (limit.stage != stage["name"]) continue;
+      if (limit.stage != stage["name"].get<std::string>()) continue;
       if (limit.max_running > 0) limits["max_running"] = limit.max_running;
       if (limit.rate.limited()) limits["rate"] = FormatStartRate(limit.rate);
     }
