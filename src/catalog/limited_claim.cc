@@ -24,7 +24,7 @@ Result<void> LoadBudget(ClaimBudget& budget, int64_t now, LimitedClaimStore& sto
   for (const auto& stage : budget.stages()) {
     const StartRate& rate = budget.limit(stage).rate;
     if (!rate.limited()) continue;
-    auto started = store.CountStarts(StageRateKey(stage), now - rate.window_micros);
+    auto started = store.starts().CountStarts(StageRateKey(stage), now - rate.window_micros);
     if (!started) return Fail(std::move(started.error()));
     budget.Cap(stage, rate.starts - *started);
   }
@@ -73,7 +73,7 @@ Result<std::vector<Job>> ClaimWithinLimits(const ClaimRequest& request, int limi
     }
   }
   for (const auto& [stage, count] : starts) {
-    REPRISE_TRY(store.RecordStarts(StageRateKey(stage), count));
+    REPRISE_TRY(store.starts().RecordStarts(StageRateKey(stage), count));
   }
   return leased;
 }

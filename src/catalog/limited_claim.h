@@ -37,8 +37,11 @@ class RateStarts {
                                                  const TokenBucket& bucket) = 0;
 };
 
-class LimitedClaimStore : public RateStarts {
+class LimitedClaimStore {
  public:
+  virtual ~LimitedClaimStore() = default;
+  // The rate tables, in the same transaction.
+  [[nodiscard]] virtual RateStarts& starts() = 0;
   // Up to `limit` due queued jobs the request may take, in claim order, holding none of
   // `excluded`, each with `stages` filled (PostgreSQL: locked, SKIP LOCKED).
   [[nodiscard]] virtual Result<std::vector<Job>> SelectDue(

@@ -224,18 +224,7 @@ class SqliteJobs::LimitStore final : public LimitedClaimStore {
     return running;
   }
 
-  Result<int64_t> CountStarts(const std::string& key, int64_t expired) override {
-    return starts_.CountStarts(key, expired);
-  }
-  Result<void> RecordStarts(const std::string& key, int64_t count) override {
-    return starts_.RecordStarts(key, count);
-  }
-  Result<std::optional<TokenBucket>> LoadBucket(const std::string& key) override {
-    return starts_.LoadBucket(key);
-  }
-  Result<void> StoreBucket(const std::string& key, const TokenBucket& bucket) override {
-    return starts_.StoreBucket(key, bucket);
-  }
+  RateStarts& starts() override { return starts_; }
 
  private:
   SqliteJobs& jobs_;
