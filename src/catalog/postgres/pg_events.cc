@@ -64,7 +64,7 @@ Result<void> EndPgTransaction(PgContext& c) {
                     {"backfill_id", event.backfill_id ? json(*event.backfill_id) : json()},
                     {"data", DumpJson(event.data)}});
   }
-  auto written = Exec(
+  auto written = ExecPrepared(
       c.tx,
       "WITH turn AS (SELECT pg_advisory_xact_lock($1)),"
       " e AS (INSERT INTO events (type, owner, asset_id, job_id, backfill_id, data, created_at)"
@@ -108,31 +108,21 @@ Result<int64_t> PgEventIdSeen(PgContext& c) {
                   " THEN last_value ELSE 0 END FROM events_id_seq))")[0][0]);
 }
 
-Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state) {
+Result<void> AppendPgJobFinished(PgContext& c, const PgFinishedJob& job, JobState state) {
   Event event;
   event.type = std::string(kEventJobFinished);
-  event.job_id = job_id;
-  auto rows = Exec(c.tx,
-                   "SELECT j.asset_id, a.owner, j.attempts, j.backfill_id, j.last_error_code,"
-                   " j.last_error_message, (SELECT COALESCE(jsonb_agg(s.stage ORDER BY s.stage"
-                   " COLLATE \"C\"), '[]') FROM job_stages s WHERE s.job_id = j.id)::text"
-                   " FROM jobs j JOIN assets a ON a.id = j.asset_id WHERE j.id = $1",
-                   job_id);
-  if (rows.empty())
-    return Fail(ErrorCode::kInternal, "job " + std::to_string(job_id) + " vanished");
-  const auto& row = rows[0];
-  event.asset_id = Text(row[0]);
-  event.owner = Text(row[1]);
-  event.backfill_id = OptionalInt(row[3]);
-  event.data = {{"state", Name(state)}, {"attempts", Int(row[2])}};
-  if (state != JobState::kSucceeded && !Text(row[4]).empty()) {
-    event.data["error_code"] = Text(row[4]);
-    event.data["error_message"] = Text(row[5]);
+  event.job_id = job.job_id;
+  event.asset_id = job.asset_id;
+  event.owner = job.owner;
+  event.backfill_id = job.backfill_id;
+  event.data = {{"state", Name(state)}, {"attempts", job.attempts}};
+  if (state != JobState::kSucceeded && !job.last_error_code.empty()) {
+    event.data["error_code"] = job.last_error_code;
+    event.data["error_message"] = job.last_error_message;
   }
-  event.data["stages"] = json::parse(Text(row[6]));
-  std::optional<int64_t> backfill = event.backfill_id;
+  event.data["stages"] = json::parse(job.stages_json);
   REPRISE_TRY(AppendPgEvent(c, std::move(event)));
-  if (backfill) REPRISE_TRY(AppendPgBackfillProgress(c, *backfill));
+  if (job.backfill_id) REPRISE_TRY(AppendPgBackfillProgress(c, *job.backfill_id));
   return {};
 }
 

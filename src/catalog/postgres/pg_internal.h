@@ -86,8 +86,14 @@ class PgJobs {
       const std::vector<int64_t>& job_ids,
       std::map<int64_t, std::vector<std::string>>* forced = nullptr);
   void FillStages(std::vector<Job>& jobs);
+  // Ends the job in `state`: its stages retire, a backfill's items settle, job.finished
+  // is appended. End is for a job the transaction has locked; EndIfHeld ends it only if
+  // worker `holder` holds its lease ("": whoever does) and says whether it did.
   [[nodiscard]] Result<void> End(int64_t job_id, JobState state, const std::string& error_code,
                                  const std::string& error_message);
+  [[nodiscard]] Result<bool> EndIfHeld(int64_t job_id, std::string_view holder, JobState state,
+                                       const std::string& error_code,
+                                       const std::string& error_message);
 
   PgContext& c_;
 };
@@ -159,7 +165,19 @@ class PgBackfills {
 // The end of every transaction that goes on to commit: writes the pending events (ids
 // assigned) and NOTIFYs what the transaction changed (pg_listener.h).
 [[nodiscard]] Result<void> EndPgTransaction(PgContext& c);
-[[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, int64_t job_id, JobState state);
+// What job.finished says of a job, read by the statement that ended it (PgJobs::End).
+struct PgFinishedJob {
+  int64_t job_id = 0;
+  std::string asset_id;
+  std::string owner;
+  int64_t attempts = 0;
+  std::optional<int64_t> backfill_id;
+  std::string last_error_code;
+  std::string last_error_message;
+  std::string stages_json;  // its stages, a JSON list sorted by name
+};
+[[nodiscard]] Result<void> AppendPgJobFinished(PgContext& c, const PgFinishedJob& job,
+                                               JobState state);
 [[nodiscard]] Result<void> AppendPgBackfillProgress(PgContext& c, int64_t backfill_id);
 [[nodiscard]] Result<void> AppendPgBackfillFinished(PgContext& c, const Backfill& backfill);
 // The newest event id written (0 for none); it waits for event writers still committing,

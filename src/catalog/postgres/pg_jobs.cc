@@ -40,6 +40,23 @@ Result<std::vector<Job>> ReadJobs(const pqxx::result& rows) {
 
 std::string Describe(int64_t job_id) { return "job " + std::to_string(job_id); }
 
+// After kJobColumns: the job's stages as a JSON list of [stage, force] pairs.
+constexpr std::string_view kStagesColumn =
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_array(s.stage, s.force)), '[]')"
+    " FROM job_stages s WHERE s.job_id = j.id)::text";
+constexpr int kStagesColumnIndex = 19;
+
+// Fills job.stages and job.forced from kStagesColumn, as FillStages would.
+void ReadStagesColumn(const pqxx::field& field, Job& job) {
+  for (const auto& pair : nlohmann::json::parse(Text(field))) {
+    job.stages.push_back(pair[0].get<std::string>());
+    if (pair[1].get<int64_t>() != 0) job.forced.push_back(job.stages.back());
+  }
+  // Sorted by name in the byte order the contract means, whatever the database collation.
+  std::sort(job.stages.begin(), job.stages.end());
+  std::sort(job.forced.begin(), job.forced.end());
+}
+
 // The filter as " AND ..." conditions over aliases j and a.
 void AddJobConditions(const JobFilter& filter, PgQuery& query) {
   if (filter.job_id) query.sql += " AND j.id = " + query.Add(*filter.job_id);
@@ -69,21 +86,22 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
   auto stages = CheckNewJob(job);
   if (!stages) return Fail(std::move(stages.error()));
   // The asset's row lock makes enqueues for one asset take turns (see the file comment).
-  if (Exec(c_.tx, "SELECT 1 FROM assets WHERE id = $1 FOR UPDATE", job.asset_id).empty()) {
+  if (ExecPrepared(c_.tx, "SELECT 1 FROM assets WHERE id = $1 FOR UPDATE", job.asset_id).empty()) {
     return Fail(ErrorCode::kNotFound, "asset " + job.asset_id + " not found");
   }
   if (job.backfill_id &&
-      Exec(c_.tx, "SELECT 1 FROM backfills WHERE id = $1", *job.backfill_id).empty()) {
+      ExecPrepared(c_.tx, "SELECT 1 FROM backfills WHERE id = $1", *job.backfill_id).empty()) {
     return Fail(ErrorCode::kNotFound,
                 "backfill " + std::to_string(*job.backfill_id) + " not found");
   }
   std::map<std::string, int64_t> holder;
   std::map<int64_t, std::vector<std::string>> queued_jobs;  // by id: the first is oldest
-  for (const auto& row : Exec(c_.tx,
-                              "SELECT s.stage, s.job_id, j.state = 'queued' FROM job_stages s"
-                              " JOIN jobs j ON j.id = s.job_id WHERE s.asset_id = $1"
-                              " AND s.active = 1",
-                              job.asset_id)) {
+  for (const auto& row :
+       ExecPrepared(c_.tx,
+                    "SELECT s.stage, s.job_id, j.state = 'queued' FROM job_stages s"
+                    " JOIN jobs j ON j.id = s.job_id WHERE s.asset_id = $1"
+                    " AND s.active = 1",
+                    job.asset_id)) {
     holder[Text(row[0])] = Int(row[1]);
     if (row[2].as<bool>()) queued_jobs[Int(row[1])].push_back(Text(row[0]));
   }
@@ -114,44 +132,47 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
       }
     }
   } else {
-    auto queued = Exec(c_.tx,
-                       "SELECT id FROM jobs WHERE asset_id = $1 AND state = 'queued'"
-                       " ORDER BY id LIMIT 1",
-                       job.asset_id);
+    auto queued = ExecPrepared(c_.tx,
+                               "SELECT id FROM jobs WHERE asset_id = $1 AND state = 'queued'"
+                               " ORDER BY id LIMIT 1",
+                               job.asset_id);
     if (!queued.empty()) result.job_id = Int(queued[0][0]);
   }
   if (result.job_id != 0) {
     // Merging: the job keeps its backfill and max_attempts; it runs as soon and as urgently
     // as the more demanding of the two asks, and keeps the asset's status only if both
     // asked for that.
-    Exec(c_.tx,
-         "UPDATE jobs SET priority = GREATEST(priority, $1), run_after = LEAST(run_after, $2),"
-         " keep_status = LEAST(keep_status, $3), updated_at = $4 WHERE id = $5",
-         job.priority, run_after, job.keep_status, c_.now, result.job_id);
+    ExecPrepared(
+        c_.tx,
+        "UPDATE jobs SET priority = GREATEST(priority, $1), run_after = LEAST(run_after, $2),"
+        " keep_status = LEAST(keep_status, $3), updated_at = $4 WHERE id = $5",
+        job.priority, run_after, job.keep_status, c_.now, result.job_id);
   } else {
-    auto inserted = Exec(c_.tx,
-                         "INSERT INTO jobs (asset_id, priority, state, attempts, max_attempts,"
-                         " run_after, backfill_id, keep_status, created_at, updated_at)"
-                         " VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $7, $7) RETURNING id",
-                         job.asset_id, job.priority, job.max_attempts, run_after, job.backfill_id,
-                         job.keep_status, c_.now);
+    auto inserted =
+        ExecPrepared(c_.tx,
+                     "INSERT INTO jobs (asset_id, priority, state, attempts, max_attempts,"
+                     " run_after, backfill_id, keep_status, created_at, updated_at)"
+                     " VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $7, $7) RETURNING id",
+                     job.asset_id, job.priority, job.max_attempts, run_after, job.backfill_id,
+                     job.keep_status, c_.now);
     result.job_id = Int(inserted[0][0]);
     result.created = true;
   }
   for (const auto& stage : result.moved) {
     // The stage's row (with its force flag) and the backfill item it serves follow it.
-    Exec(c_.tx, "UPDATE job_stages SET job_id = $1 WHERE job_id = $2 AND stage = $3", result.job_id,
-         holder[stage], stage);
-    Exec(c_.tx,
-         "UPDATE backfill_items SET job_id = $1 WHERE job_id = $2 AND stage = $3"
-         " AND outcome = 'queued'",
-         result.job_id, holder[stage], stage);
+    ExecPrepared(c_.tx, "UPDATE job_stages SET job_id = $1 WHERE job_id = $2 AND stage = $3",
+                 result.job_id, holder[stage], stage);
+    ExecPrepared(c_.tx,
+                 "UPDATE backfill_items SET job_id = $1 WHERE job_id = $2 AND stage = $3"
+                 " AND outcome = 'queued'",
+                 result.job_id, holder[stage], stage);
   }
   for (const auto& stage : result.enqueued) {
-    Exec(c_.tx,
-         "INSERT INTO job_stages (job_id, asset_id, stage, active, force) VALUES ($1, $2, $3, 1, "
-         "$4)",
-         result.job_id, job.asset_id, stage, job.force);
+    ExecPrepared(
+        c_.tx,
+        "INSERT INTO job_stages (job_id, asset_id, stage, active, force) VALUES ($1, $2, $3, 1, "
+        "$4)",
+        result.job_id, job.asset_id, stage, job.force);
   }
   c_.change.Add(ChangeTopic::kJobs);
   return result;
@@ -298,19 +319,23 @@ Result<std::vector<Job>> PgJobs::LeasePicked(const ClaimRequest& request, const 
                ", attempts = attempts + 1, started_at = COALESCE(started_at, " + claim.Add(c_.now) +
                "), updated_at = " + claim.Add(c_.now) +
                " FROM picked WHERE jobs.id = picked.id RETURNING jobs.*) SELECT " +
-               std::string(kJobColumns) +
+               std::string(kJobColumns) + ", " + std::string(kStagesColumn) +
                " FROM claimed j JOIN assets a ON a.id = j.asset_id"
                " ORDER BY j.priority DESC, j.run_after, j.id";
-  auto jobs = ReadJobs(Exec(c_.tx, claim));
+  // The stages come with the jobs: a claim is one statement.
+  const auto rows = ExecPrepared(c_.tx, claim);
+  auto jobs = ReadJobs(rows);
   if (!jobs) return Fail(std::move(jobs.error()));
-  FillStages(*jobs);
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    ReadStagesColumn(rows[static_cast<int>(i)][kStagesColumnIndex], (*jobs)[i]);
+  }
   return jobs;
 }
 
 Result<PgJobs::Lease> PgJobs::CheckHeld(int64_t job_id, std::string_view worker_id) {
-  auto rows =
-      Exec(c_.tx, "SELECT state, lease_owner, cancel_requested FROM jobs WHERE id = $1 FOR UPDATE",
-           job_id);
+  auto rows = ExecPrepared(
+      c_.tx, "SELECT state, lease_owner, cancel_requested FROM jobs WHERE id = $1 FOR UPDATE",
+      job_id);
   if (rows.empty()) {
     return Fail(ErrorCode::kConflict, Describe(job_id) + " is not leased by worker " +
                                           std::string(worker_id) + ": it no longer exists");
@@ -346,29 +371,61 @@ Result<bool> PgJobs::Renew(int64_t job_id, std::string_view worker_id, int64_t l
 
 Result<void> PgJobs::End(int64_t job_id, JobState state, const std::string& error_code,
                          const std::string& error_message) {
-  // A failed or cancelled job keeps the last error it met when it ends without one of its
-  // own; a succeeded job keeps none.
-  Exec(c_.tx,
-       "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,"
-       " finished_at = $2, updated_at = $2,"
-       " last_error_code = CASE WHEN $3 THEN '' WHEN $4 = '' THEN last_error_code ELSE $4 END,"
-       " last_error_message = CASE WHEN $3 THEN '' WHEN $4 = '' THEN last_error_message"
-       " ELSE $5 END WHERE id = $6",
-       Name(state), c_.now, std::string(state == JobState::kSucceeded ? "true" : "false"),
-       error_code, error_message, job_id);
-  REPRISE_TRY(SettlePgBackfillItems(c_, job_id, {}, state, error_code));
-  Exec(c_.tx, "UPDATE job_stages SET active = 0 WHERE job_id = $1", job_id);
-  return AppendPgJobFinished(c_, job_id, state);
+  auto ended = EndIfHeld(job_id, "", state, error_code, error_message);
+  if (!ended) return Fail(std::move(ended.error()));
+  if (!*ended) return Fail(ErrorCode::kInternal, Describe(job_id) + " vanished");
+  return {};
+}
+
+Result<bool> PgJobs::EndIfHeld(int64_t job_id, std::string_view holder, JobState state,
+                               const std::string& error_code, const std::string& error_message) {
+  // One statement ends the job (if `holder` still holds it), retires its stages and reads
+  // what the job.finished event says. A failed or cancelled job keeps the last error it
+  // met when it ends without one of its own; a succeeded job keeps none.
+  auto rows =
+      Exec(c_.tx,
+           "WITH ended AS (UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,"
+           " finished_at = $2, updated_at = $2,"
+           " last_error_code = CASE WHEN $3 THEN '' WHEN $4 = '' THEN last_error_code ELSE $4 END,"
+           " last_error_message = CASE WHEN $3 THEN '' WHEN $4 = '' THEN last_error_message"
+           " ELSE $5 END WHERE id = $6"
+           " AND ($7::text = '' OR (state = 'running' AND lease_owner = $7::text))"
+           " RETURNING asset_id, attempts, backfill_id, last_error_code, last_error_message),"
+           " retired AS (UPDATE job_stages SET active = 0 WHERE job_id = $6"
+           " AND EXISTS (SELECT 1 FROM ended) RETURNING stage)"
+           " SELECT e.asset_id, a.owner, e.attempts, e.backfill_id, e.last_error_code,"
+           " e.last_error_message, (SELECT COALESCE(jsonb_agg(r.stage ORDER BY r.stage"
+           " COLLATE \"C\"), '[]') FROM retired r)::text, a.id IS NOT NULL"
+           " FROM ended e LEFT JOIN assets a ON a.id = e.asset_id",
+           Name(state), c_.now, std::string(state == JobState::kSucceeded ? "true" : "false"),
+           error_code, error_message, job_id, holder);
+  if (rows.empty()) return false;
+  const auto& row = rows[0];
+  if (!row[7].as<bool>()) return Fail(ErrorCode::kInternal, Describe(job_id) + " vanished");
+  PgFinishedJob finished{job_id,       Text(row[0]), Text(row[1]), Int(row[2]), OptionalInt(row[3]),
+                         Text(row[4]), Text(row[5]), Text(row[6])};
+  // Only a backfill's job has items to settle.
+  if (finished.backfill_id) {
+    REPRISE_TRY(SettlePgBackfillItems(c_, job_id, {}, state, error_code));
+  }
+  REPRISE_TRY(AppendPgJobFinished(c_, finished, state));
+  return true;
 }
 
 Result<void> PgJobs::Finish(int64_t job_id, std::string_view worker_id, const JobOutcome& outcome) {
   REPRISE_TRY(CheckJobOutcome(outcome));
-  auto lease = CheckHeld(job_id, worker_id);
-  if (!lease) return Fail(std::move(lease.error()));
   auto [error_code, error_message] = ErrorColumns(outcome.error);
   if (outcome.state != JobState::kQueued) {
-    return End(job_id, outcome.state, error_code, error_message);
+    // The lease is checked as the job ends; the job is read again only to say why not.
+    auto ended = EndIfHeld(job_id, worker_id, outcome.state, error_code, error_message);
+    if (!ended) return Fail(std::move(ended.error()));
+    if (*ended) return {};
+    auto held = CheckHeld(job_id, worker_id);
+    if (!held) return Fail(std::move(held.error()));
+    return Fail(ErrorCode::kInternal, Describe(job_id) + ": ending it matched no row");
   }
+  auto lease = CheckHeld(job_id, worker_id);
+  if (!lease) return Fail(std::move(lease.error()));
   auto retry = CheckedStages(outcome.retry_stages, "a queued outcome");
   if (!retry) return Fail(std::move(retry.error()));
   auto stages = LoadStages({job_id});

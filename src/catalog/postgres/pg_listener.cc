@@ -52,7 +52,8 @@ std::optional<Change> DecodePgChange(std::string_view payload) {
 }
 
 void NotifyChange(pqxx::work& tx, const Change& change) {
-  tx.exec_params("SELECT pg_notify($1, $2)", std::string(kPgChangeChannel), EncodePgChange(change));
+  ExecPrepared(tx, "SELECT pg_notify($1, $2)", std::string(kPgChangeChannel),
+               EncodePgChange(change));
 }
 
 PgListener::PgListener(std::string url, PgPoolOptions options, ChangeListeners& listeners)

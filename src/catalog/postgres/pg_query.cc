@@ -2,6 +2,7 @@
 #include "core/json_text.h"
 
 #include <cctype>
+#include <functional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -39,11 +40,33 @@ void PgQuery::Append(const PgQuery& other) {
   params.insert(params.end(), other.params.begin(), other.params.end());
 }
 
-pqxx::result Exec(pqxx::transaction_base& tx, const PgQuery& query) {
+namespace {
+
+std::vector<const char*> Values(const PgQuery& query) {
   std::vector<const char*> values;
   values.reserve(query.params.size());
   for (const auto& param : query.params) values.push_back(param ? param->c_str() : nullptr);
+  return values;
+}
+
+}  // namespace
+
+pqxx::result Exec(pqxx::transaction_base& tx, const PgQuery& query) {
+  const auto values = Values(query);
   return tx.exec_params(query.sql, pqxx::prepare::make_dynamic_params(values));
+}
+
+pqxx::result ExecPrepared(pqxx::transaction_base& tx, const PgQuery& query) {
+  const std::string name = fmt::format("reprise_{:016x}", std::hash<std::string>{}(query.sql));
+  try {
+    // Registers the text under the name, or finds it registered: no I/O (libpqxx prepares
+    // it on the server at its first execution on this connection).
+    tx.conn().prepare(name, query.sql);
+  } catch (const pqxx::argument_error&) {
+    return Exec(tx, query);  // two texts with one hash: the second runs unprepared
+  }
+  const auto values = Values(query);
+  return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
 }
 
 std::string JsonList(const std::vector<std::string>& values) {

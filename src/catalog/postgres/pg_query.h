@@ -57,6 +57,19 @@ pqxx::result Exec(pqxx::transaction_base& tx, std::string sql, const Args&... ar
   return Exec(tx, PgQuery{std::move(sql), {ToParam(args)...}});
 }
 
+// As Exec, but prepared: the connection prepares the statement (named after a hash of its
+// text) at its first use there and runs it by name after, so the server parses and plans
+// it once per connection instead of on every call. For the queue's hot statements, whose
+// text is fixed (a text built at run time from a request prepares once per shape). The
+// server may then use a generic plan after a few runs: keep it to statements whose plan
+// does not hinge on the values.
+pqxx::result ExecPrepared(pqxx::transaction_base& tx, const PgQuery& query);
+
+template <class... Args>
+pqxx::result ExecPrepared(pqxx::transaction_base& tx, std::string sql, const Args&... args) {
+  return ExecPrepared(tx, PgQuery{std::move(sql), {ToParam(args)...}});
+}
+
 // A JSON array of strings, the way lists travel as one parameter
 // (`= ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))`).
 std::string JsonList(const std::vector<std::string>& values);
