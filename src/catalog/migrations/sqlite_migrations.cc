@@ -470,6 +470,18 @@ DROP TABLE rate_buckets;
 DROP TABLE rate_starts;
 )sql";
 
+// Version 12: a stage's past runs by stage, newest first (GetStageHistory: the latest
+// successful runs of a stage, which a dry run asks for every stage it plans). Without it
+// each ask scanned the whole derivatives table for a stage with few or no rows: a dry
+// run over every stage of a million-asset library made 16 such scans, most of its time
+// (docs/PERFORMANCE.md, backfill planning).
+constexpr std::string_view kStageHistoryUp = R"sql(
+CREATE INDEX derivatives_stage ON derivatives (stage, id);
+)sql";
+constexpr std::string_view kStageHistoryDown = R"sql(
+DROP INDEX derivatives_stage;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -482,6 +494,7 @@ constexpr Migration kMigrations[] = {
     {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
     {10, "import retries", kImportRetriesUp, kImportRetriesDown},
     {11, "rate starts", kRateStartsUp, kRateStartsDown},
+    {12, "stage history", kStageHistoryUp, kStageHistoryDown},
 };
 
 }  // namespace
