@@ -166,7 +166,9 @@ TEST_P(BackfillContract, ScanStagePairsKeepsEachAssetsRowsAcrossChunkEdges) {
   auto assets = std::find_if(tables.begin(), tables.end(),
                              [](const TableSchema& table) { return table.name == "assets"; });
   ASSERT_NE(assets, tables.end());
-  RowScan scan{"assets", {}, assets->key};
+  RowScan scan;
+  scan.table = "assets";
+  scan.key = assets->key;
   for (const auto& column : assets->columns) scan.columns.push_back(column.name);
   std::optional<Row> seed;
   Ok(catalog_->ScanTableRows(scan, [&](const Row& row) -> Result<bool> {
