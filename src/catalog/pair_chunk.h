@@ -3,7 +3,9 @@
 // PairChunk, a chunk at a time; for each chunk it looks up, once per table and with the
 // chunk's keys sorted (Keys), every derivative row of its assets, their active job
 // stages and the quarantine entries of their content, and hands each row to the chunk
-// (AddDerivative, MarkActive, MarkQuarantined) under the key's position. Visit then
+// (AddDerivative, MarkActive, MarkQuarantined) under the key's position. A backend that
+// reads each asset's derivative rows joined to it hands them over as they come instead
+// (AddDerivativeOfLast), cutting chunks between assets. Visit then
 // gives the visitor every (asset, stage) pair of the chunk in plan order and stage
 // order, as the StageStatus rule of types.h needs it: C the current row whatever its
 // state, R the finished attempt (done, failed, skipped) with the highest id of any
