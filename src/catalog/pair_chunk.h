@@ -3,7 +3,9 @@
 // PairChunk, a chunk at a time; for each chunk it looks up, once per table and with the
 // chunk's keys sorted (Keys), every derivative row of its assets, their active job
 // stages and the quarantine entries of their content, and hands each row to the chunk
-// (AddDerivative, MarkActive, MarkQuarantined) under the key's position. Visit then
+// (AddDerivative, MarkActive, MarkQuarantined) under the key's position. A backend that
+// reads each asset's derivative rows joined to it hands them over as they come instead
+// (AddDerivativeOfLast), cutting chunks between assets. Visit then
 // gives the visitor every (asset, stage) pair of the chunk in plan order and stage
 // order, as the StageStatus rule of types.h needs it: C the current row whatever its
 // state, R the finished attempt (done, failed, skipped) with the highest id of any
@@ -44,13 +46,15 @@ class PairChunk final {
     std::vector<size_t> runs;
   };
 
-  explicit PairChunk(const std::vector<StageRecipe>& stages) : stages_(stages) {}
+  // `capacity`: assets per chunk (kAssets unless a backend has a reason for another).
+  explicit PairChunk(const std::vector<StageRecipe>& stages, size_t capacity = kAssets)
+      : stages_(stages), capacity_(capacity) {}
 
   void Add(Asset asset) {
     assets_.push_back(std::move(asset));
     slots_.resize(assets_.size() * stages_.size());
   }
-  [[nodiscard]] bool Full() const { return assets_.size() >= kAssets; }
+  [[nodiscard]] bool Full() const { return assets_.size() >= capacity_; }
   [[nodiscard]] bool Empty() const { return assets_.empty(); }
 
   // The lookup keys: asset ids (derivatives, job stages) or contents (quarantine).
@@ -77,6 +81,14 @@ class PairChunk final {
                                            int64_t id, std::string_view recipe, bool is_current,
                                            std::string_view state, std::string_view skip_reason,
                                            std::string_view error_code);
+  // A derivative row of the asset added last, for a scan that reads each asset's rows
+  // with it (joined, in plan order) rather than looking them up by key; kInternal when
+  // the chunk is empty.
+  [[nodiscard]] Result<void> AddDerivativeOfLast(std::string_view stage, int64_t id,
+                                                 std::string_view recipe, bool is_current,
+                                                 std::string_view state,
+                                                 std::string_view skip_reason,
+                                                 std::string_view error_code);
   [[nodiscard]] Result<void> MarkActive(const Keys& keys, size_t key, std::string_view stage);
   [[nodiscard]] Result<void> MarkQuarantined(const Keys& keys, size_t key, std::string_view stage,
                                              std::string_view recipe);
@@ -106,9 +118,16 @@ class PairChunk final {
   // asked twice) of every asset with key position `key`.
   template <class Apply>
   Result<void> ForSlots(const Keys& keys, size_t key, std::string_view stage, Apply&& apply);
+  // The same for the asset at chunk position `position`.
+  template <class Apply>
+  Result<void> ForAsset(size_t position, std::string_view stage, Apply&& apply);
+  // Counts one derivative row into the pair's slot (stage index `s`).
+  Result<void> Derive(Slot& slot, size_t s, int64_t id, std::string_view recipe, bool is_current,
+                      const Details& details);
   void AssignRecipe(std::string& recipe, int ref, size_t stage) const;
 
   const std::vector<StageRecipe>& stages_;
+  size_t capacity_;
   std::vector<Asset> assets_;
   std::vector<Slot> slots_;                 // assets_.size() x stages_.size(), asset-major
   std::vector<std::string> other_recipes_;  // C's and R's recipes other than today's

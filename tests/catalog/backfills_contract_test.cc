@@ -3,6 +3,7 @@
 // rollback, stage history and the scan of current results. Runs against every backend
 // of CatalogBackends(); nothing here names a database.
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "catalog/pair_chunk.h"
 #include "tests/catalog/catalog_contract.h"
 #include "tests/catalog/wrapped_backend.h"
 
@@ -153,6 +155,90 @@ TEST_P(BackfillContract, ScanStagePairsStopsWhenTheVisitorSaysAndRefusesBadStage
       catalog_->ScanStagePairs({{"thumbnail", ""}}, {}, [](const StagePair&) { return true; });
   ASSERT_FALSE(unnamed);
   ExpectCode(unnamed.error(), ErrorCode::kInvalidArgument);
+}
+
+// A scan reads the catalog a chunk of assets at a time (catalog/pair_chunk.h; on
+// PostgreSQL each asset's rows are joined to it and the chunk is cut between assets), so
+// assets on either side of a chunk's edge, with and without rows, keep their own pairs.
+TEST_P(BackfillContract, ScanStagePairsKeepsEachAssetsRowsAcrossChunkEdges) {
+  AddAssets({"seed"});
+  const auto tables = Ok(catalog_->ListTables());
+  auto assets = std::find_if(tables.begin(), tables.end(),
+                             [](const TableSchema& table) { return table.name == "assets"; });
+  ASSERT_NE(assets, tables.end());
+  RowScan scan;
+  scan.table = "assets";
+  scan.key = assets->key;
+  for (const auto& column : assets->columns) scan.columns.push_back(column.name);
+  std::optional<Row> seed;
+  Ok(catalog_->ScanTableRows(scan, [&](const Row& row) -> Result<bool> {
+    seed = row;
+    return false;
+  }));
+  ASSERT_TRUE(seed);
+  auto column = [&](std::string_view name) {
+    return static_cast<size_t>(std::find(scan.columns.begin(), scan.columns.end(), name) -
+                               scan.columns.begin());
+  };
+  const size_t id_column = column("id");
+  const size_t created_column = column("created_at");
+  ASSERT_LT(created_column, scan.columns.size());
+  // Three chunks' worth after the seed, so the last asset is alone in its chunk.
+  const size_t count = 3 * PairChunk::kAssets;
+  auto id_at = [](size_t n) {
+    std::string id = std::to_string(n);
+    return "x" + std::string(6 - id.size(), '0') + id;
+  };
+  RowWrite write{"assets", scan.columns, {}, {}};
+  const int64_t created = std::get<int64_t>((*seed)[created_column]);
+  for (size_t n = 0; n < count; ++n) {
+    Row row = *seed;
+    row[id_column] = id_at(n);
+    row[created_column] = created + 1000 + static_cast<int64_t>(n);
+    write.rows.push_back(std::move(row));
+  }
+  Ok(catalog_->WriteTableRows(write));
+
+  const size_t edge = PairChunk::kAssets - 1;  // the seed is the first chunk's first asset
+  Record(id_at(edge - 1), "thumbnail", "r1");  // the first chunk's last assets
+  Record(id_at(edge - 1), "probe", "r1", Failed(ErrorCode::kIo));
+  Record(id_at(edge), "thumbnail", "r0");  // the second chunk's first
+  Record(id_at(edge + 2), "probe", "r1", Skipped("no_audio"));
+  Record(id_at(2 * edge), "thumbnail", "r1");   // the second chunk's last, then none
+  Record(id_at(count - 1), "thumbnail", "r0");  // the last asset, alone in its chunk
+  NewJob job;
+  job.asset_id = id_at(edge);
+  job.stages = {"probe"};
+  Ok(catalog_->Enqueue(job));
+
+  std::vector<std::string> order;
+  std::map<std::string, std::string> status;  // "asset/stage" -> status, active marked
+  Ok(catalog_->ScanStagePairs(
+      {{"thumbnail", "r1"}, {"probe", "r1"}}, {}, [&](const StagePair& pair) {
+        const std::string key = pair.asset_id + "/" + std::to_string(pair.stage_index);
+        order.push_back(key);
+        status[key] = std::string(Name(StatusOf(pair, "r1"))) + (pair.active ? "+active" : "");
+        return true;
+      }));
+  std::vector<std::string> expected = {"seed/0", "seed/1"};
+  for (size_t n = 0; n < count; ++n) {
+    expected.push_back(id_at(n) + "/0");
+    expected.push_back(id_at(n) + "/1");
+  }
+  ASSERT_EQ(order, expected) << "every pair once, in plan order";
+  std::map<std::string, std::string> found;
+  for (const auto& [key, value] : status) {
+    if (value != "missing") found[key] = value;
+  }
+  EXPECT_EQ(found, (std::map<std::string, std::string>{
+                       {id_at(edge - 1) + "/0", "current"},
+                       {id_at(edge - 1) + "/1", "failed"},
+                       {id_at(edge) + "/0", "outdated"},
+                       {id_at(edge) + "/1", "missing+active"},
+                       {id_at(edge + 2) + "/1", "skipped"},
+                       {id_at(2 * edge) + "/0", "current"},
+                       {id_at(count - 1) + "/0", "outdated"},
+                   }));
 }
 
 // ---- CreateBackfill, GetBackfill, ListBackfills, SetBackfillState -----------------------

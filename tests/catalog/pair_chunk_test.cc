@@ -79,5 +79,32 @@ TEST(PairChunk, AVisitorStopsTheVisitAndARowOutOfRangeIsAnError) {
   EXPECT_EQ(visits, 1);
 }
 
+TEST(PairChunk, RowsOfTheLastAssetGoToItAndTheCapacityBoundsTheChunk) {
+  const std::vector<StageRecipe> stages = {{"thumbnail", "r1"}, {"probe", "r1"}};
+  PairChunk chunk(stages, 2);
+  auto orphan = chunk.AddDerivativeOfLast("thumbnail", 1, "r1", true, "done", "", "");
+  ASSERT_FALSE(orphan) << "a row before any asset";
+  EXPECT_EQ(orphan.error().code, ErrorCode::kInternal);
+  chunk.Add({"b", 1, std::nullopt, ""});
+  ASSERT_TRUE(chunk.AddDerivativeOfLast("thumbnail", 4, "r0", true, "done", "", ""));
+  EXPECT_FALSE(chunk.Full());
+  chunk.Add({"a", 2, std::nullopt, ""});
+  EXPECT_TRUE(chunk.Full()) << "capacity 2";
+  ASSERT_TRUE(chunk.AddDerivativeOfLast("probe", 5, "r1", false, "failed", "", "io"));
+  ASSERT_TRUE(chunk.AddDerivativeOfLast("probe", 3, "r1", true, "done", "", ""));
+  EXPECT_FALSE(chunk.AddDerivativeOfLast("probe", 6, "r1", false, "weird", "", ""));
+
+  std::vector<StagePair> pairs = VisitAll(chunk);
+  ASSERT_EQ(pairs.size(), 4u);
+  EXPECT_EQ(pairs[0].asset_id, "b");
+  EXPECT_EQ(pairs[0].current_recipe, "r0");
+  EXPECT_EQ(pairs[1].current_recipe, "") << "b has no probe row";
+  EXPECT_EQ(pairs[2].current_recipe, "") << "a has no thumbnail row";
+  EXPECT_EQ(pairs[3].asset_id, "a");
+  EXPECT_EQ(pairs[3].current_recipe, "r1");
+  EXPECT_EQ(pairs[3].latest, DerivativeState::kFailed) << "the later attempt";
+  EXPECT_EQ(pairs[3].latest_error_code, "io");
+}
+
 }  // namespace
 }  // namespace reprise::catalog

@@ -417,6 +417,13 @@ DROP TABLE rate_buckets;
 DROP TABLE rate_starts;
 )sql";
 
+// Version 12: a stage's past runs by stage, newest first, for GetStageHistory (the
+// reason is in sqlite_migrations.cc).
+constexpr std::string_view kStageHistoryUp =
+    "CREATE INDEX derivatives_runs ON derivatives (stage, id)"
+    " WHERE state = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL;";
+constexpr std::string_view kStageHistoryDown = "DROP INDEX derivatives_runs;";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -429,6 +436,7 @@ constexpr Migration kMigrations[] = {
     {9, "asset revision", kAssetRevisionUp, kAssetRevisionDown},
     {10, "import retries", kImportRetriesUp, kImportRetriesDown},
     {11, "rate starts", kRateStartsUp, kRateStartsDown},
+    {12, "stage history", kStageHistoryUp, kStageHistoryDown},
 };
 
 }  // namespace

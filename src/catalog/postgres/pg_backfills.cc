@@ -2,11 +2,7 @@
 // catalog.h; the storage and rules are the SQLite backend's, see
 // catalog/sqlite/sqlite_backfills.h). Plan order is backfill_items.seq.
 //
-// A plan scan streams the filtered assets in plan order through a server-side cursor
-// into PairChunks (catalog/pair_chunk.h), and looks each chunk up as the SQLite backend
-// does: one query per table (derivatives through the covering derivatives_history,
-// active job stages, quarantine), with the chunk's keys sorted, each descending its index
-// once per asset rather than once per pair.
+// The plan scan is in pg_pair_scan.h.
 
 #include <algorithm>
 #include <cmath>
@@ -14,8 +10,8 @@
 
 #include "catalog/backfill_dispatch.h"
 #include "catalog/cursor.h"
-#include "catalog/pair_chunk.h"
 #include "catalog/postgres/pg_internal.h"
+#include "catalog/postgres/pg_pair_scan.h"
 #include "catalog/postgres/pg_scan.h"
 #include "catalog/rules.h"
 
@@ -26,82 +22,12 @@ using json = nlohmann::json;
 
 std::string Describe(int64_t id) { return "backfill " + std::to_string(id); }
 
-PgQuery ScanAssetsQuery(const AssetFilter& filter) {
-  PgQuery query;
-  query.sql = "SELECT a.id, a.created_at, a.duration_seconds, a.sha256 FROM assets a WHERE true";
-  AddAssetConditions(filter, query);
-  query.sql += " ORDER BY a.created_at, a.id";
-  return query;
-}
-
-// Chunk lookups: $1 is a JSON array of the chunk's sorted keys (asset ids or sha256),
-// column 0 the key's position in it (0-based), column 1 the stage.
-constexpr std::string_view kChunkKeys =
-    "SELECT k.n - 1, %s FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY k(key, n)";
-std::string ChunkLookup(std::string_view columns, std::string_view join) {
-  std::string sql(kChunkKeys);
-  sql.replace(sql.find("%s"), 2, columns);
-  return sql + " JOIN " + std::string(join);
-}
-const std::string kChunkDerivatives =
-    ChunkLookup("d.stage, d.id, d.recipe, d.is_current, d.state, d.skip_reason, d.error_code",
-                "derivatives d ON d.asset_id = k.key");
-const std::string kChunkActive =
-    ChunkLookup("s.stage", "job_stages s ON s.asset_id = k.key AND s.active = 1");
-const std::string kChunkQuarantine =
-    ChunkLookup("q.stage, q.recipe", "quarantine q ON q.sha256 = k.key");
-
-// Looks one chunk up and visits its pairs; false when the visitor stopped.
-Result<bool> FlushChunk(pqxx::work& tx, PairChunk& chunk, bool any_active, bool any_quarantine,
-                        const Catalog::PairVisitor& visit) {
-  const PairChunk::Keys ids = chunk.AssetIds();
-  for (const auto& row : Exec(tx, kChunkDerivatives, ids.json)) {
-    REPRISE_TRY(chunk.AddDerivative(ids, static_cast<size_t>(Int(row[0])), Text(row[1]),
-                                    Int(row[2]), Text(row[3]), Int(row[4]) != 0, Text(row[5]),
-                                    Text(row[6]), Text(row[7])));
-  }
-  if (any_active) {
-    for (const auto& row : Exec(tx, kChunkActive, ids.json)) {
-      REPRISE_TRY(chunk.MarkActive(ids, static_cast<size_t>(Int(row[0])), Text(row[1])));
-    }
-  }
-  if (any_quarantine) {
-    const PairChunk::Keys contents = chunk.Contents();
-    for (const auto& row : Exec(tx, kChunkQuarantine, contents.json)) {
-      REPRISE_TRY(chunk.MarkQuarantined(contents, static_cast<size_t>(Int(row[0])), Text(row[1]),
-                                        Text(row[2])));
-    }
-  }
-  return chunk.Visit(visit);
-}
-
 }  // namespace
 
 Result<void> PgBackfills::ScanPairs(const std::vector<StageRecipe>& stages,
                                     const AssetFilter& filter, const Catalog::PairVisitor& visit) {
   REPRISE_TRY(CheckBackfillStages(stages));
-  // The asset cursor's estimated cost over a large library sets off JIT compilation,
-  // which cost 0.7 s of a 0.8 s scan over 2,000 assets and buys nothing for rows that
-  // are only passed through.
-  Exec(c_.tx, "SET LOCAL jit = off");
-  const auto any = Exec(c_.tx,
-                        "SELECT EXISTS (SELECT 1 FROM job_stages WHERE active = 1),"
-                        " EXISTS (SELECT 1 FROM quarantine)")[0];
-  const bool any_active = any[0].as<bool>();
-  const bool any_quarantine = any[1].as<bool>();
-  PairChunk chunk(stages);
-  bool more = true;
-  REPRISE_TRY(ScanRows(c_.tx, ScanAssetsQuery(filter), [&](const pqxx::row& row) -> Result<bool> {
-    chunk.Add({Text(row[0]), Int(row[1]), OptionalDouble(row[2]), Text(row[3])});
-    if (!chunk.Full()) return true;
-    auto flushed = FlushChunk(c_.tx, chunk, any_active, any_quarantine, visit);
-    if (flushed) more = *flushed;
-    return flushed;
-  }));
-  if (more && !chunk.Empty()) {
-    REPRISE_TRY(FlushChunk(c_.tx, chunk, any_active, any_quarantine, visit));
-  }
-  return {};
+  return ScanPgStagePairs(c_.tx, stages, filter, visit);
 }
 
 Result<Backfill> PgBackfills::Create(const NewBackfill& backfill, const AssetFilter& filter,

@@ -5,14 +5,14 @@
 namespace reprise::catalog {
 
 Result<void> ScanRows(pqxx::transaction_base& tx, const PgQuery& query,
-                      const std::function<Result<bool>(const pqxx::row&)>& visit) {
+                      const std::function<Result<bool>(const pqxx::row&)>& visit, size_t page) {
   // One cursor name per transaction is enough: scans never nest.
   Exec(tx, PgQuery{"DECLARE reprise_scan NO SCROLL CURSOR FOR " + query.sql, query.params});
-  const std::string fetch = "FETCH " + std::to_string(kPgScanPage) + " FROM reprise_scan";
+  const std::string fetch = "FETCH " + std::to_string(page) + " FROM reprise_scan";
   bool more = true;
   while (more) {
-    const pqxx::result page = tx.exec(fetch);
-    for (const auto& row : page) {
+    const pqxx::result rows = tx.exec(fetch);
+    for (const auto& row : rows) {
       auto go_on = visit(row);
       if (!go_on) {
         tx.exec("CLOSE reprise_scan");
@@ -23,7 +23,7 @@ Result<void> ScanRows(pqxx::transaction_base& tx, const PgQuery& query,
         break;
       }
     }
-    if (page.size() < static_cast<size_t>(kPgScanPage)) more = false;
+    if (rows.size() < page) more = false;
   }
   tx.exec("CLOSE reprise_scan");
   return {};

@@ -3,6 +3,7 @@
 // returns false to stop early (the cursor is closed either way).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 
 #include <pqxx/pqxx>
@@ -14,7 +15,9 @@ namespace reprise::catalog {
 
 inline constexpr int kPgScanPage = 500;
 
+// `page`: rows per FETCH, one round trip each.
 [[nodiscard]] Result<void> ScanRows(pqxx::transaction_base& tx, const PgQuery& query,
-                                    const std::function<Result<bool>(const pqxx::row&)>& visit);
+                                    const std::function<Result<bool>(const pqxx::row&)>& visit,
+                                    size_t page = kPgScanPage);
 
 }  // namespace reprise::catalog
