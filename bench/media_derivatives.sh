@@ -28,6 +28,8 @@
 # fresh bucket prefix, given as REPRISE_CATALOG_URL, REPRISE_BLOB_URL and
 # REPRISE_BLOB_ACCESS_KEY_ID/SECRET_ACCESS_KEY), compared with reprise's SQLite + directory:
 #   WAYS="reprise pg_s3" bench/media_derivatives.sh library 40 30
+# For pg_s3 it also prints the CPU seconds the servers used during each run (they share the
+# cores with reprise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -123,6 +125,23 @@ ffmpeg_one() {  # input, out dir
 }
 export -f seed_one ffmpeg_one
 
+# CPU seconds the pg_s3 way's servers have used so far: the Ceph daemons (monitor, OSD,
+# radosgw: their pid files) and PostgreSQL (the postmaster with the backends it reaped, and
+# its live children). Each run's share is the difference around it; the servers share the
+# same cores as reprise, so their CPU is part of what its wall time waits for.
+servers_cpu() {
+  local ticks=0 pidfile pm kid
+  for pidfile in "$work"/s3/run/*.pid; do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$(cat "$pidfile")/stat")))
+  done
+  pm=$(head -1 "$(cat "$work/pg/datadir")/data/postmaster.pid")
+  ticks=$((ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")))
+  for kid in $(pgrep -P "$pm"); do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$kid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}'
+}
+
 # Runs a command under GNU time; leaves "wall cpu peak_kib" in $work/m.
 measure() {
   /usr/bin/time -o "$work/t" -f '%e %U %S %M' "$@" > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
@@ -130,6 +149,7 @@ measure() {
 }
 
 declare -A wall cpu rss
+servers=""
 for run in $(seq 1 "$runs"); do
   for way in "${ways[@]}"; do
     rm -rf "$work/out"; mkdir -p "$work/out"
@@ -148,8 +168,10 @@ for run in $(seq 1 "$runs"); do
         [ "$made" -eq "$clips" ] || { echo "reprise made $made HLS playlists for $clips inputs"; cat "$work/log"; exit 1; } ;;
       pg_s3)
         mapfile -t backend_env < <(pg_s3_env "$run")
+        before=$(servers_cpu)
         measure env "${backend_env[@]}" "$reprise" --data "$work/out/pgs3" \
           --config "$work/reprise.toml" ingest --process "$work/in"
+        servers+="$(awk -v a="$before" -v b="$(servers_cpu)" 'BEGIN {print b - a}') "
         # Every asset built: as many ready assets as inputs in that catalog.
         ready=$(env "${backend_env[@]}" "$reprise" --data "$work/out/pgs3" --config "$work/reprise.toml" \
           assets list --status ready --json | grep -o '"status": *"ready"' | wc -l)
@@ -168,6 +190,11 @@ for way in "${ways[@]}"; do
   printf '  %-8s wall %8.2f  cpu %8.2f  peak RSS %6.1f MiB\n' "$way" \
     "$(median ${wall[$way]})" "$(median ${cpu[$way]})" "$(awk -v k="$(median ${rss[$way]})" 'BEGIN {print k / 1024}')"
 done
+if [ -n "$servers" ]; then
+  # shellcheck disable=SC2086
+  printf '  pg_s3 servers (radosgw, ceph-osd, ceph-mon, postgres) cpu %8.2f (median; per run: %s)\n' \
+    "$(median $servers)" "$servers"
+fi
 # shellcheck disable=SC2086
 ours=$(median ${wall[reprise]})
 for way in "${ways[@]}"; do
