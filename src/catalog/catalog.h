@@ -165,6 +165,10 @@ class Catalog {
   // max_attempts. Returns how many were reaped. Safe to call from every worker.
   [[nodiscard]] virtual Result<int64_t> ReapExpiredLeases() = 0;
   [[nodiscard]] virtual Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) = 0;
+  // The state of each job of `job_ids` that exists (a deleted one is absent), in one read
+  // whatever their number: how a waiter follows many jobs without a query per job.
+  [[nodiscard]] virtual Result<std::map<int64_t, JobState>> GetJobStates(
+      const std::vector<int64_t>& job_ids) = 0;
   // Newest first; cursor as for ListAssets.
   [[nodiscard]] virtual Result<JobPage> ListJobs(const JobFilter& filter,
                                                  const PageRequest& page) = 0;

@@ -111,6 +111,10 @@ class CatalogWrapper : public Catalog {
   [[nodiscard]] Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) override {
     return target_.GetJob(job_id, scope);
   }
+  [[nodiscard]] Result<std::map<int64_t, JobState>> GetJobStates(
+      const std::vector<int64_t>& job_ids) override {
+    return target_.GetJobStates(job_ids);
+  }
   [[nodiscard]] Result<JobPage> ListJobs(const JobFilter& filter,
                                          const PageRequest& page) override {
     return target_.ListJobs(filter, page);

@@ -14,6 +14,7 @@ namespace {
 
 constexpr int64_t kWaitMicros = 250'000;     // between looks at the interrupt flag
 constexpr int64_t kSweepMicros = 1'000'000;  // between looks at jobs other workers run
+constexpr size_t kSweepBatch = 10'000;       // job ids per look
 
 bool IsFinal(catalog::JobState state) {
   return state == catalog::JobState::kSucceeded || state == catalog::JobState::kFailed ||
@@ -179,6 +180,25 @@ Result<void> ProcessSession::Add(const catalog::AssetFilter& filter) {
   return {};
 }
 
+Result<void> ProcessSession::Sweep(State& s) {
+  std::vector<int64_t> ids(s.remaining.begin(), s.remaining.end());
+  for (size_t at = 0; at < ids.size(); at += kSweepBatch) {
+    const size_t end = std::min(ids.size(), at + kSweepBatch);
+    std::vector<int64_t> batch(ids.begin() + static_cast<std::ptrdiff_t>(at),
+                               ids.begin() + static_cast<std::ptrdiff_t>(end));
+    auto states = s.catalog.GetJobStates(batch);
+    if (!states) return Fail(std::move(states.error()));
+    for (int64_t id : batch) {
+      auto found = states->find(id);
+      if (found == states->end()) {
+        return Fail(ErrorCode::kNotFound, "job " + std::to_string(id) + " not found");
+      }
+      if (IsFinal(found->second)) s.Settle(id, found->second);
+    }
+  }
+  return {};
+}
+
 Result<ProcessSummary> ProcessSession::Wait(
     const std::function<void(const ProcessProgress&)>& progress) {
   State& s = *state_;
@@ -191,8 +211,10 @@ Result<ProcessSummary> ProcessSession::Wait(
   if (progress) progress(s.progress);
   if (s.worker) {
     // Jobs other workers run are looked up once a second (real time: the injected clock
-    // may stand still in tests).
+    // may stand still in tests), a batch of ids a query, and less often when a sweep
+    // itself takes long (a very large session): at most a tenth of the time goes to it.
     auto last_sweep = std::chrono::steady_clock::now();
+    auto sweep_every = std::chrono::microseconds(kSweepMicros);
     std::optional<Error> sweep_error;
     while (!sweep_error) {
       std::vector<std::pair<int64_t, catalog::JobState>> ours;
@@ -206,18 +228,13 @@ Result<ProcessSummary> ProcessSession::Wait(
       }
       for (const auto& [id, final_state] : ours) s.Settle(id, final_state);
       if (s.remaining.empty()) break;
-      if (std::chrono::steady_clock::now() - last_sweep >=
-          std::chrono::microseconds(kSweepMicros)) {
+      if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
+        const auto began = std::chrono::steady_clock::now();
+        if (auto swept = Sweep(s); !swept) sweep_error = std::move(swept.error());
         last_sweep = std::chrono::steady_clock::now();
-        for (auto it = s.remaining.begin(); it != s.remaining.end() && !sweep_error;) {
-          int64_t id = *it++;
-          auto job = s.catalog.GetJob(id, {});
-          if (!job) {
-            sweep_error = job.error();
-          } else if (IsFinal(job->state)) {
-            s.Settle(id, job->state);
-          }
-        }
+        sweep_every = std::max(
+            std::chrono::microseconds(kSweepMicros),
+            std::chrono::duration_cast<std::chrono::microseconds>((last_sweep - began) * 10));
       }
       if (progress) progress(s.progress);
       if (s.options.interrupted && s.options.interrupted()) {

@@ -104,6 +104,8 @@ class ProcessSession {
   friend class Processor;
   struct State;
   explicit ProcessSession(std::unique_ptr<State> state);
+  // Settles the remaining jobs that ended elsewhere: one catalog read per batch of ids.
+  [[nodiscard]] static Result<void> Sweep(State& s);
   std::unique_ptr<State> state_;
 };
 

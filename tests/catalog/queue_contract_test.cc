@@ -274,6 +274,34 @@ TEST_P(CatalogContractTest, ConcurrentEnqueuesOfTheSameStageMakeOneJob) {
 // ---------------------------------------------------------------------------------------
 // Claiming
 
+TEST_P(CatalogContractTest, GetJobStatesReadsManyJobsAtOnceAndLeavesOutTheGone) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    const std::string asset = "a" + std::to_string(i);
+    Ok(catalog_->InsertAsset(MakeAsset(asset)));
+    ids.push_back(Ok(catalog_->Enqueue(MakeJob(asset, {"probe"}))).job_id);
+  }
+  std::vector<Job> claimed = Ok(catalog_->ClaimJobs(Claimer("w1", 2)));
+  ASSERT_EQ(claimed.size(), 2u);
+  Ok(catalog_->FinishJob(claimed[0].id, "w1", Outcome(JobState::kSucceeded)));
+
+  std::map<int64_t, JobState> expected;
+  for (int64_t id : ids) expected[id] = JobState::kQueued;
+  expected[claimed[0].id] = JobState::kSucceeded;
+  expected[claimed[1].id] = JobState::kRunning;
+  // An id twice and one that never existed: each known job once, the unknown left out.
+  std::vector<int64_t> asked = ids;
+  asked.push_back(ids[0]);
+  asked.push_back(ids.back() + 1000);
+  EXPECT_EQ(Ok(catalog_->GetJobStates(asked)), expected);
+
+  // A deleted job (its asset gone) is left out too.
+  Ok(catalog_->DeleteAsset(claimed[0].asset_id, {}));
+  expected.erase(claimed[0].id);
+  EXPECT_EQ(Ok(catalog_->GetJobStates(ids)), expected);
+  EXPECT_TRUE(Ok(catalog_->GetJobStates({})).empty());
+}
+
 TEST_P(CatalogContractTest, ClaimTakesHighestPriorityThenEarliestRunAfterThenLowestId) {
   const int64_t t0 = clock_.NowMicros();
   struct Spec {

@@ -2,11 +2,15 @@
 // queued), run an in-process pool until those jobs are final, summarise per stage.
 #include "queue/process.h"
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "catalog/catalog_wrapper.h"
 #include "tests/queue/scripted_stage.h"
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
@@ -90,6 +94,74 @@ TEST_P(ProcessTest, BuildsWhatIsDueIncludingWorkIngestQueuedAndNothingTwice) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->assets_run, 0);
   EXPECT_EQ(again->jobs, 0);
+}
+
+// Counts the catalog reads a waiting session makes.
+class CountingCatalog final : public catalog::CatalogWrapper {
+ public:
+  using CatalogWrapper::CatalogWrapper;
+  Result<catalog::Job> GetJob(int64_t job_id, const catalog::AssetFilter& scope) override {
+    ++get_job;
+    return CatalogWrapper::GetJob(job_id, scope);
+  }
+  Result<std::map<int64_t, catalog::JobState>> GetJobStates(
+      const std::vector<int64_t>& job_ids) override {
+    ++get_job_states;
+    return CatalogWrapper::GetJobStates(job_ids);
+  }
+  std::atomic<int> get_job = 0;
+  std::atomic<int> get_job_states = 0;
+};
+
+// Jobs another worker runs are found by the session's sweep, with one read for all of
+// them (before, one transaction per job every second: a large session spent its time
+// asking).
+TEST_P(ProcessTest, JobsEndedByAnotherWorkerAreFoundWithOneReadPerSweep) {
+  for (int i = 0; i < 3; ++i) Ingest(samples_->Wav(), {});
+  Ingest(samples_->Mp3(), {});
+  Ingest(samples_->H264AacMp4(), {});
+  CountingCatalog counting(library_.catalog());
+  // This session's own pool takes no job: it runs only a stage no job holds.
+  Processor elsewhere_only(
+      counting, registry_, clock_, [this, &counting](int, const std::vector<std::string>&) {
+        WorkerOptions options;
+        options.worker_id = "process";
+        options.stages = {"gate"};
+        options.poll_micros = 5'000;
+        return std::make_unique<Worker>(
+            counting,
+            [this] {
+              return std::make_unique<Executor>(library_.catalog(), library_.blobs(), registry_,
+                                                clock_, MakeNullLogger());
+            },
+            registry_, clock_, random_, MakeNullLogger(), options);
+      });
+  ProcessOptions options;
+  options.stages = {"probe"};
+  auto session = elsewhere_only.Begin(options);
+  ASSERT_TRUE(session) << session.error().ToString();
+  ASSERT_TRUE((*session)->Add({}));
+
+  // Another worker runs every queued job.
+  catalog::ClaimRequest claim;
+  claim.worker_id = "elsewhere";
+  claim.max_jobs = 10;
+  claim.lease_micros = 60'000'000;
+  auto jobs = library_.catalog().ClaimJobs(claim);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 3u) << "the three files without a queued job";
+  for (const auto& job : *jobs) {
+    catalog::JobOutcome outcome;
+    outcome.state = catalog::JobState::kSucceeded;
+    ASSERT_TRUE(library_.catalog().FinishJob(job.id, "elsewhere", outcome));
+  }
+
+  auto summary = (*session)->Wait();
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->jobs, 3);
+  EXPECT_EQ(summary->jobs_left, 0);
+  EXPECT_EQ(counting.get_job, 0) << "no read per job";
+  EXPECT_GE(counting.get_job_states, 1);
 }
 
 // `process --stage probe,thumbnail` while ingest's job for the asset is still queued with

@@ -1,7 +1,13 @@
 #include "catalog/postgres/pg_catalog.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "catalog/cursor.h"
 #include "catalog/migrations/migrations.h"
@@ -389,6 +395,24 @@ Result<int64_t> PostgresCatalog::ReapExpiredLeases() {
 Result<Job> PostgresCatalog::GetJob(int64_t job_id, const AssetFilter& scope) {
   return Run(PgRetry::kYes, "reading job " + std::to_string(job_id),
              [&](PgContext& c) { return PgJobs(c).Get(job_id, scope); });
+}
+
+Result<std::map<int64_t, JobState>> PostgresCatalog::GetJobStates(
+    const std::vector<int64_t>& job_ids) {
+  std::map<int64_t, JobState> states;
+  if (job_ids.empty()) return states;
+  const std::string ids = fmt::format("{{{}}}", fmt::join(job_ids, ","));
+  return Run(PgRetry::kYes, "reading the states of " + std::to_string(job_ids.size()) + " jobs",
+             [&](PgContext& c) -> Result<std::map<int64_t, JobState>> {
+               states.clear();
+               for (const auto& row :
+                    Exec(c.tx, "SELECT id, state FROM jobs WHERE id = ANY($1::bigint[])", ids)) {
+                 auto state = ParseJobState(row[1].c_str());
+                 if (!state) return Fail(std::move(state.error()));
+                 states[row[0].as<int64_t>()] = *state;
+               }
+               return states;
+             });
 }
 
 Result<JobPage> PostgresCatalog::ListJobs(const JobFilter& filter, const PageRequest& page) {

@@ -87,6 +87,8 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<void> ReleaseJob(int64_t job_id, std::string_view worker_id) override;
   [[nodiscard]] Result<int64_t> ReapExpiredLeases() override;
   [[nodiscard]] Result<Job> GetJob(int64_t job_id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<std::map<int64_t, JobState>> GetJobStates(
+      const std::vector<int64_t>& job_ids) override;
   [[nodiscard]] Result<JobPage> ListJobs(const JobFilter& filter, const PageRequest& page) override;
   [[nodiscard]] Result<int64_t> RetryJobs(const JobFilter& filter) override;
   [[nodiscard]] Result<JobState> CancelJob(int64_t job_id, const AssetFilter& scope) override;

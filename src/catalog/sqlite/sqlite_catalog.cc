@@ -4,6 +4,9 @@
 #include <map>
 #include <type_traits>
 #include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "catalog/migrations/migrations.h"
 #include "catalog/sqlite/sqlite_backfills.h"
@@ -720,6 +723,32 @@ Result<Job> SqliteCatalog::GetJob(int64_t job_id, const AssetFilter& scope) {
     return Fail(InContext(std::move(result.error()), "reading job " + std::to_string(job_id)));
   }
   return result;
+}
+
+Result<std::map<int64_t, JobState>> SqliteCatalog::GetJobStates(
+    const std::vector<int64_t>& job_ids) {
+  std::map<int64_t, JobState> states;
+  if (job_ids.empty()) return states;
+  std::lock_guard lock(mu_);
+  SqliteConnection& db = *connection_;
+  auto result = InTransaction(db, Transaction::Mode::kDeferred, [&]() -> Result<void> {
+    states.clear();
+    auto select =
+        db.Prepare("SELECT id, state FROM jobs WHERE id IN (SELECT value FROM json_each(?))");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindText(nlohmann::json(job_ids).dump());
+    return select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      auto state = ParseJobState(row.Text(1));
+      if (!state) return Fail(std::move(state.error()));
+      states[row.Int64(0)] = *state;
+      return true;
+    });
+  });
+  if (!result) {
+    return Fail(InContext(std::move(result.error()),
+                          "reading the states of " + std::to_string(job_ids.size()) + " jobs"));
+  }
+  return states;
 }
 
 Result<JobPage> SqliteCatalog::ListJobs(const JobFilter& filter, const PageRequest& page) {
