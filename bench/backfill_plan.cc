@@ -7,7 +7,7 @@
 //
 //   dry    Service::DryRun, what `reprise backfill ... --dry-run` runs;
 //   start  Service::DryRun (not timed) then Service::Start, which freezes the plan
-//          (backfill_items) as `reprise backfill ... --yes` does. The backfill is deleted
+//          (backfill_plan) as `reprise backfill ... --yes` does. The backfill is deleted
 //          again afterwards, outside the timing, so every run starts from the same rows.
 //
 // Peak RSS is the child's VmHWM: the whole process (libraries, catalog, service) after
@@ -547,10 +547,10 @@ void RemoveBackfill(const Options& options, int64_t id) {
   if (IsPostgres(options.catalog)) {
     pqxx::connection connection(options.catalog);
     pqxx::work tx(connection);
-    tx.exec_params0("DELETE FROM backfill_items WHERE backfill_id = $1", id);
+    tx.exec_params0("DELETE FROM backfill_plan WHERE backfill_id = $1", id);
     tx.exec_params0("DELETE FROM backfills WHERE id = $1", id);
     tx.commit();
-    pqxx::nontransaction(connection).exec0("VACUUM ANALYZE backfill_items");
+    pqxx::nontransaction(connection).exec0("VACUUM ANALYZE backfill_plan");
     return;
   }
   const std::string path = options.catalog;
@@ -558,7 +558,7 @@ void RemoveBackfill(const Options& options, int64_t id) {
   auto transaction =
       OrDie(catalog::Transaction::Begin(*db, catalog::Transaction::Mode::kImmediate), "begin");
   for (const char* sql :
-       {"DELETE FROM backfill_items WHERE backfill_id = ?", "DELETE FROM backfills WHERE id = ?"}) {
+       {"DELETE FROM backfill_plan WHERE backfill_id = ?", "DELETE FROM backfills WHERE id = ?"}) {
     auto remove = OrDie(db->Prepare(sql), "prepare");
     remove.BindInt64(id);
     OrDie(remove.Run(), "removing the backfill");

@@ -11,8 +11,7 @@
 // Orders: kKey walks the primary key ascending, comparing text byte by byte (SQLite's
 // BINARY collation, PostgreSQL's "C"), so both backends agree whatever the database's
 // locale. kInsertion walks the order rows were inserted in, where the backend records it
-// (SQLite's rowid; a PostgreSQL identity column): the plan order of backfill_items lives
-// there and nowhere else.
+// (SQLite's rowid; a PostgreSQL identity column outside the primary key).
 #pragma once
 
 #include <cstdint>

@@ -18,8 +18,8 @@
 //
 // Checksums: SHA-256 over EncodeRow() of every row in primary key order (byte order),
 // the one order every backend can walk: the rows' content, whatever order the two sides
-// record. The order the copy walks (insertion order where both record it: the plan order
-// of backfill_items) is what it writes in, so that order arrives too.
+// record. The order the copy walks (insertion order where both record it) is what it
+// writes in, so that order arrives too.
 // Not thread-safe; the catalogs must not be written by anything else meanwhile.
 #pragma once
 

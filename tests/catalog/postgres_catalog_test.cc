@@ -18,6 +18,7 @@
 #include "catalog/postgres/pg_pool.h"
 #include "tests/catalog/catalog_contract.h"
 #include "tests/catalog/pg_own_server.h"
+#include "tests/catalog/plan_migration_fixture.h"
 #include "tests/support/backends/postgres_test_env.h"
 #include "tests/support/test_support.h"
 
@@ -57,6 +58,37 @@ TEST(PostgresMigrations, UpDownAndUpAgain) {
   EXPECT_EQ(Ok(std::move(tables)), 0);
   Ok(MigratePostgres(pool, PostgresMigrations(), latest, clock));
   EXPECT_EQ(static_cast<int>(Ok(ReadPgMigrations(pool)).size()), latest);
+}
+
+TEST(PostgresMigrations, CompactPlanMigrationKeepsEveryItemBothWays) {
+  PgTestEnv env;
+  FakeClock clock;
+  PgPool pool(env.url(), {});
+  const std::string items = plan_migration::ItemsQuery("seq");
+  auto rows = [&]() {
+    return Ok(pool.Transact(PgRetry::kYes, [&](pqxx::work& tx) -> Result<std::vector<std::string>> {
+      std::vector<std::string> lines;
+      for (const auto& row : tx.exec(items)) {
+        std::string line;
+        for (const auto& field : row) line += (line.empty() ? "" : "|") + field.as<std::string>();
+        lines.push_back(line);
+      }
+      return lines;
+    }));
+  };
+  Ok(MigratePostgres(pool, PostgresMigrations(), 11, clock));
+  Ok(pool.Transact(PgRetry::kYes, [](pqxx::work& tx) -> Result<void> {
+    for (const char* sql : plan_migration::kVersion11Rows) tx.exec(sql);
+    return {};
+  }));
+  const std::vector<std::string> before = rows();
+  ASSERT_EQ(before.size(), 7u);
+  {
+    auto catalog = Ok(env.Connect(clock));
+    plan_migration::ExpectMigratedPlan(*catalog);
+  }
+  Ok(MigratePostgres(pool, PostgresMigrations(), 11, clock));
+  EXPECT_EQ(rows(), before);
 }
 
 TEST(PostgresMigrations, RefusesANewerSchema) {

@@ -23,6 +23,7 @@
 #include "catalog/sqlite/sqlite_queries.h"
 #include "catalog/where.h"
 #include "tests/catalog/catalog_contract.h"
+#include "tests/catalog/plan_migration_fixture.h"
 #include "tests/support/test_support.h"
 
 namespace reprise::catalog {
@@ -407,6 +408,29 @@ TEST_F(SqliteCatalogTest, UpgradingAVersionOneFileKeepsItsJobs) {
   std::vector<Job> claimed = Ok(catalog->ClaimJobs(claim));
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].id, 7);
+}
+
+TEST_F(SqliteCatalogTest, CompactPlanMigrationKeepsEveryItemBothWays) {
+  const std::string items = plan_migration::ItemsQuery("rowid");
+  std::vector<std::string> before;
+  {
+    auto connection = Ok(SqliteConnection::Open(path()));
+    Ok(MigrateSqlite(*connection, SqliteMigrations(), 11, clock_));
+    auto db = RawOpen(path());
+    for (const char* sql : plan_migration::kVersion11Rows) {
+      ASSERT_EQ(RawExec(db.get(), sql), SQLITE_OK) << sqlite3_errmsg(db.get()) << " in " << sql;
+    }
+    before = RawRows(db.get(), items);
+    ASSERT_EQ(before.size(), 7u);
+  }
+  {
+    auto catalog = Ok(SqliteCatalog::Open(path(), clock_));
+    plan_migration::ExpectMigratedPlan(*catalog);
+  }
+  auto connection = Ok(SqliteConnection::Open(path()));
+  Ok(MigrateSqlite(*connection, SqliteMigrations(), 11, clock_));
+  auto db = RawOpen(path());
+  EXPECT_EQ(Join(RawRows(db.get(), items)), Join(before));
 }
 
 TEST_F(SqliteCatalogTest, JobsOfABackfillAreFoundAndLoseItWhenItIsDeleted) {

@@ -47,16 +47,24 @@ TEST_P(CatalogContractTest, TablesAreListedWithKeysAndForeignKeys) {
   ASSERT_NE(derivatives, nullptr);
   EXPECT_EQ(derivatives->references, std::vector<std::string>{"assets"});
   EXPECT_TRUE(derivatives->insertion_order);
-  const TableSchema* items = FindTable(tables, "backfill_items");
-  ASSERT_NE(items, nullptr);
-  EXPECT_EQ(items->key, (std::vector<std::string>{"backfill_id", "asset_id", "stage"}));
-  EXPECT_TRUE(items->insertion_order) << "plan order must be walkable";
-  const auto item_columns = Names(*items);
-  EXPECT_EQ(std::count(item_columns.begin(), item_columns.end(), "seq"), 0)
-      << "an identity outside the key is the backend's insertion order, not data";
-  for (const char* name :
-       {"api_tokens", "events", "imports", "jobs", "job_stages", "quarantine", "webhook_attempts",
-        "webhook_deliveries", "webhook_subscriptions", "webhooks_received", "backfills"}) {
+  const TableSchema* plan = FindTable(tables, "backfill_plan");
+  ASSERT_NE(plan, nullptr);
+  EXPECT_EQ(plan->key, (std::vector<std::string>{"seq"}))
+      << "plan order is the key, copied as data";
+  const auto plan_columns = Names(*plan);
+  EXPECT_EQ(std::count(plan_columns.begin(), plan_columns.end(), "seq"), 1)
+      << "plan order is a column both backends copy";
+  auto references = plan->references;
+  std::sort(references.begin(), references.end());
+  EXPECT_EQ(references, (std::vector<std::string>{"assets", "backfills"}));
+  const TableSchema* holds = FindTable(tables, "backfill_holds");
+  ASSERT_NE(holds, nullptr);
+  EXPECT_EQ(holds->key, (std::vector<std::string>{"seq", "stage"}));
+  EXPECT_EQ(FindTable(tables, "backfill_items"), nullptr);
+
+  for (const char* name : {"api_tokens", "events", "imports", "jobs", "job_stages", "quarantine",
+                           "webhook_attempts", "webhook_deliveries", "webhook_subscriptions",
+                           "webhooks_received", "backfills", "backfill_counts"}) {
     EXPECT_NE(FindTable(tables, name), nullptr) << name;
   }
 }

@@ -82,6 +82,21 @@ class PostgresCatalogCopy : public CliTest {
     outcome.error = Error{ErrorCode::kUnsupportedMedia, "not media", ""};
     ASSERT_TRUE(library->CompleteDerivative(*failed, outcome));
     ASSERT_TRUE(library->QuarantineIfRepeated(child.id, "probe", "r1", 1));
+    // A running backfill with a queued item, so backfill_holds holds a row.
+    catalog::NewBackfill held;
+    held.stages = {{"thumbnail", "r1"}};
+    held.state = catalog::BackfillState::kRunning;
+    auto backfill = library->CreateBackfill(held, {}, [](const catalog::StagePair& pair) {
+      return catalog::PairDecision{pair.asset_id == "0-child" ? catalog::PairDecision::kSelect
+                                                              : catalog::PairDecision::kLeave,
+                                   "missing"};
+    });
+    ASSERT_TRUE(backfill) << backfill.error().ToString();
+    catalog::DispatchRequest dispatch;
+    dispatch.max_assets = 1;
+    auto dispatched = library->DispatchBackfill(backfill->id, dispatch);
+    ASSERT_TRUE(dispatched) << dispatched.error().ToString();
+    ASSERT_EQ(dispatched->items_queued, 1);
     catalog::NewImport import;
     import.id = "imp_copytest";
     import.owner = parent.owner;
@@ -138,19 +153,21 @@ class PostgresCatalogCopy : public CliTest {
     }
     auto backfills = a.ListBackfills({}, 10);
     ASSERT_TRUE(backfills);
-    ASSERT_EQ(backfills->size(), 1u);
-    const int64_t backfill = backfills->front().id;
-    auto counts = a.CountBackfillItems(backfill);
-    auto copied_counts = b.CountBackfillItems(backfill);
-    ASSERT_TRUE(counts && copied_counts);
-    EXPECT_EQ(counts->total, copied_counts->total);
-    EXPECT_EQ(counts->by_outcome, copied_counts->by_outcome);
-    auto items = a.ListBackfillItems(backfill, std::nullopt, 0, 1000);
-    auto copied_items = b.ListBackfillItems(backfill, std::nullopt, 0, 1000);
-    ASSERT_TRUE(items && copied_items);
-    ASSERT_EQ(items->size(), copied_items->size());
-    for (size_t i = 0; i < items->size(); ++i) {
-      EXPECT_EQ((*items)[i].asset_id, (*copied_items)[i].asset_id) << "plan order at " << i;
+    ASSERT_EQ(backfills->size(), 2u) << "the CLI's, and FillTheRest's with a queued item";
+    for (const auto& each : *backfills) {
+      const int64_t backfill = each.id;
+      auto counts = a.CountBackfillItems(backfill);
+      auto copied_counts = b.CountBackfillItems(backfill);
+      ASSERT_TRUE(counts && copied_counts);
+      EXPECT_EQ(counts->total, copied_counts->total);
+      EXPECT_EQ(counts->by_outcome, copied_counts->by_outcome);
+      auto items = a.ListBackfillItems(backfill, std::nullopt, 0, 1000);
+      auto copied_items = b.ListBackfillItems(backfill, std::nullopt, 0, 1000);
+      ASSERT_TRUE(items && copied_items);
+      ASSERT_EQ(items->size(), copied_items->size());
+      for (size_t i = 0; i < items->size(); ++i) {
+        EXPECT_EQ((*items)[i].asset_id, (*copied_items)[i].asset_id) << "plan order at " << i;
+      }
     }
     services::TokensService tokens(b, clock_, MakeNullLogger());
     auto caller = tokens.Authenticate(token_);

@@ -483,6 +483,97 @@ constexpr std::string_view kStageHistoryUp =
     " WHERE state = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL;";
 constexpr std::string_view kStageHistoryDown = "DROP INDEX derivatives_runs;";
 
+// Version 13: compact frozen plans (catalog/backfill_plan.h). backfill_items, one row
+// per (asset, stage) item, becomes backfill_plan, one row per (backfill, asset) with the
+// items packed; backfill_holds says which job holds which queued item, and
+// backfill_counts keeps the counts per (outcome, detail). Both ways convert the rows:
+// the items of an asset are ordered by stage index wherever they are read, so the order
+// of json_group_array does not matter.
+constexpr std::string_view kCompactPlansUp = R"sql(
+CREATE TABLE backfill_plan (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  backfill_id INTEGER NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
+  asset_id    TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  pending     INTEGER NOT NULL,
+  failed      INTEGER NOT NULL DEFAULT 0,
+  items       TEXT    NOT NULL
+);
+CREATE INDEX backfill_plan_backfill ON backfill_plan (backfill_id, seq);
+CREATE INDEX backfill_plan_pending ON backfill_plan (backfill_id, seq) WHERE pending > 0;
+CREATE INDEX backfill_plan_failed ON backfill_plan (backfill_id, seq) WHERE failed > 0;
+CREATE INDEX backfill_plan_asset ON backfill_plan (asset_id);
+CREATE TABLE backfill_holds (
+  seq         INTEGER NOT NULL REFERENCES backfill_plan (seq) ON DELETE CASCADE,
+  stage       TEXT    NOT NULL,
+  backfill_id INTEGER NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
+  job_id      INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  PRIMARY KEY (seq, stage)
+);
+CREATE INDEX backfill_holds_job ON backfill_holds (job_id);
+CREATE INDEX backfill_holds_backfill ON backfill_holds (backfill_id, job_id);
+CREATE TABLE backfill_counts (
+  backfill_id INTEGER NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
+  outcome     TEXT    NOT NULL,
+  detail      TEXT    NOT NULL,
+  n           INTEGER NOT NULL,
+  PRIMARY KEY (backfill_id, outcome, detail)
+);
+INSERT INTO backfill_plan (backfill_id, asset_id, pending, failed, items)
+SELECT backfill_id, asset_id, SUM(outcome = 'pending'), SUM(outcome = 'failed'),
+  json_group_array(json(item))
+FROM (SELECT i.rowid AS r, i.backfill_id, i.asset_id, i.outcome,
+  json_array((SELECT CAST(s.key AS INTEGER) FROM backfills b, json_each(b.stages) s
+              WHERE b.id = i.backfill_id AND s.value ->> '$[0]' = i.stage),
+             i.reason, COALESCE(i.from_recipe, ''), i.outcome, i.updated_at,
+             COALESCE(i.job_id, 0), i.after_derivative, i.skip_reason, i.error_code) AS item
+  FROM backfill_items i ORDER BY i.rowid)
+GROUP BY backfill_id, asset_id ORDER BY MIN(r);
+INSERT INTO backfill_holds (seq, stage, backfill_id, job_id)
+SELECT p.seq, i.stage, i.backfill_id, i.job_id FROM backfill_items i
+JOIN backfill_plan p ON p.backfill_id = i.backfill_id AND p.asset_id = i.asset_id
+WHERE i.outcome = 'queued' AND i.job_id IS NOT NULL;
+INSERT INTO backfill_counts (backfill_id, outcome, detail, n)
+SELECT backfill_id, outcome, CASE outcome WHEN 'skipped' THEN skip_reason
+  WHEN 'failed' THEN error_code ELSE '' END AS detail, COUNT(*)
+FROM backfill_items GROUP BY backfill_id, outcome, detail;
+DROP TABLE backfill_items;
+)sql";
+constexpr std::string_view kCompactPlansDown = R"sql(
+CREATE TABLE backfill_items (
+  backfill_id   INTEGER NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
+  asset_id      TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  stage         TEXT    NOT NULL,
+  reason        TEXT    NOT NULL,
+  from_recipe   TEXT,
+  to_recipe     TEXT    NOT NULL DEFAULT '',
+  outcome       TEXT    NOT NULL DEFAULT 'pending',
+  skip_reason   TEXT    NOT NULL DEFAULT '',
+  error_code    TEXT    NOT NULL DEFAULT '',
+  job_id        INTEGER REFERENCES jobs (id) ON DELETE SET NULL,
+  updated_at    BIGINT  NOT NULL,
+  after_derivative INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (backfill_id, asset_id, stage)
+);
+CREATE INDEX backfill_items_outcome ON backfill_items (backfill_id, outcome);
+CREATE INDEX backfill_items_asset ON backfill_items (asset_id);
+CREATE INDEX backfill_items_job ON backfill_items (job_id);
+INSERT INTO backfill_items (backfill_id, asset_id, stage, reason, from_recipe, to_recipe,
+  outcome, skip_reason, error_code, job_id, updated_at, after_derivative)
+SELECT p.backfill_id, p.asset_id, s.value ->> '$[0]', it.value ->> '$[1]',
+  NULLIF(it.value ->> '$[2]', ''), s.value ->> '$[1]', it.value ->> '$[3]',
+  COALESCE(it.value ->> '$[7]', ''), COALESCE(it.value ->> '$[8]', ''),
+  COALESCE(h.job_id, (SELECT j.id FROM jobs j WHERE j.id = it.value ->> '$[5]')),
+  it.value ->> '$[4]', COALESCE(it.value ->> '$[6]', 0)
+FROM backfill_plan p JOIN backfills b ON b.id = p.backfill_id
+CROSS JOIN json_each(p.items) it
+JOIN json_each(b.stages) s ON s.key = it.value ->> '$[0]'
+LEFT JOIN backfill_holds h ON h.seq = p.seq AND h.stage = s.value ->> '$[0]'
+ORDER BY p.seq, it.value ->> '$[0]';
+DROP TABLE backfill_counts;
+DROP TABLE backfill_holds;
+DROP TABLE backfill_plan;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -496,6 +587,7 @@ constexpr Migration kMigrations[] = {
     {10, "import retries", kImportRetriesUp, kImportRetriesDown},
     {11, "rate starts", kRateStartsUp, kRateStartsDown},
     {12, "stage history", kStageHistoryUp, kStageHistoryDown},
+    {13, "compact plans", kCompactPlansUp, kCompactPlansDown},
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Backfills in the PostgreSQL catalog (the contract is the backfill section of
 // catalog.h; the storage and rules are the SQLite backend's, see
-// catalog/sqlite/sqlite_backfills.h). Plan order is backfill_items.seq.
+// catalog/sqlite/sqlite_backfills.h). Plan order is backfill_plan.seq.
 //
 // The plan scan is in pg_pair_scan.h.
 
@@ -44,50 +44,47 @@ Result<Backfill> PgBackfills::Create(const NewBackfill& backfill, const AssetFil
                               owner, StagesJson(backfill.stages).dump(), Name(backfill.mode),
                               backfill.filter.dump(), backfill.options.dump(), backfill.plan.dump(),
                               Name(backfill.state), c_.now, started)[0][0]);
-  // Items are written in batches of rows collected from the scan (the scan's cursor is
-  // open meanwhile, so the inserts go between its pages, never while it is mid-page).
-  std::vector<std::string> batch_assets;
-  std::vector<std::string> batch_stages;
-  std::vector<std::string> batch_reasons;
-  std::vector<std::optional<std::string>> batch_from;
-  std::vector<std::string> batch_to;
+  // One backfill_plan row per asset (the scan gives an asset's pairs one after another),
+  // written in multi-row INSERTs of rows collected from the scan (its cursor is open
+  // meanwhile, so the inserts go between its pages, never while it is mid-page).
+  constexpr size_t kBatchRows = 1000;
+  std::vector<std::pair<std::string, std::vector<PlanItem>>> batch;
+  int64_t planned = 0;
   auto flush = [&] {
-    if (batch_assets.empty()) return;
-    json from = json::array();
-    for (const auto& recipe : batch_from) from.push_back(recipe ? json(*recipe) : json(nullptr));
-    Exec(c_.tx,
-         "INSERT INTO backfill_items (backfill_id, asset_id, stage, reason, from_recipe,"
-         " to_recipe, outcome, updated_at)"
-         " SELECT $1, x.asset_id, x.stage, x.reason, x.from_recipe, x.to_recipe, 'pending', $2"
-         " FROM ROWS FROM (jsonb_array_elements_text($3::jsonb),"
-         " jsonb_array_elements_text($4::jsonb), jsonb_array_elements_text($5::jsonb),"
-         " jsonb_array_elements_text($6::jsonb), jsonb_array_elements_text($7::jsonb))"
-         " WITH ORDINALITY x(asset_id, stage, reason, from_recipe, to_recipe, n) ORDER BY x.n",
-         id, c_.now, JsonList(batch_assets), JsonList(batch_stages), JsonList(batch_reasons),
-         DumpJson(from), JsonList(batch_to));
-    batch_assets.clear();
-    batch_stages.clear();
-    batch_reasons.clear();
-    batch_from.clear();
-    batch_to.clear();
+    if (batch.empty()) return;
+    PgQuery insert;
+    insert.sql = "INSERT INTO backfill_plan (backfill_id, asset_id, pending, items) VALUES ";
+    const std::string backfill_id = insert.Add(id);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& [asset_id, items] = batch[i];
+      insert.sql += (i == 0 ? "(" : ", (") + backfill_id + ", " + insert.Add(asset_id) + ", " +
+                    insert.Add(static_cast<int64_t>(items.size())) + ", " +
+                    insert.Add(EncodePlanItems(items)) + ")";
+      planned += static_cast<int64_t>(items.size());
+    }
+    Exec(c_.tx, insert);
+    batch.clear();
   };
-  std::vector<StagePair> selected;
   REPRISE_TRY(ScanPairs(backfill.stages, filter, [&](const StagePair& pair) {
     PairDecision decision = select(pair);
     if (decision.action == PairDecision::kStop) return false;
     if (decision.action != PairDecision::kSelect) return true;
-    const StageRecipe& stage = backfill.stages[pair.stage_index];
-    std::optional<std::string> from;
-    if (std::string recipe = pair.FromRecipe(stage.recipe); !recipe.empty()) from = recipe;
-    batch_assets.push_back(pair.asset_id);
-    batch_stages.push_back(stage.stage);
-    batch_reasons.push_back(decision.reason);
-    batch_from.push_back(std::move(from));
-    batch_to.push_back(stage.recipe);
-    if (batch_assets.size() >= static_cast<size_t>(kPgScanPage)) flush();
+    if (batch.empty() || batch.back().first != pair.asset_id) {
+      if (batch.size() >= kBatchRows) flush();
+      batch.emplace_back(pair.asset_id, std::vector<PlanItem>{});
+    }
+    PlanItem item;
+    item.stage = static_cast<int64_t>(pair.stage_index);
+    item.reason = std::move(decision.reason);
+    item.from_recipe = pair.FromRecipe(backfill.stages[pair.stage_index].recipe);
+    item.updated_at = c_.now;
+    batch.back().second.push_back(std::move(item));
     return true;
   }));
   flush();
+  PlanCountDeltas counts;
+  counts.Add(PlanItem{}, planned);
+  ApplyPgPlanCounts(c_, id, counts);
   return Get(id, {});
 }
 
@@ -172,9 +169,7 @@ std::vector<int64_t> PgBackfills::ListUndriven() {
 }
 
 int64_t PgBackfills::CountActiveJobs(int64_t id) {
-  return Int(Exec(c_.tx,
-                  "SELECT COUNT(DISTINCT job_id) FROM backfill_items WHERE backfill_id = $1"
-                  " AND outcome = 'queued'",
+  return Int(Exec(c_.tx, "SELECT COUNT(DISTINCT job_id) FROM backfill_holds WHERE backfill_id = $1",
                   id)[0][0]);
 }
 
@@ -203,57 +198,68 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
     bucket = RefillBucket(*stored, request.rate_per_second, c_.now);
     budget = std::min(budget, static_cast<int64_t>(std::floor(bucket->tokens)));
   }
-  // The pending items of the next assets in plan order: the first `budget` assets that
-  // have any, with all their pending items.
-  std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
+  // The plan rows of the next assets with pending items, in plan order.
+  std::vector<PgPlanRow> rows;
   if (budget > 0) {
-    for (const auto& row :
-         Exec(c_.tx,
-              "WITH next AS (SELECT asset_id, MIN(seq) AS first"
-              " FROM backfill_items WHERE backfill_id = $1 AND outcome = 'pending'"
-              " GROUP BY asset_id ORDER BY first LIMIT $2)"
-              " SELECT i.seq, i.asset_id, i.stage, i.reason FROM backfill_items i"
-              " JOIN next ON next.asset_id = i.asset_id WHERE i.backfill_id = $1"
-              " AND i.outcome = 'pending' ORDER BY next.first, i.seq",
-              id, budget)) {
-      std::string asset_id = Text(row[1]);
-      if (assets.empty() || assets.back().first != asset_id) {
-        assets.emplace_back(asset_id, std::vector<PendingBackfillItem>{});
-      }
-      assets.back().second.push_back({Int(row[0]), Text(row[2]), ForcedFor(request, Text(row[3]))});
+    for (const auto& row : Exec(c_.tx,
+                                "SELECT seq, asset_id, items FROM backfill_plan"
+                                " WHERE backfill_id = $1 AND pending > 0 ORDER BY seq LIMIT $2",
+                                id, budget)) {
+      auto items = DecodePlanItems(row[2].c_str());
+      if (!items) return Fail(std::move(items.error()));
+      rows.push_back({Int(row[0]), id, Text(row[1]), std::move(*items)});
     }
   }
   DispatchResult result;
   const int64_t newest_derivative =
       Int(Exec(c_.tx, "SELECT COALESCE(MAX(id), 0) FROM derivatives")[0][0]);
   PgJobs jobs(c_);
-  for (const auto& [asset_id, items] : assets) {
+  PlanCountDeltas counts;
+  for (auto& row : rows) {
+    std::vector<PendingBackfillItem> pending;
+    for (const auto& item : row.items) {
+      if (item.outcome != ItemOutcome::kPending) continue;
+      if (item.stage >= static_cast<int64_t>(backfill->stages.size())) {
+        return Fail(ErrorCode::kInternal, Describe(id) + ": a plan item names no stage");
+      }
+      pending.push_back(
+          {item.stage, backfill->stages[item.stage].stage, ForcedFor(request, item.reason)});
+    }
     auto job = EnqueueBackfillItems([&](const NewJob& part) { return jobs.Enqueue(part); }, id,
-                                    asset_id, items, request);
+                                    row.asset_id, pending, request);
     if (!job) return Fail(std::move(job.error()));
-    for (const auto& item : items) {
+    for (auto& item : row.items) {
+      if (item.outcome != ItemOutcome::kPending) continue;
+      const std::string& stage = backfill->stages[item.stage].stage;
       const bool queued =
-          std::find(job->enqueued.begin(), job->enqueued.end(), item.stage) != job->enqueued.end();
-      std::optional<int64_t> job_id;
-      if (queued) job_id = job->job_id;
-      Exec(c_.tx,
-           "UPDATE backfill_items SET outcome = $1, job_id = $2, skip_reason = $3,"
-           " updated_at = $4, after_derivative = $5 WHERE seq = $6",
-           std::string(queued ? "queued" : "skipped"), job_id,
-           std::string(queued ? "" : "already_active"), c_.now, newest_derivative, item.key);
+          std::find(job->enqueued.begin(), job->enqueued.end(), stage) != job->enqueued.end();
+      const PlanItem before = item;
+      item.outcome = queued ? ItemOutcome::kQueued : ItemOutcome::kSkipped;
+      item.job_id = queued ? job->job_id : 0;
+      item.skip_reason = queued ? "" : "already_active";
+      item.updated_at = c_.now;
+      item.after_derivative = newest_derivative;
+      counts.Move(before, item);
+      if (queued) {
+        Exec(c_.tx,
+             "INSERT INTO backfill_holds (seq, stage, backfill_id, job_id) VALUES ($1, $2, $3, $4)",
+             row.seq, stage, id, job->job_id);
+      }
       ++(queued ? result.items_queued : result.items_skipped);
     }
+    StorePgPlanRow(c_, row);
     if (!job->enqueued.empty()) {
       ++result.jobs;
       if (request.mark_processing) {
         Exec(c_.tx, "UPDATE assets SET status = 'processing', updated_at = $1 WHERE id = $2",
-             c_.now, asset_id);
+             c_.now, row.asset_id);
       }
     }
   }
+  ApplyPgPlanCounts(c_, id, counts);
   result.more_pending = !Exec(c_.tx,
-                              "SELECT 1 FROM backfill_items WHERE backfill_id = $1"
-                              " AND outcome = 'pending' LIMIT 1",
+                              "SELECT 1 FROM backfill_plan WHERE backfill_id = $1"
+                              " AND pending > 0 LIMIT 1",
                               id)
                              .empty();
   result.active_jobs = CountActiveJobs(id);
@@ -266,42 +272,73 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
 
 Result<int64_t> PgBackfills::Withdraw(int64_t id, bool cancel) {
   REPRISE_TRY(Get(id, {}));
-  // Queued jobs holding items of this backfill, with the stages that are its.
-  std::map<int64_t, std::vector<std::string>> held;
+  // Queued jobs holding items of this backfill: the plan rows and stages they hold.
+  std::map<int64_t, std::vector<std::pair<int64_t, std::string>>> held;
   std::set<int64_t> running;
   for (const auto& row : Exec(c_.tx,
-                              "SELECT i.job_id, i.stage, j.state FROM backfill_items i"
-                              " JOIN jobs j ON j.id = i.job_id WHERE i.backfill_id = $1"
-                              " AND i.outcome = 'queued' ORDER BY i.job_id FOR UPDATE OF j",
+                              "SELECT h.job_id, h.seq, h.stage, j.state FROM backfill_holds h"
+                              " JOIN jobs j ON j.id = h.job_id WHERE h.backfill_id = $1"
+                              " ORDER BY h.job_id FOR UPDATE OF j",
                               id)) {
-    const std::string state = Text(row[2]);
+    const std::string state = Text(row[3]);
     if (state == "queued") {
-      held[Int(row[0])].push_back(Text(row[1]));
+      held[Int(row[0])].emplace_back(Int(row[1]), Text(row[2]));
     } else if (state == "running") {
       running.insert(Int(row[0]));
     }
   }
-  for (const auto& [job_id, stages] : held) {
+  auto stages = PgBackfillStages(c_, id);
+  if (!stages) return Fail(std::move(stages.error()));
+  PlanCountDeltas counts;
+  const ItemOutcome back = cancel ? ItemOutcome::kCancelled : ItemOutcome::kPending;
+  for (const auto& [job_id, holds] : held) {
     // Only the backfill's stages leave the job: live work merged into it stays queued.
+    std::vector<std::string> names;
+    for (const auto& hold : holds) names.push_back(hold.second);
     Exec(c_.tx,
          "DELETE FROM job_stages WHERE job_id = $1 AND stage = ANY"
          " (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))",
-         job_id, JsonList(stages));
-    // Items first: deleting the job would clear their job_id (ON DELETE SET NULL).
-    Exec(c_.tx,
-         "UPDATE backfill_items SET outcome = $1, job_id = NULL, updated_at = $2"
-         " WHERE backfill_id = $3 AND job_id = $4 AND outcome = 'queued'",
-         std::string(cancel ? "cancelled" : "pending"), c_.now, id, job_id);
+         job_id, JsonList(names));
+    for (const auto& [seq, stage] : holds) {
+      auto row = LoadPgPlanRow(c_, seq);
+      if (!row) return Fail(std::move(row.error()));
+      for (auto& item : row->items) {
+        if (item.outcome != ItemOutcome::kQueued ||
+            item.stage >= static_cast<int64_t>(stages->size()) ||
+            (*stages)[item.stage].stage != stage) {
+          continue;
+        }
+        const PlanItem before = item;
+        item.outcome = back;
+        item.job_id = 0;
+        item.updated_at = c_.now;
+        counts.Move(before, item);
+      }
+      StorePgPlanRow(c_, *row);
+    }
+    Exec(c_.tx, "DELETE FROM backfill_holds WHERE job_id = $1 AND backfill_id = $2", job_id, id);
     Exec(c_.tx,
          "DELETE FROM jobs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM job_stages"
          " WHERE job_id = $1)",
          job_id);
   }
   if (cancel) {
-    Exec(c_.tx,
-         "UPDATE backfill_items SET outcome = 'cancelled', updated_at = $1"
-         " WHERE backfill_id = $2 AND outcome = 'pending'",
-         c_.now, id);
+    for (const auto& found : Exec(c_.tx,
+                                  "SELECT seq, asset_id, items FROM backfill_plan"
+                                  " WHERE backfill_id = $1 AND pending > 0 ORDER BY seq FOR UPDATE",
+                                  id)) {
+      auto items = DecodePlanItems(found[2].c_str());
+      if (!items) return Fail(std::move(items.error()));
+      PgPlanRow row{Int(found[0]), id, Text(found[1]), std::move(*items)};
+      for (auto& item : row.items) {
+        if (item.outcome != ItemOutcome::kPending) continue;
+        const PlanItem before = item;
+        item.outcome = ItemOutcome::kCancelled;
+        item.updated_at = c_.now;
+        counts.Move(before, item);
+      }
+      StorePgPlanRow(c_, row);
+    }
     for (int64_t job_id : running) {
       Exec(c_.tx,
            "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND backfill_id = $2"
@@ -309,6 +346,7 @@ Result<int64_t> PgBackfills::Withdraw(int64_t id, bool cancel) {
            job_id, id);
     }
   }
+  ApplyPgPlanCounts(c_, id, counts);
   return static_cast<int64_t>(held.size());
 }
 
@@ -318,38 +356,40 @@ Result<std::map<int64_t, BackfillCounts>> PgBackfills::CountAll(const std::vecto
   const std::string id_list = JsonList(ids);
   const std::string in_ids =
       "backfill_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))";
-  for (const auto& row :
-       Exec(c_.tx,
-            "SELECT backfill_id, outcome, skip_reason, error_code, COUNT(*) FROM backfill_items"
-            " WHERE " +
-                in_ids + " GROUP BY backfill_id, outcome, skip_reason, error_code",
-            id_list)) {
-    auto outcome = ParseItemOutcome(Text(row[1]));
-    if (!outcome) return Fail(std::move(outcome.error()));
-    BackfillCounts& c = counts[Int(row[0])];
-    const int64_t n = Int(row[4]);
-    c.total += n;
-    c.by_outcome[*outcome] += n;
-    if (*outcome == ItemOutcome::kSkipped) c.skipped_by_reason[Text(row[2])] += n;
-    if (*outcome == ItemOutcome::kFailed) c.failed_by_code[Text(row[3])] += n;
+  for (const auto& row : Exec(c_.tx,
+                              "SELECT backfill_id, outcome, detail, n FROM backfill_counts"
+                              " WHERE " +
+                                  in_ids + " AND n <> 0",
+                              id_list)) {
+    REPRISE_TRY(AddCountRow(counts[Int(row[0])], Text(row[1]), Text(row[2]), Int(row[3])));
   }
-  // Up to three distinct assets per error code, in plan order (an asset failing in
-  // several stages has an item per stage but is one example).
-  for (const auto& row :
-       Exec(c_.tx,
-            "SELECT backfill_id, error_code, asset_id FROM (SELECT backfill_id, error_code,"
-            " asset_id, ROW_NUMBER() OVER (PARTITION BY backfill_id, error_code"
-            " ORDER BY MIN(seq)) AS n FROM backfill_items WHERE " +
-                in_ids +
-                " AND outcome = 'failed' GROUP BY backfill_id, error_code, asset_id) e"
-                " WHERE n <= 3 ORDER BY backfill_id, error_code, n",
-            id_list)) {
-    counts[Int(row[0])].failed_examples[Text(row[1])].push_back(Text(row[2]));
+  // Up to three distinct assets per error code, in plan order, from the rows with failed
+  // items, read in pages until every code has its examples.
+  constexpr int64_t kPage = 200;
+  for (auto& [id, c] : counts) {
+    int64_t after = 0;
+    bool done = c.failed_by_code.empty();
+    while (!done) {
+      auto rows = Exec(c_.tx,
+                       "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = $1"
+                       " AND failed > 0 AND seq > $2 ORDER BY seq LIMIT $3",
+                       id, after, kPage);
+      for (const auto& row : rows) {
+        auto items = DecodePlanItems(row[2].c_str());
+        if (!items) return Fail(std::move(items.error()));
+        after = Int(row[0]);
+        if (AddFailedExamples(c, Text(row[1]), *items)) {
+          done = true;
+          break;
+        }
+      }
+      if (static_cast<int64_t>(rows.size()) < kPage) done = true;
+    }
   }
   for (const auto& row : Exec(c_.tx,
-                              "SELECT backfill_id, COUNT(DISTINCT job_id) FROM backfill_items"
+                              "SELECT backfill_id, COUNT(DISTINCT job_id) FROM backfill_holds"
                               " WHERE " +
-                                  in_ids + " AND outcome = 'queued' GROUP BY backfill_id",
+                                  in_ids + " GROUP BY backfill_id",
                               id_list)) {
     counts[Int(row[0])].active_jobs = Int(row[1]);
   }
@@ -363,10 +403,10 @@ Result<std::vector<BackfillBacklog>> PgBackfills::CountUndispatched(
   std::vector<BackfillBacklog> backlog;
   for (const auto& row :
        Exec(c_.tx,
-            "SELECT b.id, b.state, COUNT(*), COUNT(DISTINCT i.asset_id) FROM backfills b"
-            " JOIN backfill_items i ON i.backfill_id = b.id AND i.outcome = 'pending'"
+            "SELECT b.id, b.state, SUM(p.pending), COUNT(*) FROM backfills b"
+            " JOIN backfill_plan p ON p.backfill_id = b.id AND p.pending > 0"
             " WHERE b.state = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
-            " AND ($2::text IS NULL OR i.asset_id IN (SELECT id FROM assets WHERE owner = $2))"
+            " AND ($2::text IS NULL OR p.asset_id IN (SELECT id FROM assets WHERE owner = $2))"
             " GROUP BY b.id ORDER BY b.id",
             JsonList(wanted), scope.owner)) {
     auto state = ParseBackfillState(Text(row[1]));
@@ -379,31 +419,42 @@ Result<std::vector<BackfillBacklog>> PgBackfills::CountUndispatched(
 Result<std::vector<BackfillItem>> PgBackfills::ListItems(int64_t id,
                                                          std::optional<ItemOutcome> outcome,
                                                          int64_t offset, int limit) {
-  std::optional<std::string> wanted;
-  if (outcome) wanted = std::string(Name(*outcome));
-  std::vector<BackfillItem> items;
-  for (const auto& row : Exec(c_.tx,
-                              "SELECT asset_id, stage, reason, from_recipe, to_recipe, outcome,"
-                              " skip_reason, error_code, job_id, updated_at FROM backfill_items"
-                              " WHERE backfill_id = $1 AND ($2::text IS NULL OR outcome = $2)"
-                              " ORDER BY seq LIMIT $3 OFFSET $4",
-                              id, wanted, ClampedListLimit(limit), std::max<int64_t>(offset, 0))) {
-    BackfillItem item;
-    item.asset_id = Text(row[0]);
-    item.stage = Text(row[1]);
-    item.reason = Text(row[2]);
-    item.from_recipe = Text(row[3]);
-    item.to_recipe = Text(row[4]);
-    auto parsed = ParseItemOutcome(Text(row[5]));
-    if (!parsed) return Fail(std::move(parsed.error()));
-    item.outcome = *parsed;
-    item.skip_reason = Text(row[6]);
-    item.error_code = Text(row[7]);
-    item.job_id = Int(row[8]);
-    item.updated_at = Int(row[9]);
-    items.push_back(std::move(item));
+  auto stages = PgBackfillStages(c_, id);
+  if (!stages) return Fail(std::move(stages.error()));
+  if (stages->empty()) return std::vector<BackfillItem>{};
+  // Rows in plan order, in pages: only those with pending or failed items when those are
+  // asked for.
+  std::string rows_sql =
+      "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = $1 AND seq > $2";
+  if (outcome == ItemOutcome::kPending) rows_sql += " AND pending > 0";
+  if (outcome == ItemOutcome::kFailed) rows_sql += " AND failed > 0";
+  rows_sql += " ORDER BY seq LIMIT $3";
+  constexpr int64_t kPage = 500;
+  PlanItemPage page(*stages, outcome, std::max<int64_t>(offset, 0), ClampedListLimit(limit));
+  int64_t after = 0;
+  for (bool more = true; more;) {
+    auto rows = Exec(c_.tx, rows_sql, id, after, kPage);
+    more = static_cast<int64_t>(rows.size()) == kPage;
+    for (const auto& row : rows) {
+      auto items = DecodePlanItems(row[2].c_str());
+      if (!items) return Fail(std::move(items.error()));
+      after = Int(row[0]);
+      auto room = page.Add(after, Text(row[1]), *items);
+      if (!room) return Fail(std::move(room.error()));
+      if (!*room) {
+        more = false;
+        break;
+      }
+    }
   }
-  return items;
+  // A queued item's job is the one holding it now (a merge may have moved it).
+  for (auto& [seq, item] : page.Items()) {
+    if (item.outcome != ItemOutcome::kQueued) continue;
+    auto hold = Exec(c_.tx, "SELECT job_id FROM backfill_holds WHERE seq = $1 AND stage = $2", seq,
+                     item.stage);
+    item.job_id = hold.empty() ? 0 : Int(hold[0][0]);
+  }
+  return page.Take();
 }
 
 Result<StageHistory> PgBackfills::History(const StageHistoryQuery& query) {
@@ -507,40 +558,70 @@ Result<BackfillPage> PgBackfills::Page(const AssetFilter& scope, const PageReque
 Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
                                    const std::vector<std::string>& stages, JobState job_state,
                                    std::string_view error_code) {
-  const auto held = Exec(c.tx,
-                         "SELECT seq, asset_id, stage, after_derivative, to_recipe"
-                         " FROM backfill_items WHERE job_id = $1 AND outcome = 'queued'"
-                         " ORDER BY seq FOR UPDATE",
-                         job_id);
-  for (const auto& item : held) {
-    const std::string asset_id = Text(item[1]);
-    const std::string stage = Text(item[2]);
-    if (!stages.empty() && std::find(stages.begin(), stages.end(), stage) == stages.end()) {
-      continue;
+  // The plan rows the job holds items of, with the stages it holds there.
+  std::map<int64_t, std::vector<std::string>> held;
+  for (const auto& row :
+       Exec(c.tx, "SELECT seq, stage FROM backfill_holds WHERE job_id = $1 ORDER BY seq", job_id)) {
+    std::string stage = Text(row[1]);
+    if (stages.empty() || std::find(stages.begin(), stages.end(), stage) != stages.end()) {
+      held[Int(row[0])].push_back(std::move(stage));
     }
-    std::optional<ItemAttempt> attempt;
-    auto latest = Exec(c.tx,
-                       "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = $1"
-                       " AND stage = $2 AND id > $3 AND state IN ('done', 'failed', 'skipped')"
-                       " ORDER BY id DESC LIMIT 1",
-                       asset_id, stage, Int(item[3]));
-    if (!latest.empty()) {
-      attempt = ItemAttempt{Text(latest[0][0]), Text(latest[0][1]), Text(latest[0][2])};
-    }
-    bool is_current = false;
-    if (!attempt) {
-      auto current = Exec(c.tx,
-                          "SELECT recipe FROM derivatives WHERE asset_id = $1 AND stage = $2"
-                          " AND is_current = 1",
-                          asset_id, stage);
-      is_current = !current.empty() && Text(current[0][0]) == Text(item[4]);
-    }
-    const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
-    Exec(c.tx,
-         "UPDATE backfill_items SET outcome = $1, skip_reason = $2, error_code = $3,"
-         " updated_at = $4 WHERE seq = $5",
-         end.outcome, end.skip_reason, end.error_code, c.now, Int(item[0]));
   }
+  std::map<int64_t, std::vector<StageRecipe>> backfill_stages;
+  std::map<int64_t, PlanCountDeltas> counts;
+  for (const auto& [seq, held_stages] : held) {
+    auto row = LoadPgPlanRow(c, seq);
+    if (!row) return Fail(std::move(row.error()));
+    auto known = backfill_stages.find(row->backfill_id);
+    if (known == backfill_stages.end()) {
+      auto parsed = PgBackfillStages(c, row->backfill_id);
+      if (!parsed) return Fail(std::move(parsed.error()));
+      known = backfill_stages.emplace(row->backfill_id, std::move(*parsed)).first;
+    }
+    for (auto& item : row->items) {
+      if (item.outcome != ItemOutcome::kQueued ||
+          item.stage >= static_cast<int64_t>(known->second.size())) {
+        continue;
+      }
+      const StageRecipe& stage = known->second[static_cast<size_t>(item.stage)];
+      if (std::find(held_stages.begin(), held_stages.end(), stage.stage) == held_stages.end()) {
+        continue;
+      }
+      std::optional<ItemAttempt> attempt;
+      auto latest = Exec(c.tx,
+                         "SELECT state, skip_reason, error_code FROM derivatives"
+                         " WHERE asset_id = $1 AND stage = $2 AND id > $3"
+                         " AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1",
+                         row->asset_id, stage.stage, item.after_derivative);
+      if (!latest.empty()) {
+        attempt = ItemAttempt{Text(latest[0][0]), Text(latest[0][1]), Text(latest[0][2])};
+      }
+      bool is_current = false;
+      if (!attempt) {
+        auto current = Exec(c.tx,
+                            "SELECT recipe FROM derivatives WHERE asset_id = $1 AND stage = $2"
+                            " AND is_current = 1",
+                            row->asset_id, stage.stage);
+        is_current = !current.empty() && Text(current[0][0]) == stage.recipe;
+      }
+      const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
+      auto parsed = ParseItemOutcome(end.outcome);
+      if (!parsed) return Fail(std::move(parsed.error()));
+      const PlanItem before = item;
+      item.outcome = *parsed;
+      item.skip_reason = end.skip_reason;
+      item.error_code = end.error_code;
+      item.job_id = job_id;
+      item.updated_at = c.now;
+      counts[row->backfill_id].Move(before, item);
+    }
+    StorePgPlanRow(c, *row);
+    Exec(c.tx,
+         "DELETE FROM backfill_holds WHERE seq = $1 AND stage = ANY"
+         " (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))",
+         seq, JsonList(held_stages));
+  }
+  for (const auto& [backfill_id, changes] : counts) ApplyPgPlanCounts(c, backfill_id, changes);
   return {};
 }
 

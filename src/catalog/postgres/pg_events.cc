@@ -28,7 +28,7 @@ json CountOutcomes(PgContext& c, int64_t backfill_id) {
   int64_t total = 0;
   for (const auto& row :
        Exec(c.tx,
-            "SELECT outcome, COUNT(*) FROM backfill_items WHERE backfill_id = $1 GROUP BY outcome",
+            "SELECT outcome, SUM(n) FROM backfill_counts WHERE backfill_id = $1 GROUP BY outcome",
             backfill_id)) {
     counts[Text(row[0])] = Int(row[1]);
     total += Int(row[1]);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "catalog/backfill_plan.h"
 #include "catalog/backfill_types.h"
 #include "catalog/codec.h"
 #include "catalog/event_types.h"
@@ -154,6 +155,27 @@ class PgBackfills {
 [[nodiscard]] Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
                                                  const std::vector<std::string>& stages,
                                                  JobState job_state, std::string_view error_code);
+
+// ---- The compact plan (pg_backfill_plan.cc; catalog/backfill_plan.h) ---------------------
+
+struct PgPlanRow {
+  int64_t seq = 0;
+  int64_t backfill_id = 0;
+  std::string asset_id;
+  std::vector<PlanItem> items;
+};
+
+// The row `seq`, locked for update; kNotFound when there is none.
+[[nodiscard]] Result<PgPlanRow> LoadPgPlanRow(PgContext& c, int64_t seq);
+// Writes row.items back with the tally columns.
+void StorePgPlanRow(PgContext& c, const PgPlanRow& row);
+// Adds `deltas` to backfill_counts for `backfill_id` (rows updated in key order).
+void ApplyPgPlanCounts(PgContext& c, int64_t backfill_id, const PlanCountDeltas& deltas);
+// The backfill's stages; empty when it does not exist.
+[[nodiscard]] Result<std::vector<StageRecipe>> PgBackfillStages(PgContext& c, int64_t id);
+// Takes the items of asset `asset_id` out of its backfills' counts (before the asset's
+// rows go: the cascade does not count).
+[[nodiscard]] Result<void> UncountPgAssetPlans(PgContext& c, std::string_view asset_id);
 
 // ---- Events (pg_events.cc) -----------------------------------------------------------------
 

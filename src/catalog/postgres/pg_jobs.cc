@@ -159,12 +159,11 @@ Result<EnqueueResult> PgJobs::Enqueue(const NewJob& job) {
     result.created = true;
   }
   for (const auto& stage : result.moved) {
-    // The stage's row (with its force flag) and the backfill item it serves follow it.
+    // The stage's row (with its force flag) and the hold of the backfill item it serves
+    // follow it.
     ExecPrepared(c_.tx, "UPDATE job_stages SET job_id = $1 WHERE job_id = $2 AND stage = $3",
                  result.job_id, holder[stage], stage);
-    ExecPrepared(c_.tx,
-                 "UPDATE backfill_items SET job_id = $1 WHERE job_id = $2 AND stage = $3"
-                 " AND outcome = 'queued'",
+    ExecPrepared(c_.tx, "UPDATE backfill_holds SET job_id = $1 WHERE job_id = $2 AND stage = $3",
                  result.job_id, holder[stage], stage);
   }
   for (const auto& stage : result.enqueued) {

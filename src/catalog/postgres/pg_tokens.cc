@@ -80,9 +80,10 @@ Result<void> PostgresCatalog::TouchApiToken(int64_t id, int64_t used_at) {
              });
 }
 
-// The schema's foreign keys do the cascade (derivatives, jobs, job_stages and
-// backfill_items go with the asset; children's parent_id becomes NULL). The asset's row
-// lock keeps a claim from starting a job of it between the check and the delete.
+// The schema's foreign keys do the cascade (derivatives, jobs, job_stages and backfill
+// plan rows go with the asset; children's parent_id becomes NULL); the plan rows' items
+// leave backfill_counts first, which no cascade does. The asset's row lock keeps a claim
+// from starting a job of it between the check and the delete.
 Result<bool> PostgresCatalog::DeleteAsset(std::string_view id, const AssetFilter& scope) {
   return Run(PgRetry::kYes, "deleting asset " + std::string(id), [&](PgContext& c) -> Result<bool> {
     PgQuery found;
@@ -104,6 +105,7 @@ Result<bool> PostgresCatalog::DeleteAsset(std::string_view id, const AssetFilter
     const bool shared = !Exec(c.tx, "SELECT 1 FROM assets WHERE id <> $1 AND sha256 = $2 LIMIT 1",
                               id, Text(rows[0][0]))
                              .empty();
+    REPRISE_TRY(UncountPgAssetPlans(c, id));
     Exec(c.tx, "DELETE FROM assets WHERE id = $1", id);
     return shared;
   });

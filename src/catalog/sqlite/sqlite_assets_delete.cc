@@ -1,9 +1,11 @@
 // Catalog::DeleteAsset in the SQLite catalog. The schema's foreign keys do the cascade
-// (derivatives, jobs, job_stages and backfill_items go with the asset; children's
+// (derivatives, jobs, job_stages and backfill plan rows go with the asset; children's
 // parent_id becomes NULL), so this file only guards it: the asset must be in scope and no
-// job of it may be running, both checked inside the write transaction.
+// job of it may be running, both checked inside the write transaction. The one thing
+// the cascade cannot do is count: the asset's plan items leave backfill_counts first.
 #include <string>
 
+#include "catalog/sqlite/sqlite_backfill_plan.h"
 #include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog/sqlite/sqlite_queries.h"
 
@@ -48,6 +50,7 @@ Result<bool> DeleteIn(SqliteConnection& db, std::string_view id, const AssetFilt
     if (!row) return Fail(std::move(row.error()));
     shared = *row && others->Int64(0) != 0;
   }
+  REPRISE_TRY(UncountAssetPlans(db, id));
   auto remove = db.Prepare("DELETE FROM assets WHERE id = ?");
   if (!remove) return Fail(std::move(remove.error()));
   remove->BindText(id);

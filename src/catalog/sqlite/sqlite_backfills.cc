@@ -7,6 +7,7 @@
 
 #include "catalog/backfill_dispatch.h"
 #include "catalog/pair_chunk.h"
+#include "catalog/sqlite/sqlite_backfill_plan.h"
 #include "catalog/sqlite/sqlite_events.h"
 #include "catalog/sqlite/sqlite_jobs.h"
 #include "catalog/sqlite/sqlite_queries.h"
@@ -185,35 +186,50 @@ Result<Backfill> SqliteBackfills::Create(const NewBackfill& backfill, const Asse
     id = insert->Int64(0);
     REPRISE_TRY(insert->Run());
   }
+  // One backfill_plan row per asset: the scan gives an asset's pairs one after another
+  // (plan order), so its items are collected until the next asset comes.
   std::optional<Error> failed;
+  std::string asset_id;
+  std::vector<PlanItem> items;
+  int64_t planned = 0;
+  auto flush = [&]() -> Result<void> {
+    if (items.empty()) return {};
+    auto insert = db_.Prepare(
+        "INSERT INTO backfill_plan (backfill_id, asset_id, pending, items) VALUES (?, ?, ?, ?)");
+    if (!insert) return Fail(std::move(insert.error()));
+    insert->BindInt64(id)
+        .BindText(asset_id)
+        .BindInt64(static_cast<int64_t>(items.size()))
+        .BindText(EncodePlanItems(items));
+    REPRISE_TRY(insert->Run());
+    planned += static_cast<int64_t>(items.size());
+    items.clear();
+    return {};
+  };
   REPRISE_TRY(ScanPairs(backfill.stages, filter, [&](const StagePair& pair) {
     PairDecision decision = select(pair);
     if (decision.action == PairDecision::kStop) return false;
     if (decision.action != PairDecision::kSelect) return true;
-    const StageRecipe& stage = backfill.stages[pair.stage_index];
-    std::optional<std::string> from;
-    if (std::string recipe = pair.FromRecipe(stage.recipe); !recipe.empty()) from = recipe;
-    // Prepared per row: a cached statement, bound afresh each time.
-    auto insert_item = db_.Prepare(
-        "INSERT INTO backfill_items (backfill_id, asset_id, stage, reason, from_recipe,"
-        " to_recipe, outcome, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)");
-    if (!insert_item) {
-      failed = std::move(insert_item.error());
-      return false;
+    if (pair.asset_id != asset_id) {
+      if (auto flushed = flush(); !flushed) {
+        failed = std::move(flushed.error());
+        return false;
+      }
+      asset_id = pair.asset_id;
     }
-    insert_item->BindInt64(id)
-        .BindText(pair.asset_id)
-        .BindText(stage.stage)
-        .BindText(decision.reason)
-        .BindOptionalText(from)
-        .BindText(stage.recipe)
-        .BindInt64(now_);
-    if (auto inserted = insert_item->Run(); !inserted) {
-      failed = std::move(inserted.error());
-      return false;
-    }
+    PlanItem item;
+    item.stage = static_cast<int64_t>(pair.stage_index);
+    item.reason = std::move(decision.reason);
+    item.from_recipe = pair.FromRecipe(backfill.stages[pair.stage_index].recipe);
+    item.updated_at = now_;
+    items.push_back(std::move(item));
     return true;
   }));
+  if (failed) return Fail(std::move(*failed));
+  REPRISE_TRY(flush());
+  PlanCountDeltas counts;
+  counts.Add(PlanItem{}, planned);
+  REPRISE_TRY(ApplyPlanCounts(db_, id, counts));
   if (failed) return Fail(std::move(*failed));
   return Get(id, {});
 }
@@ -344,27 +360,21 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
     bucket = RefillBucket(*stored, request.rate_per_second, now_);
     budget = std::min(budget, static_cast<int64_t>(std::floor(bucket->tokens)));
   }
-  // The pending items of the next assets, collected before anything changes (the scan
-  // walks the index the updates below rewrite).
-  std::vector<std::pair<std::string, std::vector<PendingBackfillItem>>> assets;
-  {
+  // The plan rows of the next assets with pending items, collected before anything
+  // changes (the scan walks the index the updates below rewrite).
+  std::vector<SqlitePlanRow> rows;
+  if (budget > 0) {
     auto select = db_.Prepare(
-        "SELECT rowid, asset_id, stage, reason FROM backfill_items"
-        " WHERE backfill_id = ? AND outcome = 'pending' ORDER BY rowid");
+        "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = ? AND pending > 0"
+        " ORDER BY seq LIMIT ?");
     if (!select) return Fail(std::move(select.error()));
-    select->BindInt64(id);
-    while (budget > 0) {
-      auto row = select->Step();
-      if (!row) return Fail(std::move(row.error()));
-      if (!*row) break;
-      std::string asset_id = select->Text(1);
-      if (assets.empty() || assets.back().first != asset_id) {
-        if (static_cast<int64_t>(assets.size()) >= budget) break;
-        assets.emplace_back(asset_id, std::vector<PendingBackfillItem>{});
-      }
-      assets.back().second.push_back(
-          {select->Int64(0), select->Text(2), ForcedFor(request, select->TextView(3))});
-    }
+    select->BindInt64(id).BindInt64(budget);
+    REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      auto items = DecodePlanItems(row.TextView(2));
+      if (!items) return Fail(std::move(items.error()));
+      rows.push_back({row.Int64(0), id, row.Text(1), std::move(*items)});
+      return true;
+    }));
   }
   DispatchResult result;
   int64_t newest_derivative = 0;
@@ -377,42 +387,57 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
     REPRISE_TRY(newest->Run());
   }
   SqliteJobs jobs(db_, now_);
-  for (const auto& [asset_id, items] : assets) {
+  PlanCountDeltas counts;
+  for (auto& row : rows) {
+    std::vector<PendingBackfillItem> pending;
+    for (const auto& item : row.items) {
+      if (item.outcome != ItemOutcome::kPending) continue;
+      if (item.stage >= static_cast<int64_t>(backfill->stages.size())) {
+        return Fail(ErrorCode::kInternal, Describe(id) + ": a plan item names no stage");
+      }
+      pending.push_back(
+          {item.stage, backfill->stages[item.stage].stage, ForcedFor(request, item.reason)});
+    }
     auto job = EnqueueBackfillItems([&](const NewJob& part) { return jobs.Enqueue(part); }, id,
-                                    asset_id, items, request);
+                                    row.asset_id, pending, request);
     if (!job) return Fail(std::move(job.error()));
     const EnqueueResult& enqueued = *job;
-    for (const auto& item : items) {
-      bool queued = std::find(enqueued.enqueued.begin(), enqueued.enqueued.end(), item.stage) !=
-                    enqueued.enqueued.end();
-      auto update = db_.Prepare(
-          "UPDATE backfill_items SET outcome = ?, job_id = ?, skip_reason = ?, updated_at = ?,"
-          " after_derivative = ? WHERE rowid = ?");
-      if (!update) return Fail(std::move(update.error()));
-      std::optional<int64_t> job_id;
-      if (queued) job_id = enqueued.job_id;
-      update->BindText(queued ? "queued" : "skipped")
-          .BindOptionalInt64(job_id)
-          .BindText(queued ? "" : "already_active")
-          .BindInt64(now_)
-          .BindInt64(newest_derivative)
-          .BindInt64(item.key);
-      REPRISE_TRY(update->Run());
+    for (auto& item : row.items) {
+      if (item.outcome != ItemOutcome::kPending) continue;
+      const std::string& stage = backfill->stages[item.stage].stage;
+      const bool queued = std::find(enqueued.enqueued.begin(), enqueued.enqueued.end(), stage) !=
+                          enqueued.enqueued.end();
+      const PlanItem before = item;
+      item.outcome = queued ? ItemOutcome::kQueued : ItemOutcome::kSkipped;
+      item.job_id = queued ? enqueued.job_id : 0;
+      item.skip_reason = queued ? "" : "already_active";
+      item.updated_at = now_;
+      item.after_derivative = newest_derivative;
+      counts.Move(before, item);
+      if (queued) {
+        auto hold = db_.Prepare(
+            "INSERT INTO backfill_holds (seq, stage, backfill_id, job_id) VALUES (?, ?, ?, ?)");
+        if (!hold) return Fail(std::move(hold.error()));
+        hold->BindInt64(row.seq).BindText(stage).BindInt64(id).BindInt64(enqueued.job_id);
+        REPRISE_TRY(hold->Run());
+      }
       ++(queued ? result.items_queued : result.items_skipped);
     }
+    REPRISE_TRY(StorePlanRow(db_, row));
     if (!enqueued.enqueued.empty()) {
       ++result.jobs;
       if (request.mark_processing) {
         auto mark =
             db_.Prepare("UPDATE assets SET status = 'processing', updated_at = ? WHERE id = ?");
         if (!mark) return Fail(std::move(mark.error()));
-        mark->BindInt64(now_).BindText(asset_id);
+        mark->BindInt64(now_).BindText(row.asset_id);
         REPRISE_TRY(mark->Run());
       }
     }
   }
+  REPRISE_TRY(ApplyPlanCounts(db_, id, counts));
   auto left = db_.Prepare(
-      "SELECT EXISTS (SELECT 1 FROM backfill_items WHERE backfill_id = ? AND outcome = 'pending')");
+      "SELECT EXISTS (SELECT 1 FROM backfill_plan WHERE backfill_id = ? AND pending > 0)");
   if (!left) return Fail(std::move(left.error()));
   left->BindInt64(id);
   auto row = left->Step();
@@ -431,41 +456,57 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
 
 Result<int64_t> SqliteBackfills::Withdraw(int64_t id, bool cancel) {
   if (auto exists = Get(id, {}); !exists) return Fail(std::move(exists.error()));
-  // Queued jobs holding items of this backfill, with the stages that are its.
-  std::map<int64_t, std::vector<std::string>> held;
+  // Queued jobs holding items of this backfill: the plan rows and stages they hold.
+  std::map<int64_t, std::vector<std::pair<int64_t, std::string>>> held;
   std::set<int64_t> running;
   {
     auto select = db_.Prepare(
-        "SELECT i.job_id, i.stage, j.state FROM backfill_items i JOIN jobs j ON j.id = i.job_id"
-        " WHERE i.backfill_id = ? AND i.outcome = 'queued'");
+        "SELECT h.job_id, h.seq, h.stage, j.state FROM backfill_holds h"
+        " JOIN jobs j ON j.id = h.job_id WHERE h.backfill_id = ?");
     if (!select) return Fail(std::move(select.error()));
     select->BindInt64(id);
-    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-      if (select->Text(2) == "queued") {
-        held[select->Int64(0)].push_back(select->Text(1));
-      } else if (select->Text(2) == "running") {
-        running.insert(select->Int64(0));
+    REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      if (row.TextView(3) == "queued") {
+        held[row.Int64(0)].emplace_back(row.Int64(1), row.Text(2));
+      } else if (row.TextView(3) == "running") {
+        running.insert(row.Int64(0));
       }
       return true;
     }));
   }
-  for (const auto& [job_id, stages] : held) {
+  auto stages = BackfillStageIndex(id);
+  if (!stages) return Fail(std::move(stages.error()));
+  PlanCountDeltas counts;
+  const ItemOutcome back = cancel ? ItemOutcome::kCancelled : ItemOutcome::kPending;
+  for (const auto& [job_id, holds] : held) {
     // Only the backfill's stages leave the job: live work merged into it stays queued.
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& hold : holds) names.push_back(hold.second);
     auto drop = db_.Prepare(
         "DELETE FROM job_stages WHERE job_id = ? AND stage IN (SELECT value FROM json_each(?))");
     if (!drop) return Fail(std::move(drop.error()));
-    drop->BindInt64(job_id).BindText(nlohmann::json(stages).dump());
+    drop->BindInt64(job_id).BindText(names.dump());
     REPRISE_TRY(drop->Run());
-    // Items first: deleting the job would clear their job_id (ON DELETE SET NULL).
-    auto items = db_.Prepare(
-        "UPDATE backfill_items SET outcome = ?, job_id = NULL, updated_at = ?"
-        " WHERE backfill_id = ? AND job_id = ? AND outcome = 'queued'");
-    if (!items) return Fail(std::move(items.error()));
-    items->BindText(cancel ? "cancelled" : "pending")
-        .BindInt64(now_)
-        .BindInt64(id)
-        .BindInt64(job_id);
-    REPRISE_TRY(items->Run());
+    for (const auto& [seq, stage] : holds) {
+      auto row = LoadPlanRow(db_, seq);
+      if (!row) return Fail(std::move(row.error()));
+      for (auto& item : row->items) {
+        if (item.outcome != ItemOutcome::kQueued ||
+            static_cast<size_t>(item.stage) >= stages->size() || (*stages)[item.stage] != stage) {
+          continue;
+        }
+        const PlanItem before = item;
+        item.outcome = back;
+        item.job_id = 0;
+        item.updated_at = now_;
+        counts.Move(before, item);
+      }
+      REPRISE_TRY(StorePlanRow(db_, *row));
+    }
+    auto release = db_.Prepare("DELETE FROM backfill_holds WHERE job_id = ? AND backfill_id = ?");
+    if (!release) return Fail(std::move(release.error()));
+    release->BindInt64(job_id).BindInt64(id);
+    REPRISE_TRY(release->Run());
     auto empty = db_.Prepare(
         "DELETE FROM jobs WHERE id = ? AND NOT EXISTS"
         " (SELECT 1 FROM job_stages WHERE job_id = ?)");
@@ -474,12 +515,27 @@ Result<int64_t> SqliteBackfills::Withdraw(int64_t id, bool cancel) {
     REPRISE_TRY(empty->Run());
   }
   if (cancel) {
-    auto pending = db_.Prepare(
-        "UPDATE backfill_items SET outcome = 'cancelled', updated_at = ?"
-        " WHERE backfill_id = ? AND outcome = 'pending'");
-    if (!pending) return Fail(std::move(pending.error()));
-    pending->BindInt64(now_).BindInt64(id);
-    REPRISE_TRY(pending->Run());
+    std::vector<SqlitePlanRow> rows;
+    auto select = db_.Prepare(
+        "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = ? AND pending > 0");
+    if (!select) return Fail(std::move(select.error()));
+    select->BindInt64(id);
+    REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      auto items = DecodePlanItems(row.TextView(2));
+      if (!items) return Fail(std::move(items.error()));
+      rows.push_back({row.Int64(0), id, row.Text(1), std::move(*items)});
+      return true;
+    }));
+    for (auto& row : rows) {
+      for (auto& item : row.items) {
+        if (item.outcome != ItemOutcome::kPending) continue;
+        const PlanItem before = item;
+        item.outcome = ItemOutcome::kCancelled;
+        item.updated_at = now_;
+        counts.Move(before, item);
+      }
+      REPRISE_TRY(StorePlanRow(db_, row));
+    }
     for (int64_t job_id : running) {
       auto stop = db_.Prepare(
           "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND backfill_id = ?"
@@ -489,13 +545,28 @@ Result<int64_t> SqliteBackfills::Withdraw(int64_t id, bool cancel) {
       REPRISE_TRY(stop->Run());
     }
   }
+  REPRISE_TRY(ApplyPlanCounts(db_, id, counts));
   return static_cast<int64_t>(held.size());
 }
 
+Result<std::vector<std::string>> SqliteBackfills::BackfillStageIndex(int64_t id) {
+  auto select = db_.Prepare("SELECT stages FROM backfills WHERE id = ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(id);
+  auto row = select->Step();
+  if (!row) return Fail(std::move(row.error()));
+  std::vector<std::string> names;
+  if (!*row) return names;
+  auto stages = StagesFromJson(select->TextView(0));
+  if (!stages) return Fail(std::move(stages.error()));
+  REPRISE_TRY(select->Run());
+  for (const auto& stage : *stages) names.push_back(stage.stage);
+  return names;
+}
+
 Result<int64_t> SqliteBackfills::CountActiveJobs(int64_t id) {
-  auto select = db_.Prepare(
-      "SELECT COUNT(DISTINCT job_id) FROM backfill_items"
-      " WHERE backfill_id = ? AND outcome = 'queued'");
+  auto select =
+      db_.Prepare("SELECT COUNT(DISTINCT job_id) FROM backfill_holds WHERE backfill_id = ?");
   if (!select) return Fail(std::move(select.error()));
   select->BindInt64(id);
   auto row = select->Step();
@@ -504,40 +575,9 @@ Result<int64_t> SqliteBackfills::CountActiveJobs(int64_t id) {
 }
 
 Result<BackfillCounts> SqliteBackfills::Count(int64_t id) {
-  BackfillCounts counts;
-  {
-    auto select = db_.Prepare(
-        "SELECT outcome, skip_reason, error_code, COUNT(*) FROM backfill_items"
-        " WHERE backfill_id = ? GROUP BY outcome, skip_reason, error_code");
-    if (!select) return Fail(std::move(select.error()));
-    select->BindInt64(id);
-    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-      auto outcome = ParseItemOutcome(select->Text(0));
-      if (!outcome) return Fail(std::move(outcome.error()));
-      int64_t n = select->Int64(3);
-      counts.total += n;
-      counts.by_outcome[*outcome] += n;
-      if (*outcome == ItemOutcome::kSkipped) counts.skipped_by_reason[select->Text(1)] += n;
-      if (*outcome == ItemOutcome::kFailed) counts.failed_by_code[select->Text(2)] += n;
-      return true;
-    }));
-  }
-  for (const auto& [code, n] : counts.failed_by_code) {
-    // Distinct assets: one failing in several stages has an item per stage.
-    auto select = db_.Prepare(
-        "SELECT asset_id FROM backfill_items WHERE backfill_id = ? AND outcome = 'failed'"
-        " AND error_code = ? GROUP BY asset_id ORDER BY MIN(rowid) LIMIT 3");
-    if (!select) return Fail(std::move(select.error()));
-    select->BindInt64(id).BindText(code);
-    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-      counts.failed_examples[code].push_back(select->Text(0));
-      return true;
-    }));
-  }
-  auto active = CountActiveJobs(id);
-  if (!active) return Fail(std::move(active.error()));
-  counts.active_jobs = *active;
-  return counts;
+  auto counts = CountPlans(db_, {id});
+  if (!counts) return Fail(std::move(counts.error()));
+  return std::move((*counts)[id]);
 }
 
 Result<std::vector<BackfillBacklog>> SqliteBackfills::CountUndispatched(
@@ -545,10 +585,10 @@ Result<std::vector<BackfillBacklog>> SqliteBackfills::CountUndispatched(
   nlohmann::json wanted = nlohmann::json::array();
   for (auto state : states) wanted.push_back(Name(state));
   auto select = db_.Prepare(
-      "SELECT b.id, b.state, COUNT(*), COUNT(DISTINCT i.asset_id) FROM backfills b"
-      " JOIN backfill_items i ON i.backfill_id = b.id AND i.outcome = 'pending'"
+      "SELECT b.id, b.state, SUM(p.pending), COUNT(*) FROM backfills b"
+      " JOIN backfill_plan p ON p.backfill_id = b.id AND p.pending > 0"
       " WHERE b.state IN (SELECT value FROM json_each(?))"
-      " AND (? IS NULL OR i.asset_id IN (SELECT id FROM assets WHERE owner = ?))"
+      " AND (? IS NULL OR p.asset_id IN (SELECT id FROM assets WHERE owner = ?))"
       " GROUP BY b.id ORDER BY b.id");
   if (!select) return Fail(std::move(select.error()));
   select->BindText(wanted.dump()).BindOptionalText(scope.owner).BindOptionalText(scope.owner);
@@ -565,37 +605,41 @@ Result<std::vector<BackfillBacklog>> SqliteBackfills::CountUndispatched(
 Result<std::vector<BackfillItem>> SqliteBackfills::ListItems(int64_t id,
                                                              std::optional<ItemOutcome> outcome,
                                                              int64_t offset, int limit) {
-  auto select = db_.Prepare(
-      "SELECT asset_id, stage, reason, from_recipe, to_recipe, outcome, skip_reason,"
-      " error_code, job_id, updated_at FROM backfill_items"
-      " WHERE backfill_id = ? AND (? IS NULL OR outcome = ?) ORDER BY rowid LIMIT ? OFFSET ?");
-  if (!select) return Fail(std::move(select.error()));
-  std::optional<std::string> wanted;
-  if (outcome) wanted = std::string(Name(*outcome));
-  select->BindInt64(id)
-      .BindOptionalText(wanted)
-      .BindOptionalText(wanted)
-      .BindInt64(ClampedListLimit(limit))
-      .BindInt64(std::max<int64_t>(offset, 0));
   std::vector<BackfillItem> items;
-  REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-    BackfillItem item;
-    item.asset_id = select->Text(0);
-    item.stage = select->Text(1);
-    item.reason = select->Text(2);
-    item.from_recipe = select->OptionalText(3).value_or("");
-    item.to_recipe = select->Text(4);
-    auto parsed = ParseItemOutcome(select->Text(5));
-    if (!parsed) return Fail(std::move(parsed.error()));
-    item.outcome = *parsed;
-    item.skip_reason = select->Text(6);
-    item.error_code = select->Text(7);
-    item.job_id = select->OptionalInt64(8).value_or(0);
-    item.updated_at = select->Int64(9);
-    items.push_back(std::move(item));
-    return true;
+  auto select = db_.Prepare("SELECT stages FROM backfills WHERE id = ?");
+  if (!select) return Fail(std::move(select.error()));
+  select->BindInt64(id);
+  auto found = select->Step();
+  if (!found) return Fail(std::move(found.error()));
+  if (!*found) return items;
+  auto stages = StagesFromJson(select->TextView(0));
+  if (!stages) return Fail(std::move(stages.error()));
+  REPRISE_TRY(select->Run());
+  // Rows in plan order: only those with pending or failed items when those are asked for.
+  std::string rows_sql = "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = ?";
+  if (outcome == ItemOutcome::kPending) rows_sql += " AND pending > 0";
+  if (outcome == ItemOutcome::kFailed) rows_sql += " AND failed > 0";
+  auto rows = db_.Prepare(rows_sql + " ORDER BY seq");
+  if (!rows) return Fail(std::move(rows.error()));
+  rows->BindInt64(id);
+  PlanItemPage page(*stages, outcome, offset, ClampedListLimit(limit));
+  REPRISE_TRY(rows->ForEachRow([&](const Statement& row) -> Result<bool> {
+    auto decoded = DecodePlanItems(row.TextView(2));
+    if (!decoded) return Fail(std::move(decoded.error()));
+    return page.Add(row.Int64(0), row.TextView(1), *decoded);
   }));
-  return items;
+  // A queued item's job is the one holding it now (a merge may have moved it).
+  for (auto& [seq, item] : page.Items()) {
+    if (item.outcome != ItemOutcome::kQueued) continue;
+    auto hold = db_.Prepare("SELECT job_id FROM backfill_holds WHERE seq = ? AND stage = ?");
+    if (!hold) return Fail(std::move(hold.error()));
+    hold->BindInt64(seq).BindText(item.stage);
+    auto held = hold->Step();
+    if (!held) return Fail(std::move(held.error()));
+    item.job_id = *held ? hold->Int64(0) : 0;
+    REPRISE_TRY(hold->Run());
+  }
+  return page.Take();
 }
 
 Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
@@ -633,63 +677,90 @@ Result<StageHistory> SqliteBackfills::History(const StageHistoryQuery& query) {
 Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_id,
                                  const std::vector<std::string>& stages, JobState job_state,
                                  std::string_view error_code) {
-  struct Held {
-    int64_t rowid;
-    std::string asset_id;
-    std::string stage;
-    int64_t after_derivative;
-    std::string to_recipe;
-  };
-  std::vector<Held> held;
+  // The plan rows the job holds items of, with the stages it holds there.
+  std::map<int64_t, std::vector<std::string>> held;
   {
-    auto select = db.Prepare(
-        "SELECT rowid, asset_id, stage, after_derivative, to_recipe FROM backfill_items"
-        " WHERE job_id = ? AND outcome = 'queued'");
+    auto select = db.Prepare("SELECT seq, stage FROM backfill_holds WHERE job_id = ?");
     if (!select) return Fail(std::move(select.error()));
     select->BindInt64(job_id);
-    REPRISE_TRY(select->ForEachRow([&](const Statement&) -> Result<bool> {
-      std::string stage = select->Text(2);
-      if (!stages.empty() && std::find(stages.begin(), stages.end(), stage) == stages.end()) {
-        return true;
+    REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
+      std::string stage = row.Text(1);
+      if (stages.empty() || std::find(stages.begin(), stages.end(), stage) != stages.end()) {
+        held[row.Int64(0)].push_back(std::move(stage));
       }
-      held.push_back(
-          {select->Int64(0), select->Text(1), std::move(stage), select->Int64(3), select->Text(4)});
       return true;
     }));
   }
-  for (const auto& item : held) {
-    std::optional<ItemAttempt> attempt;
-    auto latest = db.Prepare(
-        "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ? AND stage = ?"
-        " AND id > ? AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1");
-    if (!latest) return Fail(std::move(latest.error()));
-    latest->BindText(item.asset_id).BindText(item.stage).BindInt64(item.after_derivative);
-    auto row = latest->Step();
+  std::map<int64_t, std::vector<StageRecipe>> backfill_stages;
+  std::map<int64_t, PlanCountDeltas> counts;
+  for (const auto& [seq, held_stages] : held) {
+    auto row = LoadPlanRow(db, seq);
     if (!row) return Fail(std::move(row.error()));
-    if (*row) attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
-    REPRISE_TRY(latest->Run());
-    bool is_current = false;
-    if (!attempt) {
-      auto current = db.Prepare(
-          "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
-      if (!current) return Fail(std::move(current.error()));
-      current->BindText(item.asset_id).BindText(item.stage);
-      auto found = current->Step();
+    auto known = backfill_stages.find(row->backfill_id);
+    if (known == backfill_stages.end()) {
+      auto select = db.Prepare("SELECT stages FROM backfills WHERE id = ?");
+      if (!select) return Fail(std::move(select.error()));
+      select->BindInt64(row->backfill_id);
+      auto found = select->Step();
       if (!found) return Fail(std::move(found.error()));
-      is_current = *found && current->Text(0) == item.to_recipe;
-      REPRISE_TRY(current->Run());
+      if (!*found) return Fail(ErrorCode::kInternal, "a plan row of no backfill");
+      auto parsed = StagesFromJson(select->TextView(0));
+      if (!parsed) return Fail(std::move(parsed.error()));
+      REPRISE_TRY(select->Run());
+      known = backfill_stages.emplace(row->backfill_id, std::move(*parsed)).first;
     }
-    const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
-    auto update = db.Prepare(
-        "UPDATE backfill_items SET outcome = ?, skip_reason = ?, error_code = ?, updated_at = ?"
-        " WHERE rowid = ?");
-    if (!update) return Fail(std::move(update.error()));
-    update->BindText(end.outcome)
-        .BindText(end.skip_reason)
-        .BindText(end.error_code)
-        .BindInt64(now)
-        .BindInt64(item.rowid);
-    REPRISE_TRY(update->Run());
+    for (auto& item : row->items) {
+      if (item.outcome != ItemOutcome::kQueued ||
+          item.stage >= static_cast<int64_t>(known->second.size())) {
+        continue;
+      }
+      const StageRecipe& stage = known->second[static_cast<size_t>(item.stage)];
+      if (std::find(held_stages.begin(), held_stages.end(), stage.stage) == held_stages.end()) {
+        continue;
+      }
+      std::optional<ItemAttempt> attempt;
+      auto latest = db.Prepare(
+          "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ?"
+          " AND stage = ? AND id > ? AND state IN ('done', 'failed', 'skipped')"
+          " ORDER BY id DESC LIMIT 1");
+      if (!latest) return Fail(std::move(latest.error()));
+      latest->BindText(row->asset_id).BindText(stage.stage).BindInt64(item.after_derivative);
+      auto found = latest->Step();
+      if (!found) return Fail(std::move(found.error()));
+      if (*found) attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
+      REPRISE_TRY(latest->Run());
+      bool is_current = false;
+      if (!attempt) {
+        auto current = db.Prepare(
+            "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
+        if (!current) return Fail(std::move(current.error()));
+        current->BindText(row->asset_id).BindText(stage.stage);
+        auto present = current->Step();
+        if (!present) return Fail(std::move(present.error()));
+        is_current = *present && current->Text(0) == stage.recipe;
+        REPRISE_TRY(current->Run());
+      }
+      const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
+      auto parsed = ParseItemOutcome(end.outcome);
+      if (!parsed) return Fail(std::move(parsed.error()));
+      const PlanItem before = item;
+      item.outcome = *parsed;
+      item.skip_reason = end.skip_reason;
+      item.error_code = end.error_code;
+      item.job_id = job_id;
+      item.updated_at = now;
+      counts[row->backfill_id].Move(before, item);
+    }
+    REPRISE_TRY(StorePlanRow(db, *row));
+    for (const auto& stage : held_stages) {
+      auto release = db.Prepare("DELETE FROM backfill_holds WHERE seq = ? AND stage = ?");
+      if (!release) return Fail(std::move(release.error()));
+      release->BindInt64(seq).BindText(stage);
+      REPRISE_TRY(release->Run());
+    }
+  }
+  for (const auto& [backfill_id, changes] : counts) {
+    REPRISE_TRY(ApplyPlanCounts(db, backfill_id, changes));
   }
   return {};
 }

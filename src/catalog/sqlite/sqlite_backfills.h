@@ -3,8 +3,9 @@
 // transaction and calls one method of a SqliteBackfills made for that call.
 //
 // Storage: backfills (one row each, with the frozen selection and options as JSON) and
-// backfill_items (one row per selected (asset, stage) pair; rowid order is plan order).
-// An item points at the job that holds it while queued; SettleBackfillItems(), called
+// the compact plan of catalog/backfill_plan.h (backfill_plan: one row per selected
+// asset, seq order is plan order; backfill_holds: which job holds a queued item;
+// backfill_counts, kept in step with every change). SettleBackfillItems(), called
 // by the queue whenever a job lets go of stages, ends those items in the same
 // transaction.
 #pragma once
@@ -50,6 +51,8 @@ class SqliteBackfills {
 
  private:
   [[nodiscard]] Result<int64_t> CountActiveJobs(int64_t id);
+  // The names of the backfill's stages, by index (empty when it does not exist).
+  [[nodiscard]] Result<std::vector<std::string>> BackfillStageIndex(int64_t id);
 
   SqliteConnection& db_;
   const int64_t now_;

@@ -24,7 +24,7 @@ Result<json> CountOutcomes(SqliteConnection& db, int64_t backfill_id) {
   }
   int64_t total = 0;
   auto select = db.Prepare(
-      "SELECT outcome, COUNT(*) FROM backfill_items WHERE backfill_id = ? GROUP BY outcome");
+      "SELECT outcome, SUM(n) FROM backfill_counts WHERE backfill_id = ? GROUP BY outcome");
   if (!select) return Fail(std::move(select.error()));
   select->BindInt64(backfill_id);
   REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {

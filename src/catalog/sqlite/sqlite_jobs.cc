@@ -52,11 +52,10 @@ Result<ActiveStages> ReadActiveStages(SqliteConnection& db, const std::string& a
 }
 
 // Moves a queued job's stage to another job of the asset: its row (with its force flag)
-// and the backfill item it serves follow it.
+// and the hold of the backfill item it serves follow it.
 Result<void> MoveStage(SqliteConnection& db, const std::string& stage, int64_t from, int64_t to) {
   for (const char* sql : {"UPDATE job_stages SET job_id = ? WHERE job_id = ? AND stage = ?",
-                          "UPDATE backfill_items SET job_id = ? WHERE job_id = ? AND stage = ?"
-                          " AND outcome = 'queued'"}) {
+                          "UPDATE backfill_holds SET job_id = ? WHERE job_id = ? AND stage = ?"}) {
     auto move = db.Prepare(sql);
     if (!move) return Fail(std::move(move.error()));
     move->BindInt64(to).BindInt64(from).BindText(stage);
