@@ -1,4 +1,4 @@
-// The compact frozen plan both catalog backends store (migration 12): one backfill_plan
+// The compact frozen plan both catalog backends store (migration 13): one backfill_plan
 // row per (backfill, asset) instead of one row per (asset, stage) item, so a plan over
 // every stage of a million assets is a million short rows, not eight million indexed
 // ones (docs/PERFORMANCE.md, "On PostgreSQL too, and frozen plans over every stage").
@@ -49,6 +49,14 @@ struct PlanItem {
   std::string skip_reason;
   std::string error_code;
   friend bool operator==(const PlanItem&, const PlanItem&) = default;
+};
+
+// One backfill_plan row: an asset of a backfill, with its items in plan order `seq`.
+struct PlanRow {
+  int64_t seq = 0;
+  int64_t backfill_id = 0;
+  std::string asset_id;
+  std::vector<PlanItem> items;
 };
 
 // The packed text of `items` (see the file comment).

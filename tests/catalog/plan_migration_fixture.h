@@ -1,6 +1,6 @@
 // A frozen plan at schema version 11 (one backfill_items row per item) holding every
-// outcome, for the migration 12 round trip both backends run (sqlite_catalog_test.cc,
-// postgres_catalog_test.cc): the rows go in as SQL both dialects take, migration 12
+// outcome, for the migration 13 round trip both backends run (sqlite_catalog_test.cc,
+// postgres_catalog_test.cc): the rows go in as SQL both dialects take, migration 13
 // packs them, the catalog must read them as the old tables said, and migrating down must
 // give the rows back as they were.
 #pragma once

@@ -3,7 +3,7 @@
 
 namespace reprise::catalog {
 
-Result<PgPlanRow> LoadPgPlanRow(PgContext& c, int64_t seq) {
+Result<PlanRow> LoadPgPlanRow(PgContext& c, int64_t seq) {
   auto rows = Exec(c.tx,
                    "SELECT backfill_id, asset_id, items FROM backfill_plan WHERE seq = $1"
                    " FOR UPDATE",
@@ -13,10 +13,10 @@ Result<PgPlanRow> LoadPgPlanRow(PgContext& c, int64_t seq) {
   }
   auto items = DecodePlanItems(rows[0][2].c_str());
   if (!items) return Fail(std::move(items.error()));
-  return PgPlanRow{seq, Int(rows[0][0]), Text(rows[0][1]), std::move(*items)};
+  return PlanRow{seq, Int(rows[0][0]), Text(rows[0][1]), std::move(*items)};
 }
 
-void StorePgPlanRow(PgContext& c, const PgPlanRow& row) {
+void StorePgPlanRow(PgContext& c, const PlanRow& row) {
   const PlanRowTally tally = TallyPlanItems(row.items);
   Exec(c.tx, "UPDATE backfill_plan SET pending = $1, failed = $2, items = $3 WHERE seq = $4",
        tally.pending, tally.failed, EncodePlanItems(row.items), row.seq);

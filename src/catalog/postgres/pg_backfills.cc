@@ -199,7 +199,7 @@ Result<DispatchResult> PgBackfills::Dispatch(int64_t id, const DispatchRequest& 
     budget = std::min(budget, static_cast<int64_t>(std::floor(bucket->tokens)));
   }
   // The plan rows of the next assets with pending items, in plan order.
-  std::vector<PgPlanRow> rows;
+  std::vector<PlanRow> rows;
   if (budget > 0) {
     for (const auto& row : Exec(c_.tx,
                                 "SELECT seq, asset_id, items FROM backfill_plan"
@@ -329,7 +329,7 @@ Result<int64_t> PgBackfills::Withdraw(int64_t id, bool cancel) {
                                   id)) {
       auto items = DecodePlanItems(found[2].c_str());
       if (!items) return Fail(std::move(items.error()));
-      PgPlanRow row{Int(found[0]), id, Text(found[1]), std::move(*items)};
+      PlanRow row{Int(found[0]), id, Text(found[1]), std::move(*items)};
       for (auto& item : row.items) {
         if (item.outcome != ItemOutcome::kPending) continue;
         const PlanItem before = item;

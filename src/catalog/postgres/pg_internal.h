@@ -158,17 +158,10 @@ class PgBackfills {
 
 // ---- The compact plan (pg_backfill_plan.cc; catalog/backfill_plan.h) ---------------------
 
-struct PgPlanRow {
-  int64_t seq = 0;
-  int64_t backfill_id = 0;
-  std::string asset_id;
-  std::vector<PlanItem> items;
-};
-
 // The row `seq`, locked for update; kNotFound when there is none.
-[[nodiscard]] Result<PgPlanRow> LoadPgPlanRow(PgContext& c, int64_t seq);
+[[nodiscard]] Result<PlanRow> LoadPgPlanRow(PgContext& c, int64_t seq);
 // Writes row.items back with the tally columns.
-void StorePgPlanRow(PgContext& c, const PgPlanRow& row);
+void StorePgPlanRow(PgContext& c, const PlanRow& row);
 // Adds `deltas` to backfill_counts for `backfill_id` (rows updated in key order).
 void ApplyPgPlanCounts(PgContext& c, int64_t backfill_id, const PlanCountDeltas& deltas);
 // The backfill's stages; empty when it does not exist.

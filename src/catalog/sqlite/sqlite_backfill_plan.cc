@@ -4,14 +4,14 @@
 
 namespace reprise::catalog {
 
-Result<SqlitePlanRow> LoadPlanRow(SqliteConnection& db, int64_t seq) {
+Result<PlanRow> LoadPlanRow(SqliteConnection& db, int64_t seq) {
   auto select = db.Prepare("SELECT backfill_id, asset_id, items FROM backfill_plan WHERE seq = ?");
   if (!select) return Fail(std::move(select.error()));
   select->BindInt64(seq);
   auto found = select->Step();
   if (!found) return Fail(std::move(found.error()));
   if (!*found) return Fail(ErrorCode::kNotFound, "plan row " + std::to_string(seq) + " not found");
-  SqlitePlanRow row{seq, select->Int64(0), select->Text(1), {}};
+  PlanRow row{seq, select->Int64(0), select->Text(1), {}};
   auto items = DecodePlanItems(select->TextView(2));
   if (!items) return Fail(std::move(items.error()));
   row.items = std::move(*items);
@@ -19,7 +19,7 @@ Result<SqlitePlanRow> LoadPlanRow(SqliteConnection& db, int64_t seq) {
   return row;
 }
 
-Result<void> StorePlanRow(SqliteConnection& db, const SqlitePlanRow& row) {
+Result<void> StorePlanRow(SqliteConnection& db, const PlanRow& row) {
   const PlanRowTally tally = TallyPlanItems(row.items);
   auto update =
       db.Prepare("UPDATE backfill_plan SET pending = ?, failed = ?, items = ? WHERE seq = ?");

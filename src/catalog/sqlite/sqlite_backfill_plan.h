@@ -1,4 +1,4 @@
-// The compact frozen plan in the SQLite catalog (catalog/backfill_plan.h, migration 12):
+// The compact frozen plan in the SQLite catalog (catalog/backfill_plan.h, migration 13):
 // reading and writing backfill_plan rows, backfill_holds and backfill_counts, for
 // SqliteBackfills, the queue's settling, asset deletion and the backfill pages. Every
 // function works inside the caller's transaction.
@@ -16,17 +16,10 @@
 
 namespace reprise::catalog {
 
-struct SqlitePlanRow {
-  int64_t seq = 0;
-  int64_t backfill_id = 0;
-  std::string asset_id;
-  std::vector<PlanItem> items;
-};
-
 // The row `seq`; kNotFound when there is none.
-[[nodiscard]] Result<SqlitePlanRow> LoadPlanRow(SqliteConnection& db, int64_t seq);
+[[nodiscard]] Result<PlanRow> LoadPlanRow(SqliteConnection& db, int64_t seq);
 // Writes row.items back with the tally columns.
-[[nodiscard]] Result<void> StorePlanRow(SqliteConnection& db, const SqlitePlanRow& row);
+[[nodiscard]] Result<void> StorePlanRow(SqliteConnection& db, const PlanRow& row);
 // Adds `deltas` to backfill_counts for `backfill_id`.
 [[nodiscard]] Result<void> ApplyPlanCounts(SqliteConnection& db, int64_t backfill_id,
                                            const PlanCountDeltas& deltas);

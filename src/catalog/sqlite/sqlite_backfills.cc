@@ -362,7 +362,7 @@ Result<DispatchResult> SqliteBackfills::Dispatch(int64_t id, const DispatchReque
   }
   // The plan rows of the next assets with pending items, collected before anything
   // changes (the scan walks the index the updates below rewrite).
-  std::vector<SqlitePlanRow> rows;
+  std::vector<PlanRow> rows;
   if (budget > 0) {
     auto select = db_.Prepare(
         "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = ? AND pending > 0"
@@ -515,7 +515,7 @@ Result<int64_t> SqliteBackfills::Withdraw(int64_t id, bool cancel) {
     REPRISE_TRY(empty->Run());
   }
   if (cancel) {
-    std::vector<SqlitePlanRow> rows;
+    std::vector<PlanRow> rows;
     auto select = db_.Prepare(
         "SELECT seq, asset_id, items FROM backfill_plan WHERE backfill_id = ? AND pending > 0");
     if (!select) return Fail(std::move(select.error()));
