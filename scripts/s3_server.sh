@@ -180,11 +180,13 @@ EOF
   wait_for "the monitor" ceph --connect-timeout 2 mon stat
 
   # The OSD cannot add itself (crush/class update on start are off, see TESTING.md).
-  # Right after its election the monitor may still refuse commands (EPERM "problem
-  # getting command descriptions"); `osd new` with the same uuid is idempotent, so retry.
+  # Right after its election, and after a second one that may follow, the monitor may
+  # still refuse commands (EPERM "problem getting command descriptions"). `osd new` with
+  # the same uuid and `osd crush add` of the same item at the same place are idempotent,
+  # so both are retried until the deadline.
   wait_for "the monitor to take commands (ceph osd new)" ceph osd new "$osd_uuid"
-  ceph osd crush add osd.0 1.0 root=default host=localhost >/dev/null 2>&1 ||
-    fail_start "ceph osd crush add failed"
+  wait_for "the monitor to take commands (ceph osd crush add)" \
+    ceph osd crush add osd.0 1.0 root=default host=localhost
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" "${quiet[@]}" >/dev/null 2>&1 ||
     fail_start "ceph-osd --mkfs failed"
   ceph-osd -i 0 </dev/null >>"$dir/log/daemons.out" 2>>"$dir/log/osd-start.log" ||
