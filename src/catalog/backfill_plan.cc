@@ -209,6 +209,34 @@ Result<bool> PlanItemPage::Add(int64_t seq, std::string_view asset_id,
   return static_cast<int64_t>(items_.size()) < limit_;
 }
 
+Result<void> SettleHeldItems(PlanRow& row, const std::vector<StageRecipe>& stages,
+                             const std::vector<std::string>& held_stages, int64_t job_id,
+                             int64_t now, JobState job_state, std::string_view error_code,
+                             const LookAtHeldItem& look, PlanCountDeltas& counts) {
+  for (auto& item : row.items) {
+    if (item.outcome != ItemOutcome::kQueued || item.stage >= static_cast<int64_t>(stages.size())) {
+      continue;
+    }
+    const StageRecipe& stage = stages[static_cast<size_t>(item.stage)];
+    if (std::find(held_stages.begin(), held_stages.end(), stage.stage) == held_stages.end()) {
+      continue;
+    }
+    auto seen = look(stage, item);
+    if (!seen) return Fail(std::move(seen.error()));
+    const ItemEnd end = EndOfQueuedItem(seen->attempt, seen->is_current, job_state, error_code);
+    auto outcome = ParseItemOutcome(end.outcome);
+    if (!outcome) return Fail(std::move(outcome.error()));
+    const PlanItem before = item;
+    item.outcome = *outcome;
+    item.skip_reason = end.skip_reason;
+    item.error_code = end.error_code;
+    item.job_id = job_id;
+    item.updated_at = now;
+    counts.Move(before, item);
+  }
+  return {};
+}
+
 std::vector<BackfillItem> PlanItemPage::Take() {
   std::vector<BackfillItem> items;
   items.reserve(items_.size());

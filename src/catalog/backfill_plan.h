@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/backfill_dispatch.h"
 #include "catalog/backfill_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
@@ -90,6 +92,26 @@ class PlanCountDeltas final {
  private:
   std::map<Key, int64_t> changes_;
 };
+
+// What a backend reads for one held item while settling it: the newest finished attempt
+// of its stage since the item was dispatched and, without one, whether a result of the
+// item's recipe is current.
+struct HeldItemLook {
+  std::optional<ItemAttempt> attempt;
+  bool is_current = false;
+};
+using LookAtHeldItem =
+    std::function<Result<HeldItemLook>(const StageRecipe& stage, const PlanItem& item)>;
+
+// Ends the queued items of `row` whose stage (in the backfill's `stages`) is one of
+// `held_stages`, as the job `job_id` lets go of them (SettleBackfillItems): `look` reads
+// each one, EndOfQueuedItem decides its outcome, the item records the job and `now`, and
+// `counts` gets the change.
+[[nodiscard]] Result<void> SettleHeldItems(PlanRow& row, const std::vector<StageRecipe>& stages,
+                                           const std::vector<std::string>& held_stages,
+                                           int64_t job_id, int64_t now, JobState job_state,
+                                           std::string_view error_code, const LookAtHeldItem& look,
+                                           PlanCountDeltas& counts);
 
 // Adds a backfill_counts row to `counts` (rows with n = 0 add nothing).
 [[nodiscard]] Result<void> AddCountRow(BackfillCounts& counts, std::string_view outcome,

@@ -578,43 +578,26 @@ Result<void> SettlePgBackfillItems(PgContext& c, int64_t job_id,
       if (!parsed) return Fail(std::move(parsed.error()));
       known = backfill_stages.emplace(row->backfill_id, std::move(*parsed)).first;
     }
-    for (auto& item : row->items) {
-      if (item.outcome != ItemOutcome::kQueued ||
-          item.stage >= static_cast<int64_t>(known->second.size())) {
-        continue;
-      }
-      const StageRecipe& stage = known->second[static_cast<size_t>(item.stage)];
-      if (std::find(held_stages.begin(), held_stages.end(), stage.stage) == held_stages.end()) {
-        continue;
-      }
-      std::optional<ItemAttempt> attempt;
+    auto look = [&](const StageRecipe& stage, const PlanItem& item) -> Result<HeldItemLook> {
+      HeldItemLook seen;
       auto latest = Exec(c.tx,
                          "SELECT state, skip_reason, error_code FROM derivatives"
                          " WHERE asset_id = $1 AND stage = $2 AND id > $3"
                          " AND state IN ('done', 'failed', 'skipped') ORDER BY id DESC LIMIT 1",
                          row->asset_id, stage.stage, item.after_derivative);
       if (!latest.empty()) {
-        attempt = ItemAttempt{Text(latest[0][0]), Text(latest[0][1]), Text(latest[0][2])};
+        seen.attempt = ItemAttempt{Text(latest[0][0]), Text(latest[0][1]), Text(latest[0][2])};
+        return seen;
       }
-      bool is_current = false;
-      if (!attempt) {
-        auto current = Exec(c.tx,
-                            "SELECT recipe FROM derivatives WHERE asset_id = $1 AND stage = $2"
-                            " AND is_current = 1",
-                            row->asset_id, stage.stage);
-        is_current = !current.empty() && Text(current[0][0]) == stage.recipe;
-      }
-      const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
-      auto parsed = ParseItemOutcome(end.outcome);
-      if (!parsed) return Fail(std::move(parsed.error()));
-      const PlanItem before = item;
-      item.outcome = *parsed;
-      item.skip_reason = end.skip_reason;
-      item.error_code = end.error_code;
-      item.job_id = job_id;
-      item.updated_at = c.now;
-      counts[row->backfill_id].Move(before, item);
-    }
+      auto current = Exec(c.tx,
+                          "SELECT recipe FROM derivatives WHERE asset_id = $1 AND stage = $2"
+                          " AND is_current = 1",
+                          row->asset_id, stage.stage);
+      seen.is_current = !current.empty() && Text(current[0][0]) == stage.recipe;
+      return seen;
+    };
+    REPRISE_TRY(SettleHeldItems(*row, known->second, held_stages, job_id, c.now, job_state,
+                                error_code, look, counts[row->backfill_id]));
     StorePgPlanRow(c, *row);
     Exec(c.tx,
          "DELETE FROM backfill_holds WHERE seq = $1 AND stage = ANY"

@@ -709,16 +709,8 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
       REPRISE_TRY(select->Run());
       known = backfill_stages.emplace(row->backfill_id, std::move(*parsed)).first;
     }
-    for (auto& item : row->items) {
-      if (item.outcome != ItemOutcome::kQueued ||
-          item.stage >= static_cast<int64_t>(known->second.size())) {
-        continue;
-      }
-      const StageRecipe& stage = known->second[static_cast<size_t>(item.stage)];
-      if (std::find(held_stages.begin(), held_stages.end(), stage.stage) == held_stages.end()) {
-        continue;
-      }
-      std::optional<ItemAttempt> attempt;
+    auto look = [&](const StageRecipe& stage, const PlanItem& item) -> Result<HeldItemLook> {
+      HeldItemLook seen;
       auto latest = db.Prepare(
           "SELECT state, skip_reason, error_code FROM derivatives WHERE asset_id = ?"
           " AND stage = ? AND id > ? AND state IN ('done', 'failed', 'skipped')"
@@ -727,30 +719,21 @@ Result<void> SettleBackfillItems(SqliteConnection& db, int64_t now, int64_t job_
       latest->BindText(row->asset_id).BindText(stage.stage).BindInt64(item.after_derivative);
       auto found = latest->Step();
       if (!found) return Fail(std::move(found.error()));
-      if (*found) attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
+      if (*found) seen.attempt = ItemAttempt{latest->Text(0), latest->Text(1), latest->Text(2)};
       REPRISE_TRY(latest->Run());
-      bool is_current = false;
-      if (!attempt) {
-        auto current = db.Prepare(
-            "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
-        if (!current) return Fail(std::move(current.error()));
-        current->BindText(row->asset_id).BindText(stage.stage);
-        auto present = current->Step();
-        if (!present) return Fail(std::move(present.error()));
-        is_current = *present && current->Text(0) == stage.recipe;
-        REPRISE_TRY(current->Run());
-      }
-      const ItemEnd end = EndOfQueuedItem(attempt, is_current, job_state, error_code);
-      auto parsed = ParseItemOutcome(end.outcome);
-      if (!parsed) return Fail(std::move(parsed.error()));
-      const PlanItem before = item;
-      item.outcome = *parsed;
-      item.skip_reason = end.skip_reason;
-      item.error_code = end.error_code;
-      item.job_id = job_id;
-      item.updated_at = now;
-      counts[row->backfill_id].Move(before, item);
-    }
+      if (seen.attempt) return seen;
+      auto current = db.Prepare(
+          "SELECT recipe FROM derivatives WHERE asset_id = ? AND stage = ? AND is_current = 1");
+      if (!current) return Fail(std::move(current.error()));
+      current->BindText(row->asset_id).BindText(stage.stage);
+      auto present = current->Step();
+      if (!present) return Fail(std::move(present.error()));
+      seen.is_current = *present && current->Text(0) == stage.recipe;
+      REPRISE_TRY(current->Run());
+      return seen;
+    };
+    REPRISE_TRY(SettleHeldItems(*row, known->second, held_stages, job_id, now, job_state,
+                                error_code, look, counts[row->backfill_id]));
     REPRISE_TRY(StorePlanRow(db, *row));
     for (const auto& stage : held_stages) {
       auto release = db.Prepare("DELETE FROM backfill_holds WHERE seq = ? AND stage = ?");
