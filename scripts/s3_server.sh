@@ -68,15 +68,21 @@ stop_server() {
   rm -rf "$dir"
 }
 
+# Any TCP socket on the port, listening or connected: a client's connection whose
+# source port it is also makes a bind to it fail (EADDRINUSE).
 port_in_use() {
-  ss -Htln "sport = :$1" | grep -q .
+  ss -Htan "sport = :$1" | grep -q .
 }
 
-# A port nobody listens on, from a range clear of ceph's own OSD range (6800-7300).
+# A port nobody uses, from 20000 up to the kernel's ephemeral range (source ports of
+# outgoing connections are drawn from there, and one could take the port between this
+# check and the daemon's bind), clear of ceph's own OSD range (6800-7300).
 free_port() {
-  local port
+  local port low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 21000 ] 2>/dev/null || low=50000
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % (low - 20000)))
     if ! port_in_use "$port"; then
       echo "$port"
       return 0
