@@ -74,6 +74,11 @@ port_in_use() {
   ss -Htan "sport = :$1" | grep -q .
 }
 
+# Something listens on the port.
+port_listened() {
+  ss -Htln "sport = :$1" | grep -q .
+}
+
 # A port nobody uses, from 20000 up to the kernel's ephemeral range (source ports of
 # outgoing connections are drawn from there, and one could take the port between this
 # check and the daemon's bind), clear of ceph's own OSD range (6800-7300).
@@ -242,7 +247,7 @@ halt_gateway() {
   local port
   port=$(rgw_port)
   for _ in $(seq 1 200); do
-    port_in_use "$port" || return 0
+    port_listened "$port" || return 0
     sleep 0.05
   done
   echo "s3_server.sh: port $port still in use after the gateway was killed" >&2
