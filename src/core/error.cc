@@ -28,6 +28,16 @@ std::string_view ErrorCodeName(ErrorCode code) {
   return "internal";
 }
 
+std::optional<ErrorCode> ErrorCodeFromName(std::string_view name) {
+  for (ErrorCode code :
+       {ErrorCode::kNotFound, ErrorCode::kInvalidArgument, ErrorCode::kUnsupportedMedia,
+        ErrorCode::kIo, ErrorCode::kUnavailable, ErrorCode::kConflict, ErrorCode::kCancelled,
+        ErrorCode::kInternal, ErrorCode::kPermissionDenied}) {
+    if (ErrorCodeName(code) == name) return code;
+  }
+  return std::nullopt;
+}
+
 bool IsTransient(ErrorCode code) {
   return code == ErrorCode::kIo || code == ErrorCode::kUnavailable;
 }

@@ -7,6 +7,7 @@
 // [[nodiscard]] so a dropped error is a compile warning (an error in CI).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,8 @@ enum class ErrorCode {
 
 // Stable lower_snake name used in JSON output and logs ("unsupported_media").
 std::string_view ErrorCodeName(ErrorCode code);
+// The code an ErrorCodeName() names (as stored in the catalog), or nullopt.
+std::optional<ErrorCode> ErrorCodeFromName(std::string_view name);
 
 // True for errors worth retrying later (I/O hiccups, a service that is down).
 bool IsTransient(ErrorCode code);
