@@ -51,10 +51,36 @@ PairDecision Classify(const StagePair& pair, const std::string& today_recipe, Ba
   return Select(status == StageStatus::kCurrent ? "rebuild" : std::move(name));
 }
 
+PairDecision ClassifyInput(const StagePair& pair, const std::string& today_recipe,
+                           BackfillMode mode, PairDecision own) {
+  if (own.action == PairDecision::kSelect || pair.active) return own;
+  const StageStatus status = catalog::StatusOf(pair, today_recipe);
+  if (status == StageStatus::kMissing || status == StageStatus::kOutdated ||
+      (status == StageStatus::kFailed &&
+       (mode == BackfillMode::kFailed || mode == BackfillMode::kAll))) {
+    return Select("input");
+  }
+  return own;
+}
+
 PairDecision Selector::operator()(const StagePair& pair) {
-  PairDecision decision =
-      Classify(pair, stages_.at(pair.stage_index).recipe, mode_, include_quarantined_);
+  const size_t index = pair.stage_index;
+  if (pair.asset_id != needs_asset_) {
+    needs_asset_ = pair.asset_id;
+    needed_.assign(stages_.size(), false);
+  }
+  const std::string& recipe = stages_.at(index).recipe;
+  const bool input_only = index < graph_.input_only.size() && graph_.input_only[index];
+  PairDecision decision = Classify(pair, recipe, mode_, include_quarantined_);
+  if (input_only && decision.action == PairDecision::kSelect) {
+    // Not asked for: only as an input. Left with its status ("rebuild" is a current one).
+    decision = Leave(decision.reason == "rebuild" ? "current" : decision.reason);
+  }
+  if (needed_.at(index)) decision = ClassifyInput(pair, recipe, mode_, std::move(decision));
   if (decision.action != PairDecision::kSelect) return decision;
+  if (index < graph_.inputs.size()) {
+    for (size_t input : graph_.inputs[index]) needed_.at(input) = true;
+  }
   if (pair.asset_id != last_selected_asset_) {
     if (limit_ && assets_selected_ >= *limit_) {
       limited_ = true;
@@ -95,12 +121,15 @@ Result<std::map<std::string, CostModel>> ParseCostModels(const nlohmann::json& c
 }
 
 PlanBuilder::PlanBuilder(std::vector<catalog::StageRecipe> stages, BackfillMode mode,
-                         bool include_quarantined, std::optional<int64_t> limit, int preview)
-    : selector_(stages, mode, include_quarantined, limit), preview_(preview) {
-  for (const auto& stage : stages) {
+                         bool include_quarantined, std::optional<int64_t> limit, int preview,
+                         const StageGraph& graph)
+    : selector_(stages, mode, include_quarantined, limit, graph), preview_(preview) {
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const auto& stage = stages[i];
     StagePlan plan;
     plan.stage = stage.stage;
     plan.recipe = stage.recipe;
+    plan.input_only = i < graph.input_only.size() && graph.input_only[i];
     report_.stages.push_back(std::move(plan));
   }
 }
@@ -189,6 +218,7 @@ nlohmann::json PlanJson(const PlanReport& report) {
                               {"alone", stage.history_alone}};
     stages.push_back({{"stage", stage.stage},
                       {"recipe", stage.recipe},
+                      {"input_only", stage.input_only},
                       {"selected", stage.selected},
                       {"selected_by_reason", stage.selected_by_reason},
                       {"outdated_from", stage.outdated_from},

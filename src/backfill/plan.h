@@ -53,14 +53,31 @@ namespace reprise::backfill {
 catalog::PairDecision Classify(const catalog::StagePair& pair, const std::string& today_recipe,
                                catalog::BackfillMode mode, bool include_quarantined);
 
+// How the stages of a plan relate, by index into its stages: the stages each consumes,
+// and which are in the plan only as inputs of others (not asked for). Consumers come
+// before their inputs in a plan's stages, so the pairs of one asset reach the selector
+// consumers first.
+struct StageGraph {
+  std::vector<std::vector<size_t>> inputs;
+  std::vector<bool> input_only;
+};
+
+// An input of a stage selected for an asset is selected too (reason "input") when it is
+// missing or outdated, or failed in modes failed and all: a consumer is built from its
+// inputs under today's recipes, in the same job. A stage in the plan only as an input is
+// selected for nothing else.
+catalog::PairDecision ClassifyInput(const catalog::StagePair& pair, const std::string& today_recipe,
+                                    catalog::BackfillMode mode, catalog::PairDecision own);
+
 class Selector {
  public:
   Selector(std::vector<catalog::StageRecipe> stages, catalog::BackfillMode mode,
-           bool include_quarantined, std::optional<int64_t> limit)
+           bool include_quarantined, std::optional<int64_t> limit, StageGraph graph = {})
       : stages_(std::move(stages)),
         mode_(mode),
         include_quarantined_(include_quarantined),
-        limit_(limit) {}
+        limit_(limit),
+        graph_(std::move(graph)) {}
 
   catalog::PairDecision operator()(const catalog::StagePair& pair);
 
@@ -73,6 +90,9 @@ class Selector {
   catalog::BackfillMode mode_;
   bool include_quarantined_;
   std::optional<int64_t> limit_;
+  StageGraph graph_;
+  std::string needs_asset_;   // the asset needed_ is about
+  std::vector<bool> needed_;  // stages a selected consumer of needs_asset_ consumes
   int64_t assets_selected_ = 0;
   std::string last_selected_asset_;
   bool limited_ = false;
@@ -104,6 +124,7 @@ struct StageRuns {
 struct StagePlan {
   std::string stage;
   std::string recipe;
+  bool input_only = false;  // in the plan only as an input of another stage (StageGraph)
   int64_t selected = 0;
   std::map<std::string, int64_t> selected_by_reason;
   std::map<std::string, int64_t> outdated_from;  // FromRecipe -> selected pairs moving from it
@@ -148,7 +169,8 @@ struct PlanReport {
 class PlanBuilder {
  public:
   PlanBuilder(std::vector<catalog::StageRecipe> stages, catalog::BackfillMode mode,
-              bool include_quarantined, std::optional<int64_t> limit, int preview);
+              bool include_quarantined, std::optional<int64_t> limit, int preview,
+              const StageGraph& graph = {});
 
   // Feed every scanned pair; returns the selector's decision.
   catalog::PairDecision Add(const catalog::StagePair& pair);

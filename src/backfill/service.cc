@@ -127,15 +127,44 @@ Service::Service(catalog::Catalog& catalog, blob::BlobStore& blobs,
       costs_(std::move(costs)),
       default_concurrency_(std::max(default_concurrency, 1)) {}
 
-Result<std::vector<catalog::StageRecipe>> Service::Recipes(
-    const std::vector<std::string>& names) const {
-  auto selected = registry_.Select(names);
-  if (!selected) return Fail(std::move(selected.error()));
-  std::vector<catalog::StageRecipe> recipes;
-  for (const auto* stage : *selected) {
-    recipes.push_back({std::string(stage->Name()), registry_.Recipe(stage->Name())});
+Result<Service::PlannedStages> Service::Recipes(const std::vector<std::string>& names) const {
+  auto chosen = registry_.Select(names);
+  if (!chosen) return Fail(std::move(chosen.error()));
+  std::vector<const stages::Stage*> remaining = *chosen;
+  for (const auto* stage : registry_.WithInputs(*chosen)) {
+    if (std::find(remaining.begin(), remaining.end(), stage) == remaining.end()) {
+      remaining.push_back(stage);
+    }
   }
-  return recipes;
+  // Consumers first: repeatedly take the first stage that no stage still to place consumes.
+  std::vector<const stages::Stage*> ordered;
+  auto consumed_by_remaining = [&](const stages::Stage* stage) {
+    return std::any_of(remaining.begin(), remaining.end(), [&](const stages::Stage* other) {
+      auto inputs = other->Inputs();
+      return std::find(inputs.begin(), inputs.end(), stage->Name()) != inputs.end();
+    });
+  };
+  while (!remaining.empty()) {
+    auto next = std::find_if(remaining.begin(), remaining.end(),
+                             [&](const stages::Stage* s) { return !consumed_by_remaining(s); });
+    if (next == remaining.end()) next = remaining.begin();  // a cycle: Seal() refuses those
+    ordered.push_back(*next);
+    remaining.erase(next);
+  }
+  PlannedStages planned;
+  planned.graph.inputs.resize(ordered.size());
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    const auto* stage = ordered[i];
+    planned.recipes.push_back({std::string(stage->Name()), registry_.Recipe(stage->Name())});
+    planned.graph.input_only.push_back(std::find(chosen->begin(), chosen->end(), stage) ==
+                                       chosen->end());
+    for (const auto& input : stage->Inputs()) {
+      for (size_t j = 0; j < ordered.size(); ++j) {
+        if (ordered[j]->Name() == input) planned.graph.inputs[i].push_back(j);
+      }
+    }
+  }
+  return planned;
 }
 
 namespace {
@@ -239,13 +268,15 @@ Result<PlanReport> Service::DryRun(const Request& request, const std::string& sc
   if (!stages) return Fail(std::move(stages.error()));
   auto filter = ScopedFilter(request.selection, scope_owner);
   if (!filter) return Fail(std::move(filter.error()));
-  PlanBuilder builder(*stages, request.mode, request.include_quarantined, request.limit, preview);
-  REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
-    return builder.Add(pair).action != catalog::PairDecision::kStop;
-  }));
+  PlanBuilder builder(stages->recipes, request.mode, request.include_quarantined, request.limit,
+                      preview, stages->graph);
+  REPRISE_TRY(
+      catalog_.ScanStagePairs(stages->recipes, *filter, [&](const catalog::StagePair& pair) {
+        return builder.Add(pair).action != catalog::PairDecision::kStop;
+      }));
   std::map<std::string, StageRuns> history;
-  for (const auto& stage : *stages) {
-    auto runs = PastRuns(stage, /*alone=*/stages->size() == 1);
+  for (const auto& stage : stages->recipes) {
+    auto runs = PastRuns(stage, /*alone=*/stages->recipes.size() == 1);
     if (!runs) return Fail(std::move(runs.error()));
     history[stage.stage] = *runs;
   }
@@ -274,12 +305,12 @@ Result<catalog::Backfill> Service::Start(const Request& request, const std::stri
   auto filter = ScopedFilter(request.selection, scope_owner);
   if (!filter) return Fail(std::move(filter.error()));
   std::vector<std::string> names;
-  for (const auto& stage : *stages) names.push_back(stage.stage);
+  for (const auto& stage : stages->recipes) names.push_back(stage.stage);
   REPRISE_TRY(CheckHealth(names));
 
   catalog::NewBackfill backfill;
   backfill.owner = scope_owner;
-  backfill.stages = *stages;
+  backfill.stages = stages->recipes;
   backfill.mode = request.mode;
   backfill.filter = request.selection.ToJson();
   backfill.options = {
@@ -291,9 +322,16 @@ Result<catalog::Backfill> Service::Start(const Request& request, const std::stri
       {"skip_reset", request.skip_reset},
       {"include_quarantined", request.include_quarantined}};
   if (request.limit) backfill.options["limit"] = *request.limit;
+  // Stages planned only as inputs of the ones asked for: a later diff plans the same way.
+  nlohmann::json inputs_only = nlohmann::json::array();
+  for (size_t i = 0; i < stages->recipes.size(); ++i) {
+    if (stages->graph.input_only[i]) inputs_only.push_back(stages->recipes[i].stage);
+  }
+  if (!inputs_only.empty()) backfill.options["inputs_only"] = std::move(inputs_only);
   backfill.plan = PlanJson(plan);
   backfill.state = BackfillState::kRunning;
-  Selector selector(*stages, request.mode, request.include_quarantined, request.limit);
+  Selector selector(stages->recipes, request.mode, request.include_quarantined, request.limit,
+                    stages->graph);
   auto created = catalog_.CreateBackfill(backfill, *filter, std::ref(selector));
   if (!created) return created;
   log_->info("backfill={} event=created stages={} mode={} assets={}", created->id,
@@ -384,7 +422,13 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
   }
   // Today's recipes: what the live filter would select now.
   std::vector<std::string> names;
-  for (const auto& stage : backfill->stages) names.push_back(stage.stage);
+  const nlohmann::json inputs_only =
+      backfill->options.value("inputs_only", nlohmann::json::array());
+  for (const auto& stage : backfill->stages) {
+    if (std::find(inputs_only.begin(), inputs_only.end(), stage.stage) == inputs_only.end()) {
+      names.push_back(stage.stage);
+    }
+  }
   auto stages = Recipes(names);
   if (!stages) return Fail(std::move(stages.error()));
   std::optional<int64_t> limit;
@@ -392,27 +436,28 @@ Result<Diff> Service::GetDiff(int64_t id, const catalog::AssetFilter& scope) {
     limit = it->get<int64_t>();
   }
   bool include_quarantined = backfill->options.value("include_quarantined", false);
-  Selector selector(*stages, backfill->mode, include_quarantined, limit);
+  Selector selector(stages->recipes, backfill->mode, include_quarantined, limit, stages->graph);
   Diff diff;
   diff.frozen = static_cast<int64_t>(frozen.size());
   std::set<std::pair<std::string, std::string>> seen;
-  REPRISE_TRY(catalog_.ScanStagePairs(*stages, *filter, [&](const catalog::StagePair& pair) {
-    auto decision = selector(pair);
-    if (decision.action == catalog::PairDecision::kStop) return false;
-    if (decision.action != catalog::PairDecision::kSelect) return true;
-    const std::string& stage = (*stages)[pair.stage_index].stage;
-    ++diff.live;
-    if (frozen.count({pair.asset_id, stage}) != 0) {
-      seen.emplace(pair.asset_id, stage);
-    } else {
-      ++diff.only_live;
-      if (diff.examples.size() < 10) {
-        diff.examples.push_back({pair.asset_id, stage, decision.reason,
-                                 pair.FromRecipe((*stages)[pair.stage_index].recipe)});
-      }
-    }
-    return true;
-  }));
+  REPRISE_TRY(
+      catalog_.ScanStagePairs(stages->recipes, *filter, [&](const catalog::StagePair& pair) {
+        auto decision = selector(pair);
+        if (decision.action == catalog::PairDecision::kStop) return false;
+        if (decision.action != catalog::PairDecision::kSelect) return true;
+        const std::string& stage = stages->recipes[pair.stage_index].stage;
+        ++diff.live;
+        if (frozen.count({pair.asset_id, stage}) != 0) {
+          seen.emplace(pair.asset_id, stage);
+        } else {
+          ++diff.only_live;
+          if (diff.examples.size() < 10) {
+            diff.examples.push_back({pair.asset_id, stage, decision.reason,
+                                     pair.FromRecipe(stages->recipes[pair.stage_index].recipe)});
+          }
+        }
+        return true;
+      }));
   diff.only_frozen = diff.frozen - static_cast<int64_t>(seen.size());
   return diff;
 }

@@ -154,7 +154,13 @@ class Service {
   [[nodiscard]] Result<void> CheckHealth(const std::vector<std::string>& stages);
 
  private:
-  Result<std::vector<catalog::StageRecipe>> Recipes(const std::vector<std::string>& names) const;
+  // The stages a backfill of `names` plans: those and their inputs (StageGraph), consumers
+  // before their inputs, otherwise in the order given.
+  struct PlannedStages {
+    std::vector<catalog::StageRecipe> recipes;
+    StageGraph graph;
+  };
+  Result<PlannedStages> Recipes(const std::vector<std::string>& names) const;
   // The stage's past runs for estimates: today's recipe's, else other recipes'; with
   // `alone` (the jobs run this stage only), its runs alone in their pass first.
   Result<StageRuns> PastRuns(const catalog::StageRecipe& stage, bool alone);

@@ -198,7 +198,8 @@ void PrintPlan(const backfill::PlanReport& plan, bool dry_run) {
       why_not +=
           (why_not.empty() ? "" : "; ") + ("not applicable: " + Counts(stage.not_applicable));
     }
-    table.AddRow({stage.stage, std::to_string(stage.selected), why, std::to_string(left),
+    table.AddRow({stage.input_only ? stage.stage + " (input)" : stage.stage,
+                  std::to_string(stage.selected), why, std::to_string(left),
                   why_not.empty() ? "-" : why_not});
   }
   table.Print(stdout);

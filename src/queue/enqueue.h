@@ -3,6 +3,8 @@
 // It streams the assets matching a filter page by page (memory bounded by one page),
 // asks the catalog how each stands for the selected stages, and enqueues the stages that
 // are due in one job per asset: missing and outdated ones, and failed ones when asked.
+// A due stage that consumes others (Stage::Inputs()) brings along those of its inputs,
+// selected or not, that are due by the same rule, so the job builds them first.
 // Stages that are current, skipped or quarantined are left alone. A stage already queued
 // or running for the asset is not enqueued twice (Catalog::Enqueue merges or reports it
 // as already active).

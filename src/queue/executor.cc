@@ -5,6 +5,7 @@
 #include "blob/keys.h"
 #include "media/content_type.h"
 #include "media/libav_log.h"
+#include "queue/job_inputs.h"
 #include "stages/runner.h"
 
 namespace reprise::queue {
@@ -166,6 +167,10 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     REPRISE_TRY(catalog_.SetAssetStatus(asset.id, catalog::AssetStatus::kProcessing));
   }
 
+  // Consumers read inputs built earlier in this job (recorded as each wave of the run
+  // ends) or, for inputs the job does not run, found in the catalog.
+  JobInputs inputs(blobs_);
+  REPRISE_TRY(inputs.LoadFromCatalog(catalog_, registry_, asset.id, due));
   std::vector<int64_t> rows;
   std::vector<std::unique_ptr<AttemptSink>> sinks;
   std::vector<stages::StageTask> items;
@@ -176,12 +181,9 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     rows.push_back(*row);
     std::string prefix = blob::DerivativeKey(asset.id, stage->Name(), std::to_string(*row), "");
     sinks.push_back(std::make_unique<AttemptSink>(blobs_, prefix));
-    items.push_back({stage, sinks.back().get()});
+    items.push_back({stage, sinks.back().get(), stage->Inputs().empty() ? nullptr : &inputs});
   }
 
-  // Any error opening or running the input fails every stage with the same reason.
-  std::vector<stages::StageOutcome> outcomes;
-  std::optional<Error> input_error;
   // libav's complaints about this input go to the debug log with the asset, and their
   // number onto each derivative of the run (they share one decode of the input).
   std::string stage_names;
@@ -189,14 +191,45 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     stage_names += (stage_names.empty() ? "" : ",") + std::string(stage->Name());
   }
   media::LibavLogScope libav_log("asset " + asset.id + " stages " + stage_names);
+  // Records one stage's outcome: its derivative row completed (a failed or skipped
+  // attempt keeps no files; the current result is elsewhere) and, for consumers later in
+  // the run, its result.
+  std::vector<bool> completed(due.size(), false);
+  report.stages.resize(due.size());  // in the order of `due`, whatever order they end in
+  std::optional<Error> catalog_error;
+  auto complete = [&](size_t i, catalog::DerivativeOutcome outcome) {
+    if (libav_log.warnings() > 0 && outcome.metadata.is_object()) {
+      outcome.metadata["libav_warnings"] = libav_log.warnings();
+    }
+    if (outcome.state != DerivativeState::kDone) {
+      for (const auto& key : sinks[i]->committed_keys()) {
+        if (auto deleted = blobs_.Delete(key); !deleted) {
+          log_->warn("cannot remove {} of a failed attempt: {}", key, deleted.error().ToString());
+        }
+      }
+    }
+    inputs.Record(due[i]->Name(), outcome.state, outcome.skip_reason, outcome.error,
+                  outcome.metadata, outcome.blobs);
+    completed[i] = true;
+    auto done = catalog_.CompleteDerivative(rows[i], outcome);
+    if (!done && !catalog_error) catalog_error = done.error();
+    report.stages[i] = {std::string(due[i]->Name()), outcome.state, outcome.skip_reason,
+                        outcome.error, rows[i]};
+  };
+
+  // Any error opening or running the input fails every stage with the same reason.
+  std::optional<Error> input_error;
+  stages::RunOptions run_options = options;
+  run_options.on_outcome = [&](size_t i, const stages::StageOutcome& outcome) {
+    complete(i, stages::ToDerivativeOutcome(outcome, sinks[i]->written()));
+  };
   auto input = blobs_.Open(asset.original_key);
   if (!input) {
     input_error = input.error().Wrap("cannot open original of asset " + asset.id);
   } else {
     try {
-      auto ran = stages::RunStages(**input, items, options);
+      auto ran = stages::RunStages(**input, items, run_options);
       if (ran) {
-        outcomes = std::move(ran->outcomes);
         report.stats = ran->stats;
         if (ran->demux_error) {
           log_->warn("asset {}: input ended early: {}", asset.id, ran->demux_error->ToString());
@@ -209,30 +242,16 @@ Result<AssetReport> Executor::RunAsset(const catalog::Asset& asset,
     }
   }
 
+  // Stages the run never reached (the input could not be opened, the runner threw).
   for (size_t i = 0; i < due.size(); ++i) {
+    if (completed[i]) continue;
     catalog::DerivativeOutcome outcome;
-    if (input_error) {
-      outcome.state = DerivativeState::kFailed;
-      outcome.error = input_error;
-    } else {
-      outcome = stages::ToDerivativeOutcome(std::move(outcomes.at(i)), sinks[i]->written());
-    }
-    if (libav_log.warnings() > 0 && outcome.metadata.is_object()) {
-      outcome.metadata["libav_warnings"] = libav_log.warnings();
-    }
-    if (outcome.state != DerivativeState::kDone) {
-      // A failed or skipped attempt keeps no files; the current result is elsewhere.
-      for (const auto& key : sinks[i]->committed_keys()) {
-        if (auto deleted = blobs_.Delete(key); !deleted) {
-          log_->warn("cannot remove {} of a failed attempt: {}", key, deleted.error().ToString());
-        }
-      }
-    }
-    auto completed = catalog_.CompleteDerivative(rows[i], outcome);
-    if (!completed) return Fail(completed.error());
-    report.stages.push_back(
-        {std::string(due[i]->Name()), outcome.state, outcome.skip_reason, outcome.error, rows[i]});
+    outcome.state = DerivativeState::kFailed;
+    outcome.error = input_error.value_or(
+        Error{ErrorCode::kInternal, "the stage runner ended without an outcome for it", ""});
+    complete(i, std::move(outcome));
   }
+  if (catalog_error) return Fail(*catalog_error);
 
   auto status = ComputeStatus(asset.id);
   if (!status) return Fail(status.error());

@@ -30,8 +30,12 @@ Result<void> Registry::Seal() {
     for (const auto& input : stage.Inputs()) {
       const Stage* dep = Find(input);
       if (dep == nullptr) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "stage '" + name + "' consumes unknown stage '" + input + "'");
+        return Fail(ErrorCode::kInvalidArgument, "stage '" + name + "' consumes stage '" + input +
+                                                     "', which is unknown or not enabled");
+      }
+      if (IndexOf(input) > IndexOf(name)) {
+        return Fail(ErrorCode::kInvalidArgument, "stage '" + name + "' consumes stage '" + input +
+                                                     "', which is registered after it");
       }
       auto recipe = resolve(*dep);
       if (!recipe) return Fail(recipe.error());
@@ -47,6 +51,33 @@ Result<void> Registry::Seal() {
     if (!recipe) return Fail(recipe.error());
   }
   return {};
+}
+
+size_t Registry::IndexOf(std::string_view name) const {
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    if (stages_[i]->Name() == name) return i;
+  }
+  return stages_.size();
+}
+
+std::vector<const Stage*> Registry::WithInputs(const std::vector<const Stage*>& stages) const {
+  std::vector<bool> wanted(stages_.size(), false);
+  for (const Stage* stage : stages) {
+    if (size_t i = IndexOf(stage->Name()); i < wanted.size()) wanted[i] = true;
+  }
+  // Inputs are registered before their consumers (Seal), so one pass from the last stage
+  // back reaches every input of an input.
+  for (size_t i = stages_.size(); i-- > 0;) {
+    if (!wanted[i]) continue;
+    for (const auto& input : stages_[i]->Inputs()) {
+      if (size_t j = IndexOf(input); j < wanted.size()) wanted[j] = true;
+    }
+  }
+  std::vector<const Stage*> closure;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    if (wanted[i]) closure.push_back(stages_[i].get());
+  }
+  return closure;
 }
 
 const Stage* Registry::Find(std::string_view name) const {

@@ -19,13 +19,17 @@ class Registry {
   // Adds a stage; kConflict when the name is taken.
   [[nodiscard]] Result<void> Add(std::unique_ptr<Stage> stage);
   // Resolves recipes; call once after the last Add(). kInvalidArgument on an unknown
-  // input or a cycle.
+  // input, an input registered after its consumer (registration order is the order
+  // stages run and are listed in), or a cycle.
   [[nodiscard]] Result<void> Seal();
 
   // nullptr when unknown.
   [[nodiscard]] const Stage* Find(std::string_view name) const;
   // Stages in registration order.
   [[nodiscard]] std::vector<const Stage*> All() const;
+  // `stages` and every stage they consume, directly or through another, in registration
+  // order (inputs before their consumers). After Seal().
+  [[nodiscard]] std::vector<const Stage*> WithInputs(const std::vector<const Stage*>& stages) const;
   // Today's recipe of a registered stage (after Seal()).
   [[nodiscard]] const std::string& Recipe(std::string_view name) const;
   // Validates user-given stage names; empty input means all stages.
@@ -33,6 +37,9 @@ class Registry {
       const std::vector<std::string>& names) const;
 
  private:
+  // Registration index of `name`; the stage count when unknown.
+  size_t IndexOf(std::string_view name) const;
+
   std::vector<std::unique_ptr<Stage>> stages_;
   std::map<std::string, std::string, std::less<>> recipes_;
 };

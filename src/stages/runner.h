@@ -16,12 +16,22 @@
 // heartbeat for work done after the pass, such as an encode flushed); its error there is
 // ignored.
 //
+// Stages that consume other stages of the same run (Stage::Inputs()) run after them, in
+// waves: first every stage whose inputs are not in the run, then those whose inputs all
+// ran, and so on. A later wave that wants decoded data reads the original again (a
+// consumer of results, such as one reading keyframes, does not). options.on_outcome
+// hears each outcome as soon as its wave ends, before the next wave starts, so the caller
+// can record it and make it an input (StageTask::inputs) of what follows. A consumer is
+// started with StartWith() only when StageInputs::Get() has a result for every input;
+// otherwise it fails with Get()'s error, prefixed by the input's name.
+//
 // RunStages returns an error only when the input cannot be opened at all (Input::Open()'s
 // errors: kIo, kUnsupportedMedia); callers then fail every stage with it. Thread-safety:
 // one call per thread; stages are shared read-only, sinks are per task and each is used
 // by one thread at a time (Finish() may run on a thread of its own).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +48,8 @@ namespace reprise::stages {
 struct StageTask {
   const Stage* stage = nullptr;
   OutputSink* sink = nullptr;  // where this stage's files go
+  // The results of its inputs, for a stage with Inputs() (required then).
+  const StageInputs* inputs = nullptr;
 };
 
 struct StageOutcome {
@@ -53,6 +65,9 @@ struct RunOptions : media::PassOptions {
   // While the runs finish, on_progress is called this often too (a heartbeat: an encode
   // flushed or a long publish must not let a job's lease lapse).
   int64_t finish_heartbeat_micros = 1'000'000;
+  // Called with each task's final outcome (by index into the tasks) when its wave ends,
+  // before any stage of a later wave starts; the report carries the same outcomes.
+  std::function<void(size_t task, const StageOutcome& outcome)> on_outcome;
 };
 // Packets read and frames decoded by the one pass, so callers (and tests) can see that
 // the input was read once and how early it stopped.

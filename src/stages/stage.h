@@ -23,6 +23,7 @@
 #include "blob/blob_store.h"
 #include "catalog/types.h"
 #include "core/error.h"
+#include "core/io.h"
 #include "media/media_info.h"
 
 namespace reprise::stages {
@@ -52,6 +53,34 @@ struct StageResult {
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<catalog::MediaSummary> asset_media;  // probe only
 };
+
+// One input of a consumer stage as it sees it: the input stage's result for this asset
+// under today's recipe, built earlier in the same job or found in the catalog.
+struct InputResult {
+  std::string stage;
+  catalog::DerivativeState state = catalog::DerivativeState::kDone;  // kDone or kSkipped
+  std::string skip_reason;                                           // kSkipped
+  nlohmann::json metadata = nlohmann::json::object();
+  std::vector<catalog::OutputBlob> outputs;  // kDone: its files
+};
+
+// The inputs of one consumer run (a stage with Inputs()). The runner starts a consumer
+// only once every input has a result here; Get() tells why one has none.
+class StageInputs {
+ public:
+  virtual ~StageInputs() = default;
+  // The input's result, or why there is none usable: the code and message of its failure
+  // in this job, or kUnavailable when it has no result under today's recipe.
+  [[nodiscard]] virtual Result<const InputResult*> Get(std::string_view stage) const = 0;
+  // Opens the file `name` of an input's outputs; kNotFound when it has no such file.
+  [[nodiscard]] virtual Result<std::unique_ptr<ByteReader>> Open(std::string_view stage,
+                                                                 std::string_view name) const = 0;
+};
+
+// Reads a file of an input whole (JSON, a keyframe): kInvalidArgument when it is larger
+// than `max_bytes`, so a consumer's memory stays bounded whatever an input wrote.
+Result<std::string> ReadInputFile(const StageInputs& inputs, std::string_view stage,
+                                  std::string_view name, int64_t max_bytes);
 
 // What a stage needs from the one decode pass. Scaling/resampling is done once per
 // distinct request by the runner, not per stage (see media/decode_pass.h).
@@ -96,6 +125,13 @@ class Stage {
       const media::MediaInfo& info) const = 0;
   [[nodiscard]] virtual Result<std::unique_ptr<StageRun>> Start(
       const media::MediaInfo& info) const = 0;
+  // How the runner starts a stage with Inputs(), once each input has its result (earlier
+  // in the same job or in the catalog); `inputs` outlives the run. The default ignores them.
+  [[nodiscard]] virtual Result<std::unique_ptr<StageRun>> StartWith(
+      const media::MediaInfo& info, const StageInputs& inputs) const {
+    static_cast<void>(inputs);
+    return Start(info);
+  }
 };
 
 }  // namespace reprise::stages

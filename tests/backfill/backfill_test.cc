@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "queue/worker.h"
 #include "tests/queue/scripted_stage.h"
+#include "tests/stages/fake_stage.h"
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
 #include "tests/support/stage_registry.h"
@@ -247,6 +248,61 @@ TEST_P(BackfillTest, DryRunReportsWhatARunWouldDoAndChangesNothing) {
   EXPECT_EQ(planned, (std::vector<std::string>{ids[3], ids[4], ids[8], ids[9]}));
   EXPECT_EQ((*items)[0].reason, "outdated");
   EXPECT_EQ((*items)[0].from_recipe, "an-older-recipe");
+}
+
+TEST_P(BackfillTest, ABackfillOfAConsumerPlansItsDueInputsAndSaysSo) {
+  // contact_sheet consumes thumbnail; a backfill of contact_sheet alone.
+  stages::Registry registry;
+  ASSERT_TRUE(testing::SealBuiltinStages(
+      registry, nlohmann::json::object(),
+      std::make_unique<stages::FakeStage>("contact_sheet", 1, nlohmann::json::object(),
+                                          stages::FakeBehaviour{},
+                                          std::vector<std::string>{"thumbnail"})));
+  auto service = MakeService(registry);
+  auto ids = AddAssets(4);
+  Record(ids[0], "thumbnail", registry.Recipe("thumbnail"));  // current
+  Record(ids[1], "thumbnail", "an-older-recipe");             // outdated
+  Record(ids[2], "thumbnail", registry.Recipe("thumbnail"), catalog::DerivativeState::kFailed);
+  // ids[3]: never built. Its sheet is current on ids[0] only after it is recorded:
+  Record(ids[0], "contact_sheet", registry.Recipe("contact_sheet"));
+
+  Request request;
+  request.stages = {"contact_sheet"};
+  auto plan = service->DryRun(request, "", 10);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->stages.size(), 2u);
+  EXPECT_EQ(plan->stages[0].stage, "contact_sheet");
+  EXPECT_FALSE(plan->stages[0].input_only);
+  EXPECT_EQ(plan->stages[0].selected, 3);
+  const auto& thumbnail = plan->stages[1];
+  EXPECT_EQ(thumbnail.stage, "thumbnail");
+  EXPECT_TRUE(thumbnail.input_only);
+  // Outdated and missing thumbnails come as inputs; the failed one is for mode failed;
+  // ids[0]'s sheet is current, so its thumbnail is not asked about.
+  EXPECT_EQ(thumbnail.selected_by_reason, (std::map<std::string, int64_t>{{"input", 2}}));
+  EXPECT_EQ(thumbnail.left_by_reason,
+            (std::map<std::string, int64_t>{{"current", 1}, {"failed", 1}}));
+  EXPECT_EQ(PlanJson(*plan)["stages"][1]["input_only"], true);
+
+  auto started = service->Start(request, "", *plan);
+  ASSERT_TRUE(started) << started.error().ToString();
+  ASSERT_EQ(started->stages.size(), 2u);
+  auto items = library_.catalog().ListBackfillItems(started->id, std::nullopt, 0, 100);
+  ASSERT_TRUE(items);
+  std::set<std::pair<std::string, std::string>> planned;
+  for (const auto& item : *items) planned.emplace(item.asset_id, item.stage);
+  EXPECT_EQ(planned, (std::set<std::pair<std::string, std::string>>{{ids[1], "contact_sheet"},
+                                                                    {ids[1], "thumbnail"},
+                                                                    {ids[2], "contact_sheet"},
+                                                                    {ids[3], "contact_sheet"},
+                                                                    {ids[3], "thumbnail"}}));
+  // The diff against today plans the same way: nothing new, nothing gone.
+  auto diff = service->GetDiff(started->id, {});
+  ASSERT_TRUE(diff) << diff.error().ToString();
+  EXPECT_EQ(diff->frozen, 5);
+  EXPECT_EQ(diff->live, 5);
+  EXPECT_EQ(diff->only_live, 0);
+  EXPECT_EQ(diff->only_frozen, 0);
 }
 
 TEST_P(BackfillTest, AFailedHealthCheckStopsTheStartAndCreatesNothing) {

@@ -134,6 +134,65 @@ TEST(Selector, LimitCountsAssetsNotPairsAndStopsAtTheNextAsset) {
   EXPECT_TRUE(select.limited());
 }
 
+// A plan of chapters (asked for) over semantics and scenes, consumers first, as
+// Service::Recipes orders them: chapters consumes semantics, which consumes scenes.
+std::string Decided(Selector& select, const std::string& asset, size_t stage,
+                    const std::string& situation) {
+  StagePair pair = Pair(situation);
+  pair.asset_id = asset;
+  pair.stage_index = stage;
+  PairDecision decision = select(pair);
+  return (decision.action == PairDecision::kSelect ? "select " : "leave ") + decision.reason;
+}
+
+TEST(Selector, InputsOfASelectedConsumerComeAlongWhenTheyAreNotCurrent) {
+  StageGraph graph{{{1}, {2}, {}}, {false, true, true}};
+  Selector select({{"chapters", kToday}, {"semantics", kToday}, {"scenes", kToday}},
+                  BackfillMode::kOutdated, false, std::nullopt, graph);
+  // Asset a: chapters missing, so its outdated input comes and that one's missing input.
+  EXPECT_EQ(Decided(select, "a", 0, "missing"), "select missing");
+  EXPECT_EQ(Decided(select, "a", 1, "outdated"), "select input");
+  EXPECT_EQ(Decided(select, "a", 2, "missing"), "select input");
+  // Asset b: chapters missing, its inputs current: they stay.
+  EXPECT_EQ(Decided(select, "b", 0, "missing"), "select missing");
+  EXPECT_EQ(Decided(select, "b", 1, "current"), "leave current");
+  EXPECT_EQ(Decided(select, "b", 2, "current"), "leave current");
+  // Asset c: chapters current, so nothing of its inputs is planned, outdated or not: they
+  // were not asked for. (A current consumer has current inputs unless one was rebuilt
+  // since, which outdates the consumer.)
+  EXPECT_EQ(Decided(select, "c", 0, "current"), "leave current");
+  EXPECT_EQ(Decided(select, "c", 1, "outdated"), "leave outdated");
+  EXPECT_EQ(Decided(select, "c", 2, "missing"), "leave missing");
+  // Asset d: an input failed under today's recipe is retried only in modes failed and all;
+  // one a job holds now is left to it.
+  EXPECT_EQ(Decided(select, "d", 0, "outdated"), "select outdated");
+  EXPECT_EQ(Decided(select, "d", 1, "failed"), "leave failed");
+  EXPECT_EQ(Decided(select, "e", 0, "outdated"), "select outdated");
+  EXPECT_EQ(Decided(select, "e", 1, "active"), "leave already_active");
+  EXPECT_EQ(select.assets_selected(), 4);
+
+  Selector all({{"chapters", kToday}, {"semantics", kToday}, {"scenes", kToday}},
+               BackfillMode::kAll, false, std::nullopt, graph);
+  EXPECT_EQ(Decided(all, "a", 0, "current"), "select rebuild");
+  EXPECT_EQ(Decided(all, "a", 1, "failed"), "select input");
+  // Mode all rebuilds what was asked for, not current inputs.
+  EXPECT_EQ(Decided(all, "a", 2, "current"), "leave current");
+}
+
+TEST(Selector, AStageAskedForAndConsumedIsSelectedEitherWay) {
+  // thumbnail asked for; contact_sheet asked for and consumes it.
+  StageGraph graph{{{1}, {}}, {false, false}};
+  Selector select({{"contact_sheet", kToday}, {"thumbnail", kToday}}, BackfillMode::kMissing, false,
+                  std::nullopt, graph);
+  // Mode missing leaves an outdated thumbnail, but the missing sheet needs today's.
+  EXPECT_EQ(Decided(select, "a", 0, "missing"), "select missing");
+  EXPECT_EQ(Decided(select, "a", 1, "outdated"), "select input");
+  EXPECT_EQ(Decided(select, "b", 0, "current"), "leave current");
+  EXPECT_EQ(Decided(select, "b", 1, "outdated"), "leave outdated");
+  EXPECT_EQ(Decided(select, "c", 0, "current"), "leave current");
+  EXPECT_EQ(Decided(select, "c", 1, "missing"), "select missing");
+}
+
 TEST(PlanBuilder, EstimatesFromHistoryPerMediaMinuteAndCosts) {
   PlanBuilder builder({{"transcript", kToday}}, BackfillMode::kOutdated, false, std::nullopt, 1);
   for (const char* id : {"a", "b", "c"}) {

@@ -24,6 +24,9 @@ struct FakeBehaviour {
   bool throw_when_fed = false;
   bool fail_finish = false;
   std::function<void()> on_finish{};  // called first thing in Finish()
+  std::string output{};               // when set, Finish() writes it as "out.txt"
+  // Started with its inputs: reads "out.txt" of each input that has one into
+  // FakeLog::read ("name=content", or "name:skipped:reason" for a skipped input).
 };
 
 // What runs of a FakeStage saw; shared with the test.
@@ -36,6 +39,8 @@ struct FakeLog {
   int64_t audio_samples = 0;
   int64_t packets = 0;
   std::vector<const AVFrame*> frames;
+  int starts_with_inputs = 0;
+  std::vector<std::string> read;
 };
 
 class FakeStage final : public Stage {
@@ -63,6 +68,22 @@ class FakeStage final : public Stage {
     if (behaviour_.fail_start) return Fail(ErrorCode::kInvalidArgument, "cannot start");
     return std::unique_ptr<StageRun>(std::make_unique<Run>(behaviour_, *log));
   }
+  Result<std::unique_ptr<StageRun>> StartWith(const media::MediaInfo& info,
+                                              const StageInputs& inputs) const override {
+    ++log->starts_with_inputs;
+    for (const auto& input : inputs_) {
+      auto result = inputs.Get(input);
+      if (!result) return Fail(result.error());
+      if ((*result)->state == catalog::DerivativeState::kSkipped) {
+        log->read.push_back(input + ":skipped:" + (*result)->skip_reason);
+        continue;
+      }
+      auto content = ReadInputFile(inputs, input, "out.txt", 1 << 20);
+      if (!content) return Fail(content.error());
+      log->read.push_back(input + "=" + *content);
+    }
+    return Start(info);
+  }
 
   std::shared_ptr<FakeLog> log = std::make_shared<FakeLog>();
 
@@ -84,11 +105,15 @@ class FakeStage final : public Stage {
       ++log_.packets;
       return Fed();
     }
-    Result<StageResult> Finish(OutputSink& /*sink*/, bool input_ended) override {
+    Result<StageResult> Finish(OutputSink& sink, bool input_ended) override {
       if (behaviour_.on_finish) behaviour_.on_finish();
       ++log_.finishes;
       log_.input_ended = input_ended;
       if (behaviour_.fail_finish) return Fail(ErrorCode::kInternal, "finish failed on purpose");
+      if (!behaviour_.output.empty()) {
+        auto written = WriteOutput(sink, "out.txt", "text/plain", behaviour_.output);
+        if (!written) return Fail(written.error());
+      }
       StageResult result;
       result.metadata = {{"video_frames", log_.video_frames}};
       return result;
