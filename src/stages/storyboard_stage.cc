@@ -111,8 +111,9 @@ class StoryboardRun final : public StageRun {
 
   Feed OnVideoFrame(const media::VideoFrame& frame) override {
     const double pts_ms = frame.pts_seconds * 1000;
-    if (placed_ > 0 && pts_ms > last_pts_ms_) last_gap_ms_ = pts_ms - last_pts_ms_;
-    last_pts_ms_ = std::max(last_pts_ms_, pts_ms);
+    if (frames_ > 0 && pts_ms > last_pts_ms_) last_gap_ms_ = pts_ms - last_pts_ms_;
+    last_pts_ms_ = frames_ > 0 ? std::max(last_pts_ms_, pts_ms) : pts_ms;
+    ++frames_;
     while (!Complete() && static_cast<double>(placed_ * interval_ms_) <= pts_ms + kToleranceMs) {
       auto placed = Place(*frame.frame);
       if (!placed) {
@@ -231,6 +232,7 @@ class StoryboardRun final : public StageRun {
   std::optional<Sheet> sheet_;
   int tile_height_ = 0;
   int64_t placed_ = 0;
+  int64_t frames_ = 0;  // frames seen, for the end of the last cue without a duration
   double last_pts_ms_ = 0;
   double last_gap_ms_ = 0;
   std::optional<Error> error_;
