@@ -24,6 +24,9 @@ constexpr std::string_view kVttType = "text/vtt";
 // A frame stamped a hair before a tile's time (rounding of its time base) still counts
 // as "at" that time.
 constexpr double kToleranceMs = 0.5;
+// Bounds the work a corrupt duration or a timestamp jump (one frame filling every tile
+// up to it) can cause: 1000 hours at the default 10 s.
+constexpr int64_t kMaxTiles = 360'000;
 
 // "HH:MM:SS.mmm" (more hour digits past 99), as WebVTT wants.
 std::string VttTime(int64_t ms) {
@@ -106,7 +109,8 @@ class StoryboardRun final : public StageRun {
         frame_rate_(frame_rate),
         per_sheet_(static_cast<int64_t>(settings.columns) * settings.rows),
         spool_(std::move(spool)) {
-    if (duration_ms_) tile_limit_ = CeilDiv(*duration_ms_, interval_ms_);
+    tile_limit_ =
+        duration_ms_ ? std::min(CeilDiv(*duration_ms_, interval_ms_), kMaxTiles) : kMaxTiles;
   }
 
   Feed OnVideoFrame(const media::VideoFrame& frame) override {
@@ -158,7 +162,7 @@ class StoryboardRun final : public StageRun {
   }
 
  private:
-  bool Complete() const { return tile_limit_ && placed_ >= *tile_limit_; }
+  bool Complete() const { return placed_ >= tile_limit_; }
 
   // Puts `frame` into the next tile, writing the sheet out when that fills it.
   Result<void> Place(const AVFrame& frame) {
@@ -228,7 +232,7 @@ class StoryboardRun final : public StageRun {
   std::optional<double> frame_rate_;
   int64_t per_sheet_;
   std::unique_ptr<media::SegmentSpool> spool_;
-  std::optional<int64_t> tile_limit_;  // tiles the duration calls for
+  int64_t tile_limit_;  // tiles the duration calls for, at most kMaxTiles
   std::optional<Sheet> sheet_;
   int tile_height_ = 0;
   int64_t placed_ = 0;

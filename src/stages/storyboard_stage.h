@@ -18,7 +18,8 @@
 // input): max_interval. Cue i covers [i * interval, (i + 1) * interval); the last cue
 // ends at D, or, without a duration, one frame after the last frame seen. Cues follow the
 // frames actually decoded: when the video ends before D, its last tile's cue stretches
-// to D, so cues always cover [0, end] without gaps or overlaps.
+// to D, so cues always cover [0, end] without gaps or overlaps. At most 360000 tiles
+// (1000 hours at 10 s), so a corrupt duration or timestamp jump cannot run away.
 //
 // Params (defaults): tile_width 160 (16..1280, even), columns 10 (1..64), rows 10
 // (1..64), max_tiles 100 (1..100000), min_interval 1.0 s (0.1..3600), max_interval 10.0 s
