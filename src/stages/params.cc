@@ -1,5 +1,6 @@
 #include "stages/params.h"
 
+#include <sstream>
 #include <string>
 
 namespace reprise::stages {
@@ -60,6 +61,21 @@ Result<int> IntParam(std::string_view stage, const nlohmann::json& params, std::
                                                  ", got " + std::to_string(value));
   }
   return static_cast<int>(value);
+}
+
+Result<double> NumberParam(std::string_view stage, const nlohmann::json& params,
+                           std::string_view name, double min, double max) {
+  auto it = params.find(name);
+  if (it == params.end() || !it->is_number()) {
+    return Fail(ErrorCode::kInvalidArgument, Where(stage, name) + " must be a number");
+  }
+  auto value = it->get<double>();
+  if (!(value >= min && value <= max)) {
+    std::ostringstream message;
+    message << Where(stage, name) << " must be in " << min << ".." << max << ", got " << value;
+    return Fail(ErrorCode::kInvalidArgument, message.str());
+  }
+  return value;
 }
 
 }  // namespace reprise::stages

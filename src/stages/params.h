@@ -23,4 +23,8 @@ Result<nlohmann::json> MergeParams(std::string_view stage, const nlohmann::json&
 Result<int> IntParam(std::string_view stage, const nlohmann::json& params, std::string_view name,
                      int min, int max);
 
+// A number param of merged params (integer or float), checked to lie in [min, max].
+Result<double> NumberParam(std::string_view stage, const nlohmann::json& params,
+                           std::string_view name, double min, double max);
+
 }  // namespace reprise::stages
