@@ -253,8 +253,9 @@ TEST_F(OpenAiClientTest, RetryAfterIsHonouredInRealTime) {
   RealSleeper sleeper;
   auto limiter = ProcessRequestLimiter::Create({}, clock, sleeper);
   ASSERT_TRUE(limiter);
-  auto client =
-      OpenAiClient::Create(Config(server_.base_url()), {clock, sleeper, random_, **limiter});
+  ServiceConfig config = Config(server_.base_url());
+  config.initial_backoff = std::chrono::milliseconds(1);  // far shorter than the server asks
+  auto client = OpenAiClient::Create(config, {clock, sleeper, random_, **limiter});
   ASSERT_TRUE(client);
   server_.QueueFaults({Fault(OpenAiFault::kRateLimited, "", "300")});
   auto result = client->ListModels();
@@ -460,7 +461,10 @@ TEST_F(OpenAiClientTest, CreateRefusesABadConfig) {
 TEST_F(OpenAiClientTest, TheConcurrencyCapHoldsAndIsReachedUnderLoad) {
   auto limiter = ProcessRequestLimiter::Create(Limits(3), clock_, sleeper_);
   ASSERT_TRUE(limiter);
-  server_.HoldUntilInFlight(3);
+  // Each request waits for a fourth to join it (which a working cap never lets happen) or
+  // for 200 ms, so requests pile up to the cap, and one past it would be seen.
+  server_.HoldUntilInFlight(4, std::chrono::milliseconds(200));
+  const ChatRequest request = Request();
   // Two clients (as two stages would be) sharing one limiter, twelve threads.
   OpenAiClient scenes = Client({}, limiter->get());
   OpenAiClient summary = Client({}, limiter->get());
@@ -469,7 +473,7 @@ TEST_F(OpenAiClientTest, TheConcurrencyCapHoldsAndIsReachedUnderLoad) {
   for (int i = 0; i < 12; ++i) {
     threads.emplace_back([&, i] {
       for (int j = 0; j < 2; ++j) {
-        if (!(i % 2 == 0 ? scenes : summary).ChatJson(Request())) ++failures;
+        if (!(i % 2 == 0 ? scenes : summary).ChatJson(request)) ++failures;
       }
     });
   }

@@ -235,8 +235,7 @@ struct OpenAiTestServer::State {
   }
 
   // Answers the transport-level faults; true when the request is answered.
-  bool TransportFault(const std::optional<OpenAiFaultSpec>& fault,
-                             httplib::Response& response) {
+  bool TransportFault(const std::optional<OpenAiFaultSpec>& fault, httplib::Response& response) {
     if (!fault) return false;
     switch (fault->fault) {
       case OpenAiFault::kRateLimited:

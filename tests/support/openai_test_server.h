@@ -16,8 +16,9 @@
 // Faults: QueueFaults() makes the next requests (any endpoint, in arrival order) answer
 // 429 with Retry-After / retry-after-ms, 500, slowly, with a body that is not JSON, a
 // refusal, a truncated ("length") answer, empty content or content that is not JSON.
-// HoldUntilInFlight(n) keeps requests waiting until n have been served at once (then lets
-// every request through), which makes "the cap is reached under load" deterministic.
+// HoldUntilInFlight(n, window) keeps each request waiting until n are being served at once
+// or `window` has passed. With n one above a client's cap, requests pile up to the cap (so
+// the cap is reached) and a limiter letting one request too many through is caught.
 //
 // Every request is recorded (calls()), with the time it arrived on the injected clock
 // (Options::clock; its MonotonicMicros) and on the steady clock, and the server keeps the
@@ -103,9 +104,9 @@ class OpenAiTestServer {
   // Default: one segment per started 2 s of audio, "segment N".
   void SetTranscriptionScript(TranscriptionScript script);
   void QueueFaults(std::vector<OpenAiFaultSpec> faults);
-  // Holds each request until `count` are being served at once, once; 0 turns holding off.
-  // A held request waits at most `timeout`.
-  void HoldUntilInFlight(int count, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Holds each request until `count` are being served at once or `window` passes; 0 turns
+  // holding off.
+  void HoldUntilInFlight(int count, std::chrono::milliseconds window);
 
   std::vector<OpenAiCall> calls() const;
   int max_in_flight() const;
