@@ -1,6 +1,6 @@
-// What the tests of src/ai share: a Sleeper that advances a FakeClock instead of waiting
-// (and records each wait), and real media for requests: a JPEG encoded by libavcodec and
-// a PCM WAV of a tone. Header-only.
+// What the tests of src/ai share: limits in one call, a Sleeper that advances a FakeClock
+// instead of waiting (and records each wait), and real media for requests: a JPEG encoded by
+// libavcodec and a PCM WAV of a tone. Header-only.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,12 +12,20 @@
 #include <string>
 #include <vector>
 
+#include "ai/limiter.h"
 #include "ai/sleeper.h"
 #include "core/clock.h"
 #include "media/ffmpeg.h"
 #include "media/jpeg_encoder.h"
 
 namespace reprise::ai {
+
+inline RequestLimits Limits(int max_concurrent, int requests_per_minute = 0) {
+  RequestLimits limits;
+  limits.max_concurrent = max_concurrent;
+  limits.requests_per_minute = requests_per_minute;
+  return limits;
+}
 
 class FakeSleeper final : public Sleeper {
  public:

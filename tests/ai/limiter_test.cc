@@ -11,13 +11,6 @@
 namespace reprise::ai {
 namespace {
 
-RequestLimits Limits(int max_concurrent, int requests_per_minute = 0) {
-  RequestLimits limits;
-  limits.max_concurrent = max_concurrent;
-  limits.requests_per_minute = requests_per_minute;
-  return limits;
-}
-
 class LimiterTest : public ::testing::Test {
  protected:
   std::unique_ptr<ProcessRequestLimiter> Make(RequestLimits limits) {
