@@ -218,6 +218,37 @@ TEST_F(OpenAiClientTest, RetryAfterSecondsIsHonoured) {
   EXPECT_EQ(sleeper_.waits(), std::vector<std::chrono::microseconds>{std::chrono::seconds(7)});
 }
 
+// Records how many permits were out each time the client backed off.
+class PermitCountingSleeper final : public Sleeper {
+ public:
+  PermitCountingSleeper(FakeClock& clock, const ProcessRequestLimiter*& limiter)
+      : clock_(clock), limiter_(limiter) {}
+  void Sleep(std::chrono::microseconds duration) override {
+    held.push_back(limiter_->in_flight());
+    clock_.Advance(duration.count());
+  }
+  std::vector<int> held;
+
+ private:
+  FakeClock& clock_;
+  const ProcessRequestLimiter*& limiter_;
+};
+
+TEST_F(OpenAiClientTest, NoPermitIsHeldWhileBackingOff) {
+  const ProcessRequestLimiter* watched = nullptr;
+  PermitCountingSleeper sleeper(clock_, watched);
+  auto limiter = ProcessRequestLimiter::Create(Limits(1), clock_, sleeper);
+  ASSERT_TRUE(limiter);
+  watched = limiter->get();
+  auto client =
+      OpenAiClient::Create(Config(server_.base_url()), {clock_, sleeper, random_, **limiter});
+  ASSERT_TRUE(client);
+  server_.QueueFaults({Fault(OpenAiFault::kServerError), Fault(OpenAiFault::kRateLimited, "2")});
+  ASSERT_TRUE(client->ChatJson(Request()));
+  EXPECT_EQ(sleeper.held, (std::vector<int>{0, 0}));
+  EXPECT_EQ(server_.calls().size(), 3U);
+}
+
 TEST_F(OpenAiClientTest, RetryAfterMsWinsOverRetryAfter) {
   server_.QueueFaults({Fault(OpenAiFault::kRateLimited, "30", "1500")});
   auto result = Client().ChatJson(Request());
