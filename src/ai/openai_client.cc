@@ -205,6 +205,14 @@ std::string ServerMessage(const std::string& body) {
   return text.empty() ? "no body" : text;
 }
 
+// What went wrong with one attempt, for messages: "http 503: the server's words" or curl's.
+std::string Describe(const HttpAnswer& answer) {
+  if (answer.rc != CURLE_OK) {
+    return fmt::format("{} (curl {})", answer.curl_message, static_cast<int>(answer.rc));
+  }
+  return fmt::format("http {}: {}", answer.status, ServerMessage(answer.body));
+}
+
 Error StatusError(const HttpRequest& request, const HttpAnswer& answer) {
   const int status = answer.status;
   ErrorCode code = ErrorCode::kInvalidArgument;
@@ -213,8 +221,7 @@ Error StatusError(const HttpRequest& request, const HttpAnswer& answer) {
   if (status == 408 || status == 409 || status == 429 || status >= 500) {
     code = ErrorCode::kUnavailable;
   }
-  return Error{code,
-               fmt::format("{}: http {}: {}", request.What(), status, ServerMessage(answer.body)),
+  return Error{code, fmt::format("{}: {}", request.What(), Describe(answer)),
                "http:" + std::to_string(status)};
 }
 
@@ -246,13 +253,6 @@ std::optional<int64_t> ServerDelayMicros(const HttpAnswer& answer, const Clock& 
   const time_t when = curl_getdate(answer.retry_after->c_str(), nullptr);
   if (when < 0) return std::nullopt;
   return std::max<int64_t>(0, static_cast<int64_t>(when) * 1'000'000 - clock.NowMicros());
-}
-
-std::string Describe(const HttpAnswer& answer, const HttpRequest& request) {
-  if (answer.rc != CURLE_OK) {
-    return fmt::format("{} (curl {})", answer.curl_message, static_cast<int>(answer.rc));
-  }
-  return StatusError(request, answer).message.substr(request.What().size() + 2);
 }
 
 }  // namespace
@@ -293,12 +293,12 @@ class Caller {
         if (!Retryable(*answer)) {
           if (answer->rc != CURLE_OK) {
             return Fail(ErrorCode::kInvalidArgument,
-                        fmt::format("{}: {}", request.What(), Describe(*answer, request)),
+                        fmt::format("{}: {}", request.What(), Describe(*answer)),
                         "curl:" + std::to_string(static_cast<int>(answer->rc)));
           }
           return Fail(StatusError(request, *answer));
         }
-        last = Describe(*answer, request);
+        last = Describe(*answer);
         last_origin = answer->rc != CURLE_OK
                           ? "curl:" + std::to_string(static_cast<int>(answer->rc))
                           : "http:" + std::to_string(answer->status);

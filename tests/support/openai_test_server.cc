@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -331,42 +332,53 @@ struct OpenAiTestServer::State {
     auto fault = NextFault();
     if (TransportFault(fault, response)) return;
     ChatScript script;
-    {
-      std::lock_guard lock(mutex);
-      script = chat_script;
-    }
-    std::string content = script ? script(body).dump() : "{}";
-    json message = {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}};
-    std::string finish = "stop";
-    if (fault && fault->fault == OpenAiFault::kRefusal) {
-      message["content"] = nullptr;
-      message["refusal"] = "I'm sorry, I can't help with that.";
-    } else if (fault && fault->fault == OpenAiFault::kTruncated) {
-      message["content"] = content.substr(0, content.size() / 2);
-      finish = "length";
-    } else if (fault && fault->fault == OpenAiFault::kEmptyContent) {
-      message["content"] = "";
-    } else if (fault && fault->fault == OpenAiFault::kNotJsonContent) {
-      message["content"] = "Here is a description of the scene: a dog runs.";
-    }
-    const int64_t prompt_tokens = static_cast<int64_t>(request.body.size() / 4) + 1;
-    const int64_t completion_tokens = static_cast<int64_t>(content.size() / 4) + 1;
     int id = 0;
     {
       std::lock_guard lock(mutex);
+      script = chat_script;
       id = ++answers;
     }
-    json answer = {
+    const std::string content = script ? script(body).dump() : "{}";
+    response.set_content(
+        ChatAnswer(id, serving.call.model, content, fault, request.body.size()).dump(), kJsonType);
+  }
+
+  // OpenAI's chat.completion object carrying `content`, or what `fault` makes of it.
+  static json ChatAnswer(int id, const std::string& model, const std::string& content,
+                         const std::optional<OpenAiFaultSpec>& fault, size_t request_bytes) {
+    json message = {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}};
+    std::string finish = "stop";
+    switch (fault ? fault->fault : OpenAiFault::kServerError) {  // no fault: as it is
+      case OpenAiFault::kRefusal:
+        message["content"] = nullptr;
+        message["refusal"] = "I'm sorry, I can't help with that.";
+        break;
+      case OpenAiFault::kTruncated:
+        message["content"] = content.substr(0, content.size() / 2);
+        finish = "length";
+        break;
+      case OpenAiFault::kEmptyContent:
+        message["content"] = "";
+        break;
+      case OpenAiFault::kNotJsonContent:
+        message["content"] = "Here is a description of the scene: a dog runs.";
+        break;
+      default:  // transport faults were answered before the answer was made
+        break;
+    }
+    // Roughly four bytes a token, as OpenAI's rule of thumb has it.
+    const auto prompt_tokens = static_cast<int64_t>(request_bytes / 4) + 1;
+    const auto completion_tokens = static_cast<int64_t>(content.size() / 4) + 1;
+    return {
         {"id", fmt::format("chatcmpl-{}", id)},
         {"object", "chat.completion"},
         {"created", 1700000000},
-        {"model", serving.call.model + "-2024-test"},
+        {"model", model + "-2024-test"},
         {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish}}})},
         {"usage",
          {{"prompt_tokens", prompt_tokens},
           {"completion_tokens", completion_tokens},
           {"total_tokens", prompt_tokens + completion_tokens}}}};
-    response.set_content(answer.dump(), kJsonType);
   }
 
   void Transcriptions(const httplib::Request& request, httplib::Response& response) {
