@@ -90,6 +90,10 @@ std::string Child(const std::string& pointer, std::string_view token) {
   return pointer + "/" + Escape(token);
 }
 
+// std::regex recurses once per character matched: a name from an untrusted answer is
+// matched only when short enough not to overflow the stack.
+constexpr size_t kMaxPatternSubject = 256;
+
 std::string Where(const std::string& pointer) { return pointer.empty() ? "/" : pointer; }
 
 size_t CodePoints(const std::string& text) {
@@ -251,6 +255,11 @@ Result<void> ValidateObject(const Node& node, const json& value, const std::stri
     if (auto it = node.properties.find(name); it != node.properties.end()) {
       matched = true;
       REPRISE_TRY(ValidateNode(*it->second, member, at));
+    }
+    if (!node.pattern_texts.empty() && name.size() > kMaxPatternSubject) {
+      return Violation(pointer, fmt::format("a property name of {} bytes is longer than the {} "
+                                            "matched against patternProperties",
+                                            name.size(), kMaxPatternSubject));
     }
     for (size_t i = 0; i < node.pattern_texts.size(); ++i) {
       if (std::regex_search(name, node.pattern_texts[i].second)) {

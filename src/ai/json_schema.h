@@ -5,8 +5,9 @@
 // Supported keywords: type (a name or an array of names, so ["string","null"] is how a
 // nullable field is written), properties, patternProperties (ECMAScript regular
 // expressions as std::regex reads them), additionalProperties (false or a schema),
-// required, items (one schema, or an array of schemas for a tuple), enum, const,
-// minItems/maxItems, minLength/maxLength (counted in Unicode code points),
+// required (a property name over 256 bytes is a violation where patternProperties
+// apply: std::regex recurses per character), items (one schema, or an array of schemas for a
+// tuple), enum, const, minItems/maxItems, minLength/maxLength (counted in Unicode code points),
 // minimum/maximum, and the boolean schemas `true` and `false`. Annotations ($schema,
 // $id, $comment, title, description, default, examples) are ignored. Any other keyword
 // (pattern, $ref, anyOf, format, ...) makes Compile fail: a schema is never silently

@@ -173,6 +173,18 @@ TEST(JsonSchema, EscapesPointerTokens) {
   EXPECT_EQ(valid.error().message, "/a~1b~0c: string is not of type \"integer\"");
 }
 
+TEST(JsonSchema, ALongNameIsNotMatchedAgainstPatterns) {
+  // std::regex overflows the stack matching "a.*b" against a 200,000 byte name.
+  auto schema = JsonSchema::Compile(json::parse(R"({"patternProperties": {"a.*b": {}}})"));
+  ASSERT_TRUE(schema);
+  auto valid = schema->Validate(json{{std::string(200'000, 'a') + "b", 1}});
+  ASSERT_FALSE(valid);
+  EXPECT_EQ(valid.error().message,
+            "/: a property name of 200001 bytes is longer than the 256 matched against "
+            "patternProperties");
+  EXPECT_TRUE(schema->Validate(json{{std::string(255, 'a') + "b", 1}}));
+}
+
 TEST(JsonSchema, RefusesMalformedSchemasNamingWhere) {
   auto bad_type = JsonSchema::Compile(json::parse(R"({"properties": {"a": {"type": "text"}}})"));
   ASSERT_FALSE(bad_type);
