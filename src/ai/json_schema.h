@@ -18,6 +18,8 @@
 //             ("/properties/tags: unsupported keyword 'uniqueItems'").
 //   Validate  kInvalidArgument naming the JSON Pointer of the first value that fails and
 //             why ("/scenes/0/tags: 7 items, more than maxItems 5").
+// Schemas are trusted (a stage's own): std::regex backtracks exponentially on patterns
+// with nested quantifiers. Values are not: any JSON validates or fails with a path.
 // Thread-safety: a compiled JsonSchema is immutable; Validate may run on many threads.
 #pragma once
 
