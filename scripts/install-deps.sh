@@ -32,6 +32,8 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   # interop tests: the reference Standard Webhooks library runs on node (npm packages below)
   nodejs
+  # the JSON Schema validator of src/ai runs the published JSON-Schema-Test-Suite (tests/ai)
+  json-schema-test-suite
 )
 
 missing=()

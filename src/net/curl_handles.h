@@ -30,6 +30,12 @@ struct CurlUrlDeleter {
 };
 using CurlUrlPtr = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
+// A multipart/form-data body (CURLOPT_MIMEPOST); must outlive the transfer that uses it.
+struct CurlMimeDeleter {
+  void operator()(curl_mime* mime) const { curl_mime_free(mime); }
+};
+using CurlMimePtr = std::unique_ptr<curl_mime, CurlMimeDeleter>;
+
 // Text libcurl allocated (curl_url_get).
 struct CurlFreeDeleter {
   void operator()(char* text) const { curl_free(text); }
