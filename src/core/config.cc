@@ -196,6 +196,41 @@ Result<void> ApplyWebhookSources(const nlohmann::json& value, Config& config,
   return {};
 }
 
+// [services.NAME] tables.
+Result<void> ApplyServices(const nlohmann::json& value, Config& config, const std::string& where) {
+  if (!value.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, where + ": [services] must hold tables");
+  }
+  for (const auto& [name, settings] : value.items()) {
+    const std::string table = "services." + name;
+    if (!settings.is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, where + ": [" + table + "] must be a table");
+    }
+    ServiceSettings& out = config.services[name];
+    const Setting numbers[] = {
+        {"connect_timeout_seconds", &out.connect_timeout_seconds, 0.001, 3600},
+        {"timeout_seconds", &out.timeout_seconds, 0.001, kDay},
+        {"max_attempts", &out.max_attempts, 1, 100},
+        {"max_concurrent", &out.max_concurrent, 1, 1024},
+        {"requests_per_minute", &out.requests_per_minute, 1, 1'000'000},
+    };
+    for (const auto& [key, setting] : settings.items()) {
+      std::string* text = key == "base_url"      ? &out.base_url
+                          : key == "api_key_env" ? &out.api_key_env
+                                                 : nullptr;
+      if (text == nullptr) {
+        REPRISE_TRY(ApplySetting(table, key, setting, numbers, where));
+      } else if (!setting.is_string()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    where + ": " + table + "." + key + " must be a string");
+      } else {
+        *text = setting.get<std::string>();
+      }
+    }
+  }
+  return {};
+}
+
 // One [[webhooks.subscriptions]] entry.
 Result<WebhookSubscriptionConfig> ParseWebhookSubscription(const nlohmann::json& entry,
                                                            const std::string& where) {
@@ -364,6 +399,8 @@ Result<void> Apply(const nlohmann::json& doc, Config& config, const std::string&
         }
         config.max_ingest_bytes = subvalue.get<int64_t>();
       }
+    } else if (key == "services") {
+      REPRISE_TRY(ApplyServices(value, config, where));
     } else if (key == "costs") {
       if (!value.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, where + ": [costs] must be a table");
@@ -621,6 +658,12 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
              &Config::ResolvedCatalogUrl, file_in_data_dir);
   ResolveUrl(config, config.blob_url, config.blob_url_from, "blob store", &Config::ResolvedBlobUrl,
              file_in_data_dir);
+  for (auto& [name, service] : config.services) {
+    if (service.base_url.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "services." + name + ".base_url is not set");
+    }
+    if (!service.api_key_env.empty()) service.api_key = env_value(service.api_key_env).value_or("");
+  }
   // Checked once everything is applied: the file may set one and the environment the other.
   if (config.queue.backoff_max_seconds < config.queue.backoff_base_seconds) {
     return Fail(ErrorCode::kInvalidArgument,

@@ -140,6 +140,22 @@ struct BlobConfig {
   int64_t url_expiry_seconds = 3600;
 };
 
+// [services.NAME]: an OpenAI-compatible HTTP service that stages call (docs/SERVICES.md).
+// Deployment, not recipe: pointing a service at another endpoint serving the same model
+// outdates nothing; the model and prompt are stage params. The key is read from the
+// environment variable api_key_env when the config is loaded and never logged.
+struct ServiceSettings {
+  std::string base_url;     // "http://127.0.0.1:8080/v1"
+  std::string api_key_env;  // "OPENAI_API_KEY"; empty: no key
+  std::string api_key;      // its value then (empty when unset)
+  double connect_timeout_seconds = 10;
+  double timeout_seconds = 300;  // one attempt, upload to last byte
+  int max_attempts = 4;
+  // Requests at once and per minute, across the stages of a process that use it.
+  int max_concurrent = 3;
+  int requests_per_minute = 60;
+};
+
 struct Config {
   std::string data_dir = "./reprise-data";
   std::string owner = "local";  // owner of assets ingested from the command line
@@ -158,6 +174,8 @@ struct Config {
   std::map<std::string, WebhookSourceConfig> webhook_sources;
   // [webhooks] outgoing: delivery settings and [[webhooks.subscriptions]].
   WebhooksConfig webhooks;
+  // [services.NAME] by name.
+  std::map<std::string, ServiceSettings> services;
   // The [costs] table: per-stage price lists for backfill estimates,
   // {"transcript": {"per_media_minute": 0.006}} (checked by backfill::ParseCostModels).
   nlohmann::json costs = nlohmann::json::object();
