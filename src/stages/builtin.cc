@@ -11,6 +11,7 @@
 #include "stages/key_stage.h"
 #include "stages/loudness_stage.h"
 #include "stages/probe_stage.h"
+#include "stages/scenes_stage.h"
 #include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
 #include "stages/waveform_stage.h"
@@ -41,7 +42,7 @@ constexpr Builtin Entry() {
 constexpr Builtin kBuiltins[] = {
     Entry<ProbeStage>(),    Entry<ThumbnailStage>(),   Entry<CoverStage>(),    Entry<AudioStage>(),
     Entry<WaveformStage>(), Entry<HlsStage>(),         Entry<LoudnessStage>(), Entry<TempoStage>(),
-    Entry<KeyStage>(),      Entry<FingerprintStage>(),
+    Entry<KeyStage>(),      Entry<FingerprintStage>(), Entry<ScenesStage>(),
 };
 
 }  // namespace
