@@ -94,6 +94,11 @@ std::vector<GeneratedVideo> Videos() {
                     {NoisyColour("yellow"), 1.6},
                     {NoisyColour("orange"), 1.0},
                     {"smptehdbars=" + Size() + ":" + Rate(), 2}}),
+      // Footage that differs a lot from frame to frame all the time: a fast pan, then
+      // heavy flickering noise, then a cut to a still pattern.
+      Cuts("motion", {{"testsrc=s=2800x240:" + Rate() + ",crop=320:240:x='t*1200':y=0", 2},
+                      {"color=c=gray:" + Size() + ":" + Rate() + ",noise=alls=100:allf=t+u", 3},
+                      {"smptebars=" + Size() + ":" + Rate(), 2}}),
       // 4 s of a slow pan across a detailed wide picture (2 px a frame), then a cut.
       Cuts("pan", {{"testsrc=s=1280x240:" + Rate() + ",crop=320:240:x='t*50':y=0", 4},
                    {"testsrc=" + Size() + ":" + Rate(), 2}}),
