@@ -352,6 +352,32 @@ TEST_F(ScenesStageTest, DamagedVideosFailPreciselyOrYieldWhatDecoded) {
   }
 }
 
+// A cross-dissolve is not found as a boundary (each frame differs little from the last;
+// docs/STAGES.md says so), and above all it is not a string of cuts.
+TEST_F(ScenesStageTest, CrossDissolveIsNotAStringOfCuts) {
+  std::string path = samples_->dir().Join("scenes_dissolve.mp4");
+  std::string bars = "smptebars=" + Size() + ":" + Rate() + ",trim=duration=3,format=yuv420p";
+  std::string pattern = "testsrc=" + Size() + ":" + Rate() + ",trim=duration=3,format=yuv420p";
+  // Bars for 2 s, a 1 s dissolve into the pattern, then 2 s of the pattern.
+  ASSERT_TRUE(
+      testing::Ffmpeg({"-f", "lavfi", "-i",
+                       bars + "[a];" + pattern +
+                           "[b];[a][b]xfade=transition=fade:"
+                           "duration=1:offset=2",
+                       "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path}));
+  MemorySink sink;
+  StageOutcome outcome;
+  nlohmann::json index = Run(path, sink, outcome);
+  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
+  ExpectWellFormed(index, sink, outcome.result.metadata);
+  const nlohmann::json& scenes = index["scenes"];
+  ASSERT_LE(scenes.size(), 2u);
+  if (scenes.size() == 2) {
+    EXPECT_GE(scenes[1]["start"].get<double>(), 2.0 - kFrame);
+    EXPECT_LE(scenes[1]["start"].get<double>(), 3.0 + kFrame);
+  }
+}
+
 TEST(ScenesStageParams, OutOfRangeOrUnknownParamsFail) {
   for (const nlohmann::json& overrides :
        {nlohmann::json{{"threshold", 1.0}}, nlohmann::json{{"min_difference", 0.0}},
