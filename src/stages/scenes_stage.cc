@@ -16,6 +16,7 @@ extern "C" {
 
 #include "media/jpeg_encoder.h"
 #include "media/segment_spool.h"
+#include "media/video_converter.h"
 #include "stages/params.h"
 
 namespace reprise::stages {
@@ -49,41 +50,63 @@ struct Candidate {
   double sharpness = 0;
 };
 
-// Keyframe candidates of the scene in progress: every stride-th frame, at most
-// ScenesStage::kCandidates of them; when full, every other one goes and the stride
-// doubles, so they stay spread evenly over the scene however long it runs.
+// Keyframe candidates of the scene in progress: every stride-th frame, scaled to the
+// keyframe size as it is taken, at most ScenesStage::kCandidates of them; when full,
+// every other one goes and the stride doubles, so they stay spread evenly over the scene
+// however long it runs. Only the frames taken are scaled (the decode pass hands over
+// frames at their own size), which is most of what the stage saves over scaling all.
 class KeyframePicker {
  public:
-  void Add(const AVFrame& frame, double pts) {
-    latest_ = Candidate{media::CloneFrame(frame), pts, -1};
-    if (seen_++ % stride_ != 0) return;
-    candidates_.push_back(Candidate{media::CloneFrame(frame), pts, Sharpness(frame)});
-    if (candidates_.size() <= static_cast<size_t>(ScenesStage::kCandidates)) return;
+  explicit KeyframePicker(int keyframe_width)
+      : converter_(media::VideoRequest{.width = keyframe_width,
+                                       .even_height = true,
+                                       .apply_rotation = false,  // the pass turned it
+                                       .pixel_format = AV_PIX_FMT_YUVJ420P}) {}
+
+  Result<void> Add(const AVFrame& frame, double pts) {
+    latest_ = media::CloneFrame(frame);
+    latest_pts_ = pts;
+    if (seen_++ % stride_ != 0) return {};
+    auto candidate = Scaled(frame, pts);
+    if (!candidate) return Fail(candidate.error());
+    candidates_.push_back(std::move(*candidate));
+    if (candidates_.size() <= static_cast<size_t>(ScenesStage::kCandidates)) return {};
     std::deque<Candidate> kept;
     for (size_t i = 0; i < candidates_.size(); i += 2) kept.push_back(std::move(candidates_[i]));
     candidates_ = std::move(kept);
     stride_ *= 2;
+    return {};
   }
 
   // The keyframe of the scene [start, end): the sharpest candidate in its middle half,
   // else the one nearest its middle. Candidates from `end` on stay for the next scene
   // (boundaries are known a few frames late), which samples every frame again; the newest
-  // frame is kept for it when none was sampled. A scene can be left with no candidate
+  // frame is taken for it when none was sampled. A scene can be left with no candidate
   // only when two boundaries become known at once with no sample between them: it then
   // gets the first frame after it (keyframe_time tells).
-  Candidate Take(double start, double end) {
+  Result<Candidate> Take(double start, double end) {
     std::vector<Candidate> scene;
     while (!candidates_.empty() && candidates_.front().pts < end) {
       scene.push_back(std::move(candidates_.front()));
       candidates_.pop_front();
     }
-    if (candidates_.empty() && latest_.frame && latest_.pts >= end) {
-      candidates_.push_back(Copy(latest_));
-      candidates_.back().sharpness = Sharpness(*latest_.frame);
-    }
     stride_ = 1;
     seen_ = 1;
-    if (scene.empty()) scene.push_back(Copy(candidates_.empty() ? latest_ : candidates_.front()));
+    if (candidates_.empty() && latest_ && latest_pts_ >= end) {
+      auto newest = Scaled(*latest_, latest_pts_);
+      if (!newest) return Fail(newest.error());
+      candidates_.push_back(std::move(*newest));
+    }
+    if (scene.empty() && !candidates_.empty()) {
+      scene.push_back(Candidate{media::CloneFrame(*candidates_.front().frame),
+                                candidates_.front().pts, candidates_.front().sharpness});
+    }
+    if (scene.empty()) {
+      if (!latest_) return Fail(ErrorCode::kInternal, "a scene ended before any frame");
+      auto newest = Scaled(*latest_, latest_pts_);
+      if (!newest) return Fail(newest.error());
+      scene.push_back(std::move(*newest));
+    }
     double middle = (start + end) / 2;
     auto off_middle = [&](const Candidate& candidate) { return std::abs(candidate.pts - middle); };
     Candidate* best = &scene.front();
@@ -95,17 +118,21 @@ class KeyframePicker {
         best = &candidate;
       }
     }
-    if (best->sharpness < 0) best->sharpness = Sharpness(*best->frame);
     return std::move(*best);
   }
 
  private:
-  static Candidate Copy(const Candidate& candidate) {
-    return Candidate{media::CloneFrame(*candidate.frame), candidate.pts, candidate.sharpness};
+  Result<Candidate> Scaled(const AVFrame& frame, double pts) {
+    auto scaled = converter_.Convert(frame, 0);
+    if (!scaled) return Fail(scaled.error());
+    double sharpness = Sharpness(**scaled);
+    return Candidate{std::move(*scaled), pts, sharpness};
   }
 
+  media::VideoConverter converter_;
   std::deque<Candidate> candidates_;
-  Candidate latest_;  // always one frame of the newest scene, even between samples
+  media::FramePtr latest_;  // the newest frame, for a scene no sample fell in
+  double latest_pts_ = 0;
   int64_t stride_ = 1;
   int64_t seen_ = 0;
 };
@@ -126,6 +153,7 @@ class ScenesRun final : public StageRun {
       : settings_(settings),
         detector_(settings.detector),
         spool_(std::move(spool)),
+        picker_(settings.keyframe_width),
         frame_seconds_(frame_seconds) {}
 
   Feed OnVideoFrame(const media::VideoFrame& frame) override {
@@ -135,7 +163,6 @@ class ScenesRun final : public StageRun {
     if (frames_ == 0) {
       next_.start = pts;
       next_.transition = "start";
-      keyframe_height_ = frame.frame->height;
     }
     ++frames_;
     last_pts_ = pts;
@@ -147,7 +174,10 @@ class ScenesRun final : public StageRun {
     for (const ShotBoundary& boundary : detector_.Push(std::move(*small))) {
       if (!EndScene(boundary.time, boundary)) return Feed::kDone;
     }
-    picker_.Add(*frame.frame, pts);
+    if (auto added = picker_.Add(*frame.frame, pts); !added) {
+      error_ = added.error();
+      return Feed::kDone;
+    }
     return Feed::kMore;
   }
 
@@ -185,7 +215,13 @@ class ScenesRun final : public StageRun {
   bool EndScene(double end, const std::optional<ShotBoundary>& next) {
     SceneRecord scene = next_;
     scene.end = end;
-    Candidate keyframe = picker_.Take(scene.start, end);
+    auto taken = picker_.Take(scene.start, end);
+    if (!taken) {
+      error_ = taken.error();
+      return false;
+    }
+    Candidate keyframe = std::move(*taken);
+    keyframe_height_ = keyframe.frame->height;
     scene.keyframe_time = keyframe.pts;
     scene.sharpness = keyframe.sharpness;
     auto jpeg = media::EncodeJpeg(*keyframe.frame, settings_.quality);
@@ -307,10 +343,10 @@ Result<std::unique_ptr<ScenesStage>> ScenesStage::Create(const nlohmann::json& o
 
 Consumption ScenesStage::Consumes() const {
   Consumption wants;
-  wants.video = VideoRequest{.width = settings_.keyframe_width,
-                             .even_height = true,
-                             .apply_rotation = true,
-                             .pixel_format = AV_PIX_FMT_YUVJ420P};
+  // Frames at their own size and in the format most video decodes to, so for most
+  // inputs the pass hands them over unconverted; the picker scales the few it keeps.
+  wants.video = VideoRequest{
+      .width = 0, .even_height = false, .apply_rotation = true, .pixel_format = AV_PIX_FMT_YUV420P};
   return wants;
 }
 

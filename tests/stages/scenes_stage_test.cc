@@ -160,7 +160,7 @@ class ScenesStageTest : public testing::MediaSuite {
 // Checks what every finished run must hold: scenes in order covering [0, duration],
 // each with a real keyframe JPEG of the configured width taken inside the scene.
 void ExpectWellFormed(const nlohmann::json& index, const MemorySink& sink,
-                      const nlohmann::json& metadata) {
+                      const nlohmann::json& metadata, int width = 640, int height = 480) {
   const nlohmann::json& scenes = index["scenes"];
   ASSERT_GE(scenes.size(), 1u);
   double duration = index["duration"].get<double>();
@@ -194,8 +194,8 @@ void ExpectWellFormed(const nlohmann::json& index, const MemorySink& sink,
     EXPECT_EQ(file->second.substr(0, 3), "\xFF\xD8\xFF") << name << " is not a JPEG";
     media::FramePtr picture = testing::DecodeRgb(file->second, name);
     ASSERT_NE(picture, nullptr);
-    EXPECT_EQ(picture->width, 640);
-    EXPECT_EQ(picture->height, 480);
+    EXPECT_EQ(picture->width, width);
+    EXPECT_EQ(picture->height, height);
   }
 }
 
@@ -278,6 +278,27 @@ TEST_F(ScenesStageTest, VideoWithoutCutIsOneScene) {
   EXPECT_EQ(outcome.result.metadata["cuts"], 0);
   EXPECT_EQ(outcome.result.metadata["frames"], 75);
   EXPECT_EQ(outcome.result.metadata["keyframe_width"], 640);
+
+  auto narrow = Stage({{"keyframe_width", 320}});
+  MemorySink narrow_sink;
+  StageOutcome narrow_outcome = RunAlone(*narrow, PathOf(video), narrow_sink);
+  ASSERT_EQ(narrow_outcome.state, catalog::DerivativeState::kDone);
+  ExpectWellFormed(nlohmann::json::parse(narrow_sink.files["scenes.json"]), narrow_sink,
+                   narrow_outcome.result.metadata, 320, 240);
+}
+
+// Keyframes are upright: the phone video's coded 1280x720 shows 720x1280.
+TEST_F(ScenesStageTest, KeyframesOfARotatedVideoAreUpright) {
+  MemorySink sink;
+  StageOutcome outcome;
+  nlohmann::json index = Run(samples_->RotatedPhoneMp4(), sink, outcome);
+  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
+  ExpectWellFormed(index, sink, outcome.result.metadata, 640,
+                   1138);  // 640 * 1280 / 720 = 1137.8, even
+  media::FramePtr picture = testing::DecodeRgb(sink.files["scene-0000.jpg"], "scene-0000.jpg");
+  ASSERT_NE(picture, nullptr);
+  EXPECT_TRUE(testing::ColourNear(testing::MeanColour(*picture, 0.1, 0.05, 0.9, 0.4),
+                                  testing::samples::kRed, 30));
 }
 
 // Scenes shorter than min_scene_seconds are merged into the one before: "busy" has
@@ -392,7 +413,6 @@ TEST(ScenesStageParams, OutOfRangeOrUnknownParamsFail) {
   auto stage = ScenesStage::Create({{"min_scene_seconds", 2}, {"keyframe_width", 320}});
   ASSERT_TRUE(stage.has_value()) << stage.error().ToString();
   EXPECT_EQ((*stage)->Params()["min_scene_seconds"], 2.0);
-  EXPECT_EQ((*stage)->Consumes().video->width, 320);
   EXPECT_EQ(ScenesStage::KeyframeName(7), "scene-0007.jpg");
   EXPECT_EQ(ScenesStage::KeyframeName(12345), "scene-12345.jpg");
 }
