@@ -5,7 +5,8 @@
 #   probe    `reprise process --stage probe`: start-up, open, probe, catalog writes (the
 #            fixed cost every stage run shares; no decode)
 #   scenes   `reprise process --stage scenes`: the same plus the whole video decoded once,
-#            scaled to 640 px, every frame compared, keyframes written
+#            frames handed over at their own size (yuv420p: unconverted), each shrunk to
+#            96 px and compared, sampled keyframe candidates scaled to 640 px, JPEGs written
 # Each reprise run starts from a fresh library into which the video was ingested (not timed).
 #   decode   `ffmpeg -threads 1 -i IN -f null -`: decoding alone, for scale
 #   scdet    `ffmpeg -threads 1 -i IN -vf scdet=threshold=10 -f null -`

@@ -287,6 +287,24 @@ TEST_F(ScenesStageTest, VideoWithoutCutIsOneScene) {
                    narrow_outcome.result.metadata, 320, 240);
 }
 
+// The picture is blurred except from 2.2 s to 2.6 s: the keyframe of the one scene comes
+// from that sharp stretch in its middle half, not from its exact middle (2.0 s).
+TEST_F(ScenesStageTest, KeyframeIsTheSharpestFrameNearTheMiddle) {
+  GeneratedVideo video{
+      "blurred",
+      {{"testsrc=" + Size() + ":" + Rate() + ",boxblur=lr=4:enable='not(between(t,2.2,2.6))'", 4}},
+      {}};
+  MemorySink sink;
+  StageOutcome outcome;
+  nlohmann::json index = Run(PathOf(video), sink, outcome);
+  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
+  ExpectWellFormed(index, sink, outcome.result.metadata);
+  ASSERT_EQ(index["scenes"].size(), 1u);
+  double time = index["scenes"][0]["keyframe_time"].get<double>();
+  EXPECT_GE(time, 2.2 - 1e-6);
+  EXPECT_LT(time, 2.6);
+}
+
 // Keyframes are upright: the phone video's coded 1280x720 shows 720x1280.
 TEST_F(ScenesStageTest, KeyframesOfARotatedVideoAreUpright) {
   MemorySink sink;
