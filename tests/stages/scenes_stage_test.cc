@@ -118,45 +118,6 @@ std::vector<GeneratedVideo> Videos() {
   };
 }
 
-class ScenesStageTest : public testing::MediaSuite {
- protected:
-  static void SetUpTestSuite() {
-    MediaSuite::SetUpTestSuite();
-    videos_ = new std::vector<GeneratedVideo>(Videos());
-  }
-  static void TearDownTestSuite() {
-    delete videos_;
-    videos_ = nullptr;
-    MediaSuite::TearDownTestSuite();
-  }
-
-  static std::string PathOf(const GeneratedVideo& video) {
-    std::string path = samples_->dir().Join("scenes_" + video.name + ".mp4");
-    if (!std::filesystem::exists(path)) {
-      EXPECT_TRUE(MakeVideo(path, video.segments)) << video.name;
-    }
-    return path;
-  }
-
-  static std::unique_ptr<ScenesStage> Stage(const nlohmann::json& overrides = nullptr) {
-    auto stage = ScenesStage::Create(overrides);
-    EXPECT_TRUE(stage.has_value()) << (stage ? "" : stage.error().ToString());
-    return stage ? std::move(*stage) : nullptr;
-  }
-
-  // The stage run alone on `path`; its scenes.json (null when it did not finish).
-  static nlohmann::json Run(const std::string& path, MemorySink& sink, StageOutcome& outcome) {
-    auto stage = Stage();
-    outcome = RunAlone(*stage, path, sink);
-    if (outcome.state != catalog::DerivativeState::kDone) return nullptr;
-    auto it = sink.files.find("scenes.json");
-    if (it == sink.files.end()) return nullptr;
-    return nlohmann::json::parse(it->second);
-  }
-
-  static inline std::vector<GeneratedVideo>* videos_ = nullptr;
-};
-
 // Checks what every finished run must hold: scenes in order covering [0, duration],
 // each with a real keyframe JPEG of the configured width taken inside the scene.
 void ExpectWellFormed(const nlohmann::json& index, const MemorySink& sink,
@@ -199,6 +160,64 @@ void ExpectWellFormed(const nlohmann::json& index, const MemorySink& sink,
   }
 }
 
+// A run of the stage alone: what it wrote, its outcome and its parsed scenes.json (null
+// when the run did not finish).
+struct Finished {
+  MemorySink sink;
+  StageOutcome outcome;
+  nlohmann::json index;
+  const nlohmann::json& scenes() const { return index["scenes"]; }
+};
+
+class ScenesStageTest : public testing::MediaSuite {
+ protected:
+  static void SetUpTestSuite() {
+    MediaSuite::SetUpTestSuite();
+    videos_ = new std::vector<GeneratedVideo>(Videos());
+  }
+  static void TearDownTestSuite() {
+    delete videos_;
+    videos_ = nullptr;
+    MediaSuite::TearDownTestSuite();
+  }
+
+  static std::string PathOf(const GeneratedVideo& video) {
+    std::string path = samples_->dir().Join("scenes_" + video.name + ".mp4");
+    if (!std::filesystem::exists(path)) {
+      EXPECT_TRUE(MakeVideo(path, video.segments)) << video.name;
+    }
+    return path;
+  }
+
+  static std::unique_ptr<ScenesStage> Stage(const nlohmann::json& overrides = nullptr) {
+    auto stage = ScenesStage::Create(overrides);
+    EXPECT_TRUE(stage.has_value()) << (stage ? "" : stage.error().ToString());
+    return stage ? std::move(*stage) : nullptr;
+  }
+
+  // The stage (with `overrides`) run alone on `path`; a finished run is checked with
+  // ExpectWellFormed (keyframes `width` x `height`), one that did not finish fails the test.
+  static std::unique_ptr<Finished> Run(const std::string& path,
+                                       const nlohmann::json& overrides = nullptr, int width = 640,
+                                       int height = 480) {
+    auto run = std::make_unique<Finished>();
+    auto stage = Stage(overrides);
+    run->outcome = RunAlone(*stage, path, run->sink);
+    auto file = run->sink.files.find("scenes.json");
+    if (run->outcome.state != catalog::DerivativeState::kDone || file == run->sink.files.end()) {
+      ADD_FAILURE() << path << ": "
+                    << (run->outcome.error ? run->outcome.error->ToString()
+                                           : run->outcome.skip_reason);
+      return run;
+    }
+    run->index = nlohmann::json::parse(file->second);
+    ExpectWellFormed(run->index, run->sink, run->outcome.result.metadata, width, height);
+    return run;
+  }
+
+  static inline std::vector<GeneratedVideo>* videos_ = nullptr;
+};
+
 struct Score {
   int true_positives = 0;
   int false_positives = 0;
@@ -237,20 +256,15 @@ TEST_F(ScenesStageTest, FindsEveryCutWithinOneFrameAndNoFalseOnes) {
   Score total;
   for (const GeneratedVideo& video : *videos_) {
     SCOPED_TRACE(video.name);
-    MemorySink sink;
-    StageOutcome outcome;
-    nlohmann::json index = Run(PathOf(video), sink, outcome);
-    ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone)
-        << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
-    ASSERT_FALSE(index.is_null());
-    ExpectWellFormed(index, sink, outcome.result.metadata);
+    auto run = Run(PathOf(video));
+    ASSERT_FALSE(run->index.is_null());
     std::string starts;
-    for (const auto& scene : index["scenes"]) {
+    for (const auto& scene : run->scenes()) {
       starts += " " + nlohmann::json(scene["start"]).dump() + "(" +
                 scene["transition"].get<std::string>() + ")";
     }
     std::printf("[ scenes   ] %s:%s\n", video.name.c_str(), starts.c_str());
-    Score score = Compare(video, index["scenes"]);
+    Score score = Compare(video, run->scenes());
     total.true_positives += score.true_positives;
     total.false_positives += score.false_positives;
     total.false_negatives += score.false_negatives;
@@ -267,24 +281,17 @@ TEST_F(ScenesStageTest, FindsEveryCutWithinOneFrameAndNoFalseOnes) {
 
 TEST_F(ScenesStageTest, VideoWithoutCutIsOneScene) {
   GeneratedVideo video{"no_cut", {{"testsrc2=" + Size() + ":" + Rate(), 3}}, {}};
-  MemorySink sink;
-  StageOutcome outcome;
-  nlohmann::json index = Run(PathOf(video), sink, outcome);
-  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
-  ExpectWellFormed(index, sink, outcome.result.metadata);
-  ASSERT_EQ(index["scenes"].size(), 1u);
-  EXPECT_EQ(index["scenes"][0]["transition"], "start");
-  EXPECT_NEAR(index["duration"].get<double>(), 3.0, 1e-6);
-  EXPECT_EQ(outcome.result.metadata["cuts"], 0);
-  EXPECT_EQ(outcome.result.metadata["frames"], 75);
-  EXPECT_EQ(outcome.result.metadata["keyframe_width"], 640);
+  auto run = Run(PathOf(video));
+  ASSERT_EQ(run->scenes().size(), 1u);
+  EXPECT_EQ(run->scenes()[0]["transition"], "start");
+  EXPECT_NEAR(run->index["duration"].get<double>(), 3.0, 1e-6);
+  const nlohmann::json& metadata = run->outcome.result.metadata;
+  EXPECT_EQ(metadata["cuts"], 0);
+  EXPECT_EQ(metadata["frames"], 75);
+  EXPECT_EQ(metadata["keyframe_width"], 640);
 
-  auto narrow = Stage({{"keyframe_width", 320}});
-  MemorySink narrow_sink;
-  StageOutcome narrow_outcome = RunAlone(*narrow, PathOf(video), narrow_sink);
-  ASSERT_EQ(narrow_outcome.state, catalog::DerivativeState::kDone);
-  ExpectWellFormed(nlohmann::json::parse(narrow_sink.files["scenes.json"]), narrow_sink,
-                   narrow_outcome.result.metadata, 320, 240);
+  auto narrow = Run(PathOf(video), {{"keyframe_width", 320}}, 320, 240);
+  EXPECT_EQ(narrow->scenes().size(), 1u);
 }
 
 // The picture is blurred except from 2.2 s to 2.6 s: the keyframe of the one scene comes
@@ -294,26 +301,18 @@ TEST_F(ScenesStageTest, KeyframeIsTheSharpestFrameNearTheMiddle) {
       "blurred",
       {{"testsrc=" + Size() + ":" + Rate() + ",boxblur=lr=4:enable='not(between(t,2.2,2.6))'", 4}},
       {}};
-  MemorySink sink;
-  StageOutcome outcome;
-  nlohmann::json index = Run(PathOf(video), sink, outcome);
-  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
-  ExpectWellFormed(index, sink, outcome.result.metadata);
-  ASSERT_EQ(index["scenes"].size(), 1u);
-  double time = index["scenes"][0]["keyframe_time"].get<double>();
+  auto run = Run(PathOf(video));
+  ASSERT_EQ(run->scenes().size(), 1u);
+  double time = run->scenes()[0]["keyframe_time"].get<double>();
   EXPECT_GE(time, 2.2 - 1e-6);
   EXPECT_LT(time, 2.6);
 }
 
 // Keyframes are upright: the phone video's coded 1280x720 shows 720x1280.
 TEST_F(ScenesStageTest, KeyframesOfARotatedVideoAreUpright) {
-  MemorySink sink;
-  StageOutcome outcome;
-  nlohmann::json index = Run(samples_->RotatedPhoneMp4(), sink, outcome);
-  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
-  ExpectWellFormed(index, sink, outcome.result.metadata, 640,
-                   1138);  // 640 * 1280 / 720 = 1137.8, even
-  media::FramePtr picture = testing::DecodeRgb(sink.files["scene-0000.jpg"], "scene-0000.jpg");
+  // 640 * 1280 / 720 = 1137.8, even: 1138.
+  auto run = Run(samples_->RotatedPhoneMp4(), nullptr, 640, 1138);
+  media::FramePtr picture = testing::DecodeRgb(run->sink.files["scene-0000.jpg"], "scene-0000.jpg");
   ASSERT_NE(picture, nullptr);
   EXPECT_TRUE(testing::ColourNear(testing::MeanColour(*picture, 0.1, 0.05, 0.9, 0.4),
                                   testing::samples::kRed, 30));
@@ -324,13 +323,9 @@ TEST_F(ScenesStageTest, KeyframesOfARotatedVideoAreUpright) {
 TEST_F(ScenesStageTest, MinSceneSecondsDropsCutsTooClose) {
   const GeneratedVideo& busy = (*videos_)[1];
   ASSERT_EQ(busy.name, "busy");
-  auto stage = Stage({{"min_scene_seconds", 1.5}});
-  MemorySink sink;
-  StageOutcome outcome = RunAlone(*stage, PathOf(busy), sink);
-  ASSERT_EQ(outcome.state, catalog::DerivativeState::kDone);
-  nlohmann::json index = nlohmann::json::parse(sink.files["scenes.json"]);
+  auto run = Run(PathOf(busy), {{"min_scene_seconds", 1.5}});
   std::vector<double> starts;
-  for (const auto& scene : index["scenes"]) starts.push_back(scene["start"].get<double>());
+  for (const auto& scene : run->scenes()) starts.push_back(scene["start"].get<double>());
   // 3.0 and 5.4 stay; 6.6 is 1.2 s after 5.4; 8.2 is 2.8 s after 5.4; 9.2 is 1.0 after.
   ASSERT_EQ(starts.size(), 4u);
   EXPECT_NEAR(starts[1], 3.0, 1e-6);
@@ -404,12 +399,8 @@ TEST_F(ScenesStageTest, CrossDissolveIsNotAStringOfCuts) {
                            "[b];[a][b]xfade=transition=fade:"
                            "duration=1:offset=2",
                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path}));
-  MemorySink sink;
-  StageOutcome outcome;
-  nlohmann::json index = Run(path, sink, outcome);
-  ASSERT_FALSE(index.is_null()) << (outcome.error ? outcome.error->ToString() : "");
-  ExpectWellFormed(index, sink, outcome.result.metadata);
-  const nlohmann::json& scenes = index["scenes"];
+  auto run = Run(path);
+  const nlohmann::json& scenes = run->scenes();
   ASSERT_LE(scenes.size(), 2u);
   if (scenes.size() == 2) {
     EXPECT_GE(scenes[1]["start"].get<double>(), 2.0 - kFrame);
