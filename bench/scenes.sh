@@ -15,7 +15,9 @@
 # jobs side by side), so FFmpeg is given one decoder thread too. The ways run in
 # alternation, one of each per round, and the median of RUNS rounds is printed: wall and
 # CPU (user + system) seconds per media minute, the stage's own cost (scenes - probe),
-# and the ratios against scdet. Ingest is done before and not timed; page cache warm.
+# the ratios against scdet, and each command's peak RSS (run with two MINUTES values to
+# see that reprise's does not grow with the length). Ingest is done before and not
+# timed; page cache warm.
 # The input is a 1280x720 25 fps H.264 video of MINUTES minutes with a cut every 5 s
 # (a 30 s loop of six lavfi sources, made first and not timed).
 # Public tools only: bash, GNU time, coreutils, ffmpeg.
@@ -54,13 +56,14 @@ mv "$work/in.tmp.mp4" "$video"
 media_minutes=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$video" |
   awk '{print $1 / 60}')
 
-# Runs a command under GNU time; appends "wall cpu" (seconds) to $work/WAY.
+# Runs a command under GNU time; appends "wall cpu rss" (seconds, seconds, peak KiB) to
+# $work/WAY.
 measure() {  # way, command...
   local way=$1
   shift
-  /usr/bin/time -o "$work/t" -f '%e %U %S' "$@" > "$work/out" 2>&1 ||
+  /usr/bin/time -o "$work/t" -f '%e %U %S %M' "$@" > "$work/out" 2>&1 ||
     { cat "$work/out"; exit 1; }
-  awk '{print $1, $2 + $3}' "$work/t" >> "$work/$way"
+  awk '{print $1, $2 + $3, $4}' "$work/t" >> "$work/$way"
 }
 # A fresh library holding the video (not timed), then `process --stage STAGE` timed.
 reprise_stage() {  # stage
@@ -85,24 +88,35 @@ found=$(grep -c '"index"' "$scenes_json")
 
 per_minute() { awk -v s="$1" -v m="$media_minutes" 'BEGIN {printf "%.3f", s / m}'; }
 column() { awk -v c="$2" '{print $c}' "$work/$1"; }
-declare -A wall cpu
+declare -A wall cpu rss
 for way in probe scenes decode scdet select; do
   wall[$way]=$(median $(column "$way" 1))
   cpu[$way]=$(median $(column "$way" 2))
+  rss[$way]=$(median $(column "$way" 3))
 done
 stage_wall=$(awk -v a="${wall[scenes]}" -v b="${wall[probe]}" 'BEGIN {print a - b}')
 stage_cpu=$(awk -v a="${cpu[scenes]}" -v b="${cpu[probe]}" 'BEGIN {print a - b}')
 
 printf '%.1f media minutes, 1280x720 25 fps H.264, %d rounds (median), load %s\n' \
   "$(awk -v m="$media_minutes" 'BEGIN {print m}')" "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  %-44s %10s %10s\n' "seconds per media minute" wall cpu
-row() { printf '  %-44s %10s %10s\n' "$1" "$(per_minute "$2")" "$(per_minute "$3")"; }
-row "reprise process --stage probe" "${wall[probe]}" "${cpu[probe]}"
-row "reprise process --stage scenes ($found scenes)" "${wall[scenes]}" "${cpu[scenes]}"
-row "  scenes stage alone (scenes - probe)" "$stage_wall" "$stage_cpu"
-row "ffmpeg decode only (-threads 1)" "${wall[decode]}" "${cpu[decode]}"
-row "ffmpeg scdet (-threads 1)" "${wall[scdet]}" "${cpu[scdet]}"
-row "ffmpeg select gt(scene,0.3) (-threads 1)" "${wall[select]}" "${cpu[select]}"
-printf '  ratio scdet / reprise scenes stage: wall %.2fx  cpu %.2fx\n' \
+printf '  %-44s %10s %10s %12s\n' "seconds per media minute" wall cpu "peak RSS MiB"
+row() {
+  printf '  %-44s %10s %10s %12s\n' "$1" "$(per_minute "$2")" "$(per_minute "$3")" \
+    "${4:+$(awk -v k="$4" 'BEGIN {printf "%.0f", k / 1024}')}"
+}
+row "reprise process --stage probe" "${wall[probe]}" "${cpu[probe]}" "${rss[probe]}"
+row "reprise process --stage scenes ($found scenes)" "${wall[scenes]}" "${cpu[scenes]}" \
+  "${rss[scenes]}"
+row "  decode + scenes (scenes - probe)" "$stage_wall" "$stage_cpu"
+row "  scenes beyond decoding (minus ffmpeg decode)" \
+  "$(awk -v a="$stage_wall" -v b="${wall[decode]}" 'BEGIN {print a - b}')" \
+  "$(awk -v a="$stage_cpu" -v b="${cpu[decode]}" 'BEGIN {print a - b}')"
+row "ffmpeg decode only (-threads 1)" "${wall[decode]}" "${cpu[decode]}" "${rss[decode]}"
+row "ffmpeg scdet (-threads 1)" "${wall[scdet]}" "${cpu[scdet]}" "${rss[scdet]}"
+row "  scdet beyond decoding" \
+  "$(awk -v a="${wall[scdet]}" -v b="${wall[decode]}" 'BEGIN {print a - b}')" \
+  "$(awk -v a="${cpu[scdet]}" -v b="${cpu[decode]}" 'BEGIN {print a - b}')"
+row "ffmpeg select gt(scene,0.3) (-threads 1)" "${wall[select]}" "${cpu[select]}" "${rss[select]}"
+printf '  ratio scdet / reprise (decode + scenes): wall %.2fx  cpu %.2fx\n' \
   "$(awk -v a="${wall[scdet]}" -v b="$stage_wall" 'BEGIN {print a / b}')" \
   "$(awk -v a="${cpu[scdet]}" -v b="$stage_cpu" 'BEGIN {print a / b}')"

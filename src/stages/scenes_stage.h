@@ -1,13 +1,14 @@
 // scenes@1: the shots of a video and one keyframe picture for each, from every decoded
 // frame of the shared decode pass.
 //
-// Frames come at `keyframe_width` (upright, yuvj420p); each is reduced to
-// `analysis_width` for the ShotDetector (stages/shot_detector.h: content difference with
-// an adaptive threshold, a minimum scene length, fades through black handled). A video
-// with no boundary is one scene. Each scene's keyframe is the sharpest (variance of the
-// luma Laplacian) of the frames kept from the middle half of the scene: at most
-// kCandidates frames are kept per scene, sampled evenly by halving them and doubling the
-// sampling stride when full, so memory does not grow with a scene's length. A scene's
+// Frames come upright at their own size in yuv420p (so most inputs need no conversion
+// in the pass); each is reduced to `analysis_width` for the ShotDetector
+// (stages/shot_detector.h: content difference with an adaptive threshold, a minimum
+// scene length, fades through black handled). A video with no boundary is one scene.
+// Each scene's keyframe is the sharpest (variance of the luma Laplacian) of the frames
+// kept from the middle half of the scene: at most kCandidates frames are kept per scene,
+// scaled to `keyframe_width` as they are taken, sampled evenly by halving them and
+// doubling the sampling stride when full, so memory does not grow with a scene's length. A scene's
 // keyframe is encoded as soon as the scene ends and spooled to an anonymous temporary
 // file (the OutputSink is handed over only in Finish()), so a long video holds only small
 // per-scene records in memory.
