@@ -11,6 +11,7 @@
 #include "stages/key_stage.h"
 #include "stages/loudness_stage.h"
 #include "stages/probe_stage.h"
+#include "stages/scenes_stage.h"
 #include "stages/storyboard_stage.h"
 #include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
@@ -40,10 +41,10 @@ constexpr Builtin Entry() {
 
 // Registration order is the order `reprise stages` lists them in.
 constexpr Builtin kBuiltins[] = {
-    Entry<ProbeStage>(),       Entry<ThumbnailStage>(),  Entry<CoverStage>(),
-    Entry<AudioStage>(),       Entry<WaveformStage>(),   Entry<HlsStage>(),
-    Entry<LoudnessStage>(),    Entry<TempoStage>(),      Entry<KeyStage>(),
-    Entry<FingerprintStage>(), Entry<StoryboardStage>(),
+    Entry<ProbeStage>(),       Entry<ThumbnailStage>(), Entry<CoverStage>(),
+    Entry<AudioStage>(),       Entry<WaveformStage>(),  Entry<HlsStage>(),
+    Entry<LoudnessStage>(),    Entry<TempoStage>(),     Entry<KeyStage>(),
+    Entry<FingerprintStage>(), Entry<ScenesStage>(),    Entry<StoryboardStage>(),
 };
 
 }  // namespace
