@@ -14,6 +14,7 @@
 #include "cli/backfill_command.h"
 #include "cli/common.h"
 #include "cli/copy_command.h"
+#include "cli/doctor_command.h"
 #include "cli/events_command.h"
 #include "cli/ingest_command.h"
 #include "cli/jobs_command.h"
@@ -51,6 +52,7 @@ struct Commands {
   WebhooksFlags webhooks;
   EventsFlags events;
   MigrateFlags migrate;
+  DoctorFlags doctor;
   CopyFlags copy;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
@@ -64,6 +66,7 @@ struct Commands {
   CLI::App* webhooks_command = nullptr;
   CLI::App* events_command = nullptr;
   CLI::App* migrate_command = nullptr;
+  CLI::App* doctor_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
 
@@ -95,6 +98,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.webhooks_command = AddWebhooksCommand(cli, c.webhooks);
   c.events_command = AddEventsCommand(cli, c.events);
   c.migrate_command = AddMigrateCommand(cli, c.migrate);
+  c.doctor_command = AddDoctorCommand(cli, c.doctor);
   AddCopyCommands(cli, c.copy);
 
   // Set last: subcommands would otherwise inherit it.
@@ -204,6 +208,7 @@ int Dispatch(int argc, char** argv) {
 
   // Before the catalog is opened: opening it applies every migration.
   if (*c.migrate_command) return RunMigrate(*config, c.migrate);
+  if (*c.doctor_command) return RunDoctor(*config, c.doctor);
   // Both ends come from the command line, not from the configured library.
   if (CopyChosen(c.copy)) return RunCopy(c.copy);
 
