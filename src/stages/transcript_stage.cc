@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -149,10 +150,16 @@ Result<void> WriteFile(OutputSink& sink, std::string_view name, std::string_view
 
 class TranscriptRun final : public StageRun {
  public:
-  TranscriptRun(std::unique_ptr<speech::SpeechRecognizer> recognizer,
+  // The recognizer is opened (its model loaded) on the first voiced chunk, so audio
+  // without speech costs no model load.
+  using Opener = std::function<Result<std::unique_ptr<speech::SpeechRecognizer>>()>;
+
+  TranscriptRun(Opener open, std::string backend, std::string model,
                 speech::ChunkerOptions chunking, speech::CaptionOptions captions,
                 std::string language)
-      : recognizer_(std::move(recognizer)),
+      : open_(std::move(open)),
+        backend_(std::move(backend)),
+        model_(std::move(model)),
         chunking_(chunking),
         captions_(captions),
         language_(std::move(language)) {}
@@ -186,7 +193,8 @@ class TranscriptRun final : public StageRun {
 
   Result<StageResult> Finish(OutputSink& sink, bool /*input_ended*/) override {
     if (error_) return Fail(*error_);
-    if (!chunker_) return Fail(ErrorCode::kUnsupportedMedia, "the audio stream decoded to no samples");
+    if (!chunker_)
+      return Fail(ErrorCode::kUnsupportedMedia, "the audio stream decoded to no samples");
     REPRISE_TRY(chunker_->Finish(Recognizer()));
     StageResult result;
     result.metadata = Metadata();
@@ -201,6 +209,12 @@ class TranscriptRun final : public StageRun {
  private:
   speech::SilenceChunker::Emit Recognizer() {
     return [this](const speech::Chunk& chunk) -> Result<void> {
+      if (!chunk.voiced) return {};
+      if (!recognizer_) {
+        auto opened = open_();
+        if (!opened) return Fail(opened.error());
+        recognizer_ = std::move(*opened);
+      }
       double cpu_before = ThreadCpuSeconds();
       auto wall_before = std::chrono::steady_clock::now();
       auto segments = recognizer_->Recognize(chunk.samples, chunk.start_seconds);
@@ -224,8 +238,8 @@ class TranscriptRun final : public StageRun {
       words += segment.words.size();
       speech_seconds += segment.end - segment.start;
     }
-    return {{"backend", recognizer_->Backend()},
-            {"model", recognizer_->Model()},
+    return {{"backend", backend_},
+            {"model", model_},
             {"language", language_},
             {"segments", segments_.size()},
             {"words", words},
@@ -241,9 +255,8 @@ class TranscriptRun final : public StageRun {
     REPRISE_TRY(WriteFile(
         sink, TranscriptStage::kTextName, "text/plain; charset=utf-8", "", count,
         [&](size_t i) { return segments_[i].text + "\n"; }, ""));
-    nlohmann::ordered_json head = {{"language", language_},
-                                   {"backend", recognizer_->Backend()},
-                                   {"model", recognizer_->Model()}};
+    nlohmann::ordered_json head = {
+        {"language", language_}, {"backend", backend_}, {"model", model_}};
     std::string header = head.dump();
     header.pop_back();  // the closing brace: the segments follow
     REPRISE_TRY(WriteFile(
@@ -258,6 +271,9 @@ class TranscriptRun final : public StageRun {
         [&](size_t i) { return speech::SrtCue(static_cast<int>(i + 1), cues[i]); }, "");
   }
 
+  Opener open_;
+  std::string backend_;
+  std::string model_;
   std::unique_ptr<speech::SpeechRecognizer> recognizer_;
   speech::ChunkerOptions chunking_;
   speech::CaptionOptions captions_;
@@ -312,11 +328,16 @@ std::optional<std::string> TranscriptStage::SkipReason(const media::MediaInfo& i
 }
 
 Result<std::unique_ptr<StageRun>> TranscriptStage::Start(const media::MediaInfo& /*info*/) const {
-  auto recognizer =
-      speech::PocketSphinxRecognizer::Open(model_, params_.at("model").get<std::string>());
-  if (!recognizer) return Fail(recognizer.error());
+  std::string model = params_.at("model").get<std::string>();
+  REPRISE_TRY(speech::PocketSphinxRecognizer::CheckInstalled(model_, model));
+  auto open = [files = model_, model]() -> Result<std::unique_ptr<speech::SpeechRecognizer>> {
+    auto recognizer = speech::PocketSphinxRecognizer::Open(files, model);
+    if (!recognizer) return Fail(recognizer.error());
+    return std::unique_ptr<speech::SpeechRecognizer>(std::move(*recognizer));
+  };
   return std::unique_ptr<StageRun>(std::make_unique<TranscriptRun>(
-      std::move(*recognizer), chunking_, captions_, params_.at("language").get<std::string>()));
+      std::move(open), params_.at("backend").get<std::string>(), std::move(model), chunking_,
+      captions_, params_.at("language").get<std::string>()));
 }
 
 }  // namespace reprise::stages

@@ -4,11 +4,12 @@
 // The audio streams through a SilenceChunker (chunks of at most max_chunk_seconds cut at
 // the quietest moment, overlap_seconds shared across each cut and resolved so that a word
 // is kept once, see stages/speech/silence_chunker.h) into a SpeechRecognizer, chunk by
-// chunk as the audio arrives. The backend today is "pocketsphinx": local and offline,
-// PocketSphinx with Debian's pocketsphinx-en-us model (stages/speech/
-// pocketsphinx_recognizer.h); an OpenAI-compatible /v1/audio/transcriptions backend will
-// plug in behind the same interface. Memory: one chunk of samples and the segment list;
-// the files are written segment by segment.
+// chunk as the audio arrives; chunks whose loudness does not rise and fall as speech does
+// (silence, tones, steady noise: the chunker's voice activity check) are not recognized. The
+// backend today is "pocketsphinx": local and offline, PocketSphinx with Debian's pocketsphinx-en-us
+// model (stages/speech/ pocketsphinx_recognizer.h); an OpenAI-compatible /v1/audio/transcriptions
+// backend will plug in behind the same interface. Memory: one chunk of samples and the segment
+// list; the files are written segment by segment.
 //
 // Params (recipe): backend ("pocketsphinx"), language ("en": the model's language),
 // model ("en-us": the model's name), max_chunk_seconds (30, in [1, 600]),
@@ -64,7 +65,8 @@ class TranscriptStage final : public Stage {
   const nlohmann::json& Params() const override { return params_; }
   Consumption Consumes() const override;
   std::optional<std::string> SkipReason(const media::MediaInfo& info) const override;
-  // Loads the model: kUnavailable when it is not installed.
+  // kUnavailable when the model is not installed; the run loads it on the first voiced
+  // chunk (about a second), so audio without speech costs no load.
   Result<std::unique_ptr<StageRun>> Start(const media::MediaInfo& info) const override;
 
  private:

@@ -18,12 +18,13 @@ struct Seen {
   double start_seconds = 0;
   double keep_from = 0;
   double keep_until = 0;
+  bool voiced = false;
 };
 
 SilenceChunker::Emit Collect(std::vector<Seen>& seen) {
   return [&seen](const Chunk& chunk) -> Result<void> {
     seen.push_back({std::vector<int16_t>(chunk.samples.begin(), chunk.samples.end()),
-                    chunk.start_seconds, chunk.keep_from, chunk.keep_until});
+                    chunk.start_seconds, chunk.keep_from, chunk.keep_until, chunk.voiced});
     return {};
   };
 }
@@ -66,6 +67,40 @@ TEST(SilenceChunker, ShortAudioIsOneChunkThatOwnsEverything) {
   EXPECT_EQ(seen[0].start_seconds, 2.5);
   EXPECT_EQ(seen[0].keep_from, -kInfinity);
   EXPECT_EQ(seen[0].keep_until, kInfinity);
+  EXPECT_FALSE(seen[0].voiced);  // steady noise
+}
+
+// Seeded noise at a steady level, with the level scaled by `envelope(t)`.
+template <class Envelope>
+std::vector<int16_t> Shaped(double seconds, Envelope envelope) {
+  std::vector<int16_t> samples = NoiseWithGaps(seconds, {});
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = static_cast<int16_t>(samples[i] * envelope(static_cast<double>(i) / kSampleRate));
+  }
+  return samples;
+}
+
+TEST(SilenceChunker, AChunkIsVoicedWhenItsLoudnessRisesAndFallsAsSpeechDoes) {
+  const ChunkerOptions one_chunk{.max_chunk_seconds = 30, .overlap_seconds = 1};
+  auto voiced = [&](const std::vector<int16_t>& samples) {
+    std::vector<Seen> seen = ChunkAll(samples, one_chunk);
+    EXPECT_EQ(seen.size(), 1u);
+    return !seen.empty() && seen[0].voiced;
+  };
+  std::vector<int16_t> tone(20 * kSampleRate);
+  for (size_t i = 0; i < tone.size(); ++i) {
+    tone[i] = static_cast<int16_t>(8000 *
+                                   std::sin(2 * M_PI * 440 * static_cast<double>(i) / kSampleRate));
+  }
+  EXPECT_FALSE(voiced(std::vector<int16_t>(20 * kSampleRate, 0)));
+  EXPECT_FALSE(voiced(NoiseWithGaps(20, {})));
+  EXPECT_FALSE(voiced(Shaped(20, [](double) { return 0.01; })));  // quiet steady noise
+  EXPECT_FALSE(voiced(tone));
+  // A level that rises and falls 4 times a second by 12 dB, like syllables.
+  EXPECT_TRUE(
+      voiced(Shaped(20, [](double t) { return 0.25 + 0.75 * (std::sin(2 * M_PI * 4 * t) > 0); })));
+  // One loud second in 20 of silence.
+  EXPECT_TRUE(voiced(NoiseWithGaps(20, {{0, 9}, {10, 20}})));
 }
 
 TEST(SilenceChunker, NoSamplesNoChunk) { EXPECT_TRUE(ChunkAll({}, {}).empty()); }

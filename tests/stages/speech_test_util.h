@@ -124,6 +124,25 @@ inline std::string UnescapeVtt(const std::string& text, std::string& error) {
   return out;
 }
 
+// Reads the cue at lines[i]: its timing line, its text lines (each through `text`, which
+// sets its error argument for text the format forbids) and the blank line after them,
+// leaving i past that line. An error message, or empty.
+template <class Text>
+std::string ParseCue(const std::vector<std::string>& lines, size_t& i, char separator, Text text,
+                     Cue& cue) {
+  if (std::string error = ParseTiming(lines[i], separator, cue); !error.empty()) return error;
+  for (++i; i < lines.size() && !lines[i].empty(); ++i) {
+    if (lines[i].find("-->") != std::string::npos) return "--> in text: " + lines[i];
+    std::string error;
+    cue.lines.push_back(text(lines[i], error));
+    if (!error.empty()) return error;
+  }
+  if (cue.lines.empty()) return "a cue without text";
+  if (i == lines.size()) return "the last cue has no blank line";
+  ++i;
+  return "";
+}
+
 inline tl::expected<std::vector<Cue>, std::string> ParseVtt(std::string_view file) {
   std::vector<std::string> lines = Lines(file);
   if (lines.size() < 2 || lines[0] != "WEBVTT" || !lines[1].empty()) {
@@ -132,23 +151,13 @@ inline tl::expected<std::vector<Cue>, std::string> ParseVtt(std::string_view fil
   std::vector<Cue> cues;
   for (size_t i = 2; i < lines.size();) {
     Cue cue;
-    if (std::string error = ParseTiming(lines[i], '.', cue); !error.empty()) {
+    if (std::string error = ParseCue(lines, i, '.', &UnescapeVtt, cue); !error.empty()) {
       return tl::unexpected(error);
     }
-    for (++i; i < lines.size() && !lines[i].empty(); ++i) {
-      if (lines[i].find("-->") != std::string::npos)
-        return tl::unexpected("--> in text: " + lines[i]);
-      std::string error;
-      cue.lines.push_back(UnescapeVtt(lines[i], error));
-      if (!error.empty()) return tl::unexpected(error);
-    }
-    if (cue.lines.empty()) return tl::unexpected<std::string>("a cue without text");
-    if (i == lines.size()) return tl::unexpected<std::string>("the last cue has no blank line");
     if (!cues.empty() && cue.start < cues.back().start) {
       return tl::unexpected<std::string>("cues out of order");
     }
     cues.push_back(std::move(cue));
-    ++i;
   }
   return cues;
 }
@@ -157,6 +166,10 @@ inline tl::expected<std::vector<Cue>, std::string> ParseVtt(std::string_view fil
 inline tl::expected<std::vector<Cue>, std::string> ParseSrt(std::string_view file) {
   std::vector<std::string> lines = Lines(file);
   std::vector<Cue> cues;
+  auto text = [](const std::string& line, std::string& error) {
+    if (line.find('<') != std::string::npos) error = "'<' in text: " + line;
+    return line;
+  };
   for (size_t i = 0; i < lines.size();) {
     if (lines[i] != std::to_string(cues.size() + 1)) {
       return tl::unexpected("expected cue number " + std::to_string(cues.size() + 1) + ", got " +
@@ -164,20 +177,10 @@ inline tl::expected<std::vector<Cue>, std::string> ParseSrt(std::string_view fil
     }
     if (++i == lines.size()) return tl::unexpected<std::string>("a number without a cue");
     Cue cue;
-    if (std::string error = ParseTiming(lines[i], ',', cue); !error.empty()) {
+    if (std::string error = ParseCue(lines, i, ',', text, cue); !error.empty()) {
       return tl::unexpected(error);
     }
-    for (++i; i < lines.size() && !lines[i].empty(); ++i) {
-      if (lines[i].find("-->") != std::string::npos)
-        return tl::unexpected("--> in text: " + lines[i]);
-      if (lines[i].find('<') != std::string::npos)
-        return tl::unexpected("'<' in text: " + lines[i]);
-      cue.lines.push_back(lines[i]);
-    }
-    if (cue.lines.empty()) return tl::unexpected<std::string>("a cue without text");
-    if (i == lines.size()) return tl::unexpected<std::string>("the last cue has no blank line");
     cues.push_back(std::move(cue));
-    ++i;
   }
   return cues;
 }

@@ -312,6 +312,7 @@ TEST_F(TranscriptStageTest, AMissingModelFailsTheRunNamingThePathAndThePackage) 
   EXPECT_NE(outcome.error->message.find("pocketsphinx-en-us"), std::string::npos);
 }
 
+// The model is loaded when speech is first heard.
 TEST_F(TranscriptStageTest, AModelThatDoesNotLoadQuotesPocketSphinx) {
   speech::PocketSphinxModel model = speech::PocketSphinxModel::DebianEnUs();
   model.dictionary = samples_->dir().Join("garbage.dict");
@@ -320,7 +321,8 @@ TEST_F(TranscriptStageTest, AModelThatDoesNotLoadQuotesPocketSphinx) {
   auto stage = TranscriptStage::Create(nullptr, model);
   ASSERT_TRUE(stage.has_value());
   MemorySink sink;
-  StageOutcome outcome = RunAlone(**stage, samples_->Wav(), sink);
+  StageOutcome outcome =
+      RunAlone(**stage, kLibrivox + "sense_and_sensibility_01_austen_64kb-0880.wav", sink);
   ASSERT_EQ(outcome.state, DerivativeState::kFailed);
   EXPECT_EQ(outcome.error->code, ErrorCode::kUnavailable);
   std::cout << outcome.error->message << "\n";

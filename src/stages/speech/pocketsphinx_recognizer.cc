@@ -76,19 +76,25 @@ PocketSphinxModel PocketSphinxModel::DebianEnUs() {
   return {root + "en-us", root + "en-us.lm.bin", root + "cmudict-en-us.dict"};
 }
 
-Result<std::unique_ptr<PocketSphinxRecognizer>> PocketSphinxRecognizer::Open(
-    const PocketSphinxModel& model, std::string model_name) {
-  QuietLogging();
+Result<void> PocketSphinxRecognizer::CheckInstalled(const PocketSphinxModel& model,
+                                                    std::string_view model_name) {
   for (const std::string* path :
        {&model.acoustic_model, &model.language_model, &model.dictionary}) {
     std::error_code ec;
     if (!std::filesystem::exists(*path, ec)) {
-      return Fail(ErrorCode::kUnavailable,
-                  "pocketsphinx model '" + model_name + "' is not installed: " + *path +
-                      " is missing (Debian's pocketsphinx-en-us package installs the en-us "
-                      "model)");
+      return Fail(
+          ErrorCode::kUnavailable,
+          "pocketsphinx model '" + std::string(model_name) + "' is not installed: " + *path +
+              " is missing (Debian's pocketsphinx-en-us package installs the " + "en-us model)");
     }
   }
+  return {};
+}
+
+Result<std::unique_ptr<PocketSphinxRecognizer>> PocketSphinxRecognizer::Open(
+    const PocketSphinxModel& model, std::string model_name) {
+  QuietLogging();
+  REPRISE_TRY(CheckInstalled(model, model_name));
   last_error.clear();
   std::unique_ptr<cmd_ln_t, CmdLnFree> config(
       cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model.acoustic_model.c_str(), "-lm",

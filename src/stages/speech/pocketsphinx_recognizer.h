@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "stages/speech/recognizer.h"
 
@@ -43,7 +44,10 @@ class PocketSphinxRecognizer final : public SpeechRecognizer {
  public:
   static constexpr std::string_view kBackend = "pocketsphinx";
 
-  // `model_name` is what Model() reports ("en-us").
+  // kUnavailable naming the first of the model's files that is missing, and the package.
+  [[nodiscard]] static Result<void> CheckInstalled(const PocketSphinxModel& model,
+                                                   std::string_view model_name);
+  // Loads the model (CheckInstalled() first). `model_name` is what Model() reports.
   [[nodiscard]] static Result<std::unique_ptr<PocketSphinxRecognizer>> Open(
       const PocketSphinxModel& model, std::string model_name);
 

@@ -13,7 +13,17 @@ constexpr int64_t kFrame = kSampleRate / 100;  // 10 ms
 // span the gap between two words, short enough to fit in a pause between phrases.
 constexpr int64_t kWindowFrames = 20;
 
+constexpr size_t kBlockFrames = 10;  // 100 ms: finer than a syllable, coarser than noise
+
 int64_t Frames(double seconds) { return std::llround(seconds * 100); }
+
+// Mean power of a block in dB relative to full scale, -100 for digital silence.
+double BlockDb(std::span<const double> frames) {
+  double energy = 0;
+  for (double frame : frames) energy += frame;
+  double power = energy / (static_cast<double>(frames.size() * kFrame) * 32768.0 * 32768.0);
+  return 10 * std::log10(power + 1e-10);
+}
 
 }  // namespace
 
@@ -83,11 +93,27 @@ int64_t SilenceChunker::QuietestCut() const {
   return best * kFrame;
 }
 
+bool SilenceChunker::Voiced(int64_t samples) const {
+  size_t frames = std::min(energy_.size(), static_cast<size_t>(samples / kFrame));
+  std::vector<double> blocks;
+  for (size_t at = 0; at + kBlockFrames <= frames; at += kBlockFrames) {
+    blocks.push_back(BlockDb(std::span(energy_).subspan(at, kBlockFrames)));
+  }
+  if (frames % kBlockFrames != 0) {
+    blocks.push_back(BlockDb(std::span(energy_).subspan(frames - frames % kBlockFrames)));
+  }
+  if (blocks.empty()) return false;
+  double loudest = *std::max_element(blocks.begin(), blocks.end());
+  auto quiet = blocks.begin() + static_cast<ptrdiff_t>(blocks.size() / 10);
+  std::nth_element(blocks.begin(), quiet, blocks.end());
+  return loudest - *quiet >= kVoiceRangeDb;
+}
+
 Result<void> SilenceChunker::EmitCut(const Emit& emit) {
   int64_t cut = QuietestCut();
   double cut_time = TimeAt(buffer_start_ + cut);
   Chunk chunk{std::span<const int16_t>(buffer_.data(), static_cast<size_t>(cut + half_overlap_)),
-              TimeAt(buffer_start_), keep_from_, cut_time};
+              TimeAt(buffer_start_), keep_from_, cut_time, Voiced(cut + half_overlap_)};
   REPRISE_TRY(emit(chunk));
   int64_t drop = cut - half_overlap_;
   buffer_.erase(buffer_.begin(), buffer_.begin() + drop);
@@ -99,7 +125,8 @@ Result<void> SilenceChunker::EmitCut(const Emit& emit) {
 
 Result<void> SilenceChunker::Finish(const Emit& emit) {
   if (buffer_.empty()) return {};
-  Chunk chunk{buffer_, TimeAt(buffer_start_), keep_from_, INFINITY};
+  Chunk chunk{buffer_, TimeAt(buffer_start_), keep_from_, INFINITY,
+              Voiced(static_cast<int64_t>(buffer_.size()))};
   REPRISE_TRY(emit(chunk));
   buffer_start_ += static_cast<int64_t>(buffer_.size());
   buffer_.clear();

@@ -12,6 +12,13 @@
 // sides place its middle on the other's side of T (times agree to a frame or two).
 // Segments without word times are kept or dropped whole by their own midpoint.
 //
+// Voice activity: speech rises and falls with its syllables and pauses; silence, tones,
+// hum and steady noise do not. A chunk is `voiced` when its loudest 100 ms block stands
+// kVoiceRangeDb or more above its quiet blocks (the 10th percentile); the transcript stage
+// sends only voiced chunks to the recognizer, which keeps PocketSphinx from hearing words
+// in noise and a remote backend from being paid for silence. A steady sound that starts
+// or stops inside a chunk makes it voiced: the recognizer decides then.
+//
 // Memory: at most one chunk of samples (max_chunk_seconds * 32 KB) plus 10 ms energies
 // for it, whatever the length of the input. Not thread-safe; one per run.
 #pragma once
@@ -37,12 +44,14 @@ struct Chunk {
   double start_seconds = 0;          // time of samples[0] in the input
   double keep_from = 0;              // the words this chunk owns: midpoint in
   double keep_until = 0;             // [keep_from, keep_until); +-infinity at the ends
+  bool voiced = false;               // loudness varies as speech does (see above)
 };
 
 class SilenceChunker final {
  public:
   static constexpr double kMinChunkSeconds = 1;
   static constexpr double kMaxChunkSeconds = 600;
+  static constexpr double kVoiceRangeDb = 10;
 
   // Receives each chunk; an error stops the chunker and is returned by Push()/Finish().
   using Emit = std::function<Result<void>(const Chunk&)>;
@@ -65,6 +74,7 @@ class SilenceChunker final {
   double TimeAt(int64_t sample) const;
   int64_t QuietestCut() const;  // a frame boundary in the buffer's second half
   [[nodiscard]] Result<void> EmitCut(const Emit& emit);
+  bool Voiced(int64_t samples) const;  // of the buffer's first `samples`
 
   int64_t max_samples_;
   int64_t half_overlap_;
