@@ -10,21 +10,13 @@
 namespace reprise::stages::speech {
 namespace {
 
-Segment Spoken(std::vector<Word> words) {
-  Segment segment{words.front().start, words.back().end, "", std::move(words)};
-  for (const Word& word : segment.words) {
-    segment.text += (segment.text.empty() ? "" : " ") + word.text;
-  }
-  return segment;
-}
-
 // `count` words of `text` every `step` seconds from `start`, each lasting `step` * 0.8.
 Segment Steady(const std::string& text, int count, double start, double step) {
   std::vector<Word> words;
   for (int i = 0; i < count; ++i) {
     words.push_back({text, start + i * step, start + i * step + step * 0.8});
   }
-  return Spoken(std::move(words));
+  return testing::Spoken(std::move(words));
 }
 
 std::string Vtt(const std::vector<Cue>& cues) {
@@ -84,8 +76,8 @@ TEST(Captions, ACueEndsAtTheMaximumDurationAPauseAndTheSegmentsEnd) {
   // Slow words: 2 s apart and 1.6 s long, so 3 fit in 7 s; then a pause; then a new
   // segment.
   Segment slow = Steady("a", 6, 0, 2.0);
-  Segment after_pause = Spoken({{"b", 20, 20.5}, {"c", 22.5, 23}});
-  Segment next = Spoken({{"d", 23.1, 23.5}});
+  Segment after_pause = testing::Spoken({{"b", 20, 20.5}, {"c", 22.5, 23}});
+  Segment next = testing::Spoken({{"d", 23.1, 23.5}});
   std::vector<Cue> cues = MakeCues(std::vector<Segment>{slow, after_pause, next}, {});
   ASSERT_EQ(cues.size(), 5u);
   EXPECT_EQ(cues[0].lines, std::vector<std::string>{"a a a"});  // a fourth would end at 7.6 s
@@ -100,8 +92,9 @@ TEST(Captions, ACueEndsAtTheMaximumDurationAPauseAndTheSegmentsEnd) {
 
 TEST(Captions, AWordLongerThanALineGetsALineOfItsOwn) {
   std::string longest(50, 'x');
-  std::vector<Cue> cues = MakeCues(
-      std::vector<Segment>{Spoken({{"so", 0, 0.2}, {longest, 0.3, 1}})}, {.line_length = 20});
+  std::vector<Cue> cues =
+      MakeCues(std::vector<Segment>{testing::Spoken({{"so", 0, 0.2}, {longest, 0.3, 1}})},
+               {.line_length = 20});
   ASSERT_EQ(cues.size(), 1u);
   EXPECT_EQ(cues[0].lines, (std::vector<std::string>{"so", longest}));
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "stages/speech/silence_chunker.h"
+#include "tests/stages/speech_test_util.h"
 
 namespace reprise::stages::speech {
 namespace {
@@ -189,21 +190,13 @@ TEST(SilenceChunker, OptionsOutsideTheirRangesAreRefused) {
   EXPECT_TRUE(SilenceChunker::Create({10, 2.5}, 0).has_value());
 }
 
-Segment Spoken(std::vector<Word> words) {
-  Segment segment{words.front().start, words.back().end, "", std::move(words)};
-  for (const Word& word : segment.words) {
-    segment.text += (segment.text.empty() ? "" : " ") + word.text;
-  }
-  return segment;
-}
-
 TEST(KeepWithin, AWordHeardOnBothSidesOfASeamIsKeptOnce) {
   // The cut is at 10 s; both chunks heard "seam" (midpoint 10.05) a frame apart, and
   // "before" (9.7) and "after" (10.4) whole.
   std::vector<Segment> left = {
-      Spoken({{"one", 8.0, 8.4}, {"before", 9.5, 9.9}, {"seam", 9.9, 10.2}})};
+      testing::Spoken({{"one", 8.0, 8.4}, {"before", 9.5, 9.9}, {"seam", 9.9, 10.2}})};
   std::vector<Segment> right = {
-      Spoken({{"before", 9.51, 9.9}, {"seam", 9.91, 10.2}, {"after", 10.3, 10.5}})};
+      testing::Spoken({{"before", 9.51, 9.9}, {"seam", 9.91, 10.2}, {"after", 10.3, 10.5}})};
   std::vector<Segment> kept_left = KeepWithin(left, -kInfinity, 10);
   std::vector<Segment> kept_right = KeepWithin(right, 10, kInfinity);
   ASSERT_EQ(kept_left.size(), 1u);
@@ -217,8 +210,8 @@ TEST(KeepWithin, AWordHeardOnBothSidesOfASeamIsKeptOnce) {
 }
 
 TEST(KeepWithin, SegmentsOutsideTheWindowGoAndUntouchedOnesStayAsTheyWere) {
-  Segment outside = Spoken({{"gone", 1.0, 1.5}});
-  Segment inside = Spoken({{"kept", 3.0, 3.5}});
+  Segment outside = testing::Spoken({{"gone", 1.0, 1.5}});
+  Segment inside = testing::Spoken({{"kept", 3.0, 3.5}});
   inside.start = 2.9;  // a segment may start before its first word
   Segment untimed{4.0, 6.0, "no word times", {}};
   Segment untimed_outside{5.5, 8.0, "past the cut", {}};

@@ -1,5 +1,5 @@
-// Test helpers for the transcript stage: the word error rate, and small strict readers
-// of WebVTT and SRT cue files that check what the writers promise (timing lines, numbering,
+// Test helpers for the transcript stage: segments from words, the word error rate, and small strict
+// readers of WebVTT and SRT cue files that check what the writers promise (timing lines, numbering,
 // no raw markup or "-->" in text) and give the cues back with their text unescaped.
 // Header-only: the stages test binary has no support library.
 #pragma once
@@ -17,6 +17,15 @@
 #include "stages/speech/captions.h"
 
 namespace reprise::stages::speech::testing {
+
+// A segment of `words` (at least one), its text their words joined.
+inline Segment Spoken(std::vector<Word> words) {
+  Segment segment{words.front().start, words.back().end, "", std::move(words)};
+  for (const Word& word : segment.words) {
+    segment.text += (segment.text.empty() ? "" : " ") + word.text;
+  }
+  return segment;
+}
 
 // Lower-case words of letters, digits and apostrophes; anything else separates words.
 // "mr" and "mrs" are spelled out, as the references do.
