@@ -22,6 +22,9 @@ packages=(
   iproute2
   # audio analysis stages: loudness (EBU R128), tempo, key (FFT), fingerprints
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev
+  # the transcript stage: PocketSphinx and Debian's English model; its tests read the
+  # recorded speech of pocketsphinx-testdata, its benchmark runs pocketsphinx_continuous
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata pocketsphinx
   # tests and tools: the ffmpeg CLI generates sample and test media
   ffmpeg libgtest-dev libgmock-dev libbenchmark-dev clang-format
   # HTTP benchmarks (bench/)

@@ -15,6 +15,7 @@
 #include "stages/storyboard_stage.h"
 #include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
+#include "stages/transcript_stage.h"
 #include "stages/waveform_stage.h"
 
 namespace reprise::stages {
@@ -45,6 +46,7 @@ constexpr Builtin kBuiltins[] = {
     Entry<AudioStage>(),       Entry<WaveformStage>(),  Entry<HlsStage>(),
     Entry<LoudnessStage>(),    Entry<TempoStage>(),     Entry<KeyStage>(),
     Entry<FingerprintStage>(), Entry<ScenesStage>(),    Entry<StoryboardStage>(),
+    Entry<TranscriptStage>(),
 };
 
 }  // namespace

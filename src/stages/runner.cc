@@ -283,7 +283,11 @@ class Wave {
     StageOutcome& outcome = report_.outcomes[i];
     try {
       auto finished = runs_[i]->run().Finish(*tasks_[i].sink, input_ended);
-      if (finished) {
+      if (finished && finished->skip_reason) {
+        outcome.state = catalog::DerivativeState::kSkipped;
+        outcome.skip_reason = *finished->skip_reason;
+        outcome.result = std::move(*finished);
+      } else if (finished) {
         outcome.state = catalog::DerivativeState::kDone;
         outcome.result = std::move(*finished);
       } else {

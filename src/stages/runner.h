@@ -57,7 +57,7 @@ struct StageOutcome {
   catalog::DerivativeState state = catalog::DerivativeState::kDone;  // kDone, kFailed, kSkipped
   std::string skip_reason;                                           // kSkipped
   std::optional<Error> error;                                        // kFailed
-  StageResult result;                                                // kDone
+  StageResult result;  // kDone, or kSkipped by the run's own StageResult::skip_reason
 };
 
 // Decoder threads and the progress/cancellation hook of the decode pass.

@@ -49,9 +49,13 @@ Result<catalog::OutputBlob> WriteOutput(OutputSink& sink, std::string_view name,
                                         std::string_view content_type, std::string_view data);
 
 // What a finished run reports; files were already written through the OutputSink.
+// A run that finds only at the end that the stage does not apply to the input (the
+// transcript stage hearing no speech) sets skip_reason: the runner records the stage as
+// skipped with that reason and its metadata, and no files (it should have written none).
 struct StageResult {
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<catalog::MediaSummary> asset_media;  // probe only
+  std::optional<std::string> skip_reason;            // e.g. "no_speech"
 };
 
 // One input of a consumer stage as it sees it: the input stage's result for this asset

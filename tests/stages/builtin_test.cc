@@ -37,7 +37,7 @@ TEST(BuiltinStages, RegistersEveryStageInOrderWithDefaults) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"probe", "thumbnail", "cover", "audio", "waveform",
                                              "hls", "loudness", "tempo", "key", "fingerprint",
-                                             "scenes", "storyboard"}));
+                                             "scenes", "storyboard", "transcript"}));
   auto all = registry.All();
   EXPECT_EQ(all[1]->Params(), nlohmann::json({{"width", 320}, {"quality", 3}}));
   EXPECT_EQ(registry.Recipe("thumbnail"),
@@ -70,9 +70,9 @@ TEST(BuiltinStages, APipelineListRegistersOnlyThoseInBuiltinOrder) {
   auto typo = AddBuiltinStages(other, {{"thumbnale", {{"width", 1}}}}, {"probe"});
   ASSERT_FALSE(typo);
   Registry unknown;
-  auto wrong = AddBuiltinStages(unknown, nullptr, {"probe", "transcript"});
+  auto wrong = AddBuiltinStages(unknown, nullptr, {"probe", "subtitles"});
   ASSERT_FALSE(wrong);
-  EXPECT_NE(wrong.error().message.find("transcript"), std::string::npos);
+  EXPECT_NE(wrong.error().message.find("subtitles"), std::string::npos);
 }
 
 TEST(BuiltinStages, AWholeNumberForAFloatParamIsTheSameRecipe) {

@@ -23,6 +23,7 @@ struct FakeBehaviour {
   bool fail_start = false;
   bool throw_when_fed = false;
   bool fail_finish = false;
+  std::optional<std::string> skip_in_finish{};  // Finish() reports this skip reason
   std::function<void()> on_finish{};  // called first thing in Finish()
   std::string output{};               // when set, Finish() writes it as "out.txt"
   // Started with its inputs: reads "out.txt" of each input that has one into
@@ -116,6 +117,7 @@ class FakeStage final : public Stage {
       }
       StageResult result;
       result.metadata = {{"video_frames", log_.video_frames}};
+      result.skip_reason = behaviour_.skip_in_finish;
       return result;
     }
 

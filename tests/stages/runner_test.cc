@@ -180,6 +180,30 @@ TEST_F(RunnerTest, FailingAndThrowingStagesDoNotStopTheOthers) {
   EXPECT_EQ(sinks_[7]->files.count("thumb.jpg"), 1u);
 }
 
+TEST_F(RunnerTest, ARunThatFindsAtTheEndThatItDoesNotApplyIsRecordedAsSkipped) {
+  FakeStage unheard(
+      "unheard", 1, {},
+      FakeBehaviour{.wants = {.audio = AudioRequest{}}, .skip_in_finish = "no_speech"});
+  FakeStage heard("heard", 1, {}, FakeBehaviour{.wants = {.audio = AudioRequest{}}});
+  auto reader = testing::OpenOrDie(samples_->H264AacMp4());
+  auto report = Run(*reader, {&unheard, &heard});
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  const auto& out = report->outcomes;
+  EXPECT_EQ(unheard.log->finishes, 1);
+  EXPECT_GT(unheard.log->audio_samples, 0);
+  EXPECT_EQ(out[0].state, DerivativeState::kSkipped);
+  EXPECT_EQ(out[0].skip_reason, "no_speech");
+  EXPECT_FALSE(out[0].error.has_value());
+  catalog::DerivativeOutcome recorded = ToDerivativeOutcome(
+      out[0], {catalog::OutputBlob{"stray.txt", "memory/stray.txt", 1, "text/plain"}});
+  EXPECT_EQ(recorded.state, DerivativeState::kSkipped);
+  EXPECT_EQ(recorded.skip_reason, "no_speech");
+  EXPECT_TRUE(recorded.blobs.empty());  // a skip records no files
+  EXPECT_EQ(recorded.metadata, out[0].result.metadata);
+  EXPECT_EQ(out[1].state, DerivativeState::kDone);
+  EXPECT_TRUE(out[1].skip_reason.empty());
+}
+
 TEST_F(RunnerTest, StagesSharingARequestGetTheSameConvertedFrame) {
   FakeStage a("a", 1, {},
               FakeBehaviour{.wants = {.video = VideoRequest{.width = 64}}, .frames_wanted = 2});
