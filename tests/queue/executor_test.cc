@@ -46,7 +46,7 @@ class FlakyStage final : public stages::Stage {
       if (!written) return Fail(written.error());
       if (control_.throw_in_finish) throw std::runtime_error("flaky exploded");
       if (control_.fail) return Fail(ErrorCode::kUnsupportedMedia, "flaky failed on purpose");
-      return stages::StageResult{{{"ok", true}}, std::nullopt};
+      return stages::StageResult{{{"ok", true}}, std::nullopt, std::nullopt};
     }
 
    private:

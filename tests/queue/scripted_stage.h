@@ -117,7 +117,8 @@ class ScriptedStage final : public stages::Stage {
       if (auto code = script_.failure()) {
         return Fail(*code, "scripted failure of run " + std::to_string(number_));
       }
-      return stages::StageResult{{{"run", number_}, {"packets", packets_}}, std::nullopt};
+      return stages::StageResult{
+          {{"run", number_}, {"packets", packets_}}, std::nullopt, std::nullopt};
     }
 
    private:

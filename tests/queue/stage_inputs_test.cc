@@ -54,8 +54,9 @@ class SheetStage final : public stages::Stage {
     Result<stages::StageResult> Finish(stages::OutputSink& sink, bool) override {
       auto written = stages::WriteOutput(sink, "sheet.txt", "text/plain", std::to_string(bytes_));
       if (!written) return Fail(written.error());
-      return stages::StageResult{{{"thumb_bytes", bytes_}, {"thumbnail", thumbnail_}},
-                                 std::nullopt};
+      stages::StageResult result;
+      result.metadata = {{"thumb_bytes", bytes_}, {"thumbnail", thumbnail_}};
+      return result;
     }
 
    private:
