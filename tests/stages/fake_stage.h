@@ -24,8 +24,8 @@ struct FakeBehaviour {
   bool throw_when_fed = false;
   bool fail_finish = false;
   std::optional<std::string> skip_in_finish{};  // Finish() reports this skip reason
-  std::function<void()> on_finish{};  // called first thing in Finish()
-  std::string output{};               // when set, Finish() writes it as "out.txt"
+  std::function<void()> on_finish{};            // called first thing in Finish()
+  std::string output{};                         // when set, Finish() writes it as "out.txt"
   // Started with its inputs: reads "out.txt" of each input that has one into
   // FakeLog::read ("name=content", or "name:skipped:reason" for a skipped input).
 };
