@@ -5,12 +5,11 @@
 
 namespace reprise::ai {
 
-ServiceDirectory::ServiceDirectory(const Clock& clock)
-    : clock_(clock), random_(new SeededRandom(SeededRandom::FromEntropy())) {}
+ServiceDirectory::ServiceDirectory() : random_(new SeededRandom(SeededRandom::FromEntropy())) {}
 
 Result<std::unique_ptr<ServiceDirectory>> ServiceDirectory::Create(
     const std::map<std::string, ServiceSettings>& services, const Clock& clock) {
-  std::unique_ptr<ServiceDirectory> directory(new ServiceDirectory(clock));
+  std::unique_ptr<ServiceDirectory> directory(new ServiceDirectory());
   for (const auto& [name, settings] : services) {
     Entry& entry = directory->entries_[name];
     entry.settings = settings;

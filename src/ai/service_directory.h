@@ -44,9 +44,8 @@ class ServiceDirectory final {
     std::unique_ptr<ProcessRequestLimiter> limiter;
     std::optional<OpenAiClient> client;
   };
-  explicit ServiceDirectory(const Clock& clock);
+  ServiceDirectory();
 
-  const Clock& clock_;
   RealSleeper sleeper_;
   std::unique_ptr<SeededRandom> random_;
   std::map<std::string, Entry, std::less<>> entries_;
