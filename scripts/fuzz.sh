@@ -50,7 +50,7 @@ if [ -x /usr/lib/llvm-16/bin/llvm-symbolizer ]; then
   export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer
 fi
 
-targets=(media_probe blob_key config where webhook_signature byte_range)
+targets=(media_probe blob_key config where webhook_signature byte_range json_schema)
 
 failed=()
 for name in "${targets[@]}"; do
@@ -61,6 +61,7 @@ for name in "${targets[@]}"; do
     where) flags=(-max_len=4200 "-dict=$root/fuzz/where.dict") ;;  # past the 4096-byte limit
     webhook_signature) flags=(-max_len=4096 "-dict=$root/fuzz/webhook_signature.dict") ;;
     byte_range) flags=(-max_len=256 "-dict=$root/fuzz/byte_range.dict") ;;
+    json_schema) flags=(-max_len=8192) ;;
   esac
   corpus=$work/corpus/$name
   artifacts=$build/artifacts/$name
