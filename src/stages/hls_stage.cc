@@ -46,17 +46,6 @@ media::VideoRequest RungRequest(int width) {
                              .pixel_format = AV_PIX_FMT_YUV420P};
 }
 
-Result<double> NumberParam(const nlohmann::json& params, std::string_view name, double min,
-                           double max) {
-  double value = params.at(std::string(name)).get<double>();
-  if (!(value >= min && value <= max)) {
-    return Fail(ErrorCode::kInvalidArgument, "stage 'hls' param '" + std::string(name) +
-                                                 "' must be in " + std::to_string(min) + ".." +
-                                                 std::to_string(max));
-  }
-  return value;
-}
-
 // One output: a media playlist with its segments (plus, for video, its scaler and
 // encoder). Audio-only HLS has one rendition without a name.
 struct Rendition {
@@ -487,10 +476,10 @@ Result<std::unique_ptr<HlsStage>> HlsStage::Create(const nlohmann::json& overrid
                             overrides);
   if (!params) return Fail(params.error());
   Settings settings;
-  auto segment = NumberParam(*params, "segment_seconds", 1, 30);
+  auto segment = NumberParam(kName, *params, "segment_seconds", 1, 30);
   if (!segment) return Fail(segment.error());
   settings.segment_seconds = *segment;
-  auto chunk = NumberParam(*params, "chunk_seconds", 1, 600);
+  auto chunk = NumberParam(kName, *params, "chunk_seconds", 1, 600);
   if (!chunk) return Fail(chunk.error());
   settings.chunk_seconds = *chunk;
   auto bitrate = IntParam(kName, *params, "audio_bitrate", 32, 512);

@@ -36,16 +36,6 @@ Error ParamError(std::string_view name, const std::string& what) {
                "stage 'transcript' param '" + std::string(name) + "' " + what, ""};
 }
 
-Result<double> NumberParam(const nlohmann::json& params, std::string_view name, double min,
-                           double max) {
-  double value = params.at(std::string(name)).get<double>();
-  if (!(value >= min && value <= max)) {
-    return Fail(ParamError(name, "must lie in [" + std::to_string(min) + ", " +
-                                     std::to_string(max) + "], got " + std::to_string(value)));
-  }
-  return value;
-}
-
 Result<void> CheckBackend(const nlohmann::json& params) {
   std::string backend = params.at("backend").get<std::string>();
   if (backend != speech::PocketSphinxRecognizer::kBackend) {
@@ -301,11 +291,11 @@ Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann:
   REPRISE_TRY(CheckBackend(*params));
   speech::ChunkerOptions chunking;
   auto max_chunk =
-      NumberParam(*params, "max_chunk_seconds", speech::SilenceChunker::kMinChunkSeconds,
+      NumberParam(kName, *params, "max_chunk_seconds", speech::SilenceChunker::kMinChunkSeconds,
                   speech::SilenceChunker::kMaxChunkSeconds);
   if (!max_chunk) return Fail(max_chunk.error());
   chunking.max_chunk_seconds = *max_chunk;
-  auto overlap = NumberParam(*params, "overlap_seconds", 0, *max_chunk / 4);
+  auto overlap = NumberParam(kName, *params, "overlap_seconds", 0, *max_chunk / 4);
   if (!overlap) return Fail(overlap.error());
   chunking.overlap_seconds = *overlap;
   speech::CaptionOptions captions;
