@@ -27,8 +27,9 @@ std::vector<catalog::StageLimit> StageLimitsOf(const Config& config) {
 }
 
 Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
-                          const std::vector<std::string>& enabled) {
-  REPRISE_TRY(stages::AddBuiltinStages(registry, stage_config, enabled));
+                          const std::vector<std::string>& enabled,
+                          const stages::StageServices& services) {
+  REPRISE_TRY(stages::AddBuiltinStages(registry, stage_config, enabled, services));
   return registry.Seal();
 }
 
@@ -37,7 +38,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   media::InitFfmpeg();
   media::RouteLibavLog(log);
   std::unique_ptr<App> app(new App(config, std::move(log)));
-  REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages));
+  auto directory = ai::ServiceDirectory::Create(config.services, app->clock_);
+  if (!directory) return Fail(directory.error().Wrap("config"));
+  app->service_directory_ = std::move(*directory);
+  REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages,
+                           stages::StageServices(app->clock_, app->service_directory_.get())));
 
   const bool create = access == Access::kCreate;
   auto catalog = backends.OpenCatalog(config.ResolvedCatalogUrl(), app->clock_, create,

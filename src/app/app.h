@@ -39,6 +39,7 @@
 #include "services/webhook_receiver.h"
 #include "services/webhook_runner.h"
 #include "stages/registry.h"
+#include "stages/stage_services.h"
 
 namespace reprise::app {
 
@@ -63,6 +64,8 @@ class App {
   catalog::Catalog& catalog() { return *catalog_; }
   blob::BlobStore& blobs() { return *blobs_; }
   const stages::Registry& registry() const { return registry_; }
+  // The configured [services] (core/config.h), one client and limiter each.
+  const ai::ServiceDirectory& service_directory() const { return *service_directory_; }
   const Clock& clock() const { return clock_; }
   Random& random() { return random_; }
   const Logger& log() const { return log_; }
@@ -122,6 +125,8 @@ class App {
   std::unique_ptr<services::EventBell> event_bell_ = std::make_unique<services::EventBell>();
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<blob::BlobStore> blobs_;
+  // The [services] clients the stages were given: before the registry, which holds them.
+  std::unique_ptr<ai::ServiceDirectory> service_directory_;
   stages::Registry registry_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<queue::Processor> processor_;
@@ -144,8 +149,10 @@ class App {
 // The [stages.NAME] max_running / rate settings as the limits a worker's claims carry.
 std::vector<catalog::StageLimit> StageLimitsOf(const Config& config);
 
-// Builds the registry from the [stages] config (shared by App and the tests).
+// Builds the registry from the [stages] config (shared by App and the tests); stages that
+// call services get them from `services`.
 Result<void> FillRegistry(stages::Registry& registry, const nlohmann::json& stage_config,
-                          const std::vector<std::string>& enabled = {});
+                          const std::vector<std::string>& enabled = {},
+                          const stages::StageServices& services = {});
 
 }  // namespace reprise::app

@@ -1,6 +1,8 @@
 #include "cli/doctor_command.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "stages/registry.h"
+#include "stages/stage_services.h"
 
 namespace reprise::cli {
 namespace {
@@ -39,16 +42,32 @@ struct Check {
   nlohmann::json facts = nlohmann::json::object();
 };
 
-Check CheckStages(const Config& config) {
+// The registry the config makes, with the services its stages call; `uses` gets, per
+// service, the models stages ask it for.
+Check CheckStages(const Config& config, const ai::ServiceDirectory* directory,
+                  std::map<std::string, std::vector<std::string>>& uses) {
   Check check{"stages", Verdict::kOk, "", {}};
+  static const SystemClock clock;
   stages::Registry registry;
-  if (auto filled = app::FillRegistry(registry, config.stages, config.pipeline_stages); !filled) {
+  if (auto filled = app::FillRegistry(registry, config.stages, config.pipeline_stages,
+                                      stages::StageServices(clock, directory));
+      !filled) {
     check.verdict = Verdict::kFailed;
     check.detail = filled.error().message;
     return check;
   }
   std::vector<std::string> names;
-  for (const auto* stage : registry.All()) names.emplace_back(stage->Name());
+  for (const auto* stage : registry.All()) {
+    names.emplace_back(stage->Name());
+    for (const auto& use : stage->Services()) {
+      auto& models = uses[use.service];
+      for (const auto& model : use.models) {
+        if (std::find(models.begin(), models.end(), model) == models.end()) {
+          models.push_back(model);
+        }
+      }
+    }
+  }
   check.detail = fmt::format("{} stage(s): {}", names.size(), fmt::join(names, ", "));
   check.facts["stages"] = names;
   return check;
@@ -95,16 +114,13 @@ Check CheckBlobStore(const Config& config) {
   return check;
 }
 
-std::vector<Check> CheckServices(const Config& config) {
+std::vector<Check> CheckServices(const ai::ServiceDirectory& directory,
+                                 const std::map<std::string, std::vector<std::string>>& uses) {
   std::vector<Check> checks;
-  SystemClock clock;
-  auto directory = ai::ServiceDirectory::Create(config.services, clock);
-  if (!directory) {
-    checks.push_back({"services", Verdict::kFailed, directory.error().message, {}});
-    return checks;
-  }
-  for (const auto& name : (*directory)->Names()) {
-    ai::ServiceHealth health = ai::CheckService(**directory, name);
+  for (const auto& name : directory.Names()) {
+    auto used = uses.find(name);
+    ai::ServiceHealth health = ai::CheckService(
+        directory, name, used == uses.end() ? std::vector<std::string>{} : used->second);
     Check check{"service " + name, Verdict::kOk, health.base_url, {}};
     check.facts = {{"service", name},
                    {"base_url", health.base_url},
@@ -112,7 +128,8 @@ std::vector<Check> CheckServices(const Config& config) {
                    {"latency_ms", health.latency_ms},
                    {"models", health.models},
                    {"models_listed", health.models_listed},
-                   {"key_missing", health.key_missing}};
+                   {"key_missing", health.key_missing},
+                   {"needed_models", health.needed}};
     if (health.reachable && health.models_listed) {
       check.detail +=
           fmt::format(": {} model(s) in {:.0f} ms", health.models.size(), health.latency_ms);
@@ -123,9 +140,17 @@ std::vector<Check> CheckServices(const Config& config) {
       check.verdict = Verdict::kFailed;
       check.detail += ": " + (health.error ? health.error->ToString() : std::string("no answer"));
     }
+    // A model a stage asks for that the service's list lacks: every call would fail.
+    if (health.models_listed) {
+      for (const auto& [model, present] : health.needed) {
+        if (present) continue;
+        check.verdict = Verdict::kFailed;
+        check.detail += "; model " + model + " (a stage uses it) is not served";
+      }
+    }
     if (health.key_missing) {
       if (check.verdict == Verdict::kOk) check.verdict = Verdict::kWarning;
-      const ServiceSettings* settings = (*directory)->Settings(name);
+      const ServiceSettings* settings = directory.Settings(name);
       check.detail += "; its key variable " + settings->api_key_env + " is not set";
     }
     checks.push_back(std::move(check));
@@ -144,10 +169,17 @@ CLI::App* AddDoctorCommand(CLI::App& cli, DoctorFlags& flags) {
 
 int RunDoctor(const Config& config, const DoctorFlags& flags) {
   std::vector<Check> checks;
-  checks.push_back(CheckStages(config));
+  static const SystemClock clock;
+  auto directory = ai::ServiceDirectory::Create(config.services, clock);
+  std::map<std::string, std::vector<std::string>> uses;
+  checks.push_back(CheckStages(config, directory ? directory->get() : nullptr, uses));
   checks.push_back(CheckCatalog(config));
   checks.push_back(CheckBlobStore(config));
-  for (auto& check : CheckServices(config)) checks.push_back(std::move(check));
+  if (!directory) {
+    checks.push_back({"services", Verdict::kFailed, directory.error().message, {}});
+  } else {
+    for (auto& check : CheckServices(**directory, uses)) checks.push_back(std::move(check));
+  }
   bool failed = false;
   for (const auto& check : checks) failed |= check.verdict == Verdict::kFailed;
   if (flags.json) {

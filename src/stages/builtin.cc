@@ -21,16 +21,26 @@
 namespace reprise::stages {
 namespace {
 
-using Factory = Result<std::unique_ptr<Stage>> (*)(const nlohmann::json& overrides);
+using Factory = Result<std::unique_ptr<Stage>> (*)(const nlohmann::json& overrides,
+                                                   const StageServices& services);
 
 struct Builtin {
   std::string_view name;
   Factory create;
 };
 
+// A stage whose factory takes services gets them; the others are made from params alone.
 template <class StageType>
-Result<std::unique_ptr<Stage>> Make(const nlohmann::json& overrides) {
-  auto stage = StageType::Create(overrides);
+Result<std::unique_ptr<Stage>> Make(const nlohmann::json& overrides,
+                                    const StageServices& services) {
+  auto stage = [&] {
+    if constexpr (requires { StageType::Create(overrides, services); }) {
+      return StageType::Create(overrides, services);
+    } else {
+      static_cast<void>(services);
+      return StageType::Create(overrides);
+    }
+  }();
   if (!stage) return Fail(stage.error());
   return std::unique_ptr<Stage>(std::move(*stage));
 }
@@ -52,7 +62,8 @@ constexpr Builtin kBuiltins[] = {
 }  // namespace
 
 Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config,
-                              const std::vector<std::string>& enabled) {
+                              const std::vector<std::string>& enabled,
+                              const StageServices& services) {
   if (!stage_config.is_null() && !stage_config.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "[stages] must be a table");
   }
@@ -90,7 +101,7 @@ Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_co
       auto it = stage_config.find(builtin.name);
       if (it != stage_config.end()) section = &*it;
     }
-    auto stage = builtin.create(*section);
+    auto stage = builtin.create(*section, services);
     if (!stage) return Fail(stage.error());
     REPRISE_TRY(registry.Add(std::move(*stage)));
   }

@@ -1,6 +1,6 @@
 // The stages reprise ships, registered explicitly at start-up by app/ (no static
 // registration): probe, thumbnail, cover, audio, waveform, hls, loudness, tempo, key,
-// fingerprint. Call Registry::Seal() after the last Add.
+// fingerprint, scenes, storyboard, transcript. Call Registry::Seal() after the last Add.
 //
 // `stage_config` is the config's `[stages]` table as JSON, e.g.
 // {"thumbnail": {"width": 480}}; null or an empty object means all defaults. Each stage
@@ -16,12 +16,16 @@
 
 #include "core/error.h"
 #include "stages/registry.h"
+#include "stages/stage_services.h"
 
 namespace reprise::stages {
 
 // `enabled` names the stages to register (any order; registration keeps the built-in
 // order); empty means all of them. kInvalidArgument for a name that is no built-in stage.
+// `services` reach the stages whose factories take them (stages/stage_services.h); it and
+// what it refers to must outlive the registry. The default has no services configured.
 [[nodiscard]] Result<void> AddBuiltinStages(Registry& registry, const nlohmann::json& stage_config,
-                                            const std::vector<std::string>& enabled = {});
+                                            const std::vector<std::string>& enabled = {},
+                                            const StageServices& services = {});
 
 }  // namespace reprise::stages

@@ -78,4 +78,20 @@ Result<double> NumberParam(std::string_view stage, const nlohmann::json& params,
   return value;
 }
 
+Result<StageTable> SplitServiceKey(std::string_view stage, const nlohmann::json& overrides,
+                                   std::string_view default_service) {
+  StageTable table{overrides, std::string(default_service)};
+  if (!overrides.is_object()) return table;
+  auto it = table.params.find("service");
+  if (it == table.params.end()) return table;
+  if (!it->is_string() || it->get<std::string>().empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "stage '" + std::string(stage) +
+                    "': service must name a [services.NAME] table, got " + it->dump());
+  }
+  table.service = it->get<std::string>();
+  table.params.erase(it);
+  return table;
+}
+
 }  // namespace reprise::stages

@@ -6,6 +6,7 @@
 // Errors are kInvalidArgument and name the stage and the param.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -26,5 +27,17 @@ Result<int> IntParam(std::string_view stage, const nlohmann::json& params, std::
 // A number param of merged params (integer or float), checked to lie in [min, max].
 Result<double> NumberParam(std::string_view stage, const nlohmann::json& params,
                            std::string_view name, double min, double max);
+
+// A stage table split into its params and the deployment key `service`: the name of the
+// `[services.NAME]` the stage calls (stages/stage_services.h). Which endpoint serves a
+// model never changes what the stage produces, so `service` stays out of Params() and
+// the recipe; `service` is `default_service` when the table does not set it.
+struct StageTable {
+  nlohmann::json params;  // the overrides without `service` (null when there were none)
+  std::string service;
+};
+// kInvalidArgument when `service` is set to anything but a non-empty string.
+Result<StageTable> SplitServiceKey(std::string_view stage, const nlohmann::json& overrides,
+                                   std::string_view default_service);
 
 }  // namespace reprise::stages

@@ -99,6 +99,15 @@ struct Consumption {
 
 using Feed = media::Feed;
 
+// A service a stage calls (`[services.NAME]`, core/config.h) and the models it asks it
+// for: `reprise doctor` and a backfill's health check call each before work is sent.
+struct ServiceUse {
+  std::string service;
+  std::vector<std::string> models;
+
+  bool operator==(const ServiceUse&) const = default;
+};
+
 // One stage working on one asset. The runner calls the On* methods for what the stage
 // asked for, in presentation order, until it returns Feed::kDone or the input ends,
 // then Finish() exactly once. When the run is abandoned instead (an On* method threw,
@@ -123,6 +132,8 @@ class Stage {
   [[nodiscard]] virtual const nlohmann::json& Params() const = 0;
   // Names of stages whose outputs this one consumes (their recipes feed its recipe).
   [[nodiscard]] virtual std::vector<std::string> Inputs() const { return {}; }
+  // The services its runs call under today's params (none for a stage that works offline).
+  [[nodiscard]] virtual std::vector<ServiceUse> Services() const { return {}; }
   [[nodiscard]] virtual Consumption Consumes() const = 0;
   // Why the stage does not apply to this input ("no_video_stream"), or nullopt.
   [[nodiscard]] virtual std::optional<std::string> SkipReason(

@@ -36,11 +36,7 @@ Error ParamError(std::string_view name, const std::string& what) {
                "stage 'transcript' param '" + std::string(name) + "' " + what, ""};
 }
 
-Result<void> CheckBackend(const nlohmann::json& params) {
-  std::string backend = params.at("backend").get<std::string>();
-  if (backend != speech::PocketSphinxRecognizer::kBackend) {
-    return Fail(ParamError("backend", "must be \"pocketsphinx\", got \"" + backend + "\""));
-  }
+Result<void> CheckPocketSphinx(const nlohmann::json& params) {
   std::string model = params.at("model").get<std::string>();
   std::string language = params.at("language").get<std::string>();
   for (const KnownModel& known : kPocketSphinxModels) {
@@ -54,6 +50,23 @@ Result<void> CheckBackend(const nlohmann::json& params) {
   }
   return Fail(
       ParamError("model", "must be a known pocketsphinx model (en-us), got \"" + model + "\""));
+}
+
+// A service's model names are its own; the language is ISO-639-1 ("en") or "" (detect).
+Result<void> CheckOpenAi(const nlohmann::json& params) {
+  if (params.at("model").get<std::string>().empty()) {
+    return Fail(ParamError("model", "must name the service's transcription model"));
+  }
+  std::string language = params.at("language").get<std::string>();
+  bool iso = language.size() == 2 && std::all_of(language.begin(), language.end(), [](char c) {
+               return c >= 'a' && c <= 'z';
+             });
+  if (!language.empty() && !iso) {
+    return Fail(ParamError("language", "must be an ISO-639-1 code (\"en\") or \"\" to let the "
+                                       "service detect it, got \"" +
+                                           language + "\""));
+  }
+  return {};
 }
 
 double ThreadCpuSeconds() {
@@ -228,9 +241,9 @@ class TranscriptRun final : public StageRun {
       words += segment.words.size();
       speech_seconds += segment.end - segment.start;
     }
-    return {{"backend", backend_},
+    nlohmann::json metadata = {{"backend", backend_},
             {"model", model_},
-            {"language", language_},
+            {"language", Language()},
             {"segments", segments_.size()},
             {"words", words},
             {"speech_seconds", Millis(speech_seconds)},
@@ -238,6 +251,16 @@ class TranscriptRun final : public StageRun {
             {"recognize_seconds", recognize_seconds_},
             {"recognize_cpu_seconds", recognize_cpu_seconds_},
             {"real_time_factor", audio_seconds > 0 ? recognize_seconds_ / audio_seconds : 0.0}};
+    if (backend_ == speech::OpenAiRecognizer::kBackend) {
+      metadata["requests"] = recognizer_ ? recognizer_->Requests() : 0;
+    }
+    return metadata;
+  }
+
+  // The language asked for, or the one the backend heard when none was.
+  std::string Language() const {
+    if (!language_.empty() || !recognizer_) return language_;
+    return std::string(recognizer_->DetectedLanguage());
   }
 
   Result<void> WriteOutputs(OutputSink& sink) const {
@@ -246,7 +269,7 @@ class TranscriptRun final : public StageRun {
         sink, TranscriptStage::kTextName, "text/plain; charset=utf-8", "", count,
         [&](size_t i) { return segments_[i].text + "\n"; }, ""));
     nlohmann::ordered_json head = {
-        {"language", language_}, {"backend", backend_}, {"model", model_}};
+        {"language", Language()}, {"backend", backend_}, {"model", model_}};
     std::string header = head.dump();
     header.pop_back();  // the closing brace: the segments follow
     REPRISE_TRY(WriteFile(
@@ -278,17 +301,58 @@ class TranscriptRun final : public StageRun {
 }  // namespace
 
 Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann::json& overrides) {
-  return Create(overrides, speech::PocketSphinxModel::DebianEnUs());
+  return Create(overrides, StageServices(), speech::PocketSphinxModel::DebianEnUs());
+}
+
+Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann::json& overrides,
+                                                                 const StageServices& services) {
+  return Create(overrides, services, speech::PocketSphinxModel::DebianEnUs());
 }
 
 Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann::json& overrides,
                                                                  speech::PocketSphinxModel model) {
-  const nlohmann::json defaults = {{"backend", "pocketsphinx"}, {"language", "en"},
-                                   {"model", "en-us"},          {"max_chunk_seconds", 30.0},
-                                   {"overlap_seconds", 1.0},    {"caption_line_length", 42}};
-  auto params = MergeParams(kName, defaults, overrides);
+  return Create(overrides, StageServices(), std::move(model));
+}
+
+Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann::json& overrides,
+                                                                 const StageServices& services,
+                                                                 speech::PocketSphinxModel model) {
+  auto table = SplitServiceKey(kName, overrides, kDefaultService);
+  if (!table) return Fail(table.error());
+  // The backend picks the defaults the rest of the table overrides.
+  std::string backend(speech::PocketSphinxRecognizer::kBackend);
+  if (table->params.is_object()) {
+    if (auto it = table->params.find("backend"); it != table->params.end() && it->is_string()) {
+      backend = it->get<std::string>();
+    }
+  }
+  const bool remote = backend == speech::OpenAiRecognizer::kBackend;
+  if (!remote && backend != speech::PocketSphinxRecognizer::kBackend) {
+    return Fail(ParamError("backend", "must be \"pocketsphinx\" or \"openai\", got \"" + backend +
+                                          "\""));
+  }
+  const nlohmann::json defaults = {{"backend", backend},
+                                   {"language", "en"},
+                                   {"model", remote ? kDefaultOpenAiModel : "en-us"},
+                                   {"max_chunk_seconds", 30.0},
+                                   {"overlap_seconds", 1.0},
+                                   {"caption_line_length", 42}};
+  auto params = MergeParams(kName, defaults, table->params);
   if (!params) return Fail(params.error());
-  REPRISE_TRY(CheckBackend(*params));
+  const ai::OpenAiClient* client = nullptr;
+  std::string service;
+  if (remote) {
+    REPRISE_TRY(CheckOpenAi(*params));
+    auto found = services.Service(table->service);
+    if (!found) return Fail(found.error().Wrap("stage 'transcript' (backend \"openai\")"));
+    client = *found;
+    service = table->service;
+  } else {
+    if (table->service != kDefaultService) {
+      return Fail(ParamError("service", "is used by backend \"openai\" only"));
+    }
+    REPRISE_TRY(CheckPocketSphinx(*params));
+  }
   speech::ChunkerOptions chunking;
   auto max_chunk =
       NumberParam(kName, *params, "max_chunk_seconds", speech::SilenceChunker::kMinChunkSeconds,
@@ -302,8 +366,13 @@ Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann:
   auto line_length = IntParam(kName, *params, "caption_line_length", 16, 120);
   if (!line_length) return Fail(line_length.error());
   captions.line_length = *line_length;
-  return std::unique_ptr<TranscriptStage>(
-      new TranscriptStage(std::move(*params), std::move(model), chunking, captions));
+  return std::unique_ptr<TranscriptStage>(new TranscriptStage(
+      std::move(*params), std::move(model), chunking, captions, client, std::move(service)));
+}
+
+std::vector<ServiceUse> TranscriptStage::Services() const {
+  if (client_ == nullptr) return {};
+  return {ServiceUse{service_, {params_.at("model").get<std::string>()}}};
 }
 
 Consumption TranscriptStage::Consumes() const {
@@ -319,15 +388,25 @@ std::optional<std::string> TranscriptStage::SkipReason(const media::MediaInfo& i
 
 Result<std::unique_ptr<StageRun>> TranscriptStage::Start(const media::MediaInfo& /*info*/) const {
   std::string model = params_.at("model").get<std::string>();
-  REPRISE_TRY(speech::PocketSphinxRecognizer::CheckInstalled(model_, model));
-  auto open = [files = model_, model]() -> Result<std::unique_ptr<speech::SpeechRecognizer>> {
-    auto recognizer = speech::PocketSphinxRecognizer::Open(files, model);
-    if (!recognizer) return Fail(recognizer.error());
-    return std::unique_ptr<speech::SpeechRecognizer>(std::move(*recognizer));
-  };
+  std::string language = params_.at("language").get<std::string>();
+  TranscriptRun::Opener open;
+  if (client_ != nullptr) {
+    open = [client = client_, model,
+            language]() -> Result<std::unique_ptr<speech::SpeechRecognizer>> {
+      return std::unique_ptr<speech::SpeechRecognizer>(
+          std::make_unique<speech::OpenAiRecognizer>(*client, model, language));
+    };
+  } else {
+    REPRISE_TRY(speech::PocketSphinxRecognizer::CheckInstalled(model_, model));
+    open = [files = model_, model]() -> Result<std::unique_ptr<speech::SpeechRecognizer>> {
+      auto recognizer = speech::PocketSphinxRecognizer::Open(files, model);
+      if (!recognizer) return Fail(recognizer.error());
+      return std::unique_ptr<speech::SpeechRecognizer>(std::move(*recognizer));
+    };
+  }
   return std::unique_ptr<StageRun>(std::make_unique<TranscriptRun>(
       std::move(open), params_.at("backend").get<std::string>(), std::move(model), chunking_,
-      captions_, params_.at("language").get<std::string>()));
+      captions_, std::move(language)));
 }
 
 }  // namespace reprise::stages

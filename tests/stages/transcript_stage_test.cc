@@ -5,7 +5,10 @@
 #include "stages/transcript_stage.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <map>
+#include <set>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,11 +17,13 @@
 
 #include <gtest/gtest.h>
 
+#include "ai/service_directory.h"
 #include "stages/runner.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/memory_sink.h"
 #include "tests/stages/speech_test_util.h"
 #include "tests/support/media_suite.h"
+#include "tests/support/openai_test_server.h"
 
 namespace reprise::stages {
 namespace {
@@ -359,6 +364,178 @@ TEST(TranscriptStageParams, DefaultsAndRangesAreChecked) {
       named = named || refused.error().message.find(key) != std::string::npos;
     }
     EXPECT_TRUE(named) << refused.error().message;
+  }
+}
+
+// --- backend "openai": an OpenAI-compatible /v1/audio/transcriptions server ---
+
+ServiceSettings ServiceAt(const std::string& base_url, int max_attempts = 1) {
+  ServiceSettings settings;
+  settings.base_url = base_url;
+  settings.api_key = "test-key";
+  settings.max_attempts = max_attempts;
+  settings.timeout_seconds = 30;
+  return settings;
+}
+
+std::unique_ptr<ai::ServiceDirectory> Directory(
+    const std::map<std::string, ServiceSettings>& services, const Clock& clock) {
+  auto directory = ai::ServiceDirectory::Create(services, clock);
+  EXPECT_TRUE(directory) << directory.error().ToString();
+  return directory ? std::move(*directory) : nullptr;
+}
+
+// Each voiced chunk is one request; the answer's segments (times relative to the chunk's
+// file) land in the input's timeline, inside the chunk, and make every output.
+TEST_F(TranscriptStageTest, TheOpenAiBackendSendsEachVoicedChunkAndPlacesItsSegments) {
+  Recording recording = Librivox("librivox-remote.m4a", 1.0, 1);
+  SystemClock clock;
+  testing::OpenAiTestServer server;
+  std::atomic<int> answered{0};
+  // Two segments a chunk, the first with Whisper's leading space, words numbered by call.
+  server.SetTranscriptionScript([&](const nlohmann::json& fields, double seconds) {
+    int n = answered++;
+    nlohmann::json segments = {
+        {{"id", 0}, {"start", 0.0}, {"end", seconds / 2}, {"text", " chunk " + std::to_string(n) + " one"}},
+        {{"id", 1}, {"start", seconds / 2}, {"end", seconds + 5}, {"text", "chunk " + std::to_string(n) + "  two "}}};
+    return nlohmann::json{{"task", "transcribe"},
+                          {"language", fields.value("language", "") == "" ? "english" : "en"},
+                          {"duration", seconds},
+                          {"text", "unused"},
+                          {"segments", segments}};
+  });
+  auto directory = Directory({{"whisper", ServiceAt(server.base_url())}}, clock);
+  auto stage = TranscriptStage::Create(
+      {{"backend", "openai"}, {"model", "test-whisper"}, {"service", "whisper"},
+       {"max_chunk_seconds", 8.0}},
+      StageServices(clock, directory.get()));
+  ASSERT_TRUE(stage) << stage.error().ToString();
+  EXPECT_EQ((*stage)->Services(),
+            (std::vector<ServiceUse>{{"whisper", {"test-whisper"}}}));
+  EXPECT_FALSE((*stage)->Params().contains("service"));
+
+  MemorySink sink;
+  StageOutcome outcome = RunAlone(**stage, recording.path, sink);
+  ASSERT_EQ(outcome.state, DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  std::vector<testing::OpenAiCall> calls = server.calls();
+  ASSERT_GE(calls.size(), 3u) << "a 27 s recording in chunks of at most 8 s";
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.path, "/v1/audio/transcriptions");
+    EXPECT_EQ(call.status, 200);
+    EXPECT_EQ(call.model, "test-whisper");
+    EXPECT_EQ(call.body.value("language", ""), "en");
+    // At most 8 s (plus the overlap) of 16 kHz mono 16-bit samples and a 44-byte header.
+    EXPECT_LE(call.wav_bytes, 44 + static_cast<int64_t>((8 + 1) * 16000 * 2));
+  }
+  auto transcript = nlohmann::json::parse(sink.files.at("transcript.json"));
+  EXPECT_EQ(transcript.at("backend"), "openai");
+  EXPECT_EQ(transcript.at("model"), "test-whisper");
+  EXPECT_EQ(transcript.at("language"), "en");
+  double last_start = -1;
+  std::set<std::string> texts;
+  for (const auto& segment : transcript.at("segments")) {
+    double start = segment.at("start").get<double>();
+    double end = segment.at("end").get<double>();
+    EXPECT_GE(start, last_start) << segment.dump();
+    EXPECT_LE(start, end) << segment.dump();
+    EXPECT_LE(end, recording.seconds + 0.05) << "kept inside its chunk: " << segment.dump();
+    EXPECT_TRUE(segment.at("words").empty());
+    texts.insert(segment.at("text").get<std::string>());
+    last_start = start;
+  }
+  // Each chunk's two segments, tidied, unless the overlap gave one to its neighbour.
+  EXPECT_TRUE(texts.count("chunk 0 one")) << transcript.dump();
+  for (const auto& text : texts) {
+    EXPECT_EQ(text.find("  "), std::string::npos) << text;
+    EXPECT_NE(text.front(), ' ') << text;
+  }
+  EXPECT_GE(texts.size(), calls.size());
+  EXPECT_EQ(outcome.result.metadata.at("requests").get<size_t>(), calls.size());
+  EXPECT_EQ(outcome.result.metadata.at("backend"), "openai");
+  auto vtt = speech::testing::ParseVtt(sink.files.at("captions.vtt"));
+  ASSERT_TRUE(vtt.has_value()) << vtt.error();
+  EXPECT_FALSE(vtt->empty());
+}
+
+// language "" lets the service detect it; the transcript reports what it heard.
+TEST_F(TranscriptStageTest, TheOpenAiBackendReportsTheLanguageTheServiceDetected) {
+  SystemClock clock;
+  testing::OpenAiTestServer server;
+  auto directory = Directory({{"openai", ServiceAt(server.base_url())}}, clock);
+  auto stage = TranscriptStage::Create(
+      {{"backend", "openai"}, {"model", "test-whisper"}, {"language", ""}},
+      StageServices(clock, directory.get()));
+  ASSERT_TRUE(stage) << stage.error().ToString();
+  MemorySink sink;
+  StageOutcome outcome =
+      RunAlone(**stage, kLibrivox + "sense_and_sensibility_01_austen_64kb-0880.wav", sink);
+  ASSERT_EQ(outcome.state, DerivativeState::kDone)
+      << (outcome.error ? outcome.error->ToString() : outcome.skip_reason);
+  for (const auto& call : server.calls()) EXPECT_FALSE(call.body.contains("language"));
+  EXPECT_EQ(nlohmann::json::parse(sink.files.at("transcript.json")).at("language"), "english");
+  EXPECT_EQ(outcome.result.metadata.at("language"), "english");
+}
+
+// A service that keeps failing fails the run as unavailable (retried later by the queue),
+// naming the service's answer; nothing is written.
+TEST_F(TranscriptStageTest, AServiceThatKeepsFailingFailsTheRunAsUnavailable) {
+  SystemClock clock;
+  testing::OpenAiTestServer server;
+  server.QueueFaults({{testing::OpenAiFault::kServerError}, {testing::OpenAiFault::kServerError}});
+  ServiceSettings settings = ServiceAt(server.base_url(), 2);
+  auto directory = Directory({{"openai", settings}}, clock);
+  auto stage = TranscriptStage::Create({{"backend", "openai"}, {"model", "test-whisper"}},
+                                       StageServices(clock, directory.get()));
+  ASSERT_TRUE(stage) << stage.error().ToString();
+  MemorySink sink;
+  StageOutcome outcome =
+      RunAlone(**stage, kLibrivox + "sense_and_sensibility_01_austen_64kb-0880.wav", sink);
+  ASSERT_EQ(outcome.state, DerivativeState::kFailed);
+  EXPECT_EQ(outcome.error->code, ErrorCode::kUnavailable) << outcome.error->ToString();
+  EXPECT_NE(outcome.error->message.find("transcription service"), std::string::npos)
+      << outcome.error->message;
+  EXPECT_EQ(server.calls().size(), 2u);
+  EXPECT_TRUE(sink.files.empty());
+}
+
+// The recipe pins backend, model and language; which endpoint serves them is deployment.
+TEST(TranscriptStageParams, TheServiceIsDeploymentAndTheModelIsRecipe) {
+  SystemClock clock;
+  auto directory = Directory({{"openai", ServiceAt("http://127.0.0.1:9/v1")},
+                              {"local", ServiceAt("http://127.0.0.1:10/v1")}},
+                             clock);
+  StageServices services(clock, directory.get());
+  auto openai = TranscriptStage::Create({{"backend", "openai"}}, services);
+  auto local = TranscriptStage::Create({{"backend", "openai"}, {"service", "local"}}, services);
+  auto other_model =
+      TranscriptStage::Create({{"backend", "openai"}, {"model", "large-v3"}}, services);
+  ASSERT_TRUE(openai && local && other_model);
+  EXPECT_EQ((*openai)->Params(), (*local)->Params());
+  EXPECT_EQ((*openai)->Params().at("model"), "whisper-1");
+  EXPECT_NE((*openai)->Params(), (*other_model)->Params());
+  EXPECT_EQ((*local)->Services(), (std::vector<ServiceUse>{{"local", {"whisper-1"}}}));
+  EXPECT_TRUE(TranscriptStage::Create(nullptr, services).value()->Services().empty());
+
+  auto unconfigured =
+      TranscriptStage::Create({{"backend", "openai"}, {"service", "whisper"}}, services);
+  ASSERT_FALSE(unconfigured);
+  EXPECT_EQ(unconfigured.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(unconfigured.error().message.find("[services.whisper]"), std::string::npos)
+      << unconfigured.error().message;
+  EXPECT_NE(unconfigured.error().message.find("configured: local, openai"), std::string::npos)
+      << unconfigured.error().message;
+  auto without_directory = TranscriptStage::Create({{"backend", "openai"}});
+  ASSERT_FALSE(without_directory);
+  EXPECT_NE(without_directory.error().message.find("[services.openai]"), std::string::npos);
+  for (const nlohmann::json& bad :
+       std::vector<nlohmann::json>{{{"backend", "openai"}, {"language", "english"}},
+                                   {{"backend", "openai"}, {"model", ""}},
+                                   {{"backend", "openai"}, {"service", 3}},
+                                   {{"service", "local"}}}) {
+    auto refused = TranscriptStage::Create(bad, services);
+    ASSERT_FALSE(refused) << bad.dump();
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << bad.dump();
   }
 }
 

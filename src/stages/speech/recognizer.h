@@ -2,8 +2,9 @@
 // stage (stages/transcript_stage.h) cuts the decoded audio into chunks with the
 // SilenceChunker (stages/speech/silence_chunker.h) and hands each chunk to one
 // recognizer; backends are the local PocketSphinx decoder
-// (stages/speech/pocketsphinx_recognizer.h) and, later, an OpenAI-compatible
-// /v1/audio/transcriptions client, which uploads each chunk as a small WAV file.
+// (stages/speech/pocketsphinx_recognizer.h) and an OpenAI-compatible
+// /v1/audio/transcriptions client, which uploads each chunk as a small WAV file
+// (stages/speech/openai_recognizer.h).
 //
 // Audio is 16 kHz mono signed 16-bit (kSampleRate). A chunk comes with the time of its
 // first sample in the input, and every time a recognizer returns is in the input's
@@ -56,6 +57,10 @@ class SpeechRecognizer {
   // `start_seconds` in the input.
   [[nodiscard]] virtual Result<std::vector<Segment>> Recognize(std::span<const int16_t> samples,
                                                                double start_seconds) = 0;
+  // The language the backend heard, when it detects one ("" otherwise or before any chunk).
+  [[nodiscard]] virtual std::string_view DetectedLanguage() const { return {}; }
+  // Requests sent to a remote backend so far (0 for a local one).
+  [[nodiscard]] virtual int Requests() const { return 0; }
 };
 
 }  // namespace reprise::stages::speech

@@ -1,0 +1,35 @@
+#include "stages/stage_services.h"
+
+#include <string>
+
+namespace reprise::stages {
+namespace {
+
+const Clock& SystemClockInstance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace
+
+StageServices::StageServices() : clock_(&SystemClockInstance()), directory_(nullptr) {}
+
+StageServices::StageServices(const Clock& clock, const ai::ServiceDirectory* directory)
+    : clock_(&clock), directory_(directory) {}
+
+Result<const ai::OpenAiClient*> StageServices::Service(std::string_view name) const {
+  if (directory_ == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "no service '" + std::string(name) + "' is configured ([services." +
+                    std::string(name) + "]; configured: none)");
+  }
+  auto client = directory_->Find(name);
+  if (!client) return Fail(ErrorCode::kInvalidArgument, client.error().message);
+  return *client;
+}
+
+bool StageServices::HasService(std::string_view name) const {
+  return directory_ != nullptr && directory_->Find(name).has_value();
+}
+
+}  // namespace reprise::stages
