@@ -482,7 +482,9 @@ TEST_F(TranscriptStageTest, TheOpenAiBackendReportsTheLanguageTheServiceDetected
 TEST_F(TranscriptStageTest, AServiceThatKeepsFailingFailsTheRunAsUnavailable) {
   SystemClock clock;
   testing::OpenAiTestServer server;
-  server.QueueFaults({{testing::OpenAiFault::kServerError}, {testing::OpenAiFault::kServerError}});
+  testing::OpenAiFaultSpec failure;
+  failure.fault = testing::OpenAiFault::kServerError;
+  server.QueueFaults({failure, failure});
   ServiceSettings settings = ServiceAt(server.base_url(), 2);
   auto directory = Directory({{"openai", settings}}, clock);
   auto stage = TranscriptStage::Create({{"backend", "openai"}, {"model", "test-whisper"}},
