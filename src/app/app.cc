@@ -16,6 +16,16 @@ namespace {
 
 int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 
+// The [costs.STAGE] per_1k_tokens prices the stages record their calls' cost with.
+std::map<std::string, double, std::less<>> TokenPrices(
+    const std::map<std::string, backfill::CostModel>& costs) {
+  std::map<std::string, double, std::less<>> prices;
+  for (const auto& [stage, cost] : costs) {
+    if (cost.per_1k_tokens > 0) prices[stage] = cost.per_1k_tokens;
+  }
+  return prices;
+}
+
 }  // namespace
 
 std::vector<catalog::StageLimit> StageLimitsOf(const Config& config) {
@@ -41,8 +51,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   auto directory = ai::ServiceDirectory::Create(config.services, app->clock_);
   if (!directory) return Fail(directory.error().Wrap("config"));
   app->service_directory_ = std::move(*directory);
-  REPRISE_TRY(FillRegistry(app->registry_, config.stages, config.pipeline_stages,
-                           stages::StageServices(app->clock_, app->service_directory_.get())));
+  auto costs = backfill::ParseCostModels(config.costs);
+  if (!costs) return Fail(costs.error().Wrap("config"));
+  REPRISE_TRY(FillRegistry(
+      app->registry_, config.stages, config.pipeline_stages,
+      stages::StageServices(app->clock_, app->service_directory_.get(), TokenPrices(*costs))));
 
   const bool create = access == Access::kCreate;
   auto catalog = backends.OpenCatalog(config.ResolvedCatalogUrl(), app->clock_, create,
@@ -70,8 +83,6 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
         options.stages = stages;
         return self->NewWorker(std::move(options));
       });
-  auto costs = backfill::ParseCostModels(config.costs);
-  if (!costs) return Fail(costs.error().Wrap("config"));
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
       app->WorkerDefaults().concurrency);

@@ -14,8 +14,15 @@ const Clock& SystemClockInstance() {
 
 StageServices::StageServices() : clock_(&SystemClockInstance()), directory_(nullptr) {}
 
-StageServices::StageServices(const Clock& clock, const ai::ServiceDirectory* directory)
-    : clock_(&clock), directory_(directory) {}
+StageServices::StageServices(const Clock& clock, const ai::ServiceDirectory* directory,
+                             std::map<std::string, double, std::less<>> token_prices)
+    : clock_(&clock), directory_(directory), token_prices_(std::move(token_prices)) {}
+
+std::optional<double> StageServices::TokenPrice(std::string_view stage) const {
+  auto it = token_prices_.find(stage);
+  if (it == token_prices_.end()) return std::nullopt;
+  return it->second;
+}
 
 Result<const ai::OpenAiClient*> StageServices::Service(std::string_view name) const {
   if (directory_ == nullptr) {

@@ -7,7 +7,8 @@
 // The split the recipe depends on: a stage's params (model, prompt, backend) are its
 // recipe; which service serves them and how (base URL, key, timeouts, limits) is
 // deployment and lives in the directory, so moving to another endpoint that serves the
-// same model outdates nothing.
+// same model outdates nothing. Prices ([costs.STAGE]) are deployment too: a derivative
+// records its tokens and what they cost when it was made.
 //
 // A stage factory that needs services has the signature
 //   static Result<std::unique_ptr<S>> Create(const nlohmann::json& overrides,
@@ -16,6 +17,10 @@
 // directory and clock outlive the registry.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "ai/openai_client.h"
@@ -31,7 +36,9 @@ class StageServices final {
   // a service is told none is configured.
   StageServices();
   // `directory` may be null (no services configured). Both must outlive the stages made.
-  StageServices(const Clock& clock, const ai::ServiceDirectory* directory);
+  // `token_prices`: per stage, the price of 1,000 tokens ([costs.STAGE] per_1k_tokens).
+  StageServices(const Clock& clock, const ai::ServiceDirectory* directory,
+                std::map<std::string, double, std::less<>> token_prices = {});
 
   const Clock& clock() const { return *clock_; }
   // The client of `[services.NAME]`; kInvalidArgument naming the configured services when
@@ -39,10 +46,14 @@ class StageServices final {
   [[nodiscard]] Result<const ai::OpenAiClient*> Service(std::string_view name) const;
   bool HasService(std::string_view name) const;
   const ai::ServiceDirectory* directory() const { return directory_; }
+  // What 1,000 tokens of `stage`'s calls cost, or nullopt when the config prices none: a
+  // stage records tokens × this as the cost of a derivative.
+  std::optional<double> TokenPrice(std::string_view stage) const;
 
  private:
   const Clock* clock_;
   const ai::ServiceDirectory* directory_;
+  std::map<std::string, double, std::less<>> token_prices_;
 };
 
 }  // namespace reprise::stages
