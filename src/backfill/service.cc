@@ -327,10 +327,9 @@ Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {
     if (!health.models_listed) continue;  // whisper.cpp: nothing to check the models against
     for (const auto& [model, present] : health.needed) {
       if (!present) {
-        return Fail(ErrorCode::kNotFound, who + " at " + health.base_url + " does not serve model " +
-                                              model + " (it lists " +
-                                              fmt::format("{}", fmt::join(health.models, ", ")) +
-                                              ")");
+        return Fail(ErrorCode::kNotFound,
+                    who + " at " + health.base_url + " does not serve model " + model +
+                        " (it lists " + fmt::format("{}", fmt::join(health.models, ", ")) + ")");
       }
     }
     log_->info("event=health_check service={} latency_ms={:.1f} models_checked={}", service,
