@@ -195,7 +195,8 @@ struct OpenAiTestServer::State {
       }
     }
     ~Serving() {
-      call.status = response_.status;
+      // cpp-httplib leaves -1 for a handler that set no status and sends 200 then.
+      call.status = response_.status == -1 ? 200 : response_.status;
       std::lock_guard lock(state_.mutex);
       --state_.in_flight;
       state_.calls.push_back(std::move(call));
