@@ -315,6 +315,16 @@ TEST_F(SemanticsStageTest, TheModelBackendDescribesEachSceneAndSummarisesTheVide
   EXPECT_EQ(usage.at("requests"), kShots + 1);
   EXPECT_GT(usage.at("prompt_tokens").get<int64_t>(), 0);
   EXPECT_GT(usage.at("completion_tokens").get<int64_t>(), 0);
+  // Every call's tokens, as the server counts them (a quarter of the request's and of the
+  // answer's bytes), are in the sum.
+  int64_t prompt = 0;
+  int64_t completion = 0;
+  for (const auto& call : calls) {
+    prompt += static_cast<int64_t>(call.body.dump().size() / 4) + 1;
+    completion += static_cast<int64_t>(Answer(call.body).dump().size() / 4) + 1;
+  }
+  EXPECT_EQ(usage.at("prompt_tokens").get<int64_t>(), prompt);
+  EXPECT_EQ(usage.at("completion_tokens").get<int64_t>(), completion);
   const int64_t total = usage.at("total_tokens").get<int64_t>();
   EXPECT_EQ(total, usage.at("prompt_tokens").get<int64_t>() +
                        usage.at("completion_tokens").get<int64_t>());
