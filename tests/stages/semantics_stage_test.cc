@@ -238,7 +238,21 @@ class SemanticsStageTest : public testing::MediaSuite {
     return by_scene;
   }
 
+  // The model backend (kModels) against server_ as the service `settings` describe, run on
+  // ThreeShots().
+  StageOutcome RunModel(const ServiceSettings& settings,
+                        std::map<std::string, double, std::less<>> prices = {}) {
+    directory_ = Directory(settings, clock_);
+    auto stage =
+        SemanticsStage::Create(kModels, StageServices(clock_, directory_.get(), std::move(prices)));
+    EXPECT_TRUE(stage) << stage.error().ToString();
+    if (!stage) return {};
+    return RunSemantics(**stage, ThreeShots());
+  }
+
   SystemClock clock_;
+  testing::OpenAiTestServer server_{{.models = {"test-vision", "test-summary"}}};
+  std::unique_ptr<ai::ServiceDirectory> directory_;
   MemoryInputs inputs_;
   MemorySink scenes_sink_;
   MemorySink transcript_sink_;
@@ -253,9 +267,8 @@ std::string Why(const StageOutcome& outcome) {
 // model; one summary request with the summary model; results in scene order, usage summed
 // and priced.
 TEST_F(SemanticsStageTest, TheModelBackendDescribesEachSceneAndSummarisesTheVideo) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript(Answer);
-  auto directory = Directory(ServiceAt(server.base_url()), clock_);
+  server_.SetChatScript(Answer);
+  auto directory = Directory(ServiceAt(server_.base_url()), clock_);
   StageServices services(clock_, directory.get(), {{"semantics", 0.01}});
   auto stage = SemanticsStage::Create(kModels, services);
   ASSERT_TRUE(stage) << stage.error().ToString();
@@ -267,7 +280,7 @@ TEST_F(SemanticsStageTest, TheModelBackendDescribesEachSceneAndSummarisesTheVide
   StageOutcome outcome = RunSemantics(**stage, ThreeShots());
   ASSERT_EQ(outcome.state, DerivativeState::kDone) << Why(outcome);
 
-  std::vector<testing::OpenAiCall> calls = server.calls();
+  std::vector<testing::OpenAiCall> calls = server_.calls();
   ASSERT_EQ(calls.size(), static_cast<size_t>(kShots + 1));
   auto by_scene = ByScene(calls);
   ASSERT_EQ(by_scene.size(), static_cast<size_t>(kShots + 1));
@@ -345,12 +358,8 @@ TEST_F(SemanticsStageTest, TheModelBackendDescribesEachSceneAndSummarisesTheVide
 
 // Without a price the derivative records tokens but no cost.
 TEST_F(SemanticsStageTest, NoPriceRecordsNoCost) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript(Answer);
-  auto directory = Directory(ServiceAt(server.base_url()), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  server_.SetChatScript(Answer);
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url()));
   ASSERT_EQ(outcome.state, DerivativeState::kDone) << Why(outcome);
   EXPECT_FALSE(outcome.result.metadata.contains("cost"));
   EXPECT_GT(outcome.result.metadata.at("total_tokens").get<int64_t>(), 0);
@@ -358,17 +367,13 @@ TEST_F(SemanticsStageTest, NoPriceRecordsNoCost) {
 
 // An answer breaking the schema fails only its scene: the others and the summary stand.
 TEST_F(SemanticsStageTest, AnUnusableAnswerFailsOnlyItsScene) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript([](const nlohmann::json& body) {
+  server_.SetChatScript([](const nlohmann::json& body) {
     if (SceneNumber(body) != 2) return Answer(body);
     nlohmann::json broken = SceneAnswer(2);
     broken["description"] = 5;
     return broken;
   });
-  auto directory = Directory(ServiceAt(server.base_url()), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url()));
   ASSERT_EQ(outcome.state, DerivativeState::kDone) << Why(outcome);
   nlohmann::json doc = SemanticsJson();
   ASSERT_EQ(doc.at("scenes").size(), static_cast<size_t>(kShots));
@@ -383,21 +388,17 @@ TEST_F(SemanticsStageTest, AnUnusableAnswerFailsOnlyItsScene) {
   EXPECT_EQ(doc.at("summary"), "Three coloured shots, two with speech.");
   EXPECT_EQ(outcome.result.metadata.at("failed_scenes"), 1);
   // The failed scene's description is not offered to the summary.
-  EXPECT_THAT(UserText(ByScene(server.calls()).at(0).body), Not(HasSubstr("Shot 2")));
+  EXPECT_THAT(UserText(ByScene(server_.calls()).at(0).body), Not(HasSubstr("Shot 2")));
 }
 
 // Prose where JSON was promised (the server's fault, whichever scene it hits) fails that
 // scene alone, saying so.
 TEST_F(SemanticsStageTest, ProseInsteadOfJsonFailsOneScene) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript(Answer);
+  server_.SetChatScript(Answer);
   testing::OpenAiFaultSpec prose;
   prose.fault = testing::OpenAiFault::kNotJsonContent;
-  server.QueueFaults({prose});
-  auto directory = Directory(ServiceAt(server.base_url()), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  server_.QueueFaults({prose});
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url()));
   ASSERT_EQ(outcome.state, DerivativeState::kDone) << Why(outcome);
   nlohmann::json doc = SemanticsJson();
   int failed = 0;
@@ -413,12 +414,8 @@ TEST_F(SemanticsStageTest, ProseInsteadOfJsonFailsOneScene) {
 
 // Every answer unusable: nothing worth keeping, the run fails as internal.
 TEST_F(SemanticsStageTest, EverySceneFailingFailsTheRun) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatAnswer({{"nonsense", true}});
-  auto directory = Directory(ServiceAt(server.base_url()), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  server_.SetChatAnswer({{"nonsense", true}});
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url()));
   ASSERT_EQ(outcome.state, DerivativeState::kFailed);
   EXPECT_EQ(outcome.error->code, ErrorCode::kInternal);
   EXPECT_THAT(outcome.error->message, HasSubstr("every scene"));
@@ -428,33 +425,25 @@ TEST_F(SemanticsStageTest, EverySceneFailingFailsTheRun) {
 // A service that keeps answering 500 past max_attempts fails the run as unavailable, so
 // the queue retries it later; nothing is written.
 TEST_F(SemanticsStageTest, AServiceThatIsDownFailsTheRunAsUnavailable) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript(Answer);
+  server_.SetChatScript(Answer);
   testing::OpenAiFaultSpec failure;
   failure.fault = testing::OpenAiFault::kServerError;
-  server.QueueFaults(std::vector<testing::OpenAiFaultSpec>(2 * kShots, failure));
-  auto directory = Directory(ServiceAt(server.base_url(), /*max_attempts=*/2), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  server_.QueueFaults(std::vector<testing::OpenAiFaultSpec>(2 * kShots, failure));
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url(), /*max_attempts=*/2));
   ASSERT_EQ(outcome.state, DerivativeState::kFailed);
   EXPECT_EQ(outcome.error->code, ErrorCode::kUnavailable) << outcome.error->ToString();
   EXPECT_TRUE(semantics_sink_.files.empty());
-  for (const auto& call : server.calls()) EXPECT_EQ(call.status, 500);
+  for (const auto& call : server_.calls()) EXPECT_EQ(call.status, 500);
 }
 
 // Scenes go out concurrently up to the service's max_concurrent, never beyond it: the
 // server holds each request until three are in flight, which the cap of two never allows.
 TEST_F(SemanticsStageTest, ScenesAreSentConcurrentlyWithinTheServiceCap) {
-  testing::OpenAiTestServer server({.models = {"test-vision", "test-summary"}});
-  server.SetChatScript(Answer);
-  server.HoldUntilInFlight(3, std::chrono::milliseconds(1000));
-  auto directory = Directory(ServiceAt(server.base_url(), 1, /*max_concurrent=*/2), clock_);
-  auto stage = SemanticsStage::Create(kModels, StageServices(clock_, directory.get()));
-  ASSERT_TRUE(stage) << stage.error().ToString();
-  StageOutcome outcome = RunSemantics(**stage, ThreeShots());
+  server_.SetChatScript(Answer);
+  server_.HoldUntilInFlight(3, std::chrono::milliseconds(1000));
+  StageOutcome outcome = RunModel(ServiceAt(server_.base_url(), 1, /*max_concurrent=*/2));
   ASSERT_EQ(outcome.state, DerivativeState::kDone) << Why(outcome);
-  EXPECT_EQ(server.max_in_flight(), 2);
+  EXPECT_EQ(server_.max_in_flight(), 2);
   EXPECT_EQ(outcome.result.metadata.at("failed_scenes"), 0);
 }
 
