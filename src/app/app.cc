@@ -85,7 +85,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
       });
   app->backfills_ = std::make_unique<backfill::Service>(
       *app->catalog_, *app->blobs_, app->registry_, app->clock_, app->log_, std::move(*costs),
-      app->WorkerDefaults().concurrency);
+      app->WorkerDefaults().concurrency, app->service_directory_.get());
   app->metrics_ = std::make_unique<metrics::Metrics>();
   app->metrics_->SetCollector([self] { return CollectSnapshot(*self->catalog_, self->clock_); });
   app->tokens_ = std::make_unique<services::TokensService>(*app->catalog_, app->clock_, app->log_);

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "backfill/driver.h"
 #include "catalog/where.h"
@@ -118,14 +120,16 @@ Result<catalog::AssetFilter> Selection::ToFilter(const FilterNames& names) const
 
 Service::Service(catalog::Catalog& catalog, blob::BlobStore& blobs,
                  const stages::Registry& registry, const Clock& clock, Logger log,
-                 std::map<std::string, CostModel> costs, int default_concurrency)
+                 std::map<std::string, CostModel> costs, int default_concurrency,
+                 const ai::ServiceDirectory* services)
     : catalog_(catalog),
       blobs_(blobs),
       registry_(registry),
       clock_(clock),
       log_(std::move(log)),
       costs_(std::move(costs)),
-      default_concurrency_(std::max(default_concurrency, 1)) {}
+      default_concurrency_(std::max(default_concurrency, 1)),
+      services_(services) {}
 
 Result<Service::PlannedStages> Service::Recipes(const std::vector<std::string>& names) const {
   auto chosen = registry_.Select(names);
@@ -289,11 +293,47 @@ Result<PlanReport> Service::DryRun(const Request& request, const std::string& sc
 }
 
 Result<void> Service::CheckHealth(const std::vector<std::string>& stages) {
-  // Every stage writes its outputs to the blob store, so that is what each needs; stages
-  // that call external services will add their own checks here.
-  static_cast<void>(stages);
   if (auto probed = blob::CheckReadWrite(blobs_, "health/backfill"); !probed) {
     return Fail(probed.error().Wrap("health check: blob store " + blobs_.Describe()));
+  }
+  // Each service once, however many stages call it, with every model they ask for.
+  std::map<std::string, std::vector<std::string>> models;
+  std::map<std::string, std::string> first_user;
+  for (const auto& name : stages) {
+    const stages::Stage* stage = registry_.Find(name);
+    if (stage == nullptr) continue;
+    for (const auto& use : stage->Services()) {
+      auto& wanted = models[use.service];
+      first_user.emplace(use.service, name);
+      for (const auto& model : use.models) {
+        if (std::find(wanted.begin(), wanted.end(), model) == wanted.end()) {
+          wanted.push_back(model);
+        }
+      }
+    }
+  }
+  for (const auto& [service, wanted] : models) {
+    const std::string who =
+        "health check: service " + service + " (stage " + first_user.at(service) + ")";
+    if (services_ == nullptr) {
+      return Fail(ErrorCode::kUnavailable, who + ": no services are configured");
+    }
+    ai::ServiceHealth health = ai::CheckService(*services_, service, wanted);
+    if (!health.reachable) {
+      return Fail(ErrorCode::kUnavailable,
+                  who + " at " + health.base_url + ": " +
+                      (health.error ? health.error->ToString() : std::string("no answer")));
+    }
+    if (!health.models_listed) continue;  // whisper.cpp: nothing to check the models against
+    for (const auto& [model, present] : health.needed) {
+      if (!present) {
+        return Fail(ErrorCode::kNotFound,
+                    who + " at " + health.base_url + " does not serve model " + model +
+                        " (it lists " + fmt::format("{}", fmt::join(health.models, ", ")) + ")");
+      }
+    }
+    log_->info("event=health_check service={} latency_ms={:.1f} models_checked={}", service,
+               health.latency_ms, wanted.size());
   }
   return {};
 }

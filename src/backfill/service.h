@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ai/service_directory.h"
 #include "backfill/plan.h"
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
@@ -117,9 +118,11 @@ struct RollbackReport : catalog::RollbackResult {
 
 class Service {
  public:
+  // `services` (may be null: none configured) are the clients the registry's stages call;
+  // the health check asks each one the planned stages use for its models.
   Service(catalog::Catalog& catalog, blob::BlobStore& blobs, const stages::Registry& registry,
           const Clock& clock, Logger log, std::map<std::string, CostModel> costs,
-          int default_concurrency);
+          int default_concurrency, const ai::ServiceDirectory* services = nullptr);
 
   [[nodiscard]] Result<PlanReport> DryRun(const Request& request, const std::string& scope_owner,
                                           int preview);
@@ -150,7 +153,11 @@ class Service {
   [[nodiscard]] Result<std::vector<catalog::BackfillBacklog>> Undispatched(
       const catalog::AssetFilter& scope);
 
-  // The health check Start() runs: the blob store takes a write and gives it back.
+  // The health check Start() runs: the blob store takes a write and gives it back, and
+  // every service a planned stage calls answers its models list (seed 000's first step)
+  // and lists the models the stage asks for. kUnavailable for a store or service that
+  // does not answer, kNotFound for a model the service does not list; each names the
+  // stage, the service and what it said.
   [[nodiscard]] Result<void> CheckHealth(const std::vector<std::string>& stages);
 
  private:
@@ -179,6 +186,7 @@ class Service {
   Logger log_;
   std::map<std::string, CostModel> costs_;
   int default_concurrency_;
+  const ai::ServiceDirectory* services_;
 };
 
 // The backfill, its plan, its progress (outcomes, skip reasons, error codes with example

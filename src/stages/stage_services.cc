@@ -26,9 +26,9 @@ std::optional<double> StageServices::TokenPrice(std::string_view stage) const {
 
 Result<const ai::OpenAiClient*> StageServices::Service(std::string_view name) const {
   if (directory_ == nullptr) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "no service '" + std::string(name) + "' is configured ([services." +
-                    std::string(name) + "]; configured: none)");
+    return Fail(ErrorCode::kInvalidArgument, "no service '" + std::string(name) +
+                                                 "' is configured ([services." + std::string(name) +
+                                                 "]; configured: none)");
   }
   auto client = directory_->Find(name);
   if (!client) return Fail(ErrorCode::kInvalidArgument, client.error().message);

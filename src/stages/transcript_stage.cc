@@ -58,13 +58,13 @@ Result<void> CheckOpenAi(const nlohmann::json& params) {
     return Fail(ParamError("model", "must name the service's transcription model"));
   }
   std::string language = params.at("language").get<std::string>();
-  bool iso = language.size() == 2 && std::all_of(language.begin(), language.end(), [](char c) {
-               return c >= 'a' && c <= 'z';
-             });
+  bool iso = language.size() == 2 && std::all_of(language.begin(), language.end(),
+                                                 [](char c) { return c >= 'a' && c <= 'z'; });
   if (!language.empty() && !iso) {
-    return Fail(ParamError("language", "must be an ISO-639-1 code (\"en\") or \"\" to let the "
-                                       "service detect it, got \"" +
-                                           language + "\""));
+    return Fail(ParamError("language",
+                           "must be an ISO-639-1 code (\"en\") or \"\" to let the "
+                           "service detect it, got \"" +
+                               language + "\""));
   }
   return {};
 }
@@ -241,16 +241,17 @@ class TranscriptRun final : public StageRun {
       words += segment.words.size();
       speech_seconds += segment.end - segment.start;
     }
-    nlohmann::json metadata = {{"backend", backend_},
-            {"model", model_},
-            {"language", Language()},
-            {"segments", segments_.size()},
-            {"words", words},
-            {"speech_seconds", Millis(speech_seconds)},
-            {"audio_seconds", Millis(audio_seconds)},
-            {"recognize_seconds", recognize_seconds_},
-            {"recognize_cpu_seconds", recognize_cpu_seconds_},
-            {"real_time_factor", audio_seconds > 0 ? recognize_seconds_ / audio_seconds : 0.0}};
+    nlohmann::json metadata = {
+        {"backend", backend_},
+        {"model", model_},
+        {"language", Language()},
+        {"segments", segments_.size()},
+        {"words", words},
+        {"speech_seconds", Millis(speech_seconds)},
+        {"audio_seconds", Millis(audio_seconds)},
+        {"recognize_seconds", recognize_seconds_},
+        {"recognize_cpu_seconds", recognize_cpu_seconds_},
+        {"real_time_factor", audio_seconds > 0 ? recognize_seconds_ / audio_seconds : 0.0}};
     if (backend_ == speech::OpenAiRecognizer::kBackend) {
       metadata["requests"] = recognizer_ ? recognizer_->Requests() : 0;
     }
@@ -328,8 +329,8 @@ Result<std::unique_ptr<TranscriptStage>> TranscriptStage::Create(const nlohmann:
   }
   const bool remote = backend == speech::OpenAiRecognizer::kBackend;
   if (!remote && backend != speech::PocketSphinxRecognizer::kBackend) {
-    return Fail(ParamError("backend", "must be \"pocketsphinx\" or \"openai\", got \"" + backend +
-                                          "\""));
+    return Fail(
+        ParamError("backend", "must be \"pocketsphinx\" or \"openai\", got \"" + backend + "\""));
   }
   const nlohmann::json defaults = {{"backend", backend},
                                    {"language", "en"},
@@ -404,9 +405,9 @@ Result<std::unique_ptr<StageRun>> TranscriptStage::Start(const media::MediaInfo&
       return std::unique_ptr<speech::SpeechRecognizer>(std::move(*recognizer));
     };
   }
-  return std::unique_ptr<StageRun>(std::make_unique<TranscriptRun>(
-      std::move(open), params_.at("backend").get<std::string>(), std::move(model), chunking_,
-      captions_, std::move(language)));
+  return std::unique_ptr<StageRun>(
+      std::make_unique<TranscriptRun>(std::move(open), params_.at("backend").get<std::string>(),
+                                      std::move(model), chunking_, captions_, std::move(language)));
 }
 
 }  // namespace reprise::stages

@@ -20,6 +20,7 @@
 #include "tests/stages/fake_stage.h"
 #include "tests/support/library.h"
 #include "tests/support/media_suite.h"
+#include "tests/support/openai_test_server.h"
 #include "tests/support/stage_registry.h"
 
 namespace reprise::backfill {
@@ -303,6 +304,64 @@ TEST_P(BackfillTest, ABackfillOfAConsumerPlansItsDueInputsAndSaysSo) {
   EXPECT_EQ(diff->live, 5);
   EXPECT_EQ(diff->only_live, 0);
   EXPECT_EQ(diff->only_frozen, 0);
+}
+
+// Seed 000's first step: before work is queued, each service a planned stage calls
+// answers its models list and lists the model the stage asks for.
+TEST_P(BackfillTest, TheHealthCheckAsksEachServiceAPlannedStageCallsForItsModel) {
+  AddAssets(2);
+  SystemClock wall;
+  testing::OpenAiTestServer server;
+  auto service_at = [](const std::string& base_url) {
+    ServiceSettings settings;
+    settings.base_url = base_url;
+    settings.api_key = "test-key";
+    settings.max_attempts = 1;
+    settings.timeout_seconds = 10;
+    return settings;
+  };
+  // The transcript stage on the service, asking for `model`; thumbnails call nothing.
+  auto check = [&](const std::string& base_url, const std::string& model,
+                   const std::vector<std::string>& stages) -> Result<catalog::Backfill> {
+    auto directory = ai::ServiceDirectory::Create({{"openai", service_at(base_url)}}, wall);
+    EXPECT_TRUE(directory) << directory.error().ToString();
+    stages::Registry registry;
+    EXPECT_TRUE(stages::AddBuiltinStages(
+        registry, {{"transcript", {{"backend", "openai"}, {"model", model}}}}, {},
+        stages::StageServices(wall, directory->get())));
+    EXPECT_TRUE(registry.Seal());
+    Service service(library_.catalog(), library_.blobs(), registry, clock_, MakeNullLogger(),
+                    std::map<std::string, CostModel>{}, 2, directory->get());
+    Request request = Thumbnails();
+    request.stages = stages;
+    auto plan = service.DryRun(request, "", 10);
+    if (!plan) return Fail(plan.error());
+    return service.Start(request, "", *plan);
+  };
+
+  auto missing_model = check(server.base_url(), "large-v9", {"transcript"});
+  ASSERT_FALSE(missing_model);
+  EXPECT_EQ(missing_model.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(missing_model.error().message.find("health check: service openai (stage transcript)"),
+            std::string::npos)
+      << missing_model.error().message;
+  EXPECT_NE(missing_model.error().message.find("does not serve model large-v9"), std::string::npos)
+      << missing_model.error().message;
+  auto unreachable = check("http://127.0.0.1:1/v1", "test-whisper", {"transcript"});
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().code, ErrorCode::kUnavailable) << unreachable.error().ToString();
+  auto listed = library_.catalog().ListBackfills({}, 10);
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty()) << "a refused start creates nothing";
+
+  // A stage that calls no service does not need it; the served model passes.
+  EXPECT_TRUE(check("http://127.0.0.1:1/v1", "test-whisper", {"thumbnail"}));
+  size_t before = server.calls().size();
+  auto served = check(server.base_url(), "test-whisper", {"transcript"});
+  ASSERT_TRUE(served) << served.error().ToString();
+  std::vector<testing::OpenAiCall> calls = server.calls();
+  ASSERT_EQ(calls.size(), before + 1);
+  EXPECT_EQ(calls.back().path, "/v1/models");
 }
 
 TEST_P(BackfillTest, AFailedHealthCheckStopsTheStartAndCreatesNothing) {

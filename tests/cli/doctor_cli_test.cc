@@ -64,6 +64,41 @@ TEST_F(DoctorCli, ChecksTheLibraryAndEveryServiceAndFailsWhenOneIsDown) {
   EXPECT_NE(text.out.find("2 model(s)"), std::string::npos) << text.out;
 }
 
+// A stage calling a service names the model it needs: a service that does not list it
+// fails the check; one that does passes, with the model among the facts. A stage table
+// naming a service that is not configured fails the stages check.
+TEST_F(DoctorCli, ChecksTheModelsTheConfiguredStagesAskTheirServiceFor) {
+  ASSERT_EQ(Run({"ingest", samples_->Wav()}).exit_code, 0);
+  const std::string service = "[services.speech]\nbase_url = \"" + server_.base_url() +
+                              "\"\napi_key_env = \"DOCTOR_TEST_KEY\"\n";
+  WriteConfig(
+      service +
+      "[stages.transcript]\nbackend = \"openai\"\nmodel = \"large-v9\"\nservice = \"speech\"\n");
+  json doc = RunJson({"doctor"}, 1, {"DOCTOR_TEST_KEY=test-key"});
+  json speech = Find(doc, "service speech");
+  EXPECT_EQ(speech["status"], "failed") << speech.dump();
+  EXPECT_NE(
+      speech["detail"].get<std::string>().find("model large-v9 (a stage uses it) is not served"),
+      std::string::npos)
+      << speech.dump();
+  EXPECT_EQ(speech["facts"]["needed_models"], (json{{"large-v9", false}}));
+
+  WriteConfig(service +
+              "[stages.transcript]\nbackend = \"openai\"\nmodel = \"test-whisper\"\nservice = "
+              "\"speech\"\n");
+  doc = RunJson({"doctor"}, 0, {"DOCTOR_TEST_KEY=test-key"});
+  speech = Find(doc, "service speech");
+  EXPECT_EQ(speech["status"], "ok") << speech.dump();
+  EXPECT_EQ(speech["facts"]["needed_models"], (json{{"test-whisper", true}}));
+
+  WriteConfig(service + "[stages.transcript]\nbackend = \"openai\"\nservice = \"whisper\"\n");
+  doc = RunJson({"doctor"}, 1, {"DOCTOR_TEST_KEY=test-key"});
+  json stages = Find(doc, "stages");
+  EXPECT_EQ(stages["status"], "failed");
+  EXPECT_NE(stages["detail"].get<std::string>().find("[services.whisper]"), std::string::npos)
+      << stages.dump();
+}
+
 TEST_F(DoctorCli, AMissingLibraryFailsTheCatalogAndBlobChecks) {
   json doc = RunJson({"doctor"}, 1);
   EXPECT_EQ(doc["ok"], false);

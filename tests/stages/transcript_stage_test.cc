@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <map>
-#include <set>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -395,9 +395,14 @@ TEST_F(TranscriptStageTest, TheOpenAiBackendSendsEachVoicedChunkAndPlacesItsSegm
   // Two segments a chunk, the first with Whisper's leading space, words numbered by call.
   server.SetTranscriptionScript([&](const nlohmann::json& fields, double seconds) {
     int n = answered++;
-    nlohmann::json segments = {
-        {{"id", 0}, {"start", 0.0}, {"end", seconds / 2}, {"text", " chunk " + std::to_string(n) + " one"}},
-        {{"id", 1}, {"start", seconds / 2}, {"end", seconds + 5}, {"text", "chunk " + std::to_string(n) + "  two "}}};
+    nlohmann::json segments = {{{"id", 0},
+                                {"start", 0.0},
+                                {"end", seconds / 2},
+                                {"text", " chunk " + std::to_string(n) + " one"}},
+                               {{"id", 1},
+                                {"start", seconds / 2},
+                                {"end", seconds + 5},
+                                {"text", "chunk " + std::to_string(n) + "  two "}}};
     return nlohmann::json{{"task", "transcribe"},
                           {"language", fields.value("language", "") == "" ? "english" : "en"},
                           {"duration", seconds},
@@ -405,13 +410,13 @@ TEST_F(TranscriptStageTest, TheOpenAiBackendSendsEachVoicedChunkAndPlacesItsSegm
                           {"segments", segments}};
   });
   auto directory = Directory({{"whisper", ServiceAt(server.base_url())}}, clock);
-  auto stage = TranscriptStage::Create(
-      {{"backend", "openai"}, {"model", "test-whisper"}, {"service", "whisper"},
-       {"max_chunk_seconds", 8.0}},
-      StageServices(clock, directory.get()));
+  auto stage = TranscriptStage::Create({{"backend", "openai"},
+                                        {"model", "test-whisper"},
+                                        {"service", "whisper"},
+                                        {"max_chunk_seconds", 8.0}},
+                                       StageServices(clock, directory.get()));
   ASSERT_TRUE(stage) << stage.error().ToString();
-  EXPECT_EQ((*stage)->Services(),
-            (std::vector<ServiceUse>{{"whisper", {"test-whisper"}}}));
+  EXPECT_EQ((*stage)->Services(), (std::vector<ServiceUse>{{"whisper", {"test-whisper"}}}));
   EXPECT_FALSE((*stage)->Params().contains("service"));
 
   MemorySink sink;
@@ -463,9 +468,9 @@ TEST_F(TranscriptStageTest, TheOpenAiBackendReportsTheLanguageTheServiceDetected
   SystemClock clock;
   testing::OpenAiTestServer server;
   auto directory = Directory({{"openai", ServiceAt(server.base_url())}}, clock);
-  auto stage = TranscriptStage::Create(
-      {{"backend", "openai"}, {"model", "test-whisper"}, {"language", ""}},
-      StageServices(clock, directory.get()));
+  auto stage =
+      TranscriptStage::Create({{"backend", "openai"}, {"model", "test-whisper"}, {"language", ""}},
+                              StageServices(clock, directory.get()));
   ASSERT_TRUE(stage) << stage.error().ToString();
   MemorySink sink;
   StageOutcome outcome =

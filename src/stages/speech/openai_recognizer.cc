@@ -35,13 +35,13 @@ std::string EncodeWav(std::span<const int16_t> samples) {
   out += "RIFF";
   PutLe(out, 36 + data_bytes, 4);
   out += "WAVEfmt ";
-  PutLe(out, 16, 4);                     // fmt chunk size
-  PutLe(out, 1, 2);                      // PCM
-  PutLe(out, 1, 2);                      // mono
-  PutLe(out, kSampleRate, 4);            // sample rate
-  PutLe(out, kSampleRate * 2, 4);        // byte rate
-  PutLe(out, 2, 2);                      // block align
-  PutLe(out, 16, 2);                     // bits per sample
+  PutLe(out, 16, 4);               // fmt chunk size
+  PutLe(out, 1, 2);                // PCM
+  PutLe(out, 1, 2);                // mono
+  PutLe(out, kSampleRate, 4);      // sample rate
+  PutLe(out, kSampleRate * 2, 4);  // byte rate
+  PutLe(out, 2, 2);                // block align
+  PutLe(out, 16, 2);               // bits per sample
   out += "data";
   PutLe(out, data_bytes, 4);
   for (int16_t sample : samples) PutLe(out, static_cast<uint16_t>(sample), 2);
