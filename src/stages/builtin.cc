@@ -12,6 +12,7 @@
 #include "stages/loudness_stage.h"
 #include "stages/probe_stage.h"
 #include "stages/scenes_stage.h"
+#include "stages/semantics_stage.h"
 #include "stages/storyboard_stage.h"
 #include "stages/tempo_stage.h"
 #include "stages/thumbnail_stage.h"
@@ -56,7 +57,7 @@ constexpr Builtin kBuiltins[] = {
     Entry<AudioStage>(),       Entry<WaveformStage>(),  Entry<HlsStage>(),
     Entry<LoudnessStage>(),    Entry<TempoStage>(),     Entry<KeyStage>(),
     Entry<FingerprintStage>(), Entry<ScenesStage>(),    Entry<StoryboardStage>(),
-    Entry<TranscriptStage>(),
+    Entry<TranscriptStage>(),  Entry<SemanticsStage>(),
 };
 
 }  // namespace

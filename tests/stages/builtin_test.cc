@@ -37,7 +37,7 @@ TEST(BuiltinStages, RegistersEveryStageInOrderWithDefaults) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"probe", "thumbnail", "cover", "audio", "waveform",
                                              "hls", "loudness", "tempo", "key", "fingerprint",
-                                             "scenes", "storyboard", "transcript"}));
+                                             "scenes", "storyboard", "transcript", "semantics"}));
   auto all = registry.All();
   EXPECT_EQ(all[1]->Params(), nlohmann::json({{"width", 320}, {"quality", 3}}));
   EXPECT_EQ(registry.Recipe("thumbnail"),
