@@ -10,6 +10,7 @@
 #include "stages/runner.h"
 #include "tests/media/media_test_util.h"
 #include "tests/stages/fake_stage.h"
+#include "tests/stages/memory_inputs.h"
 #include "tests/stages/memory_sink.h"
 #include "tests/support/media_suite.h"
 
@@ -19,67 +20,16 @@ namespace {
 using catalog::DerivativeState;
 using ::testing::HasSubstr;
 
-// Inputs kept in memory: results recorded from a run's outcomes (as the executor records
-// them from the catalog's rows) or put in beforehand, as if found in the catalog.
-class MemoryInputs final : public StageInputs {
- public:
-  void Put(const std::string& stage, InputResult result,
-           std::map<std::string, std::string> files = {}) {
-    result.stage = stage;
-    results_[stage] = std::move(result);
-    files_[stage] = std::move(files);
-  }
-  void Record(const StageOutcome& outcome, const MemorySink& sink) {
-    std::string stage(outcome.stage->Name());
-    if (outcome.state == DerivativeState::kFailed) {
-      failures_.insert_or_assign(stage, *outcome.error);
-      return;
-    }
-    Put(stage, InputResult{stage, outcome.state, outcome.skip_reason, outcome.result.metadata, {}},
-        sink.files);
-  }
-
-  Result<const InputResult*> Get(std::string_view stage) const override {
-    if (auto failed = failures_.find(std::string(stage)); failed != failures_.end()) {
-      return Fail(failed->second.code, "failed: " + failed->second.message);
-    }
-    auto it = results_.find(std::string(stage));
-    if (it == results_.end()) return Fail(ErrorCode::kUnavailable, "has no result");
-    return &it->second;
-  }
-  Result<std::unique_ptr<ByteReader>> Open(std::string_view stage,
-                                           std::string_view name) const override {
-    auto files = files_.find(std::string(stage));
-    if (files == files_.end()) return Fail(ErrorCode::kNotFound, "no files");
-    auto file = files->second.find(std::string(name));
-    if (file == files->second.end()) return Fail(ErrorCode::kNotFound, "no such file");
-    return OpenMemoryReader(file->second, std::string(name));
-  }
-
- private:
-  std::map<std::string, InputResult> results_;
-  std::map<std::string, std::map<std::string, std::string>> files_;
-  std::map<std::string, Error> failures_;
-};
-
 class RunnerInputsTest : public testing::MediaSuite {
  protected:
   // Runs `stages` (in this order) on `reader`, recording each outcome into inputs_ as the
   // runner reports it, and the order it was reported in.
   Result<RunReport> Run(ByteReader& reader, const std::vector<const Stage*>& stages) {
     sinks_.clear();
-    std::vector<StageTask> tasks;
-    for (const Stage* stage : stages) {
-      sinks_.push_back(std::make_unique<MemorySink>());
-      tasks.push_back(StageTask{stage, sinks_.back().get(), &inputs_});
-    }
-    RunOptions options;
-    options.on_outcome = [&](size_t i, const StageOutcome& outcome) {
+    return RunRecorded(reader, stages, inputs_, sinks_, [&](size_t i, const StageOutcome& outcome) {
       reported_.emplace_back(outcome.stage->Name());
       EXPECT_EQ(outcome.stage, stages[i]);
-      inputs_.Record(outcome, *sinks_[i]);
-    };
-    return RunStages(reader, tasks, options);
+    });
   }
 
   MemoryInputs inputs_;
