@@ -622,30 +622,37 @@ Result<std::string> ChooseBackend(const nlohmann::json& overrides, const StageTa
   return std::string(service_named || services.HasService(table.service) ? kOpenAi : kLocal);
 }
 
+// A numeric param: its range and the setting it goes to.
+template <class T>
+struct NumericKey {
+  const char* name;
+  T min;
+  T max;
+  T ChaptersStage::Settings::*field;
+};
+
 Result<ChaptersStage::Settings> ReadSettings(const nlohmann::json& params) {
-  constexpr std::string_view kStage = ChaptersStage::kName;
-  ChaptersStage::Settings settings;
-  auto max_chapters = IntParam(kStage, params, "max_chapters", 1, 500);
-  if (!max_chapters) return Fail(max_chapters.error());
-  settings.max_chapters = *max_chapters;
-  auto subtitle_words = IntParam(kStage, params, "subtitle_words", 0, 100);
-  if (!subtitle_words) return Fail(subtitle_words.error());
-  settings.subtitle_words = *subtitle_words;
-  auto threshold = NumberParam(kStage, params, "similarity_threshold", 0, 1);
-  if (!threshold) return Fail(threshold.error());
-  settings.similarity_threshold = *threshold;
-  auto min_seconds = NumberParam(kStage, params, "min_chapter_seconds", 0, 86400);
-  if (!min_seconds) return Fail(min_seconds.error());
-  settings.min_chapter_seconds = *min_seconds;
-  auto title_tags = IntParam(kStage, params, "title_tags", 1, 10);
-  if (!title_tags) return Fail(title_tags.error());
-  settings.title_tags = *title_tags;
-  auto max_transcript = IntParam(kStage, params, "max_transcript_chars", 0, 1'000'000);
-  if (!max_transcript) return Fail(max_transcript.error());
-  settings.max_transcript_chars = *max_transcript;
-  auto max_title = IntParam(kStage, params, "max_title_chars", 8, 200);
-  if (!max_title) return Fail(max_title.error());
-  settings.max_title_chars = *max_title;
+  using Settings = ChaptersStage::Settings;
+  constexpr NumericKey<int> kInts[] = {
+      {"max_chapters", 1, 500, &Settings::max_chapters},
+      {"subtitle_words", 0, 100, &Settings::subtitle_words},
+      {"title_tags", 1, 10, &Settings::title_tags},
+      {"max_transcript_chars", 0, 1'000'000, &Settings::max_transcript_chars},
+      {"max_title_chars", 8, 200, &Settings::max_title_chars}};
+  constexpr NumericKey<double> kNumbers[] = {
+      {"similarity_threshold", 0, 1, &Settings::similarity_threshold},
+      {"min_chapter_seconds", 0, 86400, &Settings::min_chapter_seconds}};
+  Settings settings;
+  auto read = [&](const auto& keys, auto param) -> Result<void> {
+    for (const auto& key : keys) {
+      auto value = param(ChaptersStage::kName, params, key.name, key.min, key.max);
+      if (!value) return Fail(value.error());
+      settings.*key.field = *value;
+    }
+    return {};
+  };
+  REPRISE_TRY(read(kInts, IntParam));
+  REPRISE_TRY(read(kNumbers, NumberParam));
   settings.model = params.at("model").get<std::string>();
   if (settings.model.empty()) return Fail(ParamError("model", "must name the service's model"));
   settings.prompt = params.at("prompt").get<std::string>();

@@ -86,28 +86,13 @@ TEST_F(ChaptersInterop, ChaptersOfRealScenesParseAndCoverTheVideo) {
       video, {.width = 64, .height = 36, .frame_rate = 10, .seconds = 8, .step = 2}));
   auto scenes = ScenesStage::Create(nullptr);
   ASSERT_TRUE(scenes) << scenes.error().ToString();
-  double duration = 0;
-  JsonFileStage semantics(
-      "semantics", "semantics.json",
-      [&](const StageInputs* inputs) {
-        auto index = nlohmann::json::parse(
-            ReadInputFile(*inputs, "scenes", "scenes.json", 1 << 20).value_or("{}"));
-        duration = index.at("duration").get<double>();
-        std::vector<TaggedScene> tagged;
-        for (const auto& scene : index.at("scenes")) {
-          tagged.push_back({scene.at("start").get<double>(),
-                            scene.at("end").get<double>(),
-                            {"colour " + std::to_string(tagged.size())},
-                            "A plain colour."});
-        }
-        return SemanticsJson(tagged);
-      },
-      {"scenes"});
+  ScenesSeen seen;
+  JsonFileStage semantics("semantics", "semantics.json", TagEachScene(seen), {"scenes"});
   JsonFileStage transcript("transcript", "transcript.json", nullptr, {}, "no_audio_stream");
   auto files = Chapters({scenes->get(), &semantics, &transcript}, video);
-  ASSERT_GT(duration, 7.5);
+  ASSERT_GT(seen.duration, 7.5);
   EXPECT_GE(nlohmann::json::parse(files.at("chapters.json")).at("chapters").size(), 3u);
-  ExpectAccepted(files, duration);
+  ExpectAccepted(files, seen.duration);
 }
 
 // Titles made of tags holding markup characters stay text, and times past an hour parse.

@@ -2,7 +2,8 @@
 // its stage's shape (scenes.json: scenes_stage.h; transcript.json: transcript_stage.h;
 // semantics.json: the contract between semantics and its readers), from what the test
 // gives or from its own inputs (a "semantics" tagging the scenes the real scenes stage
-// found). They decode nothing. Header-only, shared by tests/stages and tests/interop.
+// found). They decode nothing. RunRecorded() runs a consumer with its inputs in one job.
+// Header-only, shared by tests/stages and tests/interop.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io.h"
+#include "stages/runner.h"
 #include "stages/stage.h"
+#include "tests/stages/memory_inputs.h"
+#include "tests/stages/memory_sink.h"
 
 namespace reprise::stages {
 
@@ -146,6 +151,50 @@ inline std::string TranscriptJson(const std::vector<SpokenSegment>& segments) {
   return nlohmann::json{
       {"language", "en"}, {"backend", "openai"}, {"model", "test-whisper"}, {"segments", list}}
       .dump(2);
+}
+
+// What a semantics stand-in saw of scenes.json.
+struct ScenesSeen {
+  double duration = 0;
+  size_t count = 0;
+};
+
+// semantics.json for the scenes its input scenes.json lists, scene i tagged "colour i"
+// (so no two scenes share a tag); what it read goes to `seen`.
+inline JsonFileStage::Content TagEachScene(ScenesSeen& seen) {
+  return [&seen](const StageInputs* inputs) {
+    auto index = nlohmann::json::parse(
+        ReadInputFile(*inputs, "scenes", "scenes.json", 1 << 20).value_or("{}"));
+    seen.duration = index.at("duration").get<double>();
+    std::vector<TaggedScene> tagged;
+    for (const auto& scene : index.at("scenes")) {
+      tagged.push_back({scene.at("start").get<double>(),
+                        scene.at("end").get<double>(),
+                        {"colour " + std::to_string(tagged.size())},
+                        "A plain colour."});
+    }
+    seen.count = tagged.size();
+    return SemanticsJson(tagged);
+  };
+}
+
+// Runs `stages` on `reader` in one RunStages call, each into a fresh sink appended to
+// `sinks`, recording each outcome into `inputs` as the runner reports it (so a consumer
+// reads what its inputs wrote).
+inline Result<RunReport> RunRecorded(ByteReader& reader, const std::vector<const Stage*>& stages,
+                                     MemoryInputs& inputs,
+                                     std::vector<std::unique_ptr<MemorySink>>& sinks) {
+  const size_t first = sinks.size();
+  std::vector<StageTask> tasks;
+  for (const Stage* stage : stages) {
+    sinks.push_back(std::make_unique<MemorySink>());
+    tasks.push_back(StageTask{stage, sinks.back().get(), &inputs});
+  }
+  RunOptions options;
+  options.on_outcome = [&](size_t i, const StageOutcome& outcome) {
+    inputs.Record(outcome, *sinks[first + i]);
+  };
+  return RunStages(reader, tasks, options);
 }
 
 }  // namespace reprise::stages

@@ -229,32 +229,14 @@ TEST_F(ChaptersStageTest, ChaptersFollowTheRealScenesStage) {
       video, {.width = 64, .height = 36, .frame_rate = 10, .seconds = 8, .step = 2}));
   auto scenes = ScenesStage::Create(nullptr);
   ASSERT_TRUE(scenes) << scenes.error().ToString();
-  double duration = 0;
-  size_t scene_count = 0;
-  JsonFileStage semantics(
-      "semantics", "semantics.json",
-      [&](const StageInputs* inputs) {
-        auto index = nlohmann::json::parse(
-            ReadInputFile(*inputs, "scenes", "scenes.json", 1 << 20).value_or("{}"));
-        duration = index.at("duration").get<double>();
-        std::vector<TaggedScene> tagged;
-        for (const auto& scene : index.at("scenes")) {
-          std::string tag = "colour " + std::to_string(tagged.size());
-          tagged.push_back({scene.at("start").get<double>(),
-                            scene.at("end").get<double>(),
-                            {tag},
-                            "A plain colour."});
-        }
-        scene_count = tagged.size();
-        return SemanticsJson(tagged);
-      },
-      {"scenes"});
+  ScenesSeen seen;
+  JsonFileStage semantics("semantics", "semantics.json", TagEachScene(seen), {"scenes"});
   JsonFileStage transcript("transcript", "transcript.json", nullptr, {}, "no_audio_stream");
   auto stage = Local({{"min_chapter_seconds", 0.0}});
   Ran ran = RunWith(*stage, {scenes->get(), &semantics, &transcript}, video);
-  ASSERT_GE(scene_count, 3u) << "cuts at 4 s and 6 s at least";
-  nlohmann::json document = ExpectCovering(ran, duration, scene_count);
-  EXPECT_EQ(document.at("chapters").size(), scene_count);
+  ASSERT_GE(seen.count, 3u) << "cuts at 4 s and 6 s at least";
+  nlohmann::json document = ExpectCovering(ran, seen.duration, seen.count);
+  EXPECT_EQ(document.at("chapters").size(), seen.count);
   EXPECT_EQ(Titles(document)[0], "Colour 0");
 }
 

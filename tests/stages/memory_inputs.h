@@ -1,14 +1,13 @@
-// StageInputs kept in memory, for tests of consumer stages: results recorded from a run's
-// outcomes as the runner reports them (as the executor records them from the catalog's
-// rows), or put in beforehand as if found in the catalog. Header-only.
+// StageInputs kept in memory, for tests of consumer stages: results recorded from a
+// run's outcomes (as the executor records them from the catalog's rows) or put in
+// beforehand, as if found in the catalog. Header-only: the stages test binary has no
+// support library.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/io.h"
 #include "stages/runner.h"
@@ -57,26 +56,5 @@ class MemoryInputs final : public StageInputs {
   std::map<std::string, std::map<std::string, std::string>> files_;
   std::map<std::string, Error> failures_;
 };
-
-// Runs `stages` on `reader` in one RunStages call, each into a fresh sink appended to
-// `sinks`, recording each outcome into `inputs` as the runner reports it (so a consumer
-// reads what its inputs wrote); `heard`, when set, hears each (index, outcome) first.
-inline Result<RunReport> RunRecorded(
-    ByteReader& reader, const std::vector<const Stage*>& stages, MemoryInputs& inputs,
-    std::vector<std::unique_ptr<MemorySink>>& sinks,
-    const std::function<void(size_t, const StageOutcome&)>& heard = {}) {
-  const size_t first = sinks.size();
-  std::vector<StageTask> tasks;
-  for (const Stage* stage : stages) {
-    sinks.push_back(std::make_unique<MemorySink>());
-    tasks.push_back(StageTask{stage, sinks.back().get(), &inputs});
-  }
-  RunOptions options;
-  options.on_outcome = [&](size_t i, const StageOutcome& outcome) {
-    if (heard) heard(i, outcome);
-    inputs.Record(outcome, *sinks[first + i]);
-  };
-  return RunStages(reader, tasks, options);
-}
 
 }  // namespace reprise::stages

@@ -26,10 +26,18 @@ class RunnerInputsTest : public testing::MediaSuite {
   // runner reports it, and the order it was reported in.
   Result<RunReport> Run(ByteReader& reader, const std::vector<const Stage*>& stages) {
     sinks_.clear();
-    return RunRecorded(reader, stages, inputs_, sinks_, [&](size_t i, const StageOutcome& outcome) {
+    std::vector<StageTask> tasks;
+    for (const Stage* stage : stages) {
+      sinks_.push_back(std::make_unique<MemorySink>());
+      tasks.push_back(StageTask{stage, sinks_.back().get(), &inputs_});
+    }
+    RunOptions options;
+    options.on_outcome = [&](size_t i, const StageOutcome& outcome) {
       reported_.emplace_back(outcome.stage->Name());
       EXPECT_EQ(outcome.stage, stages[i]);
-    });
+      inputs_.Record(outcome, *sinks_[i]);
+    };
+    return RunStages(reader, tasks, options);
   }
 
   MemoryInputs inputs_;

@@ -11,15 +11,7 @@
 "use strict";
 const fs = require("fs");
 const { WebVTTParser } = require("webvtt-parser");
-
-function countTags(node) {
-  let tags = 0;
-  for (const child of node.children || []) {
-    if (child.type !== "text") tags += 1;
-    tags += countTags(child);
-  }
-  return tags;
-}
+const { countTags } = require("./vtt_tree");
 
 function main([file, durationText]) {
   const duration = Number(durationText);
