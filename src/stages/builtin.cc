@@ -5,6 +5,7 @@
 #include <string>
 
 #include "stages/audio_stage.h"
+#include "stages/chapters_stage.h"
 #include "stages/cover_stage.h"
 #include "stages/fingerprint_stage.h"
 #include "stages/hls_stage.h"
@@ -57,7 +58,7 @@ constexpr Builtin kBuiltins[] = {
     Entry<AudioStage>(),       Entry<WaveformStage>(),  Entry<HlsStage>(),
     Entry<LoudnessStage>(),    Entry<TempoStage>(),     Entry<KeyStage>(),
     Entry<FingerprintStage>(), Entry<ScenesStage>(),    Entry<StoryboardStage>(),
-    Entry<TranscriptStage>(),  Entry<SemanticsStage>(),
+    Entry<TranscriptStage>(),  Entry<SemanticsStage>(), Entry<ChaptersStage>(),
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The stages reprise ships, registered explicitly at start-up by app/ (no static
 // registration): probe, thumbnail, cover, audio, waveform, hls, loudness, tempo, key,
-// fingerprint, scenes, storyboard, transcript, semantics. Call Registry::Seal() after the
-// last Add.
+// fingerprint, scenes, storyboard, transcript, semantics, chapters. Call Registry::Seal()
+// after the last Add.
 //
 // `stage_config` is the config's `[stages]` table as JSON, e.g.
 // {"thumbnail": {"width": 480}}; null or an empty object means all defaults. Each stage

@@ -35,9 +35,10 @@ TEST(BuiltinStages, RegistersEveryStageInOrderWithDefaults) {
     names.emplace_back(stage->Name());
     EXPECT_EQ(stage->Version(), 1) << stage->Name();
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"probe", "thumbnail", "cover", "audio", "waveform",
-                                             "hls", "loudness", "tempo", "key", "fingerprint",
-                                             "scenes", "storyboard", "transcript", "semantics"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"probe", "thumbnail", "cover", "audio", "waveform", "hls",
+                                      "loudness", "tempo", "key", "fingerprint", "scenes",
+                                      "storyboard", "transcript", "semantics", "chapters"}));
   auto all = registry.All();
   EXPECT_EQ(all[1]->Params(), nlohmann::json({{"width", 320}, {"quality", 3}}));
   EXPECT_EQ(registry.Recipe("thumbnail"),

@@ -9,15 +9,7 @@
 "use strict";
 const fs = require("fs");
 const { WebVTTParser } = require("webvtt-parser");
-
-function countTags(node) {
-  let tags = 0;
-  for (const child of node.children || []) {
-    if (child.type !== "text") tags += 1;
-    tags += countTags(child);
-  }
-  return tags;
-}
+const { countTags } = require("./vtt_tree");
 
 const tree = new WebVTTParser().parse(fs.readFileSync(process.argv[2], "utf8"), "subtitles");
 if (tree.errors.length > 0) {
