@@ -8,16 +8,23 @@ namespace reprise::ai {
 ServiceDirectory::ServiceDirectory() : random_(new SeededRandom(SeededRandom::FromEntropy())) {}
 
 Result<std::unique_ptr<ServiceDirectory>> ServiceDirectory::Create(
-    const std::map<std::string, ServiceSettings>& services, const Clock& clock) {
+    const std::map<std::string, ServiceSettings>& services, const Clock& clock,
+    const LimiterFactory& make_limiter) {
   std::unique_ptr<ServiceDirectory> directory(new ServiceDirectory());
   for (const auto& [name, settings] : services) {
     Entry& entry = directory->entries_[name];
     entry.settings = settings;
-    auto limiter = ProcessRequestLimiter::Create(
-        RequestLimits{settings.max_concurrent, settings.requests_per_minute}, clock,
-        directory->sleeper_);
-    if (!limiter) return Fail(limiter.error().Wrap("services." + name));
-    entry.limiter = std::move(*limiter);
+    if (make_limiter) {
+      auto limiter = make_limiter(name, settings, directory->sleeper_);
+      if (!limiter) return Fail(limiter.error().Wrap("services." + name));
+      entry.limiter = std::move(*limiter);
+    } else {
+      auto limiter = ProcessRequestLimiter::Create(
+          RequestLimits{settings.max_concurrent, settings.requests_per_minute}, clock,
+          directory->sleeper_);
+      if (!limiter) return Fail(limiter.error().Wrap("services." + name));
+      entry.limiter = std::move(*limiter);
+    }
     ServiceConfig config;
     config.base_url = settings.base_url;
     config.api_key = settings.api_key;

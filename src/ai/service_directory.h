@@ -1,7 +1,8 @@
 // ServiceDirectory: the deployment's services ([services.NAME], core/config.h) as clients
-// stages and `reprise doctor` share: one OpenAiClient and one ProcessRequestLimiter per
-// service, so the service's max_concurrent and requests_per_minute hold across every
-// stage and thread of the process that calls it.
+// stages and `reprise doctor` share: one OpenAiClient and one RequestLimiter per service,
+// so the service's max_concurrent and requests_per_minute hold across every stage and
+// thread of the process that calls it, and, with a limiter over the catalog
+// (services/catalog_request_limiter.h, what App gives its workers), across processes.
 //
 // CheckService is the health check seed 000 ran before sending work: the service's
 // cheapest call (its models list), with whether it answered, how fast, the models it
@@ -10,6 +11,7 @@
 // Thread-safety: immutable after Create; Find() and the clients are safe from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,9 +30,17 @@ namespace reprise::ai {
 
 class ServiceDirectory final {
  public:
+  // Makes the limiter of one service from its settings (max_concurrent,
+  // requests_per_minute); `sleeper` is the directory's, for the limiter's waits.
+  using LimiterFactory = std::function<Result<std::unique_ptr<RequestLimiter>>(
+      const std::string& name, const ServiceSettings& settings, Sleeper& sleeper)>;
+
   // kInvalidArgument naming the service for a base URL the client cannot use. No I/O.
+  // Without `make_limiter`, each service gets a ProcessRequestLimiter: its limits hold
+  // across this process only.
   [[nodiscard]] static Result<std::unique_ptr<ServiceDirectory>> Create(
-      const std::map<std::string, ServiceSettings>& services, const Clock& clock);
+      const std::map<std::string, ServiceSettings>& services, const Clock& clock,
+      const LimiterFactory& make_limiter = {});
 
   // The client of a configured service; kNotFound naming the configured ones.
   [[nodiscard]] Result<const OpenAiClient*> Find(std::string_view name) const;
@@ -41,7 +51,7 @@ class ServiceDirectory final {
  private:
   struct Entry {
     ServiceSettings settings;
-    std::unique_ptr<ProcessRequestLimiter> limiter;
+    std::unique_ptr<RequestLimiter> limiter;
     std::optional<OpenAiClient> client;
   };
   ServiceDirectory();

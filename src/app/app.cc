@@ -8,6 +8,7 @@
 #include "core/webhook_signature.h"
 #include "media/ffmpeg.h"
 #include "media/libav_log.h"
+#include "services/catalog_request_limiter.h"
 #include "services/webhooks.h"
 #include "stages/builtin.h"
 
@@ -48,14 +49,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   media::InitFfmpeg();
   media::RouteLibavLog(log);
   std::unique_ptr<App> app(new App(config, std::move(log)));
-  auto directory = ai::ServiceDirectory::Create(config.services, app->clock_);
-  if (!directory) return Fail(directory.error().Wrap("config"));
-  app->service_directory_ = std::move(*directory);
   auto costs = backfill::ParseCostModels(config.costs);
   if (!costs) return Fail(costs.error().Wrap("config"));
-  REPRISE_TRY(FillRegistry(
-      app->registry_, config.stages, config.pipeline_stages,
-      stages::StageServices(app->clock_, app->service_directory_.get(), TokenPrices(*costs))));
 
   const bool create = access == Access::kCreate;
   auto catalog = backends.OpenCatalog(config.ResolvedCatalogUrl(), app->clock_, create,
@@ -71,6 +66,30 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   if (!blobs && blobs.error().code == ErrorCode::kNotFound) return Fail(blobs.error());
   if (!blobs) return Fail(blobs.error().Wrap("cannot open blob store"));
   app->blobs_ = std::move(*blobs);
+
+  // The services' limits hold across every process on this catalog: their limiters keep
+  // their permits in it. The stages get the clients (and so need the catalog open).
+  App* owner = app.get();
+  auto directory = ai::ServiceDirectory::Create(
+      config.services, app->clock_,
+      [owner](const std::string& name, const ServiceSettings& settings,
+              ai::Sleeper& sleeper) -> Result<std::unique_ptr<ai::RequestLimiter>> {
+        services::CatalogLimiterOptions options;
+        options.service = name;
+        options.holder = queue::MakeWorkerId(0);
+        options.limits = {settings.max_concurrent, settings.requests_per_minute};
+        // One attempt at most, and a minute more: a killed holder's permit frees itself.
+        options.lease = std::chrono::microseconds(Micros(settings.timeout_seconds + 60));
+        auto limiter = services::CatalogRequestLimiter::Create(std::move(options), *owner->catalog_,
+                                                               owner->clock_, sleeper);
+        if (!limiter) return Fail(std::move(limiter.error()));
+        return std::unique_ptr<ai::RequestLimiter>(std::move(*limiter));
+      });
+  if (!directory) return Fail(directory.error().Wrap("config"));
+  app->service_directory_ = std::move(*directory);
+  REPRISE_TRY(FillRegistry(
+      app->registry_, config.stages, config.pipeline_stages,
+      stages::StageServices(app->clock_, app->service_directory_.get(), TokenPrices(*costs))));
 
   app->ingestor_ =
       std::make_unique<ingest::Ingestor>(*app->catalog_, *app->blobs_, app->clock_, app->log_);

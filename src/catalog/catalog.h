@@ -28,6 +28,7 @@
 #include "catalog/event_types.h"
 #include "catalog/import_types.h"
 #include "catalog/rows.h"
+#include "catalog/service_permits.h"
 #include "catalog/token_types.h"
 #include "catalog/types.h"
 #include "core/error.h"
@@ -293,6 +294,18 @@ class Catalog {
   // Records that the token was used at `used_at` (last_used_at never moves backwards);
   // kNotFound for an unknown id.
   [[nodiscard]] virtual Result<void> TouchApiToken(int64_t id, int64_t used_at) = 0;
+
+  // ---- Service permits ------------------------------------------------------------------
+  // Requests to external services counted across every process on this catalog
+  // (catalog/service_permits.h). Times come from the catalog's clock.
+
+  // A permit when the service's limits leave room now, else the refusal (id 0) saying
+  // which limit held it back. kInvalidArgument for a malformed request
+  // (CheckPermitRequest).
+  [[nodiscard]] virtual Result<PermitGrant> AcquireServicePermit(const PermitRequest& request) = 0;
+  // Frees a permit; releasing one that is gone (released, or its lease ended and another
+  // grant swept it) is not an error.
+  [[nodiscard]] virtual Result<void> ReleaseServicePermit(int64_t id) = 0;
 
   // ---- Deleting assets ------------------------------------------------------------------
   // Deletes the asset and with it (in the same transaction) its derivative rows, its

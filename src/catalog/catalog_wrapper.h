@@ -212,6 +212,12 @@ class CatalogWrapper : public Catalog {
   [[nodiscard]] Result<void> TouchApiToken(int64_t id, int64_t used_at) override {
     return target_.TouchApiToken(id, used_at);
   }
+  [[nodiscard]] Result<PermitGrant> AcquireServicePermit(const PermitRequest& request) override {
+    return target_.AcquireServicePermit(request);
+  }
+  [[nodiscard]] Result<void> ReleaseServicePermit(int64_t id) override {
+    return target_.ReleaseServicePermit(id);
+  }
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override {
     return target_.DeleteAsset(id, scope);
   }

@@ -574,6 +574,20 @@ DROP TABLE backfill_holds;
 DROP TABLE backfill_plan;
 )sql";
 
+// Version 14: requests to external services counted across every process on the
+// catalog (catalog/service_permits.h): one row per permit held, swept when its lease ends.
+constexpr std::string_view kServicePermitsUp = R"sql(
+CREATE TABLE service_permits (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  service     TEXT    NOT NULL,
+  holder      TEXT    NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX service_permits_service ON service_permits (service, expires_at);
+)sql";
+constexpr std::string_view kServicePermitsDown = "DROP TABLE service_permits;";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialUp, kInitialDown},
     {2, "queue", kQueueUp, kQueueDown},
@@ -588,6 +602,7 @@ constexpr Migration kMigrations[] = {
     {11, "rate starts", kRateStartsUp, kRateStartsDown},
     {12, "stage history", kStageHistoryUp, kStageHistoryDown},
     {13, "compact plans", kCompactPlansUp, kCompactPlansDown},
+    {14, "service permits", kServicePermitsUp, kServicePermitsDown},
 };
 
 }  // namespace

@@ -135,6 +135,8 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<int64_t> CountActiveApiTokens() override;
   [[nodiscard]] Result<ApiToken> RevokeApiToken(int64_t id) override;
   [[nodiscard]] Result<void> TouchApiToken(int64_t id, int64_t used_at) override;
+  [[nodiscard]] Result<PermitGrant> AcquireServicePermit(const PermitRequest& request) override;
+  [[nodiscard]] Result<void> ReleaseServicePermit(int64_t id) override;
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
 
   [[nodiscard]] Result<Import> InsertImport(const NewImport& import) override;

@@ -133,6 +133,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<int64_t> CountActiveApiTokens() override;
   [[nodiscard]] Result<ApiToken> RevokeApiToken(int64_t id) override;
   [[nodiscard]] Result<void> TouchApiToken(int64_t id, int64_t used_at) override;
+  [[nodiscard]] Result<PermitGrant> AcquireServicePermit(const PermitRequest& request) override;
+  [[nodiscard]] Result<void> ReleaseServicePermit(int64_t id) override;
   // sqlite_assets_delete.cc
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
 
