@@ -17,13 +17,13 @@ bench=$(realpath "${BENCH_BIN:-build/release/bench/keyframe_signals_bench}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
-make() {  # name, lavfi graph
+picture() {  # name, lavfi graph
   ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "$2" -frames:v 1 -q:v 3 "$work/$1.jpg"
 }
-make testsrc2 "testsrc2=s=640x360"
-make bars "smptebars=s=640x360"
-make mandelbrot "mandelbrot=s=640x360"
-make caption "color=c=0x203050:s=640x360,drawtext=fontfile=$font:text='Evening news at nine':fontsize=32:fontcolor=white:x=(w-text_w)/2:y=h-60"
+picture testsrc2 "testsrc2=s=640x360"
+picture bars "smptebars=s=640x360"
+picture mandelbrot "mandelbrot=s=640x360"
+picture caption "color=c=0x203050:s=640x360,drawtext=fontfile=$font:text='Evening news at nine':fontsize=32:fontcolor=white:x=(w-text_w)/2:y=h-60"
 photo=/usr/share/doc/opencv-doc/examples/data/messi5.jpg
 files=("$work"/testsrc2.jpg "$work"/bars.jpg "$work"/mandelbrot.jpg "$work"/caption.jpg)
 if [ -f "$photo" ]; then
