@@ -35,6 +35,10 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   # interop tests: the reference Standard Webhooks library runs on node (npm packages below)
   nodejs
+  # keyframe signals (src/stages/vision): OpenCV with Debian's Haar cascades, Tesseract
+  # with its English data; the tests render text with the DejaVu fonts and find a face in
+  # opencv-doc's sample photo (messi5.jpg)
+  libopencv-dev opencv-data libtesseract-dev tesseract-ocr-eng fonts-dejavu-core opencv-doc
   # the JSON Schema validator of src/ai runs the published JSON-Schema-Test-Suite (tests/ai)
   json-schema-test-suite
 )

@@ -18,6 +18,7 @@ extern "C" {
 #include "media/segment_spool.h"
 #include "media/video_converter.h"
 #include "stages/params.h"
+#include "stages/scene_motion.h"
 
 namespace reprise::stages {
 namespace {
@@ -142,6 +143,7 @@ struct SceneRecord {
   double end = 0;
   std::string transition;  // how it began: "start", "cut", "fade"
   double difference = 0;
+  double motion = 0;
   double keyframe_time = 0;
   double sharpness = 0;
 };
@@ -171,7 +173,9 @@ class ScenesRun final : public StageRun {
       error_ = small.error();
       return Feed::kDone;
     }
-    for (const ShotBoundary& boundary : detector_.Push(std::move(*small))) {
+    std::vector<ShotBoundary> boundaries = detector_.Push(std::move(*small));
+    motion_.Add(frames_ - 1, detector_.last_difference());
+    for (const ShotBoundary& boundary : boundaries) {
       if (!EndScene(boundary.time, boundary)) return Feed::kDone;
     }
     if (auto added = picker_.Add(*frame.frame, pts); !added) {
@@ -215,6 +219,7 @@ class ScenesRun final : public StageRun {
   bool EndScene(double end, const std::optional<ShotBoundary>& next) {
     SceneRecord scene = next_;
     scene.end = end;
+    scene.motion = motion_.Take(next ? next->frame : frames_);
     auto taken = picker_.Take(scene.start, end);
     if (!taken) {
       error_ = taken.error();
@@ -263,6 +268,7 @@ class ScenesRun final : public StageRun {
                       {"end", scene.end},
                       {"transition", scene.transition},
                       {"difference", scene.difference},
+                      {"motion", scene.motion},
                       {"keyframe", name},
                       {"keyframe_time", scene.keyframe_time},
                       {"sharpness", scene.sharpness}});
@@ -277,6 +283,7 @@ class ScenesRun final : public StageRun {
   ShotDetector detector_;
   std::unique_ptr<media::SegmentSpool> spool_;  // scene i's JPEG is segment i
   KeyframePicker picker_;
+  SceneMotion motion_;
   SceneRecord next_;  // the scene in progress
   std::vector<SceneRecord> scenes_;
   double frame_seconds_;  // the last frame's duration (the gap before it)

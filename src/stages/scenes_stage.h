@@ -1,4 +1,4 @@
-// scenes@1: the shots of a video and one keyframe picture for each, from every decoded
+// scenes@2: the shots of a video and one keyframe picture for each, from every decoded
 // frame of the shared decode pass.
 //
 // Frames come upright at their own size in yuv420p (so most inputs need no conversion
@@ -16,9 +16,13 @@
 // Outputs (names are stable: `semantics` and `chapters` read them):
 // - "scenes.json" (application/json): {"duration": seconds, "scenes": [{"index": 0,
 //   "start": 0.0, "end": 4.0, "transition": "start"|"cut"|"fade", "difference": d,
-//   "keyframe": "scene-0000.jpg", "keyframe_time": 2.0, "sharpness": s}, ...]}; times
-//   in seconds from frame timestamps, each scene ending where the next starts, the last
-//   at `duration` (the last frame's time plus one frame).
+//   "motion": m, "keyframe": "scene-0000.jpg", "keyframe_time": 2.0, "sharpness": s},
+//   ...]}; times in seconds from frame timestamps, each scene ending where the next
+//   starts, the last at `duration` (the last frame's time plus one frame). `motion` is
+//   the mean difference (0..1, the detector's measure on the analysis frames) of the
+//   scene's frames from the frame before each, its first frame left out
+//   (stages/scene_motion.h): near 0 for a still shot, higher the more the picture moves.
+//   Version 2 added it.
 // - "scene-NNNN.jpg" (image/jpeg), four digits and more when needed, index from 0.
 // Metadata: {scenes, cuts, fades, duration, frames, keyframe_width, keyframe_height}.
 //
@@ -50,7 +54,7 @@ struct ScenesSettings {
 class ScenesStage final : public Stage {
  public:
   static constexpr std::string_view kName = "scenes";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
   static constexpr std::string_view kIndexFile = "scenes.json";
   // Frames kept per scene as keyframe candidates.
   static constexpr int kCandidates = 16;

@@ -165,6 +165,7 @@ std::vector<ShotBoundary> ShotDetector::Push(SmallFrame frame) {
     scored.difference = FrameDifference(*previous_, frame);
     scored.dark = dark || MeanLuma(*previous_) < kDarkLevel;
   }
+  last_difference_ = scored.difference;
   scores_.push_back(scored);
   WatchDarkness(frame, dark);
   auto window = static_cast<size_t>(options_.window);

@@ -87,6 +87,8 @@ class ShotDetector final {
   std::vector<ShotBoundary> Flush();
 
   [[nodiscard]] int64_t frames() const { return count_; }
+  // The difference of the newest frame from the one before it (0 for the first frame).
+  [[nodiscard]] double last_difference() const { return last_difference_; }
 
  private:
   struct Scored {
@@ -128,6 +130,7 @@ class ShotDetector final {
   std::optional<DarkRun> dark_run_;
   std::vector<ShotBoundary> held_;  // cuts decided while a dark run was pending
   std::optional<double> last_boundary_;
+  double last_difference_ = 0;
 };
 
 }  // namespace reprise::stages

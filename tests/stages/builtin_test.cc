@@ -33,7 +33,8 @@ TEST(BuiltinStages, RegistersEveryStageInOrderWithDefaults) {
   std::vector<std::string> names;
   for (const Stage* stage : registry.All()) {
     names.emplace_back(stage->Name());
-    EXPECT_EQ(stage->Version(), 1) << stage->Name();
+    // scenes@2 added per-scene motion.
+    EXPECT_EQ(stage->Version(), stage->Name() == "scenes" ? 2 : 1) << stage->Name();
   }
   EXPECT_EQ(names,
             (std::vector<std::string>{"probe", "thumbnail", "cover", "audio", "waveform", "hls",

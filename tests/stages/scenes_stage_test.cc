@@ -147,6 +147,8 @@ void ExpectWellFormed(const nlohmann::json& index, const MemorySink& sink,
     EXPECT_GE(keyframe_time, start + (end - start) / 4 - 3 * kFrame);
     EXPECT_LE(keyframe_time, end - (end - start) / 4 + 3 * kFrame);
     EXPECT_GT(scene["sharpness"].get<double>(), 0);
+    EXPECT_GE(scene["motion"].get<double>(), 0);
+    EXPECT_LE(scene["motion"].get<double>(), 1);
     std::string name = scene["keyframe"].get<std::string>();
     EXPECT_EQ(name, ScenesStage::KeyframeName(static_cast<int>(i)));
     auto file = sink.files.find(name);
@@ -306,6 +308,29 @@ TEST_F(ScenesStageTest, KeyframeIsTheSharpestFrameNearTheMiddle) {
   double time = run->scenes()[0]["keyframe_time"].get<double>();
   EXPECT_GE(time, 2.2 - 1e-6);
   EXPECT_LT(time, 2.6);
+}
+
+// A moving shot has more motion than still ones in the same video: testsrc2's moving
+// pattern, then still colour bars (a frozen picture), then a plain colour (a grid on it,
+// so its keyframe has some sharpness).
+TEST_F(ScenesStageTest, MovingSceneHasMoreMotionThanStillOnes) {
+  GeneratedVideo video =
+      Cuts("motion_levels",
+           {{"testsrc2=" + Size() + ":" + Rate(), 2},
+            {"smptebars=" + Size() + ":" + Rate(), 2},
+            {"color=c=blue:" + Size() + ":" + Rate() + ",drawgrid=w=80:h=80:t=2:c=white", 2}});
+  auto run = Run(PathOf(video));
+  ASSERT_EQ(run->scenes().size(), 3u);
+  double moving = run->scenes()[0]["motion"].get<double>();
+  double still = run->scenes()[1]["motion"].get<double>();
+  double plain = run->scenes()[2]["motion"].get<double>();
+  std::printf("[ scenes   ] motion: moving %.4f, still %.4f, plain %.4f\n", moving, still, plain);
+  EXPECT_GT(moving, 0.003);
+  EXPECT_GT(moving, 4 * still);
+  EXPECT_GT(moving, 4 * plain);
+  // The cuts' own differences (0.1 and more) are not part of the still scenes' motion.
+  EXPECT_LT(still, 0.001);
+  EXPECT_LT(plain, 0.001);
 }
 
 // Keyframes are upright: the phone video's coded 1280x720 shows 720x1280.
