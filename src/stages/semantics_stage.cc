@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "stages/params.h"
+#include "stages/vision/keyframe_signals.h"
 
 namespace reprise::stages {
 namespace {
@@ -52,8 +53,8 @@ nlohmann::json ModelDefaults() {
 
 nlohmann::json SignalDefaults() {
   return {{"backend", SemanticsStage::kSignalBackend},
-          {"still_below", 0.02},
-          {"high_motion_above", 0.15},
+          {"still_below", 0.002},
+          {"high_motion_above", 0.05},
           {"spoken_chars", 240}};
 }
 
@@ -279,12 +280,44 @@ Result<RunInputs> ReadRunInputs(const StageInputs& inputs) {
 
 }  // namespace
 
+namespace {
+
+// semantics::KeyframeSignalsSource over the vision analyzer (OpenCV Haar faces, Tesseract
+// text, colours and brightness): the fields are the same one for one.
+class VisionKeyframeSignals final : public semantics::KeyframeSignalsSource {
+ public:
+  explicit VisionKeyframeSignals(std::unique_ptr<vision::KeyframeAnalyzer> analyzer)
+      : analyzer_(std::move(analyzer)) {}
+
+  Result<semantics::KeyframeSignals> Analyze(std::string_view jpeg) override {
+    auto measured = analyzer_->Analyze(jpeg);
+    if (!measured) return Fail(std::move(measured.error()));
+    semantics::KeyframeSignals signals;
+    for (const vision::Colour& colour : measured->colours) {
+      signals.colours.push_back({colour.name, colour.hex, colour.share});
+    }
+    signals.brightness = measured->brightness;
+    signals.light = measured->light;
+    signals.faces = measured->faces;
+    signals.text = measured->text;
+    return signals;
+  }
+
+ private:
+  std::unique_ptr<vision::KeyframeAnalyzer> analyzer_;
+};
+
+}  // namespace
+
 semantics::KeyframeSignalsFactory SemanticsStage::DefaultKeyframeSignals() {
-  // The keyframe analyzer (stages/vision, OpenCV and Tesseract) is wired here: an adapter
-  // implementing semantics::KeyframeSignalsSource over vision::KeyframeAnalyzer, made
-  // with vision::VisionModels::Debian(). Without it the signal backend measures motion
-  // and speech alone.
-  return {};
+  // One analyzer per run: it loads the cascade and Tesseract's data once, then serves the
+  // run's thread. Missing model files fail the run with kUnavailable naming the package.
+  return []() -> Result<std::unique_ptr<semantics::KeyframeSignalsSource>> {
+    auto analyzer = vision::KeyframeAnalyzer::Create(vision::VisionModels::Debian());
+    if (!analyzer) return Fail(std::move(analyzer.error()));
+    return std::unique_ptr<semantics::KeyframeSignalsSource>(
+        std::make_unique<VisionKeyframeSignals>(std::move(*analyzer)));
+  };
 }
 
 Result<std::unique_ptr<SemanticsStage>> SemanticsStage::Create(const nlohmann::json& overrides,

@@ -522,8 +522,28 @@ TEST_F(SemanticsStageTest, TheSignalBackendTagsWhatWasMeasured) {
   EXPECT_EQ(doc.at("source"), "signal");
   EXPECT_FALSE(doc.contains("models"));
   ASSERT_EQ(doc.at("scenes").size(), static_cast<size_t>(kShots));
+  // scenes@2 measures motion: each scene's motion tag follows it (the noise makes it
+  // vary), the other tags are the analyzer's and the transcript's.
+  auto tags_but_motion = [](const nlohmann::json& scene) {
+    const double motion = scene.at("signals").at("motion").get<double>();
+    EXPECT_GE(motion, 0);
+    EXPECT_LE(motion, 1);
+    nlohmann::json others = nlohmann::json::array();
+    for (const auto& tag : scene.at("tags")) {
+      if (tag == "still") {
+        EXPECT_LT(motion, 0.002) << scene.dump();
+      } else if (tag == "high-motion") {
+        EXPECT_GT(motion, 0.05) << scene.dump();
+      } else {
+        others.push_back(tag);
+      }
+    }
+    const bool tagged = others.size() != scene.at("tags").size();
+    EXPECT_EQ(tagged, motion < 0.002 || motion > 0.05) << scene.dump();
+    return others;
+  };
   const auto& first = doc.at("scenes")[0];
-  EXPECT_EQ(first.at("tags"), nlohmann::json({"dark", "red", "faces", "text", "speech"}));
+  EXPECT_EQ(tags_but_motion(first), nlohmann::json({"dark", "red", "faces", "text", "speech"}));
   EXPECT_EQ(first.at("signals").at("faces"), 2);
   EXPECT_EQ(first.at("signals").at("text"), "SALE");
   EXPECT_EQ(first.at("signals").at("speech"), true);
@@ -531,20 +551,19 @@ TEST_F(SemanticsStageTest, TheSignalBackendTagsWhatWasMeasured) {
   EXPECT_THAT(first.at("description").get<std::string>(), HasSubstr("2 faces"));
   EXPECT_THAT(first.at("description").get<std::string>(), HasSubstr("\"SALE\""));
   const auto& second = doc.at("scenes")[1];
-  EXPECT_EQ(second.at("tags"), nlohmann::json({"bright", "blue", "speech"}));
+  EXPECT_EQ(tags_but_motion(second), nlohmann::json({"bright", "blue", "speech"}));
   EXPECT_EQ(second.at("signals").at("speech"), true);
   const auto& third = doc.at("scenes")[2];
-  EXPECT_EQ(third.at("tags"), nlohmann::json({"green"}));
+  EXPECT_EQ(tags_but_motion(third), nlohmann::json({"green"}));
   EXPECT_EQ(third.at("signals").at("speech"), false);
   EXPECT_EQ(third.at("signals").at("spoken"), "");
   EXPECT_THAT(third.at("description").get<std::string>(), HasSubstr("no speech"));
   for (const auto& scene : doc.at("scenes")) {
     EXPECT_FALSE(scene.contains("error"));
     EXPECT_TRUE(scene.at("entities").at("people").empty()) << "nothing is invented";
-    EXPECT_FALSE(scene.at("signals").contains("motion")) << "scenes.json has none";
   }
-  // "speech" is the one tag two scenes share.
-  EXPECT_EQ(doc.at("tags")[0], "speech");
+  // "speech" is a tag two scenes share: among the video's tags.
+  EXPECT_THAT(doc.at("tags").get<std::vector<std::string>>(), ::testing::Contains("speech"));
   EXPECT_THAT(doc.at("summary").get<std::string>(), HasSubstr("in 3 scenes"));
   EXPECT_THAT(doc.at("summary").get<std::string>(), HasSubstr("with speech over"));
   EXPECT_EQ(doc.at("usage").at("requests"), 0);
