@@ -18,7 +18,9 @@ Result<std::unique_ptr<CatalogRequestLimiter>> CatalogRequestLimiter::Create(
     return Fail(ErrorCode::kInvalidArgument,
                 "a catalog request limiter needs a service name and a lease above 0");
   }
-  auto local = ai::ProcessRequestLimiter::Create(options.limits, clock, sleeper);
+  // Locally only the concurrency: the per-minute window is the catalog's, shared by all.
+  auto local = ai::ProcessRequestLimiter::Create(
+      ai::RequestLimits{options.limits.max_concurrent, 0}, clock, sleeper);
   if (!local) return Fail(std::move(local.error()));
   return std::unique_ptr<CatalogRequestLimiter>(
       new CatalogRequestLimiter(std::move(options), catalog, clock, sleeper, std::move(*local)));

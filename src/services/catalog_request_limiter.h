@@ -3,7 +3,7 @@
 // requests per minute hold across all workers"), on SQLite and PostgreSQL alike.
 //
 // An attempt first takes a permit of this process's own ProcessRequestLimiter with the
-// same limits (so at most max_concurrent threads of a process ever ask the catalog), then
+// same max_concurrent (so at most that many threads of a process ever ask the catalog), then
 // a catalog permit (Catalog::AcquireServicePermit, catalog/service_permits.h). While the
 // catalog refuses, it waits: until the oldest start leaves the minute window when the
 // per-minute limit refused, else polling from 20 ms, doubling up to 500 ms, since nobody

@@ -105,7 +105,7 @@ TEST_P(ServiceLimitTest, TwoWorkerProcessesNeverSendMoreThanTheServiceCapAndReac
 
 INSTANTIATE_TEST_SUITE_P(Catalogs, ServiceLimitTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& param) {
-                           return param.param ? "Postgres" : "Sqlite";
+                           return param.param ? "postgres" : "sqlite";
                          });
 
 }  // namespace
