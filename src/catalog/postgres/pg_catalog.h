@@ -136,6 +136,8 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<ApiToken> RevokeApiToken(int64_t id) override;
   [[nodiscard]] Result<void> TouchApiToken(int64_t id, int64_t used_at) override;
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query,
+                                          const AssetFilter& scope) override;
 
   [[nodiscard]] Result<Import> InsertImport(const NewImport& import) override;
   [[nodiscard]] Result<Import> GetImport(std::string_view id, const AssetFilter& scope) override;
