@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,31 +25,19 @@ inline const char* const kSpokenUtterances[] = {"sense_and_sensibility_01_austen
 
 // Writes the clip to `path`; false (with a test failure) when ffmpeg fails.
 inline bool MakeSpokenClip(const std::string& path) {
-  std::string first = kLibrivoxDir + kSpokenUtterances[0] + ".wav";
-  std::string second = kLibrivoxDir + kSpokenUtterances[1] + ".wav";
-  return Ffmpeg({"-f",
-                 "lavfi",
-                 "-t",
-                 "1",
-                 "-i",
-                 "anullsrc=r=16000:cl=mono",
-                 "-i",
-                 first,
-                 "-f",
-                 "lavfi",
-                 "-t",
-                 "1",
-                 "-i",
-                 "anullsrc=r=16000:cl=mono",
-                 "-i",
-                 second,
-                 "-filter_complex",
-                 "[0][1][2][3]concat=n=4:v=0:a=1,aresample=44100",
-                 "-c:a",
-                 "aac",
-                 "-b:a",
-                 "128k",
-                 path});
+  std::vector<std::string> args;
+  for (const char* utterance : kSpokenUtterances) {
+    for (const char* arg : {"-f", "lavfi", "-t", "1", "-i", "anullsrc=r=16000:cl=mono", "-i"}) {
+      args.emplace_back(arg);
+    }
+    args.push_back(kLibrivoxDir + utterance + ".wav");
+  }
+  for (const char* arg : {"-filter_complex", "[0][1][2][3]concat=n=4:v=0:a=1,aresample=44100",
+                          "-c:a", "aac", "-b:a", "128k"}) {
+    args.emplace_back(arg);
+  }
+  args.push_back(path);
+  return Ffmpeg(args);
 }
 
 // The words of the clip's reference transcription.
