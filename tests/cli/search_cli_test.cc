@@ -19,7 +19,7 @@ TEST_F(CliTest, SearchFindsAWordSpokenInAClipWithItsTimeOffset) {
   json ingested = RunJson({"ingest", "--process", "--owner", "alice", clip});
   const std::string id = ingested["ingest"]["items"][0]["asset"]["id"];
   json detail = RunJson({"assets", "show", id});
-  json transcript_files = FindStage(detail, "transcript")["blobs"];
+  json transcript_files = FindStage(detail, "transcript")["current"]["blobs"];
   std::string key;
   for (const auto& file : transcript_files) {
     if (file["name"] == "transcript.json") key = file["key"];
