@@ -129,6 +129,7 @@ void App::MakeServices() {
   queue_ = std::make_unique<services::QueueService>(*catalog_, *backfills_, clock_);
   stages_ = std::make_unique<services::StagesService>(*catalog_, registry_, StageLimitsOf(config_));
   duplicates_ = std::make_unique<services::DuplicatesService>(*catalog_);
+  search_ = std::make_unique<services::SearchService>(*catalog_);
   backfill_service_ = std::make_unique<services::Backfills>(*backfills_, *catalog_, clock_,
                                                             config_.queue.max_attempts);
   process_service_ = std::make_unique<services::Process>(*processor_, *catalog_, registry_,

@@ -34,6 +34,7 @@
 #include "services/media_service.h"
 #include "services/process.h"
 #include "services/queue_service.h"
+#include "services/search_service.h"
 #include "services/stages_service.h"
 #include "services/tokens_service.h"
 #include "services/webhook_receiver.h"
@@ -85,6 +86,7 @@ class App {
   services::QueueService& queue() { return *queue_; }
   services::StagesService& stages() { return *stages_; }
   services::DuplicatesService& duplicates() { return *duplicates_; }
+  services::SearchService& search() { return *search_; }
   // What the command line and the API call for backfills, rollbacks and process runs.
   services::Backfills& backfill_service() { return *backfill_service_; }
   services::Process& process_service() { return *process_service_; }
@@ -139,6 +141,7 @@ class App {
   std::unique_ptr<services::QueueService> queue_;
   std::unique_ptr<services::StagesService> stages_;
   std::unique_ptr<services::DuplicatesService> duplicates_;
+  std::unique_ptr<services::SearchService> search_;
   std::unique_ptr<services::Backfills> backfill_service_;
   std::unique_ptr<services::Process> process_service_;
   std::unique_ptr<services::ImportService> imports_;

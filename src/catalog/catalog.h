@@ -28,6 +28,7 @@
 #include "catalog/event_types.h"
 #include "catalog/import_types.h"
 #include "catalog/rows.h"
+#include "catalog/search.h"
 #include "catalog/service_permits.h"
 #include "catalog/token_types.h"
 #include "catalog/types.h"
@@ -273,6 +274,18 @@ class Catalog {
                                                                    const AssetFilter& filter) = 0;
   // Medians over the latest successful attempts that `query` takes.
   [[nodiscard]] virtual Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) = 0;
+
+  // ---- Full-text search (catalog/search.h) -------------------------------------------
+  // Entries are stored by CompleteDerivative (DerivativeOutcome::search, kDone only; an
+  // entry with empty text is dropped, one with an empty kind is kInvalidArgument) and an
+  // asset's name is an entry of kind "name" from its insertion on. A search finds the
+  // entries of each asset's current derivative of a stage only (a newer run hides an older
+  // run's text; a rollback brings it back) and of assets matching `scope` (scope.owner
+  // for a user's token); entries go with their derivative and asset. Hits are ranked by
+  // relevance (bm25 / ts_rank), then by asset (created_at, id), time and entry.
+  // kInvalidArgument as CheckSearchQuery says; a query with no word finds nothing.
+  [[nodiscard]] virtual Result<SearchPage> Search(const SearchQuery& query,
+                                                  const AssetFilter& scope) = 0;
 
   // ---- API tokens -----------------------------------------------------------------------
   // Rows of the bearer tokens `reprise serve` accepts, keyed by the SHA-256 of the token

@@ -194,6 +194,10 @@ class CatalogWrapper : public Catalog {
   [[nodiscard]] Result<StageHistory> GetStageHistory(const StageHistoryQuery& query) override {
     return target_.GetStageHistory(query);
   }
+  [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query,
+                                          const AssetFilter& scope) override {
+    return target_.Search(query, scope);
+  }
   [[nodiscard]] Result<ApiToken> InsertApiToken(const NewApiToken& token) override {
     return target_.InsertApiToken(token);
   }

@@ -150,6 +150,19 @@ struct CurrentResult {
   nlohmann::json metadata = nlohmann::json::object();
 };
 
+// A piece of searchable text a stage found (a transcript segment, a scene description, a
+// tag, a summary), stored with its derivative and found by Catalog::Search while that
+// derivative is the current one of its stage.
+struct SearchEntry {
+  std::string kind;  // "transcript", "description", "tag", "summary" ("name": asset names)
+  std::string text;
+  double start = -1;  // seconds into the media; -1 when not timed
+  double end = -1;
+  int scene = -1;  // index into the asset's scenes; -1 when not tied to a scene
+
+  bool operator==(const SearchEntry&) const = default;
+};
+
 // What a stage run ended with, recorded by CompleteDerivative.
 struct DerivativeOutcome {
   DerivativeState state = DerivativeState::kDone;  // kDone, kFailed or kSkipped
@@ -160,6 +173,8 @@ struct DerivativeOutcome {
   // When set (the probe stage), the asset's media summary is updated in the same
   // transaction.
   std::optional<MediaSummary> asset_media;
+  // kDone only: stored with the derivative in the same transaction (Catalog::Search).
+  std::vector<SearchEntry> search;
 };
 
 // How one asset stands for one stage given today's recipe. A *result* is a finished

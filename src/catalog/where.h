@@ -61,7 +61,7 @@ enum class WhereField {
   kBitRate,
   kHasVideo,
   kHasAudio,
-  // From the metadata of the asset's current tags result.
+  // The search entries of kind "tag" of the asset's current results (catalog/search.h).
   kTag,
 };
 

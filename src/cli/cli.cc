@@ -21,6 +21,7 @@
 #include "cli/migrate_command.h"
 #include "cli/process_command.h"
 #include "cli/queue_command.h"
+#include "cli/search_command.h"
 #include "cli/serve_command.h"
 #include "cli/stages_command.h"
 #include "cli/tokens_command.h"
@@ -54,6 +55,7 @@ struct Commands {
   MigrateFlags migrate;
   DoctorFlags doctor;
   CopyFlags copy;
+  SearchFlags search;
   CLI::App* ingest_command = nullptr;
   CLI::App* process_command = nullptr;
   CLI::App* worker_command = nullptr;
@@ -67,6 +69,7 @@ struct Commands {
   CLI::App* events_command = nullptr;
   CLI::App* migrate_command = nullptr;
   CLI::App* doctor_command = nullptr;
+  CLI::App* search_command = nullptr;
   std::shared_ptr<BackfillCommands> backfill;
 };
 
@@ -93,6 +96,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
   c.queue_command = AddQueueCommand(cli, c.queue);
   c.backfill = AddBackfillCommands(cli);
   c.assets_command = AddAssetsCommand(cli, c.assets);
+  c.search_command = AddSearchCommand(cli, c.search);
   c.stages_command = AddStagesCommand(cli, c.stages);
   c.tokens_command = AddTokensCommand(cli, c.tokens);
   c.webhooks_command = AddWebhooksCommand(cli, c.webhooks);
@@ -114,6 +118,7 @@ void AddCommands(CLI::App& cli, Commands& c) {
       "  reprise assets list --kind video       what is in the library\n"
       "  reprise assets show ID                 one asset: metadata and derivatives\n"
       "  reprise assets duplicates              assets whose audio is the same recording\n"
+      "  reprise search \"ten meters\"            where words are said, named or shown\n"
       "  reprise stages                         per stage: current/outdated/missing/failed\n"
       "  reprise backfill thumbnail --dry-run   what a backfill would do, and its cost\n"
       "  reprise backfill --all-stages --yes    rebuild whatever is missing or outdated\n"
@@ -158,6 +163,7 @@ int Run(app::App& app, Commands& c, queue::ShutdownSignals* signals) {
   if (*c.jobs_command) return RunJobs(app, c.jobs);
   if (*c.queue_command) return RunQueue(app, c.queue);
   if (*c.assets_command) return RunAssets(app, c.assets);
+  if (*c.search_command) return RunSearch(app, c.search);
   if (*c.stages_command) return RunStages(app, c.stages);
   if (*c.tokens_command) return RunTokens(app, c.tokens);
   if (*c.webhooks_command) return RunWebhooks(app, c.webhooks);

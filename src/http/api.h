@@ -75,6 +75,8 @@ void AddTokenRoutes(Router& router, ApiContext& context);
 // GET    /api/v1/assets/{id}/derivatives/{stage}   one entry of its "derivatives"
 // DELETE /api/v1/assets/{id}    the asset and its files (409 while a job of it runs)
 // GET    /api/v1/duplicates     ?owner&threshold: `assets duplicates --json`
+// GET    /api/v1/search         ?q (required; 400 when blank)&kind (comma-separated)
+//                               &limit (1..100, default 20)&cursor&owner: `search --json`
 void AddAssetRoutes(Router& router, ApiContext& context);
 
 // GET  /api/v1/jobs             ?state&stage&asset&owner&cursor&limit: {items, next_cursor}

@@ -1,6 +1,9 @@
 // GET /api/v1/assets, GET|DELETE /api/v1/assets/{id},
-// GET /api/v1/assets/{id}/derivatives/{stage}, GET /api/v1/duplicates: thin adapters over
-// services::AssetsService and DuplicatesService (parse, call one function, answer its view).
+// GET /api/v1/assets/{id}/derivatives/{stage}, GET /api/v1/duplicates, GET /api/v1/search:
+// thin adapters over services::AssetsService, DuplicatesService and SearchService (parse,
+// call one function, answer its view).
+#include <algorithm>
+
 #include <httplib.h>
 
 #include "http/api.h"
@@ -80,6 +83,32 @@ Result<nlohmann::json> Duplicates(ApiContext& context, RouteRequest& request,
   return services::DuplicatesJson(*report);
 }
 
+// ?q (required), kind (comma-separated entry kinds), limit, cursor, owner (admins).
+Result<nlohmann::json> Search(ApiContext& context, RouteRequest& request,
+                              const QueryParams& query) {
+  catalog::SearchQuery search;
+  search.text = query.String("q").value_or("");
+  if (search.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "query parameter 'q': a search needs words");
+  }
+  if (auto kinds = query.String("kind")) {
+    for (size_t from = 0; from <= kinds->size();) {
+      size_t comma = std::min(kinds->find(',', from), kinds->size());
+      search.kinds.push_back(kinds->substr(from, comma - from));
+      from = comma + 1;
+    }
+  }
+  auto limit = query.Int("limit", 1, catalog::kSearchMaxLimit);
+  if (!limit) return Fail(limit.error());
+  search.limit = static_cast<int>(limit->value_or(catalog::kSearchDefaultLimit));
+  search.cursor = query.String("cursor").value_or("");
+  backfill::Selection selection;
+  selection.owner = query.String("owner");
+  auto page = context.app.search().Search(request.caller, selection, search);
+  if (!page) return Fail(QueryError(page.error()));
+  return services::SearchPageJson(search.text, *page);
+}
+
 }  // namespace
 
 void AddAssetRoutes(Router& router, ApiContext& context) {
@@ -114,6 +143,11 @@ void AddAssetRoutes(Router& router, ApiContext& context) {
              JsonHandler({"owner", "threshold"},
                          [&context](RouteRequest& request, const QueryParams& query) {
                            return Duplicates(context, request, query);
+                         }));
+  router.Add("GET", "/api/v1/search",
+             JsonHandler({"q", "kind", "limit", "cursor", "owner"},
+                         [&context](RouteRequest& request, const QueryParams& query) {
+                           return Search(context, request, query);
                          }));
 }
 

@@ -83,7 +83,10 @@ catalog::DerivativeOutcome ToDerivativeOutcome(StageOutcome outcome,
   recorded.error = std::move(outcome.error);
   recorded.metadata = std::move(outcome.result.metadata);
   recorded.asset_media = std::move(outcome.result.asset_media);
-  if (outcome.state == catalog::DerivativeState::kDone) recorded.blobs = std::move(blobs);
+  if (outcome.state == catalog::DerivativeState::kDone) {
+    recorded.blobs = std::move(blobs);
+    recorded.search = std::move(outcome.result.search);
+  }
   return recorded;
 }
 

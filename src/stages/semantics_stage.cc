@@ -130,6 +130,49 @@ struct RunSettings {
   std::string backend;
 };
 
+// What full-text search finds of a semantics.json: each scene's description, its
+// entities and actions, and each of its tags at the scene's times; the summary; and the
+// video's own tags when a model gave them (signal tags are the scenes' already).
+std::vector<catalog::SearchEntry> SearchEntries(const nlohmann::ordered_json& document) {
+  std::vector<catalog::SearchEntry> entries;
+  for (const auto& scene : document.at("scenes")) {
+    const double start = scene.value("start", -1.0);
+    const double end = scene.value("end", -1.0);
+    const int index = scene.value("index", -1);
+    auto add = [&](const char* kind, std::string text) {
+      if (!text.empty()) entries.push_back({kind, std::move(text), start, end, index});
+    };
+    add("description", scene.value("description", std::string()));
+    std::string named;
+    auto gather = [&](const nlohmann::ordered_json& list) {
+      for (const auto& item : list) {
+        if (item.is_string()) named += (named.empty() ? "" : ", ") + item.get<std::string>();
+      }
+    };
+    if (auto entities = scene.find("entities"); entities != scene.end() && entities->is_object()) {
+      for (const auto& [group, list] : entities->items()) gather(list);
+    }
+    if (auto actions = scene.find("actions"); actions != scene.end()) gather(*actions);
+    add("description", std::move(named));
+    if (auto tags = scene.find("tags"); tags != scene.end()) {
+      for (const auto& tag : *tags) {
+        if (tag.is_string()) add("tag", tag.get<std::string>());
+      }
+    }
+  }
+  if (std::string summary = document.value("summary", std::string()); !summary.empty()) {
+    entries.push_back({"summary", std::move(summary), -1, -1, -1});
+  }
+  if (document.value("source", std::string()) == "model") {
+    for (const auto& tag : document.at("tags")) {
+      if (tag.is_string() && !tag.get<std::string>().empty()) {
+        entries.push_back({"tag", tag.get<std::string>(), -1, -1, -1});
+      }
+    }
+  }
+  return entries;
+}
+
 class SemanticsRun final : public StageRun {
  public:
   SemanticsRun(RunSettings settings, RunInputs inputs, const StageInputs& files)
@@ -145,6 +188,7 @@ class SemanticsRun final : public StageRun {
     auto document = settings_.model ? ModelJson(result.metadata) : SignalJson(result.metadata);
     if (!document) return Fail(document.error());
     REPRISE_TRY(WriteOutput(sink, SemanticsStage::kJsonName, "application/json", document->dump()));
+    result.search = SearchEntries(*document);
     return result;
   }
 

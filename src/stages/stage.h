@@ -56,6 +56,8 @@ struct StageResult {
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<catalog::MediaSummary> asset_media;  // probe only
   std::optional<std::string> skip_reason;            // e.g. "no_speech"
+  // Text the run found, for full-text search (catalog::SearchEntry); kept only when done.
+  std::vector<catalog::SearchEntry> search;
 };
 
 // One input of a consumer stage as it sees it: the input stage's result for this asset

@@ -206,6 +206,12 @@ class TranscriptRun final : public StageRun {
       return result;
     }
     REPRISE_TRY(WriteOutputs(sink));
+    // Each segment is found by full-text search with its times, so a player can jump there.
+    for (const Segment& segment : segments_) {
+      if (segment.text.empty()) continue;
+      result.search.push_back(
+          {"transcript", segment.text, Millis(segment.start), Millis(segment.end), -1});
+    }
     return result;
   }
 

@@ -31,11 +31,13 @@ inline http::Router::Options TwoOwnerTokens() {
 // Parameterised over ApiBackends(): each suite deriving from it instantiates itself.
 class ApiTest : public MediaSuite, public ::testing::WithParamInterface<ApiBackend> {
  protected:
-  ApiTest()
+  ApiTest() : ApiTest(std::vector<std::string>{"probe", "thumbnail"}) {}
+  // A library with these stages instead.
+  explicit ApiTest(std::vector<std::string> stages)
       : api_(
             GetParam(),
-            [](Config& config) {
-              config.pipeline_stages = {"probe", "thumbnail"};
+            [&stages](Config& config) {
+              config.pipeline_stages = stages;
               config.queue.concurrency = 1;
             },
             TwoOwnerTokens()) {}

@@ -85,6 +85,10 @@ TEST_P(OpenApiResponsesTest, EveryAnswerOfASessionMatchesItsDocumentedSchema) {
   RecordGet("/api/v1/assets/{id}/derivatives/{stage}",
             "/api/v1/assets/" + a[1] + "/derivatives/probe", "tokA");
   RecordGet("/api/v1/duplicates", "/api/v1/duplicates");
+  json found = RecordGet("/api/v1/search", "/api/v1/search?q=mp4&limit=1", "tokA");
+  EXPECT_EQ(found["hits"].size(), 1u);
+  RecordGet("/api/v1/search", "/api/v1/search?q=mp4&cursor=" + found.value("next_cursor", ""),
+            "tokA");
   RecordGet("/api/v1/media", "/api/v1/media", "tokA");
   RecordGet("/api/v1/media/{id}", "/api/v1/media/" + a[0], "tokA");
 
@@ -132,6 +136,7 @@ TEST_P(OpenApiResponsesTest, EveryAnswerOfASessionMatchesItsDocumentedSchema) {
   RecordGet("/api/v1/assets/{id}", "/api/v1/assets/" + b[0], "tokA");  // another owner's
   RecordGet("/api/v1/backfills/{id}", "/api/v1/backfills/abc", "tokA");
   RecordGet("/api/v1/backfills", "/api/v1/backfills?owner=b", "tokA");
+  RecordGet("/api/v1/search", "/api/v1/search?q=", "tokA");
   RecordGet("/api/v1/jobs", "/api/v1/jobs", "no-such-token");
   RecordPost("/api/v1/backfills", "/api/v1/backfills", "{not json", "tokA");
 

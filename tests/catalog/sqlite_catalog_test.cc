@@ -320,8 +320,9 @@ TEST_F(SqliteCatalogTest, QueryPlansUseTheIndexes) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
-// --where's subqueries over current results (has(), probe fields, tags) each descend the
-// partial index of current rows instead of scanning derivatives (what they select is
+// --where's subqueries over current results (has(), probe fields) each descend the
+// partial index of current rows instead of scanning derivatives, and tags the search
+// entries of the asset (what they select is
 // where_oracle_test.cc's).
 TEST_F(SqliteCatalogTest, WhereSubqueriesProbeTheIndexOfCurrentResults) {
   { auto catalog = Ok(SqliteCatalog::Open(path(), clock_)); }
@@ -330,12 +331,16 @@ TEST_F(SqliteCatalogTest, WhereSubqueriesProbeTheIndexOfCurrentResults) {
   filter.where = ParseWhere("has(thumbnail) or video_codec = \"h264\" or tag = \"dog\"").value();
   SqlQuery query = CountAssetsQuery(filter);
   std::string plan = Join(RawRows(db.get(), "EXPLAIN QUERY PLAN " + query.sql, query.binds));
-  for (const char* alias : {"wh", "wp", "wt"}) {
+  for (const char* alias : {"wh", "wp"}) {
     EXPECT_NE(plan.find(std::string("SEARCH ") + alias + " USING INDEX derivatives_current"),
               std::string::npos)
         << plan;
     EXPECT_EQ(plan.find(std::string("SCAN ") + alias), std::string::npos) << plan;
   }
+  // A tag is a search entry of the asset, then its derivative by id.
+  EXPECT_NE(plan.find("SEARCH wt USING INDEX search_entries_asset"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("SEARCH wd USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN wt"), std::string::npos) << plan;
 }
 
 TEST_F(SqliteCatalogTest, QueueQueryPlansUseTheIndexes) {

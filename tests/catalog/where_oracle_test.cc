@@ -273,6 +273,12 @@ class WhereOracle : public ::testing::TestWithParam<CatalogBackend> {
     DerivativeOutcome outcome;
     if (done) {
       outcome.metadata = metadata;
+      // A tags stage reports its tags as search entries, which `tag` reads.
+      if (metadata.contains("tags")) {
+        for (const auto& tag : metadata["tags"]) {
+          outcome.search.push_back({"tag", tag.get<std::string>(), -1, -1, -1});
+        }
+      }
     } else {
       outcome.state = DerivativeState::kFailed;
       outcome.error = Error{ErrorCode::kUnsupportedMedia, "no", {}};
@@ -323,6 +329,8 @@ class WhereOracle : public ::testing::TestWithParam<CatalogBackend> {
     } else if (Chance(rng, 0.3)) {
       Run(row, "probe", false, {});
     }
+    // An older result's tags must not count once a newer one is current.
+    if (i % 7 == 0) Run(row, "tags", true, {{"tags", kTags}, {"model", "older"}});
     if (Chance(rng, 0.3)) {
       nlohmann::json tags = nlohmann::json::array();
       for (const auto& tag : kTags) {

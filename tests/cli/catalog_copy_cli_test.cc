@@ -143,6 +143,16 @@ class PostgresCatalogCopy : public CliTest {
         EXPECT_EQ((*history)[i].current, (*copied)[i].current);
       }
     }
+    // Full-text search finds the same in the copy (its index is built as rows arrive).
+    auto found = a.Search({"mp3", {}, 20, ""}, {});
+    auto found_there = b.Search({"mp3", {}, 20, ""}, {});
+    ASSERT_TRUE(found && found_there);
+    EXPECT_FALSE(found->hits.empty());
+    ASSERT_EQ(found->hits.size(), found_there->hits.size());
+    for (size_t i = 0; i < found->hits.size(); ++i) {
+      EXPECT_EQ(found->hits[i].asset_id, found_there->hits[i].asset_id);
+      EXPECT_EQ(found->hits[i].text, found_there->hits[i].text);
+    }
     auto jobs = a.ListJobs({}, {"", 1000});
     auto copied_jobs = b.ListJobs({}, {"", 1000});
     ASSERT_TRUE(jobs && copied_jobs);

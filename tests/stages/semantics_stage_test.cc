@@ -324,6 +324,23 @@ TEST_F(SemanticsStageTest, TheModelBackendDescribesEachSceneAndSummarisesTheVide
     EXPECT_FALSE(scene.contains("error"));
     EXPECT_FALSE(scene.contains("signals"));
   }
+  // Search finds each scene's description, entities and actions and tags at its times,
+  // the summary, and the video's tags.
+  std::vector<catalog::SearchEntry> expected;
+  for (int i = 0; i < kShots; ++i) {
+    const auto& scene = doc.at("scenes")[i];
+    const double start = scene.at("start").get<double>();
+    const double end = scene.at("end").get<double>();
+    std::string n = std::to_string(i + 1);
+    expected.push_back({"description", "Shot " + n + " shows a coloured screen.", start, end, i});
+    expected.push_back({"description", "screen " + n + ", flickering", start, end, i});
+    expected.push_back({"tag", "colour-" + n, start, end, i});
+    expected.push_back({"tag", "screen", start, end, i});
+  }
+  expected.push_back({"summary", "Three coloured shots, two with speech.", -1, -1, -1});
+  expected.push_back({"tag", "colours", -1, -1, -1});
+  expected.push_back({"tag", "speech", -1, -1, -1});
+  EXPECT_EQ(outcome.result.search, expected);
   const nlohmann::json& usage = doc.at("usage");
   EXPECT_EQ(usage.at("requests"), kShots + 1);
   EXPECT_GT(usage.at("prompt_tokens").get<int64_t>(), 0);

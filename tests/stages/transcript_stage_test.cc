@@ -184,6 +184,14 @@ TEST_F(TranscriptStageTest, RecognizesRecordedSpeechWithinTheMeasuredWordErrorRa
   EXPECT_EQ(transcript.at("model"), "en-us");
   std::vector<speech::Word> words = JsonWords(transcript, recording.seconds);
   std::string hypothesis = Joined(words);
+  // Each segment is a search entry with its times, as transcript.json has them.
+  std::vector<catalog::SearchEntry> segments;
+  for (const auto& segment : transcript.at("segments")) {
+    segments.push_back({"transcript", segment.at("text").get<std::string>(),
+                        segment.at("start").get<double>(), segment.at("end").get<double>(), -1});
+  }
+  EXPECT_FALSE(segments.empty());
+  EXPECT_EQ(outcome.result.search, segments);
   speech::testing::ErrorCount errors = speech::testing::WordErrors(recording.reference, hypothesis);
   std::cout << "reference:  " << recording.reference << "\nhypothesis: " << hypothesis
             << "\nword error rate " << errors.Rate() << " (" << errors.errors << " errors / "

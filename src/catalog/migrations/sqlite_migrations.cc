@@ -574,7 +574,51 @@ DROP TABLE backfill_holds;
 DROP TABLE backfill_plan;
 )sql";
 
-// Version 14: requests to external services counted across every process on the
+// Version 14: full-text search (catalog/search.h). search_entries holds what stages found
+// (keyed by their derivative, so entries go with it) and asset names (no derivative;
+// they go with the asset); search_fts indexes their text as an external-content FTS5
+// table kept in step by the *_fts triggers (which `catalog copy` keeps while writing).
+// unicode61 without diacritic removal cuts words as PostgreSQL's search_vector does.
+constexpr std::string_view kSearchUp = R"sql(
+CREATE TABLE search_entries (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  derivative_id INTEGER REFERENCES derivatives (id) ON DELETE CASCADE,
+  asset_id      TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  stage         TEXT    NOT NULL DEFAULT '',
+  kind          TEXT    NOT NULL,
+  scene         INTEGER NOT NULL DEFAULT -1,
+  start_s       DOUBLE PRECISION NOT NULL DEFAULT -1,
+  end_s         DOUBLE PRECISION NOT NULL DEFAULT -1,
+  text          TEXT    NOT NULL
+);
+CREATE INDEX search_entries_derivative ON search_entries (derivative_id);
+CREATE INDEX search_entries_asset ON search_entries (asset_id);
+CREATE VIRTUAL TABLE search_fts USING fts5(text, content = 'search_entries',
+  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 0');
+CREATE TRIGGER search_entries_insert_fts AFTER INSERT ON search_entries
+BEGIN
+  INSERT INTO search_fts (rowid, text) VALUES (NEW.id, NEW.text);
+END;
+CREATE TRIGGER search_entries_delete_fts AFTER DELETE ON search_entries
+BEGIN
+  INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);
+END;
+CREATE TRIGGER assets_search_name AFTER INSERT ON assets WHEN NEW.original_name <> ''
+BEGIN
+  INSERT INTO search_entries (asset_id, kind, text) VALUES (NEW.id, 'name', NEW.original_name);
+END;
+INSERT INTO search_entries (asset_id, kind, text)
+SELECT id, 'name', original_name FROM assets WHERE original_name <> '' ORDER BY created_at, id;
+)sql";
+constexpr std::string_view kSearchDown = R"sql(
+DROP TRIGGER assets_search_name;
+DROP TRIGGER search_entries_delete_fts;
+DROP TRIGGER search_entries_insert_fts;
+DROP TABLE search_fts;
+DROP TABLE search_entries;
+)sql";
+
+// Version 15: requests to external services counted across every process on the
 // catalog (catalog/service_permits.h): one row per permit held, swept when its lease ends.
 constexpr std::string_view kServicePermitsUp = R"sql(
 CREATE TABLE service_permits (
@@ -602,7 +646,8 @@ constexpr Migration kMigrations[] = {
     {11, "rate starts", kRateStartsUp, kRateStartsDown},
     {12, "stage history", kStageHistoryUp, kStageHistoryDown},
     {13, "compact plans", kCompactPlansUp, kCompactPlansDown},
-    {14, "service permits", kServicePermitsUp, kServicePermitsDown},
+    {14, "search", kSearchUp, kSearchDown},
+    {15, "service permits", kServicePermitsUp, kServicePermitsDown},
 };
 
 }  // namespace

@@ -186,6 +186,7 @@ Result<int64_t> PostgresCatalog::StartDerivative(std::string_view asset_id, std:
 Result<Derivative> PostgresCatalog::CompleteDerivative(int64_t derivative_id,
                                                        const DerivativeOutcome& outcome) {
   REPRISE_TRY(ValidateOutcome(outcome));
+  REPRISE_TRY(CheckSearchEntries(outcome.search));
   return Run(
       PgRetry::kYes, "completing derivative " + std::to_string(derivative_id),
       [&](PgContext& c) -> Result<Derivative> {
@@ -226,6 +227,8 @@ Result<Derivative> PostgresCatalog::CompleteDerivative(int64_t derivative_id,
              outcome.state == DerivativeState::kSkipped ? outcome.skip_reason : "", error_code,
              error_message, DumpJson(outcome.metadata), BlobsToJson(outcome.blobs), bytes, done,
              c.now, derivative_id);
+        if (done)
+          StoreSearchEntries(c, derivative_id, attempt->asset_id, attempt->stage, outcome.search);
         if (outcome.asset_media) {
           const MediaSummary& media = *outcome.asset_media;
           Exec(c.tx,

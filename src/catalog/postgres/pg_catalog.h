@@ -138,6 +138,8 @@ class PostgresCatalog final : public Catalog {
   [[nodiscard]] Result<PermitGrant> AcquireServicePermit(const PermitRequest& request) override;
   [[nodiscard]] Result<void> ReleaseServicePermit(int64_t id) override;
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query,
+                                          const AssetFilter& scope) override;
 
   [[nodiscard]] Result<Import> InsertImport(const NewImport& import) override;
   [[nodiscard]] Result<Import> GetImport(std::string_view id, const AssetFilter& scope) override;

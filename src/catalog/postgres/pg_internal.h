@@ -47,6 +47,12 @@ void AddAssetConditions(const AssetFilter& filter, PgQuery& query);
                                                 const AssetFilter& filter);
 tl::unexpected<Error> AssetNotFound(std::string_view id);
 
+// ---- Search (pg_search.cc) ---------------------------------------------------------------
+
+// Stores the entries of a derivative that completed done (those with empty text left out).
+void StoreSearchEntries(PgContext& c, int64_t derivative_id, std::string_view asset_id,
+                        std::string_view stage, const std::vector<SearchEntry>& entries);
+
 // ---- The queue (pg_jobs.cc) --------------------------------------------------------------
 
 class PgJobs {

@@ -103,7 +103,7 @@ FieldSql Sql(WhereField field) {
     case WhereField::kHasAudio:
       return {Scope::kProbe, AnyStream("audio")};
     case WhereField::kTag:
-      return {Scope::kTag, Typed("ws.value", WhereType::kString)};
+      return {Scope::kTag, "wt.text"};
   }
   return {Scope::kColumn, "NULL"};
 }
@@ -158,7 +158,11 @@ void Term(const WhereExpr& expr, PgQuery& out) {
       out.sql += InCurrentResult("wp", "probe", "streams", "COALESCE(" + condition + ", false)");
       return;
     case Scope::kTag:
-      out.sql += InCurrentResult("wt", "tags", "tags", "COALESCE(" + condition + ", false)");
+      // A tag search entry (catalog/search.h) of a current result, whatever its stage.
+      out.sql +=
+          "EXISTS (SELECT 1 FROM search_entries wt JOIN derivatives wd ON wd.id = wt.derivative_id"
+          " WHERE wt.asset_id = a.id AND wt.kind = 'tag' AND wd.is_current = 1 AND " +
+          condition + ")";
       return;
   }
 }

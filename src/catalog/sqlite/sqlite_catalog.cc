@@ -16,6 +16,7 @@
 #include "catalog/sqlite/sqlite_migrator.h"
 #include "catalog/sqlite/sqlite_queries.h"
 #include "catalog/sqlite/sqlite_rollback.h"
+#include "catalog/sqlite/sqlite_search.h"
 
 namespace reprise::catalog {
 namespace {
@@ -370,6 +371,7 @@ Result<int64_t> SqliteCatalog::StartDerivative(std::string_view asset_id, std::s
 Result<Derivative> SqliteCatalog::CompleteDerivative(int64_t derivative_id,
                                                      const DerivativeOutcome& outcome) {
   REPRISE_TRY(ValidateOutcome(outcome));
+  REPRISE_TRY(CheckSearchEntries(outcome.search));
   std::lock_guard lock(mu_);
   SqliteConnection& db = *connection_;
   auto run = [&]() -> Result<Derivative> {
@@ -421,6 +423,10 @@ Result<Derivative> SqliteCatalog::CompleteDerivative(int64_t derivative_id,
           .BindInt64(now)
           .BindInt64(derivative_id);
       REPRISE_TRY(update->Run());
+    }
+    if (done) {
+      REPRISE_TRY(
+          StoreSearchEntries(db, derivative_id, attempt->asset_id, attempt->stage, outcome.search));
     }
     if (outcome.asset_media) {
       const MediaSummary& media = *outcome.asset_media;

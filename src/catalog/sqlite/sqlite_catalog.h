@@ -137,6 +137,8 @@ class SqliteCatalog final : public Catalog {
   [[nodiscard]] Result<void> ReleaseServicePermit(int64_t id) override;
   // sqlite_assets_delete.cc
   [[nodiscard]] Result<bool> DeleteAsset(std::string_view id, const AssetFilter& scope) override;
+  [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query,
+                                          const AssetFilter& scope) override;
 
   // URL imports: sqlite_imports.cc.
   [[nodiscard]] Result<Import> InsertImport(const NewImport& import) override;

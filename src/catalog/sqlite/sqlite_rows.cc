@@ -3,6 +3,8 @@
 // table's insertion order is its rowid. Writes drop the table's triggers inside their
 // transaction and create them again before committing (SQLite cannot switch a trigger
 // off), and defer foreign keys to the commit, so a batch may hold a row and what it names.
+// Full-text indexes are no data: the FTS5 table and its shadow tables are not listed, and
+// the triggers that keep one in step with its table (named *_fts) stay on while writing.
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -148,7 +150,8 @@ Result<std::vector<TableSchema>> SqliteCatalog::ListTables() {
     auto select = db.Prepare(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
         " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'schema_migrations'"
-        " ORDER BY name");
+        " AND name NOT IN (SELECT name FROM pragma_table_list"
+        " WHERE type IN ('virtual', 'shadow')) ORDER BY name");
     if (!select) return Fail(std::move(select.error()));
     REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {
       names.emplace_back(row.Text(0), row.Text(1));
@@ -214,8 +217,9 @@ Result<void> SqliteCatalog::WriteTableRows(const RowWrite& write) {
   SqliteConnection& db = *connection_;
   return InTransaction(db, Transaction::Mode::kImmediate, [&]() -> Result<void> {
     std::vector<std::pair<std::string, std::string>> triggers;
-    auto select =
-        db.Prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?");
+    auto select = db.Prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
+        " AND name NOT LIKE '%\\_fts' ESCAPE '\\'");
     if (!select) return Fail(std::move(select.error()));
     select->BindText(write.table);
     REPRISE_TRY(select->ForEachRow([&](const Statement& row) -> Result<bool> {

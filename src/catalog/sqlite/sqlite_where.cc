@@ -13,7 +13,7 @@ enum class Scope {
   kNullableColumn,  // a column of `a` that may be NULL
   kProbe,           // a value in the current probe result `wp`
   kProbeStream,     // each stream `ws` of the current probe result (any of them)
-  kTag,             // each tag `ws` of the current tags result (any of them)
+  kTag,             // each tag search entry `wt` of a current result (any of them)
 };
 
 // `condition` holds for the current, successful result `alias` of a fixed stage, or for
@@ -47,6 +47,12 @@ std::string AnyStream(std::string_view type) {
                           : "") +
          ")";
 }
+
+// Opens EXISTS over the asset's search entries of kind tag (catalog/search.h) that belong
+// to a current result, whatever its stage; the condition on wt.text and ")" follow.
+constexpr std::string_view kTagEntry =
+    "EXISTS (SELECT 1 FROM search_entries wt JOIN derivatives wd ON wd.id = wt.derivative_id"
+    " WHERE wt.asset_id = a.id AND wt.kind = 'tag' AND wd.is_current = 1 AND ";
 
 struct FieldSql {
   Scope scope;
@@ -96,7 +102,7 @@ FieldSql Sql(WhereField field) {
     case WhereField::kHasAudio:
       return {Scope::kProbe, AnyStream("audio")};
     case WhereField::kTag:
-      return {Scope::kTag, "ws.value"};
+      return {Scope::kTag, "wt.text"};
   }
   return {Scope::kColumn, "NULL"};
 }
@@ -134,7 +140,7 @@ void Term(const WhereExpr& expr, SqlQuery& out) {
       out.sql += InCurrentResult("wp", "probe", "$.streams", condition);
       return;
     case Scope::kTag:
-      out.sql += InCurrentResult("wt", "tags", "$.tags", condition);
+      out.sql += std::string(kTagEntry) + condition + ")";
       return;
   }
 }
