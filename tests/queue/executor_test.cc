@@ -46,7 +46,9 @@ class FlakyStage final : public stages::Stage {
       if (!written) return Fail(written.error());
       if (control_.throw_in_finish) throw std::runtime_error("flaky exploded");
       if (control_.fail) return Fail(ErrorCode::kUnsupportedMedia, "flaky failed on purpose");
-      return stages::StageResult{{{"ok", true}}, std::nullopt, std::nullopt};
+      stages::StageResult result;
+      result.metadata = {{"ok", true}};
+      return result;
     }
 
    private:

@@ -117,8 +117,9 @@ class ScriptedStage final : public stages::Stage {
       if (auto code = script_.failure()) {
         return Fail(*code, "scripted failure of run " + std::to_string(number_));
       }
-      return stages::StageResult{
-          {{"run", number_}, {"packets", packets_}}, std::nullopt, std::nullopt};
+      stages::StageResult result;
+      result.metadata = {{"run", number_}, {"packets", packets_}};
+      return result;
     }
 
    private:
