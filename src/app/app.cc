@@ -51,6 +51,16 @@ Result<std::unique_ptr<App>> App::Open(const Config& config, Logger log, Access 
   std::unique_ptr<App> app(new App(config, std::move(log)));
   auto costs = backfill::ParseCostModels(config.costs);
   if (!costs) return Fail(costs.error().Wrap("config"));
+  // The stages' params and services are checked before any backend is opened, so a typo
+  // in them is reported as such rather than hidden behind a missing catalog. (The stages
+  // that run are made below, once the catalog their services' limiters use is open.)
+  {
+    auto directory = ai::ServiceDirectory::Create(config.services, app->clock_);
+    if (!directory) return Fail(directory.error().Wrap("config"));
+    stages::Registry registry;
+    REPRISE_TRY(FillRegistry(registry, config.stages, config.pipeline_stages,
+                             stages::StageServices(app->clock_, directory->get())));
+  }
 
   const bool create = access == Access::kCreate;
   auto catalog = backends.OpenCatalog(config.ResolvedCatalogUrl(), app->clock_, create,

@@ -97,6 +97,14 @@ class PostgresCatalogCopy : public CliTest {
     auto dispatched = library->DispatchBackfill(backfill->id, dispatch);
     ASSERT_TRUE(dispatched) << dispatched.error().ToString();
     ASSERT_EQ(dispatched->items_queued, 1);
+    // A request to a service in flight, so service_permits holds a row.
+    catalog::PermitRequest permit;
+    permit.service = "openai";
+    permit.holder = "host:1";
+    permit.max_concurrent = 3;
+    permit.lease_micros = 3'600'000'000;
+    auto granted = library->AcquireServicePermit(permit);
+    ASSERT_TRUE(granted && granted->granted());
     catalog::NewImport import;
     import.id = "imp_copytest";
     import.owner = parent.owner;
